@@ -1,0 +1,23 @@
+"""Access to the data files shipped inside the package (``minml/data``)."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from importlib import resources
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+def data_path(name: str):
+    """A traversable path to ``minml/data/<name>``."""
+    return resources.files("minml") / "data" / name
+
+
+@lru_cache(maxsize=None)
+def load_toml(name: str) -> dict:
+    """Parse ``minml/data/<name>`` as TOML (cached: treat the result as read-only)."""
+    return tomllib.loads(data_path(name).read_text(encoding="utf-8"))

@@ -1,0 +1,338 @@
+"""The oxide table and the one place where column names are understood.
+
+Every species MIN-ML reads (oxides in wt%, plus F and Cl) is described once, in
+``minml/data/oxides.toml``: its element, cations and oxygens per formula unit, and the
+other spellings databases use for it.  Molar masses are computed from the standard
+atomic weights in the same file.  :func:`map_columns` turns the column names of a real
+table (``FeOT``, ``SiO2 (wt%)``, ``SIO2(WT%)``, ``SiO2_Cpx``, ``Clinopyroxene_SiO2``,
+...) into the canonical names, and reports what it could not place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from minml._resources import load_toml
+
+__all__ = [
+    "CORE_OXIDES",
+    "FEO_PER_FE2O3",
+    "ColumnMapping",
+    "Species",
+    "atomic_weight",
+    "canonical_name",
+    "map_columns",
+    "molar_mass",
+    "species_table",
+]
+
+
+@dataclass(frozen=True)
+class Species:
+    """One analysed species (an oxide, or a halogen as the element).
+
+    Attributes
+    ----------
+    name : str
+        Canonical name, e.g. ``"Al2O3"``.
+    element : str
+        The cation (or, for halogens, the anion) symbol.
+    cations, oxygens : int
+        Atoms per formula unit of the species.
+    molar_mass : float
+        g/mol, from the standard atomic weights of the table.
+    core : bool
+        Part of the canonical oxide list of the models.
+    pure_phase : bool
+        Forms a natural phase on its own (≈100 wt% of it is not a column shift).
+    halogen : bool
+        Counted in the total less its oxygen equivalent.
+    total_iron : bool
+        Reports all iron as one oxide (``FeOt``, ``Fe2O3t``).
+    """
+
+    name: str
+    element: str
+    cations: int
+    oxygens: int
+    molar_mass: float
+    core: bool = False
+    pure_phase: bool = False
+    halogen: bool = False
+    total_iron: bool = False
+
+    @property
+    def charge(self) -> float:
+        """Charge of one cation (oxygens balance it); ``-1`` for a halogen."""
+        if self.halogen:
+            return -1.0
+        return 2.0 * self.oxygens / self.cations
+
+
+@lru_cache(maxsize=1)
+def species_table() -> dict[str, Species]:
+    """All known species by canonical name, in the table's order.
+
+    Returns
+    -------
+    dict of str to Species
+
+    Examples
+    --------
+    >>> round(species_table()["SiO2"].molar_mass, 3)
+    60.083
+    """
+    raw = load_toml("oxides.toml")
+    weights = raw["atomic_weight"]
+    table = {}
+    for name, spec in raw["species"].items():
+        mass = spec["cations"] * weights[spec["element"]] + spec["oxygens"] * weights["O"]
+        table[name] = Species(
+            name=name,
+            element=spec["element"],
+            cations=spec["cations"],
+            oxygens=spec["oxygens"],
+            molar_mass=mass,
+            core=spec.get("core", False),
+            pure_phase=spec.get("pure_phase", False),
+            halogen=spec.get("halogen", False),
+            total_iron=spec.get("total_iron", False),
+        )
+    return table
+
+
+def atomic_weight(symbol: str) -> float:
+    """Standard atomic weight of an element (g/mol), from the oxide table.
+
+    Examples
+    --------
+    >>> atomic_weight("O")
+    15.999
+    """
+    weights = load_toml("oxides.toml")["atomic_weight"]
+    try:
+        return weights[symbol]
+    except KeyError:
+        raise KeyError(f"No atomic weight for {symbol!r}; known: {sorted(weights)}") from None
+
+
+def molar_mass(name: str) -> float:
+    """Molar mass of a canonical species in g/mol.
+
+    Examples
+    --------
+    >>> round(molar_mass("FeO"), 3)
+    71.844
+    """
+    try:
+        return species_table()[name].molar_mass
+    except KeyError:
+        raise KeyError(f"Unknown species {name!r}; known: {sorted(species_table())}") from None
+
+
+CORE_OXIDES: tuple[str, ...] = tuple(n for n, s in species_table().items() if s.core)
+"""The canonical oxides, in model order: SiO2 TiO2 Al2O3 Cr2O3 FeOt FeO Fe2O3 MnO MgO NiO CaO
+Na2O K2O P2O5."""
+
+FEO_PER_FE2O3: float = 2.0 * molar_mass("FeO") / molar_mass("Fe2O3")
+"""wt% FeO equivalent to 1 wt% Fe2O3 (2 FeO / Fe2O3 = 0.8998)."""
+
+# Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt".
+_UNITS = re.compile(r"[\(\[]?\s*wt\.?\s*%?\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$", re.IGNORECASE)
+_SPACES = re.compile(r"[\s\u00a0]+")
+_AFFIX_SEP = re.compile(r"[_\-\s.]")
+
+
+def _key(name: str) -> str:
+    """Normalised form of a column name: no units, no spaces, lower case."""
+    text = _SPACES.sub(" ", str(name)).strip()
+    text = _UNITS.sub("", text)
+    return _SPACES.sub("", text).lower()
+
+
+@lru_cache(maxsize=1)
+def _alias_keys() -> dict[str, str]:
+    raw = load_toml("oxides.toml")
+    keys = {_key(name): name for name in species_table()}
+    for name, spellings in raw["aliases"].items():
+        for spelling in spellings:
+            keys[_key(spelling)] = name
+    return keys
+
+
+def _split_affix(key: str) -> tuple[str, str, str] | None:
+    """``sio2_cpx`` -> (``sio2``, ``_cpx``, 'suffix'); ``clinopyroxene_sio2`` -> prefix."""
+    keys = _alias_keys()
+    for match in _AFFIX_SEP.finditer(key):
+        head, tail = key[: match.start()], key[match.end() :]
+        if head in keys and tail.isalpha():
+            return keys[head], key[match.start() :], "suffix"
+        if tail in keys and head.replace(" ", "").isalpha():
+            return keys[tail], key[: match.end()], "prefix"
+    return None
+
+
+def _original_affix(column: str, affix: str, kind: str) -> str:
+    """The affix as spelt in the column name (``_Cpx``), found from its normalised form."""
+    text = str(column).strip()
+    if kind == "suffix":
+        start = text.lower().rfind(affix)
+        return text[start:] if start >= 0 else affix
+    return text[: len(affix)] if text.lower().startswith(affix) else affix
+
+
+def canonical_name(name: str, suffix: str | None = None) -> str | None:
+    """The canonical species a column name stands for, or None.
+
+    Parameters
+    ----------
+    name : str
+        A column name as found in a file.
+    suffix : str, optional
+        A phase suffix to strip first (``"_Cpx"``); matched case-insensitively.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> canonical_name("SIO2(WT%)"), canonical_name("FeO*"), canonical_name("Si02")
+    ('SiO2', 'FeOt', None)
+    >>> canonical_name("SiO2_Cpx"), canonical_name("Clinopyroxene_Al2O3")
+    ('SiO2', 'Al2O3')
+    """
+    key = _key(name)
+    if suffix is not None:
+        skey = _key(suffix)
+        if not key.endswith(skey):
+            return None
+        key = key[: len(key) - len(skey)]
+    keys = _alias_keys()
+    if key in keys:
+        return keys[key]
+    if suffix is None:
+        split = _split_affix(key)
+        if split is not None:
+            return split[0]
+    return None
+
+
+def _hint(name: str) -> str | None:
+    """A 'did you mean' for near misses such as ``Si02`` or ``Al203`` (zero for O)."""
+    keys = _alias_keys()
+    key = _key(name)
+    repaired = key.replace("0", "o")
+    # put the digits back where a formula has them: "al2o3" from "al2o3", "sio2" from "sio2"
+    for candidate_key, canonical in keys.items():
+        if candidate_key.replace("0", "o") == repaired:
+            return canonical
+    close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.85)
+    return keys[close[0]] if close else None
+
+
+@dataclass
+class ColumnMapping:
+    """What the reader understood of a table's column names.
+
+    Attributes
+    ----------
+    mapped : dict of str to str
+        Original column -> canonical species.
+    how : dict of str to str
+        Original column -> how it was matched (``"exact"``, ``"alias"``, ``"suffix '_cpx'"``, ...).
+    unrecognised : list of str
+        Columns that are not species; kept, untouched, beside the result.
+    hints : dict of str to str
+        Unrecognised columns that look like a misspelt species -> that species.
+    """
+
+    mapped: dict[str, str] = field(default_factory=dict)
+    how: dict[str, str] = field(default_factory=dict)
+    unrecognised: list[str] = field(default_factory=list)
+    hints: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> list[str]:
+        """One readable line per column."""
+        lines = [f"{col!s:>24} -> {can:<7} ({self.how[col]})" for col, can in self.mapped.items()]
+        for col in self.unrecognised:
+            hint = f"  did you mean {self.hints[col]!r}?" if col in self.hints else ""
+            lines.append(f"{col!s:>24} -> (kept, not a species){hint}")
+        return lines
+
+
+# Columns that are never species, whatever they look like.
+_NOT_SPECIES = {"total", "totals", "sum", "mineral", "phase", "sample", "samplename", "comment"}
+
+
+def map_columns(columns, suffix: str | None = None) -> ColumnMapping:
+    """Map a table's column names to canonical species.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names as found in a file.
+    suffix : str, optional
+        Strip this phase suffix (``"_Cpx"``) and ignore other columns that carry one.
+        Without it, suffixes and prefixes are detected (``SiO2_Cpx``, ``Clinopyroxene_SiO2``)
+        as long as each species is named once.
+
+    Returns
+    -------
+    ColumnMapping
+
+    Raises
+    ------
+    ValueError
+        When two columns name the same species (e.g. ``SiO2_Cpx`` and ``SiO2_Liq``),
+        saying which ``suffix=`` would choose between them.
+
+    Examples
+    --------
+    >>> m = map_columns(["SiO2 (wt%)", "FeOT", "Al203", "Sample"])
+    >>> m.mapped, m.unrecognised, m.hints
+    ({'SiO2 (wt%)': 'SiO2', 'FeOT': 'FeOt'}, ['Al203', 'Sample'], {'Al203': 'Al2O3'})
+    """
+    keys = _alias_keys()
+    mapping = ColumnMapping()
+    for col in columns:
+        key = _key(col)
+        canonical, how = None, None
+        if key in _NOT_SPECIES:
+            pass
+        elif suffix is not None:
+            canonical = canonical_name(col, suffix=suffix)
+            how = f"suffix {suffix!r}" if canonical else None
+        elif key in keys:
+            canonical = keys[key]
+            how = "exact" if str(col).strip() == canonical else "alias"
+        else:
+            split = _split_affix(key)
+            if split is not None:
+                canonical, affix, kind = split
+                how = f"{kind} {_original_affix(col, affix, kind)!r}"
+        if canonical is None:
+            mapping.unrecognised.append(col)
+            hint = _hint(col) if key not in _NOT_SPECIES else None
+            if hint is not None:
+                mapping.hints[col] = hint
+        else:
+            mapping.mapped[col] = canonical
+            mapping.how[col] = how
+    counts = Counter(mapping.mapped.values())
+    clashes = {can: [c for c, v in mapping.mapped.items() if v == can] for can, n in counts.items() if n > 1}
+    if clashes:
+        lines = [f"  {can}: {cols}" for can, cols in clashes.items()]
+        example = next(iter(clashes.values()))
+        affixes = [mapping.how[c].split(" ", 1)[-1] for c in example if " " in mapping.how[c]]
+        fix = (
+            f"Pass suffix= to choose one phase, e.g. suffix={affixes[0]}."
+            if affixes
+            else "Rename or drop all but one of each."
+        )
+        raise ValueError("Several columns name the same species:\n" + "\n".join(lines) + "\n" + fix)
+    return mapping
