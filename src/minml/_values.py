@@ -1,0 +1,109 @@
+"""Reading the cells of one oxide column: numbers, text, detection limits, junk.
+
+Each cell gets a value and a status.  Statuses that keep the row usable become 0 with a
+note (``empty``, ``below_detection``, ``small_negative``); statuses that make the value
+unknowable (``junk``, ``large_negative``, ``over_100``) become NaN and flag the row, so a bad
+value is never silently turned into a number.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PURE_PHASE_MAX", "SMALL_NEGATIVE", "Status", "parse_column"]
+
+SMALL_NEGATIVE = -0.1
+"""Negatives down to this value are analytical noise around zero and read as 0."""
+
+PURE_PHASE_MAX = 104.0
+"""Highest credible wt% of an oxide that forms a phase alone (quartz, rutile, ...): an
+analysis of a pure phase closes at 100 within analytical error, as totals do (the
+training compilations reach 103.2 wt% TiO2 in rutile, 102.2 wt% SiO2 in quartz)."""
+
+
+class Status(IntEnum):
+    """How a cell was read."""
+
+    OK = 0
+    EMPTY = 1
+    BELOW_DETECTION = 2
+    SMALL_NEGATIVE = 3
+    LARGE_NEGATIVE = 4
+    OVER_100 = 5
+    JUNK = 6
+
+
+# "<0.01", "< 0.01", "bdl", "b.d.l.", "b.d.", "bd", "n.d.", "nd", "-", "--", "–", "—",
+# "n.a." (not analysed), "lod", "<lod", "below detection (limit)".
+_BELOW_DETECTION = re.compile(
+    r"^(<.*|b\.?d\.?l?\.?|n\.?d\.?|n\.?a\.?|-+|[\u2013\u2014]|<?\s*lod|below\s+detection.*)$",
+    re.IGNORECASE,
+)
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+
+
+def _parse_text(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    text = raw.astype("string").str.strip()
+    values = np.full(len(raw), np.nan)
+    status = np.full(len(raw), Status.OK, dtype=np.int8)
+    empty = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    status[empty] = Status.EMPTY
+    filled = text.fillna("")
+    bdl = filled.str.match(_BELOW_DETECTION).to_numpy(dtype=bool) & ~empty
+    status[bdl] = Status.BELOW_DETECTION
+    rest = ~empty & ~bdl
+    numbers = filled.where(~filled.str.match(_DECIMAL_COMMA), filled.str.replace(",", ".", regex=False))
+    parsed = pd.to_numeric(numbers.where(rest, None), errors="coerce").to_numpy(dtype=float)
+    junk = rest & np.isnan(parsed)
+    status[junk] = Status.JUNK
+    values[rest & ~junk] = parsed[rest & ~junk]
+    return values, status
+
+
+def parse_column(raw: pd.Series, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+    """Read one column of wt% values.
+
+    Parameters
+    ----------
+    raw : pandas.Series
+        The column as read from the file (numbers, text, or a mix).
+    max_value : float, default=100.0
+        Values above this are impossible for the species (``OVER_100``).
+
+    Returns
+    -------
+    values : numpy.ndarray of float
+        wt%; 0 where the cell was empty, below detection or a small negative;
+        NaN where the value is unusable (see ``status``).
+    status : numpy.ndarray of int8
+        A :class:`Status` per cell.
+
+    Examples
+    --------
+    >>> v, s = parse_column(pd.Series(["12,5", "<0.01", "abc", -0.05, 150, None]))
+    >>> v.tolist()
+    [12.5, 0.0, nan, 0.0, nan, 0.0]
+    >>> [Status(x).name for x in s]
+    ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY']
+    """
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=float, na_value=np.nan).copy()
+        status = np.where(np.isnan(values), Status.EMPTY, Status.OK).astype(np.int8)
+    else:
+        values, status = _parse_text(raw)
+    with np.errstate(invalid="ignore"):
+        small = (values < 0) & (values >= SMALL_NEGATIVE)
+        large = values < SMALL_NEGATIVE
+        over = values > max_value
+    status[small] = Status.SMALL_NEGATIVE
+    status[large] = Status.LARGE_NEGATIVE
+    status[over] = Status.OVER_100
+    values[status == Status.EMPTY] = 0.0
+    values[status == Status.BELOW_DETECTION] = 0.0
+    values[small] = 0.0
+    values[large | over] = np.nan
+    return values, status

@@ -1,0 +1,316 @@
+"""``check_oxides``: a table of analyses in, a canonical oxide table and per-row flags out.
+
+Nothing is guessed silently.  Each row gets
+
+* ``iron_rule`` -- how FeOt was obtained (see :mod:`minml.iron`);
+* ``total`` -- the oxide sum with iron as FeOt over all analysed species, halogens less
+  their oxygen equivalent;
+* ``notes`` -- what was read as zero and why (empty cells, detection limits, small negatives);
+* ``flag`` -- why the row should not be trusted (unusable values with the column and the
+  value, a total outside the accepted range, an empty row, a column shift, fractions
+  instead of wt%); empty when the row is fine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from minml._values import PURE_PHASE_MAX, Status, parse_column
+from minml.iron import total_iron
+from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_table
+
+__all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_oxides"]
+
+DEFAULT_TOTAL_RANGE = (88.0, 105.0)
+"""Accepted oxide sum in wt% (iron as FeOt)."""
+
+_IRON_FORMS = ("FeOt", "FeO", "Fe2O3", "Fe2O3t")
+_SHIFT_SINGLE = 95.0  # wt%: one oxide this high with the rest ~0 ...
+_SHIFT_REST = 5.0  # ... (below this) is a column shift unless the oxide forms a phase alone
+_FRACTION_RANGE = (0.8, 1.2)  # an oxide sum near 1, with every value <= 1, is fractions not wt%
+_TOTAL_LIKE = 80.0  # wt%: a value this high that equals the sum of the others is a total
+
+_CELL_PROBLEM = {
+    Status.JUNK: "not a number",
+    Status.LARGE_NEGATIVE: "negative",
+    Status.OVER_100: "over 100 wt%",  # over PURE_PHASE_MAX for quartz, rutile, ...
+}
+
+
+def _shown(value) -> str:
+    """A cell as a person would want to see it in a message."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return repr(str(value))
+
+
+@dataclass
+class OxideCheck:
+    """The result of :func:`check_oxides`.
+
+    Attributes
+    ----------
+    oxides : pandas.DataFrame
+        Canonical species in wt% on the caller's index: every core oxide (0.0 when not
+        analysed), then any further species found.  FeOt is total iron by the row's
+        ``iron_rule``; FeO and Fe2O3 are as reported.  NaN marks an unusable value
+        (the row's ``flag`` says which).
+    flags : pandas.DataFrame
+        ``iron_rule``, ``total``, ``notes``, ``flag`` per row, on the caller's index.
+    mapping : ColumnMapping
+        Which column was read as which species, and what was not recognised.
+    other : pandas.DataFrame
+        The caller's columns that are not species (sample names, labels, ...), unchanged.
+    total_range : tuple of float or None
+        The accepted oxide sum (None: not judged).
+    """
+
+    oxides: pd.DataFrame
+    flags: pd.DataFrame
+    mapping: ColumnMapping
+    other: pd.DataFrame
+    total_range: tuple[float, float] | None
+
+    @property
+    def ok(self) -> pd.Series:
+        """True for rows with no flag."""
+        return self.flags["flag"] == ""
+
+    def summary(self) -> str:
+        """A readable account of what was understood: columns, iron, flags."""
+        n = len(self.flags)
+        lines = [f"{n} rows, {len(self.mapping.mapped)} species columns, "
+                 f"{len(self.mapping.unrecognised)} other columns", "", "Columns:"]
+        lines += ["  " + line for line in self.mapping.describe()]
+        lines += ["", "Iron (rule used per row):"]
+        for rule, count in self.flags["iron_rule"].value_counts().items():
+            if count:
+                lines.append(f"  {rule:<10} {count:>8} rows")
+        total = self.flags["total"]
+        lines += ["", f"Oxide sum (iron as FeOt): median {total.median():.1f} wt%, "
+                      f"5-95 % of rows {total.quantile(0.05):.1f}-{total.quantile(0.95):.1f} wt%"]
+        flagged = self.flags["flag"] != ""
+        lines += ["", f"Flagged rows: {int(flagged.sum())} of {n}"]
+        reasons = _reason_counts(self.flags.loc[flagged, "flag"])
+        lines += [f"  {count:>8}  {reason}" for reason, count in reasons.items()]
+        noted = _reason_counts(self.flags["notes"])
+        if noted:
+            lines += ["", "Read as 0 (notes):"]
+            lines += [f"  {count:>8}  {reason}" for reason, count in noted.items()]
+        return "\n".join(lines)
+
+
+def _reason_counts(messages: pd.Series) -> dict[str, int]:
+    """Rows per kind of reason in ';'-joined messages (a reason's kind is its text before ':')."""
+    parts = messages[messages != ""].str.split("; ").explode()
+    if parts.empty:
+        return {}
+    return parts.str.split(":").str[0].value_counts().to_dict()
+
+
+class _Messages:
+    """Per-row ';'-joined messages, built column by column without a Python loop per row
+    for the common cases."""
+
+    def __init__(self, n: int):
+        self.text = np.full(n, "", dtype=object)
+
+    def add(self, mask: np.ndarray, text) -> None:
+        """Append ``text`` (a str, or an array aligned with the rows) where ``mask``."""
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        new = np.full(len(idx), text, dtype=object) if isinstance(text, str) else np.asarray(text, dtype=object)[idx]
+        old = self.text[idx]
+        self.text[idx] = np.where(old == "", new, old + "; " + new)
+
+    def add_patterns(self, columns: list[str], masks: list[np.ndarray], label: str) -> None:
+        """Append ``label: A, B`` naming the columns whose mask is set, per row."""
+        if not masks or not np.any(masks):
+            return
+        bits = np.zeros(len(self.text), dtype=np.int64)
+        for i, mask in enumerate(masks):
+            bits |= mask.astype(np.int64) << i
+        patterns, inverse = np.unique(bits, return_inverse=True)
+        words = np.array(
+            [", ".join(c for i, c in enumerate(columns) if p >> i & 1) for p in patterns], dtype=object
+        )
+        self.add(bits != 0, np.char.add(f"{label}: ", words[inverse].astype(str)).astype(object))
+
+
+def _format(values: np.ndarray) -> np.ndarray:
+    return np.array([f"{v:.4g}" for v in values], dtype=object)
+
+
+def check_oxides(
+    df: pd.DataFrame,
+    *,
+    suffix: str | None = None,
+    total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE,
+) -> OxideCheck:
+    """Read a table of analyses into canonical oxides, with per-row flags.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Analyses in wt%, one per row, columns named in any of the usual ways
+        (see :func:`minml.map_columns`).  Not modified.
+    suffix : str, optional
+        Phase suffix of the oxide columns to read (``"_Cpx"``), for tables that hold
+        several phases side by side.
+    total_range : tuple of float or None, default=(88.0, 105.0)
+        Accepted oxide sum (wt%, iron as FeOt); rows outside it are flagged.  None leaves
+        the sum unjudged (for callers with their own rule per mineral).
+
+    Returns
+    -------
+    OxideCheck
+        ``.oxides`` and ``.flags`` on the caller's index, ``.mapping``, ``.other``.
+
+    Raises
+    ------
+    ValueError
+        If no column names a species, or two columns name the same one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"SiO2 (wt%)": ["40.1", "40,2"], "FeO*": [9.5, 9.4],
+    ...                    "MgO": [49.8, "bdl"], "NiO": [0.35, -0.02]})
+    >>> checked = check_oxides(df)
+    >>> checked.oxides[["SiO2", "FeOt", "MgO", "NiO"]].to_numpy().tolist()
+    [[40.1, 9.5, 49.8, 0.35], [40.2, 9.4, 0.0, 0.0]]
+    >>> checked.flags["flag"].tolist()
+    ['', 'total outside 88-105: 49.6 wt%']
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"check_oxides expects a pandas DataFrame, got {type(df).__name__}.")
+    if total_range is not None:
+        lo, hi = total_range
+        if not lo < hi:
+            raise ValueError(f"total_range must be (low, high) with low < high, got {total_range!r}.")
+        total_range = (float(lo), float(hi))
+    mapping = map_columns(df.columns, suffix=suffix)
+    if not mapping.mapped:
+        hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
+        raise ValueError(
+            f"No oxide columns found among {list(df.columns)}.{hints}\n"
+            "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
+        )
+    n = len(df)
+    table = species_table()
+    values, status = {}, {}
+    for col, name in mapping.mapped.items():
+        limit = PURE_PHASE_MAX if table[name].pure_phase else 100.0
+        values[name], status[name] = parse_column(df[col], max_value=limit)
+    present = {name: s != Status.EMPTY for name, s in status.items()}
+
+    notes, flags = _Messages(n), _Messages(n)
+    order = [name for name in table if name in values]
+    notes.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
+    notes.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
+    for name in order:
+        col = next(c for c, v in mapping.mapped.items() if v == name)
+        small = status[name] == Status.SMALL_NEGATIVE
+        if small.any():
+            raw = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+            notes.add(small, np.char.add(f"small negative read as 0: {name} ", _format(raw).astype(str)).astype(object))
+        for code, problem in _CELL_PROBLEM.items():
+            bad = status[name] == code
+            if bad.any():
+                shown = np.array([f"{name} {problem}: {_shown(v)}" for v in df[col].to_numpy()], dtype=object)
+                flags.add(bad, shown)
+
+    feot, rule, mismatch = total_iron(
+        {k: values[k] for k in _IRON_FORMS if k in values},
+        {k: present[k] for k in _IRON_FORMS if k in values},
+        n,
+    )
+    disagree = ~np.isnan(mismatch)
+    if disagree.any():
+        text = np.char.add(
+            np.char.add("iron mismatch: FeOt ", _format(feot).astype(str)),
+            np.char.add(" but FeO + 0.8998 Fe2O3 (or Fe2O3t) gives ", _format(mismatch).astype(str)),
+        ).astype(object)
+        flags.add(disagree, text + " (which is total iron?)")
+
+    oxides = pd.DataFrame(index=df.index)
+    for name in CORE_OXIDES:
+        oxides[name] = np.zeros(n) if name not in values else values[name]
+    oxides["FeOt"] = feot
+    for name in order:
+        if name not in CORE_OXIDES and not table[name].total_iron:
+            oxides[name] = values[name]
+
+    total = _oxide_sum(oxides)
+    _flag_row_shape(oxides, total, flags, total_range)
+
+    flag_frame = pd.DataFrame(
+        {
+            "iron_rule": pd.Categorical(rule, categories=["FeOt", "FeO+Fe2O3", "Fe2O3t", "none"]),
+            "total": total,
+            "notes": notes.text,
+            "flag": flags.text,
+        },
+        index=df.index,
+    )
+    other = df[mapping.unrecognised].copy()
+    return OxideCheck(oxides, flag_frame, mapping, other, total_range)
+
+
+def _oxide_sum(oxides: pd.DataFrame) -> np.ndarray:
+    """Sum of species with iron as FeOt; halogens less their oxygen equivalent."""
+    table = species_table()
+    oxygen = atomic_weight("O")
+    total = np.zeros(len(oxides))
+    for name in oxides.columns:
+        if name in ("FeO", "Fe2O3"):
+            continue
+        v = np.nan_to_num(oxides[name].to_numpy(dtype=float), nan=0.0)
+        species = table[name]
+        if species.halogen:
+            # O = F2 / O = Cl2: each halogen replaces half an oxygen
+            v = v * (1.0 - 0.5 * oxygen / species.molar_mass)
+        total += v
+    return total
+
+
+def _flag_row_shape(oxides: pd.DataFrame, total: np.ndarray, flags: _Messages, total_range) -> None:
+    """Flags that look at a row as a whole: empty, fractions, column shift, total."""
+    table = species_table()
+    data = np.nan_to_num(oxides.drop(columns=["FeO", "Fe2O3"]).to_numpy(dtype=float), nan=0.0)
+    names = [c for c in oxides.columns if c not in ("FeO", "Fe2O3")]
+    empty = total <= 0
+    flags.add(empty, "empty row: no oxide values")
+    largest = data.max(axis=1, initial=0.0)
+    lo_f, hi_f = _FRACTION_RANGE
+    fractions = (total >= lo_f) & (total <= hi_f) & (largest <= 1.0)
+    flags.add(fractions, np.char.add("fractions?: oxide sum ", _format(total).astype(str)).astype(object)
+              + ", multiply by 100 for wt%")
+
+    # a total written into an oxide column: one value equal to the sum of the others
+    top = data.argmax(axis=1) if data.shape[1] else np.zeros(len(total), dtype=int)
+    rest = total - largest
+    holds_total = (largest >= _TOTAL_LIKE) & (rest >= _TOTAL_LIKE) & (np.abs(largest - rest) <= np.maximum(2.0, 0.03 * largest))
+    # one oxide ~100 with nothing else, in a column that never forms a phase alone
+    lonely = np.array([not table[names[i]].pure_phase for i in top]) if len(top) else np.zeros(0, bool)
+    alone = (largest >= _SHIFT_SINGLE) & (rest < _SHIFT_REST) & lonely
+    shifted = holds_total | alone
+    if shifted.any():
+        text = np.array(
+            [f"column shift?: {names[i]} = {v:.4g} with the other oxides summing to {r:.4g}"
+             for i, v, r in zip(top, largest, rest)],
+            dtype=object,
+        )
+        flags.add(shifted, text)
+
+    if total_range is None:
+        return
+    lo, hi = total_range
+    outside = ~empty & ~fractions & ((total < lo) | (total > hi))
+    if outside.any():
+        text = np.char.add(f"total outside {lo:g}-{hi:g}: ", np.array([f"{t:.1f}" for t in total]))
+        flags.add(outside, np.char.add(text, " wt%").astype(object))

@@ -1,0 +1,170 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml import check_oxides, read_table
+from minml.oxides import CORE_OXIDES
+
+from .conftest import EXAMPLE
+
+
+@pytest.fixture()
+def lepr():
+    return read_table(EXAMPLE)
+
+
+def _independent_sum(df):
+    """Oxide sum computed apart from the package: small negatives (>= -0.1) count as 0."""
+    cols = [c for c in df.columns if c not in ("Unnamed: 0", "entity_id", "Mineral", "method")]
+    values = df[cols].apply(pd.to_numeric, errors="coerce").fillna(0)
+    return values.mask((values < 0) & (values >= -0.1), 0.0).sum(axis=1)
+
+
+def _impossible(df):
+    """Rows with a value the reader must refuse: over 104 wt% or below -0.1."""
+    cols = [c for c in df.columns if c not in ("Unnamed: 0", "entity_id", "Mineral", "method")]
+    values = df[cols].apply(pd.to_numeric, errors="coerce")
+    return ((values > 104) | (values < -0.1)).any(axis=1)
+
+
+def test_caller_table_is_not_modified(lepr):
+    before = lepr.copy(deep=True)
+    checked = check_oxides(lepr)
+    pd.testing.assert_frame_equal(lepr, before)
+    checked.oxides.iloc[:, :] = -1.0  # the result does not share memory with the input
+    pd.testing.assert_frame_equal(lepr, before)
+
+
+def test_real_lepr_rows(lepr):
+    checked = check_oxides(lepr)
+    assert list(checked.oxides.index) == list(lepr.index)
+    assert list(checked.oxides.columns[: len(CORE_OXIDES)]) == list(CORE_OXIDES)
+    total, impossible = _independent_sum(lepr), _impossible(lepr)  # impossible: left out of the total, flagged
+    assert impossible.sum() == 1
+    np.testing.assert_allclose(checked.flags["total"][~impossible], total[~impossible], atol=1e-9)
+    assert checked.flags.loc[impossible, "flag"].str.contains("SiO2 over 100 wt%: 1").all()
+    assert (checked.flags["iron_rule"] == "FeOt").all()
+    flagged = checked.flags["flag"] != ""
+    expected = (total < 88) | (total > 105) | impossible
+    assert flagged.tolist() == expected.tolist()
+    assert checked.flags.loc[total == 0, "flag"].eq("empty row: no oxide values").all()
+    fractions = checked.flags.loc[(total > 0.8) & (total < 1.2), "flag"]
+    assert len(fractions) >= 2 and fractions.str.startswith("fractions?: oxide sum").all()
+    assert checked.other.columns.tolist() == ["entity_id", "Mineral", "method"]
+
+
+def test_every_bad_value_names_column_and_value():
+    df = pd.DataFrame({
+        "SiO2": ["40.1", "abc", "40.0", "40.0", "40,2", "<0.01"],
+        "MgO": [49.0, 49.0, -3.2, 49.0, 49.0, 49.0],
+        "FeOT": [10.0, 10.0, 10.0, 120.0, 10.0, 10.0],
+        "NiO": [0.3, 0.3, 0.3, 0.3, -0.04, "bdl"],
+    })
+    checked = check_oxides(df)
+    flags, notes = checked.flags["flag"].tolist(), checked.flags["notes"].tolist()
+    assert flags[0] == ""
+    assert flags[1].startswith("SiO2 not a number: 'abc'")
+    assert flags[2].startswith("MgO negative: -3.2")
+    assert flags[3].startswith("FeOt over 100 wt%: 120")
+    assert flags[4] == "" and notes[4] == "small negative read as 0: NiO -0.04"
+    assert notes[5] == "below detection, read as 0: SiO2, NiO"
+    # an unusable value is NaN, never silently 0
+    assert np.isnan(checked.oxides.loc[1, "SiO2"]) and np.isnan(checked.oxides.loc[2, "MgO"])
+    assert checked.oxides.loc[4, "SiO2"] == 40.2 and checked.oxides.loc[4, "NiO"] == 0.0
+
+
+def test_column_shift_total_in_an_oxide_column():
+    # a cpx analysis whose total landed in the MgO column
+    row = {"SiO2": 52.0, "TiO2": 0.5, "Al2O3": 3.0, "FeOt": 8.0, "MgO": 99.7, "CaO": 20.0, "Na2O": 0.3}
+    row["MgO"] = round(sum(v for k, v in row.items() if k != "MgO"), 2)
+    checked = check_oxides(pd.DataFrame([row]))
+    assert checked.flags["flag"][0].startswith("column shift?: MgO = 83.8 with the other oxides summing to 83.8")
+
+
+def test_lonely_oxide_is_a_shift_unless_it_forms_a_phase():
+    df = pd.DataFrame({"SiO2": [99.6, 0.05], "CaO": [0.02, 99.2], "MgO": [0.01, 0.1]})
+    flags = check_oxides(df).flags["flag"]
+    assert flags[0] == ""  # quartz
+    assert flags[1].startswith("column shift?: CaO = 99.2")
+
+
+def test_halogens_enter_the_total_less_oxygen_equivalent():
+    df = pd.DataFrame({"CaO": [55.0], "P2O5": [41.0], "F": [3.7]})
+    total = check_oxides(df).flags["total"][0]
+    # O = F2: 3.7 x 15.999 / (2 x 18.998) = 1.558
+    assert total == pytest.approx(55.0 + 41.0 + 3.7 - 1.558, abs=1e-3)
+
+
+def test_iron_is_not_double_counted_in_the_total():
+    df = pd.DataFrame({"SiO2": [0.1], "TiO2": [47.0], "FeOT": [47.4172], "FeO": [38.35], "Fe2O3": [10.07]})
+    checked = check_oxides(df)
+    assert checked.flags["total"][0] == pytest.approx(0.1 + 47.0 + 47.4172)
+    assert checked.flags["iron_rule"][0] == "FeOt" and checked.flags["flag"][0] == ""
+    assert checked.oxides.loc[0, "FeO"] == 38.35  # as reported, for formula work
+
+
+def test_total_range_is_configurable_and_validated():
+    df = pd.DataFrame({"SiO2": [40.0], "MgO": [45.0], "FeOt": [9.0]})
+    assert check_oxides(df).flags["flag"][0] == ""
+    assert check_oxides(df, total_range=(95, 105)).flags["flag"][0] == "total outside 95-105: 94.0 wt%"
+    assert check_oxides(df, total_range=None).flags["flag"][0] == ""
+    with pytest.raises(ValueError, match="low < high"):
+        check_oxides(df, total_range=(105, 88))
+
+
+def test_no_oxide_columns_is_an_error_with_hints():
+    with pytest.raises(ValueError, match=r"No oxide columns found[\s\S]*'Si02': did you mean 'SiO2'\?"):
+        check_oxides(pd.DataFrame({"Si02": [50.0], "Sample": ["a"]}))
+    with pytest.raises(TypeError, match="expects a pandas DataFrame, got list"):
+        check_oxides([1, 2])
+
+
+def test_thermobar_style_table_with_suffix(lepr):
+    cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)].drop(columns=["Mineral", "method", "entity_id"])
+    side_by_side = pd.concat([cpx.add_suffix("_Cpx"), cpx.mul(0.5).add_suffix("_Liq")], axis=1)
+    checked = check_oxides(side_by_side, suffix="_Cpx")
+    np.testing.assert_allclose(checked.oxides["SiO2"], cpx["SiO2"])
+    assert "SiO2_Liq" in checked.other.columns
+
+
+def test_summary_reads_like_a_report(lepr):
+    text = check_oxides(lepr).summary()
+    assert "76 rows, 13 species columns, 3 other columns" in text
+    assert "FeOt -> FeOt    (exact)" in text
+    assert "empty row" in text and "fractions?" in text
+
+
+@pytest.mark.shared_data
+def test_reads_shared_test_files(shared_data):
+    lepr = read_table(shared_data / "test" / "lepr_allphases_lim.csv")
+    checked = check_oxides(lepr)
+    assert set(checked.mapping.unrecognised) == {"Unnamed: 0", "entity_id", "Mineral", "method"}
+    total, impossible = _independent_sum(lepr), _impossible(lepr)
+    np.testing.assert_allclose(checked.flags["total"][~impossible], total[~impossible], atol=1e-9)
+    outside = (total < 88) | (total > 105)
+    assert (checked.flags.loc[outside | impossible, "flag"] != "").all()
+    assert (checked.flags.loc[~outside & ~impossible, "flag"] == "").all()
+
+    full = check_oxides(read_table(shared_data / "test" / "lepr_allphases.csv"))
+    assert set(full.flags["iron_rule"]) == {"FeO+Fe2O3", "none"}
+    assert "Si" in full.mapping.unrecognised  # element columns are not oxides
+
+    glass = check_oxides(read_table(shared_data / "test" / "glasses_df.csv"))
+    assert "Na2O + K2O" in glass.mapping.unrecognised
+    assert (glass.flags["flag"] != "").sum() < 10
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_reads_every_training_workbook(shared_data):
+    provenance = {"Sample Name", "Total", "Tectonic Setting", "Mineral", "Sample Type", "Volcano", "Source",
+                  "Submineral"}
+    for path in sorted((shared_data / "training").glob("*.xlsx")):
+        checked = check_oxides(read_table(path))
+        extra = set(checked.mapping.unrecognised) - provenance
+        if path.stem == "Tourmaline":  # its formula columns (Si_at, ...) are not oxides
+            assert all(c.endswith("_at") or c in {"T2", "Formula", "SiO2/Si(L6)"} for c in extra), extra
+        else:
+            assert not extra, (path.name, extra)
+        assert not checked.mapping.hints
+        assert checked.flags["flag"].ne("").mean() < 0.05, path.name

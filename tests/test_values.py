@@ -1,0 +1,38 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml._values import Status, parse_column
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "status"),
+    [
+        ("12.5", 12.5, Status.OK), ("12,5", 12.5, Status.OK), (" 38.52\u00a0", 38.52, Status.OK),
+        ("<0.01", 0.0, Status.BELOW_DETECTION), ("< 0.03", 0.0, Status.BELOW_DETECTION),
+        ("bdl", 0.0, Status.BELOW_DETECTION), ("b.d.l.", 0.0, Status.BELOW_DETECTION),
+        ("bdl.", 0.0, Status.BELOW_DETECTION), ("n.d.", 0.0, Status.BELOW_DETECTION),
+        ("-", 0.0, Status.BELOW_DETECTION), ("BDL", 0.0, Status.BELOW_DETECTION),
+        ("", 0.0, Status.EMPTY), (None, 0.0, Status.EMPTY),
+        ("-0.05", 0.0, Status.SMALL_NEGATIVE), ("-0.1", 0.0, Status.SMALL_NEGATIVE),
+        ("-0.2", np.nan, Status.LARGE_NEGATIVE), ("101", np.nan, Status.OVER_100),
+        ("abc", np.nan, Status.JUNK), ("12.5.3", np.nan, Status.JUNK), ("1,234,5", np.nan, Status.JUNK),
+    ],
+)
+def test_text_cells(cell, value, status):
+    values, statuses = parse_column(pd.Series([cell], dtype=object))
+    np.testing.assert_equal(values[0], value)
+    assert statuses[0] == status
+
+
+def test_numeric_column_keeps_numbers_and_marks_bad_ones():
+    values, statuses = parse_column(pd.Series([40.1, np.nan, -0.03, -3.0, 150.0]))
+    np.testing.assert_equal(values, [40.1, 0.0, 0.0, np.nan, np.nan])
+    assert statuses.tolist() == [Status.OK, Status.EMPTY, Status.SMALL_NEGATIVE, Status.LARGE_NEGATIVE,
+                                 Status.OVER_100]
+
+
+def test_pure_phase_limit():
+    values, statuses = parse_column(pd.Series([103.15, 104.5]), max_value=104.0)
+    np.testing.assert_equal(values, [103.15, np.nan])
+    assert statuses.tolist() == [Status.OK, Status.OVER_100]
