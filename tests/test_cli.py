@@ -1,0 +1,64 @@
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from minml import __version__
+from minml.cli import main
+
+from .conftest import DATA, EXAMPLE
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"minml {__version__}"
+
+
+def test_help_lists_commands(capsys):
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert "check FILE" in out and "data build" in out
+
+
+def test_check_reports_mapping_iron_and_flags(capsys, tmp_path):
+    out_path = tmp_path / "checked.parquet"
+    assert main(["check", str(EXAMPLE), "-o", str(out_path)]) == 0
+    out = capsys.readouterr().out
+    assert "FeOt -> FeOt    (exact)" in out
+    assert re.search(r"Iron \(rule used per row\):\n  FeOt +76 rows\n\n", out)
+    assert "Flagged rows: 12 of 76" in out
+    written = pd.read_parquet(out_path)
+    assert {"entity_id", "SiO2", "FeOt", "iron_rule", "total", "notes", "flag"} <= set(written.columns)
+    assert (written["flag"] != "").sum() == 12
+
+
+def test_check_total_range_option(capsys):
+    assert main(["check", str(EXAMPLE), "--total-range", "98", "102"]) == 0
+    assert "total outside 98-102" in capsys.readouterr().out
+
+
+def test_errors_are_one_clear_line(capsys, tmp_path):
+    assert main(["check", str(tmp_path / "missing.csv")]) == 2
+    assert capsys.readouterr().err.strip() == f"minml check: error: No such file: '{tmp_path / 'missing.csv'}'"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Si02,Name\n50,a\n")
+    assert main(["check", str(bad)]) == 2
+    assert "did you mean 'SiO2'?" in capsys.readouterr().err
+
+
+def test_data_build(capsys, tmp_path):
+    assert main(["data", "build", "--source", str(DATA / "training"), "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "rows read" in out and "content sha256" in out
+    assert (tmp_path / "training.parquet").exists() and (tmp_path / "report.json").exists()
+
+
+def test_installed_command_runs():
+    result = subprocess.run([sys.executable, "-m", "minml.cli", "check", str(EXAMPLE)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Flagged rows" in result.stdout
