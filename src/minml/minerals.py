@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from minml._resources import load_toml
 
-__all__ = ["Mineral", "mineral_table"]
+__all__ = ["Mineral", "class_groups", "mineral_table"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,18 @@ def mineral_table() -> dict[str, Mineral]:
         )
         for name, spec in sorted(raw.items())
     }
+
+
+@lru_cache(maxsize=1)
+def class_groups() -> dict[str, str]:
+    """Group of every class a model may answer: the minerals, then the non-minerals (glass).
+
+    Examples
+    --------
+    >>> class_groups()["glass"], class_groups()["orthopyroxene"]
+    ('glass', 'pyroxene')
+    """
+    groups = {name: m.group for name, m in mineral_table().items()}
+    for name, spec in sorted(load_toml("minerals.toml").get("other", {}).items()):
+        groups[name] = spec["group"]
+    return groups

@@ -27,7 +27,7 @@ from minml.checks import DEFAULT_TOTAL_RANGE, check_oxides
 from minml.io import read_table
 from minml.minerals import Mineral, mineral_table
 
-__all__ = ["DROP_REASONS", "BuildResult", "build_training_set", "content_hash", "file_hash"]
+__all__ = ["DROP_REASONS", "BuildResult", "build_training_set", "collect_training_set", "content_hash", "file_hash"]
 
 DROP_REASONS = (
     "empty row",
@@ -154,7 +154,7 @@ def _read_class(path: Path, mineral: Mineral, total_range) -> tuple[pd.DataFrame
 
 
 def build_training_set(source, out_dir, *, total_range=DEFAULT_TOTAL_RANGE, progress: bool = False) -> BuildResult:
-    """Build the cleaned training table and its report.
+    """Build the cleaned training table and its report, and write them.
 
     Parameters
     ----------
@@ -176,6 +176,24 @@ def build_training_set(source, out_dir, *, total_range=DEFAULT_TOTAL_RANGE, prog
     FileNotFoundError
         If the folder, or a class's file, is missing.
     """
+    table, report = collect_training_set(source, total_range=total_range, progress=progress)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table_path = out_dir / "training.parquet"
+    report_path = out_dir / "report.json"
+    table.to_parquet(table_path, index=False)
+    report_path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return BuildResult(table, report, table_path, report_path)
+
+
+def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: bool = False):
+    """The cleaned training table and its report, in memory (see :func:`build_training_set`).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    report : dict
+    """
     source = Path(source)
     if not source.is_dir():
         raise FileNotFoundError(f"No training data folder {str(source)!r} (expected one .xlsx per mineral).")
@@ -183,8 +201,6 @@ def build_training_set(source, out_dir, *, total_range=DEFAULT_TOTAL_RANGE, prog
     missing = [m.training_file + ".xlsx" for m in minerals if not (source / f"{m.training_file}.xlsx").exists()]
     if missing:
         raise FileNotFoundError(f"{str(source)!r} lacks {missing}.")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     from tqdm.auto import tqdm
 
@@ -216,11 +232,7 @@ def build_training_set(source, out_dir, *, total_range=DEFAULT_TOTAL_RANGE, prog
         "columns": list(table.columns),
         "classes": per_class,
     }
-    table_path = out_dir / "training.parquet"
-    report_path = out_dir / "report.json"
-    table.to_parquet(table_path, index=False)
-    report_path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    return BuildResult(table, report, table_path, report_path)
+    return table, report
 
 
 def _order_columns(table: pd.DataFrame) -> pd.DataFrame:
