@@ -22,3 +22,18 @@ def shared_data() -> Path:
             pytest.fail(f"shared data not found at {SHARED} (MINML_REQUIRE_SHARED=1)")
         pytest.skip(f"shared data not found at {SHARED}")
     return SHARED
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``train`` need PyTorch (the train extra): skip them cleanly without it,
+    unless CI asks for them (MINML_REQUIRE_TRAIN=1), where a missing torch is a failure."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        return
+    if os.environ.get("MINML_REQUIRE_TRAIN") == "1":
+        raise pytest.UsageError("MINML_REQUIRE_TRAIN=1 but torch is not installed (pip install torch==2.13.0)")
+    skip = pytest.mark.skip(reason='needs PyTorch: pip install "min-ml[train]"')
+    for item in items:
+        if "train" in item.keywords:
+            item.add_marker(skip)

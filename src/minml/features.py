@@ -1,0 +1,85 @@
+"""From a table of analyses to the model's input matrix.
+
+The models see oxides in wt% as analysed, not normalised to 100 %: the missing mass (H2O in
+micas and amphibole, B2O3 in tourmaline, ZrO2 in zircon when it was not analysed) is
+information.  Any form of iron enters as FeOt (see :mod:`minml.iron`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from minml.checks import OxideCheck, check_oxides
+
+__all__ = ["MODEL_OXIDES", "model_inputs"]
+
+MODEL_OXIDES: tuple[str, ...] = (
+    "SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O", "Cr2O3", "P2O5",
+)
+"""The oxides the shipped models read, in input order."""
+
+_IRON_FORMS = {"FeOt", "FeO", "Fe2O3", "Fe2O3t"}
+
+
+def _missing(checked: OxideCheck, oxides) -> list[str]:
+    found = set(checked.mapping.mapped.values())
+    missing = []
+    for name in oxides:
+        if name == "FeOt":
+            if not found & _IRON_FORMS:
+                missing.append(name)
+        elif name not in found:
+            missing.append(name)
+    return missing
+
+
+def model_inputs(
+    df: pd.DataFrame,
+    oxides=MODEL_OXIDES,
+    *,
+    fill_missing: float | None = None,
+    model_name: str = "the model",
+    **check_options,
+) -> tuple[np.ndarray, OxideCheck]:
+    """The model input matrix of a table, and what the reader made of it.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
+    oxides : sequence of str
+        The inputs, in order.
+    fill_missing : float, optional
+        Value for oxides the table has no column for.  By default a missing column is an
+        error: a silent 0 could turn an unanalysed oxide into a wrong answer.
+    model_name : str
+        Named in the error message.
+    **check_options
+        Passed to :func:`minml.check_oxides` (``suffix``, ``total_range``).
+
+    Returns
+    -------
+    X : numpy.ndarray of float32, shape (n_rows, len(oxides))
+        NaN where a cell was unusable (its row is flagged).
+    checked : OxideCheck
+
+    Raises
+    ------
+    ValueError
+        When columns are missing and ``fill_missing`` is None.
+    """
+    checked = check_oxides(df, **check_options)
+    missing = _missing(checked, oxides)
+    if missing and fill_missing is None:
+        hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
+        unrecognised = f"   Unrecognised: {', '.join(hints)}" if hints else ""
+        raise ValueError(
+            f"Oxide columns do not match {model_name}.\n"
+            f"Missing: {missing}{unrecognised}\n"
+            "Add the missing columns (0.0 if below detection) or pass fill_missing=0.0."
+        )
+    X = np.empty((len(df), len(oxides)), dtype=np.float32)
+    for j, name in enumerate(oxides):
+        X[:, j] = fill_missing if name in missing else checked.oxides[name].to_numpy(dtype=np.float32)
+    return X, checked

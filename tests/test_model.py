@@ -1,0 +1,207 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import check_estimator
+
+from minml import classify, read_table
+from minml.evaluation import lepr_correct
+from minml.features import MODEL_OXIDES
+from minml.model import SCHEMA_VERSION, MineralClassifier, load_default
+from minml.training_data import collect_training_set
+
+from .conftest import DATA, EXAMPLE
+
+OUTPUT_COLUMNS = ["mineral", "group", "probability", "uncertainty", "second_mineral",
+                  "second_probability", "ood_score", "flag"]
+
+
+@pytest.fixture(scope="module")
+def small():
+    """The cleaned fixture compilations: ~230 real analyses of the 17 minerals."""
+    table, _ = collect_training_set(DATA / "training")
+    return table[list(MODEL_OXIDES)], table["mineral"].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def fitted(small):
+    X, y = small
+    return MineralClassifier(hidden=(16, 16), epochs=60, batch_size=64, random_state=3).fit(X, y)
+
+
+@pytest.mark.train
+def test_bnn_learns_the_fixture(fitted, small):
+    X, y = small
+    assert (fitted.predict(X) == y).mean() > 0.95
+    assert list(fitted.classes_) == sorted(set(y))
+    proba = fitted.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.train
+def test_training_is_deterministic_and_leaves_global_state(small):
+    import torch
+
+    X, y = small
+    np.random.seed(123)
+    torch.manual_seed(123)
+    before_np, before_torch = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
+    a = MineralClassifier(hidden=(8,), epochs=5, batch_size=64, random_state=7).fit(X, y)
+    b = MineralClassifier(hidden=(8,), epochs=5, batch_size=64, random_state=7).fit(X, y)
+    for key in a.params_:
+        np.testing.assert_array_equal(a.params_[key], b.params_[key])
+    assert (np.random.get_state()[1] == before_np).all()
+    assert torch.equal(torch.get_rng_state(), before_torch)
+
+
+@pytest.mark.train
+def test_monte_carlo_is_deterministic_and_close_to_analytic(fitted, small):
+    X, _ = small
+    mc = clone(fitted).set_params(samples=200)
+    mc.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    p1, p2 = mc.predict_proba(X), mc.predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    analytic = fitted.predict_proba(X)
+    assert (p1.argmax(1) == analytic.argmax(1)).mean() > 0.97
+    assert np.abs(p1 - analytic).max() < 0.2
+
+
+@pytest.mark.train
+def test_numpy_inference_matches_torch(fitted, small):
+    """The analytic predictive, computed again in torch from the same posterior."""
+    import torch
+
+    Z = torch.as_tensor(fitted._scaled(small[0].to_numpy(np.float32)))
+    p = {k: torch.as_tensor(v) for k, v in fitted.params_.items() if k[0] in "Wb"}
+    h = Z
+    for i in range(2):
+        h = torch.relu(h @ p[f"W{i}_mu"] + p[f"b{i}_mu"])
+    mean = h @ p["W2_mu"] + p["b2_mu"]
+    var = (h**2) @ p["W2_var"] + p["b2_var"]
+    expected = torch.softmax(mean / torch.sqrt(1 + torch.pi * var / 8), dim=1).numpy()
+    np.testing.assert_allclose(fitted.predict_proba(small[0]), expected, atol=1e-5)
+
+
+@pytest.mark.train
+def test_save_load_round_trip(fitted, small, tmp_path):
+    path = fitted.save(tmp_path / "m.npz")
+    back = MineralClassifier.load(path)
+    np.testing.assert_array_equal(back.predict_proba(small[0]), fitted.predict_proba(small[0]))
+    np.testing.assert_array_equal(back.score_samples(small[0]), fitted.score_samples(small[0]))
+    assert back.ood_threshold_ == fitted.ood_threshold_ and list(back.groups_) == list(fitted.groups_)
+    with np.load(path, allow_pickle=False) as data:  # readable without pickle
+        assert int(data["schema_version"]) == SCHEMA_VERSION
+
+
+def test_load_refuses_other_schema_and_missing_file(small, tmp_path):
+    X, y = small
+    model = MineralClassifier(kind="gda").fit(X, y)
+    path = model.save(tmp_path / "m.npz")
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["schema_version"] = np.array(99)
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(ValueError, match="schema version 99; this MIN-ML reads version 1"):
+        MineralClassifier.load(tmp_path / "old.npz")
+    with pytest.raises(FileNotFoundError, match="No model file"):
+        MineralClassifier.load(tmp_path / "none.npz")
+
+
+def test_gda_baseline(small):
+    X, y = small
+    gda = MineralClassifier(kind="gda").fit(X, y)
+    assert (gda.predict(X) == y).mean() > 0.95
+    # the outlier score: real analyses score higher (less abnormal) than a glass or a zero row
+    glass = pd.DataFrame([[50.0, 1.6, 14.0, 11.5, 0.2, 7.2, 11.9, 2.3, 0.3, 0.0, 0.2]], columns=list(MODEL_OXIDES))
+    assert gda.score_samples(glass)[0] < np.median(gda.score_samples(X))
+
+
+def test_scikit_learn_contract_gda():
+    check_estimator(
+        MineralClassifier(kind="gda"),
+        expected_failed_checks={
+            "check_class_weight_classifiers": "class weights act on the network's likelihood, not on GDA",
+        },
+        on_skip=None,
+    )
+
+
+def test_clone_and_pipeline(small):
+    X, y = small
+    model = MineralClassifier(kind="gda", gda_reg=1e-2)
+    assert clone(model).get_params() == model.get_params()
+    pipe = make_pipeline(FunctionTransformer(lambda d: d.to_numpy(np.float32)), MineralClassifier(kind="gda"))
+    assert (pipe.fit(X, y).predict(X) == y).mean() > 0.95
+
+
+def test_bad_inputs(small):
+    X, y = small
+    with pytest.raises(ValueError, match="kind must be 'bnn' or 'gda'"):
+        MineralClassifier(kind="svm").fit(X, y)
+    with pytest.raises(ValueError, match="y has 1 class"):
+        MineralClassifier(kind="gda").fit(X, np.full(len(y), "olivine"))
+    broken = X.astype(object)
+    broken.iloc[3, 0] = "abc"
+    with pytest.raises(ValueError, match="1 training rows have unusable values"):
+        MineralClassifier(kind="gda").fit(broken, y)
+    with pytest.raises(ValueError, match="class_weight must be"):
+        MineralClassifier(class_weight="heavy").fit(X, y)
+
+
+# ---- classify with the shipped model ----
+
+def test_classify_shipped_model_on_real_lepr_rows():
+    lepr = read_table(EXAMPLE)
+    before = lepr.copy(deep=True)
+    result = classify(lepr)
+    pd.testing.assert_frame_equal(lepr, before)
+    assert list(result.columns) == OUTPUT_COLUMNS and result.index.equals(lepr.index)
+    total = lepr.drop(columns=["entity_id", "Mineral", "method"]).fillna(0).sum(axis=1)
+    sensible = total.between(95, 102)
+    right = lepr_correct(lepr["Mineral"], result["mineral"])
+    assert right[sensible].mean() >= 0.85  # the seed model's level on LEPR; the next issue raises it
+    # empty rows, fractions and impossible values are no analyses: "unknown" with the reader's reason
+    empty, fractions, impossible = total == 0, total.between(0.8, 1.2), lepr["SiO2"] > 104
+    unknown = result["mineral"] == "unknown"
+    assert unknown.tolist() == (empty | fractions | impossible).tolist()
+    assert result.loc[empty, "flag"].str.startswith("empty row").all()
+    assert result.loc[fractions, "flag"].str.startswith("fractions?").all()
+    assert result.loc[impossible, "flag"].str.startswith("SiO2 over 100 wt%").all()
+    assert result.loc[unknown, "probability"].isna().all()
+    assert result.loc[~unknown, "probability"].between(0, 1).all()
+    assert (result.loc[~unknown, "second_probability"] <= result.loc[~unknown, "probability"]).all()
+    assert result["uncertainty"].dropna().between(0, 1).all()
+    assert (result.loc[total > 105, "flag"] != "").all()
+
+
+def test_classify_needs_the_model_oxides():
+    lepr = read_table(EXAMPLE).drop(columns=["Cr2O3"]).rename(columns={"SiO2": "Si02"})
+    with pytest.raises(ValueError, match=r"Oxide columns do not match the shipped model.\n"
+                                         r"Missing: \['SiO2', 'Cr2O3'\]   Unrecognised: 'Si02' \(did you mean 'SiO2'\?\)\n"
+                                         r"Add the missing columns \(0.0 if below detection\) or pass fill_missing=0.0."):
+        classify(lepr)
+    ok = read_table(EXAMPLE).drop(columns=["Cr2O3"])
+    assert len(classify(ok, fill_missing=0.0)) == len(ok)
+
+
+def test_shipped_model_loads_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class NoTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ImportError('torch is blocked in this test')\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
+        "import pandas as pd, minml\n"
+        "table = minml.read_table(sys.argv[1])\n"
+        "result = minml.classify(table)\n"
+        "print(len(minml.model.load_default().classes_), result['mineral'].iloc[1], 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["18", "amphibole", "False"]
+    assert "glass" in load_default().classes_
