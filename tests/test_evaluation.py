@@ -1,0 +1,62 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml.evaluation import (
+    expected_calibration_error,
+    grouped_cv,
+    lepr_class,
+    lepr_correct,
+    nested_cv,
+    training_arrays,
+)
+from minml.model import MineralClassifier
+from minml.training_data import collect_training_set
+
+from .conftest import DATA
+
+
+def test_ece_known_answers():
+    # perfectly calibrated: 80 % confidence, 80 % right
+    conf = np.full(10, 0.8)
+    right = np.array([True] * 8 + [False] * 2)
+    assert expected_calibration_error(conf, right) == pytest.approx(0.0)
+    # always 100 % sure, half right: error 0.5
+    assert expected_calibration_error(np.ones(4), np.array([True, False, True, False])) == pytest.approx(0.5)
+    # two bins: (0.95, 1/2 right) and (0.55, all right): 0.5 * 0.45 + 0.5 * 0.45
+    conf = np.array([0.95, 0.95, 0.55, 0.55])
+    assert expected_calibration_error(conf, np.array([True, False, True, True])) == pytest.approx(0.45)
+
+
+def test_lepr_protocol():
+    labels = pd.Series(["Spinel", "Spinel", "FeTiOxide", "Tridymite", "KFeldspar", "Clinopyroxene", "Olivine"])
+    pred = pd.Series(["magnetite", "ilmenite", "spinel", "quartz", "k-feldspar", "amphibole", "unknown"])
+    assert lepr_correct(labels, pred).tolist() == [True, False, True, True, True, False, False]
+    assert lepr_class(labels, pred).tolist() == ["magnetite", "magnetite", "spinel", "quartz", "k-feldspar",
+                                                 "clinopyroxene", "olivine"]
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    table, _ = collect_training_set(DATA / "training")
+    table["source"] = table["source"].fillna(table["source_file"])
+    return training_arrays(table)
+
+
+def test_nested_cv_reports_per_class_mean_and_sd(arrays):
+    X, y, _ = arrays
+    keep = pd.Series(y).map(pd.Series(y).value_counts()) >= 6  # classes with enough rows for 3 folds
+    result = nested_cv(MineralClassifier(kind="gda"), X[keep], y[keep], {"gda_reg": [1e-3, 1e-1]}, outer=3, inner=2)
+    assert result["per_class"].columns.tolist()[:2] == [("precision", "mean"), ("precision", "std")]
+    assert len(result["chosen"]) == 3 and all(c["gda_reg"] in (1e-3, 1e-1) for c in result["chosen"])
+    assert 0.8 < result["accuracy"][0] <= 1.0 and result["accuracy"][1] >= 0
+
+
+def test_grouped_cv_keeps_sources_apart(arrays):
+    X, y, groups = arrays
+    keep = pd.Series(groups).map(pd.Series(groups).value_counts()) >= 6  # sources with enough rows
+    X, y, groups = X[keep], y[keep], groups[keep]
+    result = grouped_cv(MineralClassifier(kind="gda"), X, y, groups, folds=3)
+    assert 0 <= result["accuracy"] <= 1
+    assert set(result["per_class"].index) == set(y)
+    assert set(result["confusions"].index.names) == {"label", "predicted", "source"}
