@@ -62,3 +62,28 @@ def test_installed_command_runs():
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "Flagged rows" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_classify_each_format(tmp_path, capsys, suffix):
+    from minml import read_table, write_table
+
+    source = write_table(read_table(EXAMPLE), tmp_path / f"in{suffix}")
+    out = tmp_path / f"out{suffix}"
+    assert main(["classify", str(source), "-o", str(out)]) == 0
+    assert "76 analyses classified" in capsys.readouterr().out
+    result = read_table(out)
+    assert list(result.columns) == list(read_table(EXAMPLE).columns) + [
+        "mineral", "group", "probability", "uncertainty", "second_mineral", "second_probability", "ood_score", "flag"]
+    assert result["mineral"].notna().all()
+    assert (result["flag"].fillna("") != "").sum() >= 12  # the reader's flags come through
+
+
+def test_classify_default_output_and_clash(tmp_path, capsys):
+    import shutil
+
+    source = shutil.copy(EXAMPLE, tmp_path / "mine.csv")
+    assert main(["classify", str(source)]) == 0
+    assert (tmp_path / "mine_classified.csv").exists()
+    assert main(["classify", str(tmp_path / "mine_classified.csv")]) == 2
+    assert "already has columns ['mineral', 'group'" in capsys.readouterr().err

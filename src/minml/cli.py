@@ -13,8 +13,11 @@ _DESCRIPTION = """\
 MIN-ML: which mineral is an analysis, and can a database label be trusted?
 
 Commands:
+  classify FILE          which mineral is each analysis (probability, uncertainty, flags)
   check FILE             what the reader understands of a table: columns, iron, flags
   data build             build the cleaned training set from the published compilations
+  train                  retrain the shipped model from the shared data
+  evaluate               cross-validate and test the shipped model; write its model card
 """
 
 
@@ -84,6 +87,94 @@ def _run_data_build(args) -> int:
     return 0
 
 
+def _add_classify(sub) -> None:
+    p = sub.add_parser(
+        "classify",
+        help="classify every analysis of a table",
+        description="Classify each analysis (CSV, XLSX, Parquet) and write the input's columns plus "
+        "mineral, group, probability, uncertainty, second_mineral, second_probability, ood_score, flag.",
+    )
+    p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="output file (CSV, XLSX or Parquet by extension; default: INPUT_classified.csv)")
+    p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
+    p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
+    p.add_argument("--model", type=Path, default=None, help="a model .npz (default: the shipped model)")
+    p.add_argument("--fill-missing", type=float, default=None, metavar="VALUE",
+                   help="value for model oxides the table lacks (default: refuse)")
+    p.set_defaults(run=_run_classify)
+
+
+def _run_classify(args) -> int:
+    import pandas as pd
+
+    from minml.io import read_table, write_table
+    from minml.model import MineralClassifier, classify
+
+    table = read_table(args.input, sheet=args.sheet)
+    model = MineralClassifier.load(args.model) if args.model else None
+    result = classify(table, model, fill_missing=args.fill_missing, suffix=args.suffix,
+                      progress=sys.stderr.isatty())
+    clash = [c for c in result.columns if c in table.columns]
+    if clash:
+        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
+    output = args.output or args.input.with_name(args.input.stem + "_classified.csv")
+    write_table(pd.concat([table, result], axis=1), output)
+    counts = result["mineral"].value_counts()
+    print(f"{len(result)} analyses classified: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    flagged = int((result["flag"] != "").sum())
+    print(f"{flagged} flagged (see the flag column)")
+    print(f"wrote {output}")
+    return 0
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="retrain the shipped model",
+                       description="Train the shipped Bayesian network on the shared training data.")
+    p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="model file (default: the package's data/default-v1.npz)")
+    p.set_defaults(run=_run_train)
+
+
+def _run_train(args) -> int:
+    from minml._resources import data_path
+    from minml.model import DEFAULT_MODEL
+    from minml.training import train_default
+
+    output = args.output or Path(str(data_path(DEFAULT_MODEL)))
+    meta = train_default(args.shared, output, progress=sys.stderr.isatty())
+    print(f"trained on {meta['training_rows']} rows in {meta['train_seconds']} s")
+    print(f"wrote {output} and {output.with_suffix('.json')}")
+    return 0
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="cross-validate and test the shipped model; write its model card",
+                       description="Nested and source-grouped cross-validation, GDA baseline, LEPR, glass; "
+                       "writes the model card.")
+    p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
+    p.add_argument("--model", type=Path, default=None, help="model .npz (default: the shipped model)")
+    p.add_argument("--card", type=Path, default=Path("docs/model_card.md"), help="model card to write")
+    p.add_argument("--quick", action="store_true", help="a fast smoke run (fewer folds and epochs)")
+    p.set_defaults(run=_run_evaluate)
+
+
+def _run_evaluate(args) -> int:
+    from minml._resources import data_path
+    from minml.model import DEFAULT_MODEL
+    from minml.training import evaluate_model, write_model_card
+
+    model = args.model or Path(str(data_path(DEFAULT_MODEL)))
+    results = evaluate_model(args.shared, model, quick=args.quick, progress=sys.stderr.isatty())
+    path = write_model_card(results, args.card)
+    nested, lepr = results["nested"], results["lepr"]
+    print(f"nested CV macro-F1 {nested['macro_f1'][0]:.4f} ± {nested['macro_f1'][1]:.4f}; "
+          f"grouped CV accuracy {results['grouped']['accuracy']:.4f}; LEPR accuracy {lepr['accuracy']:.4f}")
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``minml`` command."""
     parser = argparse.ArgumentParser(
@@ -91,8 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"minml {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_classify(sub)
     _add_check(sub)
     _add_data(sub)
+    _add_train(sub)
+    _add_evaluate(sub)
     return parser
 
 
