@@ -112,37 +112,36 @@ def _reason_counts(messages: pd.Series) -> dict[str, int]:
 
 
 class _Messages:
-    """Per-row ';'-joined messages, built column by column without a Python loop per row
-    for the common cases."""
+    """Per-row ';'-joined messages.  Text is built only for the rows a message concerns, so
+    a clean table of a million rows costs no string work."""
 
     def __init__(self, n: int):
         self.text = np.full(n, "", dtype=object)
 
     def add(self, mask: np.ndarray, text) -> None:
-        """Append ``text`` (a str, or an array aligned with the rows) where ``mask``."""
-        if not mask.any():
-            return
+        """Append ``text`` where ``mask``: a str, or a function of the row positions that
+        returns one str per position."""
         idx = np.flatnonzero(mask)
-        new = np.full(len(idx), text, dtype=object) if isinstance(text, str) else np.asarray(text, dtype=object)[idx]
+        if not len(idx):
+            return
+        new = np.full(len(idx), text, dtype=object) if isinstance(text, str) else np.array(text(idx), dtype=object)
         old = self.text[idx]
         self.text[idx] = np.where(old == "", new, old + "; " + new)
 
     def add_patterns(self, columns: list[str], masks: list[np.ndarray], label: str) -> None:
         """Append ``label: A, B`` naming the columns whose mask is set, per row."""
-        if not masks or not np.any(masks):
+        if not masks:
             return
         bits = np.zeros(len(self.text), dtype=np.int64)
         for i, mask in enumerate(masks):
             bits |= mask.astype(np.int64) << i
+        if not bits.any():
+            return
         patterns, inverse = np.unique(bits, return_inverse=True)
-        words = np.array(
-            [", ".join(c for i, c in enumerate(columns) if p >> i & 1) for p in patterns], dtype=object
-        )
-        self.add(bits != 0, np.char.add(f"{label}: ", words[inverse].astype(str)).astype(object))
-
-
-def _format(values: np.ndarray) -> np.ndarray:
-    return np.array([f"{v:.4g}" for v in values], dtype=object)
+        for k, pattern in enumerate(patterns):
+            if pattern:
+                names = ", ".join(c for i, c in enumerate(columns) if pattern >> i & 1)
+                self.add(inverse == k, f"{label}: {names}")
 
 
 def check_oxides(
@@ -214,28 +213,21 @@ def check_oxides(
     notes.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
-        small = status[name] == Status.SMALL_NEGATIVE
-        if small.any():
-            raw = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-            notes.add(small, np.char.add(f"small negative read as 0: {name} ", _format(raw).astype(str)).astype(object))
+        raw = df[col].to_numpy()
+        notes.add(status[name] == Status.SMALL_NEGATIVE,
+                  lambda idx, name=name, raw=raw: [f"small negative read as 0: {name} {_shown(raw[i])}" for i in idx])
         for code, problem in _CELL_PROBLEM.items():
-            bad = status[name] == code
-            if bad.any():
-                shown = np.array([f"{name} {problem}: {_shown(v)}" for v in df[col].to_numpy()], dtype=object)
-                flags.add(bad, shown)
+            flags.add(status[name] == code,
+                      lambda idx, name=name, raw=raw, problem=problem: [f"{name} {problem}: {_shown(raw[i])}" for i in idx])
 
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in _IRON_FORMS if k in values},
         {k: present[k] for k in _IRON_FORMS if k in values},
         n,
     )
-    disagree = ~np.isnan(mismatch)
-    if disagree.any():
-        text = np.char.add(
-            np.char.add("iron mismatch: FeOt ", _format(feot).astype(str)),
-            np.char.add(" but FeO + 0.8998 Fe2O3 (or Fe2O3t) gives ", _format(mismatch).astype(str)),
-        ).astype(object)
-        flags.add(disagree, text + " (which is total iron?)")
+    flags.add(~np.isnan(mismatch), lambda idx: [
+        f"iron mismatch: FeOt {feot[i]:.4g} but FeO + 0.8998 Fe2O3 (or Fe2O3t) gives {mismatch[i]:.4g} "
+        "(which is total iron?)" for i in idx])
 
     oxides = pd.DataFrame(index=df.index)
     for name in CORE_OXIDES:
@@ -252,8 +244,8 @@ def check_oxides(
         {
             "iron_rule": pd.Categorical(rule, categories=["FeOt", "FeO+Fe2O3", "Fe2O3t", "none"]),
             "total": total,
-            "notes": notes.text,
-            "flag": flags.text,
+            "notes": pd.Series(notes.text, index=df.index, dtype=object),
+            "flag": pd.Series(flags.text, index=df.index, dtype=object),
         },
         index=df.index,
     )
@@ -288,29 +280,21 @@ def _flag_row_shape(oxides: pd.DataFrame, total: np.ndarray, flags: _Messages, t
     largest = data.max(axis=1, initial=0.0)
     lo_f, hi_f = _FRACTION_RANGE
     fractions = (total >= lo_f) & (total <= hi_f) & (largest <= 1.0)
-    flags.add(fractions, np.char.add("fractions?: oxide sum ", _format(total).astype(str)).astype(object)
-              + ", multiply by 100 for wt%")
+    flags.add(fractions, lambda idx: [f"fractions?: oxide sum {total[i]:.4g}, multiply by 100 for wt%" for i in idx])
 
     # a total written into an oxide column: one value equal to the sum of the others
     top = data.argmax(axis=1) if data.shape[1] else np.zeros(len(total), dtype=int)
     rest = total - largest
     holds_total = (largest >= _TOTAL_LIKE) & (rest >= _TOTAL_LIKE) & (np.abs(largest - rest) <= np.maximum(2.0, 0.03 * largest))
     # one oxide ~100 with nothing else, in a column that never forms a phase alone
-    lonely = np.array([not table[names[i]].pure_phase for i in top]) if len(top) else np.zeros(0, bool)
-    alone = (largest >= _SHIFT_SINGLE) & (rest < _SHIFT_REST) & lonely
-    shifted = holds_total | alone
-    if shifted.any():
-        text = np.array(
-            [f"column shift?: {names[i]} = {v:.4g} with the other oxides summing to {r:.4g}"
-             for i, v, r in zip(top, largest, rest)],
-            dtype=object,
-        )
-        flags.add(shifted, text)
+    lonely = np.array([not table[name].pure_phase for name in names], dtype=bool)
+    alone = (largest >= _SHIFT_SINGLE) & (rest < _SHIFT_REST) & lonely[top]
+    flags.add(holds_total | alone, lambda idx: [
+        f"column shift?: {names[top[i]]} = {largest[i]:.4g} with the other oxides summing to {rest[i]:.4g}"
+        for i in idx])
 
     if total_range is None:
         return
     lo, hi = total_range
     outside = ~empty & ~fractions & ((total < lo) | (total > hi))
-    if outside.any():
-        text = np.char.add(f"total outside {lo:g}-{hi:g}: ", np.array([f"{t:.1f}" for t in total]))
-        flags.add(outside, np.char.add(text, " wt%").astype(object))
+    flags.add(outside, lambda idx: [f"total outside {lo:g}-{hi:g}: {total[i]:.1f} wt%" for i in idx])
