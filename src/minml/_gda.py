@@ -56,14 +56,20 @@ def fit_gaussians(X: np.ndarray, y: np.ndarray, n_classes: int, reg: float = 1e-
 
 
 def gaussian_log_density(params: dict, X: np.ndarray) -> np.ndarray:
-    """log N(x | mean_k, cov_k) for every row and class, shape (n, k)."""
+    """log N(x | mean_k, cov_k) for every row and class, shape (n, k).
+
+    All classes in one matrix product: z_k = x L_k - mean_k L_k, with L_k the Cholesky
+    factor of class k's precision, so that the Mahalanobis distance is |z_k|^2.
+    """
     means, chol, log_det = params["gda_mean"], params["gda_prec_chol"], params["gda_log_det"]
-    n, d = X.shape
-    out = np.empty((n, len(means)), dtype=np.float64)
-    for k in range(len(means)):
-        z = (X - means[k]) @ chol[k]
-        out[:, k] = 0.5 * log_det[k] - 0.5 * d * _LOG_2PI - 0.5 * np.einsum("ij,ij->i", z, z)
-    return out
+    k, d = means.shape
+    factors = np.ascontiguousarray(chol.transpose(1, 0, 2).reshape(d, k * d), dtype=np.float32)
+    offsets = np.einsum("kd,kde->ke", means, chol).reshape(k * d).astype(np.float32)
+    z = np.asarray(X, dtype=np.float32) @ factors
+    z -= offsets
+    z *= z
+    distance = z.reshape(len(X), k, d).sum(axis=2)
+    return 0.5 * log_det - 0.5 * d * _LOG_2PI - 0.5 * distance
 
 
 def gaussian_posterior(params: dict, X: np.ndarray) -> np.ndarray:

@@ -343,13 +343,14 @@ def classify(df: pd.DataFrame, model: MineralClassifier | None = None, *, fill_m
         part = slice(start, start + _CHUNK)
         Z = model._scaled(np.where(ok[part, None], values[part], 0.0))
         proba = model._proba_scaled(Z)
-        order = np.argsort(proba, axis=1)
-        out["top"][part], out["second"][part] = order[:, -1], order[:, -2]
         rows = np.arange(len(proba))
-        out["p1"][part] = proba[rows, order[:, -1]]
-        out["p2"][part] = proba[rows, order[:, -2]]
+        top = proba.argmax(axis=1)
+        out["top"][part], out["p1"][part] = top, proba[rows, top]
         entropy = -(proba * np.log(np.clip(proba, 1e-12, 1.0))).sum(axis=1)
         out["uncertainty"][part] = entropy / log_k
+        proba[rows, top] = -1.0
+        second = proba.argmax(axis=1)
+        out["second"][part], out["p2"][part] = second, proba[rows, second]
         out["ood"][part] = -model._log_density(Z)
 
     flag = flags.to_numpy(dtype=object).copy()
@@ -358,13 +359,18 @@ def classify(df: pd.DataFrame, model: MineralClassifier | None = None, *, fill_m
         note = np.array([f"unlike the training data: ood_score {v:.1f} > {model.ood_threshold_:.1f}"
                          for v in out["ood"][far]], dtype=object)
         flag[far] = np.where(flag[far] == "", note, flag[far] + "; " + note)
+    n_classes = len(classes)
+    group_names = sorted(set(groups))
+    group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
+    top = np.where(ok, out["top"], n_classes)  # n_classes: "unknown"
+    second = np.where(ok, out["second"], n_classes)
     result = pd.DataFrame(
         {
-            "mineral": np.where(ok, classes[out["top"]], "unknown"),
-            "group": np.where(ok, groups[out["top"]], ""),
+            "mineral": pd.Categorical.from_codes(top, [*classes, "unknown"]),
+            "group": pd.Categorical.from_codes(group_of[top], [*group_names, ""]),
             "probability": np.where(ok, out["p1"], np.nan),
             "uncertainty": np.where(ok, out["uncertainty"], np.nan),
-            "second_mineral": np.where(ok, classes[out["second"]], ""),
+            "second_mineral": pd.Categorical.from_codes(second, [*classes, ""]),
             "second_probability": np.where(ok, out["p2"], np.nan),
             "ood_score": np.where(ok, out["ood"], np.nan),
             "flag": flag,
