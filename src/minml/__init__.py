@@ -1,13 +1,11 @@
 """MIN-ML: which mineral is this analysis, and can its database label be trusted?
 
-Importing ``minml`` loads numpy and pandas only; the classifier (scikit-learn), training
-(PyTorch) and plots (matplotlib) are loaded when first used.
+``import minml`` is cheap: the public names below are loaded on first use (numpy and pandas
+for reading and checking tables; scikit-learn with the classifier; PyTorch only to train;
+matplotlib only for plots).
 """
 
 from minml._version import __version__
-from minml.checks import OxideCheck, check_oxides
-from minml.io import read_table, write_table
-from minml.oxides import CORE_OXIDES, canonical_name, map_columns
 
 __all__ = [
     "CORE_OXIDES",
@@ -22,12 +20,28 @@ __all__ = [
     "write_table",
 ]
 
-_LAZY = {"MineralClassifier": "minml.model", "classify": "minml.model"}
+_LAZY = {
+    "CORE_OXIDES": "minml.oxides",
+    "canonical_name": "minml.oxides",
+    "map_columns": "minml.oxides",
+    "OxideCheck": "minml.checks",
+    "check_oxides": "minml.checks",
+    "read_table": "minml.io",
+    "write_table": "minml.io",
+    "MineralClassifier": "minml.model",
+    "classify": "minml.model",
+}
 
 
 def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'minml' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
