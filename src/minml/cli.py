@@ -25,6 +25,13 @@ def _sheet(value: str):
     return int(value) if value.lstrip("-").isdigit() else value
 
 
+def _add_table_arguments(p) -> None:
+    """INPUT, --sheet and --suffix: how every table-reading command finds its analyses."""
+    p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
+    p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
+    p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
+
+
 def _add_check(sub) -> None:
     p = sub.add_parser(
         "check",
@@ -32,9 +39,7 @@ def _add_check(sub) -> None:
         description="Read a table of analyses (CSV, XLSX, Parquet) and report the column mapping, "
         "the iron rule per row and the rows flagged, with the reason.",
     )
-    p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
-    p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
-    p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
+    _add_table_arguments(p)
     p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
                    help="accepted oxide sum in wt%% (default: 88 105)")
     p.add_argument("-o", "--output", type=Path, default=None,
@@ -94,11 +99,9 @@ def _add_classify(sub) -> None:
         description="Classify each analysis (CSV, XLSX, Parquet) and write the input's columns plus "
         "mineral, group, probability, uncertainty, second_mineral, second_probability, ood_score, flag.",
     )
-    p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
+    _add_table_arguments(p)
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="output file (CSV, XLSX or Parquet by extension; default: INPUT_classified.csv)")
-    p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
-    p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
     p.add_argument("--model", type=Path, default=None, help="a model .npz (default: the shipped model)")
     p.add_argument("--fill-missing", type=float, default=None, metavar="VALUE",
                    help="value for model oxides the table lacks (default: refuse)")
