@@ -59,6 +59,9 @@ def test_rules_applied(built):
     tourmaline = table[table["mineral"] == "tourmaline"]
     no_water = tourmaline["H2O"].fillna(0) == 0
     assert tourmaline.loc[no_water, "total"].between(84.5, 88).sum() >= 1
+    # orthopyroxene rows whose cations do not make a pyroxene (4 per 6 O) are dropped
+    assert classes["orthopyroxene"]["dropped"]["cation sum off"] == 3
+    assert table.loc[table["mineral"] == "orthopyroxene", "SiO2"].min() > 40
     # every kept row lies inside the accepted range (after the class's nominal species)
     others = table[table["mineral"] != "tourmaline"]
     assert others["total"].between(88, 105).all()
@@ -85,6 +88,8 @@ def test_full_build(shared_data, tmp_path):
     result = build_training_set(shared_data / "training", tmp_path)
     report = result.report
     assert report["rows_in"] == 85508
-    assert 84000 <= report["rows_kept"] <= 85000
+    # 84-85k expected before the cation screen; it drops 1,306 corrupt orthopyroxene rows of one source
+    assert 83000 <= report["rows_kept"] <= 85000
+    assert report["classes"]["orthopyroxene"]["dropped"]["cation sum off"] == 1306
     assert report["classes"]["quartz"]["rows_kept"] == 38
     assert set(result.table["mineral"]) == set(mineral_table())

@@ -26,6 +26,10 @@ class Mineral:
         Species an analysis must report to be judged as this class.
     unanalysed : dict of str to float
         Nominal wt% of essential species that analyses usually omit.
+    oxygens, cations : float or None
+        Oxygen basis of the formula and its ideal cation sum.
+    screen_cations : bool
+        Whether the training build screens rows by cation sum (all iron as Fe2+).
     """
 
     name: str
@@ -33,6 +37,9 @@ class Mineral:
     training_file: str
     requires: tuple[str, ...] = ()
     unanalysed: dict = field(default_factory=dict)
+    oxygens: float | None = None
+    cations: float | None = None
+    screen_cations: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +59,9 @@ def mineral_table() -> dict[str, Mineral]:
             training_file=spec["training_file"],
             requires=tuple(spec.get("requires", ())),
             unanalysed=dict(spec.get("unanalysed", {})),
+            oxygens=spec.get("oxygens"),
+            cations=spec.get("cations"),
+            screen_cations=spec.get("screen_cations", False),
         )
         for name, spec in sorted(raw.items())
     }

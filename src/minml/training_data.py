@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from minml.checks import DEFAULT_TOTAL_RANGE, check_oxides
+from minml.formula import cation_sum
 from minml.io import read_table
 from minml.minerals import Mineral, mineral_table
 
@@ -36,9 +37,14 @@ DROP_REASONS = (
     "fractions",
     "required species missing",
     "total outside range",
+    "cation sum off",
     "duplicate",
 )
 """Why a row leaves the training set, checked in this order (a row counts under the first)."""
+
+CATION_SCREEN = (-0.15, 0.35)
+"""Accepted cation sum minus the ideal, on the class's oxygen basis with all iron as Fe2+
+(Fe3+ makes this sum high, never low)."""
 
 # flag kinds from check_oxides -> drop reason
 _FLAG_KIND = {
@@ -116,6 +122,9 @@ def _drop_reasons(checked, mineral: Mineral, total_range) -> np.ndarray:
         total = total + np.where(reported, 0.0, wt)
     lo, hi = total_range
     mark((total < lo) | (total > hi), "total outside range")
+    if mineral.screen_cations:
+        excess = cation_sum(checked.oxides, mineral.oxygens) - mineral.cations
+        mark(~((excess >= CATION_SCREEN[0]) & (excess <= CATION_SCREEN[1])), "cation sum off")
     return reason
 
 
@@ -226,6 +235,8 @@ def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: b
             "required species missing": "a species the class cannot be judged without (zircon: ZrO2)",
             "total outside range": "oxide sum (iron as FeOt, plus the class's nominal unanalysed species) "
                                    "outside total_range",
+            "cation sum off": "cations per formula unit (class's oxygen basis, all iron as Fe2+) outside "
+                              f"ideal {CATION_SCREEN[0]:+g}/{CATION_SCREEN[1]:+g}, for classes marked screen_cations",
             "duplicate": "the same oxide values as an earlier row of the same class",
         },
         "content_sha256": content_hash(table),

@@ -57,6 +57,8 @@ def cut_training(shared: Path) -> None:
             keep += list(df.index[df["SiO2"].map(lambda v: isinstance(v, str))][:2])
         if path.stem == "Rutile":  # TiO2 above 100 wt% (a pure phase) and a 'bdl.' cell
             keep += list(df.index[df["TiO2"] > 100][:2]) + list(df.index[df["Nb2O5"] == "bdl."][:1])
+        if path.stem == "Orthopyroxene":  # corrupt rows (SiO2 ~0.2, MnO ~32, MgO ~54): cation sum off
+            keep += list(df.index[pd.to_numeric(df["SiO2"], errors="coerce") < 5][:3])
         if path.stem == "Tourmaline":  # H2O not analysed: oxide sums 84.5-88 that pass with nominal H2O
             oxide_sum = check_oxides(df, total_range=None).flags["total"]
             keep += list(df.index[df["H2O"].isna() & oxide_sum.between(84.5, 88)][:3])
