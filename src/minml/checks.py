@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from minml._values import PURE_PHASE_MAX, Status, parse_column
-from minml.iron import total_iron
+from minml.iron import IRON_RULES, total_iron
 from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_table
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_oxides"]
@@ -59,7 +59,8 @@ class OxideCheck:
         ``iron_rule``; FeO and Fe2O3 are as reported.  NaN marks an unusable value
         (the row's ``flag`` says which).
     flags : pandas.DataFrame
-        ``iron_rule``, ``total``, ``notes``, ``flag`` per row, on the caller's index.
+        ``iron_rule``, ``total``, ``notes`` (unless ``notes=False``), ``flag`` per row, on the
+        caller's index.
     mapping : ColumnMapping
         Which column was read as which species, and what was not recognised.
     other : pandas.DataFrame
@@ -96,7 +97,7 @@ class OxideCheck:
         lines += ["", f"Flagged rows: {int(flagged.sum())} of {n}"]
         reasons = _reason_counts(self.flags.loc[flagged, "flag"])
         lines += [f"  {count:>8}  {reason}" for reason, count in reasons.items()]
-        noted = _reason_counts(self.flags["notes"])
+        noted = _reason_counts(self.flags["notes"]) if "notes" in self.flags else {}
         if noted:
             lines += ["", "Read as 0 (notes):"]
             lines += [f"  {count:>8}  {reason}" for reason, count in noted.items()]
@@ -149,6 +150,7 @@ def check_oxides(
     *,
     suffix: str | None = None,
     total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE,
+    notes: bool = True,
 ) -> OxideCheck:
     """Read a table of analyses into canonical oxides, with per-row flags.
 
@@ -163,6 +165,9 @@ def check_oxides(
     total_range : tuple of float or None, default=(88.0, 105.0)
         Accepted oxide sum (wt%, iron as FeOt); rows outside it are flagged.  None leaves
         the sum unjudged (for callers with their own rule per mineral).
+    notes : bool, default=True
+        Build the ``notes`` column (what was read as 0).  False leaves it out, which saves
+        time on large tables whose notes nobody reads.
 
     Returns
     -------
@@ -207,15 +212,18 @@ def check_oxides(
         values[name], status[name] = parse_column(df[col], max_value=limit)
     present = {name: s != Status.EMPTY for name, s in status.items()}
 
-    notes, flags = _Messages(n), _Messages(n)
+    flags = _Messages(n)
     order = [name for name in table if name in values]
-    notes.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
-    notes.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
+    if notes:
+        note = _Messages(n)
+        note.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
+        note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
         raw = df[col].to_numpy()
-        notes.add(status[name] == Status.SMALL_NEGATIVE,
-                  lambda idx, name=name, raw=raw: [f"small negative read as 0: {name} {_shown(raw[i])}" for i in idx])
+        if notes:
+            note.add(status[name] == Status.SMALL_NEGATIVE,
+                     lambda idx, name=name, raw=raw: [f"small negative read as 0: {name} {_shown(raw[i])}" for i in idx])
         for code, problem in _CELL_PROBLEM.items():
             flags.add(status[name] == code,
                       lambda idx, name=name, raw=raw, problem=problem: [f"{name} {problem}: {_shown(raw[i])}" for i in idx])
@@ -229,52 +237,48 @@ def check_oxides(
         f"iron mismatch: FeOt {feot[i]:.4g} but FeO + 0.8998 Fe2O3 (or Fe2O3t) gives {mismatch[i]:.4g} "
         "(which is total iron?)" for i in idx])
 
-    oxides = pd.DataFrame(index=df.index)
-    for name in CORE_OXIDES:
-        oxides[name] = np.zeros(n) if name not in values else values[name]
-    oxides["FeOt"] = feot
-    for name in order:
-        if name not in CORE_OXIDES and not table[name].total_iron:
-            oxides[name] = values[name]
+    columns = list(CORE_OXIDES) + [c for c in order if c not in CORE_OXIDES and not table[c].total_iron]
+    matrix = np.zeros((n, len(columns)), order="F")  # column-major: each species is contiguous
+    for j, name in enumerate(columns):
+        if name == "FeOt":
+            matrix[:, j] = feot
+        elif name in values:
+            matrix[:, j] = values[name]
+    oxides = pd.DataFrame(matrix, index=df.index, columns=columns, copy=False)
 
-    total = _oxide_sum(oxides)
-    _flag_row_shape(oxides, total, flags, total_range)
+    summed = [j for j, c in enumerate(columns) if c not in ("FeO", "Fe2O3")]
+    names = [columns[j] for j in summed]
+    data = matrix[:, summed]
+    data[np.isnan(data)] = 0.0  # unusable cells (flagged) do not count in the sum
+    total = _oxide_sum(names, data)
+    _flag_row_shape(names, data, total, flags, total_range)
 
     flag_frame = pd.DataFrame(
         {
-            "iron_rule": pd.Categorical(rule, categories=["FeOt", "FeO+Fe2O3", "Fe2O3t", "none"]),
+            "iron_rule": pd.Categorical.from_codes(rule, IRON_RULES),
             "total": total,
-            "notes": pd.Series(notes.text, index=df.index, dtype=object),
             "flag": pd.Series(flags.text, index=df.index, dtype=object),
         },
         index=df.index,
     )
+    if notes:
+        flag_frame.insert(2, "notes", pd.Series(note.text, index=df.index, dtype=object))
     other = df[mapping.unrecognised].copy()
     return OxideCheck(oxides, flag_frame, mapping, other, total_range)
 
 
-def _oxide_sum(oxides: pd.DataFrame) -> np.ndarray:
+def _oxide_sum(names: list[str], data: np.ndarray) -> np.ndarray:
     """Sum of species with iron as FeOt; halogens less their oxygen equivalent."""
     table = species_table()
     oxygen = atomic_weight("O")
-    total = np.zeros(len(oxides))
-    for name in oxides.columns:
-        if name in ("FeO", "Fe2O3"):
-            continue
-        v = np.nan_to_num(oxides[name].to_numpy(dtype=float), nan=0.0)
-        species = table[name]
-        if species.halogen:
-            # O = F2 / O = Cl2: each halogen replaces half an oxygen
-            v = v * (1.0 - 0.5 * oxygen / species.molar_mass)
-        total += v
-    return total
+    # O = F2 / O = Cl2: each halogen replaces half an oxygen
+    weights = np.array([1.0 - 0.5 * oxygen / table[n].molar_mass if table[n].halogen else 1.0 for n in names])
+    return data @ weights
 
 
-def _flag_row_shape(oxides: pd.DataFrame, total: np.ndarray, flags: _Messages, total_range) -> None:
+def _flag_row_shape(names: list[str], data: np.ndarray, total: np.ndarray, flags: _Messages, total_range) -> None:
     """Flags that look at a row as a whole: empty, fractions, column shift, total."""
     table = species_table()
-    data = np.nan_to_num(oxides.drop(columns=["FeO", "Fe2O3"]).to_numpy(dtype=float), nan=0.0)
-    names = [c for c in oxides.columns if c not in ("FeO", "Fe2O3")]
     empty = total <= 0
     flags.add(empty, "empty row: no oxide values")
     largest = data.max(axis=1, initial=0.0)

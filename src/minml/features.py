@@ -56,7 +56,8 @@ def model_inputs(
     model_name : str
         Named in the error message.
     **check_options
-        Passed to :func:`minml.check_oxides` (``suffix``, ``total_range``).
+        Passed to :func:`minml.check_oxides` (``suffix``, ``total_range``; ``notes`` is off
+        unless asked for).
 
     Returns
     -------
@@ -69,6 +70,7 @@ def model_inputs(
     ValueError
         When columns are missing and ``fill_missing`` is None.
     """
+    check_options.setdefault("notes", False)
     checked = check_oxides(df, **check_options)
     missing = _missing(checked, oxides)
     if missing and fill_missing is None:

@@ -337,7 +337,9 @@ def classify(df: pd.DataFrame, model: MineralClassifier | None = None, *, fill_m
            [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
             ("uncertainty", np.float32), ("ood", np.float64)]}
     flags = checked.flags["flag"]
-    ok = np.isfinite(values).all(axis=1) & ~flags.str.contains(_NOT_AN_ANALYSIS).to_numpy(dtype=bool)
+    ok = np.isfinite(values).all(axis=1)
+    flagged = np.flatnonzero(flags.to_numpy() != "")
+    ok[flagged] &= ~flags.iloc[flagged].str.contains(_NOT_AN_ANALYSIS).to_numpy(dtype=bool)
     log_k = np.log(len(classes))
     for start in tqdm(range(0, n, _CHUNK), desc="classifying", unit="chunk", disable=not progress or n <= _CHUNK):
         part = slice(start, start + _CHUNK)
