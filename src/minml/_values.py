@@ -91,19 +91,26 @@ def parse_column(raw: pd.Series, max_value: float = 100.0) -> tuple[np.ndarray, 
     ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY']
     """
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        values = raw.to_numpy(dtype=float, na_value=np.nan).copy()
-        status = np.where(np.isnan(values), Status.EMPTY, Status.OK).astype(np.int8)
+        values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        status = np.zeros(len(values), dtype=np.int8)
+        empty = np.isnan(values)
+        if empty.any():
+            status[empty] = Status.EMPTY
+            values[empty] = 0.0
     else:
         values, status = _parse_text(raw)
+        values[(status == Status.EMPTY) | (status == Status.BELOW_DETECTION)] = 0.0
     with np.errstate(invalid="ignore"):
-        small = (values < 0) & (values >= SMALL_NEGATIVE)
-        large = values < SMALL_NEGATIVE
+        negative = values < 0
         over = values > max_value
-    status[small] = Status.SMALL_NEGATIVE
-    status[large] = Status.LARGE_NEGATIVE
-    status[over] = Status.OVER_100
-    values[status == Status.EMPTY] = 0.0
-    values[status == Status.BELOW_DETECTION] = 0.0
-    values[small] = 0.0
-    values[large | over] = np.nan
+    if negative.any():
+        small = negative & (values >= SMALL_NEGATIVE)
+        large = negative & ~small
+        status[small] = Status.SMALL_NEGATIVE
+        status[large] = Status.LARGE_NEGATIVE
+        values[small] = 0.0
+        values[large] = np.nan
+    if over.any():
+        status[over] = Status.OVER_100
+        values[over] = np.nan
     return values, status

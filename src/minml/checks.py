@@ -246,12 +246,8 @@ def check_oxides(
             matrix[:, j] = values[name]
     oxides = pd.DataFrame(matrix, index=df.index, columns=columns, copy=False)
 
-    summed = [j for j, c in enumerate(columns) if c not in ("FeO", "Fe2O3")]
-    names = [columns[j] for j in summed]
-    data = matrix[:, summed]
-    data[np.isnan(data)] = 0.0  # unusable cells (flagged) do not count in the sum
-    total = _oxide_sum(names, data)
-    _flag_row_shape(names, data, total, flags, total_range)
+    total, largest, top = _sum_and_largest(columns, matrix)
+    _flag_row_shape(columns, total, largest, top, flags, total_range)
 
     flag_frame = pd.DataFrame(
         {
@@ -267,34 +263,44 @@ def check_oxides(
     return OxideCheck(oxides, flag_frame, mapping, other, total_range)
 
 
-def _oxide_sum(names: list[str], data: np.ndarray) -> np.ndarray:
-    """Sum of species with iron as FeOt; halogens less their oxygen equivalent."""
+def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Oxide sum (iron as FeOt; halogens less their oxygen equivalent; unusable cells left
+    out), and the largest value of a row with its column index, one column at a time."""
     table = species_table()
     oxygen = atomic_weight("O")
-    # O = F2 / O = Cl2: each halogen replaces half an oxygen
-    weights = np.array([1.0 - 0.5 * oxygen / table[n].molar_mass if table[n].halogen else 1.0 for n in names])
-    return data @ weights
+    n = len(matrix)
+    total, largest = np.zeros(n), np.zeros(n)
+    top = np.zeros(n, dtype=np.intp)
+    for j, name in enumerate(columns):
+        if name in ("FeO", "Fe2O3"):  # counted as FeOt
+            continue
+        column = matrix[:, j]
+        usable = np.where(np.isnan(column), 0.0, column)
+        # O = F2 / O = Cl2: each halogen replaces half an oxygen
+        total += usable * (1.0 - 0.5 * oxygen / table[name].molar_mass) if table[name].halogen else usable
+        bigger = usable > largest
+        largest = np.where(bigger, usable, largest)
+        top[bigger] = j
+    return total, largest, top
 
 
-def _flag_row_shape(names: list[str], data: np.ndarray, total: np.ndarray, flags: _Messages, total_range) -> None:
+def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range) -> None:
     """Flags that look at a row as a whole: empty, fractions, column shift, total."""
     table = species_table()
     empty = total <= 0
     flags.add(empty, "empty row: no oxide values")
-    largest = data.max(axis=1, initial=0.0)
     lo_f, hi_f = _FRACTION_RANGE
     fractions = (total >= lo_f) & (total <= hi_f) & (largest <= 1.0)
     flags.add(fractions, lambda idx: [f"fractions?: oxide sum {total[i]:.4g}, multiply by 100 for wt%" for i in idx])
 
     # a total written into an oxide column: one value equal to the sum of the others
-    top = data.argmax(axis=1) if data.shape[1] else np.zeros(len(total), dtype=int)
     rest = total - largest
     holds_total = (largest >= _TOTAL_LIKE) & (rest >= _TOTAL_LIKE) & (np.abs(largest - rest) <= np.maximum(2.0, 0.03 * largest))
     # one oxide ~100 with nothing else, in a column that never forms a phase alone
-    lonely = np.array([not table[name].pure_phase for name in names], dtype=bool)
+    lonely = np.array([not table[name].pure_phase for name in columns], dtype=bool)
     alone = (largest >= _SHIFT_SINGLE) & (rest < _SHIFT_REST) & lonely[top]
     flags.add(holds_total | alone, lambda idx: [
-        f"column shift?: {names[top[i]]} = {largest[i]:.4g} with the other oxides summing to {rest[i]:.4g}"
+        f"column shift?: {columns[top[i]]} = {largest[i]:.4g} with the other oxides summing to {rest[i]:.4g}"
         for i in idx])
 
     if total_range is None:

@@ -32,7 +32,7 @@ from minml.model import MineralClassifier, classify
 
 __all__ = ["DEFAULT_PARAMS", "NESTED_GRID", "train_default", "evaluate_model", "write_model_card"]
 
-DEFAULT_PARAMS = {"kind": "bnn", "hidden": (32, 32), "epochs": 20, "random_state": 0}
+DEFAULT_PARAMS = {"kind": "bnn", "hidden": (64, 64), "epochs": 20, "random_state": 0}
 """Hyperparameters of the shipped network (chosen by the nested CV's inner folds)."""
 
 NESTED_GRID = {"hidden": [(32, 32), (64, 64)]}
