@@ -9,7 +9,9 @@ from sklearn.utils.estimator_checks import check_estimator
 from minml import classify, read_table
 from minml.evaluation import lepr_correct
 from minml.features import MODEL_OXIDES
-from minml.model import SCHEMA_VERSION, MineralClassifier, load_default
+from minml._runtime import Runtime
+from minml.model import SCHEMA_VERSION, MineralClassifier
+from minml.predict import load_default
 from minml.training_data import collect_training_set
 
 from .conftest import DATA, EXAMPLE
@@ -93,6 +95,9 @@ def test_save_load_round_trip(fitted, small, tmp_path):
     assert back.ood_threshold_ == fitted.ood_threshold_ and list(back.groups_) == list(fitted.groups_)
     with np.load(path, allow_pickle=False) as data:  # readable without pickle
         assert int(data["schema_version"]) == SCHEMA_VERSION
+    # the numpy runtime read from the file classifies exactly as the estimator
+    lepr = read_table(EXAMPLE)
+    pd.testing.assert_frame_equal(classify(lepr, fitted), classify(lepr, Runtime.load(path)))
 
 
 def test_load_refuses_other_schema_and_missing_file(small, tmp_path):
@@ -186,7 +191,7 @@ def test_classify_needs_the_model_oxides():
     assert len(classify(ok, fill_missing=0.0)) == len(ok)
 
 
-def test_shipped_model_loads_without_torch():
+def test_shipped_model_runs_without_torch_or_scikit_learn():
     import subprocess
     import sys
 
@@ -200,8 +205,9 @@ def test_shipped_model_loads_without_torch():
         "import pandas as pd, minml\n"
         "table = minml.read_table(sys.argv[1])\n"
         "result = minml.classify(table)\n"
-        "print(len(minml.model.load_default().classes_), result['mineral'].iloc[1], 'torch' in sys.modules)\n"
+        "print(len(minml.predict.load_default().classes), result['mineral'].iloc[1],\n"
+        "      any(m in sys.modules for m in ('torch', 'sklearn')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["18", "amphibole", "False"]
-    assert "glass" in load_default().classes_
+    assert "glass" in load_default().classes

@@ -29,7 +29,7 @@ _LAZY = {
     "read_table": "minml.io",
     "write_table": "minml.io",
     "MineralClassifier": "minml.model",
-    "classify": "minml.model",
+    "classify": "minml.predict",
 }
 
 

@@ -7,7 +7,6 @@ as the class-conditional density behind ``ood_score``.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 __all__ = ["fit_gaussians", "gaussian_log_density"]
 
@@ -74,5 +73,7 @@ def gaussian_log_density(params: dict, X: np.ndarray) -> np.ndarray:
 
 def gaussian_posterior(params: dict, X: np.ndarray) -> np.ndarray:
     """Class probabilities under the Gaussian model (Bayes' rule with the class priors)."""
+    from scipy.special import logsumexp
+
     joint = gaussian_log_density(params, X) + params["gda_log_prior"]
     return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))

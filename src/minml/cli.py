@@ -112,10 +112,11 @@ def _run_classify(args) -> int:
     import pandas as pd
 
     from minml.io import read_table, write_table
-    from minml.model import MineralClassifier, classify
+    from minml._runtime import Runtime
+    from minml.predict import classify
 
     table = read_table(args.input, sheet=args.sheet)
-    model = MineralClassifier.load(args.model) if args.model else None
+    model = Runtime.load(args.model) if args.model else None
     result = classify(table, model, fill_missing=args.fill_missing, suffix=args.suffix,
                       progress=sys.stderr.isatty())
     clash = [c for c in result.columns if c in table.columns]
@@ -142,7 +143,7 @@ def _add_train(sub) -> None:
 
 def _run_train(args) -> int:
     from minml._resources import data_path
-    from minml.model import DEFAULT_MODEL
+    from minml.predict import DEFAULT_MODEL
     from minml.training import train_default
 
     output = args.output or Path(str(data_path(DEFAULT_MODEL)))
@@ -165,7 +166,7 @@ def _add_evaluate(sub) -> None:
 
 def _run_evaluate(args) -> int:
     from minml._resources import data_path
-    from minml.model import DEFAULT_MODEL
+    from minml.predict import DEFAULT_MODEL
     from minml.training import evaluate_model, write_model_card
 
     model = args.model or Path(str(data_path(DEFAULT_MODEL)))

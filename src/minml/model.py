@@ -1,4 +1,4 @@
-"""``MineralClassifier`` and ``classify``: which mineral is each analysis?
+"""``MineralClassifier``: the scikit-learn estimator behind MIN-ML's models.
 
 Two kinds behind one scikit-learn estimator:
 
@@ -7,7 +7,7 @@ Two kinds behind one scikit-learn estimator:
 * ``kind="gda"`` -- Gaussian discriminant analysis: one multivariate normal per class.
 
 Both carry the per-class Gaussians, whose best log-density is the outlier score
-(``score_samples``: lower is more abnormal); ``ood_score`` in :func:`classify` is its
+(``score_samples``: lower is more abnormal); ``ood_score`` in :func:`minml.classify` is its
 negative, with a threshold set at the 99.5th percentile of the training rows.
 Models are saved as one ``.npz`` (no pickle): arrays, class names, groups, oxide list,
 scaler, thresholds, schema version.
@@ -24,20 +24,15 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from minml import _gda, _nn
-from minml._resources import data_path
+from minml import _gda
+from minml._runtime import SCHEMA_VERSION, Runtime
 from minml.features import MODEL_OXIDES, model_inputs
 from minml.minerals import class_groups
 from minml.oxides import map_columns
 
-__all__ = ["DEFAULT_MODEL", "MineralClassifier", "SCHEMA_VERSION", "classify", "load_default"]
+__all__ = ["MineralClassifier", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
-DEFAULT_MODEL = "default-v1.npz"
 OOD_QUANTILE = 0.995
-_CHUNK = 32_768  # rows per step: keeps the temporaries in cache
-# reader flags after which a row is no analysis at all: it gets "unknown", never a mineral
-_NOT_AN_ANALYSIS = r"^(?:empty row|fractions\?|column shift\?)|; (?:empty row|fractions\?|column shift\?)"
 
 
 class MineralClassifier(ClassifierMixin, BaseEstimator):
@@ -121,6 +116,16 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
             return values, checked.flags
         return validate_data(self, X, reset=reset, dtype=np.float32), None
 
+    def _runtime(self) -> Runtime:
+        """The fitted model as plain arrays (what ``classify`` and ``.npz`` files use)."""
+        check_is_fitted(self, "params_")
+        return Runtime(
+            kind=self.kind, classes=np.asarray(self.classes_), groups=np.asarray(self.groups_),
+            oxides=tuple(self.oxides), scaler_mean=self.scaler_mean_, scaler_scale=self.scaler_scale_,
+            params=self.params_, ood_threshold=getattr(self, "ood_threshold_", np.inf),
+            hidden=tuple(self.hidden), samples=self.samples, random_state=self.random_state,
+        )
+
     def _scaled(self, values: np.ndarray) -> np.ndarray:
         return ((values - self.scaler_mean_) / self.scaler_scale_).astype(np.float32)
 
@@ -184,13 +189,10 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- predict ----
     def _log_density(self, Z: np.ndarray) -> np.ndarray:
-        return _gda.gaussian_log_density(self.params_, Z).max(axis=1)
+        return self._runtime().log_density(Z)
 
     def _proba_scaled(self, Z: np.ndarray) -> np.ndarray:
-        if self.kind == "gda":
-            return _gda.gaussian_posterior(self.params_, Z).astype(np.float32)
-        rng = None if self.samples is None else np.random.default_rng(self.random_state)
-        return _nn.predictive_proba(self.params_, Z, samples=self.samples, rng=rng)
+        return self._runtime().proba(Z)
 
     def _usable(self, X):
         check_is_fitted(self, "params_")
@@ -227,156 +229,22 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
     # ---- persistence ----
     def save(self, path) -> Path:
         """Write the fitted model to one ``.npz`` file (no pickle)."""
-        check_is_fitted(self, "params_")
-        path = Path(path)
-        arrays = {f"param_{k}": v for k, v in self.params_.items()}
-        np.savez_compressed(
-            path,
-            schema_version=np.array(SCHEMA_VERSION),
-            kind=np.array(self.kind),
-            classes=np.array(self.classes_, dtype=str),
-            classes_numeric=np.array(np.issubdtype(np.asarray(self.classes_).dtype, np.number)),
-            groups=np.array(self.groups_, dtype=str),
-            oxides=np.array(self.oxides, dtype=str),
-            scaler_mean=self.scaler_mean_,
-            scaler_scale=self.scaler_scale_,
-            ood_threshold=np.array(self.ood_threshold_),
-            hidden=np.array(self.hidden, dtype=np.int64),
-            **arrays,
-        )
-        return path
+        return self._runtime().save(path)
 
     @classmethod
     def load(cls, path) -> MineralClassifier:
         """Read a model written by :meth:`save`."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"No model file {str(path)!r}.")
-        with np.load(path, allow_pickle=False) as data:
-            version = int(data["schema_version"])
-            if version != SCHEMA_VERSION:
-                raise ValueError(
-                    f"{path.name} has model schema version {version}; this MIN-ML reads version "
-                    f"{SCHEMA_VERSION}. Retrain it with `minml train` or use a matching MIN-ML."
-                )
-            model = cls(kind=str(data["kind"]), hidden=tuple(int(h) for h in data["hidden"]),
-                        oxides=tuple(str(o) for o in data["oxides"]))
-            classes = data["classes"]
-            model.classes_ = classes.astype(float if bool(data["classes_numeric"]) else object)
-            model.groups_ = data["groups"].astype(object)
-            model.scaler_mean_ = data["scaler_mean"]
-            model.scaler_scale_ = data["scaler_scale"]
-            model.n_features_in_ = len(model.scaler_mean_)
-            model.ood_threshold_ = float(data["ood_threshold"])
-            model.params_ = {k[len("param_"):]: data[k] for k in data.files if k.startswith("param_")}
+        return cls.from_runtime(Runtime.load(path))
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> MineralClassifier:
+        """The estimator of a fitted :class:`~minml._runtime.Runtime`."""
+        model = cls(kind=runtime.kind, hidden=runtime.hidden, oxides=runtime.oxides)
+        model.classes_ = runtime.classes
+        model.groups_ = runtime.groups
+        model.scaler_mean_ = runtime.scaler_mean
+        model.scaler_scale_ = runtime.scaler_scale
+        model.n_features_in_ = len(runtime.scaler_mean)
+        model.ood_threshold_ = runtime.ood_threshold
+        model.params_ = runtime.params
         return model
-
-
-_DEFAULT = {}
-
-
-def load_default() -> MineralClassifier:
-    """The shipped model (``minml/data/default-v1.npz``), loaded once."""
-    if "model" not in _DEFAULT:
-        path = data_path(DEFAULT_MODEL)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"The shipped model {DEFAULT_MODEL} is missing from the package; rebuild it with `minml train`."
-            )
-        _DEFAULT["model"] = MineralClassifier.load(path)
-    return _DEFAULT["model"]
-
-
-def classify(df: pd.DataFrame, model: MineralClassifier | None = None, *, fill_missing=None,
-             progress: bool = False, **check_options) -> pd.DataFrame:
-    """Classify every analysis of a table.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
-    model : MineralClassifier, optional
-        Defaults to the shipped model.
-    fill_missing : float, optional
-        Value for model oxides the table has no column for (by default: an error).
-    progress : bool, default=False
-        Show a progress bar (for tables of more than one chunk of 32,768 rows).
-    **check_options
-        ``suffix``, ``total_range``: see :func:`minml.check_oxides`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        On the caller's index: ``mineral``, ``group``, ``probability``, ``uncertainty``
-        (predictive entropy / log of the number of classes: 0 sure, 1 no idea),
-        ``second_mineral``, ``second_probability``, ``ood_score`` (higher is less like the
-        training data), ``flag`` (empty when accepted; else ';'-joined reasons).
-        Rows with unusable values, empty rows, fractions and column shifts get
-        ``mineral = "unknown"``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> olivine = pd.DataFrame({"SiO2": [40.5], "TiO2": [0.0], "Al2O3": [0.03], "FeOt": [9.6],
-    ...     "MnO": [0.14], "MgO": [49.3], "CaO": [0.1], "Na2O": [0.0], "K2O": [0.0],
-    ...     "Cr2O3": [0.02], "P2O5": [0.0]})
-    >>> classify(olivine)[["mineral", "group"]].to_numpy().tolist()
-    [['olivine', 'olivine']]
-    """
-    model = load_default() if model is None else model
-    check_is_fitted(model, "params_")
-    values, checked = model_inputs(df, model.oxides, fill_missing=fill_missing,
-                                   model_name="the shipped model" if model is _DEFAULT.get("model") else "the model",
-                                   **check_options)
-    from tqdm.auto import tqdm
-
-    n = len(values)
-    classes = np.asarray(model.classes_, dtype=object)
-    groups = np.asarray(model.groups_, dtype=object)
-    out = {name: np.empty(n, dtype=dtype) for name, dtype in
-           [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
-            ("uncertainty", np.float32), ("ood", np.float64)]}
-    flags = checked.flags["flag"]
-    ok = np.isfinite(values).all(axis=1)
-    flagged = np.flatnonzero(flags.to_numpy() != "")
-    ok[flagged] &= ~flags.iloc[flagged].str.contains(_NOT_AN_ANALYSIS).to_numpy(dtype=bool)
-    log_k = np.log(len(classes))
-    for start in tqdm(range(0, n, _CHUNK), desc="classifying", unit="chunk", disable=not progress or n <= _CHUNK):
-        part = slice(start, start + _CHUNK)
-        Z = model._scaled(np.where(ok[part, None], values[part], 0.0))
-        proba = model._proba_scaled(Z)
-        by_class = np.ascontiguousarray(proba.T)  # (classes, rows): reductions over classes vectorise
-        rows = np.arange(proba.shape[0])
-        top = by_class.argmax(axis=0)
-        out["top"][part], out["p1"][part] = top, by_class[top, rows]
-        entropy = -(by_class * np.log(np.maximum(by_class, 1e-12))).sum(axis=0)
-        out["uncertainty"][part] = entropy / log_k
-        by_class[top, rows] = -1.0
-        second = by_class.argmax(axis=0)
-        out["second"][part], out["p2"][part] = second, by_class[second, rows]
-        out["ood"][part] = -model._log_density(Z)
-
-    flag = flags.to_numpy(dtype=object).copy()
-    far = ok & (out["ood"] > model.ood_threshold_)
-    if far.any():
-        note = f"unlike the training data: ood_score above {model.ood_threshold_:.1f}"
-        flag[far] = np.where(flag[far] == "", note, flag[far] + "; " + note)
-    n_classes = len(classes)
-    group_names = sorted(set(groups))
-    group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
-    top = np.where(ok, out["top"], n_classes)  # n_classes: "unknown"
-    second = np.where(ok, out["second"], n_classes)
-    result = pd.DataFrame(
-        {
-            "mineral": pd.Categorical.from_codes(top, [*classes, "unknown"]),
-            "group": pd.Categorical.from_codes(group_of[top], [*group_names, ""]),
-            "probability": np.where(ok, out["p1"], np.nan),
-            "uncertainty": np.where(ok, out["uncertainty"], np.nan),
-            "second_mineral": pd.Categorical.from_codes(second, [*classes, ""]),
-            "second_probability": np.where(ok, out["p2"], np.nan),
-            "ood_score": np.where(ok, out["ood"], np.nan),
-            "flag": flag,
-        },
-        index=df.index,
-    )
-    return result

@@ -28,7 +28,8 @@ from minml.evaluation import (
 )
 from minml.features import MODEL_OXIDES
 from minml.io import read_table
-from minml.model import MineralClassifier, classify
+from minml.model import MineralClassifier
+from minml.predict import classify
 
 __all__ = ["DEFAULT_PARAMS", "NESTED_GRID", "train_default", "evaluate_model", "write_model_card"]
 
