@@ -7,12 +7,15 @@ grows here.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
 from minml.oxides import species_table
 
-__all__ = ["cation_sum"]
+__all__ = ["cation_sum", "parse_formula"]
 
 _SKIP = {"FeO", "Fe2O3", "Fe2O3t", "H2O"}  # iron enters as FeOt; H is not a cation of these formulas
 
@@ -49,3 +52,52 @@ def cation_sum(oxides: pd.DataFrame, oxygens: float) -> np.ndarray:
     anions = moles @ np.array([table[c].oxygens for c in names], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(anions > 0, cations * oxygens / anions, np.nan)
+
+
+_TOKEN = re.compile(r"([A-Z][a-z]?|\(|\))(\d+(?:\.\d+)?)?")
+
+
+def parse_formula(formula: str) -> dict[str, float]:
+    """Atoms per formula unit of a chemical formula, with parentheses and decimal counts.
+
+    Parameters
+    ----------
+    formula : str
+        E.g. ``"KMg3AlSi3O10(OH)2"`` or ``"Na(Li1.5Al1.5)Al6Si6O18(BO3)3(OH)4"``.
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    ValueError
+        For characters that are no part of a formula, or unbalanced parentheses.
+
+    Examples
+    --------
+    >>> parse_formula("KMg3AlSi3O10(OH)2")
+    {'K': 1.0, 'Mg': 3.0, 'Al': 1.0, 'Si': 3.0, 'O': 12.0, 'H': 2.0}
+    """
+    stack = [Counter()]
+    position = 0
+    for match in _TOKEN.finditer(formula):
+        if match.start() != position:
+            raise ValueError(f"Cannot read formula {formula!r} at {formula[position:]!r}.")
+        position = match.end()
+        token, count = match.group(1), float(match.group(2) or 1)
+        if token == "(":
+            if match.group(2):
+                raise ValueError(f"Cannot read formula {formula!r}: a count after '('.")
+            stack.append(Counter())
+        elif token == ")":
+            if len(stack) == 1:
+                raise ValueError(f"Unbalanced ')' in formula {formula!r}.")
+            group = stack.pop()
+            for element, n in group.items():
+                stack[-1][element] += n * count
+        else:
+            stack[-1][token] += count
+    if position != len(formula) or len(stack) != 1:
+        raise ValueError(f"Cannot read formula {formula!r}.")
+    return {element: float(n) for element, n in stack[0].items()}

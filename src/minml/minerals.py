@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from minml._resources import load_toml
 
-__all__ = ["Mineral", "class_groups", "mineral_table"]
+__all__ = ["EndMember", "Mineral", "class_groups", "end_member_table", "mineral_table"]
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,16 @@ class Mineral:
         Species an analysis must report to be judged as this class.
     unanalysed : dict of str to float
         Nominal wt% of essential species that analyses usually omit.
-    oxygens, cations : float or None
-        Oxygen basis of the formula and its ideal cation sum.
+    oxygens : float or None
+        Oxygen basis of the formula (O of all oxides but ``basis_excludes``).
+    cations : float, tuple of float, or None
+        Ideal cation sum on that basis, or its (low, high) range.
     screen_cations : bool
         Whether the training build screens rows by cation sum (all iron as Fe2+).
+    end_members : tuple of str
+        Names in :func:`end_member_table` spanning the class's solid solutions.
+    basis_excludes : tuple of str
+        Species left out of the oxygen basis and the cation sum (H2O; B2O3 in tourmaline).
     """
 
     name: str
@@ -38,8 +44,10 @@ class Mineral:
     requires: tuple[str, ...] = ()
     unanalysed: dict = field(default_factory=dict)
     oxygens: float | None = None
-    cations: float | None = None
+    cations: float | tuple | None = None
     screen_cations: bool = False
+    end_members: tuple[str, ...] = ()
+    basis_excludes: tuple[str, ...] = ("H2O",)
 
 
 @lru_cache(maxsize=1)
@@ -60,11 +68,44 @@ def mineral_table() -> dict[str, Mineral]:
             requires=tuple(spec.get("requires", ())),
             unanalysed=dict(spec.get("unanalysed", {})),
             oxygens=spec.get("oxygens"),
-            cations=spec.get("cations"),
+            cations=tuple(spec["cations"]) if isinstance(spec.get("cations"), list) else spec.get("cations"),
             screen_cations=spec.get("screen_cations", False),
+            end_members=tuple(spec.get("end_members", ())),
+            basis_excludes=tuple(spec.get("basis_excludes", ("H2O",))),
         )
         for name, spec in sorted(raw.items())
     }
+
+
+@dataclass(frozen=True)
+class EndMember:
+    """An ideal end-member composition.
+
+    Attributes
+    ----------
+    name : str
+    formula : str
+        As written in the sources (``"CaMgSi2O6"``).
+    oxides : dict of str to float
+        The same composition as moles of oxides (halogens as atoms) per formula unit.
+    """
+
+    name: str
+    formula: str
+    oxides: dict
+
+
+@lru_cache(maxsize=1)
+def end_member_table() -> dict[str, EndMember]:
+    """All end-members by name.
+
+    Examples
+    --------
+    >>> end_member_table()["jadeite"].oxides
+    {'Na2O': 0.5, 'Al2O3': 0.5, 'SiO2': 2}
+    """
+    raw = load_toml("minerals.toml")["end_member"]
+    return {name: EndMember(name, spec["formula"], dict(spec["oxides"])) for name, spec in raw.items()}
 
 
 @lru_cache(maxsize=1)

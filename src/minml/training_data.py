@@ -122,7 +122,7 @@ def _drop_reasons(checked, mineral: Mineral, total_range) -> np.ndarray:
         total = total + np.where(reported, 0.0, wt)
     lo, hi = total_range
     mark((total < lo) | (total > hi), "total outside range")
-    if mineral.screen_cations:
+    if mineral.screen_cations:  # screened classes have one ideal cation sum
         excess = cation_sum(checked.oxides, mineral.oxygens) - mineral.cations
         mark(~((excess >= CATION_SCREEN[0]) & (excess <= CATION_SCREEN[1])), "cation sum off")
     return reason
