@@ -15,9 +15,14 @@ import numpy as np
 
 from minml import _gda, _nn
 
-__all__ = ["SCHEMA_VERSION", "Runtime"]
+__all__ = ["SCHEMA_VERSION", "Runtime", "standardise"]
 
 SCHEMA_VERSION = 1
+
+
+def standardise(values: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(values - mean) / scale as float32: the models' input scaling."""
+    return ((values - mean) / scale).astype(np.float32)
 
 
 @dataclass
@@ -56,7 +61,7 @@ class Runtime:
 
     def scaled(self, values: np.ndarray) -> np.ndarray:
         """Standardised float32 inputs."""
-        return ((values - self.scaler_mean) / self.scaler_scale).astype(np.float32)
+        return standardise(values, self.scaler_mean, self.scaler_scale)
 
     def proba(self, Z: np.ndarray) -> np.ndarray:
         """Class probabilities of scaled inputs, shape (n, n_classes)."""

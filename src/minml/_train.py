@@ -58,7 +58,7 @@ class _BayesNet(nn.Module):
     def __init__(self, sizes, generator, prior_sigma):
         super().__init__()
         self.layers = nn.ModuleList(
-            _BayesLinear(a, b, generator, prior_sigma) for a, b in zip(sizes[:-1], sizes[1:])
+            _BayesLinear(a, b, generator, prior_sigma) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
 
     def forward(self, x, generator):

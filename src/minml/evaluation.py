@@ -45,14 +45,14 @@ LEPR_ACCEPT = {
 
 def lepr_correct(labels: pd.Series, predicted: pd.Series) -> np.ndarray:
     """True where a prediction is right under the LEPR protocol."""
-    return np.array([p in LEPR_ACCEPT.get(label, set()) for label, p in zip(labels, predicted)])
+    return np.array([p in LEPR_ACCEPT.get(label, set()) for label, p in zip(labels, predicted, strict=True)])
 
 
 def lepr_class(labels: pd.Series, predicted: pd.Series) -> np.ndarray:
     """The LEPR label as a class name for per-class scores: the prediction where it is
     accepted, else the label's first accepted class."""
     out = []
-    for label, p in zip(labels, predicted):
+    for label, p in zip(labels, predicted, strict=True):
         accept = LEPR_ACCEPT.get(label, set())
         out.append(p if p in accept else sorted(accept)[0] if accept else str(label).lower())
     return np.array(out, dtype=object)
@@ -125,7 +125,7 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
 
     start = time.perf_counter()
     classes = np.unique(y)
-    candidates = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
+    candidates = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())] or [{}]
     folds = StratifiedKFold(outer, shuffle=True, random_state=random_state)
     tables, accuracy, macro, chosen = [], [], [], []
     steps = outer * (inner * len(candidates) if len(candidates) > 1 else 0) + outer

@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from minml import _gda
-from minml._runtime import SCHEMA_VERSION, Runtime
+from minml._runtime import SCHEMA_VERSION, Runtime, standardise
 from minml.features import MODEL_OXIDES, model_inputs
 from minml.minerals import class_groups
 from minml.oxides import map_columns
@@ -127,7 +127,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _scaled(self, values: np.ndarray) -> np.ndarray:
-        return ((values - self.scaler_mean_) / self.scaler_scale_).astype(np.float32)
+        return standardise(values, self.scaler_mean_, self.scaler_scale_)
 
     # ---- fit ----
     def fit(self, X, y):
