@@ -1,0 +1,51 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml.augment import augmented_classes, synthetic_analyses, synthetic_training_rows
+from minml.features import MODEL_OXIDES
+from minml.formula import cation_sum
+from minml.minerals import mineral_table
+from minml.training_data import CATION_SCREEN
+
+
+@pytest.mark.parametrize("mineral", sorted(augmented_classes()))
+def test_synthetic_analyses_keep_their_class_stoichiometry(mineral):
+    rows = synthetic_analyses(mineral, 2000, random_state=1)
+    assert list(rows.columns) == list(MODEL_OXIDES)
+    assert (rows.to_numpy() >= 0).all()
+    assert rows.sum(axis=1).between(97.0, 101.0 + 1e-9).all()
+    spec = mineral_table()[mineral]
+    excess = cation_sum(rows, spec.oxygens) - spec.cations
+    if spec.screen_cations:  # the rule natural rows of the class pass (iron as Fe2+)
+        inside = (excess >= CATION_SCREEN[0]) & (excess <= CATION_SCREEN[1])
+        assert inside.mean() > 0.99, (mineral, excess.min(), excess.max())
+    else:  # Fe3+-rich classes: counting all iron as Fe2+ can only raise the sum
+        assert excess.min() > CATION_SCREEN[0]
+
+
+def test_clinopyroxene_keeps_calcium_and_orthopyroxene_little():
+    cpx = synthetic_analyses("clinopyroxene", 2000, random_state=2)
+    opx = synthetic_analyses("orthopyroxene", 2000, random_state=2)
+    # Wo = Ca / (Ca + Mg + Fe) in mol
+    def wo(df):
+        ca, mg, fe = df["CaO"] / 56.077, df["MgO"] / 40.304, df["FeOt"] / 71.844
+        return ca / (ca + mg + fe)
+    assert wo(cpx).min() > 0.08
+    assert wo(opx).max() < 0.06  # Wo end-member <= 5 %, plus 2 % analytical noise
+
+
+def test_deterministic_and_stackable():
+    a = synthetic_training_rows(random_state=5)
+    b = synthetic_training_rows(random_state=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a["mineral"]) == set(augmented_classes())
+    assert (a["source"] == "synthetic").all()
+    counts = a["mineral"].value_counts()
+    assert all(counts[name] == spec["rows"] for name, spec in augmented_classes().items())
+
+
+def test_unknown_class_is_refused():
+    with pytest.raises(ValueError, match="No augment entry for 'olivine'"):
+        synthetic_analyses("olivine", 10)
+    assert np.isfinite(synthetic_analyses("garnet", 5).to_numpy()).all()
