@@ -60,3 +60,15 @@ def test_grouped_cv_keeps_sources_apart(arrays):
     assert 0 <= result["accuracy"] <= 1
     assert set(result["per_class"].index) == set(y)
     assert set(result["confusions"].index.names) == {"label", "predicted", "source"}
+
+
+def test_extra_rows_train_but_are_never_tested(arrays):
+    X, y, groups = arrays
+    keep = pd.Series(groups).map(pd.Series(groups).value_counts()) >= 6
+    X, y, groups = X[keep], y[keep], groups[keep]
+    from minml.augment import synthetic_analyses
+
+    extra_X = synthetic_analyses("garnet", 50, random_state=0).to_numpy(np.float32)
+    extra = (extra_X, np.full(50, "garnet", dtype=object))
+    result = grouped_cv(MineralClassifier(kind="gda"), X, y, groups, folds=3, extra=extra)
+    assert result["per_class"]["support"].sum() == len(y)  # only natural rows are scored

@@ -96,14 +96,18 @@ def per_class_scores(y_true, y_pred, classes) -> pd.DataFrame:
     return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(classes))
 
 
-def _fit_score(estimator, X, y, train, test):
-    model = clone(estimator).fit(X[train], y[train])
+def _fit_score(estimator, X, y, train, test, extra=None):
+    """Fit on ``train`` (plus the ``extra`` rows, e.g. synthetic analyses), predict ``test``."""
+    X_train, y_train = X[train], y[train]
+    if extra is not None:
+        X_train, y_train = np.vstack([X_train, extra[0]]), np.concatenate([y_train, extra[1]])
+    model = clone(estimator).fit(X_train, y_train)
     pred = model.predict(X[test])
     return model, pred
 
 
 def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int = 5, inner: int = 3,
-              random_state: int = 0, progress: bool = False) -> dict:
+              random_state: int = 0, extra=None, progress: bool = False) -> dict:
     """Nested stratified k-fold cross-validation.
 
     Parameters
@@ -114,6 +118,8 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
         Hyperparameters to choose from in the inner folds (by macro-F1).
     outer, inner : int
     random_state : int
+    extra : tuple of numpy.ndarray, optional
+        ``(X, y)`` added to every training fold and never tested on (synthetic analyses).
 
     Returns
     -------
@@ -138,13 +144,13 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
             for params in candidates:
                 f1s = []
                 for itrain, itest in inner_folds.split(X[train], y[train]):
-                    _, pred = _fit_score(estimator.set_params(**params), X[train], y[train], itrain, itest)
+                    _, pred = _fit_score(estimator.set_params(**params), X[train], y[train], itrain, itest, extra)
                     f1s.append(f1_score(y[train][itest], pred, average="macro"))
                     bar.update()
                 scores.append(np.mean(f1s))
             best = candidates[int(np.argmax(scores))]
         chosen.append(best)
-        _, pred = _fit_score(estimator.set_params(**best), X, y, train, test)
+        _, pred = _fit_score(estimator.set_params(**best), X, y, train, test, extra)
         bar.update()
         tables.append(per_class_scores(y[test], pred, classes))
         accuracy.append(float((pred == y[test]).mean()))
@@ -162,8 +168,10 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
 
 
 def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int = 5,
-               progress: bool = False) -> dict:
+               extra=None, progress: bool = False) -> dict:
     """Cross-validation with folds by source: no publication is on both sides.
+
+    ``extra`` = ``(X, y)`` rows join every training fold and are never tested on.
 
     Returns
     -------
@@ -178,7 +186,7 @@ def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, f
     splitter = GroupKFold(folds)
     for train, test in tqdm(splitter.split(X, y, groups), total=folds, desc="grouped CV", unit="fit",
                             disable=not progress):
-        _, pred[test] = _fit_score(estimator, X, y, train, test)
+        _, pred[test] = _fit_score(estimator, X, y, train, test, extra)
     wrong = pred != y
     confusions = (pd.DataFrame({"label": y[wrong], "predicted": pred[wrong], "source": groups[wrong]})
                   .value_counts().head(10))
