@@ -46,7 +46,9 @@ def arrays():
 def test_nested_cv_reports_per_class_mean_and_sd(arrays):
     X, y, _ = arrays
     keep = pd.Series(y).map(pd.Series(y).value_counts()) >= 6  # classes with enough rows for 3 folds
-    result = nested_cv(MineralClassifier(kind="gda"), X[keep], y[keep], {"gda_reg": [1e-3, 1e-1]}, outer=3, inner=2)
+    model = MineralClassifier(kind="gda", gda_reg=0.5)
+    result = nested_cv(model, X[keep], y[keep], {"gda_reg": [1e-3, 1e-1]}, outer=3, inner=2)
+    assert model.gda_reg == 0.5  # the caller's estimator keeps its parameters
     assert result["per_class"].columns.tolist()[:2] == [("precision", "mean"), ("precision", "std")]
     assert len(result["chosen"]) == 3 and all(c["gda_reg"] in (1e-3, 1e-1) for c in result["chosen"])
     assert 0.8 < result["accuracy"][0] <= 1.0 and result["accuracy"][1] >= 0

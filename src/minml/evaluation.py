@@ -144,13 +144,14 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
             for params in candidates:
                 f1s = []
                 for itrain, itest in inner_folds.split(X[train], y[train]):
-                    _, pred = _fit_score(estimator.set_params(**params), X[train], y[train], itrain, itest, extra)
+                    candidate = clone(estimator).set_params(**params)  # never change the caller's estimator
+                    _, pred = _fit_score(candidate, X[train], y[train], itrain, itest, extra)
                     f1s.append(f1_score(y[train][itest], pred, average="macro"))
                     bar.update()
                 scores.append(np.mean(f1s))
             best = candidates[int(np.argmax(scores))]
         chosen.append(best)
-        _, pred = _fit_score(estimator.set_params(**best), X, y, train, test, extra)
+        _, pred = _fit_score(clone(estimator).set_params(**best), X, y, train, test, extra)
         bar.update()
         tables.append(per_class_scores(y[test], pred, classes))
         accuracy.append(float((pred == y[test]).mean()))
