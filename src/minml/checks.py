@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from minml._values import PURE_PHASE_MAX, Status, parse_column
-from minml.iron import IRON_RULES, total_iron
+from minml.iron import IRON_FORMS, IRON_RULES, total_iron
 from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_table
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_oxides"]
@@ -27,7 +27,6 @@ __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_oxides"]
 DEFAULT_TOTAL_RANGE = (88.0, 105.0)
 """Accepted oxide sum in wt% (iron as FeOt)."""
 
-_IRON_FORMS = ("FeOt", "FeO", "Fe2O3", "Fe2O3t")
 _SHIFT_SINGLE = 95.0  # wt%: one oxide this high with the rest ~0 ...
 _SHIFT_REST = 5.0  # ... (below this) is a column shift unless the oxide forms a phase alone
 _FRACTION_RANGE = (0.8, 1.2)  # an oxide sum near 1, with every value <= 1, is fractions not wt%
@@ -229,8 +228,8 @@ def check_oxides(
                       lambda idx, name=name, raw=raw, problem=problem: [f"{name} {problem}: {_shown(raw[i])}" for i in idx])
 
     feot, rule, mismatch = total_iron(
-        {k: values[k] for k in _IRON_FORMS if k in values},
-        {k: present[k] for k in _IRON_FORMS if k in values},
+        {k: values[k] for k in IRON_FORMS if k in values},
+        {k: present[k] for k in IRON_FORMS if k in values},
         n,
     )
     flags.add(~np.isnan(mismatch), lambda idx: [

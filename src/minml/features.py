@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from minml.checks import OxideCheck, check_oxides
+from minml.iron import IRON_FORMS
 
 __all__ = ["MODEL_OXIDES", "model_inputs"]
 
@@ -19,7 +20,6 @@ MODEL_OXIDES: tuple[str, ...] = (
 )
 """The oxides the shipped models read, in input order."""
 
-_IRON_FORMS = {"FeOt", "FeO", "Fe2O3", "Fe2O3t"}
 
 
 def _missing(checked: OxideCheck, oxides) -> list[str]:
@@ -27,7 +27,7 @@ def _missing(checked: OxideCheck, oxides) -> list[str]:
     missing = []
     for name in oxides:
         if name == "FeOt":
-            if not found & _IRON_FORMS:
+            if not found.intersection(IRON_FORMS):
                 missing.append(name)
         elif name not in found:
             missing.append(name)

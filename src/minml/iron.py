@@ -16,7 +16,10 @@ import numpy as np
 
 from minml.oxides import FEO_PER_FE2O3
 
-__all__ = ["IRON_RULES", "total_iron"]
+__all__ = ["IRON_FORMS", "IRON_RULES", "total_iron"]
+
+IRON_FORMS = ("FeOt", "FeO", "Fe2O3", "Fe2O3t")
+"""The ways an analysis may report iron."""
 
 IRON_RULES = ("FeOt", "FeO+Fe2O3", "Fe2O3t", "none")
 
