@@ -108,7 +108,7 @@ def test_load_refuses_other_schema_and_missing_file(small, tmp_path):
         arrays = dict(data)
     arrays["schema_version"] = np.array(99)
     np.savez(tmp_path / "old.npz", **arrays)
-    with pytest.raises(ValueError, match="schema version 99; this MIN-ML reads version 1"):
+    with pytest.raises(ValueError, match="schema version 99; this MIN-ML reads versions 1, 2"):
         MineralClassifier.load(tmp_path / "old.npz")
     with pytest.raises(FileNotFoundError, match="No model file"):
         MineralClassifier.load(tmp_path / "none.npz")
@@ -167,18 +167,53 @@ def test_classify_shipped_model_on_real_lepr_rows():
     sensible = total.between(95, 102)
     right = lepr_correct(lepr["Mineral"], result["mineral"])
     assert right[sensible].mean() >= 0.85  # the seed model's level on LEPR; the next issue raises it
-    # empty rows, fractions and impossible values are no analyses: "unknown" with the reader's reason
+    # empty rows, fractions and impossible values are no analyses; oxide sums outside 88-105 wt% are
+    # bad analyses: all "unknown", with the reader's reason
     empty, fractions, impossible = total == 0, total.between(0.8, 1.2), lepr["SiO2"] > 104
+    bad = result["flag"].str.contains("total outside 88-105")
     unknown = result["mineral"] == "unknown"
-    assert unknown.tolist() == (empty | fractions | impossible).tolist()
+    assert (unknown[empty | fractions | impossible | bad]).all()
+    assert bad.sum() >= 5 and (empty | fractions).sum() >= 2
     assert result.loc[empty, "flag"].str.startswith("empty row").all()
     assert result.loc[fractions, "flag"].str.startswith("fractions?").all()
     assert result.loc[impossible, "flag"].str.startswith("SiO2 over 100 wt%").all()
+    # every other unknown is a row unlike the training data that its class's end-members do not explain
+    others = unknown & ~(empty | fractions | impossible | bad)
+    assert result.loc[others, "flag"].str.contains("unknown: unlike the training data").all()
+    assert others.sum() <= 0.05 * sensible.sum()
+    # bad analyses keep the network's answer as the second choice; no analysis at all has none
+    assert (result.loc[bad & ~impossible, "second_mineral"] != "").all()
+    assert (result.loc[empty | fractions, "second_mineral"] == "").all()
     assert result.loc[unknown, "probability"].isna().all()
     assert result.loc[~unknown, "probability"].between(0, 1).all()
     assert (result.loc[~unknown, "second_probability"] <= result.loc[~unknown, "probability"]).all()
     assert result["uncertainty"].dropna().between(0, 1).all()
     assert (result.loc[total > 105, "flag"] != "").all()
+
+
+def test_phases_outside_the_classes_are_unknown(shared_data):
+    table = read_table(shared_data / "test" / "lepr_allphases.csv")
+    phases = ["Nepheline", "Leucite", "Kalsilite", "Corundum", "Kyanite", "Perovskite", "Melilite"]
+    result = classify(table[table["Mineral"].isin(phases)])
+    share = (result["mineral"] == "unknown").groupby(table["Mineral"]).mean()
+    assert (share >= 0.8).all(), share
+    rejected = result.loc[result["mineral"] == "unknown", "flag"]
+    assert rejected.str.contains(r"no (?:plagioclase|k-feldspar|spinel|[a-z-]+) \(misfit \d+\.\d wt%").mean() > 0.5
+
+
+def test_coverage_gives_prediction_sets_that_hold_the_answer():
+    lepr = read_table(EXAMPLE)
+    result = classify(lepr, coverage=0.95)
+    named = result["mineral"] != "unknown"
+    sets = result.loc[named, "prediction_set"].str.split("|")
+    # the top class first, then others by probability; never a class twice
+    assert all(len(s) == len(set(s)) for s in sets)
+    assert [s[0] for s in sets] == result.loc[named, "mineral"].astype(str).tolist()
+    assert (result.loc[~named, "prediction_set"] == "").all()
+    wide = classify(lepr, coverage=0.999)["prediction_set"].str.count(r"\|")
+    assert wide.sum() >= result["prediction_set"].str.count(r"\|").sum()
+    with pytest.raises(ValueError, match="coverage must lie between 0 and 1"):
+        classify(lepr, coverage=95)
 
 
 def test_classify_needs_the_model_oxides():

@@ -2,7 +2,8 @@
 
 :class:`Runtime` is what ``classify`` runs and what a ``.npz`` model file holds (no pickle):
 kind, classes and their groups, the oxide inputs, the scaler, the network posterior and
-per-class Gaussians, the outlier threshold and a schema version.  It imports neither
+per-class Gaussians, the outlier threshold, the classes' end-member compositions with their
+misfit thresholds, the calibration (temperature, conformal quantiles) and a schema version.  It imports neither
 scikit-learn nor torch, so ``minml classify`` starts fast.
 """
 
@@ -14,10 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from minml import _gda, _nn
+from minml.calibration import Calibration
+from minml.misfit import end_member_misfit
 
 __all__ = ["SCHEMA_VERSION", "Runtime", "standardise"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 added the end-member misfit and the calibration; version 1 files still load
+(without them)."""
+_READABLE = (1, 2)
 
 
 def standardise(values: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -42,6 +48,14 @@ class Runtime:
     ood_threshold : float
         ``ood_score`` above this is flagged (99.5th percentile of the training rows).
     hidden : tuple of int
+    members : numpy.ndarray
+        End-member compositions (wt% of ``oxides``) of all classes, stacked.
+    member_class : numpy.ndarray of int
+        The class (index into ``classes``) of each row of ``members``.
+    misfit_threshold : numpy.ndarray
+        Per class: misfit (wt%) above which a row is no member of it (from the class's
+        training rows, see ``minml.model.MISFIT_FENCE``; infinite for classes without end-members).
+    calibration : Calibration, optional
     samples : int, optional
         Monte Carlo draws for the predictive; None for the analytic one.
     random_state : int
@@ -56,8 +70,16 @@ class Runtime:
     params: dict = field(repr=False)
     ood_threshold: float = np.inf
     hidden: tuple = ()
+    members: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    member_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    misfit_threshold: np.ndarray | None = field(default=None, repr=False)
+    calibration: Calibration | None = field(default=None, repr=False)
     samples: int | None = None
     random_state: int = 0
+
+    def __post_init__(self):
+        if self.misfit_threshold is None:
+            self.misfit_threshold = np.full(len(self.classes), np.inf)
 
     def scaled(self, values: np.ndarray) -> np.ndarray:
         """Standardised float32 inputs."""
@@ -69,6 +91,22 @@ class Runtime:
             return _gda.gaussian_posterior(self.params, Z).astype(np.float32)
         rng = None if self.samples is None else np.random.default_rng(self.random_state)
         return _nn.predictive_proba(self.params, Z, samples=self.samples, rng=rng)
+
+    def calibrated_proba(self, Z: np.ndarray) -> np.ndarray:
+        """:meth:`proba`, calibrated where the model carries a calibration."""
+        proba = self.proba(Z)
+        return proba if self.calibration is None else self.calibration.apply(proba)
+
+    def misfit(self, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Stoichiometric misfit (wt%) of each row of unscaled ``values`` under class ``codes``
+        (NaN for classes without end-members; see :mod:`minml.misfit`)."""
+        out = np.full(len(values), np.nan)
+        for code in np.unique(codes):
+            members = self.members[self.member_class == code]
+            if len(members):
+                rows = codes == code
+                out[rows] = end_member_misfit(values[rows], members)[0]
+        return out
 
     def log_density(self, Z: np.ndarray) -> np.ndarray:
         """Best class-conditional Gaussian log-density of scaled inputs (lower: more abnormal)."""
@@ -89,6 +127,10 @@ class Runtime:
             scaler_scale=self.scaler_scale,
             ood_threshold=np.array(self.ood_threshold),
             hidden=np.array(self.hidden, dtype=np.int64),
+            members=np.asarray(self.members, dtype=np.float64),
+            member_class=np.asarray(self.member_class, dtype=np.int64),
+            misfit_threshold=np.asarray(self.misfit_threshold, dtype=np.float64),
+            **({} if self.calibration is None else self.calibration.to_arrays()),
             **{f"param_{k}": v for k, v in self.params.items()},
         )
         return path
@@ -101,11 +143,14 @@ class Runtime:
             raise FileNotFoundError(f"No model file {str(path)!r}.")
         with np.load(path, allow_pickle=False) as data:
             version = int(data["schema_version"])
-            if version != SCHEMA_VERSION:
+            if version not in _READABLE:
                 raise ValueError(
-                    f"{path.name} has model schema version {version}; this MIN-ML reads version "
-                    f"{SCHEMA_VERSION}. Retrain it with `minml train` or use a matching MIN-ML."
+                    f"{path.name} has model schema version {version}; this MIN-ML reads versions "
+                    f"{', '.join(map(str, _READABLE))}. Retrain it with `minml train` or use a matching MIN-ML."
                 )
+            extra = {} if version < 2 else {
+                "members": data["members"], "member_class": data["member_class"],
+                "misfit_threshold": data["misfit_threshold"], "calibration": Calibration.from_arrays(data)}
             return cls(
                 kind=str(data["kind"]),
                 classes=data["classes"].astype(float if bool(data["classes_numeric"]) else object),
@@ -116,4 +161,5 @@ class Runtime:
                 params={k[len("param_"):]: data[k] for k in data.files if k.startswith("param_")},
                 ood_threshold=float(data["ood_threshold"]),
                 hidden=tuple(int(h) for h in data["hidden"]),
+                **extra,
             )

@@ -7,6 +7,10 @@ draws mixtures of the class's end-members (Dirichlet weights, with the class's l
 sums of fractions, e.g. clinopyroxene keeps enough Ca to stay out of orthopyroxene),
 converts them to wt%, adds relative analytical noise and small amounts of unanalysed minor
 oxides, and scales the total to a realistic 97-101 wt%.  Iron enters as FeOt.
+
+A share of the mixtures (the entry's ``simple``, default 0) uses only one to three of the
+end-members: experimental petrology works in simple systems (CMAS, MAS, FMAS: pure
+fayalite, pyrope-knorringite, diopside-Ca-Tschermak), which natural rocks never sample.
 """
 
 from __future__ import annotations
@@ -24,12 +28,28 @@ __all__ = ["augmented_classes", "synthetic_analyses", "synthetic_training_rows"]
 _RELATIVE_NOISE = 0.02  # 1 sd of each oxide, relative (EPMA major elements)
 _MINOR_NOISE = 0.03  # wt%: scale of trace amounts of oxides the end-members lack
 _TOTAL = (97.0, 101.0)  # wt%: uniform range of analytical totals
+_SIMPLE_MAX = 3  # end-members in a simple-system mixture: 1 to this many
 
 
-def augmented_classes() -> dict[str, dict]:
-    """The ``augment`` entries of ``minerals.toml`` by class."""
+def augmented_classes() -> dict[str, list[dict]]:
+    """The ``augment`` entries of ``minerals.toml`` by class: a list of populations each (one
+    table, or an array of tables such as clinopyroxene's augite and pigeonite)."""
     raw = load_toml("minerals.toml")["mineral"]
-    return {name: spec["augment"] for name, spec in sorted(raw.items()) if "augment" in spec}
+    return {name: spec["augment"] if isinstance(spec["augment"], list) else [spec["augment"]]
+            for name, spec in sorted(raw.items()) if "augment" in spec}
+
+
+def _dirichlet(rng, alpha, n, simple) -> np.ndarray:
+    """Dirichlet(alpha) draws; a share ``simple`` of them on 1 to 3 end-members only, picked
+    with probability proportional to alpha (weighted sampling without replacement)."""
+    gamma = rng.gamma(np.broadcast_to(alpha, (n, len(alpha))))
+    few = rng.random(n) < simple
+    if few.any():
+        size = rng.integers(1, min(_SIMPLE_MAX, len(alpha)) + 1, size=int(few.sum()))
+        keys = rng.random((len(size), len(alpha))) ** (1.0 / alpha)
+        rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
+        gamma[few] *= rank < size[:, None]
+    return gamma / gamma.sum(axis=1, keepdims=True)
 
 
 def _fractions(rng, names, spec, n) -> np.ndarray:
@@ -42,7 +62,7 @@ def _fractions(rng, names, spec, n) -> np.ndarray:
         tries += 1
         if tries > 100:
             raise ValueError(f"augment limits reject almost every mixture of {names}; loosen them.")
-        draw = rng.dirichlet(alpha, size=2 * n)
+        draw = _dirichlet(rng, alpha, 2 * n, spec.get("simple", 0.0))
         ok = np.ones(len(draw), dtype=bool)
         for limit in spec.get("limits", []):
             share = draw[:, [names.index(e) for e in limit["end_members"]]].sum(axis=1)
@@ -59,6 +79,7 @@ def synthetic_analyses(mineral: str, n: int, random_state=0) -> pd.DataFrame:
     mineral : str
         A class with an ``augment`` entry in ``minerals.toml``.
     n : int
+        Rows, split between the class's populations in proportion to their ``rows``.
     random_state : int or numpy.random.Generator
 
     Returns
@@ -79,7 +100,10 @@ def synthetic_analyses(mineral: str, n: int, random_state=0) -> pd.DataFrame:
     names = list(mineral_table()[mineral].end_members)
     members = end_member_table()
     table = species_table()
-    weights = _fractions(rng, names, specs[mineral], n)
+    populations = specs[mineral]
+    share = np.array([float(p["rows"]) for p in populations])
+    counts = np.diff(np.round(np.concatenate([[0.0], np.cumsum(share)]) * n / share.sum()).astype(int))
+    weights = np.vstack([_fractions(rng, names, p, int(k)) for p, k in zip(populations, counts, strict=True)])
     oxides = sorted({ox for name in names for ox in members[name].oxides})
     moles = np.array([[members[name].oxides.get(ox, 0.0) for ox in oxides] for name in names])
     mass = (weights @ moles) * np.array([table[ox].molar_mass for ox in oxides])
@@ -104,7 +128,7 @@ def synthetic_training_rows(random_state=0) -> pd.DataFrame:
     frames = []
     groups = {name: m.group for name, m in mineral_table().items()}
     rng = np.random.default_rng(random_state)
-    for name, spec in augmented_classes().items():
-        rows = synthetic_analyses(name, int(spec["rows"]), rng)
+    for name, populations in augmented_classes().items():
+        rows = synthetic_analyses(name, sum(int(p["rows"]) for p in populations), rng)
         frames.append(rows.assign(mineral=name, group=groups[name], source="synthetic"))
     return pd.concat(frames, ignore_index=True)

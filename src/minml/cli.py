@@ -97,7 +97,9 @@ def _add_classify(sub) -> None:
         "classify",
         help="classify every analysis of a table",
         description="Classify each analysis (CSV, XLSX, Parquet) and write the input's columns plus "
-        "mineral, group, probability, uncertainty, second_mineral, second_probability, ood_score, flag.",
+        "mineral, group, probability, uncertainty, second_mineral, second_probability, ood_score, flag "
+        "(and prediction_set with --coverage). Bad analyses and rows that are none of the classes get "
+        "mineral 'unknown' with the reason in flag.",
     )
     _add_table_arguments(p)
     p.add_argument("-o", "--output", type=Path, default=None,
@@ -105,20 +107,31 @@ def _add_classify(sub) -> None:
     p.add_argument("--model", type=Path, default=None, help="a model .npz (default: the shipped model)")
     p.add_argument("--fill-missing", type=float, default=None, metavar="VALUE",
                    help="value for model oxides the table lacks (default: refuse)")
+    p.add_argument("--coverage", type=_coverage, default=None, metavar="P",
+                   help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95")
+    p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
+                   help="accepted oxide sum in wt%%; rows outside are bad analyses: unknown (default: 88 105)")
     p.set_defaults(run=_run_classify)
+
+
+def _coverage(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"coverage must lie between 0 and 1 (e.g. 0.95), got {text}")
+    return value
 
 
 def _run_classify(args) -> int:
     import pandas as pd
 
-    from minml.io import read_table, write_table
     from minml._runtime import Runtime
+    from minml.io import read_table, write_table
     from minml.predict import classify
 
     table = read_table(args.input, sheet=args.sheet)
     model = Runtime.load(args.model) if args.model else None
-    result = classify(table, model, fill_missing=args.fill_missing, suffix=args.suffix,
-                      progress=sys.stderr.isatty())
+    result = classify(table, model, fill_missing=args.fill_missing, coverage=args.coverage, suffix=args.suffix,
+                      total_range=tuple(args.total_range), progress=sys.stderr.isatty())
     clash = [c for c in result.columns if c in table.columns]
     if clash:
         raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
@@ -148,7 +161,9 @@ def _run_train(args) -> int:
 
     output = args.output or Path(str(data_path(DEFAULT_MODEL)))
     meta = train_default(args.shared, output, progress=sys.stderr.isatty())
-    print(f"trained on {meta['training_rows']} rows in {meta['train_seconds']} s")
+    print(f"trained on {meta['training_rows']} rows in {meta['train_seconds']} s; calibrated on "
+          f"{meta['calibration']['folds']} folds in {meta['calibration_seconds']} s "
+          f"(temperature {meta['calibration']['temperature']:.2f})")
     print(f"wrote {output} and {output.with_suffix('.json')}")
     return 0
 

@@ -19,10 +19,11 @@ from minml.checks import check_oxides
 from minml.io import read_table
 from minml.minerals import class_groups
 
-__all__ = ["glass_split", "load_glass", "load_training", "GLASS_FILE", "LEPR_FILE"]
+__all__ = ["GLASS_FILE", "LEPR_ALL_FILE", "LEPR_FILE", "glass_split", "load_glass", "load_training"]
 
 GLASS_FILE = Path("test") / "glasses_df.csv"
 LEPR_FILE = Path("test") / "lepr_allphases_lim.csv"
+LEPR_ALL_FILE = Path("test") / "lepr_allphases.csv"  # all 62 labels: the unknown answer's test
 
 
 def glass_split(sample_names: pd.Series) -> np.ndarray:

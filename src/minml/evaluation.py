@@ -21,12 +21,15 @@ from sklearn.base import clone
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
+from minml.calibration import expected_calibration_error
 from minml.features import MODEL_OXIDES
 
 __all__ = [
     "LEPR_ACCEPT",
+    "LEPR_SAME_COMPOSITION",
     "expected_calibration_error",
     "grouped_cv",
+    "held_out_proba",
     "lepr_correct",
     "nested_cv",
     "per_class_scores",
@@ -41,6 +44,16 @@ LEPR_ACCEPT = {
     "Quartz": {"quartz"}, "Tridymite": {"quartz"}, "Cristobalite": {"quartz"},
 }
 """LEPR label -> the classes that count as right."""
+
+LEPR_SAME_COMPOSITION = {
+    "Ringwoodite": "olivine", "Wadsleyite": "olivine", "Bridgmanite": "orthopyroxene",
+    "Coesite": "quartz", "Stishovite": "quartz", "CaAl2SiO6": "clinopyroxene",
+    "Wollastonite": "clinopyroxene", "Ferrobustamite": "clinopyroxene", "Oxide": "magnetite",
+}
+"""LEPR labels of ``lepr_allphases.csv`` that are no class but share a class's composition
+(high-pressure polymorphs, the Ca-Tschermak pyroxene, pyroxenoids) or name no phase at all
+("Oxide"): composition cannot tell them from the class, so the "none of the classes" target
+leaves them out and the card reports them apart."""
 
 
 def lepr_correct(labels: pd.Series, predicted: pd.Series) -> np.ndarray:
@@ -58,52 +71,18 @@ def lepr_class(labels: pd.Series, predicted: pd.Series) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    """Top-label expected calibration error with equal-width bins.
-
-    Parameters
-    ----------
-    confidence : numpy.ndarray
-        Probability of the predicted class.
-    correct : numpy.ndarray of bool
-    bins : int, default=15
-
-    Returns
-    -------
-    float
-        sum over bins of (rows in bin / rows) * |accuracy - mean confidence|.
-
-    Examples
-    --------
-    >>> expected_calibration_error(np.array([0.9, 0.9, 0.6, 0.6]), np.array([True, True, True, False]))
-    0.1
-    """
-    confidence = np.asarray(confidence, dtype=float)
-    correct = np.asarray(correct, dtype=float)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    error = 0.0
-    for b in range(bins):
-        in_bin = which == b
-        if in_bin.any():
-            error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-    return round(float(error), 12)
-
-
 def per_class_scores(y_true, y_pred, classes) -> pd.DataFrame:
     """Precision, recall, F1 and support per class."""
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
     return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(classes))
 
 
-def _fit_score(estimator, X, y, train, test, extra=None):
-    """Fit on ``train`` (plus the ``extra`` rows, e.g. synthetic analyses), predict ``test``."""
+def _fit(estimator, X, y, train, extra=None):
+    """A clone of ``estimator`` fitted on ``train`` (plus the ``extra`` rows, e.g. synthetic analyses)."""
     X_train, y_train = X[train], y[train]
     if extra is not None:
         X_train, y_train = np.vstack([X_train, extra[0]]), np.concatenate([y_train, extra[1]])
-    model = clone(estimator).fit(X_train, y_train)
-    pred = model.predict(X[test])
-    return model, pred
+    return clone(estimator).fit(X_train, y_train)
 
 
 def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int = 5, inner: int = 3,
@@ -145,13 +124,13 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
                 f1s = []
                 for itrain, itest in inner_folds.split(X[train], y[train]):
                     candidate = clone(estimator).set_params(**params)  # never change the caller's estimator
-                    _, pred = _fit_score(candidate, X[train], y[train], itrain, itest, extra)
+                    pred = _fit(candidate, X[train], y[train], itrain, extra).predict(X[train][itest])
                     f1s.append(f1_score(y[train][itest], pred, average="macro"))
                     bar.update()
                 scores.append(np.mean(f1s))
             best = candidates[int(np.argmax(scores))]
         chosen.append(best)
-        _, pred = _fit_score(clone(estimator).set_params(**best), X, y, train, test, extra)
+        pred = _fit(clone(estimator).set_params(**best), X, y, train, extra).predict(X[test])
         bar.update()
         tables.append(per_class_scores(y[test], pred, classes))
         accuracy.append(float((pred == y[test]).mean()))
@@ -168,6 +147,43 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
     }
 
 
+def held_out_proba(estimator, X: np.ndarray, y: np.ndarray, *, groups=None, folds: int = 5, extra=None,
+                   random_state: int = 0, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of every row from a clone fitted without it (cross-validation).
+
+    Parameters
+    ----------
+    estimator : MineralClassifier
+    X, y : numpy.ndarray
+    groups : numpy.ndarray, optional
+        Folds by group (source) when given; stratified folds otherwise.
+    folds : int, default=5
+    extra : tuple of numpy.ndarray, optional
+        ``(X, y)`` rows added to every training fold, never held out.
+    random_state : int, default=0
+    progress : bool, default=False
+
+    Returns
+    -------
+    classes : numpy.ndarray
+        The classes of ``y`` and ``extra``.
+    proba : numpy.ndarray
+        Rows x classes; 0 for a class a training fold lacked.
+    """
+    from tqdm.auto import tqdm
+
+    classes = np.unique(y if extra is None else np.concatenate([y, extra[1]]))
+    proba = np.zeros((len(y), len(classes)))
+    if groups is None:
+        splits = StratifiedKFold(folds, shuffle=True, random_state=random_state).split(X, y)
+    else:
+        splits = GroupKFold(folds).split(X, y, groups)
+    for train, test in tqdm(splits, total=folds, desc="held-out folds", unit="fit", disable=not progress):
+        model = _fit(estimator, X, y, train, extra)
+        proba[np.ix_(test, np.searchsorted(classes, model.classes_))] = model.predict_proba(X[test])
+    return classes, proba
+
+
 def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int = 5,
                extra=None, progress: bool = False) -> dict:
     """Cross-validation with folds by source: no publication is on both sides.
@@ -178,16 +194,13 @@ def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, f
     -------
     dict
         ``accuracy``, ``macro_f1`` (pooled over the held-out predictions), ``per_class``,
-        ``confusions`` (the most frequent mistakes), ``seconds``.
+        ``confusions`` (the most frequent mistakes), ``classes``, ``proba`` (the held-out
+        probabilities, rows x ``classes``; 0 for a class a training fold lacked: data to
+        calibrate on, see :mod:`minml.calibration`), ``seconds``.
     """
-    from tqdm.auto import tqdm
-
     start = time.perf_counter()
-    pred = np.empty(len(y), dtype=object)
-    splitter = GroupKFold(folds)
-    for train, test in tqdm(splitter.split(X, y, groups), total=folds, desc="grouped CV", unit="fit",
-                            disable=not progress):
-        _, pred[test] = _fit_score(estimator, X, y, train, test, extra)
+    classes, proba = held_out_proba(estimator, X, y, groups=groups, folds=folds, extra=extra, progress=progress)
+    pred = classes[proba.argmax(axis=1)]
     wrong = pred != y
     confusions = (pd.DataFrame({"label": y[wrong], "predicted": pred[wrong], "source": groups[wrong]})
                   .value_counts().head(10))
@@ -196,6 +209,8 @@ def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, f
         "macro_f1": float(f1_score(y, pred, average="macro")),
         "per_class": per_class_scores(y, pred, np.unique(y)),
         "confusions": confusions,
+        "classes": classes,
+        "proba": proba,
         "seconds": time.perf_counter() - start,
     }
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from minml.oxides import species_table
 
-__all__ = ["cation_sum", "parse_formula"]
+__all__ = ["cation_oxygen_ratio", "cation_sum", "parse_formula"]
 
 _SKIP = {"FeO", "Fe2O3", "Fe2O3t", "H2O"}  # iron enters as FeOt; H is not a cation of these formulas
 
@@ -52,6 +52,43 @@ def cation_sum(oxides: pd.DataFrame, oxygens: float) -> np.ndarray:
     anions = moles @ np.array([table[c].oxygens for c in names], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(anions > 0, cations * oxygens / anions, np.nan)
+
+
+def cation_oxygen_ratio(values: np.ndarray, oxides) -> np.ndarray:
+    """Cations per oxygen of each row of a wt% array, all iron as Fe2+ (``FeOt``).
+
+    The cation sum on any oxygen basis is this ratio times the basis, so one number per row
+    gives the stoichiometric misfit under every class at once.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x ``oxides``, wt% (NaN reads as 0).
+    oxides : sequence of str
+        Canonical species of the columns (``FeOt`` counts as FeO).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        NaN for rows without oxygen.
+
+    Examples
+    --------
+    >>> cation_oxygen_ratio(np.array([[42.71, 57.29]]), ["SiO2", "MgO"]).round(3).tolist()  # forsterite
+    [0.75]
+    """
+    table = species_table()
+    names = ["FeO" if ox == "FeOt" else ox for ox in oxides]
+    unknown = [ox for ox in names if ox not in table]
+    if unknown:
+        raise ValueError(f"No species {unknown} in the oxide table.")
+    used = np.array([not table[ox].halogen and ox != "H2O" for ox in names])
+    moles = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0) / np.array(
+        [table[ox].molar_mass for ox in names])
+    cations = moles @ np.where(used, [table[ox].cations for ox in names], 0.0)
+    anions = moles @ np.where(used, [table[ox].oxygens for ox in names], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(anions > 0, cations / anions, np.nan)
 
 
 _TOKEN = re.compile(r"([A-Z][a-z]?|\(|\))(\d+(?:\.\d+)?)?")

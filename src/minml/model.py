@@ -8,7 +8,10 @@ Two kinds behind one scikit-learn estimator:
 
 Both carry the per-class Gaussians, whose best log-density is the outlier score
 (``score_samples``: lower is more abnormal); ``ood_score`` in :func:`minml.classify` is its
-negative, with a threshold set at the 99.5th percentile of the training rows.
+negative, with a threshold set at the 99.5th percentile of the training rows.  Both carry
+each class's end-member compositions and a misfit threshold (a fence on the misfit of the
+class's training rows, :mod:`minml.misfit`), and after :meth:`MineralClassifier.calibrate`
+a temperature and conformal quantiles fitted on held-out rows (:mod:`minml.calibration`).
 Models are saved as one ``.npz`` (no pickle): arrays, class names, groups, oxide list,
 scaler, thresholds, schema version.
 """
@@ -26,13 +29,22 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from minml import _gda
 from minml._runtime import SCHEMA_VERSION, Runtime, standardise
+from minml.calibration import Calibration
 from minml.features import MODEL_OXIDES, model_inputs
-from minml.minerals import class_groups
+from minml.minerals import class_groups, mineral_table
+from minml.misfit import end_member_compositions, end_member_misfit
 from minml.oxides import map_columns
 
 __all__ = ["MineralClassifier", "SCHEMA_VERSION"]
 
 OOD_QUANTILE = 0.995
+MISFIT_FENCE = 4.0
+MISFIT_QUANTILE = 0.999
+"""Misfit threshold per class, from the class's training rows: the smaller of the 99.9th
+percentile and median + MISFIT_FENCE x (90th percentile - median). The fence on the bulk
+matters where the compilations hold a few mislabelled rows (alkali feldspar filed as biotite,
+olivine as amphibole) that widen the 99.9th percentile to 20-35 wt%; the percentile where
+the bulk spreads wide (tourmaline, whose B2O3, H2O and Li2O no model input sees)."""
 
 
 class MineralClassifier(ClassifierMixin, BaseEstimator):
@@ -69,6 +81,10 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
     params_ : dict of str to numpy.ndarray
         Network posterior (bnn) and per-class Gaussians (both kinds).
     ood_threshold_ : float
+    members_, member_class_, misfit_threshold_ : numpy.ndarray
+        End-member compositions of the classes, their class, and per-class misfit thresholds.
+    calibration_ : Calibration or None
+        Set by :meth:`calibrate`.
     """
 
     def __init__(
@@ -123,7 +139,9 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
             kind=self.kind, classes=np.asarray(self.classes_), groups=np.asarray(self.groups_),
             oxides=tuple(self.oxides), scaler_mean=self.scaler_mean_, scaler_scale=self.scaler_scale_,
             params=self.params_, ood_threshold=getattr(self, "ood_threshold_", np.inf),
-            hidden=tuple(self.hidden), samples=self.samples, random_state=self.random_state,
+            hidden=tuple(self.hidden), members=self.members_, member_class=self.member_class_,
+            misfit_threshold=self.misfit_threshold_, calibration=getattr(self, "calibration_", None),
+            samples=self.samples, random_state=self.random_state,
         )
 
     def _scaled(self, values: np.ndarray) -> np.ndarray:
@@ -173,7 +191,61 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         self.params_ = params
+        self.calibration_ = None
+        self._fit_misfit(values, codes)
         self.ood_threshold_ = float(np.quantile(-self._log_density(Z), OOD_QUANTILE))
+        return self
+
+    def _fit_misfit(self, values: np.ndarray, codes: np.ndarray) -> None:
+        """End-member compositions of the classes minerals.toml knows, and the misfit
+        threshold of each from its training rows (``MISFIT_FENCE``, ``MISFIT_QUANTILE``)."""
+        known = mineral_table()
+        members, owner = [], []
+        self.misfit_threshold_ = np.full(len(self.classes_), np.inf)
+        for code, name in enumerate(self.classes_):
+            if str(name) not in known:
+                continue
+            table = end_member_compositions(str(name), tuple(self.oxides))
+            members.append(table)
+            owner += [code] * len(table)
+            misfit = end_member_misfit(values[codes == code], table)[0]
+            if np.isfinite(misfit).any():
+                median, q90, high = np.nanquantile(misfit, [0.5, 0.9, MISFIT_QUANTILE])
+                self.misfit_threshold_[code] = float(min(high, median + MISFIT_FENCE * (q90 - median)))
+        self.members_ = np.vstack(members) if members else np.zeros((0, len(self.oxides)))
+        self.member_class_ = np.array(owner, dtype=np.int64)
+
+    def calibrate(self, X, y, *, groups=None, folds: int = 5, extra=None, progress: bool = False):
+        """Fit the calibration on held-out probabilities of clones of this estimator.
+
+        Parameters
+        ----------
+        X, y
+            The data the model was fitted on (or data like it).
+        groups : array-like, optional
+            Source of each row: folds by source (recommended: new databases resemble unseen
+            publications); stratified folds without.
+        folds : int, default=5
+        extra : tuple of numpy.ndarray, optional
+            ``(X, y)`` rows added to every training fold, never held out (synthetic analyses).
+        progress : bool, default=False
+
+        Returns
+        -------
+        self
+            With ``calibration_`` (:class:`minml.calibration.Calibration`).
+        """
+        from minml.evaluation import held_out_proba
+
+        check_is_fitted(self, "params_")
+        values, _ = self._inputs(X, reset=False)
+        y = column_or_1d(y)
+        classes, proba = held_out_proba(self, values, y, groups=groups, folds=folds, extra=extra,
+                                        progress=progress)
+        if not np.array_equal(classes, self.classes_):
+            raise ValueError(f"calibrate needs the classes the model was fitted on: {list(self.classes_)}; "
+                             f"y (with extra) has {list(classes)}.")
+        self.calibration_ = Calibration.fit(proba, np.searchsorted(self.classes_, y))
         return self
 
     def _class_weights(self, codes: np.ndarray) -> np.ndarray | None:
@@ -192,7 +264,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         return self._runtime().log_density(Z)
 
     def _proba_scaled(self, Z: np.ndarray) -> np.ndarray:
-        return self._runtime().proba(Z)
+        return self._runtime().calibrated_proba(Z)
 
     def _usable(self, X):
         check_is_fitted(self, "params_")
@@ -202,8 +274,8 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         return Z, ok
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n, n_classes), columns in ``classes_`` order.
-        Rows of an oxide table with unusable values get NaN."""
+        """Class probabilities, shape (n, n_classes), columns in ``classes_`` order (calibrated
+        after :meth:`calibrate`). Rows of an oxide table with unusable values get NaN."""
         Z, ok = self._usable(X)
         proba = self._proba_scaled(Z)
         proba[~ok] = np.nan
@@ -247,4 +319,8 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         model.n_features_in_ = len(runtime.scaler_mean)
         model.ood_threshold_ = runtime.ood_threshold
         model.params_ = runtime.params
+        model.members_ = runtime.members
+        model.member_class_ = runtime.member_class
+        model.misfit_threshold_ = runtime.misfit_threshold
+        model.calibration_ = runtime.calibration
         return model

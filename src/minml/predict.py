@@ -11,14 +11,16 @@ import pandas as pd
 
 from minml._resources import data_path
 from minml._runtime import Runtime
+from minml.calibration import prediction_sets
 from minml.features import model_inputs
 
 __all__ = ["DEFAULT_MODEL", "classify", "load_default"]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 32_768  # rows per step: keeps the temporaries in cache
-# reader flags after which a row is no analysis at all: it gets "unknown", never a mineral
-_NOT_AN_ANALYSIS = r"^(?:empty row|fractions\?|column shift\?)|; (?:empty row|fractions\?|column shift\?)"
+# reader flags after which a row gets "unknown", never a mineral: no analysis at all, or a bad one
+_NOT_AN_ANALYSIS = r"(?:^|; )(?:empty row|fractions\?|column shift\?)"
+_BAD_ANALYSIS = r"(?:^|; )total outside"
 
 _DEFAULT = {}
 
@@ -35,7 +37,7 @@ def load_default() -> Runtime:
     return _DEFAULT["model"]
 
 
-def classify(df: pd.DataFrame, model=None, *, fill_missing=None,
+def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
              progress: bool = False, **check_options) -> pd.DataFrame:
     """Classify every analysis of a table.
 
@@ -47,6 +49,10 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None,
         A fitted estimator, or a model read with ``Runtime.load``; defaults to the shipped model.
     fill_missing : float, optional
         Value for model oxides the table has no column for (by default: an error).
+    coverage : float, optional
+        Add ``prediction_set``: the classes (``|``-joined, most probable first) that hold a
+        row's true class with this probability (e.g. 0.95), by conformal prediction on
+        held-out data (:mod:`minml.calibration`).
     progress : bool, default=False
         Show a progress bar (for tables of more than one chunk of 32,768 rows).
     **check_options
@@ -55,12 +61,19 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None,
     Returns
     -------
     pandas.DataFrame
-        On the caller's index: ``mineral``, ``group``, ``probability``, ``uncertainty``
-        (predictive entropy / log of the number of classes: 0 sure, 1 no idea),
-        ``second_mineral``, ``second_probability``, ``ood_score`` (higher is less like the
-        training data), ``flag`` (empty when accepted; else ';'-joined reasons).
-        Rows with unusable values, empty rows, fractions and column shifts get
-        ``mineral = "unknown"``.
+        On the caller's index: ``mineral``, ``group``, ``probability`` (calibrated),
+        ``uncertainty`` (predictive entropy / log of the number of classes: 0 sure, 1 no
+        idea), ``second_mineral``, ``second_probability``, ``ood_score`` (higher is less like
+        the training data), ``flag`` (empty when accepted; else ';'-joined reasons), and
+        ``prediction_set`` when ``coverage`` is given.
+
+        ``mineral = "unknown"`` (with the reason in ``flag``) for: rows with unusable values,
+        empty rows, fractions and column shifts (no analysis: every other column empty);
+        oxide sums outside the accepted range (bad analyses); and rows unlike the training
+        data (``ood_score`` above the model's threshold) that the predicted class's
+        end-members do not explain either (misfit above the class's threshold, see
+        :mod:`minml.misfit`; glass has no end-members).  For the last two,
+        ``second_mineral`` and ``second_probability`` hold the class the network would name.
 
     Examples
     --------
@@ -80,51 +93,100 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None,
 
     n = len(values)
     classes = np.asarray(model.classes, dtype=object)
+    if coverage is not None:
+        if model.calibration is None:
+            raise ValueError(f"coverage needs a calibrated model; {name} has none: fit it with "
+                             "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...).")
+        cutoffs = model.calibration.cutoffs(coverage)
+        sets = np.empty(n, dtype=object)
     groups = np.asarray(model.groups, dtype=object)
     out = {name: np.empty(n, dtype=dtype) for name, dtype in
            [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
             ("uncertainty", np.float32), ("ood", np.float64)]}
     flags = checked.flags["flag"]
-    ok = np.isfinite(values).all(axis=1)
+    analysis = np.isfinite(values).all(axis=1)  # bad analyses get the network's answer as second choice
+    ok = analysis.copy()  # an analysis, and a sane one: it may get a mineral
     flagged = np.flatnonzero(flags.to_numpy() != "")
-    ok[flagged] &= ~flags.iloc[flagged].str.contains(_NOT_AN_ANALYSIS).to_numpy(dtype=bool)
+    if len(flagged):
+        text = flags.iloc[flagged]
+        analysis[flagged] &= ~text.str.contains(_NOT_AN_ANALYSIS).to_numpy(dtype=bool)
+        ok[flagged] = analysis[flagged] & ~text.str.contains(_BAD_ANALYSIS).to_numpy(dtype=bool)
     log_k = np.log(len(classes))
     for start in tqdm(range(0, n, _CHUNK), desc="classifying", unit="chunk", disable=not progress or n <= _CHUNK):
         part = slice(start, start + _CHUNK)
-        Z = model.scaled(np.where(ok[part, None], values[part], 0.0))
-        proba = model.proba(Z)
+        Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
+        proba = model.calibrated_proba(Z)
         by_class = np.ascontiguousarray(proba.T)  # (classes, rows): reductions over classes vectorise
         rows = np.arange(proba.shape[0])
         top = by_class.argmax(axis=0)
         out["top"][part], out["p1"][part] = top, by_class[top, rows]
         entropy = -(by_class * np.log(np.maximum(by_class, 1e-12))).sum(axis=0)
         out["uncertainty"][part] = entropy / log_k
+        if coverage is not None:
+            sets[part] = prediction_sets(proba, cutoffs, classes)
         by_class[top, rows] = -1.0
         second = by_class.argmax(axis=0)
         out["second"][part], out["p2"][part] = second, by_class[second, rows]
         out["ood"][part] = -model.log_density(Z)
 
     flag = flags.to_numpy(dtype=object).copy()
-    far = ok & (out["ood"] > model.ood_threshold)
-    if far.any():
-        note = f"unlike the training data: ood_score above {model.ood_threshold:.1f}"
-        flag[far] = np.where(flag[far] == "", note, flag[far] + "; " + note)
+    rejected = _judge_outliers(model, values, out, ok, flag)
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
-    top = np.where(ok, out["top"], n_classes)  # n_classes: "unknown"
-    second = np.where(ok, out["second"], n_classes)
+    named = ok & ~rejected
+    top = np.where(named, out["top"], n_classes)  # n_classes: "unknown"
+    second = np.where(named, out["second"], np.where(analysis, out["top"], n_classes))
     result = pd.DataFrame(
         {
             "mineral": pd.Categorical.from_codes(top, [*classes, "unknown"]),
             "group": pd.Categorical.from_codes(group_of[top], [*group_names, ""]),
-            "probability": np.where(ok, out["p1"], np.nan),
-            "uncertainty": np.where(ok, out["uncertainty"], np.nan),
+            "probability": np.where(named, out["p1"], np.nan),
+            "uncertainty": np.where(named, out["uncertainty"], np.nan),
             "second_mineral": pd.Categorical.from_codes(second, [*classes, ""]),
-            "second_probability": np.where(ok, out["p2"], np.nan),
-            "ood_score": np.where(ok, out["ood"], np.nan),
+            "second_probability": np.where(named, out["p2"], np.where(analysis, out["p1"], np.nan)),
+            "ood_score": np.where(analysis, out["ood"], np.nan),
             "flag": flag,
         },
         index=df.index,
     )
+    if coverage is not None:
+        result["prediction_set"] = np.where(named, sets, "")
     return result
+
+
+def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
+    """Add ``notes`` (one string, or one per row) to the flags of ``rows`` in place."""
+    notes = np.broadcast_to(np.asarray(notes, dtype=object), rows.shape)
+    flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
+
+
+def _judge_outliers(model, values, out, ok, flag) -> np.ndarray:
+    """Rows unlike the training data: rejected (True) unless the predicted class's
+    end-members explain them; both outcomes are noted in ``flag``."""
+    far = np.flatnonzero(ok & (out["ood"] > model.ood_threshold))
+    rejected = np.zeros(len(values), dtype=bool)
+    if not len(far):
+        return rejected
+    top = out["top"][far]
+    misfit = model.misfit(values[far], top)
+    limit = np.asarray(model.misfit_threshold)[top]
+    explained = misfit <= limit  # False for NaN: classes without end-members (glass)
+    names = np.asarray(model.classes, dtype=object)[top]
+    ood = np.char.mod("%.1f", out["ood"][far]).astype(object)
+    threshold = f"{model.ood_threshold:.1f}"
+    text = np.char.mod("%.1f", np.nan_to_num(misfit)).astype(object)
+    limit_text = np.char.mod("%.1f", np.where(np.isfinite(limit), limit, 0.0)).astype(object)
+    accepted = far[explained]
+    _append(flag, accepted, "unusual " + names[explained] + ": ood_score " + ood[explained] + " above "
+            + threshold + ", but its end-members explain it (misfit " + text[explained] + " wt%)")
+    no_members = ~explained & ~np.isfinite(misfit)
+    reasons = np.where(
+        no_members,
+        "unknown: unlike the training data (ood_score " + ood + " above " + threshold + ")",
+        "unknown: unlike the training data (ood_score " + ood + " above " + threshold + ") and no "
+        + names + " (misfit " + text + " wt% from its end-members, limit " + limit_text + ")",
+    )
+    _append(flag, far[~explained], reasons[~explained])
+    rejected[far[~explained]] = True
+    return rejected

@@ -1,0 +1,124 @@
+"""Stoichiometric misfit: how far an analysis lies from its class's end-member compositions.
+
+Every analysis of a mineral is, to within analytical error and minor substitutions, a
+mixture of the class's end-members (``minerals.toml``): a point inside their simplex.  The
+misfit of a row under a class is the distance (wt%, after normalising the analysis to 100)
+from the row to the nearest such mixture, found by projected gradient descent onto the
+simplex of mixing fractions.  Mixing in wt% space is exact: mass fractions of end-members
+are convex weights, and dropping unanalysed species (H2O, B2O3, ZrO2) and folding iron into
+``FeOt`` before renormalising keeps mixtures convex.
+
+A nepheline (NaAlSiO4) is no mixture of albite, anorthite and orthoclase; a leucite
+(KAlSi2O6) no k-feldspar; corundum no spinel.  :mod:`minml.predict` uses the misfit as the
+physical half of its "unknown" answer: a row unlike the training data is rejected unless
+its predicted class's end-members explain it (experimental simple-system minerals are
+unlike natural ones, but stoichiometric).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from minml.minerals import end_member_table, mineral_table
+from minml.oxides import FEO_PER_FE2O3, species_table
+
+__all__ = ["end_member_compositions", "end_member_misfit"]
+
+_ITERATIONS = 200
+
+
+@lru_cache(maxsize=None)
+def _compositions(mineral: str, oxides: tuple) -> np.ndarray:
+    table, members = species_table(), end_member_table()
+    folded = {"FeO": 1.0, "Fe2O3": FEO_PER_FE2O3} if "FeOt" in oxides else {}
+    rows = []
+    for name in mineral_table()[mineral].end_members:
+        mass = np.zeros(len(oxides))
+        for species, moles in members[name].oxides.items():
+            grams = moles * table[species].molar_mass
+            if species in folded:
+                mass[oxides.index("FeOt")] += grams * folded[species]
+            elif species in oxides:
+                mass[oxides.index(species)] += grams
+        if mass.sum() > 0:
+            rows.append(100.0 * mass / mass.sum())
+    return np.array(rows).reshape(len(rows), len(oxides))
+
+
+def end_member_compositions(mineral: str, oxides) -> np.ndarray:
+    """The class's end-members as wt% of ``oxides``, each row summing to 100.
+
+    Iron of the end-members enters as ``FeOt`` where ``oxides`` has it; species outside
+    ``oxides`` are dropped before normalising. End-members with none of ``oxides`` are left out.
+
+    Examples
+    --------
+    >>> end_member_compositions("olivine", ("SiO2", "FeOt", "MgO")).round(1).tolist()
+    [[42.7, 0.0, 57.3], [29.5, 70.5, 0.0], [100.0, 0.0, 0.0]]
+
+    (Tephroite is pure SiO2 once MnO, outside the list, is dropped.)
+    """
+    if mineral not in mineral_table():
+        raise ValueError(f"No mineral {mineral!r} in minerals.toml; classes: {sorted(mineral_table())}.")
+    return _compositions(mineral, tuple(oxides)).copy()
+
+
+def _project_to_simplex(V: np.ndarray) -> np.ndarray:
+    """Euclidean projection of each row onto the probability simplex (sort-based)."""
+    n, m = V.shape
+    U = -np.sort(-V, axis=1)
+    cumulative = np.cumsum(U, axis=1) - 1.0
+    positive = U - cumulative / np.arange(1, m + 1) > 0
+    rho = m - 1 - np.argmax(positive[:, ::-1], axis=1)
+    theta = cumulative[np.arange(n), rho] / (rho + 1)
+    return np.maximum(V - theta[:, None], 0.0)
+
+
+def end_member_misfit(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of each analysis from the nearest mixture of ``members``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x oxides, wt% (NaN reads as 0); normalised to 100 here.
+    members : numpy.ndarray
+        End-members x oxides, wt% summing to 100 (:func:`end_member_compositions`).
+
+    Returns
+    -------
+    misfit : numpy.ndarray
+        Euclidean distance in wt% (NaN for rows summing to 0).
+    fractions : numpy.ndarray
+        Rows x end-members: the mass fractions of the nearest mixture.
+
+    Examples
+    --------
+    Fo90 olivine lies on the forsterite-fayalite join; nepheline is far from every feldspar:
+
+    >>> ox = ("SiO2", "Al2O3", "FeOt", "MgO", "CaO", "Na2O", "K2O")
+    >>> fo90 = np.array([[40.87, 0.0, 9.77, 49.35, 0.0, 0.0, 0.0]])
+    >>> float(end_member_misfit(fo90, end_member_compositions("olivine", ox))[0].round(1)[0])
+    0.0
+    >>> nepheline = np.array([[42.3, 35.9, 0.0, 0.0, 0.0, 21.8, 0.0]])
+    >>> float(end_member_misfit(nepheline, end_member_compositions("plagioclase", ox))[0].round(1)[0])
+    24.4
+    """
+    X = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
+    total = X.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        X = 100.0 * X / total
+    E = np.asarray(members, dtype=np.float64)
+    gram = E @ E.T
+    step = 1.0 / max(np.linalg.eigvalsh(gram).max(), 1e-12)
+    target = np.nan_to_num(X) @ E.T
+    W = np.full((len(X), len(E)), 1.0 / len(E))
+    Y, t = W, 1.0
+    for _ in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
+        W_next = _project_to_simplex(Y - step * (Y @ gram - target))
+        t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
+        Y = W_next + ((t - 1.0) / t_next) * (W_next - W)
+        W, t = W_next, t_next
+    misfit = np.sqrt(((X - W @ E) ** 2).sum(axis=1))
+    return np.where(total[:, 0] > 0, misfit, np.nan), W

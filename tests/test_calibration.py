@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from minml.calibration import (
+    Calibration,
+    apply_temperature,
+    expected_calibration_error,
+    fit_temperature,
+    prediction_sets,
+)
+
+
+def _overconfident(n=20_000, seed=0):
+    """Three classes; the model says 0.95 for its top class but is right 80 % of the time."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 3, n)
+    wrong = rng.random(n) >= 0.8
+    top = np.where(wrong, (codes + rng.integers(1, 3, n)) % 3, codes)
+    proba = np.full((n, 3), 0.025)
+    proba[np.arange(n), top] = 0.95
+    return proba, codes
+
+
+def test_temperature_recovers_the_known_answer():
+    proba, codes = _overconfident()
+    t = fit_temperature(proba, codes)
+    # calibrated top probability must be 0.8: 0.95^(1/T) / (0.95^(1/T) + 2 * 0.025^(1/T)) = 0.8
+    expected = np.log(0.95 / 0.025) / np.log(0.8 / 0.1)
+    assert t == pytest.approx(expected, rel=0.02)
+    calibrated = apply_temperature(proba, t)
+    assert calibrated.max(axis=1).mean() == pytest.approx(0.8, abs=0.01)
+    right = proba.argmax(axis=1) == codes
+    assert expected_calibration_error(proba.max(axis=1), right) == pytest.approx(0.15, abs=0.01)
+    assert expected_calibration_error(calibrated.max(axis=1), right) < 0.01
+
+
+def test_temperature_keeps_the_top_class_and_sums_to_one():
+    proba = np.random.default_rng(1).dirichlet(np.ones(5), size=100)
+    out = apply_temperature(proba, 3.0)
+    assert (out.argmax(axis=1) == proba.argmax(axis=1)).all()
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)
+
+
+def test_conformal_sets_reach_their_coverage_per_class():
+    proba, codes = _overconfident(seed=2)
+    cal = Calibration.fit(proba, codes)
+    test_proba, test_codes = _overconfident(seed=3)
+    for coverage in (0.8, 0.9, 0.95):
+        inside = cal.apply(test_proba) >= cal.cutoffs(coverage)
+        covered = inside[np.arange(len(test_codes)), test_codes]
+        for c in range(3):
+            assert covered[test_codes == c].mean() >= coverage - 0.015
+    assert cal.summary["ece"] < cal.summary["ece_raw"]
+
+
+def test_small_classes_and_bad_input():
+    proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]])
+    cal = Calibration.fit(proba, np.array([0, 0, 1]))
+    # one held-out row of class 1 cannot support 95 % coverage: always in the set
+    assert cal.cutoffs(0.95)[1] == 0.0
+    with pytest.raises(ValueError, match="coverage must lie between 0 and 1"):
+        cal.cutoffs(95)
+    with pytest.raises(ValueError, match="class codes must lie in 0..1"):
+        Calibration.fit(proba, np.array([0, 2, 1]))
+    with pytest.raises(ValueError, match="NaN"):
+        fit_temperature(np.array([[np.nan, 1.0]]), np.array([0]))
+
+
+def test_round_trip_through_arrays():
+    proba, codes = _overconfident(2000)
+    cal = Calibration.fit(proba, codes)
+    back = Calibration.from_arrays(cal.to_arrays())
+    assert back.temperature == cal.temperature
+    np.testing.assert_allclose(back.cutoffs(0.9), cal.cutoffs(0.9), atol=1e-6)
+    assert back.summary == cal.summary
+    assert Calibration.from_arrays({}) is None
+
+
+def test_prediction_sets_order_and_empty():
+    proba = np.array([[0.5, 0.45, 0.05], [0.05, 0.05, 0.9], [0.3, 0.3, 0.4]])
+    sets = prediction_sets(proba, np.array([0.4, 0.4, 0.95]), ["a", "b", "c"])
+    assert sets == ["a|b", "c", "c"]  # the top class always: never an empty set
+    assert prediction_sets(proba, np.array([0.6, 0.01, 0.5]), ["a", "b", "c"]) == ["a|b", "c|b", "c|b"]

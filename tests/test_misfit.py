@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from minml.augment import augmented_classes, synthetic_analyses
+from minml.features import MODEL_OXIDES
+from minml.minerals import end_member_table, mineral_table
+from minml.misfit import end_member_compositions, end_member_misfit
+from minml.oxides import species_table
+
+
+def _ideal_wt(formula_oxides: dict) -> np.ndarray:
+    """An end-member's wt% over the model oxides, iron as FeOt (written independently of misfit.py)."""
+    table = species_table()
+    out = dict.fromkeys(MODEL_OXIDES, 0.0)
+    for species, moles in formula_oxides.items():
+        grams = moles * table[species].molar_mass
+        if species == "FeO":
+            out["FeOt"] += grams
+        elif species == "Fe2O3":
+            out["FeOt"] += grams * 2 * table["FeO"].molar_mass / table["Fe2O3"].molar_mass
+        elif species in out:
+            out[species] += grams
+    return np.array(list(out.values()))
+
+
+@pytest.mark.parametrize("mineral", sorted(mineral_table()))
+def test_every_end_member_lies_on_its_class(mineral):
+    members = end_member_compositions(mineral, MODEL_OXIDES)
+    np.testing.assert_allclose(members.sum(axis=1), 100.0)
+    rows = np.array([_ideal_wt(end_member_table()[name].oxides) for name in mineral_table()[mineral].end_members])
+    rows = rows[rows.sum(axis=1) > 0]
+    misfit, fractions = end_member_misfit(rows, members)
+    assert misfit.max() < 0.05, (mineral, misfit)
+    np.testing.assert_allclose(fractions.sum(axis=1), 1.0)
+    assert (fractions >= 0).all()
+
+
+@pytest.mark.parametrize("mineral", sorted(augmented_classes()))
+def test_synthetic_mixtures_sit_near_their_end_members(mineral):
+    # 2 % relative noise and trace oxides: a misfit of a wt% or two, never more
+    rows = synthetic_analyses(mineral, 500, random_state=4).to_numpy()
+    misfit, _ = end_member_misfit(rows, end_member_compositions(mineral, MODEL_OXIDES))
+    assert np.median(misfit) < 1.5 and misfit.max() < 5.0
+
+
+def test_phases_outside_the_classes_are_far():
+    # ideal nepheline NaAlSiO4, leucite KAlSi2O6, corundum Al2O3 against the classes they resemble
+    def wt(**moles):
+        return _ideal_wt(moles)
+
+    cases = [
+        (wt(Na2O=0.5, Al2O3=0.5, SiO2=1), "plagioclase"),
+        (wt(K2O=0.5, Al2O3=0.5, SiO2=2), "k-feldspar"),
+        (wt(Al2O3=1), "spinel"),
+        (wt(CaO=1, TiO2=1, SiO2=1), "clinopyroxene"),  # titanite CaTiSiO5
+    ]
+    for row, mineral in cases:
+        misfit, _ = end_member_misfit(row[None, :], end_member_compositions(mineral, MODEL_OXIDES))
+        assert misfit[0] > 8.0, (mineral, misfit)
+
+
+def test_bad_input():
+    members = end_member_compositions("olivine", MODEL_OXIDES)
+    misfit, _ = end_member_misfit(np.zeros((2, len(MODEL_OXIDES))), members)
+    assert np.isnan(misfit).all()  # nothing to normalise: no answer, not 0
+    with pytest.raises(ValueError, match="No mineral 'olivin'"):
+        end_member_compositions("olivin", MODEL_OXIDES)
