@@ -36,6 +36,15 @@ class Mineral:
         Names in :func:`end_member_table` spanning the class's solid solutions.
     basis_excludes : tuple of str
         Species left out of the oxygen basis and the cation sum (H2O; B2O3 in tourmaline).
+    fe3 : {"charge balance", "all", "none"}
+        How :func:`minml.formula.formula` splits iron when the analysis gives total iron only:
+        Droop (1987) charge balance on ``cations`` per ``oxygens``, all Fe3+ (feldspars), or
+        all Fe2+.
+    tetrahedral : float or None
+        Size of the tetrahedral site (Si + Al(IV)), for the Al(IV)/Al(VI) split.
+    indices : dict of str to str
+        Quantities users quote (Fo, Wo-En-Fs, An-Ab-Or, Cr#, ...) as arithmetic on cations
+        per formula unit (see :mod:`minml.formula`).
     """
 
     name: str
@@ -48,6 +57,9 @@ class Mineral:
     screen_cations: bool = False
     end_members: tuple[str, ...] = ()
     basis_excludes: tuple[str, ...] = ("H2O",)
+    fe3: str = "none"
+    tetrahedral: float | None = None
+    indices: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +84,9 @@ def mineral_table() -> dict[str, Mineral]:
             screen_cations=spec.get("screen_cations", False),
             end_members=tuple(spec.get("end_members", ())),
             basis_excludes=tuple(spec.get("basis_excludes", ("H2O",))),
+            fe3=spec.get("fe3", "none"),
+            tetrahedral=spec.get("tetrahedral"),
+            indices=dict(spec.get("indices", {})),
         )
         for name, spec in sorted(raw.items())
     }

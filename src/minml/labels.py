@@ -1,0 +1,103 @@
+"""Database phase labels (``CPX``, ``Plag``, ``Titanomagnetite``, ``FeTiOxide``) -> MIN-ML classes.
+
+The synonyms are data (``minml/data/labels.toml``). A label maps to one class, to several
+(``FeTiOxide``: magnetite, ilmenite or spinel), to none of the classes (``Nepheline``: a
+phase MIN-ML does not classify; such rows should come out "unknown"), or is unmapped (a
+spelling the table does not know: reported, never guessed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+
+from minml._resources import load_toml
+
+__all__ = ["LabelMatch", "class_aliases", "match_label", "match_labels"]
+
+NOT_A_CLASS = "not a class"
+UNMAPPED = "unmapped"
+
+
+def _key(label) -> str:
+    """Case, spaces, hyphens, underscores and a trailing plural 's' do not matter."""
+    key = re.sub(r"[\s_\-]+", "", str(label).strip().lower())
+    return key[:-1] if len(key) > 3 and key.endswith("s") and not key.endswith("ss") else key
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    """What a label means.
+
+    Attributes
+    ----------
+    label : str
+    classes : tuple of str
+        The classes the label names (empty when it names none, or is unmapped).
+    status : {"class", "ambiguous", "not a class", "unmapped"}
+    """
+
+    label: str
+    classes: tuple
+    status: str
+
+
+@cache
+def _table() -> dict[str, tuple[tuple, str]]:
+    raw = load_toml("labels.toml")
+    table: dict[str, tuple[tuple, str]] = {}
+
+    def add(label, classes, status):
+        key = _key(label)
+        if key in table and table[key] != (classes, status):
+            raise ValueError(f"labels.toml: {label!r} maps to {table[key][0]} and to {classes}.")
+        table[key] = (classes, status)
+
+    for name, labels in raw["class"].items():
+        for label in [name, *labels]:
+            add(label, (name,), "class")
+    for label, classes in raw["ambiguous"].items():
+        add(label, tuple(classes), "ambiguous")
+    for label in raw["not_a_class"]["labels"]:
+        add(label, (), NOT_A_CLASS)
+    return table
+
+
+def class_aliases() -> dict[str, tuple]:
+    """Every known spelling (normalised) with the classes it names."""
+    return {key: classes for key, (classes, _) in _table().items()}
+
+
+def match_label(label) -> LabelMatch:
+    """The meaning of one label.
+
+    Examples
+    --------
+    >>> match_label("CPX").classes
+    ('clinopyroxene',)
+    >>> match_label("Titanomagnetite").classes
+    ('magnetite',)
+    >>> match_label("FeTiOxide").status, match_label("Nepheline").status, match_label("Xyz").status
+    ('ambiguous', 'not a class', 'unmapped')
+    """
+    if label is None or (isinstance(label, float) and label != label) or str(label).strip() == "":
+        return LabelMatch("" if label is None else str(label), (), UNMAPPED)
+    classes, status = _table().get(_key(label), ((), UNMAPPED))
+    return LabelMatch(str(label), classes, status)
+
+
+def match_labels(labels: pd.Series) -> pd.DataFrame:
+    """:func:`match_label` for a column: ``label_class`` (``|``-joined classes) and ``label_status``
+    on the column's index (each distinct label is looked up once)."""
+    keys = labels.astype(object).where(labels.notna(), "").astype(str)
+    distinct = {label: match_label(label) for label in pd.unique(keys)}
+    return pd.DataFrame(
+        {
+            "label_class": keys.map(lambda x: "|".join(distinct[x].classes)).astype(object),
+            "label_status": keys.map(lambda x: distinct[x].status).astype(object),
+        },
+        index=labels.index,
+    )

@@ -1,0 +1,132 @@
+"""Mineral formulas against published analyses with their published formulas, and ideal end-members."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml.formula import evaluate_index, formula, resolve_mineral
+from minml.minerals import end_member_table, mineral_table
+from minml.oxides import species_table
+
+
+def test_published_olivine():
+    # GeoClassroom, Mineralogy: "Formulation" worked example (olivine on 4 O):
+    # SiO2 34.96, FeO 36.77, MnO 0.52, MgO 27.04 -> Si 0.989, Fe 0.870, Mn 0.012, Mg 1.140
+    ol = pd.DataFrame({"SiO2": [34.96], "FeO": [36.77], "MnO": [0.52], "MgO": [27.04]})
+    f = formula(ol, "olivine").iloc[0]
+    for element, published in {"Si": 0.989, "Fe2": 0.870, "Mn": 0.012, "Mg": 1.140}.items():
+        assert f[element] == pytest.approx(published, abs=0.0005 + 1e-9), element
+    assert f["fe3_method"] == "all Fe2+" and f["Fe3"] == 0.0
+    assert f["cation_excess"] == pytest.approx(0.011, abs=0.001)
+
+
+def test_published_aluminous_diopside_with_fe3_by_charge_balance():
+    # Demange (2012) Mineralogy for Petrologists, CRC Press, Appendix, Table 2 (example 2):
+    # aluminous diopside, FeO* 9.77 wt%, formula on 4 cations / 6 O. Published to 2 decimals:
+    # Si 1.72, Al(IV) 0.28, Al 0.38, Al(VI) 0.10, Ti 0.03, Fe3+ 0.14, Fe2+ 0.16, Mg 0.57, Ca 0.97,
+    # Na 0.02, recalculated Fe2O3 5.11, FeO 5.18 wt%. (Their Fe3+ comes from an O sum rounded to
+    # 5.93; unrounded it is 0.145: one unit of the last digit is the published precision.)
+    cpx = pd.DataFrame({"SiO2": [45.76], "TiO2": [0.96], "Al2O3": [8.45], "FeO*": [9.77], "MnO": [0.09],
+                        "MgO": [10.15], "CaO": [24.01], "Na2O": [0.31], "K2O": [0.0], "BaO": [0.14]})
+    f = formula(cpx, "cpx").iloc[0]
+    published = {"Si": 1.72, "AlIV": 0.28, "Al": 0.38, "AlVI": 0.10, "Ti": 0.03, "Fe3": 0.14, "Fe2": 0.16,
+                 "Mg": 0.57, "Ca": 0.97, "Na": 0.02}
+    for element, value in published.items():
+        assert f[element] == pytest.approx(value, abs=0.01), element
+    assert f["fe3_method"] == "charge balance (Droop 1987)"
+    assert f["cation_sum"] == pytest.approx(4.0) and f["charge_deficit"] == pytest.approx(0.0, abs=1e-9)
+    fe2o3 = 9.77 * f["Fe3"] / (f["Fe3"] + f["Fe2"]) * 2 * 71.844 / 159.687 * 159.687 / (2 * 71.844) * 1.11134
+    assert fe2o3 == pytest.approx(5.11, abs=0.06)
+
+
+def _ideal(formula_oxides: dict) -> dict:
+    table = species_table()
+    mass = {ox: moles * table[ox].molar_mass for ox, moles in formula_oxides.items() if ox in table}
+    total = sum(mass.values())
+    return {ox: 100 * m / total for ox, m in mass.items()}
+
+
+@pytest.mark.parametrize("mineral", sorted(mineral_table()))
+def test_every_end_member_gives_its_ideal_formula(mineral):
+    spec = mineral_table()[mineral]
+    for name in spec.end_members:
+        members = end_member_table()[name]
+        wt = _ideal(members.oxides)
+        iron = wt.pop("FeO", 0.0) + wt.pop("Fe2O3", 0.0) * 0.89981
+        row = pd.DataFrame([{**wt, "FeOt": iron}])
+        f = formula(row, mineral).iloc[0]
+        if isinstance(spec.cations, (int, float)) and not set(members.oxides) & {"F", "Cl", "H2O", "B2O3", "Li2O"}:
+            assert f["cation_sum"] == pytest.approx(spec.cations, abs=1e-6), name
+            assert f["charge_deficit"] == pytest.approx(0.0, abs=1e-6), name
+        assert f["misfit"] < 0.05, name
+
+
+def test_magnetite_iron_split_and_indices():
+    magnetite = pd.DataFrame({"FeOt": [93.09], "SiO2": [0.0]})  # Fe3O4 as FeO
+    f = formula(magnetite, "magnetite").iloc[0]
+    assert f["Fe3"] == pytest.approx(2.0, abs=0.01) and f["Fe2"] == pytest.approx(1.0, abs=0.01)
+    assert f["Fe3_number"] == pytest.approx(100.0)
+    assert np.isnan(f["Cr_number"])  # no Cr, no Al: no index, not 0
+
+
+def test_analysed_ferric_iron_is_used_as_analysed():
+    both = pd.DataFrame({"SiO2": [45.76], "TiO2": [0.96], "Al2O3": [8.45], "FeO": [5.18], "Fe2O3": [5.11],
+                         "MnO": [0.09], "MgO": [10.15], "CaO": [24.01], "Na2O": [0.31], "K2O": [0.0]})
+    f = formula(both, "clinopyroxene").iloc[0]
+    assert f["fe3_method"] == "analysed"
+    assert f["Fe3"] == pytest.approx(0.14, abs=0.01) and f["Fe2"] == pytest.approx(0.16, abs=0.01)
+
+
+def test_feldspar_iron_is_ferric_and_an_ab_or():
+    an60 = pd.DataFrame({"SiO2": [53.0], "Al2O3": [29.6], "FeOt": [0.5], "CaO": [12.1], "Na2O": [4.5], "K2O": [0.2]})
+    f = formula(an60, "plag").iloc[0]
+    assert f["fe3_method"] == "all Fe3+" and f["Fe2"] == 0.0 and f["Fe3"] > 0
+    assert f["An"] + f["Ab"] + f["Or"] == pytest.approx(100.0)
+    assert 58 < f["An"] < 62
+
+
+def test_per_row_labels_auto_and_bad_rows(shared_data):
+    from minml.io import read_table
+
+    lepr = read_table(shared_data / "test" / "lepr_allphases_lim.csv").sample(3000, random_state=0)
+    before = lepr.copy(deep=True)
+    by_label = formula(lepr, mineral_column="Mineral")
+    pd.testing.assert_frame_equal(lepr, before)
+    assert by_label.index.equals(lepr.index)
+    ol = (lepr["Mineral"] == "Olivine") & (by_label["flag"] == "")
+    assert ol.sum() > 100
+    fo = by_label.loc[ol, "Fo"]
+    assert fo.dropna().between(0, 100).all() and fo.notna().mean() > 0.95  # NaN: no Mg, no Fe (LEPR CaO-SiO2 "olivines")
+    assert by_label.loc[ol, "cation_excess"].abs().median() < 0.03
+    # FeTiOxide names several classes: no formula, and the row says why
+    fe_ti = lepr["Mineral"] == "FeTiOxide"
+    assert (by_label.loc[fe_ti, "mineral"] == "").all()
+    assert by_label.loc[fe_ti, "flag"].str.startswith("no formula: no single class").all()
+    auto = formula(lepr.head(200), "auto")
+    assert (auto["mineral"] != "").mean() > 0.9
+
+
+def test_bad_input():
+    row = pd.DataFrame({"SiO2": [40.0], "MgO": [50.0], "FeOt": [10.0]})
+    with pytest.raises(ValueError, match="Cannot compute a formula for mineral 'FeTiOxide': it names several"):
+        formula(row, "FeTiOxide")
+    with pytest.raises(ValueError, match="'nepheline': it is none of the classes"):
+        formula(row, "nepheline")
+    with pytest.raises(ValueError, match="'olivene': it is not a known name"):
+        formula(row, "olivene")
+    with pytest.raises(ValueError, match="Give either mineral="):
+        formula(row)
+    with pytest.raises(ValueError, match="No column 'Phase'"):
+        formula(row, mineral_column="Phase")
+    junk = pd.DataFrame({"SiO2": ["abc"], "MgO": [50.0], "FeOt": [10.0]})
+    f = formula(junk, "olivine")
+    assert f.loc[0, "flag"].startswith("no formula: unusable values") and np.isnan(f.loc[0, "Si"])
+    assert resolve_mineral("Ol") == "olivine"
+
+
+def test_index_expressions_are_safe():
+    with pytest.raises(ValueError, match="only numbers, names"):
+        evaluate_index("__import__('os')", {})
+    with pytest.raises(ValueError, match="names 'Xx'"):
+        evaluate_index("Xx + 1", {"Mg": np.ones(1)})
+    assert evaluate_index("max(Mg - 2, 0)", {"Mg": np.array([1.0, 3.0])}).tolist() == [0.0, 1.0]
