@@ -87,3 +87,41 @@ def test_classify_default_output_and_clash(tmp_path, capsys):
     assert (tmp_path / "mine_classified.csv").exists()
     assert main(["classify", str(tmp_path / "mine_classified.csv")]) == 2
     assert "already has columns ['mineral', 'group'" in capsys.readouterr().err
+
+
+def test_classify_coverage_option(tmp_path, capsys):
+    out = tmp_path / "sets.csv"
+    assert main(["classify", str(EXAMPLE), "-o", str(out), "--coverage", "0.95"]) == 0
+    result = pd.read_csv(out)
+    assert "prediction_set" in result.columns
+    named = result["mineral"] != "unknown"
+    assert (result.loc[named, "prediction_set"].str.split("|").str[0] == result.loc[named, "mineral"]).all()
+    with pytest.raises(SystemExit):
+        main(["classify", str(EXAMPLE), "--coverage", "95"])
+    assert "coverage must lie between 0 and 1" in capsys.readouterr().err
+
+
+def test_formula_command(tmp_path, capsys):
+    out = tmp_path / "formulas.csv"
+    assert main(["formula", str(EXAMPLE), "--mineral-column", "Mineral", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"\d+ of 76 formulas computed", printed) and "charge balance (Droop 1987)" in printed
+    result = pd.read_csv(out)
+    olivine = result["Mineral"].eq("Olivine") & result["flag"].isna()
+    assert result.loc[olivine, "Fo"].between(50, 100).all()
+    assert main(["formula", str(EXAMPLE), "--mineral", "nepheline"]) == 2
+    assert "it is none of the classes" in capsys.readouterr().err
+
+
+def test_validate_command(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out, report = tmp_path / "validated.csv", tmp_path / "report.html"
+    assert main(["validate", str(EXAMPLE), "-o", str(out), "--report", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "76 rows: agree" in printed and "per label" in printed
+    result = pd.read_csv(out)
+    assert result["validate_rank"].tolist() == sorted(result["validate_rank"])
+    assert {"validate_verdict", "validate_reason", "validate_label_misfit"} <= set(result.columns)
+    assert report.read_text().startswith("<!doctype html>")
+    assert main(["validate", str(EXAMPLE), "--label-column", "Phase"]) == 2
+    assert "No label column 'Phase'" in capsys.readouterr().err

@@ -145,6 +145,94 @@ def _run_classify(args) -> int:
     return 0
 
 
+def _add_formula(sub) -> None:
+    p = sub.add_parser(
+        "formula", help="mineral formulas: cations, Fe3+, end-members, misfit",
+        description="Cations per formula unit on each class's oxygen basis, Fe3+ by charge balance "
+        "(Droop 1987) where the structure allows, the indices users quote (Fo, Wo-En-Fs, An-Ab-Or, Cr#, ...) "
+        "and the stoichiometric misfit. Give --mineral (a class, a synonym such as cpx, or auto) or "
+        "--mineral-column.",
+    )
+    _add_table_arguments(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--mineral", help="class for every row (olivine, cpx, plag, ...), or 'auto' to classify first")
+    which.add_argument("--mineral-column", help="column naming each row's mineral (database labels are matched)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="output file (CSV, XLSX or Parquet by extension; default: INPUT_formula.csv)")
+    p.set_defaults(run=_run_formula)
+
+
+def _run_formula(args) -> int:
+    import pandas as pd
+
+    from minml.formula import formula
+    from minml.io import read_table, write_table
+
+    table = read_table(args.input, sheet=args.sheet)
+    result = formula(table, args.mineral, mineral_column=args.mineral_column, suffix=args.suffix)
+    clash = [c for c in result.columns if c in table.columns]
+    out = pd.concat([table, result.add_prefix("formula_") if clash else result], axis=1)
+    output = args.output or args.input.with_name(args.input.stem + "_formula.csv")
+    write_table(out, output)
+    done = int((result["mineral"] != "").sum())
+    print(f"{done} of {len(result)} formulas computed" + (" (columns prefixed formula_: the input has some "
+          "of the same names)" if clash else ""))
+    for name, count in result.loc[result["mineral"] != "", "fe3_method"].value_counts().items():
+        print(f"  iron: {name}: {count} rows")
+    print(f"wrote {output}")
+    return 0
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser(
+        "validate", help="find the phase labels of a table that its analyses contradict",
+        description="Compare each row's published phase label with its analysis (calibrated network, "
+        "conformal prediction sets, stoichiometric misfit). Writes every row with label_class, mineral, "
+        "verdict (agree, disagree, uncertain, unknown_phase, bad_analysis, unmapped_label), misfits and a "
+        "reason, most certain disagreements first.",
+    )
+    _add_table_arguments(p)
+    p.add_argument("--label-column", default="Mineral", help="column with the published phase (default: Mineral)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="ranked table (CSV, XLSX or Parquet; default: INPUT_validated.csv)")
+    p.add_argument("--report", type=Path, default=None, help="also write a self-contained HTML report with figures")
+    p.add_argument("--coverage", type=_coverage, default=0.99,
+                   help="prediction-set coverage: a true label is disputed for ~1 - P of rows (default: 0.99)")
+    p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
+                   help="accepted oxide sum in wt%%; rows outside are bad analyses (default: 88 105)")
+    p.set_defaults(run=_run_validate)
+
+
+def _run_validate(args) -> int:
+    import pandas as pd
+
+    from minml.io import read_table, write_table
+    from minml.validate import label_summary, validate
+
+    table = read_table(args.input, sheet=args.sheet)
+    result = validate(table, args.label_column, coverage=args.coverage, suffix=args.suffix,
+                      total_range=tuple(args.total_range), progress=sys.stderr.isatty())
+    ranked = pd.concat([table, result.drop(columns=["label"]).add_prefix("validate_")], axis=1)
+    ranked = ranked.sort_values("validate_rank")
+    output = args.output or args.input.with_name(args.input.stem + "_validated.csv")
+    write_table(ranked, output)
+    counts = result["verdict"].value_counts()
+    print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    unmapped = sorted(set(result.loc[result["verdict"] == "unmapped_label", "label"].astype(str)))
+    if unmapped:
+        print(f"labels not in labels.toml ({len(unmapped)}): " + ", ".join(unmapped[:20]))
+    summary = label_summary(result)
+    print("\nper label (share of rows):")
+    print(summary.head(20).to_string(float_format=lambda x: f"{x:.3f}"))
+    print(f"\nwrote {output} (most certain disagreements first)")
+    if args.report is not None:
+        from minml.report import write_report
+
+        write_report(table, result, args.report, title=f"MIN-ML validation of {args.input.name}")
+        print(f"wrote {args.report}")
+    return 0
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="retrain the shipped model",
                        description="Train the shipped Bayesian network on the shared training data.")
@@ -202,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"minml {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_classify(sub)
+    _add_validate(sub)
+    _add_formula(sub)
     _add_check(sub)
     _add_data(sub)
     _add_train(sub)

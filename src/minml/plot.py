@@ -1,0 +1,130 @@
+"""Figures people look at: confusion matrices, probability histograms, pyroxene quadrilateral,
+feldspar ternary.  Needs the ``plot`` extra (matplotlib).  Every function draws on an
+``Axes`` it is given (or a new one) and returns it; colours are the Okabe-Ito palette,
+readable by colour-blind people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["OKABE_ITO", "confusion_matrix", "feldspar_ternary", "probability_histogram", "pyroxene_quadrilateral",
+           "save_figure"]
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+_SQRT3 = np.sqrt(3.0)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("Figures need matplotlib: pip install 'min-ml[plot]'.") from error
+    return plt
+
+
+def _axes(ax, size=(5.0, 4.0)):
+    if ax is not None:
+        return ax
+    return _pyplot().subplots(figsize=size, layout="constrained")[1]
+
+
+def save_figure(ax, path) -> list:
+    """Save the axes' figure as PNG (200 dpi) and SVG beside it; returns both paths."""
+    from pathlib import Path
+
+    path = Path(path)
+    paths = [path.with_suffix(".png"), path.with_suffix(".svg")]
+    for p in paths:
+        ax.figure.savefig(p, dpi=200)
+    return paths
+
+
+def confusion_matrix(truth, predicted, *, ax=None, title="Published label vs MIN-ML"):
+    """Counts of (label, prediction) pairs on a log colour scale, counts written in the cells."""
+    plt = _pyplot()
+    table = pd.crosstab(pd.Series(truth, name="label"), pd.Series(predicted, name="predicted"))
+    ax = _axes(ax, size=(1.0 + 0.45 * table.shape[1], 1.0 + 0.4 * table.shape[0]))
+    from matplotlib.colors import LogNorm
+
+    image = ax.imshow(table.to_numpy() + 0.5, cmap="cividis", norm=LogNorm(vmin=0.5, vmax=max(table.to_numpy().max(), 1)))
+    ax.set_xticks(range(table.shape[1]), table.columns, rotation=60, ha="right")
+    ax.set_yticks(range(table.shape[0]), table.index)
+    for (i, j), n in np.ndenumerate(table.to_numpy()):
+        if n:
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
+                    color="white" if n < table.to_numpy().max() ** 0.5 else "black")
+    ax.set_xlabel("MIN-ML mineral")
+    ax.set_ylabel("published label (class)")
+    ax.set_title(title)
+    plt.colorbar(image, ax=ax, label="rows (log scale)")
+    return ax
+
+
+def probability_histogram(probability, groups, *, ax=None, xlabel="calibrated probability of the published label"):
+    """Overlaid histograms of a probability, one per group (e.g. verdict)."""
+    ax = _axes(ax)
+    bins = np.linspace(0, 1, 26)
+    for colour, (name, values) in zip(OKABE_ITO, pd.Series(probability).groupby(np.asarray(groups)), strict=False):
+        ax.hist(values.dropna(), bins=bins, histtype="step", lw=1.8, color=colour, label=f"{name} ({len(values)})")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("rows")
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def _ternary_xy(left, right, top):
+    total = left + right + top
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r, t = right / total, top / total
+    return r + t / 2, t * _SQRT3 / 2
+
+
+def _scatter_groups(ax, x, y, groups):
+    for colour, name in zip(OKABE_ITO, pd.unique(np.asarray(groups)), strict=False):
+        keep = np.asarray(groups) == name
+        ax.scatter(x[keep], y[keep], s=10, color=colour, label=f"{name} ({int(keep.sum())})", alpha=0.8, lw=0)
+    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def pyroxene_quadrilateral(wo, en, fs, groups, *, ax=None, title="Pyroxenes (mol%)"):
+    """The Ca-Mg-Fe pyroxene quadrilateral (En-Fs base, Di-Hd at Wo 50) with Morimoto's (1988)
+    Wo 5 and Wo 20 lines; points coloured by ``groups``."""
+    ax = _axes(ax, size=(8.0, 4.2))
+    x, y = _ternary_xy(np.asarray(en, float), np.asarray(fs, float), np.asarray(wo, float))
+    half = _SQRT3 / 4  # Wo = 50
+    ax.plot([0, 1, 0.75, 0.25, 0], [0, 0, half, half, 0], color="0.3", lw=1)
+    for level in (5, 20, 45):
+        h = level / 100 * _SQRT3 / 2
+        ax.plot([h / _SQRT3, 1 - h / _SQRT3], [h, h], color="0.7", lw=0.8, ls="--")
+        ax.text(1 - h / _SQRT3 + 0.01, h, f"Wo {level}", fontsize=7, va="center", color="0.4")
+    _scatter_groups(ax, x, y, groups)
+    for text, (tx, ty) in {"En": (0, -0.04), "Fs": (1, -0.04), "Di": (0.25, half + 0.02), "Hd": (0.75, half + 0.02)}.items():
+        ax.text(tx, ty, text, ha="center", fontsize=9)
+    ax.set_xlim(-0.05, 1.12)
+    ax.set_ylim(-0.08, max(half, float(np.nanmax(y, initial=0.0))) + 0.08)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+    return ax
+
+
+def feldspar_ternary(an, ab, or_, groups, *, ax=None, title="Feldspars (mol%)"):
+    """The An-Ab-Or ternary (Ab bottom left, Or bottom right, An top); points coloured by ``groups``."""
+    ax = _axes(ax, size=(7.0, 4.4))
+    x, y = _ternary_xy(np.asarray(ab, float), np.asarray(or_, float), np.asarray(an, float))
+    ax.plot([0, 1, 0.5, 0], [0, 0, _SQRT3 / 2, 0], color="0.3", lw=1)
+    _scatter_groups(ax, x, y, groups)
+    for text, (tx, ty) in {"Ab": (0, -0.05), "Or": (1, -0.05), "An": (0.5, _SQRT3 / 2 + 0.02)}.items():
+        ax.text(tx, ty, text, ha="center", fontsize=9)
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(-0.1, _SQRT3 / 2 + 0.08)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+    return ax

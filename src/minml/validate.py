@@ -1,0 +1,200 @@
+"""``validate``: which published phase labels of a table can be trusted, ranked and explained.
+
+Each row's label is matched to the classes (``labels.toml``), the analysis is classified,
+and the two are compared on three kinds of evidence: the network's calibrated probability
+of the label's class, the conformal prediction set (the classes that hold the true one with
+probability ``coverage``, fitted on held-out publications), and the stoichiometric misfit of
+the analysis under the label's class and under the predicted one (:mod:`minml.misfit`).
+
+Verdicts
+--------
+``agree``            the predicted mineral is (one of) the label's class(es)
+``disagree``         the label's class is outside the prediction set: on data like the held-out
+                     publications, a true label lands there for fewer than 1 - coverage of rows
+``uncertain``        the label's class is in the set but is not the top class
+``unknown_phase``    the analysis is none of the classes (or the label names none of them)
+``bad_analysis``     no analysis, or a bad one (oxide sum outside the range, junk values)
+``unmapped_label``   the label is not in ``labels.toml`` (listed; never guessed)
+
+Rows are ranked by how improbable their label is (the label class's probability, lowest
+first), so the most certain disagreements come first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from minml.labels import NOT_A_CLASS, UNMAPPED, match_labels
+
+__all__ = ["VERDICTS", "label_summary", "validate"]
+
+VERDICTS = ("agree", "disagree", "uncertain", "unknown_phase", "bad_analysis", "unmapped_label")
+DEFAULT_COVERAGE = 0.99
+
+
+def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, coverage: float = DEFAULT_COVERAGE,
+             fill_missing=None, suffix=None, total_range=(88.0, 105.0), progress: bool = False) -> pd.DataFrame:
+    """Check every row's published label against its analysis.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Analyses in wt% with a label column. Not modified.
+    label_column : str, default="Mineral"
+    model : Runtime or MineralClassifier, optional
+        A calibrated model (default: the shipped one).
+    coverage : float, default=0.99
+        Coverage of the prediction sets: a true label is called ``disagree`` for about
+        ``1 - coverage`` of rows like the held-out data.
+    fill_missing, suffix, total_range
+        As in :func:`minml.classify`.
+    progress : bool, default=False
+
+    Returns
+    -------
+    pandas.DataFrame
+        On the caller's index: ``label``, ``label_class``, ``mineral``, ``probability``,
+        ``label_probability`` (calibrated probability of the label's class), ``prediction_set``,
+        ``verdict``, ``label_misfit`` and ``mineral_misfit`` (wt% from the end-members of the
+        label's class and of the predicted mineral), ``rank`` (1 = the most certain
+        disagreement) and ``reason`` (one line a person can read).
+    """
+    from minml.predict import classify, load_default
+
+    if label_column not in df.columns:
+        raise ValueError(f"No label column {label_column!r}; columns: {list(df.columns)[:12]}. "
+                         "Pass label_column= naming the column with the published phase.")
+    runtime = load_default() if model is None else (model._runtime() if hasattr(model, "_runtime") else model)
+    if runtime.calibration is None:
+        raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
+    result = classify(df, runtime, fill_missing=fill_missing, coverage=coverage, suffix=suffix,
+                      total_range=total_range, progress=progress)
+    labels = match_labels(df[label_column])
+    classes = np.asarray(runtime.classes, dtype=object)
+    code = {c: i for i, c in enumerate(classes)}
+
+    from minml.features import model_inputs
+
+    values, _ = model_inputs(df, runtime.oxides, fill_missing=fill_missing, model_name="the model",
+                             suffix=suffix, total_range=None)
+    usable = np.isfinite(values).all(axis=1)
+    Z = runtime.scaled(np.where(usable[:, None], values, 0.0))
+    proba = runtime.calibrated_proba(Z)
+
+    label_class = labels["label_class"].to_numpy(dtype=object)
+    status = labels["label_status"].to_numpy(dtype=object)
+    label_codes = [[code[c] for c in str(lc).split("|") if c in code] for lc in label_class]
+    label_p = np.array([proba[i, cs].sum() if cs else np.nan for i, cs in enumerate(label_codes)])
+    first_label = np.array([cs[0] if cs else -1 for cs in label_codes])
+    mineral = result["mineral"].astype(str).to_numpy(dtype=object)
+    top = np.array([code.get(m, -1) for m in mineral])
+    sets = result["prediction_set"].to_numpy(dtype=object)
+
+    label_misfit = _misfit(runtime, values, usable, first_label)
+    mineral_misfit = np.where(top == first_label, label_misfit, _misfit(runtime, values, usable & (top != first_label), top))
+
+    agree = np.array([m in str(lc).split("|") for m, lc in zip(mineral, label_class, strict=True)])
+    in_set = np.array([bool(set(str(lc).split("|")) & set(str(s).split("|"))) for lc, s in zip(label_class, sets, strict=True)])
+    flag = result["flag"].to_numpy(dtype=object)
+    bad = (mineral == "unknown") & np.array(["unknown: " not in f for f in flag])
+    verdict = np.select(
+        [status == UNMAPPED, bad, (mineral == "unknown") | (status == NOT_A_CLASS), agree, in_set],
+        ["unmapped_label", "bad_analysis", "unknown_phase", "agree", "uncertain"],
+        default="disagree",
+    ).astype(object)
+    reason = _reasons(runtime, values, verdict, df[label_column].to_numpy(dtype=object), label_class, mineral,
+                      result["probability"].to_numpy(), label_p, label_misfit, mineral_misfit, first_label, top, flag)
+    order = np.lexsort((-np.nan_to_num(label_misfit), np.nan_to_num(label_p, nan=2.0), verdict != "disagree"))
+    rank = np.empty(len(df), dtype=np.int64)
+    rank[order] = np.arange(1, len(df) + 1)
+    return pd.DataFrame(
+        {
+            "label": df[label_column].to_numpy(dtype=object),
+            "label_class": label_class,
+            "mineral": mineral,
+            "probability": result["probability"].to_numpy(),
+            "label_probability": label_p,
+            "prediction_set": sets,
+            "verdict": pd.Categorical(verdict, categories=list(VERDICTS)),
+            "label_misfit": label_misfit,
+            "mineral_misfit": mineral_misfit,
+            "rank": rank,
+            "reason": reason,
+        },
+        index=df.index,
+    )
+
+
+def _misfit(runtime, values, rows, codes) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    pick = np.flatnonzero(rows & (codes >= 0))
+    if len(pick):
+        out[pick] = runtime.misfit(values[pick], codes[pick])
+    return out
+
+
+def _typical(runtime):
+    """Per class and oxide: mean and sd in wt% of the class's training Gaussian."""
+    mean = runtime.params["gda_mean"] * runtime.scaler_scale + runtime.scaler_mean
+    chol = runtime.params["gda_prec_chol"].astype(np.float64)
+    cov = np.linalg.inv(chol @ np.swapaxes(chol, 1, 2))
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2)) * runtime.scaler_scale
+    return mean, sd
+
+
+def _reasons(runtime, values, verdict, label, label_class, mineral, p, label_p, label_misfit, mineral_misfit,
+             first_label, top, flag) -> np.ndarray:
+    """One readable line per row."""
+    mean, sd = _typical(runtime)
+    oxides = list(runtime.oxides)
+    thresholds = np.asarray(runtime.misfit_threshold)
+    out = np.empty(len(verdict), dtype=object)
+    for i, v in enumerate(verdict):
+        if v == "agree":
+            out[i] = f"{mineral[i]} (p {p[i]:.2f})"
+        elif v == "bad_analysis" or (v == "unknown_phase" and mineral[i] == "unknown"):
+            out[i] = str(flag[i])
+        elif v == "unmapped_label":
+            out[i] = f"label {label[i]!r} is not in labels.toml; the analysis reads as {mineral[i]}"
+        elif v == "unknown_phase":
+            out[i] = f"label {label[i]!r} is none of the classes; the analysis resembles {mineral[i]} (p {p[i]:.2f})"
+        else:
+            lab, pred = first_label[i], top[i]
+            cue = ""
+            if lab >= 0 and pred >= 0:
+                z_label = np.abs(values[i] - mean[lab]) / sd[lab]
+                z_pred = np.abs(values[i] - mean[pred]) / sd[pred]
+                j = int(np.argmax(z_label - z_pred))
+                cue = (f"{oxides[j]} {values[i, j]:.1f} wt% ({label_class[i].split('|')[0]} typically "
+                       f"{mean[lab, j]:.1f} ± {sd[lab, j]:.1f}): ")
+            stoich = ""
+            if lab >= 0 and np.isfinite(label_misfit[i]):
+                beyond = label_misfit[i] > thresholds[lab]
+                stoich = (f"; {label_misfit[i]:.1f} wt% from the {label_class[i].split('|')[0]} end-members"
+                          + (f" (beyond its {thresholds[lab]:.1f})" if beyond else ""))
+            out[i] = (f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(label_class[i].replace('|', ' or '))} "
+                      f"(p {label_p[i]:.3f}){stoich}")
+    return out
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def label_summary(validated: pd.DataFrame) -> pd.DataFrame:
+    """Per published label: rows, share of each verdict, and the most frequent other answer.
+
+    Parameters
+    ----------
+    validated : pandas.DataFrame
+        The output of :func:`validate`.
+    """
+    counts = pd.crosstab(validated["label"].astype(str), validated["verdict"], normalize="index")
+    counts = counts.reindex(columns=list(VERDICTS), fill_value=0.0)
+    other = validated[validated["verdict"].isin(["disagree", "uncertain"])]
+    alternative = other.groupby(other["label"].astype(str))["mineral"].agg(
+        lambda s: s.value_counts().index[0] if len(s) else "")
+    summary = counts.assign(rows=validated["label"].astype(str).value_counts(), top_alternative=alternative)
+    summary["top_alternative"] = summary["top_alternative"].fillna("")
+    return summary[["rows", *VERDICTS, "top_alternative"]].sort_values("rows", ascending=False)

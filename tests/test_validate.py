@@ -1,0 +1,108 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml import read_table
+from minml.labels import match_label, match_labels
+from minml.validate import VERDICTS, label_summary, validate
+
+from .conftest import EXAMPLE
+
+
+def test_label_synonyms():
+    assert match_label("CPX").classes == ("clinopyroxene",)
+    assert match_label(" clino-pyroxenes ").classes == ("clinopyroxene",)
+    assert match_label("Sanidine").classes == ("k-feldspar",)
+    assert match_label("Titanomagnetite").classes == ("magnetite",)
+    assert match_label("Fo").classes == ("olivine",)
+    assert match_label("FeTiOxide").status == "ambiguous" and len(match_label("FeTiOxide").classes) == 3
+    assert match_label("Nepheline").status == "not a class" and match_label("Nepheline").classes == ()
+    assert match_label("Plagioklas").status == "unmapped"
+    out = match_labels(pd.Series(["Plag", None, "Aug"], index=[5, 6, 7]))
+    assert out.index.tolist() == [5, 6, 7]
+    assert out["label_class"].tolist() == ["plagioclase", "", "clinopyroxene"]
+    assert out["label_status"].tolist() == ["class", "unmapped", "class"]
+
+
+def test_validate_lepr_rows(shared_data):
+    table = read_table(shared_data / "test" / "lepr_allphases.csv").sample(4000, random_state=1)
+    before = table.copy(deep=True)
+    result = validate(table)
+    pd.testing.assert_frame_equal(table, before)
+    assert result.index.equals(table.index)
+    assert set(result["verdict"].astype(str)) <= set(VERDICTS)
+    # phases that are none of the classes are never "agree"
+    nepheline = table["Mineral"].isin(["Nepheline", "Leucite", "Corundum"])
+    assert nepheline.sum() > 10 and (result.loc[nepheline, "verdict"] == "unknown_phase").mean() > 0.9
+    # bad analyses (oxide sum far off) are never "agree"
+    from minml.checks import check_oxides
+
+    total = check_oxides(table).flags["total"]
+    assert (result.loc[(total < 80) | (total > 110), "verdict"] == "bad_analysis").all()
+    # unmapped spellings are reported as such
+    assert (result.loc[table["Mineral"] == "Phase F", "verdict"] == "unmapped_label").all()
+    # ranking: the disagreements first, the least probable label first
+    ranked = result.sort_values("rank")
+    n_disagree = int((result["verdict"] == "disagree").sum())
+    assert n_disagree > 20
+    assert (ranked["verdict"].iloc[:n_disagree] == "disagree").all()
+    assert ranked["label_probability"].iloc[:n_disagree].is_monotonic_increasing
+    # a reason a person can read, naming the evidence
+    reasons = ranked["reason"].iloc[:n_disagree]
+    assert reasons.str.contains(r"wt% \(\w[\w-]* typically \d+\.\d ± \d+\.\d\): an? [\w-]+ \(p \d\.\d\d\), not").all()
+    assert result.loc[result["verdict"] == "agree", "label_misfit"].median() < 3.0
+    summary = label_summary(result)
+    assert summary.loc["Olivine", "agree"] > 0.9 and summary["rows"].sum() == len(table)
+
+
+def test_swapped_labels_are_found(shared_data):
+    """2 % of labels swapped between similar classes in natural analyses (in-sample for the
+    shipped model; benchmarks/validate_swapped_labels.py measures held-out publications)."""
+    from minml.datasets import load_training
+
+    training, _ = load_training(shared_data)
+    rng = np.random.default_rng(0)
+    sample = training[training["mineral"] != "glass"].sample(5000, random_state=0)
+    labels = sample["mineral"].to_numpy(dtype=object).copy()
+    pairs = {"clinopyroxene": "amphibole", "amphibole": "clinopyroxene", "orthopyroxene": "clinopyroxene",
+             "spinel": "magnetite", "magnetite": "spinel", "plagioclase": "k-feldspar", "k-feldspar": "plagioclase"}
+    candidates = np.flatnonzero(np.isin(labels, list(pairs)))
+    swapped = rng.choice(candidates, size=int(0.02 * len(labels)), replace=False)
+    labels[swapped] = [pairs[label] for label in labels[swapped]]
+    table = sample.drop(columns=["mineral"]).assign(Mineral=labels)
+    result = validate(table)
+    is_swapped = np.zeros(len(table), dtype=bool)
+    is_swapped[swapped] = True
+    flagged = (result["verdict"] == "disagree").to_numpy()
+    assert flagged[is_swapped].mean() >= 0.95
+    assert flagged[~is_swapped].mean() <= 0.01
+
+
+def test_bad_input(tmp_path):
+    table = read_table(EXAMPLE)
+    with pytest.raises(ValueError, match="No label column 'Phase'"):
+        validate(table, "Phase")
+    from minml._runtime import Runtime
+    from minml.predict import load_default
+
+    bare = Runtime(**{**load_default().__dict__, "calibration": None})
+    with pytest.raises(ValueError, match="needs a calibrated model"):
+        validate(table, model=bare)
+
+
+def test_report_and_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minml.plot import feldspar_ternary, pyroxene_quadrilateral, save_figure
+    from minml.report import write_report
+
+    table = read_table(EXAMPLE)
+    result = validate(table)
+    path = write_report(table, result, tmp_path / "report.html")
+    text = path.read_text()
+    assert text.count("data:image/png;base64,") >= 2 and "<h2>Per label</h2>" in text
+    ax = pyroxene_quadrilateral([45, 2], [45, 80], [10, 18], ["cpx", "opx"])
+    assert ax.get_title() == "Pyroxenes (mol%)"
+    written = save_figure(ax, tmp_path / "quad")
+    assert all(p.stat().st_size > 1000 for p in written)
+    ax = feldspar_ternary([60, 1], [38, 10], [2, 89], ["plag", "kfs"])
+    assert len(ax.collections) == 2
