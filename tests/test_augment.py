@@ -14,7 +14,10 @@ def test_synthetic_analyses_keep_their_class_stoichiometry(mineral):
     rows = synthetic_analyses(mineral, 2000, random_state=1)
     assert list(rows.columns) == list(MODEL_OXIDES)
     assert (rows.to_numpy() >= 0).all()
-    assert rows.sum(axis=1).between(97.0, 101.0 + 1e-9).all()
+    # total of the true composition 97.6-101.8 wt%; folding Fe2O3 into FeOt only lowers it
+    assert rows.sum(axis=1).max() <= 101.8 + 1e-9
+    fe3_rich = {"magnetite", "ilmenite", "spinel", "garnet", "clinopyroxene"}
+    assert rows.sum(axis=1).min() >= (88.0 if mineral in fe3_rich else 97.6 - 1e-9)
     spec = mineral_table()[mineral]
     excess = cation_sum(rows, spec.oxygens) - spec.cations
     # counting all iron as Fe2+ can only raise the sum: never below the screen

@@ -6,7 +6,9 @@ classes that carry an ``augment`` entry in ``minerals.toml``, :func:`synthetic_a
 draws mixtures of the class's end-members (Dirichlet weights, with the class's limits on
 sums of fractions, e.g. clinopyroxene keeps enough Ca to stay out of orthopyroxene),
 converts them to wt%, adds relative analytical noise and small amounts of unanalysed minor
-oxides, and scales the total to a realistic 97-101 wt%.  Iron enters as FeOt.
+oxides, and scales the analytical total of the true composition (ferric iron as Fe2O3) to a
+realistic 99.7 ± 0.7 wt%; iron then enters as FeOt, so Fe3+-rich rows come out with the low
+sums real analyses have (magnetite ~93 wt%).
 
 A share of the mixtures (the entry's ``simple``, default 0) uses only one to three of the
 end-members: experimental petrology works in simple systems (CMAS, MAS, FMAS: pure
@@ -27,7 +29,7 @@ __all__ = ["augmented_classes", "synthetic_analyses", "synthetic_training_rows"]
 
 _RELATIVE_NOISE = 0.02  # 1 sd of each oxide, relative (EPMA major elements)
 _MINOR_NOISE = 0.03  # wt%: scale of trace amounts of oxides the end-members lack
-_TOTAL = (97.0, 101.0)  # wt%: uniform range of analytical totals
+_TOTAL = (99.7, 0.7)  # wt%: mean and sd of analytical totals (natural anhydrous minerals: 98-101)
 _SIMPLE_MAX = 3  # end-members in a simple-system mixture: 1 to this many
 
 
@@ -108,18 +110,22 @@ def synthetic_analyses(mineral: str, n: int, random_state=0) -> pd.DataFrame:
     moles = np.array([[members[name].oxides.get(ox, 0.0) for ox in oxides] for name in names])
     mass = (weights @ moles) * np.array([table[ox].molar_mass for ox in oxides])
     wt = pd.DataFrame(100.0 * mass / mass.sum(axis=1, keepdims=True), columns=oxides)
-    feot = wt.get("FeO", 0.0) + FEO_PER_FE2O3 * wt.get("Fe2O3", 0.0)
-    out = pd.DataFrame(0.0, index=range(n), columns=list(MODEL_OXIDES))
+    # the analytical total belongs to the true composition (Fe2O3 as such); folding ferric iron
+    # into FeOt afterwards lowers the sum as it does in real analyses (magnetite ~93 wt%)
+    out = pd.DataFrame(0.0, index=range(n), columns=[*MODEL_OXIDES, "Fe2O3"])
     for ox in oxides:
         if ox in out:
             out[ox] = wt[ox]
-    out["FeOt"] = feot
+    out["FeOt"] = wt.get("FeO", 0.0)
     values = out.to_numpy()
     values *= rng.normal(1.0, _RELATIVE_NOISE, size=values.shape)
     absent = values == 0
+    absent[:, -1] = False  # no trace "Fe2O3": iron traces enter as FeOt
     values[absent] = np.abs(rng.normal(0.0, _MINOR_NOISE, size=int(absent.sum())))
-    values *= (rng.uniform(*_TOTAL, size=n) / values.sum(axis=1))[:, None]
-    return pd.DataFrame(np.clip(values, 0.0, None), columns=list(MODEL_OXIDES))
+    total = np.clip(rng.normal(*_TOTAL, size=n), _TOTAL[0] - 3 * _TOTAL[1], _TOTAL[0] + 3 * _TOTAL[1])
+    values *= (total / values.sum(axis=1))[:, None]
+    values[:, list(out.columns).index("FeOt")] += FEO_PER_FE2O3 * values[:, -1]
+    return pd.DataFrame(np.clip(values[:, :-1], 0.0, None), columns=list(MODEL_OXIDES))
 
 
 def synthetic_training_rows(random_state=0) -> pd.DataFrame:
