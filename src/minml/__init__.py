@@ -15,8 +15,10 @@ __all__ = [
     "canonical_name",
     "check_oxides",
     "classify",
+    "formula",
     "map_columns",
     "read_table",
+    "validate",
     "write_table",
 ]
 
@@ -30,6 +32,8 @@ _LAZY = {
     "write_table": "minml.io",
     "MineralClassifier": "minml.model",
     "classify": "minml.predict",
+    "formula": "minml.formula",
+    "validate": "minml.validate",
 }
 
 

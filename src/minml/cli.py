@@ -32,6 +32,11 @@ def _add_table_arguments(p) -> None:
     p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
 
 
+def _add_total_range(p, consequence: str) -> None:
+    p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
+                   help=f"accepted oxide sum in wt%%{consequence} (default: 88 105)")
+
+
 def _add_check(sub) -> None:
     p = sub.add_parser(
         "check",
@@ -40,8 +45,7 @@ def _add_check(sub) -> None:
         "the iron rule per row and the rows flagged, with the reason.",
     )
     _add_table_arguments(p)
-    p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
-                   help="accepted oxide sum in wt%% (default: 88 105)")
+    _add_total_range(p, "")
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="write the canonical oxides and per-row flags (CSV, XLSX or Parquet, by extension)")
     p.set_defaults(run=_run_check)
@@ -109,8 +113,7 @@ def _add_classify(sub) -> None:
                    help="value for model oxides the table lacks (default: refuse)")
     p.add_argument("--coverage", type=_coverage, default=None, metavar="P",
                    help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95")
-    p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
-                   help="accepted oxide sum in wt%%; rows outside are bad analyses: unknown (default: 88 105)")
+    _add_total_range(p, "; rows outside are bad analyses: unknown")
     p.set_defaults(run=_run_classify)
 
 
@@ -198,8 +201,7 @@ def _add_validate(sub) -> None:
     p.add_argument("--report", type=Path, default=None, help="also write a self-contained HTML report with figures")
     p.add_argument("--coverage", type=_coverage, default=0.99,
                    help="prediction-set coverage: a true label is disputed for ~1 - P of rows (default: 0.99)")
-    p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
-                   help="accepted oxide sum in wt%%; rows outside are bad analyses (default: 88 105)")
+    _add_total_range(p, "; rows outside are bad analyses")
     p.set_defaults(run=_run_validate)
 
 

@@ -163,9 +163,9 @@ def _reasons(runtime, values, verdict, label, label_class, mineral, p, label_p, 
             lab, pred = first_label[i], top[i]
             cue = ""
             if lab >= 0 and pred >= 0:
-                z_label = np.abs(values[i] - mean[lab]) / sd[lab]
-                z_pred = np.abs(values[i] - mean[pred]) / sd[pred]
-                j = int(np.argmax(z_label - z_pred))
+                # the oxide (in wt%) that is farthest from the label's class and nearest the
+                # predicted one: the contrast a petrologist would check first
+                j = int(np.argmax(np.abs(values[i] - mean[lab]) - np.abs(values[i] - mean[pred])))
                 cue = (f"{oxides[j]} {values[i, j]:.1f} wt% ({label_class[i].split('|')[0]} typically "
                        f"{mean[lab, j]:.1f} ± {sd[lab, j]:.1f}): ")
             stoich = ""
