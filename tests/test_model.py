@@ -246,3 +246,30 @@ def test_shipped_model_runs_without_torch_or_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["18", "amphibole", "False"]
     assert "glass" in load_default().classes
+
+
+def test_shipped_calibration_temperature_in_the_logits_equals_the_generic_one():
+    from minml.calibration import apply_temperature
+    from minml.predict import load_default
+
+    model = load_default()
+    assert model.calibration is not None and model.calibration.temperature != 1.0
+    Z = np.random.default_rng(0).standard_normal((500, len(model.oxides))).astype(np.float32)
+    np.testing.assert_allclose(model.calibrated_proba(Z), apply_temperature(model.proba(Z), model.calibration.temperature),
+                               atol=1e-5)
+
+
+def test_tourmaline_without_boron_is_still_tourmaline(shared_data):
+    # EPMA cannot measure B: raw tourmaline analyses sum to ~85 wt%; with the nominal B2O3 and
+    # H2O of minerals.toml they are sane, and the flag says so
+    from minml.datasets import load_training
+
+    training, _ = load_training(shared_data)
+    raw = training.loc[training["mineral"] == "tourmaline", list(MODEL_OXIDES)].head(300)
+    assert raw.sum(axis=1).lt(88).mean() > 0.9
+    result = classify(raw)
+    assert (result["mineral"] == "tourmaline").mean() > 0.97
+    assert result["flag"].str.match(r"oxide sum \d+\.\d wt%, \d+\.\d with the nominal H2O, B2O3 of tourmaline").mean() > 0.9
+    # a silicate summing to 85 wt% that is no tourmaline stays a bad analysis
+    olivine = training.loc[training["mineral"] == "olivine", list(MODEL_OXIDES)].head(50) * 0.85
+    assert (classify(olivine)["mineral"] == "unknown").all()

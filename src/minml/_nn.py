@@ -47,7 +47,8 @@ def _hidden(params: dict, X: np.ndarray, weights=None) -> np.ndarray:
     return h
 
 
-def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rng=None) -> np.ndarray:
+def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rng=None,
+                     temperature: float = 1.0) -> np.ndarray:
     """Posterior predictive class probabilities.
 
     Parameters
@@ -61,6 +62,9 @@ def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rn
     rng : numpy.random.Generator or int, optional
         Random generator (or seed) for ``samples``; a fixed seed gives the same answer
         every time.  The global numpy state is never used.
+    temperature : float, default=1.0
+        Calibration temperature (:mod:`minml.calibration`): the analytic predictive divides
+        its logits by it, which equals ``p ** (1/T)`` renormalised, at no extra cost.
 
     Returns
     -------
@@ -72,7 +76,11 @@ def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rn
         h = _hidden(params, X)
         mean = h @ params[f"W{last}_mu"] + params[f"b{last}_mu"]
         var = (h * h) @ params[f"W{last}_var"] + params[f"b{last}_var"]
-        mean /= np.sqrt(1.0 + _PROBIT * var)
+        var *= _PROBIT
+        var += 1.0
+        np.sqrt(var, out=var)
+        var *= np.float32(temperature)
+        mean /= var
         return _softmax(mean)
     if samples < 1:
         raise ValueError(f"samples must be a positive number of Monte Carlo draws, got {samples}.")
@@ -88,4 +96,9 @@ def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rn
             weights.append((W, b))
         h = _hidden(params, X, weights)
         total += _softmax(h @ weights[last][0] + weights[last][1])
-    return total / samples
+    total /= samples
+    if temperature != 1.0:
+        from minml.calibration import apply_temperature
+
+        total = apply_temperature(total, temperature)
+    return total

@@ -94,8 +94,13 @@ class Runtime:
 
     def calibrated_proba(self, Z: np.ndarray) -> np.ndarray:
         """:meth:`proba`, calibrated where the model carries a calibration."""
-        proba = self.proba(Z)
-        return proba if self.calibration is None else self.calibration.apply(proba)
+        if self.calibration is None:
+            return self.proba(Z)
+        if self.kind == "bnn":  # the network applies the temperature to its logits: no extra pass
+            rng = None if self.samples is None else np.random.default_rng(self.random_state)
+            return _nn.predictive_proba(self.params, Z, samples=self.samples, rng=rng,
+                                        temperature=self.calibration.temperature)
+        return self.calibration.apply(self.proba(Z))
 
     def misfit(self, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Stoichiometric misfit (wt%) of each row of unscaled ``values`` under class ``codes``

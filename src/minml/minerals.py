@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from minml._resources import load_toml
 
-__all__ = ["EndMember", "Mineral", "class_groups", "end_member_table", "mineral_table"]
+__all__ = ["EndMember", "Mineral", "class_groups", "end_member_table", "mineral_table", "nominal_total"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,30 @@ def class_groups() -> dict[str, str]:
     for name, spec in sorted(load_toml("minerals.toml").get("other", {}).items()):
         groups[name] = spec["group"]
     return groups
+
+
+def nominal_total(total, oxides, mineral: Mineral):
+    """Oxide sums plus the class's nominal ``unanalysed`` species where a row did not report them.
+
+    Parameters
+    ----------
+    total : numpy.ndarray
+        Oxide sums (wt%) of the rows.
+    oxides : pandas.DataFrame
+        The rows' canonical species (as :func:`minml.check_oxides` returns them).
+    mineral : Mineral
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rows = pd.DataFrame({"SiO2": [36.0, 36.0], "B2O3": [0.0, 10.5]})
+    >>> nominal_total(np.array([85.0, 95.5]), rows, mineral_table()["tourmaline"]).tolist()
+    [99.1, 99.0]
+    """
+    import numpy as np
+
+    total = np.asarray(total, dtype=float).copy()
+    for species, wt in mineral.unanalysed.items():
+        reported = oxides[species].to_numpy() > 0 if species in oxides else np.zeros(len(total), bool)
+        total += np.where(reported, 0.0, wt)
+    return total

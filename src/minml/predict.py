@@ -130,6 +130,7 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
         out["ood"][part] = -model.log_density(Z)
 
     flag = flags.to_numpy(dtype=object).copy()
+    _rejudge_totals(checked, classes, out["top"], analysis, ok, flag, check_options.get("total_range", (88.0, 105.0)))
     rejected = _judge_outliers(model, values, out, ok, flag)
     n_classes = len(classes)
     group_names = sorted(set(groups))
@@ -153,6 +154,35 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     if coverage is not None:
         result["prediction_set"] = np.where(named, sets, "")
     return result
+
+
+def _rejudge_totals(checked, classes, top, analysis, ok, flag, total_range) -> None:
+    """Rows rejected for their oxide sum alone get a second look under the predicted class:
+    with the class's nominal unanalysed species (tourmaline's B2O3 and H2O, which EPMA does
+    not measure) the sum may be fine. Such rows are accepted, and ``flag`` says so (in place)."""
+    if total_range is None:
+        return
+    from minml.minerals import mineral_table, nominal_total
+
+    table = mineral_table()
+    lo, hi = total_range
+    suspects = np.flatnonzero(analysis & ~ok)
+    if not len(suspects):
+        return
+    text = pd.Series(flag[suspects]).str.replace(r"(?:^|; )total outside [^;]*", "", regex=True)
+    only_total = (text == "").to_numpy()
+    for code in np.unique(top[suspects[only_total]]):
+        mineral = table.get(str(classes[code]))
+        if mineral is None or not mineral.unanalysed:
+            continue
+        rows = suspects[only_total & (top[suspects] == code)]
+        total = checked.flags["total"].to_numpy()[rows]
+        fixed = nominal_total(total, checked.oxides.iloc[rows], mineral)
+        good = (fixed >= lo) & (fixed <= hi)
+        names = ", ".join(mineral.unanalysed)
+        ok[rows[good]] = True
+        flag[rows[good]] = [f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
+                            for t, f in zip(total[good], fixed[good], strict=True)]
 
 
 def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:

@@ -209,8 +209,11 @@ def evaluate_model(shared, model_path, *, quick: bool = False, progress: bool = 
     glass_pred = classify(glass, model)["mineral"]
     results["glass_test"] = {"rows": len(glass), "glass": float((glass_pred == "glass").mean()),
                              "glass_or_unknown": float(glass_pred.isin(["glass", "unknown"]).mean())}
+    from minml.oxides import species_table
+
     minerals = table["mineral"] != "glass"
-    named = classify(table.loc[minerals, list(MODEL_OXIDES)], model)["mineral"]
+    species = [c for c in table.columns if c in species_table() and c not in ("FeO", "Fe2O3")]  # FeOt: total iron
+    named = classify(table.loc[minerals, species], model)["mineral"]
     results["training_rejected"] = float((named == "unknown").mean())
     return results
 

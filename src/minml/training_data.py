@@ -26,7 +26,7 @@ import pandas as pd
 from minml.checks import DEFAULT_TOTAL_RANGE, check_oxides
 from minml.formula import cation_sum
 from minml.io import read_table
-from minml.minerals import Mineral, mineral_table
+from minml.minerals import Mineral, mineral_table, nominal_total
 
 __all__ = ["DROP_REASONS", "BuildResult", "build_training_set", "collect_training_set", "content_hash", "file_hash"]
 
@@ -116,10 +116,7 @@ def _drop_reasons(checked, mineral: Mineral, total_range) -> np.ndarray:
     for species in mineral.requires:
         has = checked.oxides[species].to_numpy() > 0 if species in checked.oxides else np.zeros(n, bool)
         mark(~has, "required species missing")
-    total = checked.flags["total"].to_numpy().copy()
-    for species, wt in mineral.unanalysed.items():
-        reported = checked.oxides[species].to_numpy() > 0 if species in checked.oxides else np.zeros(n, bool)
-        total = total + np.where(reported, 0.0, wt)
+    total = nominal_total(checked.flags["total"].to_numpy(), checked.oxides, mineral)
     lo, hi = total_range
     mark((total < lo) | (total > hi), "total outside range")
     if mineral.screen_cations:  # screened classes have one ideal cation sum
