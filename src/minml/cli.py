@@ -235,6 +235,43 @@ def _run_validate(args) -> int:
     return 0
 
 
+def _add_map(sub) -> None:
+    p = sub.add_parser(
+        "map", help="classify a quantified EDS/WDS map pixel by pixel",
+        description="Phase map, confidence map, per-pixel table and modal abundances of a quantified map: a folder "
+        "of per-element or per-oxide grids (CSV/TXT/TIFF), or a .npz, .npy (with --channels) or .tif file.",
+    )
+    p.add_argument("input", type=Path, help="map folder or file")
+    p.add_argument("-o", "--output", type=Path, required=True, help="folder for phase_map.png, confidence.png, "
+                   "pixels.parquet and modes.csv")
+    p.add_argument("--channels", nargs="+", default=None, help="channel names of a .npy or multi-page TIFF, in order")
+    p.add_argument("--units", choices=["wt%", "at%"], default="wt%", help="units of element channels (default: wt%%)")
+    p.add_argument("--pixel-size", type=float, default=None, help="micrometres per pixel (for the scale bar)")
+    p.add_argument("--min-total", type=float, default=80.0,
+                   help="pixels with a lower oxide sum are masked: epoxy, holes, cracks (default: 80)")
+    p.add_argument("--clean", type=int, default=0, metavar="N",
+                   help="replace mineral pixels with fewer than N like neighbours by the local majority (default: off)")
+    p.set_defaults(run=_run_map)
+
+
+def _run_map(args) -> int:
+    from minml.map_io import read_map
+    from minml.maps import classify_map, clean, write_outputs
+
+    oxide_map = read_map(args.input, channels=args.channels, units=args.units, pixel_size=args.pixel_size)
+    for note in oxide_map.notes:
+        print(note)
+    h, w = oxide_map.shape
+    print(f"{h} x {w} pixels, species: {', '.join(oxide_map.data)}")
+    result = classify_map(oxide_map, min_total=args.min_total, progress=sys.stderr.isatty())
+    if args.clean:
+        result = clean(result, min_region=args.clean)
+    written = write_outputs(result, args.output, title=args.input.name)
+    print(result.modes().to_string(float_format=lambda x: f"{x:.2f}"))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="retrain the shipped model",
                        description="Train the shipped Bayesian network on the shared training data.")
@@ -294,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_classify(sub)
     _add_validate(sub)
     _add_formula(sub)
+    _add_map(sub)
     _add_check(sub)
     _add_data(sub)
     _add_train(sub)

@@ -27,6 +27,7 @@ from minml.oxides import FEO_PER_FE2O3, species_table
 __all__ = ["end_member_compositions", "end_member_misfit"]
 
 _ITERATIONS = 200
+_TOLERANCE = 1e-4  # stop when no mass fraction moves more than this (0.01 %) in an iteration
 
 
 @lru_cache(maxsize=None)
@@ -115,10 +116,13 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarr
     target = np.nan_to_num(X) @ E.T
     W = np.full((len(X), len(E)), 1.0 / len(E))
     Y, t = W, 1.0
-    for _ in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
+    for i in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
         W_next = _project_to_simplex(Y - step * (Y @ gram - target))
         t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
         Y = W_next + ((t - 1.0) / t_next) * (W_next - W)
+        done = i % 10 == 9 and np.abs(W_next - W).max(initial=0.0) < _TOLERANCE
         W, t = W_next, t_next
+        if done:
+            break
     misfit = np.sqrt(((X - W @ E) ** 2).sum(axis=1))
     return np.where(total[:, 0] > 0, misfit, np.nan), W

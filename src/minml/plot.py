@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["OKABE_ITO", "confusion_matrix", "feldspar_ternary", "probability_histogram", "pyroxene_quadrilateral",
-           "save_figure"]
+__all__ = ["OKABE_ITO", "confidence_map", "confusion_matrix", "feldspar_ternary", "phase_map", "probability_histogram",
+           "pyroxene_quadrilateral", "save_figure"]
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 _SQRT3 = np.sqrt(3.0)
@@ -127,4 +127,59 @@ def feldspar_ternary(an, ab, or_, groups, *, ax=None, title="Feldspars (mol%)"):
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title)
+    return ax
+
+
+_PHASE_COLOURS = OKABE_ITO[:7] + ["#882255", "#44AA99", "#999933", "#117733", "#332288", "#AA4499", "#88CCEE",
+                                  "#DDCC77", "#CC6677", "#661100", "#6699CC"]
+
+
+def _scale_bar(ax, width_px: int, pixel_size: float | None) -> None:
+    if not pixel_size:
+        return
+    target = width_px * pixel_size / 5
+    length = 10 ** np.floor(np.log10(target))
+    length *= 5 if target / length >= 5 else 2 if target / length >= 2 else 1
+    px = length / pixel_size
+    y = ax.get_ylim()[0] - 0.04 * abs(ax.get_ylim()[0] - ax.get_ylim()[1])
+    ax.plot([0.03 * width_px, 0.03 * width_px + px], [y, y], color="white", lw=4, solid_capstyle="butt")
+    ax.text(0.03 * width_px + px / 2, y - 0.02 * width_px, f"{length:g} µm", color="white", ha="center", va="bottom",
+            fontsize=8, fontweight="bold")
+
+
+def phase_map(result, *, ax=None, title=""):
+    """The phase map: one colour per mineral (unknown grey, mixture light grey, masked black),
+    a legend with area %, and a scale bar when the pixel size is known."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    h, w = result.codes.shape
+    ax = _axes(ax, size=(7.5, 6.0 * h / max(w, 1) + 0.5))
+    k = len(result.class_proba_sum)
+    colours = [_PHASE_COLOURS[i % len(_PHASE_COLOURS)] for i in range(k)] + ["#7f7f7f", "#d9d9d9", "#000000"]
+    ax.imshow(result.codes, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5, interpolation="nearest")
+    modes = result.modes()
+    handles = [Patch(color=colours[result.names.index(name)], label=f"{name} {row['area_percent']:.1f} %")
+               for name, row in modes.iterrows() if row["pixels"] > 0]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    _scale_bar(ax, w, result.pixel_size)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or "Phase map")
+    return ax
+
+
+def confidence_map(result, *, ax=None, title=""):
+    """Probability of each pixel's mineral (masked, unknown and mixtures blank)."""
+    plt = _pyplot()
+    h, w = result.codes.shape
+    ax = _axes(ax, size=(7.0, 6.0 * h / max(w, 1) + 0.5))
+    k = len(result.class_proba_sum)
+    shown = np.where(result.codes < k, result.probability, np.nan)
+    image = ax.imshow(shown, cmap="cividis", vmin=0.5, vmax=1.0, interpolation="nearest")
+    plt.colorbar(image, ax=ax, label="probability of the pixel's mineral")
+    _scale_bar(ax, w, result.pixel_size)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or "Confidence")
     return ax

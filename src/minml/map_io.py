@@ -1,0 +1,239 @@
+"""Quantified EDS/WDS maps in: per-element or per-oxide grids, as oxide wt% per pixel.
+
+Readers (:func:`read_map`): a folder of per-channel CSV/TXT grids (the usual AZtec/Esprit
+export, one matrix per element or oxide, the channel named by the file: ``Si.csv``,
+``Fe Ka.txt``, ``MgO_wt%.csv``), a multi-page TIFF or a folder of per-channel TIFFs
+(``tifffile``), ``.npz`` (one array per channel), ``.npy`` (height x width x channels, with
+``channels=``), an ``xarray.Dataset`` (:func:`from_xarray`), and HyperSpy ``.hspy`` files when
+``rosettasciio`` is installed.  ``.npy`` files are memory-mapped, so maps larger than memory
+are read block by block.
+
+Units (:func:`to_oxides`): element wt% -> oxide wt% by stoichiometry (oxygen is not needed:
+it follows from the oxides; an O channel is dropped), at% -> wt% first, and iron -> FeOt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from minml.oxides import atomic_weight, canonical_name, species_table
+
+__all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
+
+_GRID_SUFFIXES = (".csv", ".txt", ".tsv")
+_TIFF_SUFFIXES = (".tif", ".tiff")
+_LINE = re.compile(r"[\s_-]*(?:k[aαβb]\d?|l[aαβb]\d?|m[aαβb]\d?|wt%?|at%?|weight|atomic|%|map|quant)$", re.IGNORECASE)
+
+
+@dataclass
+class OxideMap:
+    """A quantified map: oxide wt% per pixel.
+
+    Attributes
+    ----------
+    data : dict of str to array
+        Canonical species (``SiO2``, ``FeOt``, ...) -> height x width array (numpy, memory-mapped
+        or dask: anything that slices by rows).
+    pixel_size : float, optional
+        Micrometres per pixel (for the scale bar).
+    source : str
+    notes : list of str
+        What the reader did (unit conversions, dropped channels).
+    """
+
+    data: dict
+    pixel_size: float | None = None
+    source: str = ""
+    notes: list = field(default_factory=list)
+
+    def __post_init__(self):
+        shapes = {tuple(np.shape(a)) for a in self.data.values()}
+        if not self.data:
+            raise ValueError("A map needs at least one channel.")
+        if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+            raise ValueError(f"Every channel must be one 2-D grid of the same shape; got {sorted(shapes)}.")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(np.shape(next(iter(self.data.values()))))
+
+    def rows(self, start: int, stop: int) -> pd.DataFrame:
+        """Pixels of rows ``start:stop`` as a table (one row per pixel, one column per species)."""
+        return pd.DataFrame({name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()})
+
+
+def _channel(stem: str) -> str:
+    """A file stem -> the element or species it holds (``Fe Ka`` -> ``Fe``, ``MgO_wt%`` -> ``MgO``)."""
+    name = stem.strip()
+    while True:
+        stripped = _LINE.sub("", name).strip()
+        if stripped == name:
+            return stripped
+        name = stripped
+
+
+def _read_grid(path: Path) -> np.ndarray:
+    text = path.read_text(encoding="utf-8-sig")
+    sep = next((s for s in (";", "\t", ",") if s in text.splitlines()[0]), None)
+    frame = pd.read_csv(path, sep=sep if sep else r"\s+", header=None, engine="python")
+    grid = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)
+    if np.isnan(grid).all(axis=1)[0]:  # a header line
+        grid = grid[1:]
+    if np.isnan(grid).any():
+        bad = np.argwhere(np.isnan(grid))[0]
+        raise ValueError(f"{path.name}: cell (row {bad[0]}, column {bad[1]}) is not a number; a map grid holds "
+                         "numbers only (export it without labels).")
+    return grid
+
+
+def _tiff(path: Path) -> np.ndarray:
+    try:
+        import tifffile
+    except ImportError as error:
+        raise ImportError("Reading TIFF maps needs tifffile: pip install 'min-ml[maps]'.") from error
+    return np.asarray(tifffile.imread(path), dtype=np.float32)
+
+
+def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | None = None) -> OxideMap:
+    """Read a quantified map.
+
+    Parameters
+    ----------
+    path : path-like
+        A folder of per-channel grids (CSV/TXT or TIFF), or one ``.npz``, ``.npy``, ``.tif`` or
+        ``.hspy`` file.
+    channels : list of str, optional
+        Channel names for ``.npy`` (height x width x channels) and multi-page TIFF
+        (channels x height x width) files, in order.
+    units : {"wt%", "at%"}, default="wt%"
+        Of element channels (oxide channels are always wt%).
+    pixel_size : float, optional
+        Micrometres per pixel.
+
+    Returns
+    -------
+    OxideMap
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No map at {str(path)!r}.")
+    raw: dict[str, object] = {}
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in _GRID_SUFFIXES + _TIFF_SUFFIXES)
+        if not files:
+            raise ValueError(f"{path} holds no .csv, .txt or .tif grids (one file per element or oxide).")
+        for p in files:
+            raw[_channel(p.stem)] = _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p)
+    elif path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as data:
+            raw = {_channel(k): data[k] for k in data.files if k != "pixel_size"}
+            if pixel_size is None and "pixel_size" in data.files:
+                pixel_size = float(data["pixel_size"])
+    elif path.suffix in (".npy",) + _TIFF_SUFFIXES:
+        stack = np.load(path, mmap_mode="r") if path.suffix == ".npy" else _tiff(path)
+        if channels is None or stack.ndim != 3:
+            raise ValueError(f"{path.name} is one array: give channels=[...] naming its {stack.shape[-1] if stack.ndim == 3 else '?'} "
+                             "channels in order (.npy: height x width x channels; TIFF: pages).")
+        axis = 2 if path.suffix == ".npy" else 0
+        if stack.shape[axis] != len(channels):
+            raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
+        raw = {_channel(c): np.take(stack, i, axis=axis) for i, c in enumerate(channels)}
+    elif path.suffix == ".hspy":
+        try:
+            from rsciio.hspy import file_reader
+        except ImportError as error:
+            raise ImportError("Reading .hspy maps needs rosettasciio: pip install rosettasciio.") from error
+        signals = file_reader(str(path))
+        raw = {_channel(str(s["metadata"]["General"].get("title", f"channel{i}"))): np.asarray(s["data"])
+               for i, s in enumerate(signals)}
+    else:
+        raise ValueError(f"Cannot read {path.name}: give a folder of grids, .npz, .npy, .tif or .hspy.")
+    oxides, notes = to_oxides(raw, units=units)
+    return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes)
+
+
+def from_xarray(dataset, *, units: str = "wt%", pixel_size: float | None = None) -> OxideMap:
+    """An ``xarray.Dataset`` with one 2-D variable per element or oxide (dask-backed is fine)."""
+    raw = {_channel(str(name)): dataset[name].data for name in dataset.data_vars}
+    oxides, notes = to_oxides(raw, units=units)
+    return OxideMap(oxides, pixel_size=pixel_size, source="xarray.Dataset", notes=notes)
+
+
+def _element_oxide() -> dict[str, str]:
+    """Each element's oxide for maps: the first of oxides.toml, iron as FeOt."""
+    out: dict[str, str] = {}
+    for name, spec in species_table().items():
+        if spec.halogen or (spec.total_iron and name != "FeOt"):
+            continue
+        if spec.element == "Fe":
+            out["Fe"] = "FeOt"
+        else:
+            out.setdefault(spec.element, name)
+    return out
+
+
+def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
+    """Channels named by element or oxide -> oxide wt%.
+
+    Parameters
+    ----------
+    channels : dict of str to array
+    units : {"wt%", "at%"}
+
+    Returns
+    -------
+    oxides : dict of str to array
+    notes : list of str
+
+    Examples
+    --------
+    Si 21.0 wt% is SiO2 44.9 wt%; an O channel is dropped (oxygen follows from stoichiometry):
+
+    >>> oxides, notes = to_oxides({"Si": np.array([[21.0]]), "O": np.array([[43.0]])})
+    >>> round(float(oxides["SiO2"][0, 0]), 1), notes
+    (44.9, ['O channel dropped: oxygen follows from the oxides'])
+    """
+    if units not in ("wt%", "at%"):
+        raise ValueError(f"units must be 'wt%' or 'at%', got {units!r}.")
+    table, oxide_of = species_table(), _element_oxide()
+    elements: dict[str, object] = {}
+    oxides: dict[str, object] = {}
+    notes: list[str] = []
+    for name, grid in channels.items():
+        species = canonical_name(name)
+        if species is not None and not species_table()[species].halogen and name not in oxide_of:
+            if species in oxides:
+                raise ValueError(f"Two channels give {species}; keep one.")
+            oxides[species] = grid
+            continue
+        symbol = name[:1].upper() + name[1:].lower()
+        try:
+            atomic_weight(symbol)
+        except KeyError:
+            raise ValueError(f"Channel {name!r} is neither an oxide nor an element symbol; rename its file "
+                             "(e.g. 'Si.csv' or 'SiO2.csv').") from None
+        elements[symbol] = grid
+    if units == "at%" and elements:
+        mass = {e: np.asarray(g, dtype=np.float32) * atomic_weight(e) for e, g in elements.items()}
+        total = sum(mass.values())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            elements = {e: np.where(total > 0, 100.0 * m / total, 0.0).astype(np.float32) for e, m in mass.items()}
+        notes.append("at% converted to wt% with the standard atomic weights")
+    if "O" in elements:
+        elements.pop("O")
+        notes.append("O channel dropped: oxygen follows from the oxides")
+    for element, grid in elements.items():
+        if element not in oxide_of:
+            raise ValueError(f"No oxide of {element} in the oxide table; drop that channel.")
+        species = oxide_of[element]
+        if species in oxides:
+            raise ValueError(f"{element} and {species} channels both given; keep one.")
+        spec = table[species]
+        factor = spec.molar_mass / (spec.cations * atomic_weight(element))
+        oxides[species] = grid * np.float32(factor)
+    return oxides, notes

@@ -1,0 +1,223 @@
+"""Phase maps from quantified EDS/WDS maps: mineral, confidence, mixtures, modal abundance.
+
+:func:`classify_map` runs :func:`minml.classify` over a map (:class:`minml.map_io.OxideMap`)
+in blocks of rows, so memory is bounded by the block size (memory-mapped ``.npy`` and dask
+arrays are read block by block).  Per pixel:
+
+* ``masked``: oxide sum below ``min_total`` (epoxy, holes, cracks) -- not classified;
+* ``unknown``: what ``classify`` calls unknown (none of the classes, bad analyses);
+* ``mixture``: a pixel whose top probability is below ``mixture_probability`` or that is
+  unknown while its neighbours are minerals -- boundary pixels mix two phases;
+* otherwise the mineral, with its probability.
+
+Modal abundances (:meth:`MapResult.modes`): hard area % of every phase (with the unknown,
+mixture and masked shares), and per mineral the mode from the per-pixel probabilities (so
+boundary pixels count for both their phases) with its uncertainty.
+:func:`clean` optionally replaces isolated pixels by their neighbourhood's majority.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from minml.map_io import OxideMap
+
+__all__ = ["MASKED", "MIXTURE", "UNKNOWN", "MapResult", "classify_map", "clean", "write_outputs"]
+
+UNKNOWN, MIXTURE, MASKED = "unknown", "mixture", "masked"
+_BLOCK_PIXELS = 262_144
+
+
+@dataclass
+class MapResult:
+    """A classified map.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray of int16
+        Height x width index into ``names``.
+    probability : numpy.ndarray of float32
+        Probability of the pixel's mineral (NaN where none).
+    names : list of str
+        Minerals, then ``unknown``, ``mixture``, ``masked``.
+    class_proba_sum : numpy.ndarray
+        Per mineral, the sum of the top probability over the pixels it was named for.
+    class_proba_var : numpy.ndarray
+        Per mineral, the sum of p (1 - p) over those pixels (the variance of its pixel count
+        if each pixel were a Bernoulli draw: the uncertainty of the mode).
+    pixel_size : float or None
+    """
+
+    codes: np.ndarray
+    probability: np.ndarray
+    names: list
+    class_proba_sum: np.ndarray
+    class_proba_var: np.ndarray
+    pixel_size: float | None = None
+
+    def mineral(self) -> np.ndarray:
+        """Height x width array of names."""
+        return np.asarray(self.names, dtype=object)[self.codes]
+
+    def modes(self, radius: int = 2) -> pd.DataFrame:
+        """Modal abundance.
+
+        Columns: ``pixels`` and ``area_percent`` (hard counts over all pixels, with the
+        unknown, mixture and masked shares); per mineral ``mode_percent``, % of the pixels
+        that are not masked, where each mixture or unknown pixel is shared between the
+        minerals within ``radius`` pixels in proportion to their pixels there (a boundary
+        pixel belongs to one of its neighbouring grains), and ``sd_percent``, the standard
+        deviation of the mode if each pixel were a Bernoulli draw with its top probability.
+        """
+        from scipy.ndimage import uniform_filter
+
+        counts = np.bincount(self.codes.ravel(), minlength=len(self.names))
+        n = self.codes.size
+        k = len(self.class_proba_sum)
+        analysed = max(n - counts[self.names.index(MASKED)], 1)
+        shared = np.isin(self.codes, [self.names.index(UNKNOWN), self.names.index(MIXTURE)])
+        share = np.zeros(k)
+        if shared.any():
+            size = 2 * radius + 1
+            near = np.stack([uniform_filter((self.codes == c).astype(np.float32), size, mode="constant")[shared]
+                             for c in range(k)], axis=1)
+            total = near.sum(axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.nan_to_num(near / total).sum(axis=0)
+        frame = pd.DataFrame({"pixels": counts, "area_percent": 100.0 * counts / n}, index=self.names)
+        frame["mode_percent"] = np.r_[100.0 * (counts[:k] + share) / analysed, [np.nan] * (len(self.names) - k)]
+        frame["sd_percent"] = np.r_[100.0 * np.sqrt(self.class_proba_var) / analysed, [np.nan] * (len(self.names) - k)]
+        frame.index.name = "phase"
+        return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
+
+    def pixels(self) -> pd.DataFrame:
+        """One row per pixel: ``row``, ``col``, ``mineral``, ``probability``, ``flag``."""
+        h, w = self.codes.shape
+        rows, cols = np.divmod(np.arange(h * w), w)
+        names = np.asarray(self.names, dtype=object)
+        k = len(self.class_proba_sum)
+        code = self.codes.ravel()
+        flag = np.where(code >= k, names[np.minimum(code, len(names) - 1)], "")
+        mineral = np.where(code < k, names[code], UNKNOWN)
+        return pd.DataFrame({"row": rows.astype(np.int32), "col": cols.astype(np.int32),
+                             "mineral": pd.Categorical(mineral), "probability": self.probability.ravel(),
+                             "flag": pd.Categorical(flag)})
+
+
+def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mixture_probability: float = 0.8,
+                 block_pixels: int = _BLOCK_PIXELS, progress: bool = False) -> MapResult:
+    """Classify every pixel of a map.
+
+    Parameters
+    ----------
+    oxide_map : OxideMap
+        From :func:`minml.map_io.read_map`.
+    model : Runtime or MineralClassifier, optional
+        Defaults to the shipped model.
+    min_total : float, default=80.0
+        Pixels whose oxide sum is lower are masked (epoxy, holes, cracks).
+    mixture_probability : float, default=0.8
+        Pixels whose top probability is lower are mixtures (phase boundaries).
+    block_pixels : int
+        Pixels per block (memory is proportional to it).
+    progress : bool, default=False
+
+    Returns
+    -------
+    MapResult
+    """
+    from tqdm.auto import tqdm
+
+    from minml.features import MODEL_OXIDES
+    from minml.predict import classify, load_default
+
+    runtime = load_default() if model is None else (model._runtime() if hasattr(model, "_runtime") else model)
+    missing = [ox for ox in MODEL_OXIDES if ox not in oxide_map.data]
+    fill = 0.0 if missing else None
+    classes = [str(c) for c in runtime.classes]
+    k = len(classes)
+    names = [*classes, UNKNOWN, MIXTURE, MASKED]
+    h, w = oxide_map.shape
+    codes = np.empty((h, w), dtype=np.int16)
+    probability = np.full((h, w), np.nan, dtype=np.float32)
+    p_sum, p_var = np.zeros(k), np.zeros(k)
+    step = max(1, block_pixels // max(w, 1))
+    for start in tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress):
+        stop = min(h, start + step)
+        table = oxide_map.rows(start, stop)
+        total = table.sum(axis=1).to_numpy()
+        masked = total < min_total
+        code = np.full(len(table), names.index(MASKED), dtype=np.int16)
+        prob = np.full(len(table), np.nan, dtype=np.float32)
+        if (~masked).any():
+            result = classify(table[~masked], runtime, fill_missing=fill, total_range=None)
+            top = result["mineral"].cat.codes.to_numpy().astype(np.int16)  # classes, then "unknown" (= k)
+            p = result["probability"].to_numpy(dtype=np.float32)
+            c = top.copy()
+            c[(c < k) & (p < mixture_probability)] = names.index(MIXTURE)
+            code[~masked], prob[~masked] = c, p
+            keep = top < k
+            p_sum += np.bincount(top[keep], weights=p[keep], minlength=k)
+            p_var += np.bincount(top[keep], weights=(p * (1.0 - p))[keep], minlength=k)
+        codes[start:stop] = code.reshape(stop - start, w)
+        probability[start:stop] = prob.reshape(stop - start, w)
+    _mixtures_at_contacts(codes, k, names)
+    return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size)
+
+
+def _mixtures_at_contacts(codes: np.ndarray, k: int, names: list, radius: int = 2) -> None:
+    """Unknown pixels with two different minerals within ``radius`` pixels are boundary
+    mixtures (in place)."""
+    from scipy.ndimage import maximum_filter
+
+    unknown = codes == names.index(UNKNOWN)
+    if not unknown.any():
+        return
+    size = 2 * radius + 1
+    present = np.unique(codes[codes < k])
+    near = sum(maximum_filter(codes == c, size=size, mode="constant")[unknown].astype(np.int8) for c in present)
+    rows = np.flatnonzero(unknown.ravel())[np.asarray(near) >= 2]
+    codes.ravel()[rows] = names.index(MIXTURE)
+
+
+def clean(result: MapResult, *, min_region: int = 3) -> MapResult:
+    """Replace mineral pixels with fewer than ``min_region`` neighbours (of 8) of the same
+    mineral by the majority mineral of their neighbourhood. Masked pixels are kept.
+    Returns a new result (the modes then describe the cleaned map)."""
+    codes = result.codes.copy()
+    k = len(result.class_proba_sum)
+    padded = np.pad(codes, 1, constant_values=-1)
+    h, w = codes.shape
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3)).reshape(h, w, 9)
+    same = (windows == codes[:, :, None]).sum(axis=2) - 1
+    lonely = (codes < k) & (same < min_region)
+    for r, c in np.argwhere(lonely):
+        around = windows[r, c]
+        around = around[(around >= 0) & (around < k)]
+        if len(around):
+            codes[r, c] = np.bincount(around).argmax()
+    return MapResult(codes, result.probability, result.names, result.class_proba_sum, result.class_proba_var,
+                     result.pixel_size)
+
+
+def write_outputs(result: MapResult, outdir, *, title: str = "") -> list[Path]:
+    """Write ``phase_map.png``, ``confidence.png``, ``pixels.parquet`` and ``modes.csv``."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = [outdir / "pixels.parquet", outdir / "modes.csv"]
+    result.pixels().to_parquet(written[0], index=False)
+    result.modes().to_csv(written[1], float_format="%.4f")
+    from minml.plot import confidence_map, phase_map
+
+    for name, draw in (("phase_map.png", phase_map), ("confidence.png", confidence_map)):
+        ax = draw(result, title=title)
+        ax.figure.savefig(outdir / name, dpi=150)
+        import matplotlib.pyplot as plt
+
+        plt.close(ax.figure)
+        written.append(outdir / name)
+    return written

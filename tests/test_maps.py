@@ -1,0 +1,138 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml.cli import main
+from minml.features import MODEL_OXIDES
+from minml.map_io import OxideMap, from_xarray, read_map, to_oxides
+from minml.maps import MASKED, MIXTURE, classify_map, clean, write_outputs
+from minml.synthetic_map import map_scores, synthetic_map
+
+from .conftest import DATA, ROOT
+
+# forsterite Mg2SiO4 as element wt%: Mg 34.55, Si 19.96 (O 45.49)
+FO_ELEMENTS = {"Mg": 34.55, "Si": 19.96, "O": 45.49}
+
+
+def test_units_by_hand():
+    oxides, notes = to_oxides({k: np.full((2, 2), v) for k, v in FO_ELEMENTS.items()})
+    assert oxides["MgO"][0, 0] == pytest.approx(57.29, abs=0.02)  # 34.55 * 40.304 / 24.305
+    assert oxides["SiO2"][0, 0] == pytest.approx(42.70, abs=0.02)  # 19.96 * 60.083 / 28.085
+    assert "O channel dropped" in notes[0]
+    atomic = {"Mg": np.full((1, 1), 2 / 7 * 100), "Si": np.full((1, 1), 1 / 7 * 100), "O": np.full((1, 1), 4 / 7 * 100)}
+    oxides, notes = to_oxides(atomic, units="at%")
+    assert oxides["MgO"][0, 0] == pytest.approx(57.29, abs=0.05) and "at% converted" in notes[0]
+    oxides, _ = to_oxides({"Fe": np.full((1, 1), 10.0)})
+    assert oxides["FeOt"][0, 0] == pytest.approx(12.865, abs=0.01)  # iron as FeOt
+    with pytest.raises(ValueError, match="neither an oxide nor an element"):
+        to_oxides({"Xy": np.ones((1, 1))})
+    with pytest.raises(ValueError, match="Si and SiO2 channels both given"):
+        to_oxides({"SiO2": np.ones((1, 1)), "Si": np.ones((1, 1))})
+    with pytest.raises(ValueError, match="units must be"):
+        to_oxides({"Si": np.ones((1, 1))}, units="ppm")
+
+
+def _write_grids(folder, grids, fmt="csv"):
+    folder.mkdir()
+    for name, grid in grids.items():
+        if fmt == "csv":
+            pd.DataFrame(grid).to_csv(folder / f"{name} Ka.csv", header=False, index=False, sep=";")
+        else:
+            import tifffile
+
+            tifffile.imwrite(folder / f"{name}.tif", grid.astype(np.float32))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tif"])
+def test_folder_of_element_grids(tmp_path, fmt):
+    grids = {k: np.full((3, 4), v) for k, v in FO_ELEMENTS.items()}
+    _write_grids(tmp_path / "map", grids, fmt)
+    m = read_map(tmp_path / "map", pixel_size=0.5)
+    assert m.shape == (3, 4) and set(m.data) == {"MgO", "SiO2"} and m.pixel_size == 0.5
+    assert m.rows(0, 2).shape == (8, 2)
+
+
+def test_single_file_readers(tmp_path):
+    import tifffile
+    import xarray as xr
+
+    stack = np.stack([np.full((5, 6), 42.7), np.full((5, 6), 57.3)], axis=-1).astype(np.float32)
+    np.save(tmp_path / "m.npy", stack)
+    m = read_map(tmp_path / "m.npy", channels=["SiO2", "MgO"])
+    assert isinstance(m.data["SiO2"], np.memmap | np.ndarray) and float(m.data["MgO"][0, 0]) == pytest.approx(57.3)
+    with pytest.raises(ValueError, match="give channels="):
+        read_map(tmp_path / "m.npy")
+    with pytest.raises(ValueError, match="has 2 channels but 3 names"):
+        read_map(tmp_path / "m.npy", channels=["SiO2", "MgO", "FeO"])
+    tifffile.imwrite(tmp_path / "m.tif", np.moveaxis(stack, -1, 0))
+    assert read_map(tmp_path / "m.tif", channels=["SiO2", "MgO"]).shape == (5, 6)
+    np.savez(tmp_path / "m.npz", SiO2=stack[..., 0], MgO=stack[..., 1], pixel_size=np.array(2.0))
+    assert read_map(tmp_path / "m.npz").pixel_size == 2.0
+    ds = xr.Dataset({"Si": (("y", "x"), np.full((5, 6), 19.96)), "Mg": (("y", "x"), np.full((5, 6), 34.55))})
+    assert from_xarray(ds.chunk({"y": 2})).shape == (5, 6)
+    with pytest.raises(FileNotFoundError):
+        read_map(tmp_path / "nothing.npz")
+
+
+def test_bad_grids(tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "Si.csv").write_text("1,2\n3,abc\n")
+    with pytest.raises(ValueError, match=r"Si.csv: cell \(row 1, column 1\) is not a number"):
+        read_map(folder)
+    with pytest.raises(ValueError, match="same shape"):
+        OxideMap({"SiO2": np.ones((2, 2)), "MgO": np.ones((3, 2))})
+
+
+def _fixture_compositions():
+    from minml.training_data import collect_training_set
+
+    table, _ = collect_training_set(DATA / "training")
+    rocks = table[table["mineral"].isin(["olivine", "clinopyroxene", "orthopyroxene", "plagioclase", "spinel"])]
+    return rocks[[*MODEL_OXIDES, "mineral"]]
+
+
+def test_synthetic_map_ground_truth(tmp_path):
+    m, truth = synthetic_map(_fixture_compositions(), (64, 64), grains=8, cracks=1, random_state=3)
+    result = classify_map(m, block_pixels=1000)
+    scores = map_scores(result, truth)
+    assert scores["interior_accuracy"] >= 0.95 and scores["crack_masked"] == 1.0
+    assert scores["boundary_ok"] >= 0.8 and scores["mode_error"] < 3.0
+    modes = result.modes()
+    assert modes.loc[MASKED, "pixels"] == truth["crack"].sum()
+    assert modes["area_percent"].sum() == pytest.approx(100.0)
+    pixels = result.pixels()
+    assert len(pixels) == 64 * 64 and list(pixels.columns) == ["row", "col", "mineral", "probability", "flag"]
+    assert (pixels.loc[pixels["flag"] == MASKED, "mineral"] == "unknown").all()
+    written = write_outputs(result, tmp_path / "out")
+    assert all(p.stat().st_size > 100 for p in written)
+
+
+def test_mask_threshold_and_clean():
+    m, truth = synthetic_map(_fixture_compositions(), (32, 32), grains=4, cracks=0, random_state=5)
+    everything = classify_map(m, min_total=150.0)
+    assert (everything.mineral() == MASKED).all()
+    result = classify_map(m)
+    codes = result.codes.copy()
+    names = result.names
+    interior = np.argwhere(~truth["boundary"])[len(np.argwhere(~truth["boundary"])) // 2]
+    r, c = interior
+    original = codes[r, c]
+    other = next(i for i in range(len(result.class_proba_sum)) if i != original)
+    result.codes[r, c] = other  # one stray pixel inside a grain
+    cleaned = clean(result, min_region=3)
+    assert cleaned.codes[r, c] == original and names[original] != MIXTURE
+
+
+def test_demo_map_and_cli(tmp_path, capsys):
+    demo = ROOT / "examples" / "demo_map.npz"
+    assert demo.stat().st_size < 1_000_000
+    assert main(["map", str(demo), "-o", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "128 x 128 pixels" in printed and "mode_percent" in printed
+    modes = pd.read_csv(tmp_path / "out" / "modes.csv", index_col=0)
+    truth = np.load(ROOT / "examples" / "demo_map_truth.npz")
+    true_modes = pd.Series(truth["mineral"][~truth["crack"]]).value_counts(normalize=True) * 100
+    for mineral, share in true_modes.items():
+        assert modes.loc[mineral, "mode_percent"] == pytest.approx(share, abs=3.0)
+    assert main(["map", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "x")]) == 2
