@@ -244,7 +244,8 @@ def write_model_card(results: dict, path) -> Path:
         "- Inference in numpy: analytic posterior predictive (last-layer Gaussian logits, probit "
         "approximation), deterministic; Monte Carlo over the whole posterior on request.",
         f"- Training time (shipped model, {meta['machine']}): {meta['train_seconds']} s on "
-        f"{meta['training_rows']} rows, of which {meta.get('synthetic_rows', 0)} synthetic.",
+        f"{meta['training_rows']} rows, of which {meta.get('synthetic_rows', 0)} synthetic; calibration "
+        f"(5 more fits) {meta.get('calibration_seconds', '?')} s.",
         "- Synthetic solid-solution analyses (`minml.augment`, end-member mixtures from "
         f"`minerals.toml` with analytical noise) for {', '.join(augmented_classes())} join every "
         "training fold below and are never scored; chosen on source-grouped CV.",
@@ -327,7 +328,8 @@ def write_model_card(results: dict, path) -> Path:
         "A row is unknown when it is a bad analysis (oxide sum outside 88-105 wt%, no analysis), or when it is "
         f"unlike the training data (ood_score above {meta.get('ood_threshold', float('nan')):.1f}, the 99.5th "
         "percentile of the training rows) *and* its predicted class's end-members do not explain it "
-        "(stoichiometric misfit above the class's 99.9th training percentile; glass has no end-members). "
+        "(stoichiometric misfit above the class's threshold: the smaller of the 99.9th percentile of its "
+        "training rows and median + 4 x (90th percentile - median); glass has no end-members). "
         "Thresholds come from the training data only.",
         "",
         f"- Phases of lepr_allphases.csv that are none of the classes: {unknown['unknown']:.4f} unknown "
@@ -354,8 +356,8 @@ def write_model_card(results: dict, path) -> Path:
         "- Clinopyroxene with Wo < ~5 mol% has orthopyroxene's composition; majoritic garnet (SiO2 > 45 wt%) "
         "has pyroxene's; LEPR 'KFeldspar' rows without Al2O3 are K2Si2O5-like quench phases, not feldspar "
         "(answered unknown or biotite). Composition alone cannot settle these.",
-        "- Experimental aluminous, sodic, subcalcic clinopyroxenes are still often called amphibole "
-        "(their totals ~100 wt% argue against a hydrous phase, but the network does not weigh that enough).",
+        "- Experimental subcalcic, aluminous clinopyroxenes are still often called amphibole, though their "
+        "misfit under clinopyroxene is small (see docs/validation.md): no natural training cpx has Wo < 28.",
         "- The unknown answer trades: LEPR minerals unlike natural ones and unexplained by the end-member "
         "table are rejected with the true phases they resemble (see the rejected share above).",
     ]
