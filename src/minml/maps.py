@@ -94,18 +94,39 @@ class MapResult:
         frame.index.name = "phase"
         return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
 
-    def pixels(self) -> pd.DataFrame:
-        """One row per pixel: ``row``, ``col``, ``mineral``, ``probability``, ``flag``."""
-        h, w = self.codes.shape
-        rows, cols = np.divmod(np.arange(h * w), w)
-        names = np.asarray(self.names, dtype=object)
+    def pixels(self, rows: slice = slice(None)) -> pd.DataFrame:
+        """One row per pixel of map rows ``rows``: ``row``, ``col``, ``mineral``, ``probability``, ``flag``."""
+        codes = self.codes[rows]
+        h, w = codes.shape
+        first = range(self.codes.shape[0])[rows].start if h else 0
+        r, c = np.divmod(np.arange(h * w), w)
         k = len(self.class_proba_sum)
-        code = self.codes.ravel()
-        flag = np.where(code >= k, names[np.minimum(code, len(names) - 1)], "")
-        mineral = np.where(code < k, names[code], UNKNOWN)
-        return pd.DataFrame({"row": rows.astype(np.int32), "col": cols.astype(np.int32),
-                             "mineral": pd.Categorical(mineral), "probability": self.probability.ravel(),
-                             "flag": pd.Categorical(flag)})
+        code = codes.ravel()
+        minerals = [*self.names[:k], UNKNOWN]
+        flags = ["", *self.names[k:]]
+        return pd.DataFrame({
+            "row": (r + first).astype(np.int32), "col": c.astype(np.int32),
+            "mineral": pd.Categorical.from_codes(np.minimum(code, k), minerals),
+            "probability": self.probability[rows].ravel(),
+            "flag": pd.Categorical.from_codes(np.where(code >= k, code - k + 1, 0), flags),
+        })
+
+    def write_pixels(self, path, rows_per_part: int = 512) -> Path:
+        """Write :meth:`pixels` to Parquet part by part (memory bounded by ``rows_per_part`` map rows)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        writer = None
+        try:
+            for start in range(0, self.codes.shape[0], rows_per_part):
+                part = pa.Table.from_pandas(self.pixels(slice(start, start + rows_per_part)), preserve_index=False)
+                writer = writer or pq.ParquetWriter(path, part.schema)
+                writer.write_table(part)
+        finally:
+            if writer is not None:
+                writer.close()
+        return path
 
 
 def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mixture_probability: float = 0.8,
@@ -209,7 +230,7 @@ def write_outputs(result: MapResult, outdir, *, title: str = "") -> list[Path]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = [outdir / "pixels.parquet", outdir / "modes.csv"]
-    result.pixels().to_parquet(written[0], index=False)
+    result.write_pixels(written[0])
     result.modes().to_csv(written[1], float_format="%.4f")
     from minml.plot import confidence_map, phase_map
 

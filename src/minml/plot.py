@@ -147,9 +147,16 @@ def _scale_bar(ax, width_px: int, pixel_size: float | None) -> None:
             fontsize=8, fontweight="bold")
 
 
+def _display_stride(shape, most: int = 2048) -> int:
+    """Every n-th pixel for display: a figure shows ~1000 pixels across, and a 16-Mpixel
+    image would cost matplotlib gigabytes (the files written keep every pixel)."""
+    return max(1, -(-max(shape) // most))
+
+
 def phase_map(result, *, ax=None, title=""):
     """The phase map: one colour per mineral (unknown grey, mixture light grey, masked black),
-    a legend with area %, and a scale bar when the pixel size is known."""
+    a legend with area %, and a scale bar when the pixel size is known. Maps over 2048 pixels
+    across are shown subsampled."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -157,7 +164,9 @@ def phase_map(result, *, ax=None, title=""):
     ax = _axes(ax, size=(7.5, 6.0 * h / max(w, 1) + 0.5))
     k = len(result.class_proba_sum)
     colours = [_PHASE_COLOURS[i % len(_PHASE_COLOURS)] for i in range(k)] + ["#7f7f7f", "#d9d9d9", "#000000"]
-    ax.imshow(result.codes, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5, interpolation="nearest")
+    n = _display_stride(result.codes.shape)
+    ax.imshow(result.codes[::n, ::n], cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5,
+              interpolation="nearest", extent=(-0.5, w - 0.5, h - 0.5, -0.5))
     modes = result.modes()
     handles = [Patch(color=colours[result.names.index(name)], label=f"{name} {row['area_percent']:.1f} %")
                for name, row in modes.iterrows() if row["pixels"] > 0]
@@ -175,8 +184,11 @@ def confidence_map(result, *, ax=None, title=""):
     h, w = result.codes.shape
     ax = _axes(ax, size=(7.0, 6.0 * h / max(w, 1) + 0.5))
     k = len(result.class_proba_sum)
-    shown = np.where(result.codes < k, result.probability, np.nan)
-    image = ax.imshow(shown, cmap="cividis", vmin=0.5, vmax=1.0, interpolation="nearest")
+    n = _display_stride(result.codes.shape)
+    codes, probability = result.codes[::n, ::n], result.probability[::n, ::n]
+    shown = np.where(codes < k, probability, np.nan)
+    image = ax.imshow(shown, cmap="cividis", vmin=0.5, vmax=1.0, interpolation="nearest",
+                      extent=(-0.5, w - 0.5, h - 0.5, -0.5))
     plt.colorbar(image, ax=ax, label="probability of the pixel's mineral")
     _scale_bar(ax, w, result.pixel_size)
     ax.set_xticks([])
