@@ -115,14 +115,20 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarr
     step = 1.0 / max(np.linalg.eigvalsh(gram).max(), 1e-12)
     target = np.nan_to_num(X) @ E.T
     W = np.full((len(X), len(E)), 1.0 / len(E))
-    Y, t = W, 1.0
+    Y, t = W.copy(), 1.0
+    active = np.arange(len(X))  # rows still moving; converged rows keep their fractions
     for i in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
-        W_next = _project_to_simplex(Y - step * (Y @ gram - target))
+        W_next = _project_to_simplex(Y - step * (Y @ gram - target[active]))
         t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
-        Y = W_next + ((t - 1.0) / t_next) * (W_next - W)
-        done = i % 10 == 9 and np.abs(W_next - W).max(initial=0.0) < _TOLERANCE
-        W, t = W_next, t_next
-        if done:
-            break
+        Y = W_next + ((t - 1.0) / t_next) * (W_next - W[active])
+        if i % 10 == 9:
+            moving = np.abs(W_next - W[active]).max(axis=1) >= _TOLERANCE
+            W[active] = W_next
+            active, Y = active[moving], Y[moving]
+            if not len(active):
+                break
+        else:
+            W[active] = W_next
+        t = t_next
     misfit = np.sqrt(((X - W @ E) ** 2).sum(axis=1))
     return np.where(total[:, 0] > 0, misfit, np.nan), W
