@@ -1,7 +1,7 @@
 """Phase maps from quantified EDS/WDS maps: mineral, confidence, mixtures, modal abundance.
 
-:func:`classify_map` runs :func:`minml.classify` over a map (:class:`minml.map_io.OxideMap`)
-in blocks of rows, so memory is bounded by the block size (memory-mapped ``.npy`` and dask
+:func:`classify_map` runs the classifier (:func:`minml.predict.classify_values`, the unknown
+answer included) over a map (:class:`minml.map_io.OxideMap`) in blocks of rows, so memory is bounded by the block size (memory-mapped ``.npy`` and dask
 arrays are read block by block).  Per pixel:
 
 * ``masked``: oxide sum below ``min_total`` (epoxy, holes, cracks) -- not classified;
@@ -153,12 +153,9 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
     """
     from tqdm.auto import tqdm
 
-    from minml.features import MODEL_OXIDES
-    from minml.predict import classify, load_default
+    from minml.predict import classify_values, load_default
 
     runtime = load_default() if model is None else (model._runtime() if hasattr(model, "_runtime") else model)
-    missing = [ox for ox in MODEL_OXIDES if ox not in oxide_map.data]
-    fill = 0.0 if missing else None
     classes = [str(c) for c in runtime.classes]
     k = len(classes)
     names = [*classes, UNKNOWN, MIXTURE, MASKED]
@@ -174,10 +171,9 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
         masked = total < min_total
         code = np.full(len(table), names.index(MASKED), dtype=np.int16)
         prob = np.full(len(table), np.nan, dtype=np.float32)
-        if (~masked).any():
-            result = classify(table[~masked], runtime, fill_missing=fill, total_range=None)
-            top = result["mineral"].cat.codes.to_numpy().astype(np.int16)  # classes, then "unknown" (= k)
-            p = result["probability"].to_numpy(dtype=np.float32)
+        if (~masked).any():  # map values are numbers already: no table checks, straight to the model
+            inputs = table.loc[~masked].reindex(columns=list(runtime.oxides), fill_value=0.0)
+            top, p = classify_values(inputs.to_numpy(dtype=np.float32), runtime)  # k: unknown
             c = top.copy()
             c[(c < k) & (p < mixture_probability)] = names.index(MIXTURE)
             code[~masked], prob[~masked] = c, p

@@ -14,7 +14,7 @@ from minml._runtime import Runtime
 from minml.calibration import prediction_sets
 from minml.features import model_inputs
 
-__all__ = ["DEFAULT_MODEL", "classify", "load_default"]
+__all__ = ["DEFAULT_MODEL", "classify", "classify_values", "load_default"]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 32_768  # rows per step: keeps the temporaries in cache
@@ -89,20 +89,12 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     else:
         model, name = (model._runtime() if hasattr(model, "_runtime") else model), "the model"
     values, checked = model_inputs(df, model.oxides, fill_missing=fill_missing, model_name=name, **check_options)
-    from tqdm.auto import tqdm
-
-    n = len(values)
     classes = np.asarray(model.classes, dtype=object)
     if coverage is not None:
         if model.calibration is None:
             raise ValueError(f"coverage needs a calibrated model; {name} has none: fit it with "
                              "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...).")
-        cutoffs = model.calibration.cutoffs(coverage)
-        sets = np.empty(n, dtype=object)
     groups = np.asarray(model.groups, dtype=object)
-    out = {name: np.empty(n, dtype=dtype) for name, dtype in
-           [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
-            ("uncertainty", np.float32), ("ood", np.float64)]}
     flags = checked.flags["flag"]
     analysis = np.isfinite(values).all(axis=1)  # bad analyses get the network's answer as second choice
     ok = analysis.copy()  # an analysis, and a sane one: it may get a mineral
@@ -111,24 +103,8 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
         text = flags.iloc[flagged]
         analysis[flagged] &= ~text.str.contains(_NOT_AN_ANALYSIS).to_numpy(dtype=bool)
         ok[flagged] = analysis[flagged] & ~text.str.contains(_BAD_ANALYSIS).to_numpy(dtype=bool)
-    log_k = np.log(len(classes))
-    for start in tqdm(range(0, n, _CHUNK), desc="classifying", unit="chunk", disable=not progress or n <= _CHUNK):
-        part = slice(start, start + _CHUNK)
-        Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
-        proba = model.calibrated_proba(Z)
-        by_class = np.ascontiguousarray(proba.T)  # (classes, rows): reductions over classes vectorise
-        rows = np.arange(proba.shape[0])
-        top = by_class.argmax(axis=0)
-        out["top"][part], out["p1"][part] = top, by_class[top, rows]
-        entropy = -(by_class * np.log(np.maximum(by_class, 1e-12))).sum(axis=0)
-        out["uncertainty"][part] = entropy / log_k
-        if coverage is not None:
-            sets[part] = prediction_sets(proba, cutoffs, classes)
-        by_class[top, rows] = -1.0
-        second = by_class.argmax(axis=0)
-        out["second"][part], out["p2"][part] = second, by_class[second, rows]
-        out["ood"][part] = -model.log_density(Z)
-
+    out = _scores(model, values, analysis, cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
+                  progress=progress)
     flag = flags.to_numpy(dtype=object).copy()
     _rejudge_totals(checked, classes, out["top"], analysis, ok, flag, check_options.get("total_range", (88.0, 105.0)))
     rejected = _judge_outliers(model, values, out, ok, flag)
@@ -152,8 +128,67 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
         index=df.index,
     )
     if coverage is not None:
-        result["prediction_set"] = np.where(named, sets, "")
+        result["prediction_set"] = np.where(named, out["sets"], "")
     return result
+
+
+def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
+    """Top and second class, their probabilities, uncertainty, ood score (and prediction sets
+    with ``cutoffs``) of every row, in chunks; rows that are no ``analysis`` are scored on zeros."""
+    from tqdm.auto import tqdm
+
+    n = len(values)
+    classes = np.asarray(model.classes, dtype=object)
+    out = {name: np.empty(n, dtype=dtype) for name, dtype in
+           [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
+            ("uncertainty", np.float32), ("ood", np.float64)]}
+    if cutoffs is not None:
+        out["sets"] = np.empty(n, dtype=object)
+    log_k = np.log(len(classes))
+    for start in tqdm(range(0, n, _CHUNK), desc="classifying", unit="chunk", disable=not progress or n <= _CHUNK):
+        part = slice(start, start + _CHUNK)
+        Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
+        proba = model.calibrated_proba(Z)
+        by_class = np.ascontiguousarray(proba.T)  # (classes, rows): reductions over classes vectorise
+        rows = np.arange(proba.shape[0])
+        top = by_class.argmax(axis=0)
+        out["top"][part], out["p1"][part] = top, by_class[top, rows]
+        entropy = -(by_class * np.log(np.maximum(by_class, 1e-12))).sum(axis=0)
+        out["uncertainty"][part] = entropy / log_k
+        if cutoffs is not None:
+            out["sets"][part] = prediction_sets(proba, cutoffs, classes)
+        by_class[top, rows] = -1.0
+        second = by_class.argmax(axis=0)
+        out["second"][part], out["p2"][part] = second, by_class[second, rows]
+        out["ood"][part] = -model.log_density(Z)
+    return out
+
+
+def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
+    """The class of each row of a clean numeric array, for callers that need no table checks
+    (:func:`minml.maps.classify_map`): rows with NaN, and rows unlike the training data that
+    their class's end-members do not explain, get code ``len(model.classes)`` ("unknown").
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x ``model.oxides``, wt%.
+    model : Runtime
+
+    Returns
+    -------
+    codes : numpy.ndarray of int16
+    probability : numpy.ndarray of float32
+        Of the class (NaN for unknown).
+    """
+    values = np.asarray(values, dtype=np.float32)
+    analysis = np.isfinite(values).all(axis=1)
+    out = _scores(model, values, analysis)
+    flag = np.full(len(values), "", dtype=object)
+    rejected = _judge_outliers(model, values, out, analysis, flag)
+    named = analysis & ~rejected
+    codes = np.where(named, out["top"], len(model.classes)).astype(np.int16)
+    return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
 
 
 def _rejudge_totals(checked, classes, top, analysis, ok, flag, total_range) -> None:
