@@ -153,9 +153,9 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
     """
     from tqdm.auto import tqdm
 
-    from minml.predict import classify_values, load_default
+    from minml.predict import classify_values, resolve_model
 
-    runtime = load_default() if model is None else (model._runtime() if hasattr(model, "_runtime") else model)
+    runtime = resolve_model(model)
     classes = [str(c) for c in runtime.classes]
     k = len(classes)
     names = [*classes, UNKNOWN, MIXTURE, MASKED]

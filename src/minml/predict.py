@@ -14,7 +14,7 @@ from minml._runtime import Runtime
 from minml.calibration import prediction_sets
 from minml.features import model_inputs
 
-__all__ = ["DEFAULT_MODEL", "classify", "classify_values", "load_default"]
+__all__ = ["DEFAULT_MODEL", "classify", "classify_values", "load_default", "resolve_model"]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 32_768  # rows per step: keeps the temporaries in cache
@@ -35,6 +35,13 @@ def load_default() -> Runtime:
             )
         _DEFAULT["model"] = Runtime.load(path)
     return _DEFAULT["model"]
+
+
+def resolve_model(model=None) -> Runtime:
+    """The model to run: the shipped one for None, a fitted ``MineralClassifier``'s arrays, or a Runtime."""
+    if model is None:
+        return load_default()
+    return model._runtime() if hasattr(model, "_runtime") else model
 
 
 def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
@@ -84,10 +91,8 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     >>> classify(olivine)[["mineral", "group"]].to_numpy().tolist()
     [['olivine', 'olivine']]
     """
-    if model is None:
-        model, name = load_default(), "the shipped model"
-    else:
-        model, name = (model._runtime() if hasattr(model, "_runtime") else model), "the model"
+    name = "the shipped model" if model is None else "the model"
+    model = resolve_model(model)
     values, checked = model_inputs(df, model.oxides, fill_missing=fill_missing, model_name=name, **check_options)
     classes = np.asarray(model.classes, dtype=object)
     if coverage is not None:

@@ -60,12 +60,12 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
         label's class and of the predicted mineral), ``rank`` (1 = the most certain
         disagreement) and ``reason`` (one line a person can read).
     """
-    from minml.predict import classify, load_default
+    from minml.predict import classify, resolve_model
 
     if label_column not in df.columns:
         raise ValueError(f"No label column {label_column!r}; columns: {list(df.columns)[:12]}. "
                          "Pass label_column= naming the column with the published phase.")
-    runtime = load_default() if model is None else (model._runtime() if hasattr(model, "_runtime") else model)
+    runtime = resolve_model(model)
     if runtime.calibration is None:
         raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
     result = classify(df, runtime, fill_missing=fill_missing, coverage=coverage, suffix=suffix,
