@@ -1,8 +1,8 @@
 """Phase maps from quantified EDS/WDS maps: mineral, confidence, mixtures, modal abundance.
 
 :func:`classify_map` runs the classifier (:func:`minml.predict.classify_values`, the unknown
-answer included) over a map (:class:`minml.map_io.OxideMap`) in blocks of rows, so memory is bounded by the block size (memory-mapped ``.npy`` and dask
-arrays are read block by block).  Per pixel:
+answer included) over a map (:class:`minml.map_io.OxideMap`) in blocks of rows, so memory is
+bounded by the block size (memory-mapped ``.npy`` and dask arrays are read block by block).  Per pixel:
 
 * ``masked``: oxide sum below ``min_total`` (epoxy, holes, cracks) -- not classified;
 * ``unknown``: what ``classify`` calls unknown (none of the classes, bad analyses);
@@ -227,10 +227,13 @@ def write_outputs(result: MapResult, outdir, *, title: str = "") -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     written = [outdir / "pixels.parquet", outdir / "modes.csv"]
     result.write_pixels(written[0])
-    result.modes().to_csv(written[1], float_format="%.4f")
+    modes = result.modes()  # one pass of the neighbourhood filters, for the table and the legend
+    modes.to_csv(written[1], float_format="%.4f")
+    from functools import partial
+
     from minml.plot import confidence_map, phase_map
 
-    for name, draw in (("phase_map.png", phase_map), ("confidence.png", confidence_map)):
+    for name, draw in (("phase_map.png", partial(phase_map, modes=modes)), ("confidence.png", confidence_map)):
         ax = draw(result, title=title)
         ax.figure.savefig(outdir / name, dpi=150)
         import matplotlib.pyplot as plt

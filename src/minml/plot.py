@@ -153,10 +153,10 @@ def _display_stride(shape, most: int = 2048) -> int:
     return max(1, -(-max(shape) // most))
 
 
-def phase_map(result, *, ax=None, title=""):
+def phase_map(result, *, ax=None, title="", modes=None):
     """The phase map: one colour per mineral (unknown grey, mixture light grey, masked black),
     a legend with area %, and a scale bar when the pixel size is known. Maps over 2048 pixels
-    across are shown subsampled."""
+    across are shown subsampled. ``modes``: ``result.modes()`` if already computed."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -167,7 +167,7 @@ def phase_map(result, *, ax=None, title=""):
     n = _display_stride(result.codes.shape)
     ax.imshow(result.codes[::n, ::n], cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5,
               interpolation="nearest", extent=(-0.5, w - 0.5, h - 0.5, -0.5))
-    modes = result.modes()
+    modes = result.modes() if modes is None else modes
     handles = [Patch(color=colours[result.names.index(name)], label=f"{name} {row['area_percent']:.1f} %")
                for name, row in modes.iterrows() if row["pixels"] > 0]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
