@@ -131,8 +131,8 @@ def test_demo_map_and_cli(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "128 x 128 pixels" in printed and "mode_percent" in printed
     modes = pd.read_csv(tmp_path / "out" / "modes.csv", index_col=0)
-    truth = np.load(ROOT / "examples" / "demo_map_truth.npz")
-    true_modes = pd.Series(truth["mineral"][~truth["crack"]]).value_counts(normalize=True) * 100
+    with np.load(ROOT / "examples" / "demo_map_truth.npz") as truth:  # closed: no ResourceWarning later
+        true_modes = pd.Series(truth["mineral"][~truth["crack"]]).value_counts(normalize=True) * 100
     for mineral, share in true_modes.items():
         assert modes.loc[mineral, "mode_percent"] == pytest.approx(share, abs=3.0)
     assert main(["map", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "x")]) == 2
