@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from minml import _gda, _nn
+from minml._parallel import run_in_threads
 from minml.calibration import Calibration
 from minml.misfit import end_member_misfit
 
@@ -106,11 +107,15 @@ class Runtime:
         """Stoichiometric misfit (wt%) of each row of unscaled ``values`` under class ``codes``
         (NaN for classes without end-members; see :mod:`minml.misfit`)."""
         out = np.full(len(values), np.nan)
-        for code in np.unique(codes):
+
+        def fit(code):  # one class's rows; the classes run on a few threads, largest first
             members = self.members[self.member_class == code]
             if len(members):
                 rows = codes == code
                 out[rows] = end_member_misfit(values[rows], members)[0]
+
+        present, counts = np.unique(codes, return_counts=True)
+        run_in_threads(fit, present[np.argsort(-counts, kind="stable")])
         return out
 
     def log_density(self, Z: np.ndarray) -> np.ndarray:

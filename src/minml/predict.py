@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from minml._parallel import run_in_threads
 from minml._resources import data_path
 from minml._runtime import Runtime
 from minml.calibration import prediction_sets
@@ -19,7 +20,7 @@ __all__ = ["DEFAULT_MODEL", "classify", "classify_values", "load_default", "reso
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 32_768  # rows per step: keeps the temporaries in cache
 # reader flags after which a row gets "unknown", never a mineral: no analysis at all, or a bad one
-_NOT_AN_ANALYSIS = r"(?:^|; )(?:empty row|fractions\?|column shift\?)"
+NOT_AN_ANALYSIS = r"(?:^|; )(?:empty row|fractions\?|column shift\?)"
 _BAD_ANALYSIS = r"(?:^|; )total outside"
 
 _DEFAULT = {}
@@ -106,7 +107,7 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     flagged = np.flatnonzero(flags.to_numpy() != "")
     if len(flagged):
         text = flags.iloc[flagged]
-        analysis[flagged] &= ~text.str.contains(_NOT_AN_ANALYSIS).to_numpy(dtype=bool)
+        analysis[flagged] &= ~text.str.contains(NOT_AN_ANALYSIS).to_numpy(dtype=bool)
         ok[flagged] = analysis[flagged] & ~text.str.contains(_BAD_ANALYSIS).to_numpy(dtype=bool)
     out = _scores(model, values, analysis, cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
                   progress=progress)
@@ -137,11 +138,28 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     return result
 
 
+def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) -> None:
+    """Fill ``out[...][part]`` for one chunk of rows (disjoint slices: safe from threads)."""
+    Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
+    proba = model.calibrated_proba(Z)
+    by_class = np.ascontiguousarray(proba.T)  # (classes, rows): reductions over classes vectorise
+    rows = np.arange(proba.shape[0])
+    top = by_class.argmax(axis=0)
+    out["top"][part], out["p1"][part] = top, by_class[top, rows]
+    entropy = -(by_class * np.log(np.maximum(by_class, 1e-12))).sum(axis=0)
+    out["uncertainty"][part] = entropy / log_k
+    if cutoffs is not None:
+        out["sets"][part] = prediction_sets(proba, cutoffs, classes)
+    by_class[top, rows] = -1.0
+    second = by_class.argmax(axis=0)
+    out["second"][part], out["p2"][part] = second, by_class[second, rows]
+    out["ood"][part] = -model.log_density(Z)
+
+
 def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
     """Top and second class, their probabilities, uncertainty, ood score (and prediction sets
-    with ``cutoffs``) of every row, in chunks; rows that are no ``analysis`` are scored on zeros."""
-    from tqdm.auto import tqdm
-
+    with ``cutoffs``) of every row, in chunks on a few threads; rows that are no ``analysis``
+    are scored on zeros."""
     n = len(values)
     classes = np.asarray(model.classes, dtype=object)
     out = {name: np.empty(n, dtype=dtype) for name, dtype in
@@ -150,22 +168,9 @@ def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
     if cutoffs is not None:
         out["sets"] = np.empty(n, dtype=object)
     log_k = np.log(len(classes))
-    for start in tqdm(range(0, n, _CHUNK), desc="classifying", unit="chunk", disable=not progress or n <= _CHUNK):
-        part = slice(start, start + _CHUNK)
-        Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
-        proba = model.calibrated_proba(Z)
-        by_class = np.ascontiguousarray(proba.T)  # (classes, rows): reductions over classes vectorise
-        rows = np.arange(proba.shape[0])
-        top = by_class.argmax(axis=0)
-        out["top"][part], out["p1"][part] = top, by_class[top, rows]
-        entropy = -(by_class * np.log(np.maximum(by_class, 1e-12))).sum(axis=0)
-        out["uncertainty"][part] = entropy / log_k
-        if cutoffs is not None:
-            out["sets"][part] = prediction_sets(proba, cutoffs, classes)
-        by_class[top, rows] = -1.0
-        second = by_class.argmax(axis=0)
-        out["second"][part], out["p2"][part] = second, by_class[second, rows]
-        out["ood"][part] = -model.log_density(Z)
+    run_in_threads(lambda part: _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k),
+                   [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)], progress=progress,
+                   desc="classifying")
     return out
 
 
@@ -231,6 +236,11 @@ def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
     flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
 
 
+def _one_decimal(values: np.ndarray) -> np.ndarray:
+    """Numbers as text with one decimal, as an object array (for joining into flags)."""
+    return np.array([f"{v:.1f}" for v in values.tolist()], dtype=object)
+
+
 def _judge_outliers(model, values, out, ok, flag) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
     end-members explain them; both outcomes are noted in ``flag``."""
@@ -243,10 +253,10 @@ def _judge_outliers(model, values, out, ok, flag) -> np.ndarray:
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
     names = np.asarray(model.classes, dtype=object)[top]
-    ood = np.char.mod("%.1f", out["ood"][far]).astype(object)
+    ood = _one_decimal(out["ood"][far])
     threshold = f"{model.ood_threshold:.1f}"
-    text = np.char.mod("%.1f", np.nan_to_num(misfit)).astype(object)
-    limit_text = np.char.mod("%.1f", np.where(np.isfinite(limit), limit, 0.0)).astype(object)
+    text = _one_decimal(np.nan_to_num(misfit))
+    limit_text = _one_decimal(np.where(np.isfinite(limit), limit, 0.0))
     accepted = far[explained]
     _append(flag, accepted, "unusual " + names[explained] + ": ood_score " + ood[explained] + " above "
             + threshold + ", but its end-members explain it (misfit " + text[explained] + " wt%)")

@@ -1,0 +1,58 @@
+"""Running numpy work on a few threads.
+
+numpy releases the GIL inside its array loops, so independent pieces of work (chunks of
+rows, classes) run side by side on the machine's cores.  BLAS is held to one thread while
+they do, so the worker threads do not fight over the cores, and results are the same
+whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["run_in_threads", "worker_count"]
+
+
+def worker_count() -> int:
+    """Threads to use: the machine's cores, at most 8."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_in_threads(work, items, *, progress: bool = False, desc: str = "") -> list:
+    """``[work(item) for item in items]``, on up to :func:`worker_count` threads.
+
+    Parameters
+    ----------
+    work : callable
+        Must be safe to call from several threads at once (write only to its own slice).
+    items : sequence
+    progress : bool, default=False
+        A progress bar over the items (when there is more than one).
+    desc : str
+        The progress bar's label.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``items``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+    from tqdm.auto import tqdm
+
+    items = list(items)
+    threads = min(worker_count(), len(items))
+    results = []
+    with threadpool_limits(limits=1, user_api="blas"), \
+            tqdm(total=len(items), desc=desc, unit="chunk", disable=not progress or len(items) <= 1) as bar:
+        if threads <= 1:
+            for item in items:
+                results.append(work(item))
+                bar.update()
+            return results
+        with ThreadPoolExecutor(threads) as pool:
+            for job in [pool.submit(work, item) for item in items]:
+                results.append(job.result())
+                bar.update()
+    return results

@@ -1,0 +1,38 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import minml._parallel as parallel
+from minml import classify, read_table
+from minml._parallel import run_in_threads
+
+from .conftest import EXAMPLE
+
+
+def test_results_keep_the_order_of_the_items():
+    assert run_in_threads(lambda x: x * x, range(50)) == [x * x for x in range(50)]
+    assert run_in_threads(lambda x: x, []) == []
+
+
+def test_errors_in_a_thread_reach_the_caller():
+    def work(x):
+        if x == 3:
+            raise ValueError("bad chunk 3")
+        return x
+
+    with pytest.raises(ValueError, match="bad chunk 3"):
+        run_in_threads(work, range(6))
+
+
+def test_classify_gives_the_same_answer_on_one_thread_or_several(monkeypatch):
+    import minml.predict as predict
+
+    table = pd.concat([read_table(EXAMPLE)] * 1000, ignore_index=True)  # 76,000 rows: three chunks
+    monkeypatch.setattr(predict, "_CHUNK", 8192)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 1)
+    one = classify(table)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    several = classify(table)
+    pd.testing.assert_frame_equal(one, several)  # bit for bit: BLAS is single-threaded in both
+    assert (one["mineral"] != "unknown").mean() > 0.8
+    np.testing.assert_array_equal(one["mineral"].iloc[:76], classify(table.iloc[:76])["mineral"])
