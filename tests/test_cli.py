@@ -125,3 +125,27 @@ def test_validate_command(tmp_path, capsys):
     assert report.read_text().startswith("<!doctype html>")
     assert main(["validate", str(EXAMPLE), "--label-column", "Phase"]) == 2
     assert "No label column 'Phase'" in capsys.readouterr().err
+
+
+def test_latent_command(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out, figure, rebuilt = tmp_path / "placed.parquet", tmp_path / "latent.png", tmp_path / "rebuilt.png"
+    assert main(["latent", str(EXAMPLE), "-o", str(out), "--plot", str(figure), "--color-by", "mineral",
+                 "--plot-reconstruction", str(rebuilt)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("76 analyses placed: ") and "latent.svg" in printed
+    result = pd.read_parquet(out)
+    assert list(result.columns[-7:]) == ["LV1", "LV2", "cluster", "cluster_probability", "cluster_mineral",
+                                         "reconstruction_error", "flag"]
+    assert result["Mineral"].tolist() == pd.read_csv(EXAMPLE)["Mineral"].tolist()  # input columns kept
+    assert all(p.stat().st_size > 1000 for p in (figure, figure.with_suffix(".svg"), rebuilt))
+    placed = pd.read_csv(EXAMPLE).assign(LV1=0.0)
+    clash = tmp_path / "clash.csv"
+    placed.to_csv(clash, index=False)
+    assert main(["latent", str(clash)]) == 2
+    assert "already has columns ['LV1']" in capsys.readouterr().err
+
+
+def test_train_refuses_one_output_for_two_models(capsys, tmp_path):
+    assert main(["train", "-o", str(tmp_path / "m.npz")]) == 2
+    assert "--which classifier or --which latent" in capsys.readouterr().err

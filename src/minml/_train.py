@@ -1,4 +1,4 @@
-"""Training the Bayesian network with PyTorch: the only module that imports torch.
+"""Training with PyTorch (the Bayesian network, the autoencoder): the only module that imports torch.
 
 Bayes by backprop (Blundell et al. 2015, "Weight uncertainty in neural networks", ICML):
 a factorised Gaussian posterior over every weight, trained by maximising the evidence lower
@@ -20,7 +20,7 @@ try:
 except ImportError as error:  # pragma: no cover - exercised without the extra
     raise ImportError('Training needs PyTorch: pip install "min-ml[train]"') from error
 
-__all__ = ["train_bnn"]
+__all__ = ["train_autoencoder", "train_bnn"]
 
 
 class _BayesLinear(nn.Module):
@@ -146,3 +146,88 @@ def train_bnn(
             params[f"b{i}_mu"] = layer.b_mu.numpy().astype(np.float32)
             params[f"b{i}_var"] = b_var.numpy().astype(np.float32)
     return params
+
+
+def train_autoencoder(
+    X: np.ndarray,
+    *,
+    hidden=(64, 32),
+    latent: int = 2,
+    epochs: int = 60,
+    batch_size: int = 256,
+    learning_rate: float = 2e-3,
+    sample_weight: np.ndarray | None = None,
+    random_state: int = 0,
+    progress: bool = False,
+) -> dict:
+    """Train an autoencoder on scaled inputs; return its weights as numpy arrays.
+
+    Encoder ``d -> hidden -> latent`` (ReLU, linear latent), decoder the mirror image
+    ``latent -> reversed(hidden) -> d`` (ReLU, linear output); loss: mean squared error of
+    the scaled inputs, weighted per row.  Adam with the learning rate halved at 2/3 and
+    5/6 of the epochs.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of float32, shape (n, d)
+        Scaled inputs.
+    hidden : tuple of int, default=(64, 32)
+    latent : int, default=2
+    epochs, batch_size, learning_rate
+    sample_weight : numpy.ndarray, optional
+        Weight of each row in the loss (e.g. to balance classes).
+    random_state : int, default=0
+    progress : bool, default=False
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``enc{i}_W``, ``enc{i}_b``, ``dec{i}_W``, ``dec{i}_b`` (float32, shape in x out), as
+        read by :mod:`minml.latent`.
+    """
+    generator = torch.Generator().manual_seed(int(random_state))
+    sizes = [X.shape[1], *hidden, latent]
+
+    def stack(widths):
+        layers = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+            linear = nn.utils.skip_init(nn.Linear, a, b)  # no draw from the global RNG
+            bound = 1.0 / math.sqrt(a)
+            with torch.no_grad():
+                linear.weight.uniform_(-bound, bound, generator=generator)
+                linear.bias.zero_()
+            layers.append(linear)
+            if i < len(widths) - 2:
+                layers.append(nn.ReLU())
+        return nn.Sequential(*layers)
+
+    encoder, decoder = stack(sizes), stack(sizes[::-1])
+    Xt = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32)
+    w = np.ones(len(X), dtype=np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
+    wt = torch.as_tensor(w / w.mean())
+    params = list(encoder.parameters()) + list(decoder.parameters())
+    optimiser = torch.optim.Adam(params, lr=learning_rate)
+    schedule = torch.optim.lr_scheduler.MultiStepLR(
+        optimiser, milestones=[max(1, 2 * epochs // 3), max(2, 5 * epochs // 6)], gamma=0.5)
+
+    from tqdm.auto import tqdm
+
+    n = len(Xt)
+    for _ in tqdm(range(epochs), desc="training autoencoder", unit="epoch", disable=not progress):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            batch = Xt[idx]
+            loss = (((decoder(encoder(batch)) - batch) ** 2).mean(dim=1) * wt[idx]).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        schedule.step()
+
+    out = {}
+    for name, net in (("enc", encoder), ("dec", decoder)):
+        linears = [m for m in net if isinstance(m, nn.Linear)]
+        for i, linear in enumerate(linears):
+            out[f"{name}{i}_W"] = linear.weight.detach().numpy().T.astype(np.float32).copy()
+            out[f"{name}{i}_b"] = linear.bias.detach().numpy().astype(np.float32).copy()
+    return out

@@ -25,7 +25,7 @@ from minml.features import MODEL_OXIDES
 from minml.minerals import end_member_table, mineral_table
 from minml.oxides import FEO_PER_FE2O3, species_table
 
-__all__ = ["augmented_classes", "synthetic_analyses", "synthetic_training_rows"]
+__all__ = ["augmented_classes", "synthetic_analyses", "synthetic_arrays", "synthetic_training_rows"]
 
 _RELATIVE_NOISE = 0.02  # 1 sd of each oxide, relative (EPMA major elements)
 _MINOR_NOISE = 0.03  # wt%: scale of trace amounts of oxides the end-members lack
@@ -138,3 +138,10 @@ def synthetic_training_rows(random_state=0) -> pd.DataFrame:
         rows = synthetic_analyses(name, sum(int(p["rows"]) for p in populations), rng)
         frames.append(rows.assign(mineral=name, group=groups[name], source="synthetic"))
     return pd.concat(frames, ignore_index=True)
+
+
+def synthetic_arrays(random_state=0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`synthetic_training_rows` as the models take them: (X in the order of
+    :data:`minml.features.MODEL_OXIDES`, float32; labels)."""
+    rows = synthetic_training_rows(random_state=random_state)
+    return rows[list(MODEL_OXIDES)].to_numpy(dtype=np.float32), rows["mineral"].to_numpy(dtype=object)

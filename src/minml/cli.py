@@ -14,9 +14,13 @@ MIN-ML: which mineral is an analysis, and can a database label be trusted?
 
 Commands:
   classify FILE          which mineral is each analysis (probability, uncertainty, flags)
+  validate FILE          which published labels disagree with the evidence
+  formula FILE           mineral formulas (cations per formula unit, end-members)
+  latent FILE            the autoencoder's latent space and density clusters (unsupervised)
+  map INPUT              classify a quantitative EDS/WDS map pixel by pixel
   check FILE             what the reader understands of a table: columns, iron, flags
   data build             build the cleaned training set from the published compilations
-  train                  retrain the shipped model from the shared data
+  train                  retrain the shipped models from the shared data
   evaluate               cross-validate and test the shipped model; write its model card
 """
 
@@ -273,25 +277,103 @@ def _run_map(args) -> int:
 
 
 def _add_train(sub) -> None:
-    p = sub.add_parser("train", help="retrain the shipped model",
-                       description="Train the shipped Bayesian network on the shared training data.")
+    p = sub.add_parser("train", help="retrain the shipped models",
+                       description="Train the shipped Bayesian network (classifier) and the autoencoder with its "
+                       "clusters (latent) on the shared training data.")
     p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
+    p.add_argument("--which", choices=("classifier", "latent", "all"), default="all", help="what to train")
     p.add_argument("-o", "--output", type=Path, default=None,
-                   help="model file (default: the package's data/default-v1.npz)")
+                   help="model file (default: the package's data/default-v1.npz or latent-v1.npz; "
+                   "only with --which classifier or latent)")
     p.set_defaults(run=_run_train)
 
 
 def _run_train(args) -> int:
     from minml._resources import data_path
+    from minml.latent import DEFAULT_LATENT_MODEL
     from minml.predict import DEFAULT_MODEL
-    from minml.training import train_default
 
-    output = args.output or Path(str(data_path(DEFAULT_MODEL)))
-    meta = train_default(args.shared, output, progress=sys.stderr.isatty())
-    print(f"trained on {meta['training_rows']} rows in {meta['train_seconds']} s; calibrated on "
-          f"{meta['calibration']['folds']} folds in {meta['calibration_seconds']} s "
-          f"(temperature {meta['calibration']['temperature']:.2f})")
-    print(f"wrote {output} and {output.with_suffix('.json')}")
+    if args.output and args.which == "all":
+        raise ValueError("--output names one model file; add --which classifier or --which latent.")
+    progress = sys.stderr.isatty()
+    if args.which in ("classifier", "all"):
+        from minml.training import train_default
+
+        output = args.output or Path(str(data_path(DEFAULT_MODEL)))
+        meta = train_default(args.shared, output, progress=progress)
+        print(f"classifier: trained on {meta['training_rows']} rows in {meta['train_seconds']} s; calibrated on "
+              f"{meta['calibration']['folds']} folds in {meta['calibration_seconds']} s "
+              f"(temperature {meta['calibration']['temperature']:.2f})")
+        print(f"wrote {output} and {output.with_suffix('.json')}")
+    if args.which in ("latent", "all"):
+        from minml.latent_training import train_default_latent
+
+        output = args.output or Path(str(data_path(DEFAULT_LATENT_MODEL)))
+        meta = train_default_latent(args.shared, output, progress=progress)
+        print(f"latent: autoencoder trained on {meta['training_rows']} rows in {meta['train_seconds']} s; "
+              f"{meta['clusters']} clusters in {meta['cluster_seconds']} s ({meta['training_noise']:.1%} noise)")
+        print(f"wrote {output} and {output.with_suffix('.json')}")
+    return 0
+
+
+def _add_latent(sub) -> None:
+    p = sub.add_parser(
+        "latent",
+        help="place analyses in the latent space and its clusters",
+        description="Encode each analysis with the autoencoder and write the input's columns plus LV1, LV2, "
+        "cluster (-1: noise), cluster_probability, cluster_mineral (the cluster's majority training label, "
+        "for reporting), reconstruction_error (wt%%, RMS over the oxides), flag. No labels are used.",
+    )
+    _add_table_arguments(p)
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="output file (CSV, XLSX or Parquet by extension; default: INPUT_latent.csv)")
+    p.add_argument("--model", type=Path, default=None, help="a latent model .npz (default: the shipped one)")
+    p.add_argument("--fill-missing", type=float, default=None, metavar="VALUE",
+                   help="value for model oxides the table lacks (default: refuse)")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE",
+                   help="also draw the latent space (PNG and SVG beside it), e.g. latent.png")
+    p.add_argument("--color-by", choices=("cluster", "cluster_mineral", "mineral", "probability",
+                                          "reconstruction_error"), default="cluster",
+                   help="what colours the plot; mineral and probability run the classifier (default: cluster)")
+    p.add_argument("--plot-reconstruction", type=Path, default=None, metavar="FILE",
+                   help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png")
+    p.set_defaults(run=_run_latent)
+
+
+def _run_latent(args) -> int:
+    import pandas as pd
+
+    from minml.io import read_table, write_table
+    from minml.latent import LatentModel, latent
+
+    table = read_table(args.input, sheet=args.sheet)
+    model = LatentModel.load(args.model) if args.model else None
+    result = latent(table, model, fill_missing=args.fill_missing, suffix=args.suffix, progress=sys.stderr.isatty())
+    clash = [c for c in result.columns if c in table.columns]
+    if clash:
+        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
+    output = args.output or args.input.with_name(args.input.stem + "_latent.csv")
+    write_table(pd.concat([table, result], axis=1), output)
+    counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
+    print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    written = [output]
+    if args.plot:
+        from minml.plot import latent_space, save_figure
+
+        shown = result
+        if args.color_by in ("mineral", "probability"):
+            from minml.predict import classify
+
+            shown = result.assign(**classify(table, fill_missing=args.fill_missing, suffix=args.suffix)[
+                ["mineral", "probability"]])
+        written += save_figure(latent_space(shown, args.color_by, model=model), args.plot)
+    if args.plot_reconstruction:
+        from minml.latent import reconstruct
+        from minml.plot import reconstruction, save_figure
+
+        rebuilt = reconstruct(table, model, fill_missing=args.fill_missing, suffix=args.suffix)
+        written += save_figure(reconstruction(table, rebuilt)[0], args.plot_reconstruction)
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -301,6 +383,8 @@ def _add_evaluate(sub) -> None:
                        "writes the model card.")
     p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
     p.add_argument("--model", type=Path, default=None, help="model .npz (default: the shipped model)")
+    p.add_argument("--latent-model", type=Path, default=None,
+                   help="latent model .npz (default: the shipped latent-v1.npz)")
     p.add_argument("--card", type=Path, default=Path("docs/model_card.md"), help="model card to write")
     p.add_argument("--quick", action="store_true", help="a fast smoke run (fewer folds and epochs)")
     p.set_defaults(run=_run_evaluate)
@@ -312,7 +396,8 @@ def _run_evaluate(args) -> int:
     from minml.training import evaluate_model, write_model_card
 
     model = args.model or Path(str(data_path(DEFAULT_MODEL)))
-    results = evaluate_model(args.shared, model, quick=args.quick, progress=sys.stderr.isatty())
+    results = evaluate_model(args.shared, model, latent_path=args.latent_model, quick=args.quick,
+                             progress=sys.stderr.isatty())
     path = write_model_card(results, args.card)
     nested, lepr = results["nested"], results["lepr"]
     print(f"nested CV macro-F1 {nested['macro_f1'][0]:.4f} ± {nested['macro_f1'][1]:.4f}; "
@@ -332,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_formula(sub)
     _add_map(sub)
+    _add_latent(sub)
     _add_check(sub)
     _add_data(sub)
     _add_train(sub)

@@ -1,5 +1,5 @@
 """Figures people look at: confusion matrices, probability histograms, pyroxene quadrilateral,
-feldspar ternary.  Needs the ``plot`` extra (matplotlib).  Every function draws on an
+feldspar ternary, phase and confidence maps, the latent space, reconstructed vs measured oxides.  Needs the ``plot`` extra (matplotlib).  Every function draws on an
 ``Axes`` it is given (or a new one) and returns it; colours are the Okabe-Ito palette,
 readable by colour-blind people.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["OKABE_ITO", "confidence_map", "confusion_matrix", "feldspar_ternary", "phase_map", "probability_histogram",
-           "pyroxene_quadrilateral", "save_figure"]
+__all__ = ["OKABE_ITO", "confidence_map", "confusion_matrix", "feldspar_ternary", "latent_space", "phase_map",
+           "probability_histogram", "pyroxene_quadrilateral", "reconstruction", "save_figure"]
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 _SQRT3 = np.sqrt(3.0)
@@ -195,3 +195,113 @@ def confidence_map(result, *, ax=None, title=""):
     ax.set_yticks([])
     ax.set_title(title or "Confidence")
     return ax
+
+
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _category_style(i: int) -> dict:
+    """Colour and marker of the i-th category: the 8 Okabe-Ito colours, then the same colours
+    with the next marker, so 18+ categories stay apart for colour-blind readers."""
+    return {"color": OKABE_ITO[i % len(OKABE_ITO)], "marker": _MARKERS[(i // len(OKABE_ITO)) % len(_MARKERS)]}
+
+
+def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=None, title="", size: float = 4.0):
+    """Analyses in the latent plane (``LV1``, ``LV2``), over the training set's density.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        Output of :func:`minml.latent.latent` (``LV1``, ``LV2`` and the column ``by``).
+    by : str, default="cluster"
+        Colour by this column: categories (``cluster``, ``cluster_mineral``, ``mineral``) get
+        colour and marker and a legend with counts; numbers (``probability``,
+        ``reconstruction_error``) a colour scale.
+    values : array-like, optional
+        Colour by these values instead of a column (named ``by`` in the legend).
+    model : LatentModel, optional
+        Whose training density is drawn as grey contours behind the points (default: the
+        shipped latent model; pass ``False`` for none).
+    ax : matplotlib.axes.Axes, optional
+    title : str
+    size : float, default=4.0
+        Marker size (points^2).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    plt = _pyplot()
+    ax = _axes(ax, size=(8.0, 5.6))
+    if model is None:
+        from minml.latent import load_default_latent
+
+        model = load_default_latent()
+    if model is not False:
+        density = np.log1p(model.density)
+        levels = np.linspace(density.max() * 0.08, density.max(), 7)
+        ax.contour(density, levels=levels, extent=model.extent, colors="0.65", linewidths=0.6, zorder=0)
+    shown = np.asarray(values if values is not None else result[by])
+    x, y = result["LV1"].to_numpy(), result["LV2"].to_numpy()
+    numeric = np.issubdtype(shown.dtype, np.number) and by not in ("cluster",)
+    if numeric:
+        image = ax.scatter(x, y, c=shown, s=size, cmap="cividis", lw=0, zorder=2)
+        plt.colorbar(image, ax=ax, label=by.replace("_", " "))
+    else:
+        names = pd.Series(shown).astype(str)
+        counts = names.value_counts()
+        order = sorted(counts.index, key=lambda n: (n in ("-1", "", "unknown", "noise"), -counts[n]))
+        for i, name in enumerate(order):
+            keep = (names == name).to_numpy()
+            label = "noise" if name in ("-1", "") else name
+            style = {"color": "0.6", "marker": "."} if label == "noise" else _category_style(i)
+            ax.scatter(x[keep], y[keep], s=size, lw=0, zorder=2, label=f"{label} ({counts[name]})", **style)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7, markerscale=8 / max(size, 1) ** 0.5,
+                  title=by.replace("_", " "), title_fontsize=8)
+    ax.set_xlabel("LV1 (latent variable 1)")
+    ax.set_ylabel("LV2 (latent variable 2)")
+    ax.set_title(title or f"Latent space, coloured by {by.replace('_', ' ')}")
+    return ax
+
+
+def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3.0):
+    """Rebuilt against measured wt%, one panel per oxide, with the 1:1 line and the median
+    absolute error.
+
+    Parameters
+    ----------
+    measured, rebuilt : pandas.DataFrame
+        Same rows; ``rebuilt`` from :func:`minml.latent.reconstruct`.
+    axes : array of matplotlib.axes.Axes, optional
+        One per oxide.
+    oxides : sequence of str, optional
+        Default: the columns of ``rebuilt``.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+    """
+    from minml.checks import check_oxides
+
+    oxides = list(oxides or rebuilt.columns)
+    truth = check_oxides(measured, notes=False).oxides
+    if axes is None:
+        columns = 4
+        rows = -(-len(oxides) // columns)
+        axes = _pyplot().subplots(rows, columns, figsize=(2.6 * columns, 2.5 * rows), layout="constrained")[1]
+    axes = np.asarray(axes).ravel()
+    for ax, name in zip(axes, oxides, strict=False):
+        a, b = truth[name].to_numpy(float), rebuilt[name].to_numpy(float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        ax.scatter(a[ok], b[ok], s=size, lw=0, color=OKABE_ITO[4], alpha=0.5)
+        top = max(float(np.nanmax(a[ok], initial=0.0)), float(np.nanmax(b[ok], initial=0.0)), 0.1) * 1.05
+        ax.plot([0, top], [0, top], color="0.3", lw=0.8)
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+        ax.set_title(f"{name}: median |error| {np.median(np.abs(a[ok] - b[ok])):.2f}" if ok.any() else name, fontsize=8)
+        ax.set_xlabel("measured (wt%)", fontsize=7)
+        ax.set_ylabel("rebuilt (wt%)", fontsize=7)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(oxides):]:
+        ax.axis("off")
+    return axes

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from minml._version import __version__
-from minml.augment import augmented_classes, synthetic_training_rows
+from minml.augment import augmented_classes, synthetic_arrays
 from minml.datasets import LEPR_ALL_FILE, LEPR_FILE, load_glass, load_training
 from minml.evaluation import (
     expected_calibration_error,
@@ -53,8 +53,7 @@ def _synthetic() -> tuple[np.ndarray, np.ndarray] | None:
     """The synthetic rows as (X, y), or None without augmentation."""
     if not AUGMENT:
         return None
-    rows = synthetic_training_rows(random_state=DEFAULT_PARAMS["random_state"])
-    return rows[list(MODEL_OXIDES)].to_numpy(dtype=np.float32), rows["mineral"].to_numpy(dtype=object)
+    return synthetic_arrays(random_state=DEFAULT_PARAMS["random_state"])
 
 
 def train_default(shared, out_path, *, progress: bool = False) -> dict:
@@ -170,7 +169,7 @@ def unknown_results(model, shared) -> dict:
     }
 
 
-def evaluate_model(shared, model_path, *, quick: bool = False, progress: bool = False) -> dict:
+def evaluate_model(shared, model_path, *, latent_path=None, quick: bool = False, progress: bool = False) -> dict:
     """Everything the model card reports.
 
     Parameters
@@ -178,6 +177,9 @@ def evaluate_model(shared, model_path, *, quick: bool = False, progress: bool = 
     shared : path-like
     model_path : path-like
         The shipped ``.npz`` (its ``.json`` sidecar is read too).
+    latent_path : path-like, optional
+        The latent model (default: the shipped ``latent-v1.npz``), scored by
+        :func:`minml.latent_training.latent_results`.
     quick : bool, default=False
         3 outer folds, no inner choice, fewer epochs: a smoke run, not the card's figures.
     """
@@ -215,6 +217,9 @@ def evaluate_model(shared, model_path, *, quick: bool = False, progress: bool = 
     species = [c for c in table.columns if c in species_table() and c not in ("FeO", "Fe2O3")]  # FeOt: total iron
     named = classify(table.loc[minerals, species], model)["mineral"]
     results["training_rejected"] = float((named == "unknown").mean())
+    from minml.latent_training import latent_results
+
+    results["latent"] = latent_results(shared, X, y, latent_path, quick=quick, progress=progress)
     return results
 
 
@@ -232,7 +237,7 @@ def write_model_card(results: dict, path) -> Path:
         "Made by `minml evaluate` (do not edit by hand). Reproduce:",
         "",
         "```bash",
-        "minml train --shared ../shared/data      # writes src/minml/data/default-v1.npz (+ .json)",
+        "minml train --shared ../shared/data      # writes src/minml/data/default-v1.npz, latent-v1.npz (+ .json)",
         "minml evaluate --shared ../shared/data   # writes docs/model_card.md",
         "```",
         "",
@@ -361,6 +366,10 @@ def write_model_card(results: dict, path) -> Path:
         "- The unknown answer trades: LEPR minerals unlike natural ones and unexplained by the end-member "
         "table are rejected with the true phases they resemble (see the rejected share above).",
     ]
+    if "latent" in results:
+        from minml.latent_training import latent_card_lines
+
+        lines += ["", *latent_card_lines(results["latent"])]
     if results.get("quick"):
         lines.insert(2, "**QUICK RUN: smoke-test figures, not the model's.**\n")
     path = Path(path)

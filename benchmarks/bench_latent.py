@@ -1,0 +1,55 @@
+"""Speed of `minml.latent.latent` (encode, rebuild, assign to clusters) through the Python API.
+
+    python benchmarks/bench_latent.py [--rows 1000000] [--shared ../shared/data]
+
+Rows are real LEPR analyses (lepr_allphases_lim.csv) repeated to the requested count, as in
+bench_classify.py. Prints the time of the whole call (table checks, encoder, decoder for the
+reconstruction error, nearest clustered training point) and of its numeric core alone.
+Target (issue 6): 1 M rows in < 5 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bench_classify import _table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    args = parser.parse_args()
+
+    from minml.features import model_inputs
+    from minml.latent import latent, load_default_latent
+
+    table = _table(args.shared, args.rows)
+    model = load_default_latent()
+    latent(table.head(1000))  # load the model once
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        result = latent(table)
+        best = min(best, time.perf_counter() - start)
+    assert len(result) == args.rows
+    values = model_inputs(table, model.oxides)[0]
+    start = time.perf_counter()
+    coords = model.encode(values)
+    model.decode(coords)
+    encoded = time.perf_counter() - start
+    model.assign(coords)
+    assigned = time.perf_counter() - start - encoded
+    print(f"latent: {args.rows:,} rows in {best:.2f} s = {args.rows / best / 1e6:.2f} M rows/s "
+          f"(best of 3; target: 1 M rows in < 5 s)")
+    print(f"  of which encoder + decoder {encoded:.2f} s, cluster assignment {assigned:.2f} s; the rest is "
+          "reading and checking the table")
+    print(f"  clusters: {result['cluster'].nunique()} found in the data, noise {(result['cluster'] < 0).mean():.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml import classify, read_table
+from minml.features import MODEL_OXIDES
+from minml.latent import LatentModel, latent, load_default_latent, reconstruct
+from minml.training_data import collect_training_set
+
+from .conftest import DATA, EXAMPLE
+
+COLUMNS = ["LV1", "LV2", "cluster", "cluster_probability", "cluster_mineral", "reconstruction_error", "flag"]
+SMALL = {"hidden": (32, 16), "epochs": 150, "batch_size": 32, "min_cluster_fraction": 0.04, "min_samples": 5, "random_state": 1}
+
+
+@pytest.fixture(scope="module")
+def small():
+    """The cleaned fixture compilations: ~230 real analyses of the 17 minerals."""
+    table, _ = collect_training_set(DATA / "training")
+    return table[list(MODEL_OXIDES)].to_numpy(np.float32), table["mineral"].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def fitted(small):
+    from minml.latent_training import fit_latent
+
+    return fit_latent(*small, **SMALL)
+
+
+@pytest.mark.train
+def test_autoencoder_learns_the_fixture(fitted, small):
+    X, y = small
+    rebuilt = fitted.decode(fitted.encode(X))
+    baseline = np.abs(X - X.mean(axis=0)).mean()
+    assert np.abs(rebuilt - X).mean() < 0.3 * baseline  # far better than the mean analysis
+    assert fitted.n_clusters >= 3
+    assert set(fitted.cluster_names) <= set(y)
+    cluster, _ = fitted.assign(fitted.encode(X))
+    # the clusters are no label's business, yet each holds mostly one mineral
+    table = pd.crosstab(cluster[cluster >= 0], y[cluster >= 0])
+    assert (table.max(axis=1) / table.sum(axis=1)).mean() > 0.7
+
+
+@pytest.mark.train
+def test_fit_is_deterministic_and_leaves_global_state(small):
+    import torch
+
+    from minml.latent_training import fit_latent
+
+    X, _ = small
+    np.random.seed(5)
+    torch.manual_seed(5)
+    before_np, before_torch = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
+    params = {**SMALL, "epochs": 5}
+    a, b = fit_latent(X, **params), fit_latent(X, **params)
+    for (Wa, ba), (Wb, bb) in zip(a.encoder + a.decoder, b.encoder + b.decoder, strict=True):
+        np.testing.assert_array_equal(Wa, Wb)
+        np.testing.assert_array_equal(ba, bb)
+    np.testing.assert_array_equal(a.point_cluster, b.point_cluster)
+    assert (np.random.get_state()[1] == before_np).all()
+    assert torch.equal(torch.get_rng_state(), before_torch)
+    assert set(a.cluster_names) == {""}  # no labels given: clusters stay unnamed
+
+
+@pytest.mark.train
+def test_save_load_round_trip(fitted, small, tmp_path):
+    X, _ = small
+    path = fitted.save(tmp_path / "latent.npz")
+    loaded = LatentModel.load(path)
+    table = pd.DataFrame(X[:50], columns=list(MODEL_OXIDES))
+    pd.testing.assert_frame_equal(latent(table, loaded), latent(table, fitted), atol=1e-3)
+    assert loaded.info["hidden"] == list(SMALL["hidden"])
+    with np.load(path) as f:
+        assert f["points"].dtype == np.float32  # plain arrays, no pickle
+
+
+@pytest.mark.train
+def test_fit_refuses_bad_arrays(small):
+    from minml.latent_training import fit_latent
+
+    X, _ = small
+    with pytest.raises(ValueError, match="shape"):
+        fit_latent(X[:, :5])
+    broken = X.copy()
+    broken[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fit_latent(broken)
+
+
+@pytest.mark.train
+def test_cross_validation_scores_held_out_folds(small):
+    from minml.latent_training import cross_validate_latent
+
+    X, y = small
+    keep = pd.Series(y).map(pd.Series(y).value_counts()) >= 4  # stratified folds need a few of each
+    result = cross_validate_latent(X[keep], y[keep], folds=2, **{**SMALL, "epochs": 60})
+    scores = result["scores"]
+    assert len(scores) == 4 and set(scores["truth"]) == {"mineral", "group"}
+    assert scores["ari"].between(-1, 1).all() and scores["nmi"].between(0, 1).all()
+    assert (scores["ari_named"] > 0.2).all()  # clusters carry mineral information on held-out rows
+    assert result["reconstruction"].loc["all majors", "major_rows"] == (X[keep] >= 1).sum()
+
+
+def test_shipped_model_places_real_analyses():
+    table = read_table(EXAMPLE)
+    before = table.copy()
+    result = latent(table)
+    pd.testing.assert_frame_equal(table, before)  # the caller's table is untouched
+    assert list(result.columns) == COLUMNS and result.index.equals(table.index)
+    assert result["cluster_probability"].between(0, 1).all()
+    named = classify(table)
+    # the clusters were found without labels; named afterwards, they agree with the classifier
+    from minml.minerals import class_groups
+
+    groups = class_groups()
+    both = (result["cluster"] >= 0) & (named["mineral"] != "unknown")
+    agree = [groups[c] == groups[m] for c, m in zip(result["cluster_mineral"][both], named["mineral"][both])]
+    assert both.sum() > 40 and np.mean(agree) > 0.85
+    olivine = (table["Mineral"] == "Olivine").to_numpy() & (result["flag"] == "").to_numpy()
+    assert (result["cluster_mineral"][olivine] == "olivine").all()
+    # empty rows and fractions are no analyses: not placed
+    no_analysis = result["flag"].str.contains("empty row|fractions")
+    assert no_analysis.sum() == 5 and result.loc[no_analysis, "LV1"].isna().all()
+    assert (result.loc[no_analysis, "cluster"] == -1).all()
+
+
+def test_latent_is_deterministic_and_runs_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class NoTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ImportError('torch is blocked in this test')\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
+        "import minml\n"
+        "from minml.latent import latent\n"
+        "print(latent(minml.read_table(sys.argv[1]))['LV1'].round(4).tolist()[:3], 'torch' in sys.modules)\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0].strip().endswith("False")
+
+
+def test_bad_rows_are_flagged_not_guessed():
+    table = read_table(EXAMPLE).head(4).copy()
+    table["SiO2"] = table["SiO2"].astype(object)
+    table.loc[table.index[1], "SiO2"] = "n.d.x"  # unreadable
+    table.loc[table.index[2], list(MODEL_OXIDES[:3])] = [5.0, 0.0, 0.0]  # sum far too low
+    result = latent(table)
+    assert np.isnan(result["LV1"].iloc[1]) and result["cluster"].iloc[1] == -1
+    assert result["cluster_probability"].iloc[1] == 0 and "SiO2" in result["flag"].iloc[1]
+    assert "total" in result["flag"].iloc[2]
+    assert result["flag"].iloc[0] == ""
+    # a bad analysis is placed, but the autoencoder cannot rebuild it
+    assert result["reconstruction_error"].iloc[2] > 3 * result["reconstruction_error"].iloc[[0, 3]].max()
+
+
+def test_missing_columns_and_empty_table():
+    table = read_table(EXAMPLE).drop(columns=["P2O5"])
+    with pytest.raises(ValueError, match=r"(?s)latent model.*Missing: \['P2O5'\].*fill_missing=0.0"):
+        latent(table)
+    assert len(latent(table, fill_missing=0.0)) == len(table)
+    empty = latent(read_table(EXAMPLE).iloc[:0])
+    assert list(empty.columns) == COLUMNS and len(empty) == 0
+
+
+def test_far_away_points_are_noise():
+    model = load_default_latent()
+    inside = model.points[:3]
+    far = np.array([[1e3, 1e3], [np.nan, 0.0]], dtype=np.float32)
+    cluster, probability = model.assign(np.vstack([inside, far]))
+    np.testing.assert_array_equal(cluster[:3], model.point_cluster[:3])
+    assert list(cluster[3:]) == [-1, -1] and (probability[3:] == 0).all()
+
+
+def test_reconstruct_gives_wt_percent_close_to_the_analysis():
+    table = read_table(EXAMPLE)
+    rebuilt = reconstruct(table)
+    assert list(rebuilt.columns) == list(MODEL_OXIDES) and rebuilt.index.equals(table.index)
+    assert np.nanmedian(np.abs(rebuilt["SiO2"] - table["SiO2"])) < 3.0
+
+
+def test_reconstruction_error_scores_phases_outside_the_classes_higher(shared_data):
+    everything = read_table(shared_data / "test" / "lepr_allphases.csv")
+    error = latent(everything, fill_missing=0.0)["reconstruction_error"]
+    label = everything["Mineral"]
+    foreign = error[label.isin(["Nepheline", "Leucite", "Melilite", "Kyanite", "Corundum"])].median()
+    assert foreign > 2 * error[label.isin(["Olivine", "Orthopyroxene", "Plagioclase"])].median()
+
+
+def test_plots_return_axes_and_write_files(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minml.plot import latent_space, reconstruction, save_figure
+
+    table = read_table(EXAMPLE)
+    result = latent(table)
+    ax = latent_space(result)
+    assert ax.get_xlabel().startswith("LV1") and ax.get_legend() is not None
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sum(int(t.rsplit("(", 1)[1].rstrip(")")) for t in labels) == len(table)  # counts add up
+    shown = result.assign(probability=classify(table)["probability"])
+    ax = latent_space(shown, "probability", model=False)
+    assert ax.collections and ax.figure.axes[-1].get_ylabel() == "probability"  # colour bar
+    written = save_figure(ax, tmp_path / "latent.png")
+    assert all(p.stat().st_size > 1000 for p in written) and {p.suffix for p in written} == {".png", ".svg"}
+    axes = reconstruction(table, reconstruct(table))
+    assert axes[0].get_title().startswith("SiO2: median |error|")
+    assert axes[0].get_xlabel() == "measured (wt%)"
