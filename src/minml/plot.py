@@ -254,10 +254,18 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
         for i, name in enumerate(order):
             keep = (names == name).to_numpy()
             label = "noise" if name in ("-1", "") else name
-            style = {"color": "0.6", "marker": "."} if label == "noise" else _category_style(i)
+            style = {"color": "0.6", "marker": "."} if label in ("noise", "unknown") else _category_style(i)
             ax.scatter(x[keep], y[keep], s=size, lw=0, zorder=2, label=f"{label} ({counts[name]})", **style)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7, markerscale=8 / max(size, 1) ** 0.5,
                   title=by.replace("_", " "), title_fontsize=8)
+    if model is not False:  # frame the training set; say how many points lie beyond
+        xmin, xmax, ymin, ymax = model.extent
+        outside = int(((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)).sum())
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(ymin, ymax)
+        if outside:
+            ax.text(0.99, 0.01, f"{outside} points beyond the training set's frame", transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=7, color="0.4")
     ax.set_xlabel("LV1 (latent variable 1)")
     ax.set_ylabel("LV2 (latent variable 2)")
     ax.set_title(title or f"Latent space, coloured by {by.replace('_', ' ')}")
