@@ -28,6 +28,16 @@ def _table(shared: Path, rows: int):
     return pd.concat([lepr] * reps, ignore_index=True).iloc[:rows]
 
 
+def best_time(call, repeats: int = 3):
+    """(least seconds of ``repeats`` calls, the last result)."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
 def import_time(statement: str, runs: int = 7) -> float:
     """Median seconds of ``statement`` in fresh interpreters."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
@@ -58,11 +68,7 @@ def main() -> None:
 
     table = _table(args.shared, args.rows)
     minml.classify(table.head(1000))  # load the model once
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        result = minml.classify(table)
-        best = min(best, time.perf_counter() - start)
+    best, result = best_time(lambda: minml.classify(table))
     assert len(result) == args.rows
     print(f"classify: {args.rows:,} rows in {best:.2f} s = {args.rows / best / 1e6:.2f} M rows/s "
           f"(best of 3; target >= 1 M rows/s)")

@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from bench_classify import _table
+from bench_classify import _table, best_time
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,11 +31,7 @@ def main() -> None:
     table = _table(args.shared, args.rows)
     model = load_default_latent()
     latent(table.head(1000))  # load the model once
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        result = latent(table)
-        best = min(best, time.perf_counter() - start)
+    best, result = best_time(lambda: latent(table))
     assert len(result) == args.rows
     values = model_inputs(table, model.oxides)[0]
     start = time.perf_counter()

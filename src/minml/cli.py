@@ -121,6 +121,21 @@ def _add_classify(sub) -> None:
     p.set_defaults(run=_run_classify)
 
 
+def _write_beside_input(table, result, args, default_suffix: str) -> Path:
+    """Write the input's columns and the result's side by side to ``-o`` (default: INPUT +
+    ``default_suffix``); refuse when a result column would overwrite an input column."""
+    import pandas as pd
+
+    from minml.io import write_table
+
+    clash = [c for c in result.columns if c in table.columns]
+    if clash:
+        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
+    output = args.output or args.input.with_name(args.input.stem + default_suffix)
+    write_table(pd.concat([table, result], axis=1), output)
+    return output
+
+
 def _coverage(text: str) -> float:
     value = float(text)
     if not 0.0 < value < 1.0:
@@ -129,21 +144,15 @@ def _coverage(text: str) -> float:
 
 
 def _run_classify(args) -> int:
-    import pandas as pd
-
     from minml._runtime import Runtime
-    from minml.io import read_table, write_table
+    from minml.io import read_table
     from minml.predict import classify
 
     table = read_table(args.input, sheet=args.sheet)
     model = Runtime.load(args.model) if args.model else None
     result = classify(table, model, fill_missing=args.fill_missing, coverage=args.coverage, suffix=args.suffix,
                       total_range=tuple(args.total_range), progress=sys.stderr.isatty())
-    clash = [c for c in result.columns if c in table.columns]
-    if clash:
-        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
-    output = args.output or args.input.with_name(args.input.stem + "_classified.csv")
-    write_table(pd.concat([table, result], axis=1), output)
+    output = _write_beside_input(table, result, args, "_classified.csv")
     counts = result["mineral"].value_counts()
     print(f"{len(result)} analyses classified: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     flagged = int((result["flag"] != "").sum())
@@ -341,19 +350,13 @@ def _add_latent(sub) -> None:
 
 
 def _run_latent(args) -> int:
-    import pandas as pd
-
-    from minml.io import read_table, write_table
+    from minml.io import read_table
     from minml.latent import LatentModel, latent
 
     table = read_table(args.input, sheet=args.sheet)
     model = LatentModel.load(args.model) if args.model else None
     result = latent(table, model, fill_missing=args.fill_missing, suffix=args.suffix, progress=sys.stderr.isatty())
-    clash = [c for c in result.columns if c in table.columns]
-    if clash:
-        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
-    output = args.output or args.input.with_name(args.input.stem + "_latent.csv")
-    write_table(pd.concat([table, result], axis=1), output)
+    output = _write_beside_input(table, result, args, "_latent.csv")
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
     print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     written = [output]
