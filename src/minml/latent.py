@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_LATENT_MODEL", "LatentModel", "latent", "load_default_latent
 
 DEFAULT_LATENT_MODEL = "latent-v1.npz"
 SCHEMA_VERSION = 1
-_CHUNK = 65_536
+_CHUNK = 16_384
 _DEFAULT = {}
 
 
@@ -205,7 +205,7 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
     fill_missing : float, optional
         Value for model oxides the table has no column for (by default: an error).
     progress : bool, default=False
-        Show a progress bar (tables of more than 65,536 rows).
+        Show a progress bar (tables of more than 16,384 rows).
     **check_options
         ``suffix``, ``total_range``: see :func:`minml.check_oxides`.
 
@@ -230,14 +230,14 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
     ['olivine']
     """
     model, values, checked = _inputs(df, model, fill_missing, check_options)
-    from tqdm.auto import tqdm
+    from minml._parallel import run_in_threads
 
     n = len(values)
     coords = np.full((n, 2), np.nan, dtype=np.float32)
     error = np.full(n, np.nan, dtype=np.float32)
     usable = _usable(values, checked)
-    for start in tqdm(range(0, n, _CHUNK), desc="latent", unit="chunk", disable=not progress or n <= _CHUNK):
-        part = slice(start, start + _CHUNK)
+
+    def place(part):  # one chunk; chunks run on a few threads
         ok = usable[part]
         block = np.where(ok[:, None], values[part], 0.0)
         z = model.encode(block)
@@ -245,6 +245,9 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
         rebuilt -= block
         coords[part] = np.where(ok[:, None], z, np.nan)
         error[part] = np.where(ok, np.sqrt((rebuilt * rebuilt).mean(axis=1)), np.nan)
+
+    run_in_threads(place, [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)], progress=progress,
+                   desc="latent")
     cluster, probability = model.assign(coords)
     names = np.append(np.asarray(model.cluster_names, dtype=object), "")
     return pd.DataFrame(
