@@ -77,7 +77,7 @@ def _project_to_simplex(V: np.ndarray) -> np.ndarray:
     return np.maximum(V - theta[:, None], 0.0)
 
 
-def end_member_misfit(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def end_member_misfit(values: np.ndarray, members: np.ndarray, limit=None) -> tuple[np.ndarray, np.ndarray]:
     """Distance of each analysis from the nearest mixture of ``members``.
 
     Parameters
@@ -86,6 +86,11 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarr
         Rows x oxides, wt% (NaN reads as 0); normalised to 100 here.
     members : numpy.ndarray
         End-members x oxides, wt% summing to 100 (:func:`end_member_compositions`).
+    limit : float or numpy.ndarray, optional
+        When only ``misfit <= limit`` matters: a row stops as soon as that is settled,
+        either way (its current mixture is already within ``limit``, or the Frank-Wolfe
+        duality gap proves that none is).  Its misfit is then that of its current mixture,
+        an upper bound on the distance that is right about the side of ``limit``.
 
     Returns
     -------
@@ -117,12 +122,21 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarr
     W = np.full((len(X), len(E)), 1.0 / len(E))
     Y, t = W.copy(), 1.0
     active = np.arange(len(X))  # rows still moving; converged rows keep their fractions
+    if limit is not None:
+        half_square = 0.5 * np.broadcast_to(np.asarray(limit, dtype=np.float64), (len(X),)) ** 2
+        X_clean = np.nan_to_num(X)
     for i in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
         W_next = _project_to_simplex(Y - step * (Y @ gram - target[active]))
         t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
         Y = W_next + ((t - 1.0) / t_next) * (W_next - W[active])
         if i % 10 == 9:
             moving = np.abs(W_next - W[active]).max(axis=1) >= _TOLERANCE
+            if limit is not None:  # settled rows stop: f <= limit^2/2, or f - gap > limit^2/2
+                residual = X_clean[active] - W_next @ E
+                f = 0.5 * (residual * residual).sum(axis=1)
+                gradient = W_next @ gram - target[active]
+                gap = (gradient * W_next).sum(axis=1) - gradient.min(axis=1)
+                moving &= (f > half_square[active]) & (f - gap <= half_square[active])
             W[active] = W_next
             active, Y = active[moving], Y[moving]
             if not len(active):

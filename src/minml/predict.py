@@ -194,8 +194,7 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values, dtype=np.float32)
     analysis = np.isfinite(values).all(axis=1)
     out = _scores(model, values, analysis)
-    flag = np.full(len(values), "", dtype=object)
-    rejected = _judge_outliers(model, values, out, analysis, flag)
+    rejected = _judge_outliers(model, values, out, analysis, None)
     named = analysis & ~rejected
     codes = np.where(named, out["top"], len(model.classes)).astype(np.int16)
     return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
@@ -243,15 +242,19 @@ def _one_decimal(values: np.ndarray) -> np.ndarray:
 
 def _judge_outliers(model, values, out, ok, flag) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
-    end-members explain them; both outcomes are noted in ``flag``."""
+    end-members explain them; both outcomes are noted in ``flag`` (None: no notes, and each
+    end-member fit stops as soon as its verdict is settled)."""
     far = np.flatnonzero(ok & (out["ood"] > model.ood_threshold))
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
         return rejected
     top = out["top"][far]
-    misfit = model.misfit(values[far], top)
+    misfit = model.misfit(values[far], top, decide=flag is None)
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
+    if flag is None:
+        rejected[far[~explained]] = True
+        return rejected
     names = np.asarray(model.classes, dtype=object)[top]
     ood = _one_decimal(out["ood"][far])
     threshold = f"{model.ood_threshold:.1f}"
