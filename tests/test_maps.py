@@ -136,3 +136,47 @@ def test_demo_map_and_cli(tmp_path, capsys):
     for mineral, share in true_modes.items():
         assert modes.loc[mineral, "mode_percent"] == pytest.approx(share, abs=3.0)
     assert main(["map", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "x")]) == 2
+
+
+def _fake_rsciio(monkeypatch, signals):
+    """A stand-in for rosettasciio's hspy plugin returning its documented dictionaries
+    ('data', 'axes', 'metadata', 'original_metadata'; hyperspy.org/rosettasciio/api)."""
+    import sys
+    import types
+
+    package, plugin = types.ModuleType("rsciio"), types.ModuleType("rsciio.hspy")
+    plugin.file_reader = lambda filename: signals
+    monkeypatch.setitem(sys.modules, "rsciio", package)
+    monkeypatch.setitem(sys.modules, "rsciio.hspy", plugin)
+
+
+def test_hspy_signals(tmp_path, monkeypatch):
+    from minml.map_io import read_map
+
+    path = tmp_path / "quantified.hspy"
+    path.write_bytes(b"")  # the stand-in reader never opens it
+    axes = [{"name": "y", "units": "nm", "scale": 500.0, "size": 2, "offset": 0.0, "index_in_array": 0},
+            {"name": "x", "units": "nm", "scale": 500.0, "size": 3, "offset": 0.0, "index_in_array": 1}]
+    wt = {"Si": 18.9, "Mg": 29.8, "Fe": 7.5, "O": 43.6}  # forsterite-rich olivine, element wt%
+    signals = [{"data": np.full((2, 3), v), "axes": axes, "metadata": {"General": {"title": f"{el}_Ka"}},
+                "original_metadata": {}} for el, v in wt.items()]
+    _fake_rsciio(monkeypatch, signals)
+    oxide_map = read_map(path)
+    assert oxide_map.shape == (2, 3) and oxide_map.pixel_size == pytest.approx(0.5)
+    np.testing.assert_allclose(oxide_map.data["SiO2"], 18.9 * 60.084 / 28.085, rtol=1e-3)
+    assert "O" not in oxide_map.data
+    signals[0]["data"] = np.zeros((2, 3, 5))  # a spectrum image, not quantified
+    with pytest.raises(ValueError, match="one 2-D image per element"):
+        read_map(path)
+
+
+def test_hspy_without_rosettasciio(tmp_path, monkeypatch):
+    import sys
+
+    from minml.map_io import read_map
+
+    path = tmp_path / "quantified.hspy"
+    path.write_bytes(b"")
+    monkeypatch.setitem(sys.modules, "rsciio", None)  # as if it were not installed
+    with pytest.raises(ImportError, match="pip install rosettasciio"):
+        read_map(path)

@@ -99,6 +99,17 @@ def _tiff(path: Path) -> np.ndarray:
     return np.asarray(tifffile.imread(path), dtype=np.float32)
 
 
+_MICROMETRES = {"µm": 1.0, "um": 1.0, "micron": 1.0, "nm": 1e-3, "mm": 1e3}
+
+
+def _hspy_pixel_size(axes) -> float | None:
+    """Micrometres per pixel from rosettasciio axes (``scale`` in ``units``), when both image
+    axes agree and their unit is a length."""
+    scales = {float(a["scale"]) * _MICROMETRES[a.get("units", "")] for a in axes
+              if "scale" in a and a.get("units", "") in _MICROMETRES}
+    return scales.pop() if len(scales) == 1 and len(axes) == 2 else None
+
+
 def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | None = None) -> OxideMap:
     """Read a quantified map.
 
@@ -149,8 +160,17 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
         except ImportError as error:
             raise ImportError("Reading .hspy maps needs rosettasciio: pip install rosettasciio.") from error
         signals = file_reader(str(path))
-        raw = {_channel(str(s["metadata"]["General"].get("title", f"channel{i}"))): np.asarray(s["data"])
-               for i, s in enumerate(signals)}
+        if isinstance(signals, dict):
+            signals = [signals]
+        for i, signal in enumerate(signals):
+            data = np.asarray(signal["data"])
+            if data.ndim != 2:
+                raise ValueError(f"{path.name}: signal {i} has shape {data.shape}; a quantified map holds one "
+                                 "2-D image per element or oxide (quantify the spectrum image in HyperSpy first).")
+            title = signal.get("metadata", {}).get("General", {}).get("title") or f"channel{i}"
+            raw[_channel(str(title))] = data
+        if pixel_size is None:
+            pixel_size = _hspy_pixel_size(signals[0].get("axes", []))
     else:
         raise ValueError(f"Cannot read {path.name}: give a folder of grids, .npz, .npy, .tif or .hspy.")
     oxides, notes = to_oxides(raw, units=units)
