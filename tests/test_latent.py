@@ -88,17 +88,29 @@ def test_fit_refuses_bad_arrays(small):
 
 
 @pytest.mark.train
-def test_cross_validation_scores_held_out_folds(small):
-    from minml.latent_training import cross_validate_latent
+def test_cross_validation_and_card_section(small, shared_data):
+    import json
+
+    from minml._resources import data_path
+    from minml.latent_training import cross_validate_latent, latent_card_lines, lepr_latent_results
 
     X, y = small
-    keep = pd.Series(y).map(pd.Series(y).value_counts()) >= 4  # stratified folds need a few of each
+    keep = (pd.Series(y).map(pd.Series(y).value_counts()) >= 4).to_numpy()  # stratified folds need a few of each
     result = cross_validate_latent(X[keep], y[keep], folds=2, **{**SMALL, "epochs": 60})
     scores = result["scores"]
     assert len(scores) == 4 and set(scores["truth"]) == {"mineral", "group"}
     assert scores["ari"].between(-1, 1).all() and scores["nmi"].between(0, 1).all()
     assert (scores["ari_named"] > 0.2).all()  # clusters carry mineral information on held-out rows
     assert result["reconstruction"].loc["all majors", "major_rows"] == (X[keep] >= 1).sum()
+
+    lepr = lepr_latent_results(load_default_latent(), shared_data)
+    assert lepr["rows"] > 10_000 and 0 <= lepr["noise"] < 0.2
+    assert lepr["scores"]["ari_named"] > 0.6  # the shipped clusters, named, follow LEPR's mineral groups
+    assert lepr["anomaly_auc"]["reconstruction_error"] > 0.8  # foreign phases are rebuilt worse
+    meta = json.loads(data_path("latent-v1.json").read_text())
+    lines = latent_card_lines({"cv": result, "lepr": lepr, "meta": meta})
+    assert lines[0].startswith("## Latent space") and any(line.startswith("| mineral |") for line in lines)
+    assert sum(line.startswith("| SiO2 |") for line in lines) == 1
 
 
 def test_shipped_model_places_real_analyses():
