@@ -58,11 +58,16 @@ def peak_memory_mib(shared: Path, rows: int) -> float:
     return float(out)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def rows_and_shared(doc: str) -> argparse.Namespace:
+    """The ``--rows`` and ``--shared`` options of the row-speed benchmarks."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = rows_and_shared(__doc__)
 
     import minml
 

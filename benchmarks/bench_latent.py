@@ -10,19 +10,11 @@ Target (issue 6): 1 M rows in < 5 s on 2 cores.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
-from bench_classify import _table, best_time
-
-ROOT = Path(__file__).resolve().parent.parent
+from bench_classify import _table, best_time, rows_and_shared
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
-    args = parser.parse_args()
+    args = rows_and_shared(__doc__)
 
     from minml.features import model_inputs
     from minml.latent import latent, load_default_latent

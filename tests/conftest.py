@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "train" in item.keywords:
             item.add_marker(skip)
+
+
+@contextmanager
+def leaves_global_rng_alone():
+    """Fails the test if the code inside draws from numpy's or torch's global random state."""
+    import numpy as np
+    import torch
+
+    np.random.seed(123)
+    torch.manual_seed(123)
+    before_np, before_torch = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
+    yield
+    assert (np.random.get_state()[1] == before_np).all(), "numpy's global random state was used"
+    assert torch.equal(torch.get_rng_state(), before_torch), "torch's global random state was used"
