@@ -52,3 +52,22 @@ def leaves_global_rng_alone():
     yield
     assert (np.random.get_state()[1] == before_np).all(), "numpy's global random state was used"
     assert torch.equal(torch.get_rng_state(), before_torch), "torch's global random state was used"
+
+
+_BLOCK_TORCH = (
+    "import sys\n"
+    "class NoTorch:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] == 'torch':\n"
+    "            raise ImportError('torch is blocked in this test')\n"
+    "sys.meta_path.insert(0, NoTorch())\n"
+)
+
+
+def run_without_torch(code: str, *args) -> str:
+    """Run ``code`` in a fresh interpreter where importing torch fails; return its stdout."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", _BLOCK_TORCH + code, *map(str, args)], capture_output=True,
+                          text=True, check=True).stdout

@@ -7,7 +7,7 @@ from minml.features import MODEL_OXIDES
 from minml.latent import LatentModel, latent, load_default_latent, reconstruct
 from minml.training_data import collect_training_set
 
-from .conftest import DATA, EXAMPLE, leaves_global_rng_alone
+from .conftest import DATA, EXAMPLE, leaves_global_rng_alone, run_without_torch
 
 COLUMNS = ["LV1", "LV2", "cluster", "cluster_probability", "cluster_mineral", "reconstruction_error", "flag"]
 SMALL = {"hidden": (32, 16), "epochs": 150, "batch_size": 32, "min_cluster_fraction": 0.04, "min_samples": 5, "random_state": 1}
@@ -135,22 +135,10 @@ def test_shipped_model_places_real_analyses():
 
 
 def test_latent_is_deterministic_and_runs_without_torch():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "class NoTorch:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'torch':\n"
-        "            raise ImportError('torch is blocked in this test')\n"
-        "sys.meta_path.insert(0, NoTorch())\n"
-        "import minml\n"
-        "from minml.latent import latent\n"
-        "print(latent(minml.read_table(sys.argv[1]))['LV1'].round(4).tolist()[:3], 'torch' in sys.modules)\n"
-    )
-    runs = [subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, check=True).stdout
-            for _ in range(2)]
+    code = ("import minml\n"
+            "from minml.latent import latent\n"
+            "print(latent(minml.read_table(sys.argv[1]))['LV1'].round(4).tolist()[:3], 'torch' in sys.modules)\n")
+    runs = [run_without_torch(code, EXAMPLE) for _ in range(2)]
     assert runs[0] == runs[1] and runs[0].strip().endswith("False")
 
 

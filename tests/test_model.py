@@ -7,14 +7,14 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import check_estimator
 
 from minml import classify, read_table
+from minml._runtime import Runtime
 from minml.evaluation import lepr_correct
 from minml.features import MODEL_OXIDES
-from minml._runtime import Runtime
 from minml.model import SCHEMA_VERSION, MineralClassifier
 from minml.predict import load_default
 from minml.training_data import collect_training_set
 
-from .conftest import DATA, EXAMPLE, leaves_global_rng_alone
+from .conftest import DATA, EXAMPLE, leaves_global_rng_alone, run_without_torch
 
 OUTPUT_COLUMNS = ["mineral", "group", "probability", "uncertainty", "second_mineral",
                   "second_probability", "ood_score", "flag"]
@@ -221,24 +221,14 @@ def test_classify_needs_the_model_oxides():
 
 
 def test_shipped_model_runs_without_torch_or_scikit_learn():
-    import subprocess
-    import sys
-
     code = (
-        "import sys\n"
-        "class NoTorch:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'torch':\n"
-        "            raise ImportError('torch is blocked in this test')\n"
-        "sys.meta_path.insert(0, NoTorch())\n"
         "import pandas as pd, minml\n"
         "table = minml.read_table(sys.argv[1])\n"
         "result = minml.classify(table)\n"
         "print(len(minml.predict.load_default().classes), result['mineral'].iloc[1],\n"
         "      any(m in sys.modules for m in ('torch', 'sklearn')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["18", "amphibole", "False"]
+    assert run_without_torch(code, EXAMPLE).split() == ["18", "amphibole", "False"]
     assert "glass" in load_default().classes
 
 
