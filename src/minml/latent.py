@@ -1,8 +1,10 @@
-"""The unsupervised view: an autoencoder's 2-D latent space and density clusters in it.
+"""The unsupervised view: an autoencoder's latent space and density clusters in it.
 
 An autoencoder (trained with PyTorch, :mod:`minml.latent_training`) squeezes the oxides
-through two latent variables ``LV1``, ``LV2`` and rebuilds them; HDBSCAN (scikit-learn's)
-finds dense clusters of the training rows in that plane without looking at their labels.
+through a few latent variables (4 in the shipped model) and rebuilds them; HDBSCAN
+(scikit-learn's) finds dense clusters of the training rows in that latent space without
+looking at their labels.  ``LV1``, ``LV2`` are the latent space's two principal axes (of the
+training rows), the plane the plots show; a model with a 2-D latent space shows it as it is.
 :class:`LatentModel` holds what inference needs as plain arrays (one ``.npz``, no pickle)
 and runs in numpy: encoder, decoder, and the clustered training points, against which a
 new row is assigned to the cluster of its nearest clustered training point (when it lies
@@ -30,7 +32,10 @@ from minml.features import model_inputs
 __all__ = ["DEFAULT_LATENT_MODEL", "LatentModel", "latent", "load_default_latent", "reconstruct"]
 
 DEFAULT_LATENT_MODEL = "latent-v1.npz"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 added the plotting plane (``view_mean``, ``view_axes``) for latent spaces of more
+than two dimensions; version 1 files (2-D latent space) still load."""
+_READABLE = (1, 2)
 _CHUNK = 16_384
 _DEFAULT = {}
 
@@ -56,7 +61,7 @@ class LatentModel:
     scaler_mean, scaler_scale : numpy.ndarray of float32
     encoder, decoder : list of (W, b)
         Dense layers (W: in x out), ReLU between them, linear output.
-    points : numpy.ndarray of float32, shape (m, 2)
+    points : numpy.ndarray of float32, shape (m, latent dimensions)
         Latent coordinates of clustered training rows (a stratified subsample).
     point_cluster : numpy.ndarray of int16
         Their cluster.
@@ -67,9 +72,13 @@ class LatentModel:
     cluster_names : numpy.ndarray of str
         Majority training label of each cluster ("" where none was given).
     density : numpy.ndarray of float32, shape (ny, nx)
-        Training rows per cell of a grid over ``extent`` (smoothed), for contours.
+        Training rows per cell of a grid over ``extent`` of the plotting plane (smoothed), for
+        contours.
     extent : tuple of float
         ``(xmin, xmax, ymin, ymax)`` of the density grid.
+    view_mean, view_axes : numpy.ndarray
+        The plotting plane: ``LV = (latent - view_mean) @ view_axes`` (the training rows'
+        principal axes; identity for a 2-D latent space).
     info : dict
         Hyperparameters and training figures (JSON-safe).
     """
@@ -86,6 +95,8 @@ class LatentModel:
     cluster_names: np.ndarray
     density: np.ndarray
     extent: tuple
+    view_mean: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))
+    view_axes: np.ndarray = field(default_factory=lambda: np.eye(2, dtype=np.float32))
     info: dict = field(default_factory=dict)
     _tree: object = field(default=None, repr=False, compare=False)
 
@@ -99,8 +110,12 @@ class LatentModel:
         return ((np.asarray(values, dtype=np.float32) - self.scaler_mean) / self.scaler_scale).astype(np.float32)
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        """Latent coordinates (n, 2) of rows of wt% values (columns ``oxides``)."""
+        """Latent coordinates (n, latent dimensions) of rows of wt% values (columns ``oxides``)."""
         return _forward(self.scaled(values), self.encoder)
+
+    def view(self, coords: np.ndarray) -> np.ndarray:
+        """``LV1``, ``LV2`` (n, 2): latent coordinates in the plotting plane."""
+        return (np.asarray(coords, dtype=np.float32) - self.view_mean) @ self.view_axes
 
     def decode(self, coords: np.ndarray) -> np.ndarray:
         """Rebuilt wt% values of latent coordinates."""
@@ -135,6 +150,7 @@ class LatentModel:
             "point_probability": self.point_probability.astype(np.float16),
             "radius": np.array(self.radius), "cluster_names": np.array(self.cluster_names, dtype=str),
             "density": self.density.astype(np.float32), "extent": np.array(self.extent, dtype=np.float64),
+            "view_mean": self.view_mean.astype(np.float32), "view_axes": self.view_axes.astype(np.float32),
             "info": np.array(json.dumps(self.info)),
         }
         for name, layers in (("enc", self.encoder), ("dec", self.decoder)):
@@ -148,7 +164,7 @@ class LatentModel:
         """Read a model written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as f:
             version = int(f["schema_version"])
-            if version != SCHEMA_VERSION:
+            if version not in _READABLE:
                 raise ValueError(f"{path} is a latent model of schema version {version}; this MIN-ML reads "
                                  f"version {SCHEMA_VERSION}. Retrain it with `minml train --which latent`.")
 
@@ -163,6 +179,7 @@ class LatentModel:
                 point_probability=f["point_probability"].astype(np.float32), radius=float(f["radius"]),
                 cluster_names=f["cluster_names"].astype(object), density=f["density"],
                 extent=tuple(float(v) for v in f["extent"]), info=json.loads(str(f["info"])),
+                **({"view_mean": f["view_mean"], "view_axes": f["view_axes"]} if "view_axes" in f.files else {}),
             )
 
 
@@ -212,8 +229,8 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
     Returns
     -------
     pandas.DataFrame
-        On the caller's index: ``LV1``, ``LV2``, ``cluster`` (``-1``: noise, far from every
-        cluster), ``cluster_probability`` (membership strength, 0-1), ``cluster_mineral``
+        On the caller's index: ``LV1``, ``LV2`` (the plotting plane), ``cluster`` (``-1``:
+        noise, far from every cluster in the latent space), ``cluster_probability`` (membership strength, 0-1), ``cluster_mineral``
         (the majority training label of the cluster, for reporting; "" for noise),
         ``reconstruction_error`` (wt%, root mean square over the oxides), ``flag`` (the
         reader's flags).  Rows without usable values, and rows that are no analysis (empty
@@ -233,7 +250,7 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
     from minml._parallel import run_in_threads
 
     n = len(values)
-    coords = np.full((n, 2), np.nan, dtype=np.float32)
+    coords = np.full((n, model.points.shape[1]), np.nan, dtype=np.float32)
     error = np.full(n, np.nan, dtype=np.float32)
     usable = _usable(values, checked)
 
@@ -250,9 +267,10 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
                    desc="latent")
     cluster, probability = model.assign(coords)
     names = np.append(np.asarray(model.cluster_names, dtype=object), "")
+    shown = model.view(coords)
     return pd.DataFrame(
         {
-            "LV1": coords[:, 0], "LV2": coords[:, 1],
+            "LV1": shown[:, 0], "LV2": shown[:, 1],
             "cluster": cluster, "cluster_probability": probability,
             "cluster_mineral": pd.Categorical(names[cluster], categories=list(dict.fromkeys(names))),
             "reconstruction_error": error,

@@ -266,8 +266,8 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
         if outside:
             ax.text(0.99, 0.01, f"{outside} points beyond the training set's frame", transform=ax.transAxes,
                     ha="right", va="bottom", fontsize=7, color="0.4")
-    ax.set_xlabel("LV1 (latent variable 1)")
-    ax.set_ylabel("LV2 (latent variable 2)")
+    ax.set_xlabel("LV1 (latent axis 1)")
+    ax.set_ylabel("LV2 (latent axis 2)")
     ax.set_title(title or f"Latent space, coloured by {by.replace('_', ' ')}")
     return ax
 
