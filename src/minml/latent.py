@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml._resources import data_path
+from minml._resources import load_shipped
+from minml._runtime import standardise
 from minml.features import model_inputs
 
 __all__ = ["DEFAULT_LATENT_MODEL", "LatentModel", "latent", "load_default_latent", "reconstruct"]
@@ -37,7 +38,6 @@ SCHEMA_VERSION = 2
 than two dimensions; version 1 files (2-D latent space) still load."""
 _READABLE = (1, 2)
 _CHUNK = 16_384
-_DEFAULT = {}
 
 
 def _forward(x: np.ndarray, layers) -> np.ndarray:
@@ -107,7 +107,7 @@ class LatentModel:
 
     def scaled(self, values: np.ndarray) -> np.ndarray:
         """Standardised inputs (float32)."""
-        return ((np.asarray(values, dtype=np.float32) - self.scaler_mean) / self.scaler_scale).astype(np.float32)
+        return standardise(np.asarray(values, dtype=np.float32), self.scaler_mean, self.scaler_scale)
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         """Latent coordinates (n, latent dimensions) of rows of wt% values (columns ``oxides``)."""
@@ -185,13 +185,7 @@ class LatentModel:
 
 def load_default_latent() -> LatentModel:
     """The shipped latent model (``minml/data/latent-v1.npz``), loaded once."""
-    if "model" not in _DEFAULT:
-        path = data_path(DEFAULT_LATENT_MODEL)
-        if not path.is_file():
-            raise FileNotFoundError(f"The shipped latent model {DEFAULT_LATENT_MODEL} is missing from the package; "
-                                    "rebuild it with `minml train --which latent`.")
-        _DEFAULT["model"] = LatentModel.load(path)
-    return _DEFAULT["model"]
+    return load_shipped(DEFAULT_LATENT_MODEL, LatentModel.load, "minml train --which latent")
 
 
 def _inputs(df, model, fill_missing, check_options):

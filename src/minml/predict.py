@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from minml._parallel import run_in_threads
-from minml._resources import data_path
+from minml._resources import load_shipped
 from minml._runtime import Runtime
 from minml.calibration import prediction_sets
 from minml.features import model_inputs
@@ -23,19 +23,10 @@ _CHUNK = 32_768  # rows per step: keeps the temporaries in cache
 NOT_AN_ANALYSIS = r"(?:^|; )(?:empty row|fractions\?|column shift\?)"
 _BAD_ANALYSIS = r"(?:^|; )total outside"
 
-_DEFAULT = {}
-
 
 def load_default() -> Runtime:
     """The shipped model (``minml/data/default-v1.npz``), loaded once."""
-    if "model" not in _DEFAULT:
-        path = data_path(DEFAULT_MODEL)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"The shipped model {DEFAULT_MODEL} is missing from the package; rebuild it with `minml train`."
-            )
-        _DEFAULT["model"] = Runtime.load(path)
-    return _DEFAULT["model"]
+    return load_shipped(DEFAULT_MODEL, Runtime.load, "minml train --which classifier")
 
 
 def resolve_model(model=None) -> Runtime:
@@ -252,8 +243,8 @@ def _judge_outliers(model, values, out, ok, flag) -> np.ndarray:
     misfit = model.misfit(values[far], top, decide=flag is None)
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
+    rejected[far[~explained]] = True
     if flag is None:
-        rejected[far[~explained]] = True
         return rejected
     names = np.asarray(model.classes, dtype=object)[top]
     ood = _one_decimal(out["ood"][far])
@@ -271,5 +262,4 @@ def _judge_outliers(model, values, out, ok, flag) -> np.ndarray:
         + names + " (misfit " + text + " wt% from its end-members, limit " + limit_text + ")",
     )
     _append(flag, far[~explained], reasons[~explained])
-    rejected[far[~explained]] = True
     return rejected
