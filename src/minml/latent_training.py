@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minml._runtime import standardise
 from minml.augment import synthetic_arrays
 from minml.features import MODEL_OXIDES
-from minml.latent import LatentModel
+from minml.latent import LatentModel, _forward
 
 __all__ = ["LATENT_PARAMS", "cluster_scores", "cross_validate_latent", "fit_latent", "latent_card_lines",
            "latent_results", "lepr_latent_results", "reconstruction_errors", "train_default_latent"]
@@ -148,16 +149,10 @@ def fit_latent(X: np.ndarray, labels=None, *, extra=None, hidden=(128, 64), late
     start = time.perf_counter()
     mean, scale = _standardise(X)
     weights = train_autoencoder((X - mean) / scale, hidden=hidden, latent=latent, epochs=epochs, batch_size=batch_size,
-                                random_state=random_state,
-                                progress=progress)
+                                random_state=random_state, progress=progress)
     layers = {name: [(weights[f"{name}{i}_W"], weights[f"{name}{i}_b"]) for i in range(len(hidden) + 1)]
               for name in ("enc", "dec")}
-    model = LatentModel(oxides=MODEL_OXIDES, scaler_mean=mean, scaler_scale=scale, encoder=layers["enc"],
-                        decoder=layers["dec"], points=np.zeros((0, 2), np.float32),
-                        point_cluster=np.zeros(0, np.int16), point_probability=np.zeros(0, np.float32),
-                        radius=0.0, cluster_names=np.array([], dtype=object), density=np.zeros((1, 1), np.float32),
-                        extent=(0.0, 1.0, 0.0, 1.0))
-    coords = model.encode(X)
+    coords = _forward(standardise(X, mean, scale), layers["enc"])
     train_seconds = time.perf_counter() - start
     clusterer = HDBSCAN(min_cluster_size=max(5, round(min_cluster_fraction * len(X))),
                         min_samples=min_samples, copy=True).fit(coords)
@@ -176,19 +171,19 @@ def fit_latent(X: np.ndarray, labels=None, *, extra=None, hidden=(128, 64), late
     if labels is not None:
         labels = np.asarray(labels, dtype=object)
         names[:] = pd.crosstab(cluster[clustered], labels[clustered]).idxmax(axis=1).to_numpy()
-    model.points, model.point_cluster = coords[keep], cluster[keep]
-    model.point_probability = clusterer.probabilities_[keep].astype(np.float32)
-    model.radius = float(np.quantile(distance, RADIUS_QUANTILE))
-    model.cluster_names = names
-    model.view_mean, model.view_axes = _principal_axes(coords)
-    model.density, model.extent = _density(model.view(coords))
-    model.info = {
-        "hidden": list(hidden), "latent": latent, "epochs": epochs, "batch_size": batch_size, "min_cluster_fraction": min_cluster_fraction,
-        "min_samples": min_samples, "random_state": random_state, "training_rows": len(X),
-        "clusters": n_clusters, "training_noise": float((~clustered).mean()),
+    view_mean, view_axes = _principal_axes(coords)
+    density, extent = _density((coords - view_mean) @ view_axes)
+    info = {
+        "hidden": list(hidden), "latent": latent, "epochs": epochs, "batch_size": batch_size,
+        "min_cluster_fraction": min_cluster_fraction, "min_samples": min_samples, "random_state": random_state,
+        "training_rows": len(X), "clusters": n_clusters, "training_noise": float((~clustered).mean()),
         "train_seconds": round(train_seconds, 1), "cluster_seconds": round(time.perf_counter() - start - train_seconds, 1),
     }
-    return model
+    return LatentModel(oxides=MODEL_OXIDES, scaler_mean=mean, scaler_scale=scale, encoder=layers["enc"],
+                       decoder=layers["dec"], points=coords[keep], point_cluster=cluster[keep],
+                       point_probability=clusterer.probabilities_[keep].astype(np.float32),
+                       radius=float(np.quantile(distance, RADIUS_QUANTILE)), cluster_names=names, density=density,
+                       extent=extent, view_mean=view_mean, view_axes=view_axes, info=info)
 
 
 def _error_table(error: np.ndarray, truth: np.ndarray, oxides) -> pd.DataFrame:
