@@ -88,3 +88,50 @@ def test_decision_mode_settles_the_same_side_of_the_limit_faster():
         assert differ.sum() <= 5 and (np.abs(exact[differ] - limit) < 0.01).all()
         assert (decided[differ] <= limit).all()
         assert (decided != exact).mean() > 0.2  # most rows stopped before converging
+
+
+def test_nickel_cobalt_and_zinc_stand_in_for_ferrous_iron():
+    import pandas as pd
+
+    from minml.misfit import fold_divalent
+
+    olivine = end_member_compositions("olivine", MODEL_OXIDES)
+    # liebenbergite Ni2SiO4 and Co2SiO4 olivines: far from Fo-Fa-Tep until Ni, Co count as Fe2+
+    for oxide in ("NiO", "CoO"):
+        ideal = _ideal_wt({"SiO2": 1.0})  # their SiO2; NiO/CoO are no model oxide
+        table = pd.DataFrame([dict(zip(MODEL_OXIDES, ideal, strict=True))])
+        table[oxide] = 2 * species_table()[oxide].molar_mass
+        before = table.copy()
+        folded = fold_divalent(table[list(MODEL_OXIDES)].to_numpy(), MODEL_OXIDES, table)
+        pd.testing.assert_frame_equal(table, before)  # the caller's table is untouched
+        assert end_member_misfit(table[list(MODEL_OXIDES)].to_numpy(), olivine)[0][0] > 20
+        assert end_member_misfit(folded, olivine)[0][0] < 0.05
+    # gahnite ZnAl2O4 is a spinel once Zn counts as Fe2+ (hercynite's place)
+    gahnite = pd.DataFrame([dict(zip(MODEL_OXIDES, _ideal_wt({"Al2O3": 1.0}), strict=True))]).assign(
+        ZnO=species_table()["ZnO"].molar_mass)
+    folded = fold_divalent(gahnite[list(MODEL_OXIDES)].to_numpy(), MODEL_OXIDES, gahnite)
+    assert end_member_misfit(folded, end_member_compositions("spinel", MODEL_OXIDES))[0][0] < 0.05
+    # nothing to fold: the very same array; blanks and negative cells add nothing
+    values = gahnite[list(MODEL_OXIDES)].to_numpy()
+    assert fold_divalent(values, MODEL_OXIDES, gahnite.drop(columns="ZnO")) is values
+    assert fold_divalent(values, MODEL_OXIDES, None) is values
+    assert fold_divalent(values, ("SiO2", "MgO"), gahnite) is values
+    blank = gahnite.assign(ZnO=[np.nan], NiO=[-0.02])
+    np.testing.assert_array_equal(fold_divalent(values, MODEL_OXIDES, blank), values)
+
+
+def test_nickel_rich_lepr_olivine_and_orthopyroxene_are_named_not_rejected():
+    from minml import classify, read_table
+
+    from .conftest import SHARED
+
+    path = SHARED / "test" / "lepr_allphases_lim.csv"
+    if not path.is_file():
+        pytest.skip("shared data not found")
+    lepr = read_table(path)
+    # a nickel-partitioning olivine (NiO 12.1 wt%) and orthopyroxene (NiO 7.9 wt%): 4.0 and 3.5 wt%
+    # from their end-members with the nickel left out, beyond the class limits (about 2 and 2.7)
+    rows = lepr[lepr["entity_id"].isin([60376, 54189])].set_index("entity_id")
+    result = classify(rows)
+    assert result["mineral"].astype(str).to_dict() == {60376: "olivine", 54189: "orthopyroxene"}
+    assert result["flag"].str.contains("its end-members explain it").all()

@@ -117,6 +117,23 @@ def test_gda_baseline(small):
     assert gda.score_samples(glass)[0] < np.median(gda.score_samples(X))
 
 
+def test_misfit_thresholds_see_nickel_as_the_classifier_does():
+    from minml.misfit import fold_divalent
+
+    table, _ = collect_training_set(DATA / "training")
+    y = table["mineral"].to_numpy()
+    assert table["NiO"].fillna(0).gt(0).any()  # the fixture's olivines carry NiO
+    from_table = MineralClassifier(kind="gda").fit(table, y)  # folds its own NiO, CoO, ZnO
+    X = table[list(MODEL_OXIDES)].to_numpy(np.float32)
+    folded = MineralClassifier(kind="gda").fit(X, y, misfit_values=fold_divalent(X, MODEL_OXIDES, table))
+    plain = MineralClassifier(kind="gda").fit(X, y)
+    np.testing.assert_allclose(from_table.misfit_threshold_, folded.misfit_threshold_)
+    olivine = list(plain.classes_).index("olivine")
+    assert folded.misfit_threshold_[olivine] != plain.misfit_threshold_[olivine]
+    with pytest.raises(ValueError, match="misfit_values has shape"):
+        MineralClassifier(kind="gda").fit(X, y, misfit_values=X[:, :5])
+
+
 def test_scikit_learn_contract_gda():
     check_estimator(
         MineralClassifier(kind="gda"),

@@ -13,7 +13,8 @@ per-mineral code.  Iron:
 Three independent physical checks of a label come with each row: ``cation_excess`` (S - T,
 all iron as Fe2+; Fe3+ can only raise it, so a negative value is a real deficit),
 ``charge_deficit`` (positive charge missing for 2X after the iron split) and ``misfit``
-(wt% distance to the nearest mixture of the class's end-members, :mod:`minml.misfit`).
+(wt% distance to the nearest mixture of the class's end-members, :mod:`minml.misfit`;
+NiO, CoO and ZnO count as FeO there).
 The cation sum with all iron as Fe2+ (:func:`cation_sum`) is what the training build screens with.
 """
 
@@ -359,7 +360,7 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     from minml.checks import check_oxides
     from minml.features import MODEL_OXIDES
     from minml.minerals import mineral_table
-    from minml.misfit import end_member_compositions, end_member_misfit
+    from minml.misfit import end_member_compositions, end_member_misfit, fold_divalent
 
     if (mineral is None) == (mineral_column is None):
         raise ValueError("Give either mineral= (one class, or 'auto') or mineral_column= (a column naming each row's mineral).")
@@ -378,7 +379,8 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     for name in sorted(set(classes) - {""}):
         rows = usable & (classes == name).to_numpy()
         part = _class_formula(oxides.loc[rows], measured[rows], table[name])
-        values = oxides.loc[rows, list(MODEL_OXIDES)].to_numpy(dtype=float)
+        values = fold_divalent(oxides.loc[rows, list(MODEL_OXIDES)].to_numpy(dtype=float), MODEL_OXIDES,
+                               oxides.loc[rows])
         part["misfit"] = end_member_misfit(values, end_member_compositions(name, MODEL_OXIDES))[0]
         parts.append(part.assign(mineral=name))
     out = pd.concat(parts) if parts else pd.DataFrame(index=df.index[:0])

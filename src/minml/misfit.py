@@ -13,6 +13,11 @@ A nepheline (NaAlSiO4) is no mixture of albite, anorthite and orthoclase; a leuc
 physical half of its "unknown" answer: a row unlike the training data is rejected unless
 its predicted class's end-members explain it (experimental simple-system minerals are
 unlike natural ones, but stoichiometric).
+
+Ni2+, Co2+ and Zn2+ take Fe2+'s place (same charge, same sites: liebenbergite Ni2SiO4 and
+Co2SiO4 olivines, gahnite ZnAl2O4 spinel), and the model oxides leave them out: an olivine
+of a nickel-partitioning experiment with 5 wt% NiO would read as no olivine.
+:func:`fold_divalent` adds them to ``FeOt`` as the same number of moles of FeO before the fit.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ import numpy as np
 from minml.minerals import end_member_table, mineral_table
 from minml.oxides import FEO_PER_FE2O3, species_table
 
-__all__ = ["end_member_compositions", "end_member_misfit"]
+__all__ = ["DIVALENT_SUBSTITUTES", "end_member_compositions", "end_member_misfit", "fold_divalent"]
+
+DIVALENT_SUBSTITUTES = ("NiO", "CoO", "ZnO")
+"""Oxides of cations that substitute for Fe2+, folded into ``FeOt`` for the misfit."""
 
 _ITERATIONS = 200
 _TOLERANCE = 1e-4  # stop when no mass fraction moves more than this (0.01 %) in an iteration
@@ -64,6 +72,45 @@ def end_member_compositions(mineral: str, oxides) -> np.ndarray:
     if mineral not in mineral_table():
         raise ValueError(f"No mineral {mineral!r} in minerals.toml; classes: {sorted(mineral_table())}.")
     return _compositions(mineral, tuple(oxides)).copy()
+
+
+def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
+    """``values`` with the analyses' NiO, CoO and ZnO added to ``FeOt`` as moles of FeO.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x ``oxides``, wt% (the model inputs). Not modified.
+    oxides : sequence of str
+        The columns of ``values``.
+    analyses : pandas.DataFrame or None
+        The same rows with canonical oxide columns (``OxideCheck.oxides``); columns of
+        :data:`DIVALENT_SUBSTITUTES` it lacks, and blank cells, count as 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array where anything was added, else ``values`` itself (no ``FeOt`` in
+        ``oxides``, or none of the substitutes analysed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ni_olivine = pd.DataFrame({"SiO2": [33.0], "FeOt": [12.0], "MgO": [46.0], "NiO": [7.47]})
+    >>> fold_divalent(ni_olivine[["SiO2", "FeOt", "MgO"]].to_numpy(), ("SiO2", "FeOt", "MgO"),
+    ...               ni_olivine).round(2).tolist()
+    [[33.0, 19.19, 46.0]]
+    """
+    oxides = tuple(oxides)
+    present = [] if analyses is None else [s for s in DIVALENT_SUBSTITUTES if s in analyses.columns]
+    if "FeOt" not in oxides or not present:
+        return values
+    table = species_table()
+    moles = sum(np.nan_to_num(analyses[s].to_numpy(dtype=np.float64), nan=0.0).clip(min=0.0)
+                / table[s].molar_mass for s in present)
+    out = np.array(values, copy=True)
+    out[:, oxides.index("FeOt")] += (moles * table["FeO"].molar_mass).astype(out.dtype)
+    return out
 
 
 def _project_to_simplex(V: np.ndarray) -> np.ndarray:

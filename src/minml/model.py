@@ -30,9 +30,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from minml import _gda
 from minml._runtime import SCHEMA_VERSION, Runtime, standardise
 from minml.calibration import Calibration
+from minml.checks import OxideCheck
 from minml.features import MODEL_OXIDES, model_inputs
 from minml.minerals import class_groups, mineral_table
-from minml.misfit import end_member_compositions, end_member_misfit
+from minml.misfit import end_member_compositions, end_member_misfit, fold_divalent
 from minml.oxides import map_columns
 
 __all__ = ["MineralClassifier", "SCHEMA_VERSION"]
@@ -116,8 +117,8 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         self.progress = progress
 
     # ---- input ----
-    def _inputs(self, X, *, reset: bool) -> tuple[np.ndarray, pd.DataFrame | None]:
-        """float32 inputs and, for tables with oxide columns, the reader's per-row flags.
+    def _inputs(self, X, *, reset: bool) -> tuple[np.ndarray, OxideCheck | None]:
+        """float32 inputs and, for tables with oxide columns, what the reader made of them.
 
         A DataFrame whose columns name oxides goes through :func:`minml.check_oxides`
         (unusable cells become NaN, flagged per row); anything else is a plain numeric
@@ -129,7 +130,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
                 self.n_features_in_ = values.shape[1]
             elif values.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {values.shape[1]} features, but the model reads {self.n_features_in_}.")
-            return values, checked.flags
+            return values, checked
         return validate_data(self, X, reset=reset, dtype=np.float32), None
 
     def _runtime(self) -> Runtime:
@@ -148,14 +149,25 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         return standardise(values, self.scaler_mean_, self.scaler_scale_)
 
     # ---- fit ----
-    def fit(self, X, y):
-        """Fit on analyses ``X`` (DataFrame with oxide columns, or array) and class names ``y``."""
+    def fit(self, X, y, *, misfit_values=None):
+        """Fit on analyses ``X`` (DataFrame with oxide columns, or array) and class names ``y``.
+
+        ``misfit_values`` (rows x ``oxides``, wt%), if given, are what the end-member misfit
+        thresholds are set on instead of ``X``: ``X`` with NiO, CoO and ZnO folded into
+        ``FeOt`` (:func:`minml.misfit.fold_divalent`), as :func:`minml.classify` folds them.
+        A DataFrame ``X`` is folded from its own columns.
+        """
         if self.kind not in ("bnn", "gda"):
             raise ValueError(f"kind must be 'bnn' or 'gda', got {self.kind!r}.")
         if y is None:
             raise ValueError("MineralClassifier requires y to be passed, but the target y is None: "
                              "give the class of each analysis.")
-        values, _ = self._inputs(X, reset=True)
+        values, checked = self._inputs(X, reset=True)
+        if misfit_values is None:
+            misfit_values = values if checked is None else fold_divalent(values, self.oxides, checked.oxides)
+        elif np.shape(misfit_values) != values.shape:
+            raise ValueError(f"misfit_values has shape {np.shape(misfit_values)}, X {values.shape}: one row per "
+                             "analysis, one column per model oxide.")
         y = column_or_1d(y, warn=True)
         if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity; every analysis needs a class.")
@@ -192,7 +204,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
             )
         self.params_ = params
         self.calibration_ = None
-        self._fit_misfit(values, codes)
+        self._fit_misfit(np.asarray(misfit_values, dtype=np.float64), codes)
         self.ood_threshold_ = float(np.quantile(-self._log_density(Z), OOD_QUANTILE))
         return self
 

@@ -14,6 +14,7 @@ from minml._resources import load_shipped
 from minml._runtime import Runtime
 from minml.calibration import prediction_sets
 from minml.features import model_inputs
+from minml.misfit import fold_divalent
 
 __all__ = ["DEFAULT_MODEL", "classify", "classify_values", "load_default", "resolve_model"]
 
@@ -104,7 +105,7 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
                   progress=progress)
     flag = flags.to_numpy(dtype=object).copy()
     _rejudge_totals(checked, classes, out["top"], analysis, ok, flag, check_options.get("total_range", (88.0, 105.0)))
-    rejected = _judge_outliers(model, values, out, ok, flag)
+    rejected = _judge_outliers(model, values, out, ok, flag, analyses=checked.oxides)
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
@@ -231,16 +232,18 @@ def _one_decimal(values: np.ndarray) -> np.ndarray:
     return np.array([f"{v:.1f}" for v in values.tolist()], dtype=object)
 
 
-def _judge_outliers(model, values, out, ok, flag) -> np.ndarray:
+def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
     end-members explain them; both outcomes are noted in ``flag`` (None: no notes, and each
-    end-member fit stops as soon as its verdict is settled)."""
+    end-member fit stops as soon as its verdict is settled).  ``analyses`` (the checked
+    oxides of the rows) lends the fit its NiO, CoO and ZnO (:func:`minml.misfit.fold_divalent`)."""
     far = np.flatnonzero(ok & (out["ood"] > model.ood_threshold))
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
         return rejected
     top = out["top"][far]
-    misfit = model.misfit(values[far], top, decide=flag is None)
+    far_values = fold_divalent(values[far], model.oxides, None if analyses is None else analyses.iloc[far])
+    misfit = model.misfit(far_values, top, decide=flag is None)
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
     rejected[far[~explained]] = True

@@ -29,6 +29,7 @@ from minml.evaluation import (
 )
 from minml.features import MODEL_OXIDES
 from minml.io import read_table
+from minml.misfit import fold_divalent
 from minml.model import MineralClassifier
 from minml.predict import classify
 
@@ -74,11 +75,13 @@ def train_default(shared, out_path, *, progress: bool = False) -> dict:
     table, report = load_training(shared, progress=progress)
     X_natural, y_natural, groups = training_arrays(table)
     X, y = X_natural, y_natural
+    stoichiometry = fold_divalent(X_natural, MODEL_OXIDES, table)  # NiO, CoO, ZnO as FeO for the misfit
     synthetic = _synthetic()
     if synthetic is not None:
         X, y = np.vstack([X, synthetic[0]]), np.concatenate([y, synthetic[1]])
+        stoichiometry = np.vstack([stoichiometry, synthetic[0]])
     start = time.perf_counter()
-    model = MineralClassifier(**DEFAULT_PARAMS, progress=progress).fit(X, y)
+    model = MineralClassifier(**DEFAULT_PARAMS, progress=progress).fit(X, y, misfit_values=stoichiometry)
     seconds = time.perf_counter() - start
     model.calibrate(X_natural, y_natural, groups=groups, folds=CALIBRATION_FOLDS, extra=synthetic,
                     progress=progress)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from minml.labels import NOT_A_CLASS, UNMAPPED, match_labels
+from minml.misfit import fold_divalent
 
 __all__ = ["VERDICTS", "label_summary", "validate"]
 
@@ -76,11 +77,12 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
 
     from minml.features import model_inputs
 
-    values, _ = model_inputs(df, runtime.oxides, fill_missing=fill_missing, model_name="the model",
-                             suffix=suffix, total_range=None)
+    values, checked = model_inputs(df, runtime.oxides, fill_missing=fill_missing, model_name="the model",
+                                   suffix=suffix, total_range=None)
     usable = np.isfinite(values).all(axis=1)
     Z = runtime.scaled(np.where(usable[:, None], values, 0.0))
     proba = runtime.calibrated_proba(Z)
+    stoichiometry = fold_divalent(values, runtime.oxides, checked.oxides)
 
     label_class = labels["label_class"].to_numpy(dtype=object)
     status = labels["label_status"].to_numpy(dtype=object)
@@ -91,8 +93,9 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     top = np.array([code.get(m, -1) for m in mineral])
     sets = result["prediction_set"].to_numpy(dtype=object)
 
-    label_misfit = _misfit(runtime, values, usable, first_label)
-    mineral_misfit = np.where(top == first_label, label_misfit, _misfit(runtime, values, usable & (top != first_label), top))
+    label_misfit = _misfit(runtime, stoichiometry, usable, first_label)
+    mineral_misfit = np.where(top == first_label, label_misfit,
+                              _misfit(runtime, stoichiometry, usable & (top != first_label), top))
 
     agree = np.array([m in str(lc).split("|") for m, lc in zip(mineral, label_class, strict=True)])
     in_set = np.array([bool(set(str(lc).split("|")) & set(str(s).split("|"))) for lc, s in zip(label_class, sets, strict=True)])
