@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,10 +28,13 @@ from minml.features import MODEL_OXIDES
 __all__ = [
     "LEPR_ACCEPT",
     "LEPR_SAME_COMPOSITION",
+    "LEPR_UNSETTLED",
+    "UnsettledRule",
     "expected_calibration_error",
     "grouped_cv",
     "held_out_proba",
     "lepr_correct",
+    "lepr_unsettled",
     "nested_cv",
     "per_class_scores",
 ]
@@ -54,6 +58,77 @@ LEPR_SAME_COMPOSITION = {
 (high-pressure polymorphs, the Ca-Tschermak pyroxene, pyroxenoids) or name no phase at all
 ("Oxide"): composition cannot tell them from the class, so the "none of the classes" target
 leaves them out and the card reports them apart."""
+
+
+@dataclass(frozen=True)
+class UnsettledRule:
+    """LEPR rows whose label composition alone cannot confirm (a reported limit, not a filter).
+
+    Attributes
+    ----------
+    label : str
+        The LEPR label the rule reads.
+    quantity : str
+        An oxide column (wt%), or a column of :func:`minml.formula` on ``basis``.
+    basis : str or None
+        The class whose formula gives ``quantity`` (None: an oxide column).
+    below, above : float or None
+        The row is unsettled where ``quantity`` is below / above this.
+    reason : str
+        Why composition cannot settle it.
+    remedy : str
+        What would.
+    """
+
+    label: str
+    quantity: str
+    basis: str | None
+    below: float | None
+    above: float | None
+    reason: str
+    remedy: str
+
+
+LEPR_UNSETTLED = (
+    UnsettledRule(
+        "KFeldspar", "Al2O3", None, 1.0, None,
+        "no Al2O3 (a feldspar has 18-37 wt%): a K2Si2O5-like quench phase, no feldspar of any kind",
+        "a corrected label; the analysis itself is fine"),
+    UnsettledRule(
+        "Clinopyroxene", "Wo", "clinopyroxene", 5.0, None,
+        "Wo < 5 mol%: enstatite-ferrosilite, which is ortho- or clinopyroxene by space group only "
+        "(Morimoto 1988, Mineral. Mag. 52, 535-550)",
+        "structure: XRD, EBSD or Raman of the run product"),
+    UnsettledRule(
+        "Garnet", "Si", "garnet", None, 3.05,
+        "Si > 3.05 per 12 O: majoritic garnet (Si on the octahedral site, Mg3(MgSi)Si3O12), "
+        "whose composition converges on pyroxene's at high pressure",
+        "structure (Raman or XRD), or the run's pressure beside the analysis"),
+)
+"""Compositions two classes share, or labels the composition contradicts, in the LEPR test
+set: the model card reports them apart, with the rows, so that a missed target can be traced
+to physics or to the model."""
+
+
+def lepr_unsettled(lepr: pd.DataFrame, label_column: str = "Mineral") -> np.ndarray:
+    """The :data:`LEPR_UNSETTLED` reason of each row ('' for rows composition can settle)."""
+    from minml.formula import formula
+
+    out = np.full(len(lepr), "", dtype=object)
+    for rule in LEPR_UNSETTLED:
+        rows = np.flatnonzero((lepr[label_column] == rule.label).to_numpy())
+        if not len(rows):
+            continue
+        part = lepr.iloc[rows]
+        value = (formula(part, rule.basis)[rule.quantity] if rule.basis else part[rule.quantity].fillna(0.0))
+        value = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
+        hit = np.zeros(len(rows), dtype=bool)
+        if rule.below is not None:
+            hit |= value < rule.below
+        if rule.above is not None:
+            hit |= value > rule.above
+        out[rows[hit]] = rule.reason
+    return out
 
 
 def lepr_correct(labels: pd.Series, predicted: pd.Series) -> np.ndarray:

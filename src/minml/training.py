@@ -23,6 +23,7 @@ from minml.evaluation import (
     grouped_cv,
     lepr_class,
     lepr_correct,
+    lepr_unsettled,
     nested_cv,
     per_class_scores,
     training_arrays,
@@ -111,6 +112,9 @@ def train_default(shared, out_path, *, progress: bool = False) -> dict:
     return meta
 
 
+UNSETTLED_FILE = "lepr_unsettled.csv"
+
+
 def lepr_results(model, shared) -> dict:
     """The LEPR protocol on one model (rows with oxide sum 88-105 wt%, and the others).
 
@@ -146,6 +150,31 @@ def lepr_results(model, shared) -> dict:
         "unknown_outside": float((~named[~sensible]).mean()),
         "per_class": per_class_scores(truth[sensible], result["mineral"].to_numpy()[sensible], labels),
         "confusions": pd.crosstab(lepr["Mineral"][sensible & ~right], result["mineral"][sensible & ~right]),
+        **_settled_results(lepr, result, sensible, right, conf, truth),
+    }
+
+
+def _settled_results(lepr, result, sensible, right, conf, truth) -> dict:
+    """The LEPR rows composition cannot settle (:data:`minml.evaluation.LEPR_UNSETTLED`), and
+    the protocol's figures on the others (rows 88-105 wt%)."""
+    from sklearn.metrics import f1_score
+
+    reason = lepr_unsettled(lepr)
+    settled = sensible & (reason == "")
+    answer = result["mineral"].astype(str).to_numpy()
+    labels = sorted(set(truth[settled]))
+    rows = pd.DataFrame({
+        "entity_id": lepr["entity_id"].to_numpy() if "entity_id" in lepr else lepr.index.to_numpy(),
+        "label": lepr["Mineral"].to_numpy(), "answer": answer,
+        "probability": result["probability"].round(3).to_numpy(), "right": right, "reason": reason,
+    })[sensible & (reason != "")]
+    return {
+        "settled_rows": int(settled.sum()),
+        "settled_accuracy": float(right[settled].mean()),
+        "settled_macro_f1": float(f1_score(truth[settled], answer[settled], labels=labels, average="macro")),
+        "settled_wrong_at_0.9": float((~right[settled] & (conf[settled] >= 0.9)).mean()),
+        "settled_ece": expected_calibration_error(conf[settled], right[settled]),
+        "unsettled": rows,
     }
 
 
@@ -321,6 +350,7 @@ def write_model_card(results: dict, path) -> Path:
     confusions = confusions[confusions > 0].sort_values(ascending=False).head(12)
     lines += ["", "Most frequent LEPR mistakes (label → answer: rows):", ""]
     lines += [f"- {a} → {b}: {n}" for (a, b), n in confusions.items()]
+    lines += _unsettled_lines(lepr)
     glass, unknown = results["glass_test"], results["unknown"]
     cal = meta.get("calibration", {})
     lines += [
@@ -361,9 +391,9 @@ def write_model_card(results: dict, path) -> Path:
     lines += [
         "",
         "## Known limits",
-        "- Clinopyroxene with Wo < ~5 mol% has orthopyroxene's composition; majoritic garnet (SiO2 > 45 wt%) "
-        "has pyroxene's; LEPR 'KFeldspar' rows without Al2O3 are K2Si2O5-like quench phases, not feldspar "
-        "(answered unknown or biotite). Composition alone cannot settle these.",
+        "- Clinopyroxene with Wo < 5 mol% has orthopyroxene's composition; majoritic garnet has pyroxene's; "
+        "LEPR 'KFeldspar' rows without Al2O3 are K2Si2O5-like quench phases, not feldspar. Composition alone "
+        "cannot settle these (see 'LEPR rows composition cannot settle' above).",
         "- Experimental subcalcic, aluminous clinopyroxenes are still often called amphibole, though their "
         "misfit under clinopyroxene is small (see docs/validation.md): no natural training cpx has Wo < 28.",
         "- The unknown answer trades: LEPR minerals unlike natural ones and unexplained by the end-member "
@@ -378,4 +408,36 @@ def write_model_card(results: dict, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results["lepr"]["unsettled"].to_csv(path.parent / UNSETTLED_FILE, index=False)
     return path
+
+
+def _unsettled_lines(lepr: dict) -> list[str]:
+    """The card's account of the LEPR rows composition cannot settle."""
+    from minml.evaluation import LEPR_UNSETTLED
+
+    rows = lepr["unsettled"]
+    lines = [
+        "",
+        "### LEPR rows composition cannot settle",
+        f"Rows 88-105 wt% whose label composition cannot confirm (`minml.evaluation.LEPR_UNSETTLED`; each row in "
+        f"`{UNSETTLED_FILE}` beside this card). They stay in the figures above; apart, for tracing a missed "
+        "target to physics or to the model:",
+        "",
+        "| label | rule | rows | counted wrong | wrong with p ≥ 0.9 | answered | why composition cannot settle it | what would |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rule in LEPR_UNSETTLED:
+        part = rows[rows["reason"] == rule.reason]
+        bound = f"< {rule.below:g}" if rule.below is not None else f"> {rule.above:g}"
+        answered = ", ".join(f"{a} {n}" for a, n in part["answer"].value_counts().head(3).items())
+        confident = int((~part["right"] & (part["probability"] >= 0.9)).sum())
+        lines.append(f"| {rule.label} | {rule.quantity} {bound} | {len(part)} | {int((~part['right']).sum())} | "
+                     f"{confident} | {answered} | {rule.reason} | {rule.remedy} |")
+    lines += [
+        "",
+        f"On the other {lepr['settled_rows']} rows (88-105 wt%): accuracy {lepr['settled_accuracy']:.4f}, macro-F1 "
+        f"{lepr['settled_macro_f1']:.4f}, wrong with p ≥ 0.9 {lepr['settled_wrong_at_0.9']:.4f}, calibration error "
+        f"{lepr['settled_ece']:.4f}.",
+    ]
+    return lines
