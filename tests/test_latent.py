@@ -186,8 +186,10 @@ def test_bad_rows_are_flagged_not_guessed():
     assert result["cluster_probability"].iloc[1] == 0 and "SiO2" in result["flag"].iloc[1]
     assert "total" in result["flag"].iloc[2]
     assert result["flag"].iloc[0] == ""
-    # a bad analysis is placed, but the autoencoder cannot rebuild it
-    assert result["reconstruction_error"].iloc[2] > 2 * result["reconstruction_error"].iloc[[0, 3]].max()
+    # a bad analysis is placed, but the autoencoder cannot rebuild it: many times the typical
+    # error of the example's analyses (some odd LEPR amphiboles are off by a few wt% too)
+    typical = latent(read_table(EXAMPLE))["reconstruction_error"].median()
+    assert result["reconstruction_error"].iloc[2] > 10 * typical
 
 
 def test_missing_columns_and_empty_table():

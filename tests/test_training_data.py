@@ -91,5 +91,34 @@ def test_full_build(shared_data, tmp_path):
     # 84-85k expected before the cation screen; it drops 1,306 corrupt orthopyroxene rows of one source
     assert 83000 <= report["rows_kept"] <= 85000
     assert report["classes"]["orthopyroxene"]["dropped"]["cation sum off"] == 1306
+    # the floor for unscreened classes: 26 "biotites", 10 of them feldspar and quartz analyses
+    # (Lubbers et al. 2020; SiO2 51-98 wt%, K2O < 8), 16 K-poor altered ones (Chamberlain et al. 2015)
+    assert report["classes"]["biotite"]["dropped"]["cation sum off"] == 26
+    biotite = result.table[result.table["mineral"] == "biotite"]
+    assert biotite["SiO2"].max() < 60 and "cation sum off" not in report["classes"]["amphibole"]["dropped"]
     assert report["classes"]["quartz"]["rows_kept"] == 38
     assert set(result.table["mineral"]) == set(mineral_table())
+
+
+def test_cation_floor_drops_other_minerals_under_a_mica_label():
+    from minml.checks import check_oxides
+    from minml.training_data import CATION_FLOOR, _drop_reasons
+
+    # three rows of the biotite compilation (Lubbers et al. 2020): an alkali feldspar, a
+    # quartz, and a real biotite (5.6 and 6.8 vs 7.8 cations per 11 O)
+    rows = pd.DataFrame({
+        "SiO2": [66.48, 97.76, 37.59], "TiO2": [0.0223, 0.6505, 6.74], "Al2O3": [19.44, 0.657, 13.84],
+        "FeOT": [0.2068, 1.1934, 13.53], "MnO": [0.0167, 0.0346, 0.3251], "MgO": [0.0069, 0.894, 14.9],
+        "CaO": [0.6573, 0.0441, 0.008], "Na2O": [5.18, 0.0, 0.8415], "K2O": [7.92, 0.0247, 8.25],
+    })
+    biotite = mineral_table()["biotite"]
+    assert not biotite.screen_cations and CATION_FLOOR == -1.0
+    reasons = _drop_reasons(check_oxides(rows, total_range=None), biotite, (88.0, 105.0))
+    # feldspar and quartz sum to ~100 wt% (their totals pass), but make no mica's cations; the
+    # 96 wt% biotite (H2O not analysed) is kept
+    assert reasons.tolist() == ["cation sum off", "cation sum off", ""]
+    # the floor reads the lowest ideal of a range (amphibole 15-16 per 23 O): a real amphibole passes
+    hornblende = pd.DataFrame({"SiO2": [44.0], "TiO2": [1.5], "Al2O3": [10.0], "FeOt": [14.0], "MnO": [0.3],
+                               "MgO": [13.0], "CaO": [11.0], "Na2O": [2.0], "K2O": [0.6]})
+    assert _drop_reasons(check_oxides(hornblende, total_range=None), mineral_table()["amphibole"],
+                         (88.0, 105.0)).tolist() == [""]

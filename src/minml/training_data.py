@@ -46,6 +46,13 @@ CATION_SCREEN = (-0.15, 0.35)
 """Accepted cation sum minus the ideal, on the class's oxygen basis with all iron as Fe2+
 (Fe3+ makes this sum high, never low)."""
 
+CATION_FLOOR = -1.0
+"""For classes without ``screen_cations`` (vacancies, H and Fe3+ move their sums): the
+lowest accepted cation sum minus the (lowest) ideal, all iron as Fe2+.  Vacancies and H
+lower a biotite's or an amphibole's sum by a few tenths; a whole cation less is another
+mineral under the label (feldspars and quartz in one biotite compilation: SiO2 98 wt% is
+5.6 cations per 11 O)."""
+
 # flag kinds from check_oxides -> drop reason
 _FLAG_KIND = {
     "empty row": "empty row",
@@ -122,6 +129,9 @@ def _drop_reasons(checked, mineral: Mineral, total_range) -> np.ndarray:
     if mineral.screen_cations:  # screened classes have one ideal cation sum
         excess = cation_sum(checked.oxides, mineral.oxygens) - mineral.cations
         mark(~((excess >= CATION_SCREEN[0]) & (excess <= CATION_SCREEN[1])), "cation sum off")
+    elif mineral.oxygens is not None and mineral.cations is not None:
+        excess = cation_sum(checked.oxides, mineral.oxygens) - np.min(mineral.cations)
+        mark(~(excess >= CATION_FLOOR), "cation sum off")
     return reason
 
 
@@ -233,7 +243,8 @@ def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: b
             "total outside range": "oxide sum (iron as FeOt, plus the class's nominal unanalysed species) "
                                    "outside total_range",
             "cation sum off": "cations per formula unit (class's oxygen basis, all iron as Fe2+) outside "
-                              f"ideal {CATION_SCREEN[0]:+g}/{CATION_SCREEN[1]:+g}, for classes marked screen_cations",
+                              f"ideal {CATION_SCREEN[0]:+g}/{CATION_SCREEN[1]:+g} for classes marked screen_cations, "
+                              f"below ideal {CATION_FLOOR:+g} for the others",
             "duplicate": "the same oxide values as an earlier row of the same class",
         },
         "content_sha256": content_hash(table),
