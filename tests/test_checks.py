@@ -51,6 +51,13 @@ def test_real_lepr_rows(lepr):
     fractions = checked.flags.loc[(total > 0.8) & (total < 1.2), "flag"]
     assert len(fractions) >= 2 and fractions.str.startswith("fractions?: oxide sum").all()
     assert checked.other.columns.tolist() == ["entity_id", "Mineral", "method"]
+    # the row kinds as masks, the same rows the flag text names
+    text = checked.flags["flag"]
+    no_analysis = text.str.contains(r"(?:^|; )(?:empty row|fractions\?|column shift\?)").to_numpy()
+    assert (checked.no_analysis == no_analysis).all() and no_analysis.sum() >= 3
+    outside = text.str.contains("total outside").to_numpy()
+    assert (checked.total_outside == outside).all() and not (outside & no_analysis).any()
+    assert outside.sum() >= 3
 
 
 def test_every_bad_value_names_column_and_value():
@@ -108,6 +115,8 @@ def test_total_range_is_configurable_and_validated():
     assert check_oxides(df).flags["flag"][0] == ""
     assert check_oxides(df, total_range=(95, 105)).flags["flag"][0] == "total outside 95-105: 94.0 wt%"
     assert check_oxides(df, total_range=None).flags["flag"][0] == ""
+    assert check_oxides(df, total_range=(95, 105)).total_outside.tolist() == [True]
+    assert check_oxides(df, total_range=None).total_outside.tolist() == [False]
     with pytest.raises(ValueError, match="low < high"):
         check_oxides(df, total_range=(105, 88))
 

@@ -66,6 +66,10 @@ class OxideCheck:
         The caller's columns that are not species (sample names, labels, ...), unchanged.
     total_range : tuple of float or None
         The accepted oxide sum (None: not judged).
+    no_analysis : numpy.ndarray of bool
+        Rows that are no analysis at all: empty, fractions, or a column shift (flagged).
+    total_outside : numpy.ndarray of bool
+        Analyses whose oxide sum lies outside ``total_range`` (flagged).
     """
 
     oxides: pd.DataFrame
@@ -73,6 +77,8 @@ class OxideCheck:
     mapping: ColumnMapping
     other: pd.DataFrame
     total_range: tuple[float, float] | None
+    no_analysis: np.ndarray
+    total_outside: np.ndarray
 
     @property
     def ok(self) -> pd.Series:
@@ -246,7 +252,7 @@ def check_oxides(
     oxides = pd.DataFrame(matrix, index=df.index, columns=columns, copy=False)
 
     total, largest, top = _sum_and_largest(columns, matrix)
-    _flag_row_shape(columns, total, largest, top, flags, total_range)
+    no_analysis, total_outside = _flag_row_shape(columns, total, largest, top, flags, total_range)
 
     flag_frame = pd.DataFrame(
         {
@@ -259,7 +265,7 @@ def check_oxides(
     if notes:
         flag_frame.insert(2, "notes", pd.Series(note.text, index=df.index, dtype=object))
     other = df[mapping.unrecognised].copy()
-    return OxideCheck(oxides, flag_frame, mapping, other, total_range)
+    return OxideCheck(oxides, flag_frame, mapping, other, total_range, no_analysis, total_outside)
 
 
 def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -283,8 +289,9 @@ def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray
     return total, largest, top
 
 
-def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range) -> None:
-    """Flags that look at a row as a whole: empty, fractions, column shift, total."""
+def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range) -> tuple[np.ndarray, np.ndarray]:
+    """Flags that look at a row as a whole: empty, fractions, column shift, total.  Returns
+    the rows that are no analysis, and the analyses with a total outside ``total_range``."""
     table = species_table()
     empty = total <= 0
     flags.add(empty, "empty row: no oxide values")
@@ -301,9 +308,11 @@ def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range)
     flags.add(holds_total | alone, lambda idx: [
         f"column shift?: {columns[top[i]]} = {largest[i]:.4g} with the other oxides summing to {rest[i]:.4g}"
         for i in idx])
+    no_analysis = empty | fractions | holds_total | alone
 
     if total_range is None:
-        return
+        return no_analysis, np.zeros(len(total), dtype=bool)
     lo, hi = total_range
     outside = ~empty & ~fractions & ((total < lo) | (total > hi))
     flags.add(outside, lambda idx: [f"total outside {lo:g}-{hi:g}: {total[i]:.1f} wt%" for i in idx])
+    return no_analysis, outside

@@ -197,10 +197,7 @@ def _inputs(df, model, fill_missing, check_options):
 
 def _usable(values: np.ndarray, checked) -> np.ndarray:
     """Rows with finite values that are analyses (not empty rows, fractions, column shifts)."""
-    from minml.predict import NOT_AN_ANALYSIS
-
-    flags = checked.flags["flag"]
-    return np.isfinite(values).all(axis=1) & ~flags.str.contains(NOT_AN_ANALYSIS).to_numpy(dtype=bool)
+    return np.isfinite(values).all(axis=1) & ~checked.no_analysis
 
 
 def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None, progress: bool = False,

@@ -20,9 +20,6 @@ __all__ = ["DEFAULT_MODEL", "classify", "classify_values", "load_default", "reso
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 32_768  # rows per step: keeps the temporaries in cache
-# reader flags after which a row gets "unknown", never a mineral: no analysis at all, or a bad one
-NOT_AN_ANALYSIS = r"(?:^|; )(?:empty row|fractions\?|column shift\?)"
-_BAD_ANALYSIS = r"(?:^|; )total outside"
 
 
 def load_default() -> Runtime:
@@ -94,13 +91,9 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
                              "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...).")
     groups = np.asarray(model.groups, dtype=object)
     flags = checked.flags["flag"]
-    analysis = np.isfinite(values).all(axis=1)  # bad analyses get the network's answer as second choice
-    ok = analysis.copy()  # an analysis, and a sane one: it may get a mineral
-    flagged = np.flatnonzero(flags.to_numpy() != "")
-    if len(flagged):
-        text = flags.iloc[flagged]
-        analysis[flagged] &= ~text.str.contains(NOT_AN_ANALYSIS).to_numpy(dtype=bool)
-        ok[flagged] = analysis[flagged] & ~text.str.contains(_BAD_ANALYSIS).to_numpy(dtype=bool)
+    # bad analyses get the network's answer as second choice; sane ones may get a mineral
+    analysis = np.isfinite(values).all(axis=1) & ~checked.no_analysis
+    ok = analysis & ~checked.total_outside
     out = _scores(model, values, analysis, cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
                   progress=progress)
     flag = flags.to_numpy(dtype=object).copy()
@@ -228,8 +221,12 @@ def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
 
 
 def _one_decimal(values: np.ndarray) -> np.ndarray:
-    """Numbers as text with one decimal, as an object array (for joining into flags)."""
-    return np.array([f"{v:.1f}" for v in values.tolist()], dtype=object)
+    """Numbers as text with one decimal, as an object array (for joining into flags); each
+    distinct tenth is formatted once."""
+    tenths = np.rint(np.asarray(values, dtype=np.float64) * 10.0).astype(np.int64)
+    distinct, inverse = np.unique(tenths, return_inverse=True)
+    text = np.array([f"{'-' if t < 0 else ''}{abs(t) // 10}.{abs(t) % 10}" for t in distinct.tolist()], dtype=object)
+    return text[inverse.reshape(-1)]
 
 
 def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
