@@ -229,7 +229,13 @@ def prediction_sets(proba: np.ndarray, cutoffs: np.ndarray, classes) -> list[str
     inside[np.arange(len(proba)), proba.argmax(axis=1)] = True
     size = inside.sum(axis=1)
     out = classes[inside.argmax(axis=1)].astype(object)  # sets of one: their member
-    for i in np.flatnonzero(size > 1):  # few rows: the confident ones have sets of one
-        order = np.argsort(-proba[i])
-        out[i] = "|".join(classes[order][inside[i, order]])
+    multi = np.flatnonzero(size > 1)
+    if len(multi):  # members by falling probability, then each distinct set written once
+        order = np.argsort(-proba[multi], axis=1, kind="stable")
+        member = np.take_along_axis(inside[multi], order, axis=1)
+        first = np.argsort(~member, axis=1, kind="stable")  # members to the front, in order
+        ranked = np.take_along_axis(np.where(member, order, -1), first, axis=1)
+        distinct, inverse = np.unique(ranked, axis=0, return_inverse=True)
+        text = np.array(["|".join(classes[row[row >= 0]]) for row in distinct], dtype=object)
+        out[multi] = text[inverse.reshape(-1)]
     return out.tolist()

@@ -86,9 +86,15 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
 
     label_class = labels["label_class"].to_numpy(dtype=object)
     status = labels["label_status"].to_numpy(dtype=object)
-    label_codes = [[code[c] for c in str(lc).split("|") if c in code] for lc in label_class]
-    label_p = np.array([proba[i, cs].sum() if cs else np.nan for i, cs in enumerate(label_codes)])
-    first_label = np.array([cs[0] if cs else -1 for cs in label_codes])
+    label_p = np.full(len(df), np.nan)
+    first_label = np.full(len(df), -1)
+    kinds, kind_of = np.unique(label_class.astype(str), return_inverse=True)
+    for k, kind in enumerate(kinds):  # a few distinct label classes ("spinel|magnetite", ...)
+        codes = [code[c] for c in kind.split("|") if c in code]
+        if codes:
+            rows = kind_of.reshape(-1) == k
+            label_p[rows] = proba[np.ix_(rows, codes)].sum(axis=1)
+            first_label[rows] = codes[0]
     mineral = result["mineral"].astype(str).to_numpy(dtype=object)
     top = np.array([code.get(m, -1) for m in mineral])
     sets = result["prediction_set"].to_numpy(dtype=object)
