@@ -135,3 +135,34 @@ def test_nickel_rich_lepr_olivine_and_orthopyroxene_are_named_not_rejected():
     result = classify(rows)
     assert result["mineral"].astype(str).to_dict() == {60376: "olivine", 54189: "orthopyroxene"}
     assert result["flag"].str.contains("its end-members explain it").all()
+
+
+@pytest.mark.parametrize("mineral", ["clinopyroxene", "garnet", "spinel", "amphibole"])
+def test_exact_fit_meets_the_optimality_conditions(mineral):
+    from minml import read_table
+
+    from .conftest import SHARED
+
+    path = SHARED / "test" / "lepr_allphases_lim.csv"
+    if not path.is_file():
+        pytest.skip("shared data not found")
+    lepr = read_table(path)
+    values = lepr[list(MODEL_OXIDES)].fillna(0).to_numpy()[::7]
+    values = values[values.sum(axis=1) > 50]
+    E = end_member_compositions(mineral, MODEL_OXIDES)
+    misfit, W = end_member_misfit(values, E)
+    X = 100 * values / values.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(np.sqrt(((X - W @ E) ** 2).sum(axis=1)), misfit, atol=1e-6)
+    assert (W >= 0).all()
+    np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-6)
+    # KKT of min |x - wE|^2 on the simplex: the gradient is equal (mu) on the used end-members
+    # and no lower on the others, so no feasible direction descends
+    gradient = W @ (E @ E.T) - X @ E.T
+    used = W > 1e-7
+    mu = np.where(used, gradient, np.inf).min(axis=1)
+    spread = np.where(used, gradient, -np.inf).max(axis=1) - mu
+    assert (spread < 1e-5 * np.abs(gradient).max()).all()
+    assert (gradient - mu[:, None] > -1e-5 * np.abs(gradient).max()).all()
+    # an iterative fit stopped with a limit is an upper bound of the exact one
+    bound, _ = end_member_misfit(values, E, limit=np.full(len(values), 0.0))
+    assert (bound >= misfit - 1e-9).all()

@@ -3,8 +3,8 @@
 Every analysis of a mineral is, to within analytical error and minor substitutions, a
 mixture of the class's end-members (``minerals.toml``): a point inside their simplex.  The
 misfit of a row under a class is the distance (wt%, after normalising the analysis to 100)
-from the row to the nearest such mixture, found by projected gradient descent onto the
-simplex of mixing fractions.  Mixing in wt% space is exact: mass fractions of end-members
+from the row to the nearest such mixture: the best of the closed-form fits on each face of
+the simplex of mixing fractions (a class has at most 8 end-members: at most 255 faces).  Mixing in wt% space is exact: mass fractions of end-members
 are convex weights, and dropping unanalysed species (H2O, B2O3, ZrO2) and folding iron into
 ``FeOt`` before renormalising keeps mixtures convex.
 
@@ -22,6 +22,7 @@ of a nickel-partitioning experiment with 5 wt% NiO would read as no olivine.
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -113,6 +114,46 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=64)
+def _faces(members: bytes, shape: tuple) -> tuple:
+    """Per face of the simplex (a subset S of the end-members): S, and the map from a row's
+    products with the end-members (x E^T) to the fractions of the nearest point of S's
+    affine hull (fractions summing to 1; the pseudo-inverse of the KKT system)."""
+    E = np.frombuffer(members, dtype=np.float64).reshape(shape)
+    gram = E @ E.T
+    faces = []
+    for size in range(1, len(E) + 1):
+        for subset in itertools.combinations(range(len(E)), size):
+            S = list(subset)
+            kkt = np.zeros((size + 1, size + 1))
+            kkt[:size, :size] = gram[np.ix_(S, S)]
+            kkt[:size, size] = kkt[size, :size] = 1.0
+            inverse = np.linalg.pinv(kkt)
+            faces.append((S, np.ascontiguousarray(inverse[:size, :size].T), inverse[:size, size].copy()))
+    return tuple(faces)
+
+
+def _nearest_mixture(X: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact squared distance of each row of ``X`` to the simplex of ``E``'s rows, and the
+    fractions there: the optimum lies inside one face, where it is that face's affine fit,
+    and every feasible affine fit is a mixture, so the best feasible one is the optimum."""
+    gram = E @ E.T
+    products = X @ E.T
+    squares = (X * X).sum(axis=1)
+    best = np.full(len(X), np.inf)
+    W = np.zeros((len(X), len(E)))
+    for S, linear, offset in _faces(E.tobytes(), E.shape):
+        w = products[:, S] @ linear + offset
+        feasible = (w >= -1e-9).all(axis=1) & (np.abs(w.sum(axis=1) - 1.0) < 1e-6)
+        f = squares - 2.0 * (w * products[:, S]).sum(axis=1) + ((w @ gram[np.ix_(S, S)]) * w).sum(axis=1)
+        better = feasible & (f < best)
+        if better.any():
+            best[better] = f[better]
+            W[better] = 0.0
+            W[np.ix_(np.flatnonzero(better), S)] = np.maximum(w[better], 0.0)
+    return np.maximum(best, 0.0), W
+
+
 def _project_to_simplex(V: np.ndarray) -> np.ndarray:
     """Euclidean projection of each row onto the probability simplex (sort-based)."""
     n, m = V.shape
@@ -134,10 +175,12 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray, limit=None) -> tu
     members : numpy.ndarray
         End-members x oxides, wt% summing to 100 (:func:`end_member_compositions`).
     limit : float or numpy.ndarray, optional
-        When only ``misfit <= limit`` matters: a row stops as soon as that is settled,
-        either way (its current mixture is already within ``limit``, or the Frank-Wolfe
-        duality gap proves that none is).  Its misfit is then that of its current mixture,
-        an upper bound on the distance that is right about the side of ``limit``.
+        When only ``misfit <= limit`` matters: the fit is iterative instead (accelerated
+        projected gradient), and a row stops as soon as that is settled, either way (its
+        current mixture is already within ``limit``, or the Frank-Wolfe duality gap proves
+        that none is).  Its misfit is then that of its current mixture, an upper bound on
+        the distance that is right about the side of ``limit``.  Cheaper than the exact fit
+        when most rows are settled within a few iterations (EDS maps).
 
     Returns
     -------
@@ -162,28 +205,30 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray, limit=None) -> tu
     total = X.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         X = 100.0 * X / total
-    E = np.asarray(members, dtype=np.float64)
+    E = np.ascontiguousarray(members, dtype=np.float64)
+    if limit is None:
+        best, W = _nearest_mixture(np.nan_to_num(X), E)
+        return np.where(total[:, 0] > 0, np.sqrt(best), np.nan), W
     gram = E @ E.T
     step = 1.0 / max(np.linalg.eigvalsh(gram).max(), 1e-12)
     target = np.nan_to_num(X) @ E.T
     W = np.full((len(X), len(E)), 1.0 / len(E))
     Y, t = W.copy(), 1.0
-    active = np.arange(len(X))  # rows still moving; converged rows keep their fractions
-    if limit is not None:
-        half_square = 0.5 * np.broadcast_to(np.asarray(limit, dtype=np.float64), (len(X),)) ** 2
-        X_clean = np.nan_to_num(X)
+    active = np.arange(len(X))  # rows still moving; converged or settled rows keep their fractions
+    half_square = 0.5 * np.broadcast_to(np.asarray(limit, dtype=np.float64), (len(X),)) ** 2
+    X_clean = np.nan_to_num(X)
     for i in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
         W_next = _project_to_simplex(Y - step * (Y @ gram - target[active]))
         t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
         Y = W_next + ((t - 1.0) / t_next) * (W_next - W[active])
         if i % 10 == 9:
             moving = np.abs(W_next - W[active]).max(axis=1) >= _TOLERANCE
-            if limit is not None:  # settled rows stop: f <= limit^2/2, or f - gap > limit^2/2
-                residual = X_clean[active] - W_next @ E
-                f = 0.5 * (residual * residual).sum(axis=1)
-                gradient = W_next @ gram - target[active]
-                gap = (gradient * W_next).sum(axis=1) - gradient.min(axis=1)
-                moving &= (f > half_square[active]) & (f - gap <= half_square[active])
+            # settled rows stop: f <= limit^2/2, or f - gap > limit^2/2
+            residual = X_clean[active] - W_next @ E
+            f = 0.5 * (residual * residual).sum(axis=1)
+            gradient = W_next @ gram - target[active]
+            gap = (gradient * W_next).sum(axis=1) - gradient.min(axis=1)
+            moving &= (f > half_square[active]) & (f - gap <= half_square[active])
             W[active] = W_next
             active, Y = active[moving], Y[moving]
             if not len(active):
