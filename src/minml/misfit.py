@@ -4,8 +4,8 @@ Every analysis of a mineral is, to within analytical error and minor substitutio
 mixture of the class's end-members (``minerals.toml``): a point inside their simplex.  The
 misfit of a row under a class is the distance (wt%, after normalising the analysis to 100)
 from the row to the nearest such mixture: the best of the closed-form fits on each face of
-the simplex of mixing fractions (a class has at most 8 end-members: at most 255 faces).  Mixing in wt% space is exact: mass fractions of end-members
-are convex weights, and dropping unanalysed species (H2O, B2O3, ZrO2) and folding iron into
+the simplex of mixing fractions (a class has at most 8 end-members: at most 255 faces).
+Mixing in wt% space is exact: mass fractions of end-members are convex weights, and dropping unanalysed species (H2O, B2O3, ZrO2) and folding iron into
 ``FeOt`` before renormalising keeps mixtures convex.
 
 A nepheline (NaAlSiO4) is no mixture of albite, anorthite and orthoclase; a leucite
@@ -116,9 +116,10 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _faces(members: bytes, shape: tuple) -> tuple:
-    """Per face of the simplex (a subset S of the end-members): S, and the map from a row's
+    """Per face of the simplex (a subset S of the end-members): S, the map from a row's
     products with the end-members (x E^T) to the fractions of the nearest point of S's
-    affine hull (fractions summing to 1; the pseudo-inverse of the KKT system)."""
+    affine hull (fractions summing to 1; the pseudo-inverse of the KKT system), and S's
+    Gram matrix."""
     E = np.frombuffer(members, dtype=np.float64).reshape(shape)
     gram = E @ E.T
     faces = []
@@ -129,7 +130,8 @@ def _faces(members: bytes, shape: tuple) -> tuple:
             kkt[:size, :size] = gram[np.ix_(S, S)]
             kkt[:size, size] = kkt[size, :size] = 1.0
             inverse = np.linalg.pinv(kkt)
-            faces.append((S, np.ascontiguousarray(inverse[:size, :size].T), inverse[:size, size].copy()))
+            faces.append((S, np.ascontiguousarray(inverse[:size, :size].T), inverse[:size, size].copy(),
+                          gram[np.ix_(S, S)]))
     return tuple(faces)
 
 
@@ -137,15 +139,14 @@ def _nearest_mixture(X: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """Exact squared distance of each row of ``X`` to the simplex of ``E``'s rows, and the
     fractions there: the optimum lies inside one face, where it is that face's affine fit,
     and every feasible affine fit is a mixture, so the best feasible one is the optimum."""
-    gram = E @ E.T
     products = X @ E.T
     squares = (X * X).sum(axis=1)
     best = np.full(len(X), np.inf)
     W = np.zeros((len(X), len(E)))
-    for S, linear, offset in _faces(E.tobytes(), E.shape):
+    for S, linear, offset, gram in _faces(E.tobytes(), E.shape):
         w = products[:, S] @ linear + offset
         feasible = (w >= -1e-9).all(axis=1) & (np.abs(w.sum(axis=1) - 1.0) < 1e-6)
-        f = squares - 2.0 * (w * products[:, S]).sum(axis=1) + ((w @ gram[np.ix_(S, S)]) * w).sum(axis=1)
+        f = squares - 2.0 * (w * products[:, S]).sum(axis=1) + ((w @ gram) * w).sum(axis=1)
         better = feasible & (f < best)
         if better.any():
             best[better] = f[better]
@@ -205,18 +206,18 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray, limit=None) -> tu
     total = X.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         X = 100.0 * X / total
+    X_clean = np.nan_to_num(X)  # rows summing to 0 are fitted as zeros, and reported NaN
     E = np.ascontiguousarray(members, dtype=np.float64)
     if limit is None:
-        best, W = _nearest_mixture(np.nan_to_num(X), E)
+        best, W = _nearest_mixture(X_clean, E)
         return np.where(total[:, 0] > 0, np.sqrt(best), np.nan), W
     gram = E @ E.T
     step = 1.0 / max(np.linalg.eigvalsh(gram).max(), 1e-12)
-    target = np.nan_to_num(X) @ E.T
+    target = X_clean @ E.T
     W = np.full((len(X), len(E)), 1.0 / len(E))
     Y, t = W.copy(), 1.0
     active = np.arange(len(X))  # rows still moving; converged or settled rows keep their fractions
     half_square = 0.5 * np.broadcast_to(np.asarray(limit, dtype=np.float64), (len(X),)) ** 2
-    X_clean = np.nan_to_num(X)
     for i in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
         W_next = _project_to_simplex(Y - step * (Y @ gram - target[active]))
         t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
