@@ -4,7 +4,7 @@ import pytest
 from minml.augment import augmented_classes, synthetic_analyses
 from minml.features import MODEL_OXIDES
 from minml.minerals import end_member_table, mineral_table
-from minml.misfit import end_member_compositions, end_member_misfit
+from minml.misfit import _nearest_mixture, _simplex, end_member_compositions, end_member_misfit
 from minml.oxides import species_table
 
 
@@ -65,29 +65,6 @@ def test_bad_input():
     assert np.isnan(misfit).all()  # nothing to normalise: no answer, not 0
     with pytest.raises(ValueError, match="No mineral 'olivin'"):
         end_member_compositions("olivin", MODEL_OXIDES)
-
-
-def test_decision_mode_settles_the_same_side_of_the_limit_faster():
-    from minml import read_table
-
-    from .conftest import SHARED
-
-    ox = ("SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O", "Cr2O3", "P2O5")
-    members = end_member_compositions("clinopyroxene", ox)
-    path = SHARED / "test" / "lepr_allphases_lim.csv"
-    if not path.is_file():
-        pytest.skip("shared data not found")
-    lepr = read_table(path)
-    values = lepr.loc[lepr["Mineral"].isin(["Clinopyroxene", "Garnet", "Amphibole"]), list(ox)].fillna(0).to_numpy()
-    exact = end_member_misfit(values, members)[0]
-    for limit in (1.0, 2.5, 5.0):
-        decided = end_member_misfit(values, members, limit=limit)[0]
-        differ = (decided <= limit) != (exact <= limit)
-        # only where the converged fit (itself stopped at a tolerance) sits on the limit; there the
-        # decision is the certified one: a mixture within the limit was found
-        assert differ.sum() <= 5 and (np.abs(exact[differ] - limit) < 0.01).all()
-        assert (decided[differ] <= limit).all()
-        assert (decided != exact).mean() > 0.2  # most rows stopped before converging
 
 
 def test_nickel_cobalt_and_zinc_stand_in_for_ferrous_iron():
@@ -163,6 +140,13 @@ def test_exact_fit_meets_the_optimality_conditions(mineral):
     spread = np.where(used, gradient, -np.inf).max(axis=1) - mu
     assert (spread < 1e-5 * np.abs(gradient).max()).all()
     assert (gradient - mu[:, None] > -1e-5 * np.abs(gradient).max()).all()
-    # an iterative fit stopped with a limit is an upper bound of the exact one
-    bound, _ = end_member_misfit(values, E, limit=np.full(len(values), 0.0))
-    assert (bound >= misfit - 1e-9).all()
+    # the active-set search and its fallback (every face, alone with rounds=0) agree
+    X = np.nan_to_num(X)
+    searched, fallback = _nearest_mixture(X, E)[0], _nearest_mixture(X, E, rounds=0)[0]
+    np.testing.assert_allclose(np.sqrt(searched), misfit, atol=1e-9)
+    np.testing.assert_allclose(np.sqrt(fallback), misfit, atol=1e-6)
+    # and the search certifies nearly every row by itself; two rounds certify fewer, the rest fall back
+    simplex = _simplex(E.tobytes(), E.shape)
+    assert simplex.active_set(X @ E.T, 2 * len(E) + 2)[1].mean() > 0.99
+    assert simplex.active_set(X @ E.T, 2)[1].mean() < 0.99
+    np.testing.assert_allclose(np.sqrt(_nearest_mixture(X, E, rounds=2)[0]), misfit, atol=1e-6)

@@ -103,19 +103,16 @@ class Runtime:
                                         temperature=self.calibration.temperature)
         return self.calibration.apply(self.proba(Z))
 
-    def misfit(self, values: np.ndarray, codes: np.ndarray, *, decide: bool = False) -> np.ndarray:
+    def misfit(self, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Stoichiometric misfit (wt%) of each row of unscaled ``values`` under class ``codes``
-        (NaN for classes without end-members; see :mod:`minml.misfit`).  With ``decide``,
-        each row's fit stops once it is settled which side of its class's threshold the
-        misfit lies (the value is then an upper bound, on the right side)."""
+        (NaN for classes without end-members; see :mod:`minml.misfit`)."""
         out = np.full(len(values), np.nan)
 
         def fit(code):  # one class's rows; the classes run on a few threads, largest first
             members = self.members[self.member_class == code]
             if len(members):
                 rows = codes == code
-                limit = self.misfit_threshold[code] if decide and np.isfinite(self.misfit_threshold[code]) else None
-                out[rows] = end_member_misfit(values[rows], members, limit=limit)[0]
+                out[rows] = end_member_misfit(values[rows], members)[0]
 
         present, counts = np.unique(codes, return_counts=True)
         run_in_threads(fit, present[np.argsort(-counts, kind="stable")])

@@ -3,10 +3,12 @@
 Every analysis of a mineral is, to within analytical error and minor substitutions, a
 mixture of the class's end-members (``minerals.toml``): a point inside their simplex.  The
 misfit of a row under a class is the distance (wt%, after normalising the analysis to 100)
-from the row to the nearest such mixture: the best of the closed-form fits on each face of
-the simplex of mixing fractions (a class has at most 8 end-members: at most 255 faces).
-Mixing in wt% space is exact: mass fractions of end-members are convex weights, and dropping unanalysed species (H2O, B2O3, ZrO2) and folding iron into
-``FeOt`` before renormalising keeps mixtures convex.
+from the row to the nearest such mixture, found exactly: the closed-form fit on one face of
+the simplex of mixing fractions, the face found by an active-set search and certified by the
+optimality (KKT) conditions, or else the best of the fits on every face (a class has at most
+8 end-members: at most 255 faces).  Mixing in wt% space is exact: mass fractions of
+end-members are convex weights, and dropping unanalysed species (H2O, B2O3, ZrO2) and
+folding iron into ``FeOt`` before renormalising keeps mixtures convex.
 
 A nepheline (NaAlSiO4) is no mixture of albite, anorthite and orthoclase; a leucite
 (KAlSi2O6) no k-feldspar; corundum no spinel.  :mod:`minml.predict` uses the misfit as the
@@ -22,7 +24,6 @@ of a nickel-partitioning experiment with 5 wt% NiO would read as no olivine.
 
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -34,9 +35,6 @@ __all__ = ["DIVALENT_SUBSTITUTES", "end_member_compositions", "end_member_misfit
 
 DIVALENT_SUBSTITUTES = ("NiO", "CoO", "ZnO")
 """Oxides of cations that substitute for Fe2+, folded into ``FeOt`` for the misfit."""
-
-_ITERATIONS = 200
-_TOLERANCE = 1e-4  # stop when no mass fraction moves more than this (0.01 %) in an iteration
 
 
 @lru_cache(maxsize=None)
@@ -114,59 +112,116 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=64)
-def _faces(members: bytes, shape: tuple) -> tuple:
-    """Per face of the simplex (a subset S of the end-members): S, the map from a row's
-    products with the end-members (x E^T) to the fractions of the nearest point of S's
-    affine hull (fractions summing to 1; the pseudo-inverse of the KKT system), and S's
-    Gram matrix."""
-    E = np.frombuffer(members, dtype=np.float64).reshape(shape)
-    gram = E @ E.T
-    faces = []
-    for size in range(1, len(E) + 1):
-        for subset in itertools.combinations(range(len(E)), size):
-            S = list(subset)
-            kkt = np.zeros((size + 1, size + 1))
-            kkt[:size, :size] = gram[np.ix_(S, S)]
-            kkt[:size, size] = kkt[size, :size] = 1.0
+_KKT_TOLERANCE = 1e-7  # wt%^2: a gradient this far below the multiplier still certifies
+
+
+class _Simplex:
+    """The end-members of one class and the closed-form fit on each face of their simplex
+    (a face: a subset of the end-members, as a bit mask), each face solved once, when first
+    needed."""
+
+    def __init__(self, E: np.ndarray):
+        self.E = E
+        self.gram = E @ E.T
+        self._faces = {}
+
+    def face(self, mask: int) -> tuple:
+        """The face's members S, the map from a row's products with S (x E_S^T) to the
+        fractions of the nearest point of S's affine hull (fractions summing to 1: the
+        pseudo-inverse of the KKT system), and the offset of that map."""
+        face = self._faces.get(mask)
+        if face is None:
+            S = [j for j in range(len(self.E)) if mask >> j & 1]
+            kkt = np.zeros((len(S) + 1, len(S) + 1))
+            kkt[:-1, :-1] = self.gram[np.ix_(S, S)]
+            kkt[:-1, -1] = kkt[-1, :-1] = 1.0
             inverse = np.linalg.pinv(kkt)
-            faces.append((S, np.ascontiguousarray(inverse[:size, :size].T), inverse[:size, size].copy(),
-                          gram[np.ix_(S, S)]))
-    return tuple(faces)
+            face = self._faces[mask] = (S, np.ascontiguousarray(inverse[:-1, :-1].T), inverse[:-1, -1].copy())
+        return face
+
+    def fractions(self, products: np.ndarray, mask: int) -> np.ndarray:
+        """Rows x end-members: each row's affine fit on the face ``mask`` (0 off the face)."""
+        S, linear, offset = self.face(mask)
+        W = np.zeros((len(products), len(self.E)))
+        W[:, S] = products[:, S] @ linear + offset
+        return W
+
+    def active_set(self, products: np.ndarray, rounds: int) -> tuple[np.ndarray, np.ndarray]:
+        """Fractions of the nearest mixture for the rows that an active-set search certifies
+        within ``rounds`` steps, and those rows.
+
+        Every row starts on the whole simplex; each step fits it on its face: a fit with a
+        negative fraction drops that end-member, a feasible fit whose gradient is lower on
+        some end-member off the face adds it, and a feasible fit with no such end-member
+        meets the KKT conditions of this convex problem: it is the optimum (certified).
+        Rows are grouped by face, so each step costs one solve per distinct face.
+        """
+        n, k = products.shape
+        W = np.zeros((n, k))
+        certified = np.zeros(n, dtype=bool)
+        mask = np.full(n, (1 << k) - 1)
+        bits = 1 << np.arange(k)
+        pending = np.arange(n)
+        for _ in range(rounds):
+            if not len(pending):
+                break
+            pending = pending[np.argsort(mask[pending], kind="stable")]
+            masks = mask[pending]
+            starts = np.flatnonzero(np.r_[True, masks[1:] != masks[:-1]])
+            for a, b in zip(starts, [*starts[1:], len(pending)], strict=True):
+                rows = pending[a:b]
+                on_face = (int(masks[a]) >> np.arange(k)) & 1 == 1
+                w = self.fractions(products[rows], int(masks[a]))
+                gradient = w @ self.gram - products[rows]  # half the gradient of |x - wE|^2
+                slack = gradient - gradient[:, on_face].mean(axis=1, keepdims=True)
+                slack[:, on_face] = np.inf
+                feasible = (w[:, on_face] >= 0.0).all(axis=1)
+                steepest = slack.argmin(axis=1)
+                optimal = feasible & (slack[np.arange(len(rows)), steepest] >= -_KKT_TOLERANCE)
+                W[rows[optimal]] = w[optimal]
+                certified[rows[optimal]] = True
+                most_negative = np.where(on_face, w, np.inf).argmin(axis=1)
+                mask[rows] = np.where(feasible, masks[a] | bits[steepest], masks[a] & ~bits[most_negative])
+            pending = pending[~certified[pending]]
+        return W, certified
+
+    def every_face(self, products: np.ndarray, squares: np.ndarray) -> np.ndarray:
+        """Fractions of the nearest mixture by trying every face: the optimum lies inside one
+        face, where it is that face's affine fit, and every feasible affine fit is a mixture,
+        so the best feasible fit is the optimum.  (Up to 255 faces: the fallback.)"""
+        best = np.full(len(products), np.inf)
+        W = np.zeros(products.shape)
+        for mask in range(1, 1 << len(self.E)):
+            w = self.fractions(products, mask)
+            feasible = (w >= -1e-9).all(axis=1)
+            f = squares - 2.0 * (w * products).sum(axis=1) + ((w @ self.gram) * w).sum(axis=1)
+            better = feasible & (f < best)
+            best[better], W[better] = f[better], w[better]
+        return W
 
 
-def _nearest_mixture(X: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@lru_cache(maxsize=64)
+def _simplex(members: bytes, shape: tuple) -> _Simplex:
+    return _Simplex(np.frombuffer(members, dtype=np.float64).reshape(shape))
+
+
+def _nearest_mixture(X: np.ndarray, E: np.ndarray, rounds: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact squared distance of each row of ``X`` to the simplex of ``E``'s rows, and the
-    fractions there: the optimum lies inside one face, where it is that face's affine fit,
-    and every feasible affine fit is a mixture, so the best feasible one is the optimum."""
+    fractions there: by the active-set search (at most ``rounds`` steps, by default twice
+    the number of end-members and two), and by trying every face for rows it leaves
+    uncertified."""
+    simplex = _simplex(E.tobytes(), E.shape)
     products = X @ E.T
-    squares = (X * X).sum(axis=1)
-    best = np.full(len(X), np.inf)
-    W = np.zeros((len(X), len(E)))
-    for S, linear, offset, gram in _faces(E.tobytes(), E.shape):
-        w = products[:, S] @ linear + offset
-        feasible = (w >= -1e-9).all(axis=1) & (np.abs(w.sum(axis=1) - 1.0) < 1e-6)
-        f = squares - 2.0 * (w * products[:, S]).sum(axis=1) + ((w @ gram) * w).sum(axis=1)
-        better = feasible & (f < best)
-        if better.any():
-            best[better] = f[better]
-            W[better] = 0.0
-            W[np.ix_(np.flatnonzero(better), S)] = np.maximum(w[better], 0.0)
-    return np.maximum(best, 0.0), W
+    W, certified = simplex.active_set(products, 2 * len(E) + 2 if rounds is None else rounds)
+    left = np.flatnonzero(~certified)
+    if len(left):
+        W[left] = simplex.every_face(products[left], (X[left] * X[left]).sum(axis=1))
+    W = np.maximum(W, 0.0)
+    residual = X - W @ E
+    return (residual * residual).sum(axis=1), W
 
 
-def _project_to_simplex(V: np.ndarray) -> np.ndarray:
-    """Euclidean projection of each row onto the probability simplex (sort-based)."""
-    n, m = V.shape
-    U = -np.sort(-V, axis=1)
-    cumulative = np.cumsum(U, axis=1) - 1.0
-    positive = U - cumulative / np.arange(1, m + 1) > 0
-    rho = m - 1 - np.argmax(positive[:, ::-1], axis=1)
-    theta = cumulative[np.arange(n), rho] / (rho + 1)
-    return np.maximum(V - theta[:, None], 0.0)
-
-
-def end_member_misfit(values: np.ndarray, members: np.ndarray, limit=None) -> tuple[np.ndarray, np.ndarray]:
+def end_member_misfit(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance of each analysis from the nearest mixture of ``members``.
 
     Parameters
@@ -175,13 +230,6 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray, limit=None) -> tu
         Rows x oxides, wt% (NaN reads as 0); normalised to 100 here.
     members : numpy.ndarray
         End-members x oxides, wt% summing to 100 (:func:`end_member_compositions`).
-    limit : float or numpy.ndarray, optional
-        When only ``misfit <= limit`` matters: the fit is iterative instead (accelerated
-        projected gradient), and a row stops as soon as that is settled, either way (its
-        current mixture is already within ``limit``, or the Frank-Wolfe duality gap proves
-        that none is).  Its misfit is then that of its current mixture, an upper bound on
-        the distance that is right about the side of ``limit``.  Cheaper than the exact fit
-        when most rows are settled within a few iterations (EDS maps).
 
     Returns
     -------
@@ -205,37 +253,6 @@ def end_member_misfit(values: np.ndarray, members: np.ndarray, limit=None) -> tu
     X = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
     total = X.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        X = 100.0 * X / total
-    X_clean = np.nan_to_num(X)  # rows summing to 0 are fitted as zeros, and reported NaN
-    E = np.ascontiguousarray(members, dtype=np.float64)
-    if limit is None:
-        best, W = _nearest_mixture(X_clean, E)
-        return np.where(total[:, 0] > 0, np.sqrt(best), np.nan), W
-    gram = E @ E.T
-    step = 1.0 / max(np.linalg.eigvalsh(gram).max(), 1e-12)
-    target = X_clean @ E.T
-    W = np.full((len(X), len(E)), 1.0 / len(E))
-    Y, t = W.copy(), 1.0
-    active = np.arange(len(X))  # rows still moving; converged or settled rows keep their fractions
-    half_square = 0.5 * np.broadcast_to(np.asarray(limit, dtype=np.float64), (len(X),)) ** 2
-    for i in range(_ITERATIONS):  # accelerated projected gradient (FISTA)
-        W_next = _project_to_simplex(Y - step * (Y @ gram - target[active]))
-        t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
-        Y = W_next + ((t - 1.0) / t_next) * (W_next - W[active])
-        if i % 10 == 9:
-            moving = np.abs(W_next - W[active]).max(axis=1) >= _TOLERANCE
-            # settled rows stop: f <= limit^2/2, or f - gap > limit^2/2
-            residual = X_clean[active] - W_next @ E
-            f = 0.5 * (residual * residual).sum(axis=1)
-            gradient = W_next @ gram - target[active]
-            gap = (gradient * W_next).sum(axis=1) - gradient.min(axis=1)
-            moving &= (f > half_square[active]) & (f - gap <= half_square[active])
-            W[active] = W_next
-            active, Y = active[moving], Y[moving]
-            if not len(active):
-                break
-        else:
-            W[active] = W_next
-        t = t_next
-    misfit = np.sqrt(((X - W @ E) ** 2).sum(axis=1))
-    return np.where(total[:, 0] > 0, misfit, np.nan), W
+        X = np.nan_to_num(100.0 * X / total)  # rows summing to 0 are fitted as zeros, and reported NaN
+    best, W = _nearest_mixture(X, np.ascontiguousarray(members, dtype=np.float64))
+    return np.where(total[:, 0] > 0, np.sqrt(best), np.nan), W

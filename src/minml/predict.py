@@ -231,16 +231,16 @@ def _one_decimal(values: np.ndarray) -> np.ndarray:
 
 def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
-    end-members explain them; both outcomes are noted in ``flag`` (None: no notes, and each
-    end-member fit stops as soon as its verdict is settled).  ``analyses`` (the checked
-    oxides of the rows) lends the fit its NiO, CoO and ZnO (:func:`minml.misfit.fold_divalent`)."""
+    end-members explain them; both outcomes are noted in ``flag`` (None: no notes).
+    ``analyses`` (the checked oxides of the rows) lends the fit its NiO, CoO and ZnO
+    (:func:`minml.misfit.fold_divalent`)."""
     far = np.flatnonzero(ok & (out["ood"] > model.ood_threshold))
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
         return rejected
     top = out["top"][far]
     far_values = fold_divalent(values[far], model.oxides, None if analyses is None else analyses.iloc[far])
-    misfit = model.misfit(far_values, top, decide=flag is None)
+    misfit = model.misfit(far_values, top)
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
     rejected[far[~explained]] = True
