@@ -36,3 +36,12 @@ def test_classify_gives_the_same_answer_on_one_thread_or_several(monkeypatch):
     pd.testing.assert_frame_equal(one, several)  # bit for bit: BLAS is single-threaded in both
     assert (one["mineral"] != "unknown").mean() > 0.8
     np.testing.assert_array_equal(one["mineral"].iloc[:76], classify(table.iloc[:76])["mineral"])
+
+
+def test_a_progress_bar_only_when_asked_for_and_worth_showing(capsys):
+    assert run_in_threads(lambda x: x, range(4), progress=True, desc="chunks") == [0, 1, 2, 3]
+    shown = capsys.readouterr().err
+    assert "chunks" in shown and "4/4" in shown
+    run_in_threads(lambda x: x, range(4))
+    run_in_threads(lambda x: x, range(1), progress=True, desc="chunks")  # one item: nothing to watch
+    assert capsys.readouterr().err == ""

@@ -39,13 +39,11 @@ def run_in_threads(work, items, *, progress: bool = False, desc: str = "") -> li
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
-    from tqdm.auto import tqdm
 
     items = list(items)
     threads = min(worker_count(), len(items))
     results = []
-    with threadpool_limits(limits=1, user_api="blas"), \
-            tqdm(total=len(items), desc=desc, unit="chunk", disable=not progress or len(items) <= 1) as bar:
+    with threadpool_limits(limits=1, user_api="blas"), _bar(len(items), desc, progress) as bar:
         if threads <= 1:
             for item in items:
                 results.append(work(item))
@@ -56,3 +54,20 @@ def run_in_threads(work, items, *, progress: bool = False, desc: str = "") -> li
                 results.append(job.result())
                 bar.update()
     return results
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+
+def _bar(total: int, desc: str, progress: bool):
+    """A tqdm progress bar, or a silent stand-in when none is wanted (tqdm is then not
+    imported: it costs a tenth of a second at start-up)."""
+    from contextlib import nullcontext
+
+    if not progress or total <= 1:
+        return nullcontext(_NoBar())
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="chunk")

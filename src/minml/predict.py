@@ -246,20 +246,18 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     rejected[far[~explained]] = True
     if flag is None:
         return rejected
-    names = np.asarray(model.classes, dtype=object)[top]
-    ood = _one_decimal(out["ood"][far])
+    names = np.asarray(model.classes, dtype=object)[top].tolist()
+    ood = _one_decimal(out["ood"][far]).tolist()
     threshold = f"{model.ood_threshold:.1f}"
-    text = _one_decimal(np.nan_to_num(misfit))
-    limit_text = _one_decimal(np.where(np.isfinite(limit), limit, 0.0))
-    accepted = far[explained]
-    _append(flag, accepted, "unusual " + names[explained] + ": ood_score " + ood[explained] + " above "
-            + threshold + ", but its end-members explain it (misfit " + text[explained] + " wt%)")
-    no_members = ~explained & ~np.isfinite(misfit)
-    reasons = np.where(
-        no_members,
-        "unknown: unlike the training data (ood_score " + ood + " above " + threshold + ")",
-        "unknown: unlike the training data (ood_score " + ood + " above " + threshold + ") and no "
-        + names + " (misfit " + text + " wt% from its end-members, limit " + limit_text + ")",
-    )
-    _append(flag, far[~explained], reasons[~explained])
+    text = _one_decimal(np.nan_to_num(misfit)).tolist()
+    limit_text = _one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
+    fitted = np.isfinite(misfit).tolist()
+    unlike = "unknown: unlike the training data (ood_score {} above " + threshold + ")"
+    _append(flag, far[explained], [
+        f"unusual {names[i]}: ood_score {ood[i]} above {threshold}, but its end-members explain it (misfit {text[i]} wt%)"
+        for i in np.flatnonzero(explained).tolist()])
+    reasons = [unlike.format(ood[i]) + (f" and no {names[i]} (misfit {text[i]} wt% from its end-members, "
+                                         f"limit {limit_text[i]})" if fitted[i] else "")
+               for i in np.flatnonzero(~explained).tolist()]
+    _append(flag, far[~explained], reasons)
     return rejected
