@@ -13,10 +13,11 @@ from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml._runtime import Runtime
 from minml.calibration import prediction_sets
+from minml.checks import OxideCheck
 from minml.features import model_inputs
 from minml.misfit import fold_divalent
 
-__all__ = ["DEFAULT_MODEL", "classify", "classify_values", "load_default", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "classify", "classify_checked", "classify_values", "load_default", "resolve_model"]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 32_768  # rows per step: keeps the temporaries in cache
@@ -81,6 +82,23 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     >>> classify(olivine)[["mineral", "group"]].to_numpy().tolist()
     [['olivine', 'olivine']]
     """
+    return classify_checked(df, model, fill_missing=fill_missing, coverage=coverage, progress=progress,
+                            **check_options)[0]
+
+
+def classify_checked(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
+                     progress: bool = False, **check_options) -> tuple[pd.DataFrame, np.ndarray, OxideCheck]:
+    """:func:`classify`, and the model inputs and table check it worked from (for callers
+    that go on with them, such as :func:`minml.validate`, instead of checking the table again).
+
+    Returns
+    -------
+    result : pandas.DataFrame
+        As :func:`classify`.
+    values : numpy.ndarray
+        The model inputs (:func:`minml.features.model_inputs`).
+    checked : OxideCheck
+    """
     name = "the shipped model" if model is None else "the model"
     model = resolve_model(model)
     values, checked = model_inputs(df, model.oxides, fill_missing=fill_missing, model_name=name, **check_options)
@@ -120,7 +138,7 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     )
     if coverage is not None:
         result["prediction_set"] = np.where(named, out["sets"], "")
-    return result
+    return result, values, checked
 
 
 def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) -> None:

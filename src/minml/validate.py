@@ -61,7 +61,7 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
         label's class and of the predicted mineral), ``rank`` (1 = the most certain
         disagreement) and ``reason`` (one line a person can read).
     """
-    from minml.predict import classify, resolve_model
+    from minml.predict import classify_checked, resolve_model
 
     if label_column not in df.columns:
         raise ValueError(f"No label column {label_column!r}; columns: {list(df.columns)[:12]}. "
@@ -69,16 +69,11 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     runtime = resolve_model(model)
     if runtime.calibration is None:
         raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
-    result = classify(df, runtime, fill_missing=fill_missing, coverage=coverage, suffix=suffix,
-                      total_range=total_range, progress=progress)
+    result, values, checked = classify_checked(df, runtime, fill_missing=fill_missing, coverage=coverage,
+                                               suffix=suffix, total_range=total_range, progress=progress)
     labels = match_labels(df[label_column])
     classes = np.asarray(runtime.classes, dtype=object)
     code = {c: i for i, c in enumerate(classes)}
-
-    from minml.features import model_inputs
-
-    values, checked = model_inputs(df, runtime.oxides, fill_missing=fill_missing, model_name="the model",
-                                   suffix=suffix, total_range=None)
     usable = np.isfinite(values).all(axis=1)
     Z = runtime.scaled(np.where(usable[:, None], values, 0.0))
     proba = runtime.calibrated_proba(Z)
