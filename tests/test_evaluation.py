@@ -65,6 +65,31 @@ def test_unsettled_lepr_rows_follow_their_rules():
     assert (lepr_unsettled(lepr[lepr["Mineral"] == "Olivine"]) == "").all()
 
 
+def test_model_card_accounts_for_the_unsettled_rows_and_the_bound_they_set():
+    from minml import read_table
+    from minml.training import lepr_results
+    from minml.training import _unsettled_lines as unsettled_lines
+
+    from .conftest import SHARED
+
+    if not (SHARED / "test" / "lepr_allphases_lim.csv").is_file():
+        pytest.skip("shared data not found")
+    lepr = lepr_results(None, SHARED)
+    rows = lepr["unsettled"]
+    lines = "\n".join(unsettled_lines(lepr))
+    for label, count in rows["label"].value_counts().items():
+        assert f"| {label} |" in lines and f"| {count} |" in lines
+    # the bound: these rows as answered, every other row right
+    wrong = int((~rows["right"]).sum())
+    confident = int((~rows["right"] & (rows["probability"] >= 0.9)).sum())
+    assert 0 < confident < wrong < len(rows) < lepr["rows_88_105"]
+    best = 1 - wrong / lepr["rows_88_105"]
+    assert f"accuracy would be at most {best:.4f}" in lines and best >= lepr["accuracy"]
+    assert f"at least {confident / lepr['rows_88_105']:.4f}" in lines
+    assert confident / lepr["rows_88_105"] <= lepr["wrong_at_0.9"]
+    assert len(read_table(SHARED / "test" / "lepr_allphases_lim.csv")) == lepr["rows"]
+
+
 @pytest.fixture(scope="module")
 def arrays():
     table, _ = collect_training_set(DATA / "training")
