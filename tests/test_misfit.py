@@ -150,3 +150,22 @@ def test_exact_fit_meets_the_optimality_conditions(mineral):
     assert simplex.active_set(X @ E.T, 2 * len(E) + 2)[1].mean() > 0.99
     assert simplex.active_set(X @ E.T, 2)[1].mean() < 0.99
     np.testing.assert_allclose(np.sqrt(_nearest_mixture(X, E, rounds=2)[0]), misfit, atol=1e-6)
+
+
+def test_active_set_search_is_exact_on_random_and_degenerate_simplices():
+    # random end-members (1-8 of them, some duplicated or inside the others' hull, where the
+    # fractions are not unique but the distance is) and rows inside and outside their simplex:
+    # the search with its fallback gives the distance of trying every face
+    rng = np.random.default_rng(1)
+    for trial in range(60):
+        k = int(rng.integers(1, 9))
+        E = rng.dirichlet(np.full(11, 0.5), size=k) * 100
+        if k > 2 and trial % 3 == 0:
+            E[-1] = E[0]
+        if k > 3 and trial % 5 == 0:
+            E[-2] = 0.5 * (E[0] + E[1])
+        X = np.vstack([rng.dirichlet(np.full(11, 0.5), size=100) * 100, rng.dirichlet(np.ones(k), size=30) @ E])
+        searched, W = _nearest_mixture(X, E)
+        np.testing.assert_allclose(np.sqrt(searched), np.sqrt(_nearest_mixture(X, E, rounds=0)[0]), atol=1e-8)
+        assert (W >= 0).all() and np.allclose(W.sum(axis=1), 1.0)
+        assert np.sqrt(searched[100:]).max() < 1e-6  # mixtures lie on their simplex
