@@ -57,18 +57,22 @@ def fit_gaussians(X: np.ndarray, y: np.ndarray, n_classes: int, reg: float = 1e-
 def gaussian_log_density(params: dict, X: np.ndarray) -> np.ndarray:
     """log N(x | mean_k, cov_k) for every row and class, shape (n, k).
 
-    All classes in one matrix product: z_k = x L_k - mean_k L_k, with L_k the Cholesky
-    factor of class k's precision, so that the Mahalanobis distance is |z_k|^2.
+    All classes in one matrix product: z_k = L_k^T x - L_k^T mean_k, with L_k the Cholesky
+    factor of class k's precision, so that the Mahalanobis distance is |z_k|^2.  Computed
+    classes x rows (each class's sum over its d squares then adds whole rows) and returned as
+    the transposed view (column-major).
     """
     means, chol, log_det = params["gda_mean"], params["gda_prec_chol"], params["gda_log_det"]
     k, d = means.shape
-    factors = np.ascontiguousarray(chol.transpose(1, 0, 2).reshape(d, k * d), dtype=np.float32)
-    offsets = np.einsum("kd,kde->ke", means, chol).reshape(k * d).astype(np.float32)
-    z = np.asarray(X, dtype=np.float32) @ factors
+    factors = np.ascontiguousarray(chol.transpose(0, 2, 1).reshape(k * d, d), dtype=np.float32)
+    offsets = np.einsum("kd,kde->ke", means, chol).reshape(k * d, 1).astype(np.float32)
+    z = factors @ np.asarray(X, dtype=np.float32).T
     z -= offsets
     z *= z
-    distance = z @ np.kron(np.eye(k, dtype=np.float32), np.ones((d, 1), dtype=np.float32))  # sum per class
-    return 0.5 * log_det - 0.5 * d * _LOG_2PI - 0.5 * distance
+    density = z.reshape(k, d, -1).sum(axis=1)
+    density *= np.float32(-0.5)
+    density += (0.5 * log_det - 0.5 * d * _LOG_2PI).astype(np.float32)[:, None]
+    return density.T
 
 
 def gaussian_posterior(params: dict, X: np.ndarray) -> np.ndarray:

@@ -31,18 +31,20 @@ def n_layers(params: dict) -> int:
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
+    """Softmax over the classes of logits laid out classes x rows, in place."""
+    z -= z.max(axis=0)
     np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
+    z /= z.sum(axis=0)
     return z
 
 
 def _hidden(params: dict, X: np.ndarray, weights=None) -> np.ndarray:
-    h = X
+    """The last hidden layer's features, features x rows, of inputs X (rows x inputs)."""
+    h = X.T
     for i in range(n_layers(params) - 1):
         W, b = weights[i] if weights else (params[f"W{i}_mu"], params[f"b{i}_mu"])
-        h = h @ W
-        h += b
+        h = W.T @ h
+        h += b[:, None]
         np.maximum(h, 0.0, out=h)
     return h
 
@@ -72,20 +74,24 @@ def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rn
     """
     X = np.asarray(X, dtype=np.float32)
     last = n_layers(params) - 1
+    # classes x rows throughout (the reductions over classes then combine whole rows); the
+    # result is returned as the transposed view, rows x classes
     if samples is None:
         h = _hidden(params, X)
-        mean = h @ params[f"W{last}_mu"] + params[f"b{last}_mu"]
-        var = (h * h) @ params[f"W{last}_var"] + params[f"b{last}_var"]
+        mean = params[f"W{last}_mu"].T @ h
+        mean += params[f"b{last}_mu"][:, None]
+        var = params[f"W{last}_var"].T @ (h * h)
+        var += params[f"b{last}_var"][:, None]
         var *= _PROBIT
         var += 1.0
         np.sqrt(var, out=var)
         var *= np.float32(temperature)
         mean /= var
-        return _softmax(mean)
+        return _softmax(mean).T
     if samples < 1:
         raise ValueError(f"samples must be a positive number of Monte Carlo draws, got {samples}.")
     rng = np.random.default_rng(rng)
-    total = np.zeros((len(X), params[f"b{last}_mu"].shape[0]), dtype=np.float32)
+    total = np.zeros((params[f"b{last}_mu"].shape[0], len(X)), dtype=np.float32)
     for _ in range(samples):
         weights = []
         for i in range(last + 1):
@@ -95,10 +101,12 @@ def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rn
                 params[f"b{i}_mu"].shape, dtype=np.float32)
             weights.append((W, b))
         h = _hidden(params, X, weights)
-        total += _softmax(h @ weights[last][0] + weights[last][1])
+        logits = weights[last][0].T @ h
+        logits += weights[last][1][:, None]
+        total += _softmax(logits)
     total /= samples
     if temperature != 1.0:
         from minml.calibration import apply_temperature
 
-        total = apply_temperature(total, temperature)
-    return total
+        return apply_temperature(total.T, temperature)
+    return total.T

@@ -145,7 +145,7 @@ def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) ->
     """Fill ``out[...][part]`` for one chunk of rows (disjoint slices: safe from threads)."""
     Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
     proba = model.calibrated_proba(Z)
-    by_class = np.ascontiguousarray(proba.T)  # (classes, rows): reductions over classes vectorise
+    by_class = np.ascontiguousarray(proba.T)  # (classes, rows), no copy: the runtimes return this layout
     rows = np.arange(proba.shape[0])
     top = by_class.argmax(axis=0)
     out["top"][part], out["p1"][part] = top, by_class[top, rows]
@@ -153,7 +153,7 @@ def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) ->
     out["uncertainty"][part] = entropy / log_k
     if cutoffs is not None:
         out["sets"][part] = prediction_sets(proba, cutoffs, classes)
-    by_class[top, rows] = -1.0
+    by_class[top, rows] = -1.0  # proba (a view of by_class) is not read after this
     second = by_class.argmax(axis=0)
     out["second"][part], out["p2"][part] = second, by_class[second, rows]
     out["ood"][part] = -model.log_density(Z)
