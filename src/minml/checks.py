@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from minml._text import one_decimal
 from minml._values import PURE_PHASE_MAX, Status, parse_column
 from minml.iron import IRON_FORMS, IRON_RULES, total_iron
 from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_table
@@ -314,5 +315,5 @@ def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range)
         return no_analysis, np.zeros(len(total), dtype=bool)
     lo, hi = total_range
     outside = ~empty & ~fractions & ((total < lo) | (total > hi))
-    flags.add(outside, lambda idx: [f"total outside {lo:g}-{hi:g}: {total[i]:.1f} wt%" for i in idx])
+    flags.add(outside, lambda idx: [f"total outside {lo:g}-{hi:g}: {t} wt%" for t in one_decimal(total[idx]).tolist()])
     return no_analysis, outside

@@ -11,6 +11,7 @@ import pandas as pd
 
 from minml._parallel import run_in_threads
 from minml._resources import load_shipped
+from minml._text import one_decimal
 from minml._runtime import Runtime
 from minml.calibration import prediction_sets
 from minml.checks import OxideCheck
@@ -238,15 +239,6 @@ def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
     flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
 
 
-def _one_decimal(values: np.ndarray) -> np.ndarray:
-    """Numbers as text with one decimal, as an object array (for joining into flags); each
-    distinct tenth is formatted once."""
-    tenths = np.rint(np.asarray(values, dtype=np.float64) * 10.0).astype(np.int64)
-    distinct, inverse = np.unique(tenths, return_inverse=True)
-    text = np.array([f"{'-' if t < 0 else ''}{abs(t) // 10}.{abs(t) % 10}" for t in distinct.tolist()], dtype=object)
-    return text[inverse.reshape(-1)]
-
-
 def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
     end-members explain them; both outcomes are noted in ``flag`` (None: no notes).
@@ -265,10 +257,10 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     if flag is None:
         return rejected
     names = np.asarray(model.classes, dtype=object)[top].tolist()
-    ood = _one_decimal(out["ood"][far]).tolist()
+    ood = one_decimal(out["ood"][far]).tolist()
     threshold = f"{model.ood_threshold:.1f}"
-    text = _one_decimal(np.nan_to_num(misfit)).tolist()
-    limit_text = _one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
+    text = one_decimal(np.nan_to_num(misfit)).tolist()
+    limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
     fitted = np.isfinite(misfit).tolist()
     unlike = "unknown: unlike the training data (ood_score {} above " + threshold + ")"
     _append(flag, far[explained], [
