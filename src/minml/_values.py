@@ -100,6 +100,8 @@ def parse_column(raw: pd.Series, max_value: float = 100.0) -> tuple[np.ndarray, 
     else:
         values, status = _parse_text(raw)
         values[(status == Status.EMPTY) | (status == Status.BELOW_DETECTION)] = 0.0
+    if ((values >= 0.0) & (values <= max_value)).all():  # the common case: nothing to mark
+        return values, status
     with np.errstate(invalid="ignore"):
         negative = values < 0
         over = values > max_value

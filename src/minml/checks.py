@@ -262,6 +262,7 @@ def check_oxides(
             "flag": pd.Series(flags.text, index=df.index, dtype=object),
         },
         index=df.index,
+        copy=False,
     )
     if notes:
         flag_frame.insert(2, "notes", pd.Series(note.text, index=df.index, dtype=object))
@@ -280,13 +281,11 @@ def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray
     for j, name in enumerate(columns):
         if name in ("FeO", "Fe2O3"):  # counted as FeOt
             continue
-        column = matrix[:, j]
-        usable = np.where(np.isnan(column), 0.0, column)
+        usable = np.fmax(matrix[:, j], 0.0)  # unusable (NaN) cells as 0; read values are >= 0
         # O = F2 / O = Cl2: each halogen replaces half an oxygen
         total += usable * (1.0 - 0.5 * oxygen / table[name].molar_mass) if table[name].halogen else usable
-        bigger = usable > largest
-        largest = np.where(bigger, usable, largest)
-        top[bigger] = j
+        top[usable > largest] = j
+        np.maximum(largest, usable, out=largest)
     return total, largest, top
 
 
