@@ -7,7 +7,7 @@ import numpy as np
 __all__ = ["one_decimal"]
 
 
-def one_decimal(values: np.ndarray) -> np.ndarray:
+def one_decimal(values: np.ndarray, template: str = "{}") -> np.ndarray:
     """Numbers as text with one decimal, as an object array (for joining into flags); each
     distinct tenth is formatted once, so a million flags cost a few thousand formats.
 
@@ -15,6 +15,8 @@ def one_decimal(values: np.ndarray) -> np.ndarray:
     ----------
     values : array-like of float
         Finite numbers.
+    template : str, default="{}"
+        Each number's text goes into its ``{}`` (once per distinct tenth too).
 
     Returns
     -------
@@ -25,6 +27,8 @@ def one_decimal(values: np.ndarray) -> np.ndarray:
     --------
     >>> one_decimal([87.04, 105.96, -0.26, 0.0, 76.45, 0.35, 0.05]).tolist()
     ['87.0', '106.0', '-0.3', '0.0', '76.5', '0.3', '0.1']
+    >>> one_decimal([80.04, 80.0], "oxide sum {} wt%").tolist()
+    ['oxide sum 80.0 wt%', 'oxide sum 80.0 wt%']
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     scaled = values * 10.0
@@ -36,5 +40,6 @@ def one_decimal(values: np.ndarray) -> np.ndarray:
         tenths[tie] = [round(float(f"{v:.1f}") * 10.0) for v in values[tie].tolist()]
     tenths = tenths.astype(np.int64)
     distinct, inverse = np.unique(tenths, return_inverse=True)
-    text = np.array([f"{'-' if t < 0 else ''}{abs(t) // 10}.{abs(t) % 10}" for t in distinct.tolist()], dtype=object)
+    text = np.array([template.format(f"{'-' if t < 0 else ''}{abs(t) // 10}.{abs(t) % 10}") for t in distinct.tolist()],
+                    dtype=object)
     return text[inverse.reshape(-1)]

@@ -216,7 +216,6 @@ def check_oxides(
     for col, name in mapping.mapped.items():
         limit = PURE_PHASE_MAX if table[name].pure_phase else 100.0
         values[name], status[name] = parse_column(df[col], max_value=limit)
-    present = {name: s != Status.EMPTY for name, s in status.items()}
 
     flags = _Messages(n)
     order = [name for name in table if name in values]
@@ -236,7 +235,7 @@ def check_oxides(
 
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in IRON_FORMS if k in values},
-        {k: present[k] for k in IRON_FORMS if k in values},
+        {k: status[k] != Status.EMPTY for k in IRON_FORMS if k in values},
         n,
     )
     flags.add(~np.isnan(mismatch), lambda idx: [
@@ -314,5 +313,5 @@ def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range)
         return no_analysis, np.zeros(len(total), dtype=bool)
     lo, hi = total_range
     outside = ~empty & ~fractions & ((total < lo) | (total > hi))
-    flags.add(outside, lambda idx: [f"total outside {lo:g}-{hi:g}: {t} wt%" for t in one_decimal(total[idx]).tolist()])
+    flags.add(outside, lambda idx: one_decimal(total[idx], f"total outside {lo:g}-{hi:g}: {{}} wt%"))
     return no_analysis, outside
