@@ -57,6 +57,8 @@ def run_in_threads(work, items, *, progress: bool = False, desc: str = "") -> li
 
 
 class _NoBar:
+    """Stands in for a progress bar nobody watches."""
+
     def update(self, n: int = 1) -> None:
         pass
 

@@ -36,6 +36,8 @@ __all__ = ["DIVALENT_SUBSTITUTES", "end_member_compositions", "end_member_misfit
 DIVALENT_SUBSTITUTES = ("NiO", "CoO", "ZnO")
 """Oxides of cations that substitute for Fe2+, folded into ``FeOt`` for the misfit."""
 
+_KKT_TOLERANCE = 1e-7  # wt%^2: a gradient this far below the multiplier still certifies
+
 
 @lru_cache(maxsize=None)
 def _compositions(mineral: str, oxides: tuple) -> np.ndarray:
@@ -111,8 +113,6 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
     out[:, oxides.index("FeOt")] += (moles * table["FeO"].molar_mass).astype(out.dtype)
     return out
 
-
-_KKT_TOLERANCE = 1e-7  # wt%^2: a gradient this far below the multiplier still certifies
 
 
 class _Simplex:

@@ -11,8 +11,8 @@ import pandas as pd
 
 from minml._parallel import run_in_threads
 from minml._resources import load_shipped
-from minml._text import one_decimal
 from minml._runtime import Runtime
+from minml._text import one_decimal
 from minml.calibration import prediction_sets
 from minml.checks import OxideCheck
 from minml.features import model_inputs
