@@ -435,8 +435,8 @@ def _unsettled_lines(lepr: dict) -> list[str]:
         lines.append(f"| {rule.label} | {rule.quantity} {bound} | {len(part)} | {int((~part['right']).sum())} | "
                      f"{confident} | {answered} | {rule.reason} | {rule.remedy} |")
     total = lepr["rows_88_105"]
-    wrong = int((~rows["right"]).sum())
-    confident = int((~rows["right"] & (rows["probability"] >= 0.9)).sum())
+    unsettled_wrong = int((~rows["right"]).sum())
+    unsettled_confident = int((~rows["right"] & (rows["probability"] >= 0.9)).sum())
     lines += [
         "",
         f"On the other {lepr['settled_rows']} rows (88-105 wt%): accuracy {lepr['settled_accuracy']:.4f}, macro-F1 "
@@ -444,7 +444,7 @@ def _unsettled_lines(lepr: dict) -> list[str]:
         f"{lepr['settled_ece']:.4f}.",
         "",
         f"These rows alone, answered as now, bound the whole: with every other row right, accuracy would be "
-        f"at most {1 - wrong / total:.4f} and wrong with p ≥ 0.9 at least {confident / total:.4f} of the "
-        f"{total} rows. Answering them otherwise would take the structure or pressure the analysis lacks.",
+        f"at most {1 - unsettled_wrong / total:.4f} and wrong with p ≥ 0.9 at least {unsettled_confident / total:.4f} "
+        f"of the {total} rows. Answering them otherwise would take the structure or pressure the analysis lacks.",
     ]
     return lines
