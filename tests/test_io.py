@@ -67,3 +67,21 @@ def test_bad_paths(tmp_path):
         read_table(EXAMPLE, sheet="Sheet1")
     with pytest.raises(ValueError, match="use .csv, .tsv, .xlsx or .parquet"):
         write_table(pd.DataFrame(), tmp_path / "x.json")
+
+
+def test_csv_written_in_pieces_is_one_table(lepr, tmp_path, monkeypatch):
+    import minml.io
+
+    from minml import classify
+
+    table = pd.concat([lepr, classify(lepr)], axis=1)  # numbers, text, categories, blanks
+    whole = write_table(table, tmp_path / "whole.csv").read_bytes()
+    monkeypatch.setattr(minml.io, "_CSV_PIECE", 7)  # 76 rows: 11 pieces on several threads
+    pieces = write_table(table, tmp_path / "pieces.csv")
+    assert pieces.read_bytes() == whole
+    assert whole.count(b"\n") == len(table) + 1 and whole.startswith(b'"entity_id","Mineral"')
+    back = read_table(pieces)
+    assert back["mineral"].tolist() == table["mineral"].astype(str).tolist()
+    pd.testing.assert_frame_equal(back[lepr.columns], lepr, check_dtype=False)
+    # no rows: the header alone
+    assert write_table(table.iloc[:0], tmp_path / "empty.csv").read_text().count("\n") == 1

@@ -45,3 +45,29 @@ def test_a_progress_bar_only_when_asked_for_and_worth_showing(capsys):
     run_in_threads(lambda x: x, range(4))
     run_in_threads(lambda x: x, range(1), progress=True, desc="chunks")  # one item: nothing to watch
     assert capsys.readouterr().err == ""
+
+
+def test_ordered_results_keep_their_order_and_few_wait():
+    import threading
+    import time
+
+    from minml._parallel import ordered_in_threads
+
+    started = []
+    lock = threading.Lock()
+
+    def work(x):
+        with lock:
+            started.append(x)
+        time.sleep(0.001 * (x % 3))  # finish out of order
+        return x * x
+
+    seen = []
+    for i, result in enumerate(ordered_in_threads(work, range(40))):
+        seen.append(result)
+        with lock:  # never more than twice the workers ahead of the consumer
+            assert len(started) <= i + 1 + 2 * parallel.worker_count()
+    assert seen == [x * x for x in range(40)]
+    assert list(ordered_in_threads(work, [])) == []
+    with pytest.raises(ValueError, match="piece 5"):
+        list(ordered_in_threads(lambda x: x if x != 5 else int("piece 5"), range(9)))

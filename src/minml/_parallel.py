@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["run_in_threads", "worker_count"]
+__all__ = ["ordered_in_threads", "run_in_threads", "worker_count"]
 
 
 def worker_count() -> int:
@@ -54,6 +54,36 @@ def run_in_threads(work, items, *, progress: bool = False, desc: str = "") -> li
                 results.append(job.result())
                 bar.update()
     return results
+
+
+def ordered_in_threads(work, items):
+    """Yield ``work(item)`` for each item, in order, computed on up to :func:`worker_count`
+    threads with at most twice that many results waiting (so a long stream of large results,
+    such as rendered pieces of a file, never piles up in memory).
+
+    Parameters
+    ----------
+    work : callable
+        Must be safe to call from several threads at once.
+    items : iterable
+
+    Yields
+    ------
+    object
+        The results, in the order of ``items``.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = worker_count()
+    with ThreadPoolExecutor(threads) as pool:
+        waiting = deque()
+        for item in items:
+            waiting.append(pool.submit(work, item))
+            if len(waiting) >= 2 * threads:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
 
 
 class _NoBar:

@@ -115,18 +115,41 @@ def write_table(df: pd.DataFrame, path) -> Path:
 
 
 def _write_csv(df: pd.DataFrame, path: Path, sep: str) -> None:
-    """CSV through pyarrow's writer (several times faster than pandas on large tables);
-    pandas writes the tables pyarrow cannot type (columns mixing numbers and text)."""
+    """CSV through pyarrow's writer (several times faster than pandas on large tables),
+    rendered in pieces of rows on a few threads and written in order; pandas writes the
+    tables pyarrow cannot type (columns mixing numbers and text)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from minml._parallel import ordered_in_threads
+
     plain = df.copy(deep=False)
-    for column in plain.columns:
-        if isinstance(plain[column].dtype, pd.CategoricalDtype):
+    for column in plain.columns:  # categories as their text (pyarrow writes no dictionaries)
+        if isinstance(plain[column].dtype, pd.CategoricalDtype) and not _text_categories(plain[column]):
             plain[column] = plain[column].astype(str)
     try:
         table = pa.Table.from_pandas(plain, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         df.to_csv(path, index=False, sep=sep)
         return
-    pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(delimiter=sep, quoting_style="needed"))
+    table = pa.table([c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns],
+                     names=table.column_names)
+
+    def render(start: int):
+        sink = pa.BufferOutputStream()
+        options = pacsv.WriteOptions(delimiter=sep, quoting_style="needed", include_header=start == 0)
+        pacsv.write_csv(table.slice(start, _CSV_PIECE), sink, write_options=options)
+        return sink.getvalue()
+
+    with open(path, "wb") as handle:
+        for piece in ordered_in_threads(render, range(0, max(len(table), 1), _CSV_PIECE)):
+            handle.write(piece)
+
+
+_CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
+
+
+def _text_categories(column: pd.Series) -> bool:
+    """Whether a categorical column's categories are all text (pyarrow then writes them as
+    they are, missing values as empty fields)."""
+    return all(isinstance(c, str) for c in column.cat.categories)
