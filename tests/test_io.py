@@ -71,7 +71,6 @@ def test_bad_paths(tmp_path):
 
 def test_csv_written_in_pieces_is_one_table(lepr, tmp_path, monkeypatch):
     import minml.io
-
     from minml import classify
 
     table = pd.concat([lepr, classify(lepr)], axis=1)  # numbers, text, categories, blanks

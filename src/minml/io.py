@@ -143,8 +143,7 @@ def _write_csv(df: pd.DataFrame, path: Path, sep: str) -> None:
         return sink.getvalue()
 
     with open(path, "wb") as handle:
-        for piece in ordered_in_threads(render, range(0, max(len(table), 1), _CSV_PIECE)):
-            handle.write(piece)
+        handle.writelines(ordered_in_threads(render, range(0, max(len(table), 1), _CSV_PIECE)))
 
 
 def _text_categories(column: pd.Series) -> bool:
