@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from minml._parallel import run_in_threads
 from minml._text import one_decimal
 from minml._values import PURE_PHASE_MAX, Status, parse_column
 from minml.iron import IRON_FORMS, IRON_RULES, total_iron
@@ -212,10 +213,11 @@ def check_oxides(
         )
     n = len(df)
     table = species_table()
-    values, status = {}, {}
-    for col, name in mapping.mapped.items():
-        limit = PURE_PHASE_MAX if table[name].pure_phase else 100.0
-        values[name], status[name] = parse_column(df[col], max_value=limit)
+    names = list(mapping.mapped.values())
+    cells = [(df[col], PURE_PHASE_MAX if table[name].pure_phase else 100.0) for col, name in mapping.mapped.items()]
+    parsed = run_in_threads(lambda item: parse_column(*item), cells)  # numpy leaves the GIL: columns side by side
+    values = {name: v for name, (v, _) in zip(names, parsed, strict=True)}
+    status = {name: s for name, (_, s) in zip(names, parsed, strict=True)}
 
     flags = _Messages(n)
     order = [name for name in table if name in values]
