@@ -114,7 +114,6 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
     return out
 
 
-
 class _Simplex:
     """The end-members of one class and the closed-form fit on each face of their simplex
     (a face: a subset of the end-members, as a bit mask), each face solved once, when first
@@ -171,8 +170,9 @@ class _Simplex:
             for a, b in zip(starts, [*starts[1:], len(pending)], strict=True):
                 rows = pending[a:b]
                 on_face = (int(masks[a]) >> np.arange(k)) & 1 == 1
-                w = self.fractions(products[rows], int(masks[a]))
-                gradient = w @ self.gram - products[rows]  # half the gradient of |x - wE|^2
+                row_products = products[rows]
+                w = self.fractions(row_products, int(masks[a]))
+                gradient = w @ self.gram - row_products  # half the gradient of |x - wE|^2
                 slack = gradient - gradient[:, on_face].mean(axis=1, keepdims=True)
                 slack[:, on_face] = np.inf
                 feasible = (w[:, on_face] >= 0.0).all(axis=1)

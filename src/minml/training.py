@@ -32,7 +32,7 @@ from minml.features import MODEL_OXIDES
 from minml.io import read_table
 from minml.misfit import fold_divalent
 from minml.model import MineralClassifier
-from minml.predict import classify
+from minml.predict import classify, classify_checked
 
 __all__ = ["DEFAULT_PARAMS", "NESTED_GRID", "train_default", "evaluate_model", "write_model_card"]
 
@@ -123,12 +123,9 @@ def lepr_results(model, shared) -> dict:
     """
     from sklearn.metrics import f1_score
 
-    from minml.checks import check_oxides
-
     lepr = read_table(Path(shared) / LEPR_FILE)
-    result = classify(lepr, model)
-    total = check_oxides(lepr).flags["total"]
-    sensible = total.between(88, 105).to_numpy()
+    result, _, checked = classify_checked(lepr, model)  # the oxide sums of the check classify made
+    sensible = checked.flags["total"].between(88, 105).to_numpy()
     right = lepr_correct(lepr["Mineral"], result["mineral"])
     conf = np.nan_to_num(result["probability"].to_numpy())
     truth = lepr_class(lepr["Mineral"], result["mineral"])
