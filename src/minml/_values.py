@@ -12,7 +12,6 @@ import re
 from enum import IntEnum
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["PURE_PHASE_MAX", "SMALL_NEGATIVE", "Status", "parse_column"]
 
@@ -46,8 +45,10 @@ _BELOW_DETECTION = re.compile(
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 
 
-def _parse_text(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    text = raw.astype("string").str.strip()
+def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd  # text cells only: a table of numbers is read without pandas
+
+    text = pd.Series(raw, copy=False).astype("string").str.strip()
     values = np.full(len(raw), np.nan)
     status = np.full(len(raw), Status.OK, dtype=np.int8)
     empty = (text.isna() | (text == "")).to_numpy(dtype=bool)
@@ -64,12 +65,21 @@ def _parse_text(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, status
 
 
-def parse_column(raw: pd.Series, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+def _is_numbers(raw) -> bool:
+    """Whether a column holds numbers only (not text, not booleans)."""
+    if isinstance(raw.dtype, np.dtype):
+        return raw.dtype.kind in "iuf"
+    import pandas as pd  # a pandas extension dtype: pandas is loaded already
+
+    return pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
+
+
+def parse_column(raw, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
     """Read one column of wt% values.
 
     Parameters
     ----------
-    raw : pandas.Series
+    raw : pandas.Series or numpy.ndarray
         The column as read from the file (numbers, text, or a mix).
     max_value : float, default=100.0
         Values above this are impossible for the species (``OVER_100``).
@@ -84,14 +94,18 @@ def parse_column(raw: pd.Series, max_value: float = 100.0) -> tuple[np.ndarray, 
 
     Examples
     --------
+    >>> import pandas as pd
     >>> v, s = parse_column(pd.Series(["12,5", "<0.01", "abc", -0.05, 150, None]))
     >>> v.tolist()
     [12.5, 0.0, nan, 0.0, nan, 0.0]
     >>> [Status(x).name for x in s]
     ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY']
     """
-    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    if _is_numbers(raw):
+        if isinstance(raw, np.ndarray):
+            values = np.array(raw, dtype=float)
+        else:
+            values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
         status = np.zeros(len(values), dtype=np.int8)
         empty = np.isnan(values)
         if empty.any():

@@ -13,10 +13,9 @@ Nothing is guessed silently.  Each row gets
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from minml._parallel import run_in_threads
 from minml._text import one_decimal
@@ -24,7 +23,7 @@ from minml._values import PURE_PHASE_MAX, Status, parse_column
 from minml.iron import IRON_FORMS, IRON_RULES, total_iron
 from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_table
 
-__all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_oxides"]
+__all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_columns", "check_oxides"]
 
 DEFAULT_TOTAL_RANGE = (88.0, 105.0)
 """Accepted oxide sum in wt% (iron as FeOt)."""
@@ -48,9 +47,11 @@ def _shown(value) -> str:
     return repr(str(value))
 
 
-@dataclass
 class OxideCheck:
-    """The result of :func:`check_oxides`.
+    """The result of :func:`check_oxides` (or :func:`check_columns`).
+
+    The results are held as arrays; the DataFrames are built when first asked for, so
+    callers that need only the arrays (``minml classify`` on a file) never import pandas.
 
     Attributes
     ----------
@@ -72,19 +73,69 @@ class OxideCheck:
         Rows that are no analysis at all: empty, fractions, or a column shift (flagged).
     total_outside : numpy.ndarray of bool
         Analyses whose oxide sum lies outside ``total_range`` (flagged).
+    species : list of str
+        The columns of ``oxides``, in order.
+    values : numpy.ndarray of float, shape (n_rows, len(species))
+        ``oxides`` as an array (column-major).
+    total : numpy.ndarray of float
+        The ``total`` column of ``flags``.
+    flag_text, notes_text : numpy.ndarray of object
+        The ``flag`` and ``notes`` columns of ``flags`` (``notes_text`` is None with
+        ``notes=False``).
     """
 
-    oxides: pd.DataFrame
-    flags: pd.DataFrame
-    mapping: ColumnMapping
-    other: pd.DataFrame
-    total_range: tuple[float, float] | None
-    no_analysis: np.ndarray
-    total_outside: np.ndarray
+    def __init__(self, *, species, values, iron_rule, total, flag_text, notes_text, mapping: ColumnMapping,
+                 other, total_range, no_analysis, total_outside, index=None):
+        self.species = list(species)
+        self.values = values
+        self.iron_rule = iron_rule
+        self.total = total
+        self.flag_text = flag_text
+        self.notes_text = notes_text
+        self.mapping = mapping
+        self._other = other  # a DataFrame, or a function that makes one
+        self.total_range = total_range
+        self.no_analysis = no_analysis
+        self.total_outside = total_outside
+        self.index = index
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def species_values(self, name: str) -> np.ndarray:
+        """One species' column of :attr:`values` (a view)."""
+        return self.values[:, self.species.index(name)]
+
+    @cached_property
+    def oxides(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.values, index=self.index, columns=self.species, copy=False)
+
+    @cached_property
+    def flags(self):
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                "iron_rule": pd.Categorical.from_codes(self.iron_rule, IRON_RULES),
+                "total": self.total,
+                "flag": pd.Series(self.flag_text, index=self.index, dtype=object),
+            },
+            index=self.index,
+            copy=False,
+        )
+        if self.notes_text is not None:
+            frame.insert(2, "notes", pd.Series(self.notes_text, index=self.index, dtype=object))
+        return frame
+
+    @cached_property
+    def other(self):
+        return self._other() if callable(self._other) else self._other
 
     @property
-    def ok(self) -> pd.Series:
-        """True for rows with no flag."""
+    def ok(self):
+        """True for rows with no flag (a pandas Series)."""
         return self.flags["flag"] == ""
 
     def summary(self) -> str:
@@ -111,7 +162,7 @@ class OxideCheck:
         return "\n".join(lines)
 
 
-def _reason_counts(messages: pd.Series) -> dict[str, int]:
+def _reason_counts(messages) -> dict[str, int]:
     """Rows per kind of reason in ';'-joined messages (a reason's kind is its text before ':')."""
     parts = messages[messages != ""].str.split("; ").explode()
     if parts.empty:
@@ -153,7 +204,7 @@ class _Messages:
 
 
 def check_oxides(
-    df: pd.DataFrame,
+    df,
     *,
     suffix: str | None = None,
     total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE,
@@ -197,43 +248,83 @@ def check_oxides(
     >>> checked.flags["flag"].tolist()
     ['', 'total outside 88-105: 49.6 wt%']
     """
+    import pandas as pd
+
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"check_oxides expects a pandas DataFrame, got {type(df).__name__}.")
+    mapping = _mapping(df.columns, suffix)
+    return _check(mapping, {col: df[col] for col in mapping.mapped}, len(df), index=df.index,
+                  other=df[mapping.unrecognised].copy(), total_range=total_range, notes=notes)
+
+
+def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None,
+                  total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE, notes: bool = True) -> OxideCheck:
+    """:func:`check_oxides` for a table given as named columns (no pandas needed).
+
+    Parameters
+    ----------
+    columns : dict of str to array-like
+        The table's columns in order, each a numpy array (numbers, or objects for text
+        cells) or a pandas Series, ``n_rows`` long.  Not modified.
+    n_rows : int
+    other : callable, optional
+        Returns the columns that are not species as a DataFrame, when ``.other`` is asked for.
+    suffix, total_range, notes
+        As :func:`check_oxides`.
+
+    Returns
+    -------
+    OxideCheck
+        On a default (0 .. n_rows - 1) index.
+    """
+    mapping = _mapping(list(columns), suffix)
+    return _check(mapping, {col: columns[col] for col in mapping.mapped}, n_rows, index=None, other=other,
+                  total_range=total_range, notes=notes)
+
+
+def _mapping(names, suffix) -> ColumnMapping:
+    mapping = map_columns(names, suffix=suffix)
+    if not mapping.mapped:
+        hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
+        raise ValueError(
+            f"No oxide columns found among {list(names)}.{hints}\n"
+            "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
+        )
+    return mapping
+
+
+def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes) -> OxideCheck:
+    """The checks on the mapped columns ``raw`` (column name to its cells)."""
     if total_range is not None:
         lo, hi = total_range
         if not lo < hi:
             raise ValueError(f"total_range must be (low, high) with low < high, got {total_range!r}.")
         total_range = (float(lo), float(hi))
-    mapping = map_columns(df.columns, suffix=suffix)
-    if not mapping.mapped:
-        hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
-        raise ValueError(
-            f"No oxide columns found among {list(df.columns)}.{hints}\n"
-            "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
-        )
-    n = len(df)
     table = species_table()
     names = list(mapping.mapped.values())
-    cells = [(df[col], PURE_PHASE_MAX if table[name].pure_phase else 100.0) for col, name in mapping.mapped.items()]
+    cells = [(raw[col], PURE_PHASE_MAX if table[name].pure_phase else 100.0) for col, name in mapping.mapped.items()]
     parsed = run_in_threads(lambda item: parse_column(*item), cells)  # numpy leaves the GIL: columns side by side
     values = {name: v for name, (v, _) in zip(names, parsed, strict=True)}
     status = {name: s for name, (_, s) in zip(names, parsed, strict=True)}
 
     flags = _Messages(n)
     order = [name for name in table if name in values]
+    note = None
     if notes:
         note = _Messages(n)
         note.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
         note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
-        raw = df[col].to_numpy()
+        cells = np.asarray(raw[col])
         if notes:
             note.add(status[name] == Status.SMALL_NEGATIVE,
-                     lambda idx, name=name, raw=raw: [f"small negative read as 0: {name} {_shown(raw[i])}" for i in idx])
+                     lambda idx, name=name, cells=cells: [f"small negative read as 0: {name} {_shown(cells[i])}"
+                                                          for i in idx])
         for code, problem in _CELL_PROBLEM.items():
             flags.add(status[name] == code,
-                      lambda idx, name=name, raw=raw, problem=problem: [f"{name} {problem}: {_shown(raw[i])}" for i in idx])
+                      lambda idx, name=name, cells=cells, problem=problem: [f"{name} {problem}: {_shown(cells[i])}"
+                                                                            for i in idx])
 
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in IRON_FORMS if k in values},
@@ -251,24 +342,12 @@ def check_oxides(
             matrix[:, j] = feot
         elif name in values:
             matrix[:, j] = values[name]
-    oxides = pd.DataFrame(matrix, index=df.index, columns=columns, copy=False)
 
     total, largest, top = _sum_and_largest(columns, matrix)
     no_analysis, total_outside = _flag_row_shape(columns, total, largest, top, flags, total_range)
-
-    flag_frame = pd.DataFrame(
-        {
-            "iron_rule": pd.Categorical.from_codes(rule, IRON_RULES),
-            "total": total,
-            "flag": pd.Series(flags.text, index=df.index, dtype=object),
-        },
-        index=df.index,
-        copy=False,
-    )
-    if notes:
-        flag_frame.insert(2, "notes", pd.Series(note.text, index=df.index, dtype=object))
-    other = df[mapping.unrecognised].copy()
-    return OxideCheck(oxides, flag_frame, mapping, other, total_range, no_analysis, total_outside)
+    return OxideCheck(species=columns, values=matrix, iron_rule=rule, total=total, flag_text=flags.text,
+                      notes_text=None if note is None else note.text, mapping=mapping, other=other,
+                      total_range=total_range, no_analysis=no_analysis, total_outside=total_outside, index=index)
 
 
 def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,7 +8,6 @@ information.  Any form of iron enters as FeOt (see :mod:`minml.iron`).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from minml.checks import OxideCheck, check_oxides
 from minml.iron import IRON_FORMS
@@ -35,7 +34,7 @@ def _missing(checked: OxideCheck, oxides) -> list[str]:
 
 
 def model_inputs(
-    df: pd.DataFrame,
+    df,
     oxides=MODEL_OXIDES,
     *,
     fill_missing: float | None = None,
@@ -46,8 +45,9 @@ def model_inputs(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
+    df : pandas.DataFrame or OxideCheck
+        Analyses in wt% (any column spelling :func:`minml.map_columns` knows), not
+        modified; or a table checked already (:func:`minml.checks.check_columns`).
     oxides : sequence of str
         The inputs, in order.
     fill_missing : float, optional
@@ -70,8 +70,13 @@ def model_inputs(
     ValueError
         When columns are missing and ``fill_missing`` is None.
     """
-    check_options.setdefault("notes", False)
-    checked = check_oxides(df, **check_options)
+    if isinstance(df, OxideCheck):
+        if check_options:
+            raise TypeError(f"{sorted(check_options)} apply when checking a table; this one is checked already.")
+        checked = df
+    else:
+        check_options.setdefault("notes", False)
+        checked = check_oxides(df, **check_options)
     missing = _missing(checked, oxides)
     if missing and fill_missing is None:
         hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
@@ -81,7 +86,7 @@ def model_inputs(
             f"Missing: {missing}{unrecognised}\n"
             "Add the missing columns (0.0 if below detection) or pass fill_missing=0.0."
         )
-    X = np.empty((len(df), len(oxides)), dtype=np.float32)
+    X = np.empty((len(checked), len(oxides)), dtype=np.float32)
     for j, name in enumerate(oxides):
-        X[:, j] = fill_missing if name in missing else checked.oxides[name].to_numpy(dtype=np.float32)
+        X[:, j] = fill_missing if name in missing else checked.species_values(name)
     return X, checked

@@ -145,8 +145,8 @@ def nominal_total(total, oxides, mineral: Mineral):
     ----------
     total : numpy.ndarray
         Oxide sums (wt%) of the rows.
-    oxides : pandas.DataFrame
-        The rows' canonical species (as :func:`minml.check_oxides` returns them).
+    oxides : pandas.DataFrame or dict of str to numpy.ndarray
+        The rows' canonical species by name (as :func:`minml.check_oxides` returns them).
     mineral : Mineral
 
     Examples
@@ -160,6 +160,6 @@ def nominal_total(total, oxides, mineral: Mineral):
 
     total = np.asarray(total, dtype=float).copy()
     for species, wt in mineral.unanalysed.items():
-        reported = oxides[species].to_numpy() > 0 if species in oxides else np.zeros(len(total), bool)
+        reported = np.asarray(oxides[species]) > 0 if species in oxides else np.zeros(len(total), bool)
         total += np.where(reported, 0.0, wt)
     return total

@@ -84,8 +84,8 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
         Rows x ``oxides``, wt% (the model inputs). Not modified.
     oxides : sequence of str
         The columns of ``values``.
-    analyses : pandas.DataFrame or None
-        The same rows with canonical oxide columns (``OxideCheck.oxides``); columns of
+    analyses : pandas.DataFrame, dict of str to numpy.ndarray, or None
+        The same rows' canonical oxides (``OxideCheck.oxides``) by name; species of
         :data:`DIVALENT_SUBSTITUTES` it lacks, and blank cells, count as 0.
 
     Returns
@@ -103,11 +103,11 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
     [[33.0, 19.19, 46.0]]
     """
     oxides = tuple(oxides)
-    present = [] if analyses is None else [s for s in DIVALENT_SUBSTITUTES if s in analyses.columns]
+    present = [] if analyses is None else [s for s in DIVALENT_SUBSTITUTES if s in analyses]
     if "FeOt" not in oxides or not present:
         return values
     table = species_table()
-    moles = sum(np.nan_to_num(analyses[s].to_numpy(dtype=np.float64), nan=0.0).clip(min=0.0)
+    moles = sum(np.nan_to_num(np.asarray(analyses[s], dtype=np.float64), nan=0.0).clip(min=0.0)
                 / table[s].molar_mass for s in present)
     out = np.array(values, copy=True)
     out[:, oxides.index("FeOt")] += (moles * table["FeO"].molar_mass).astype(out.dtype)

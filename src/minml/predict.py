@@ -1,13 +1,16 @@
 """``classify``: which mineral is each analysis of a table, with the shipped model or yours.
 
-Runs on numpy and pandas only (see :mod:`minml._runtime`): neither scikit-learn nor torch
-is imported, so the command line starts fast.
+Runs on numpy (see :mod:`minml._runtime`): neither scikit-learn nor torch is imported, and
+pandas only to hand back a DataFrame (:func:`classify_columns` does without), so the
+command line starts fast.
 """
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
 import numpy as np
-import pandas as pd
 
 from minml._parallel import run_in_threads
 from minml._resources import load_shipped
@@ -16,9 +19,13 @@ from minml._text import one_decimal
 from minml.calibration import prediction_sets
 from minml.checks import OxideCheck
 from minml.features import model_inputs
-from minml.misfit import fold_divalent
+from minml.misfit import DIVALENT_SUBSTITUTES, fold_divalent
 
-__all__ = ["DEFAULT_MODEL", "classify", "classify_checked", "classify_values", "load_default", "resolve_model"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFAULT_MODEL", "Coded", "classify", "classify_checked", "classify_columns", "classify_values",
+           "load_default", "resolve_model"]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 8_192  # rows per step: the class distances of a chunk (6.5 MB) stay in cache; fastest of 4k-64k
@@ -34,6 +41,17 @@ def resolve_model(model=None) -> Runtime:
     if model is None:
         return load_default()
     return model._runtime() if hasattr(model, "_runtime") else model
+
+
+class Coded(NamedTuple):
+    """A column of text held as integer codes into its categories (a pandas Categorical's parts)."""
+
+    codes: np.ndarray
+    categories: list
+
+    def text(self) -> np.ndarray:
+        """The column as an object array of str."""
+        return np.asarray(self.categories, dtype=object)[self.codes]
 
 
 def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
@@ -101,46 +119,78 @@ def classify_checked(df: pd.DataFrame, model=None, *, fill_missing=None, coverag
     checked : OxideCheck
     """
     name = "the shipped model" if model is None else "the model"
-    model = resolve_model(model)
-    values, checked = model_inputs(df, model.oxides, fill_missing=fill_missing, model_name=name, **check_options)
+    runtime = resolve_model(model)
+    values, checked = model_inputs(df, runtime.oxides, fill_missing=fill_missing, model_name=name, **check_options)
+    columns = _classify(runtime, name, values, checked, coverage, progress)
+    return _frame(columns, checked.index), values, checked
+
+
+def classify_columns(checked: OxideCheck, model=None, *, fill_missing=None, coverage: float | None = None,
+                     progress: bool = False) -> dict:
+    """:func:`classify` for a table checked already (:func:`minml.checks.check_columns`),
+    returning plain columns instead of a DataFrame: for callers that write them on without
+    pandas (``minml classify`` on CSV files).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or Coded
+        The columns of :func:`classify`, in order; ``mineral``, ``group`` and
+        ``second_mineral`` as :class:`Coded`.
+    """
+    name = "the shipped model" if model is None else "the model"
+    runtime = resolve_model(model)
+    values, checked = model_inputs(checked, runtime.oxides, fill_missing=fill_missing, model_name=name)
+    return _classify(runtime, name, values, checked, coverage, progress)
+
+
+def _frame(columns: dict, index) -> pd.DataFrame:
+    """The DataFrame of :func:`classify` from its columns."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {key: pd.Categorical.from_codes(*value) if isinstance(value, Coded) else value
+         for key, value in columns.items()},
+        index=index,
+        copy=False,  # fresh arrays: no need to stack them into blocks
+    )
+
+
+def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> dict:
+    """The result columns of :func:`classify` for checked model inputs."""
     classes = np.asarray(model.classes, dtype=object)
     if coverage is not None:
         if model.calibration is None:
             raise ValueError(f"coverage needs a calibrated model; {name} has none: fit it with "
                              "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...).")
     groups = np.asarray(model.groups, dtype=object)
-    flags = checked.flags["flag"]
     # bad analyses get the network's answer as second choice; sane ones may get a mineral
     analysis = np.isfinite(values).all(axis=1) & ~checked.no_analysis
     ok = analysis & ~checked.total_outside
     out = _scores(model, values, analysis, cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
                   progress=progress)
-    flag = flags.to_numpy(dtype=object).copy()
-    _rejudge_totals(checked, classes, out["top"], analysis, ok, flag, check_options.get("total_range", (88.0, 105.0)))
-    rejected = _judge_outliers(model, values, out, ok, flag, analyses=checked.oxides)
+    flag = checked.flag_text.copy()
+    _rejudge_totals(checked, classes, out["top"], analysis, ok, flag)
+    divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
+    rejected = _judge_outliers(model, values, out, ok, flag, analyses=divalent)
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
     named = ok & ~rejected
     top = np.where(named, out["top"], n_classes)  # n_classes: "unknown"
     second = np.where(named, out["second"], np.where(analysis, out["top"], n_classes))
-    result = pd.DataFrame(
-        {
-            "mineral": pd.Categorical.from_codes(top, [*classes, "unknown"]),
-            "group": pd.Categorical.from_codes(group_of[top], [*group_names, ""]),
-            "probability": np.where(named, out["p1"], np.nan),
-            "uncertainty": np.where(named, out["uncertainty"], np.nan),
-            "second_mineral": pd.Categorical.from_codes(second, [*classes, ""]),
-            "second_probability": np.where(named, out["p2"], np.where(analysis, out["p1"], np.nan)),
-            "ood_score": np.where(analysis, out["ood"], np.nan),
-            "flag": flag,
-        },
-        index=df.index,
-        copy=False,  # fresh arrays: no need to stack them into blocks
-    )
+    columns = {
+        "mineral": Coded(top, [*classes, "unknown"]),
+        "group": Coded(group_of[top], [*group_names, ""]),
+        "probability": np.where(named, out["p1"], np.nan),
+        "uncertainty": np.where(named, out["uncertainty"], np.nan),
+        "second_mineral": Coded(second, [*classes, ""]),
+        "second_probability": np.where(named, out["p2"], np.where(analysis, out["p1"], np.nan)),
+        "ood_score": np.where(analysis, out["ood"], np.nan),
+        "flag": flag,
+    }
     if coverage is not None:
-        result["prediction_set"] = np.where(named, out["sets"], "")
-    return result, values, checked
+        columns["prediction_set"] = np.where(named, out["sets"], "")
+    return columns
 
 
 def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) -> None:
@@ -205,28 +255,31 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
 
 
-def _rejudge_totals(checked, classes, top, analysis, ok, flag, total_range) -> None:
+_TOTAL_OUTSIDE = re.compile(r"(?:^|; )total outside [^;]*")
+
+
+def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
     """Rows rejected for their oxide sum alone get a second look under the predicted class:
     with the class's nominal unanalysed species (tourmaline's B2O3 and H2O, which EPMA does
     not measure) the sum may be fine. Such rows are accepted, and ``flag`` says so (in place)."""
-    if total_range is None:
+    if checked.total_range is None:
         return
     from minml.minerals import mineral_table, nominal_total
 
     table = mineral_table()
-    lo, hi = total_range
+    lo, hi = checked.total_range
     suspects = np.flatnonzero(analysis & ~ok)
     if not len(suspects):
         return
-    text = pd.Series(flag[suspects]).str.replace(r"(?:^|; )total outside [^;]*", "", regex=True)
-    only_total = (text == "").to_numpy()
+    only_total = np.array([_TOTAL_OUTSIDE.sub("", text) == "" for text in flag[suspects].tolist()], dtype=bool)
     for code in np.unique(top[suspects[only_total]]):
         mineral = table.get(str(classes[code]))
         if mineral is None or not mineral.unanalysed:
             continue
         rows = suspects[only_total & (top[suspects] == code)]
-        total = checked.flags["total"].to_numpy()[rows]
-        fixed = nominal_total(total, checked.oxides.iloc[rows], mineral)
+        total = checked.total[rows]
+        reported = {s: checked.species_values(s)[rows] for s in mineral.unanalysed if s in checked.species}
+        fixed = nominal_total(total, reported, mineral)
         good = (fixed >= lo) & (fixed <= hi)
         names = ", ".join(mineral.unanalysed)
         ok[rows[good]] = True
@@ -243,14 +296,15 @@ def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
 def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
     end-members explain them; both outcomes are noted in ``flag`` (None: no notes).
-    ``analyses`` (the checked oxides of the rows) lends the fit its NiO, CoO and ZnO
+    ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
     (:func:`minml.misfit.fold_divalent`)."""
     far = np.flatnonzero(ok & (out["ood"] > model.ood_threshold))
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
         return rejected
     top = out["top"][far]
-    far_values = fold_divalent(values[far], model.oxides, None if analyses is None else analyses.iloc[far])
+    far_values = fold_divalent(values[far], model.oxides,
+                               None if analyses is None else {s: v[far] for s, v in analyses.items()})
     misfit = model.misfit(far_values, top)
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
