@@ -177,3 +177,34 @@ def test_reads_every_training_workbook(shared_data):
             assert not extra, (path.name, extra)
         assert not checked.mapping.hints
         assert checked.flags["flag"].ne("").mean() < 0.05, path.name
+
+
+def test_named_columns_check_as_the_dataframe(lepr):
+    from minml.checks import check_columns
+
+    messy = lepr.astype({"MgO": object})
+    messy.loc[[0, 3], "MgO"] = ["bdl", "12..5"]
+    expected = check_oxides(messy)
+    columns = {name: messy[name].to_numpy() for name in messy.columns}  # numbers and objects, no index
+    checked = check_columns(columns, len(messy), other=lambda: messy[["Mineral"]])
+    assert checked.species == list(expected.oxides.columns)
+    np.testing.assert_array_equal(checked.values, expected.oxides.to_numpy())
+    pd.testing.assert_frame_equal(checked.oxides, expected.oxides)
+    pd.testing.assert_frame_equal(checked.flags, expected.flags)
+    assert "MgO not a number: '12..5'" in checked.flag_text[3]
+    assert checked.other.columns.tolist() == ["Mineral"]  # made when asked for
+    np.testing.assert_array_equal(checked.species_values("FeOt"), expected.oxides["FeOt"].to_numpy())
+    assert len(checked) == len(messy)
+    with pytest.raises(ValueError, match=r"told of 5 rows.*'SiO2': 76"):
+        check_columns(columns, 5)
+
+
+def test_named_columns_checked_already_take_no_check_options(lepr):
+    from minml.checks import check_columns
+    from minml.features import model_inputs
+
+    checked = check_columns({name: lepr[name].to_numpy() for name in lepr.columns}, len(lepr), notes=False)
+    X, same = model_inputs(checked)
+    assert same is checked and X.shape == (len(lepr), 11)
+    with pytest.raises(TypeError, match="checked already"):
+        model_inputs(checked, total_range=(90.0, 102.0))

@@ -2,6 +2,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,6 +78,39 @@ def test_classify_each_format(tmp_path, capsys, suffix):
         "mineral", "group", "probability", "uncertainty", "second_mineral", "second_probability", "ood_score", "flag"]
     assert result["mineral"].notna().all()
     assert (result["flag"].fillna("") != "").sum() >= 12  # the reader's flags come through
+
+
+def _messy_csv(path):
+    """The example as a European spreadsheet would export it: ';', decimal commas, text cells."""
+    table = pd.read_csv(EXAMPLE).astype({"MgO": object, "CaO": object})
+    table.loc[[0, 5], "MgO"] = "bdl"
+    table.loc[[1, 7], "CaO"] = "<0.01"
+    table.loc[2, "CaO"] = "n.a."
+    table.loc[3, "MgO"] = "12..5"  # junk: flagged
+    table.insert(0, "", range(len(table)))  # a blank header
+    path.write_text(table.to_csv(index=False, sep=";").replace(".", ","), encoding="utf-8-sig")
+    return path
+
+
+@pytest.mark.parametrize("make", [lambda tmp: EXAMPLE, lambda tmp: _messy_csv(tmp / "messy.csv")])
+def test_classify_csv_without_pandas_answers_as_the_dataframe_route(tmp_path, capsys, make):
+    from minml import classify, read_table
+    from minml.io import read_csv_arrow
+
+    source = make(tmp_path)
+    assert read_csv_arrow(source) is not None  # the route without pandas
+    assert main(["classify", str(source), "-o", str(tmp_path / "fast.csv"), "--coverage", "0.9"]) == 0
+    printed = capsys.readouterr().out
+    fast = read_table(tmp_path / "fast.csv")
+    expected = classify(read_table(source), coverage=0.9)
+    assert list(fast.columns) == list(read_table(source).columns) + list(expected.columns)
+    for name in ["mineral", "group", "second_mineral", "flag", "prediction_set"]:
+        assert fast[name].fillna("").tolist() == expected[name].astype(str).tolist(), name
+    for name in ["probability", "uncertainty", "second_probability", "ood_score"]:
+        np.testing.assert_allclose(fast[name], expected[name].astype(float), rtol=1e-6, err_msg=name)
+    counts = expected["mineral"].value_counts()
+    assert f"{len(expected)} analyses classified: " + ", ".join(f"{k} {v}" for k, v in counts.items()) in printed
+    assert f"{(expected['flag'] != '').sum()} flagged" in printed
 
 
 def test_classify_default_output_and_clash(tmp_path, capsys):

@@ -276,10 +276,18 @@ def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None
     -------
     OxideCheck
         On a default (0 .. n_rows - 1) index.
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_oxides`, and when a species column is not ``n_rows`` long.
     """
     mapping = _mapping(list(columns), suffix)
-    return _check(mapping, {col: columns[col] for col in mapping.mapped}, n_rows, index=None, other=other,
-                  total_range=total_range, notes=notes)
+    raw = {col: columns[col] for col in mapping.mapped}
+    wrong = {col: len(cells) for col, cells in raw.items() if len(cells) != n_rows}
+    if wrong:
+        raise ValueError(f"check_columns was told of {n_rows} rows, but columns have other lengths: {wrong}.")
+    return _check(mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes)
 
 
 def _mapping(names, suffix) -> ColumnMapping:

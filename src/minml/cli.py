@@ -128,12 +128,17 @@ def _write_beside_input(table, result, args, default_suffix: str) -> Path:
 
     from minml.io import write_table
 
-    clash = [c for c in result.columns if c in table.columns]
-    if clash:
-        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
+    _refuse_clash(table.columns, result)
     output = args.output or args.input.with_name(args.input.stem + default_suffix)
     write_table(pd.concat([table, result], axis=1), output)
     return output
+
+
+def _refuse_clash(columns, result) -> None:
+    """Refuse when a result column would overwrite one of the input's."""
+    clash = [c for c in result if c in set(columns)]
+    if clash:
+        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
 
 
 def _coverage(text: str) -> float:
@@ -144,21 +149,58 @@ def _coverage(text: str) -> float:
 
 
 def _run_classify(args) -> int:
-    from minml._runtime import Runtime
-    from minml.io import read_table
-    from minml.predict import classify
+    import numpy as np
 
-    table = read_table(args.input, sheet=args.sheet)
+    from minml._runtime import Runtime
+
     model = Runtime.load(args.model) if args.model else None
-    result = classify(table, model, fill_missing=args.fill_missing, coverage=args.coverage, suffix=args.suffix,
-                      total_range=tuple(args.total_range), progress=sys.stderr.isatty())
-    output = _write_beside_input(table, result, args, "_classified.csv")
-    counts = result["mineral"].value_counts()
-    print(f"{len(result)} analyses classified: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    flagged = int((result["flag"] != "").sum())
-    print(f"{flagged} flagged (see the flag column)")
+    options = dict(fill_missing=args.fill_missing, coverage=args.coverage, progress=sys.stderr.isatty())
+    output = args.output or args.input.with_name(args.input.stem + "_classified.csv")
+    arrow = _classify_arrow(args, model, options, output)
+    if arrow is not None:
+        minerals, flags = arrow
+    else:
+        from minml.io import read_table
+        from minml.predict import classify
+
+        table = read_table(args.input, sheet=args.sheet)
+        result = classify(table, model, suffix=args.suffix, total_range=tuple(args.total_range), **options)
+        _write_beside_input(table, result, args, "_classified.csv")
+        minerals = result["mineral"].cat
+        minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
+    codes, names = minerals
+    counts = np.bincount(codes, minlength=len(names))
+    order = np.argsort(-counts, kind="stable")  # most frequent first, ties in class order
+    print(f"{len(codes)} analyses classified: " + ", ".join(f"{names[k]} {counts[k]}" for k in order))
+    print(f"{int((flags != '').sum())} flagged (see the flag column)")
     print(f"wrote {output}")
     return 0
+
+
+def _classify_arrow(args, model, options, output: Path):
+    """``minml classify`` from CSV to CSV without pandas (:func:`minml.io.read_csv_arrow`):
+    returns the mineral codes with their names, and the flags; None for other files, which
+    take the pandas route."""
+    from minml.io import _CSV, read_csv_arrow
+
+    if args.sheet is not None or output.suffix.lower() not in _CSV:
+        return None
+    table = read_csv_arrow(args.input, suffix=args.suffix)
+    if table is None:
+        return None
+    from minml._arrow import TableColumns, arrow_array
+    from minml.checks import check_columns
+    from minml.io import write_csv_arrow
+    from minml.predict import classify_columns
+
+    checked = check_columns(TableColumns(table), table.num_rows, suffix=args.suffix,
+                            total_range=tuple(args.total_range), notes=False)
+    result = classify_columns(checked, model, **options)
+    _refuse_clash(table.column_names, result)
+    for name, column in result.items():
+        table = table.append_column(name, arrow_array(column))
+    write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",")
+    return (result["mineral"].codes, result["mineral"].categories), result["flag"]
 
 
 def _add_formula(sub) -> None:

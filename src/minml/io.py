@@ -1,19 +1,30 @@
-"""Reading and writing tables of analyses: CSV, Excel (one or all sheets), Parquet."""
+"""Reading and writing tables of analyses: CSV, Excel (one or all sheets), Parquet.
+
+pandas is imported by the functions that return or take DataFrames only; CSV files can also
+be read into, and written from, pyarrow tables (:func:`read_csv_arrow`,
+:func:`write_csv_arrow`), which ``minml classify`` uses to start fast.
+"""
 
 from __future__ import annotations
 
 import csv
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
-__all__ = ["read_table", "write_table"]
+__all__ = ["read_csv_arrow", "read_table", "write_csv_arrow", "write_table"]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _CSV = {".csv", ".txt", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
 _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
+# cells pandas reads as missing (its default na_values), so both readers agree
+_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+            "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
 def _sniff_separator(path: Path) -> str:
@@ -48,6 +59,8 @@ def read_table(path, sheet=None) -> pd.DataFrame:
     FileNotFoundError, ValueError
         A missing file, an unknown extension, or a sheet the workbook lacks.
     """
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file: {str(path)!r}")
@@ -67,6 +80,8 @@ def read_table(path, sheet=None) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, sheet) -> pd.DataFrame:
+    import pandas as pd
+
     with pd.ExcelFile(path) as book:
         names = book.sheet_names
         if sheet == "all":
@@ -116,13 +131,10 @@ def write_table(df: pd.DataFrame, path) -> Path:
 
 
 def _write_csv(df: pd.DataFrame, path: Path, sep: str) -> None:
-    """CSV through pyarrow's writer (several times faster than pandas on large tables),
-    rendered in pieces of rows on a few threads and written in order; pandas writes the
-    tables pyarrow cannot type (columns mixing numbers and text)."""
+    """CSV through pyarrow's writer (several times faster than pandas on large tables);
+    pandas writes the tables pyarrow cannot type (columns mixing numbers and text)."""
+    import pandas as pd
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from minml._parallel import ordered_in_threads
 
     plain = df.copy(deep=False)
     for column in plain.columns:  # categories as their text (pyarrow writes no dictionaries)
@@ -135,6 +147,29 @@ def _write_csv(df: pd.DataFrame, path: Path, sep: str) -> None:
         return
     table = pa.table([c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns],
                      names=table.column_names)
+    write_csv_arrow(table, path, sep)
+
+
+def write_csv_arrow(table: pa.Table, path, sep: str = ",") -> Path:
+    """Write a pyarrow table as CSV (no index, fields quoted where needed), rendered in
+    pieces of rows on a few threads and written in order.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Columns of numbers or text (no dictionaries); missing values are written as
+        empty fields.
+    path : str or path-like
+    sep : str, default=","
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from minml._parallel import ordered_in_threads
 
     def render(start: int):
         sink = pa.BufferOutputStream()
@@ -142,11 +177,68 @@ def _write_csv(df: pd.DataFrame, path: Path, sep: str) -> None:
         pacsv.write_csv(table.slice(start, _CSV_PIECE), sink, write_options=options)
         return sink.getvalue()
 
+    path = Path(path)
     with open(path, "wb") as handle:
         handle.writelines(ordered_in_threads(render, range(0, max(len(table), 1), _CSV_PIECE)))
+    return path
 
 
-def _text_categories(column: pd.Series) -> bool:
+def read_csv_arrow(path, suffix: str | None = None) -> pa.Table | None:
+    """A CSV file of analyses as a pyarrow table, read without pandas.
+
+    Species columns (:func:`minml.map_columns` with ``suffix``) are typed by their cells;
+    every other column is read as text, as written.  Cells pandas reads as missing
+    (``""``, ``NA``, ``nan``, ...) are missing here too.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.csv``/``.tsv``/``.txt`` (separator detected as by :func:`read_table`).
+    suffix : str, optional
+        As :func:`minml.check_oxides`.
+
+    Returns
+    -------
+    pyarrow.Table or None
+        None where :func:`read_table` should read the file instead: not a CSV file,
+        repeated column names, no species column, or rows pyarrow cannot parse (ragged
+        rows, text that is not UTF-8), so that its messages and choices apply.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from minml.oxides import map_columns
+
+    path = Path(path)
+    if path.suffix.lower() not in _CSV or not path.is_file():
+        return None
+    sep = _sniff_separator(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle, delimiter=sep), None)
+        if not header:
+            return None
+        names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]  # pandas' names for blank headers
+        if len(set(names)) < len(names):
+            return None
+        species = set(map_columns(names, suffix=suffix).mapped)
+    except (UnicodeDecodeError, csv.Error, ValueError):
+        return None
+    if not species:
+        return None
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names if n not in species},
+                                                 null_values=_MISSING, strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _text_categories(column) -> bool:
     """Whether a categorical column's categories are all text (pyarrow then writes them as
     they are, missing values as empty fields)."""
     return all(isinstance(c, str) for c in column.cat.categories)

@@ -1,0 +1,111 @@
+"""Between Arrow tables and numpy arrays without pandas.
+
+``pyarrow.array`` and ``Array.to_numpy`` load pandas (about half a second) whenever it is
+installed, which would be most of the time ``minml classify`` takes on a CSV file.  The
+arrays here are read from and built on Arrow's buffers instead: numbers as float64 with NaN
+for missing cells (nulls), text as str (None for missing), and back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = ["TableColumns", "arrow_array", "numpy_column"]
+
+_NUMBERS = {pa.int64(): np.int64, pa.float64(): np.float64, pa.int32(): np.int32, pa.float32(): np.float32}
+_STRING_LIMIT = 2**31 - 1  # bytes a pa.string() array can hold (int32 offsets)
+
+
+def _valid(chunk: pa.Array) -> np.ndarray | None:
+    """The chunk's validity as booleans, or None when it has no nulls."""
+    if not chunk.null_count:
+        return None
+    bits = np.unpackbits(np.frombuffer(chunk.buffers()[0], dtype=np.uint8), bitorder="little")
+    return bits[chunk.offset:chunk.offset + len(chunk)].astype(bool)
+
+
+def _chunk_values(chunk: pa.Array) -> np.ndarray:
+    if pa.types.is_null(chunk.type):
+        return np.full(len(chunk), np.nan)
+    dtype = _NUMBERS.get(chunk.type)
+    if dtype is None:  # text (or any other type): Python objects, read by the text parser
+        return np.array(chunk.to_pylist() + [None], dtype=object)[:-1]  # 1-D even when cells are lists
+    data = np.frombuffer(chunk.buffers()[1], dtype=dtype)[chunk.offset:chunk.offset + len(chunk)]
+    values = data.astype(np.float64)
+    valid = _valid(chunk)
+    if valid is not None:
+        values[~valid] = np.nan
+    return values
+
+
+def numpy_column(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """One column as numpy: integers and floats as float64 (NaN where missing), other types
+    as an object array (str for text, None where missing)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not chunks:
+        return np.empty(0, dtype=np.float64 if _NUMBERS.get(column.type) or pa.types.is_null(column.type) else object)
+    parts = [_chunk_values(chunk) for chunk in chunks]
+    if len({p.dtype for p in parts}) > 1:
+        parts = [p.astype(object) for p in parts]
+    return np.concatenate(parts)
+
+
+class TableColumns(Mapping):
+    """A table's columns by name, converted by :func:`numpy_column` when first read."""
+
+    def __init__(self, table: pa.Table):
+        self._table = table
+        self._done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._done:
+            self._done[name] = numpy_column(self._table.column(name))
+        return self._done[name]
+
+    def __iter__(self):
+        return iter(self._table.column_names)
+
+    def __len__(self) -> int:
+        return self._table.num_columns
+
+
+def _floats(values: np.ndarray) -> pa.Array:
+    single = values.dtype == np.float32
+    values = np.ascontiguousarray(values, dtype=np.float32 if single else np.float64)
+    missing = np.isnan(values)
+    n_missing = int(missing.sum())
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if n_missing else None
+    return pa.Array.from_buffers(pa.float32() if single else pa.float64(), len(values),
+                                 [validity, pa.py_buffer(values)], null_count=n_missing)
+
+
+def _strings(data: bytes, lengths: np.ndarray) -> pa.Array:
+    """A string array of the UTF-8 ``data`` cut into pieces of ``lengths`` bytes."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    large = offsets[-1] > _STRING_LIMIT
+    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(lengths),
+                                 [None, pa.py_buffer(offsets if large else offsets.astype(np.int32)),
+                                  pa.py_buffer(data)], null_count=0)
+
+
+def arrow_array(column) -> pa.Array:
+    """A result column as Arrow: floats (NaN as a missing value), an object array of str, or
+    anything with ``codes`` and ``categories`` (:class:`minml.predict.Coded`), as text."""
+    if hasattr(column, "codes") and hasattr(column, "categories"):
+        words = np.array([str(c).encode() for c in column.categories] + [b""], dtype=object)[:-1]
+        codes = np.asarray(column.codes)
+        return _strings(b"".join(words[codes].tolist()), np.array([len(w) for w in words], dtype=np.int64)[codes])
+    column = np.asarray(column)
+    if column.dtype.kind == "f":
+        return _floats(column)
+    if column.dtype == object or column.dtype.kind == "U":
+        filled = np.flatnonzero(column != "")  # most rows' flags are empty: encode only the others
+        pieces = [str(text).encode() for text in column[filled].tolist()]
+        lengths = np.zeros(len(column), dtype=np.int64)
+        lengths[filled] = [len(p) for p in pieces]
+        return _strings(b"".join(pieces), lengths)
+    raise TypeError(f"No Arrow column for numpy dtype {column.dtype}.")
