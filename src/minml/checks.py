@@ -254,7 +254,7 @@ def check_oxides(
         raise TypeError(f"check_oxides expects a pandas DataFrame, got {type(df).__name__}.")
     mapping = _mapping(df.columns, suffix)
     return _check(mapping, {col: df[col] for col in mapping.mapped}, len(df), index=df.index,
-                  other=df[mapping.unrecognised].copy(), total_range=total_range, notes=notes)
+                  other=df[mapping.unrecognised], total_range=total_range, notes=notes)  # copy on write
 
 
 def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None,

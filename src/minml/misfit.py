@@ -116,27 +116,39 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
 
 class _Simplex:
     """The end-members of one class and the closed-form fit on each face of their simplex
-    (a face: a subset of the end-members, as a bit mask), each face solved once, when first
-    needed."""
+    (a face: a subset of the end-members, as a bit mask).  The faces are solved together,
+    those of one size in one stacked pseudo-inverse, when the first is needed (a class's
+    2^k - 1 faces cost about what a dozen solved one by one would)."""
 
     def __init__(self, E: np.ndarray):
         self.E = E
         self.gram = E @ E.T
-        self._faces = {}
+        self._faces = None
 
     def face(self, mask: int) -> tuple:
         """The face's members S, the map from a row's products with S (x E_S^T) to the
         fractions of the nearest point of S's affine hull (fractions summing to 1: the
         pseudo-inverse of the KKT system), and the offset of that map."""
-        face = self._faces.get(mask)
-        if face is None:
-            S = [j for j in range(len(self.E)) if mask >> j & 1]
-            kkt = np.zeros((len(S) + 1, len(S) + 1))
-            kkt[:-1, :-1] = self.gram[np.ix_(S, S)]
-            kkt[:-1, -1] = kkt[-1, :-1] = 1.0
+        if self._faces is None:
+            self._faces = self._solve_faces()
+        return self._faces[mask]
+
+    def _solve_faces(self) -> dict:
+        k = len(self.E)
+        faces = {}
+        by_size: dict[int, list[list[int]]] = {}
+        for mask in range(1, 1 << k):
+            by_size.setdefault(mask.bit_count(), []).append([j for j in range(k) if mask >> j & 1])
+        for size, members in by_size.items():
+            S = np.array(members)
+            kkt = np.ones((len(S), size + 1, size + 1))
+            kkt[:, :-1, :-1] = self.gram[S[:, :, None], S[:, None, :]]
+            kkt[:, -1, -1] = 0.0
             inverse = np.linalg.pinv(kkt)
-            face = self._faces[mask] = (S, np.ascontiguousarray(inverse[:-1, :-1].T), inverse[:-1, -1].copy())
-        return face
+            for subset, inv in zip(members, inverse, strict=True):
+                mask = sum(1 << j for j in subset)
+                faces[mask] = (subset, np.ascontiguousarray(inv[:-1, :-1].T), inv[:-1, -1].copy())
+        return faces
 
     def fractions(self, products: np.ndarray, mask: int) -> np.ndarray:
         """Rows x end-members: each row's affine fit on the face ``mask`` (0 off the face)."""
