@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from minml._arrow import TableColumns, arrow_array, numpy_column
+from minml._arrow import arrow_array, numpy_column
 from minml.io import read_csv_arrow, read_table
 from minml.predict import Coded
 
@@ -32,19 +32,25 @@ def test_numbers_with_missing_cells_become_nan_even_in_sliced_chunks():
 def test_text_cells_stay_text_with_none_where_missing():
     column = numpy_column(pa.chunked_array([pa.array(["40.1", None]), pa.array(["bdl"])]))
     assert column.dtype == object and column.tolist() == ["40.1", None, "bdl"]
-    # one chunk of numbers, one of text: all read as objects, for the text parser
-    mixed = numpy_column(pa.chunked_array([pa.array(["a"]), pa.array(["b"])]))
-    assert mixed.tolist() == ["a", "b"]
+    assert numpy_column(pa.array(["a", "b", "c"]).slice(1)).tolist() == ["b", "c"]
+    assert numpy_column(pa.chunked_array([], type=pa.float64())).shape == (0,)
 
 
-def test_table_columns_convert_when_read():
-    table = pa.table({"SiO2": [40.0, None], "Sample": ["a", "b"]})
-    columns = TableColumns(table)
-    assert list(columns) == ["SiO2", "Sample"] and len(columns) == 2
-    assert columns["Sample"].tolist() == ["a", "b"]
-    assert columns["SiO2"] is columns["SiO2"]  # converted once
-    with pytest.raises(KeyError):
-        columns["MgO"]
+def test_arrow_columns_check_as_the_dataframe():
+    from minml import check_oxides
+    from minml.checks import check_columns
+
+    frame = pd.DataFrame({"SiO2": [40.1, None, 40.0, 39.9], "MgO": [49.0, 49.5, -3.2, 49.1],
+                          "FeO": ["9.5", "bdl", "9,4", "x"], "Sample": ["a", "b", "c", "d"]})
+    table = pa.table({"SiO2": [40.1, None, 40.0, 39.9], "MgO": [49.0, 49.5, -3.2, 49.1],
+                      "FeO": ["9.5", "bdl", "9,4", "x"], "Sample": ["a", "b", "c", "d"]})
+    table = pa.concat_tables([table.slice(0, 2), table.slice(2)])  # two chunks per column
+    checked = check_columns({name: table.column(name) for name in table.column_names}, table.num_rows)
+    expected = check_oxides(frame)
+    pd.testing.assert_frame_equal(checked.oxides, expected.oxides)
+    pd.testing.assert_frame_equal(checked.flags, expected.flags)
+    assert checked.flag_text[2].startswith("MgO negative: -3.2") and "FeO not a number: 'x'" in checked.flag_text[3]
+    assert table.column("MgO").to_pylist()[2] == -3.2  # the caller's table is untouched
 
 
 def test_result_columns_to_arrow():

@@ -8,12 +8,10 @@ for missing cells (nulls), text as str (None for missing), and back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["TableColumns", "arrow_array", "numpy_column"]
+__all__ = ["arrow_array", "numpy_column"]
 
 _NUMBERS = {pa.int64(): np.int64, pa.float64(): np.float64, pa.int32(): np.int32, pa.float32(): np.float32}
 _STRING_LIMIT = 2**31 - 1  # bytes a pa.string() array can hold (int32 offsets)
@@ -27,49 +25,30 @@ def _valid(chunk: pa.Array) -> np.ndarray | None:
     return bits[chunk.offset:chunk.offset + len(chunk)].astype(bool)
 
 
-def _chunk_values(chunk: pa.Array) -> np.ndarray:
+def _fill(out: np.ndarray, chunk: pa.Array) -> None:
+    """Write a chunk of numbers into ``out`` as float64, NaN where a cell is missing."""
     if pa.types.is_null(chunk.type):
-        return np.full(len(chunk), np.nan)
-    dtype = _NUMBERS.get(chunk.type)
-    if dtype is None:  # text (or any other type): Python objects, read by the text parser
-        return np.array(chunk.to_pylist() + [None], dtype=object)[:-1]  # 1-D even when cells are lists
-    data = np.frombuffer(chunk.buffers()[1], dtype=dtype)[chunk.offset:chunk.offset + len(chunk)]
-    values = data.astype(np.float64)
+        out[:] = np.nan
+        return
+    out[:] = np.frombuffer(chunk.buffers()[1], dtype=_NUMBERS[chunk.type])[chunk.offset:chunk.offset + len(chunk)]
     valid = _valid(chunk)
     if valid is not None:
-        values[~valid] = np.nan
-    return values
+        out[~valid] = np.nan
 
 
 def numpy_column(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """One column as numpy: integers and floats as float64 (NaN where missing), other types
-    as an object array (str for text, None where missing)."""
+    """One column as a new numpy array: integers and floats as float64 (NaN where missing),
+    other types as objects (str for text, None where missing)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    if not chunks:
-        return np.empty(0, dtype=np.float64 if _NUMBERS.get(column.type) or pa.types.is_null(column.type) else object)
-    parts = [_chunk_values(chunk) for chunk in chunks]
-    if len({p.dtype for p in parts}) > 1:
-        parts = [p.astype(object) for p in parts]
-    return np.concatenate(parts)
-
-
-class TableColumns(Mapping):
-    """A table's columns by name, converted by :func:`numpy_column` when first read."""
-
-    def __init__(self, table: pa.Table):
-        self._table = table
-        self._done: dict[str, np.ndarray] = {}
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._done:
-            self._done[name] = numpy_column(self._table.column(name))
-        return self._done[name]
-
-    def __iter__(self):
-        return iter(self._table.column_names)
-
-    def __len__(self) -> int:
-        return self._table.num_columns
+    if not all(c.type in _NUMBERS or pa.types.is_null(c.type) for c in chunks):  # text, for the text parser
+        cells = [cell for chunk in chunks for cell in chunk.to_pylist()]
+        return np.array(cells + [None], dtype=object)[:-1]  # 1-D even when cells are lists
+    out = np.empty(sum(len(c) for c in chunks))
+    start = 0
+    for chunk in chunks:  # straight into one array: no copy per chunk, no concatenation
+        _fill(out[start:start + len(chunk)], chunk)
+        start += len(chunk)
+    return out
 
 
 def _floats(values: np.ndarray) -> pa.Array:
@@ -96,9 +75,13 @@ def arrow_array(column) -> pa.Array:
     """A result column as Arrow: floats (NaN as a missing value), an object array of str, or
     anything with ``codes`` and ``categories`` (:class:`minml.predict.Coded`), as text."""
     if hasattr(column, "codes") and hasattr(column, "categories"):
-        words = np.array([str(c).encode() for c in column.categories] + [b""], dtype=object)[:-1]
+        words = [str(c).encode() for c in column.categories]
         codes = np.asarray(column.codes)
-        return _strings(b"".join(words[codes].tolist()), np.array([len(w) for w in words], dtype=np.int64)[codes])
+        lengths = np.array([len(w) for w in words], dtype=np.int64)[codes]
+        padded = np.array(words, dtype=f"S{max(map(len, words), default=0) or 1}")[codes]  # rows x width bytes
+        width = padded.dtype.itemsize
+        data = padded.view(np.uint8).reshape(len(codes), width)[np.arange(width) < lengths[:, None]]
+        return _strings(data.tobytes(), lengths)
     column = np.asarray(column)
     if column.dtype.kind == "f":
         return _floats(column)

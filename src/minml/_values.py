@@ -79,8 +79,8 @@ def parse_column(raw, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]
 
     Parameters
     ----------
-    raw : pandas.Series or numpy.ndarray
-        The column as read from the file (numbers, text, or a mix).
+    raw : pandas.Series, numpy.ndarray or pyarrow.ChunkedArray
+        The column as read from the file (numbers, text, or a mix).  Not modified.
     max_value : float, default=100.0
         Values above this are impossible for the species (``OVER_100``).
 
@@ -101,9 +101,14 @@ def parse_column(raw, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]
     >>> [Status(x).name for x in s]
     ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY']
     """
+    owned = False
+    if hasattr(raw, "chunks"):  # a pyarrow column: read into a new array (without pandas)
+        from minml._arrow import numpy_column
+
+        raw, owned = numpy_column(raw), True
     if _is_numbers(raw):
         if isinstance(raw, np.ndarray):
-            values = np.array(raw, dtype=float)
+            values = raw if owned else np.array(raw, dtype=float)
         else:
             values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
         status = np.zeros(len(values), dtype=np.int8)

@@ -40,6 +40,15 @@ _CELL_PROBLEM = {
 }
 
 
+def _cells(column, rows: np.ndarray) -> list:
+    """Some cells of a column (pandas Series, numpy array or pyarrow column) as read."""
+    if hasattr(column, "chunks"):  # pyarrow
+        from minml._arrow import numpy_column
+
+        column = numpy_column(column)
+    return np.asarray(column)[rows].tolist()
+
+
 def _shown(value) -> str:
     """A cell as a person would want to see it in a message."""
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
@@ -263,9 +272,9 @@ def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None
 
     Parameters
     ----------
-    columns : dict of str to array-like
+    columns : mapping of str to array-like
         The table's columns in order, each a numpy array (numbers, or objects for text
-        cells) or a pandas Series, ``n_rows`` long.  Not modified.
+        cells), a pandas Series or a pyarrow column, ``n_rows`` long.  Not modified.
     n_rows : int
     other : callable, optional
         Returns the columns that are not species as a DataFrame, when ``.other`` is asked for.
@@ -324,15 +333,14 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
-        cells = np.asarray(raw[col])
         if notes:
             note.add(status[name] == Status.SMALL_NEGATIVE,
-                     lambda idx, name=name, cells=cells: [f"small negative read as 0: {name} {_shown(cells[i])}"
-                                                          for i in idx])
+                     lambda idx, name=name, col=col: [f"small negative read as 0: {name} {_shown(cell)}"
+                                                      for cell in _cells(raw[col], idx)])
         for code, problem in _CELL_PROBLEM.items():
             flags.add(status[name] == code,
-                      lambda idx, name=name, cells=cells, problem=problem: [f"{name} {problem}: {_shown(cells[i])}"
-                                                                            for i in idx])
+                      lambda idx, name=name, col=col, problem=problem: [f"{name} {problem}: {_shown(cell)}"
+                                                                        for cell in _cells(raw[col], idx)])
 
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in IRON_FORMS if k in values},

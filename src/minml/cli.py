@@ -188,12 +188,13 @@ def _classify_arrow(args, model, options, output: Path):
     table = read_csv_arrow(args.input, suffix=args.suffix)
     if table is None:
         return None
-    from minml._arrow import TableColumns, arrow_array
+    from minml._arrow import arrow_array
     from minml.checks import check_columns
     from minml.io import write_csv_arrow
     from minml.predict import classify_columns
 
-    checked = check_columns(TableColumns(table), table.num_rows, suffix=args.suffix,
+    columns = {name: table.column(name) for name in table.column_names}
+    checked = check_columns(columns, table.num_rows, suffix=args.suffix,
                             total_range=tuple(args.total_range), notes=False)
     result = classify_columns(checked, model, **options)
     _refuse_clash(table.column_names, result)
