@@ -273,7 +273,7 @@ def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
     # flagged for the sum and nothing else: the one message, "total outside ..."
     only_total = np.array([text.startswith(_TOTAL_OUTSIDE) and "; " not in text for text in flag[suspects].tolist()],
                           dtype=bool)
-    for code in np.unique(top[suspects[only_total]]):
+    for code in np.flatnonzero(np.bincount(top[suspects[only_total]], minlength=len(classes))):
         mineral = table.get(str(classes[code]))
         if mineral is None or not mineral.unanalysed:
             continue
