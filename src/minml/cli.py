@@ -181,9 +181,9 @@ def _classify_arrow(args, model, options, output: Path):
     """``minml classify`` from CSV to CSV without pandas (:func:`minml.io.read_csv_arrow`):
     returns the mineral codes with their names, and the flags; None for other files, which
     take the pandas route."""
-    from minml.io import _CSV, read_csv_arrow
+    from minml.io import is_csv, read_csv_arrow
 
-    if args.sheet is not None or output.suffix.lower() not in _CSV:
+    if args.sheet is not None or not is_csv(output):
         return None
     table = read_csv_arrow(args.input, suffix=args.suffix)
     if table is None:

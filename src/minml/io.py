@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["read_csv_arrow", "read_table", "write_csv_arrow", "write_table"]
+__all__ = ["is_csv", "read_csv_arrow", "read_table", "write_csv_arrow", "write_table"]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _CSV = {".csv", ".txt", ".tsv"}
@@ -25,6 +25,11 @@ _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 
 # cells pandas reads as missing (its default na_values), so both readers agree
 _MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
             "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def is_csv(path) -> bool:
+    """Whether ``path`` names a CSV file (``.csv``, ``.tsv``, ``.txt``) by its extension."""
+    return Path(path).suffix.lower() in _CSV
 
 
 def _sniff_separator(path: Path) -> str:
@@ -210,7 +215,7 @@ def read_csv_arrow(path, suffix: str | None = None) -> pa.Table | None:
     from minml.oxides import map_columns
 
     path = Path(path)
-    if path.suffix.lower() not in _CSV or not path.is_file():
+    if not is_csv(path) or not path.is_file():
         return None
     sep = _sniff_separator(path)
     try:

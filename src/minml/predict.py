@@ -48,10 +48,6 @@ class Coded(NamedTuple):
     codes: np.ndarray
     categories: list
 
-    def text(self) -> np.ndarray:
-        """The column as an object array of str."""
-        return np.asarray(self.categories, dtype=object)[self.codes]
-
 
 def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
              progress: bool = False, **check_options) -> pd.DataFrame:
