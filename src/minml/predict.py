@@ -145,12 +145,13 @@ def _frame(columns: dict, index) -> pd.DataFrame:
     def column(value):
         if isinstance(value, Coded):
             return pd.Categorical.from_codes(*value)
-        if value.dtype == object and pd.get_option("future.infer_string"):
-            # pandas' own string dtype (pyarrow-backed), built from Arrow buffers: pandas
-            # would otherwise read every str of the column (0.1 s per million rows)
+        text_dtype = pd.Series([""]).dtype  # what pandas makes of text: str (pandas >= 3) or object
+        if value.dtype == object and text_dtype != object:
+            # that string dtype built from Arrow buffers: pandas would otherwise read every
+            # str of the column (0.1 s per million rows)
             from minml._arrow import arrow_array
 
-            return pd.array(arrow_array(value), dtype=pd.StringDtype(na_value=np.nan))
+            return pd.array(arrow_array(value), dtype=text_dtype)
         return value
 
     return pd.DataFrame({key: column(value) for key, value in columns.items()}, index=index,
