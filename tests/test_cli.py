@@ -92,17 +92,30 @@ def _messy_csv(path):
     return path
 
 
-@pytest.mark.parametrize("make", [lambda tmp: EXAMPLE, lambda tmp: _messy_csv(tmp / "messy.csv")])
-def test_classify_csv_without_pandas_answers_as_the_dataframe_route(tmp_path, capsys, make):
+def _two_phase_csv(path):
+    """Thermobar's layout: the same oxides of two phases side by side, told apart by suffix."""
+    table = pd.read_csv(EXAMPLE)
+    oxides = [c for c in table.columns if c not in ("entity_id", "Mineral", "method")]
+    cpx = table[oxides].add_suffix("_Cpx")
+    liquid = (table[oxides] * 0.9).add_suffix("_Liq")
+    pd.concat([table[["entity_id"]], cpx, liquid], axis=1).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("make, suffix", [(lambda tmp: EXAMPLE, None),
+                                          (lambda tmp: _messy_csv(tmp / "messy.csv"), None),
+                                          (lambda tmp: _two_phase_csv(tmp / "pairs.csv"), "_Cpx")])
+def test_classify_csv_without_pandas_answers_as_the_dataframe_route(tmp_path, capsys, make, suffix):
     from minml import classify, read_table
     from minml.io import read_csv_arrow
 
     source = make(tmp_path)
-    assert read_csv_arrow(source) is not None  # the route without pandas
-    assert main(["classify", str(source), "-o", str(tmp_path / "fast.csv"), "--coverage", "0.9"]) == 0
+    assert read_csv_arrow(source, suffix=suffix) is not None  # the route without pandas
+    options = ["--suffix", suffix] if suffix else []
+    assert main(["classify", str(source), "-o", str(tmp_path / "fast.csv"), "--coverage", "0.9", *options]) == 0
     printed = capsys.readouterr().out
     fast = read_table(tmp_path / "fast.csv")
-    expected = classify(read_table(source), coverage=0.9)
+    expected = classify(read_table(source), coverage=0.9, suffix=suffix)
     assert list(fast.columns) == list(read_table(source).columns) + list(expected.columns)
     for name in ["mineral", "group", "second_mineral", "flag", "prediction_set"]:
         assert fast[name].fillna("").tolist() == expected[name].astype(str).tolist(), name
