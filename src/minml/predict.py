@@ -142,10 +142,11 @@ def _frame(columns: dict, index) -> pd.DataFrame:
     """The DataFrame of :func:`classify` from its columns."""
     import pandas as pd
 
+    text_dtype = pd.Series([""]).dtype  # what pandas makes of text: str (pandas >= 3) or object
+
     def column(value):
         if isinstance(value, Coded):
             return pd.Categorical.from_codes(*value)
-        text_dtype = pd.Series([""]).dtype  # what pandas makes of text: str (pandas >= 3) or object
         if value.dtype == object and text_dtype != object:
             # that string dtype built from Arrow buffers: pandas would otherwise read every
             # str of the column (0.1 s per million rows)
