@@ -36,14 +36,16 @@ def _fill(out: np.ndarray, chunk: pa.Array) -> None:
         out[~valid] = np.nan
 
 
-def numpy_column(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def numpy_column(column: pa.ChunkedArray | pa.Array, out: np.ndarray | None = None) -> np.ndarray:
     """One column as a new numpy array: integers and floats as float64 (NaN where missing),
-    other types as objects (str for text, None where missing)."""
+    written into ``out`` where given; other types as objects (str for text, None where
+    missing; ``out`` is then not used)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     if not all(c.type in _NUMBERS or pa.types.is_null(c.type) for c in chunks):  # text, for the text parser
         cells = [cell for chunk in chunks for cell in chunk.to_pylist()]
         return np.array(cells + [None], dtype=object)[:-1]  # 1-D even when cells are lists
-    out = np.empty(sum(len(c) for c in chunks))
+    if out is None:
+        out = np.empty(sum(len(c) for c in chunks))
     start = 0
     for chunk in chunks:  # straight into one array: no copy per chunk, no concatenation
         _fill(out[start:start + len(chunk)], chunk)

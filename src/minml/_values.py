@@ -74,7 +74,7 @@ def _is_numbers(raw) -> bool:
     return pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
 
 
-def parse_column(raw, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+def parse_column(raw, max_value: float = 100.0, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read one column of wt% values.
 
     Parameters
@@ -83,6 +83,8 @@ def parse_column(raw, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]
         The column as read from the file (numbers, text, or a mix).  Not modified.
     max_value : float, default=100.0
         Values above this are impossible for the species (``OVER_100``).
+    out : numpy.ndarray of float, optional
+        Where to write the values (a column of the caller's matrix); a new array by default.
 
     Returns
     -------
@@ -105,12 +107,17 @@ def parse_column(raw, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]
     if hasattr(raw, "chunks"):  # a pyarrow column: read into a new array (without pandas)
         from minml._arrow import numpy_column
 
-        raw, owned = numpy_column(raw), True
+        raw, owned = numpy_column(raw, out=out), True
     if _is_numbers(raw):
-        if isinstance(raw, np.ndarray):
-            values = raw if owned else np.array(raw, dtype=float)
+        if not isinstance(raw, np.ndarray):
+            raw = raw.to_numpy(dtype=float, na_value=np.nan, copy=False)
+        if owned:
+            values = raw
+        elif out is None:
+            values = np.array(raw, dtype=float)
         else:
-            values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
+            values = out
+            values[:] = raw
         status = np.zeros(len(values), dtype=np.int8)
         empty = np.isnan(values)
         if empty.any():
@@ -118,6 +125,9 @@ def parse_column(raw, max_value: float = 100.0) -> tuple[np.ndarray, np.ndarray]
             values[empty] = 0.0
     else:
         values, status = _parse_text(raw)
+        if out is not None:
+            out[:] = values
+            values = out
         values[(status == Status.EMPTY) | (status == Status.BELOW_DETECTION)] = 0.0
     if ((values >= 0.0) & (values <= max_value)).all():  # the common case: nothing to mark
         return values, status

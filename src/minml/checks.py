@@ -319,13 +319,19 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         total_range = (float(lo), float(hi))
     table = species_table()
     names = list(mapping.mapped.values())
-    cells = [(raw[col], PURE_PHASE_MAX if table[name].pure_phase else 100.0) for col, name in mapping.mapped.items()]
+    order = [name for name in table if name in set(names)]
+    columns = list(CORE_OXIDES) + [c for c in order if c not in CORE_OXIDES and not table[c].total_iron]
+    matrix = np.zeros((n, len(columns)), order="F")  # column-major: each species is contiguous
+    # each species is read straight into its column of the matrix; FeOt (computed from the
+    # iron forms below) and Fe2O3t into arrays of their own
+    direct = {name: j for j, name in enumerate(columns) if name != "FeOt"}
+    cells = [(raw[col], PURE_PHASE_MAX if table[name].pure_phase else 100.0,
+              matrix[:, direct[name]] if name in direct else None) for col, name in mapping.mapped.items()]
     parsed = run_in_threads(lambda item: parse_column(*item), cells)  # numpy leaves the GIL: columns side by side
     values = {name: v for name, (v, _) in zip(names, parsed, strict=True)}
     status = {name: s for name, (_, s) in zip(names, parsed, strict=True)}
 
     flags = _Messages(n)
-    order = [name for name in table if name in values]
     note = None
     if notes:
         note = _Messages(n)
@@ -351,13 +357,7 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         f"iron mismatch: FeOt {feot[i]:.4g} but FeO + 0.8998 Fe2O3 (or Fe2O3t) gives {mismatch[i]:.4g} "
         "(which is total iron?)" for i in idx])
 
-    columns = list(CORE_OXIDES) + [c for c in order if c not in CORE_OXIDES and not table[c].total_iron]
-    matrix = np.zeros((n, len(columns)), order="F")  # column-major: each species is contiguous
-    for j, name in enumerate(columns):
-        if name == "FeOt":
-            matrix[:, j] = feot
-        elif name in values:
-            matrix[:, j] = values[name]
+    matrix[:, columns.index("FeOt")] = feot
 
     total, largest, top = _sum_and_largest(columns, matrix)
     no_analysis, total_outside = _flag_row_shape(columns, total, largest, top, flags, total_range)
