@@ -77,7 +77,7 @@ def main() -> None:
     assert len(result) == args.rows
     print(f"classify: {args.rows:,} rows in {best:.2f} s = {args.rows / best / 1e6:.2f} M rows/s "
           f"(best of 3; target >= 1 M rows/s)")
-    print(f"import minml: {import_time('import minml'):.3f} s (median of 7 fresh interpreters; target < 0.3 s)")
+    print(f"import minml: {import_time('import minml'):.4f} s (median of 7 fresh interpreters; target < 0.3 s)")
     print(f"import minml + classifier runtime (numpy, model; pandas comes with the first DataFrame): "
           f"{import_time('import minml.predict; minml.predict.load_default()'):.3f} s; pandas alone: "
           f"{import_time('import pandas'):.3f} s")
