@@ -196,3 +196,20 @@ def test_latent_command(tmp_path, capsys):
 def test_train_refuses_one_output_for_two_models(capsys, tmp_path):
     assert main(["train", "-o", str(tmp_path / "m.npz")]) == 2
     assert "--which classifier or --which latent" in capsys.readouterr().err
+
+
+def test_classify_csv_without_pandas_on_all_lepr_phases(shared_data, tmp_path, capsys):
+    # 16k rows of 62 phase labels, many columns of text and blanks: the same answers as the
+    # DataFrame route, and the input's columns read back as they were
+    from minml import classify, read_table
+    from minml.io import read_csv_arrow
+
+    source = shared_data / "test" / "lepr_allphases.csv"
+    assert read_csv_arrow(source) is not None
+    assert main(["classify", str(source), "-o", str(tmp_path / "fast.csv")]) == 0
+    fast, table = read_table(tmp_path / "fast.csv"), read_table(source)
+    expected = classify(table)
+    for name in ["mineral", "second_mineral", "flag"]:
+        assert fast[name].fillna("").tolist() == expected[name].astype(str).tolist(), name
+    np.testing.assert_allclose(fast["probability"], expected["probability"].astype(float), rtol=1e-6)
+    pd.testing.assert_frame_equal(fast[table.columns], table)
