@@ -208,3 +208,18 @@ def test_named_columns_checked_already_take_no_check_options(lepr):
     assert same is checked and X.shape == (len(lepr), 11)
     with pytest.raises(TypeError, match="checked already"):
         model_inputs(checked, total_range=(90.0, 102.0))
+
+
+def test_usable_rows_are_those_without_a_refused_cell(lepr):
+    from minml.features import model_inputs, usable_rows
+
+    messy = lepr.astype({"MgO": object})
+    messy.loc[[0, 3], "MgO"] = ["junk", "150"]  # refused: NaN
+    X, _ = model_inputs(messy)
+    np.testing.assert_array_equal(usable_rows(X), np.isfinite(X).all(axis=1))
+    before = usable_rows(model_inputs(lepr)[0])
+    assert before[[0, 3]].all() and not usable_rows(X)[[0, 3]].any()
+    assert usable_rows(X).sum() == before.sum() - 2
+    odd = np.array([[np.inf, -np.inf], [-np.inf, 1.0], [0.0, 0.0]])
+    assert usable_rows(odd).tolist() == [False, False, True]
+    assert usable_rows(np.zeros((0, 11), dtype=np.float32)).shape == (0,)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from minml._resources import load_shipped
 from minml._runtime import standardise
-from minml.features import model_inputs
+from minml.features import model_inputs, usable_rows
 
 __all__ = ["DEFAULT_LATENT_MODEL", "LatentModel", "latent", "load_default_latent", "reconstruct"]
 
@@ -197,7 +197,7 @@ def _inputs(df, model, fill_missing, check_options):
 
 def _usable(values: np.ndarray, checked) -> np.ndarray:
     """Rows with finite values that are analyses (not empty rows, fractions, column shifts)."""
-    return np.isfinite(values).all(axis=1) & ~checked.no_analysis
+    return usable_rows(values) & ~checked.no_analysis
 
 
 def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None, progress: bool = False,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from minml._runtime import standardise
 from minml.augment import synthetic_arrays
-from minml.features import MODEL_OXIDES
+from minml.features import MODEL_OXIDES, usable_rows
 from minml.latent import LatentModel, _forward
 
 __all__ = ["LATENT_PARAMS", "cluster_scores", "cross_validate_latent", "fit_latent", "latent_card_lines",
@@ -202,7 +202,7 @@ def reconstruction_errors(model: LatentModel, X: np.ndarray) -> pd.DataFrame:
     """Median absolute error (wt%) per oxide of rebuilt analyses, over the rows where the
     oxide is a major one (>= 1 wt%) and over all rows; ``all majors`` pools the first."""
     X = np.asarray(X, dtype=np.float32)
-    X = X[np.isfinite(X).all(axis=1)]
+    X = X[usable_rows(X)]
     return _error_table(np.abs(model.decode(model.encode(X)) - X), X, model.oxides)
 
 

@@ -31,7 +31,7 @@ from minml import _gda
 from minml._runtime import SCHEMA_VERSION, Runtime, standardise
 from minml.calibration import Calibration
 from minml.checks import OxideCheck
-from minml.features import MODEL_OXIDES, model_inputs
+from minml.features import MODEL_OXIDES, model_inputs, usable_rows
 from minml.minerals import class_groups, mineral_table
 from minml.misfit import end_member_compositions, end_member_misfit, fold_divalent
 from minml.oxides import map_columns
@@ -174,7 +174,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if len(y) != len(values):
             raise ValueError(f"X has {len(values)} rows but y has {len(y)}.")
-        bad = ~np.isfinite(values).all(axis=1)
+        bad = ~usable_rows(values)
         if bad.any():
             raise ValueError(
                 f"{int(bad.sum())} training rows have unusable values (NaN or infinite), first at "
@@ -281,7 +281,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
     def _usable(self, X):
         check_is_fitted(self, "params_")
         values, _ = self._inputs(X, reset=False)
-        ok = np.isfinite(values).all(axis=1)
+        ok = usable_rows(values)
         Z = self._scaled(np.where(ok[:, None], values, 0.0))
         return Z, ok
 

@@ -17,7 +17,7 @@ from minml._runtime import Runtime
 from minml._text import one_decimal
 from minml.calibration import prediction_sets
 from minml.checks import OxideCheck
-from minml.features import model_inputs
+from minml.features import model_inputs, usable_rows
 from minml.misfit import DIVALENT_SUBSTITUTES, fold_divalent
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> d
                              "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...).")
     groups = np.asarray(model.groups, dtype=object)
     # bad analyses get the network's answer as second choice; sane ones may get a mineral
-    analysis = np.isfinite(values).all(axis=1) & ~checked.no_analysis
+    analysis = usable_rows(values) & ~checked.no_analysis
     ok = analysis & ~checked.total_outside
     out = _scores(model, values, analysis, cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
                   progress=progress)
@@ -265,7 +265,7 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
         Of the class (NaN for unknown).
     """
     values = np.asarray(values, dtype=np.float32)
-    analysis = np.isfinite(values).all(axis=1)
+    analysis = usable_rows(values)
     out = _scores(model, values, analysis)
     rejected = _judge_outliers(model, values, out, analysis, None)
     named = analysis & ~rejected

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from minml.features import usable_rows
 from minml.labels import NOT_A_CLASS, UNMAPPED, match_labels
 from minml.misfit import fold_divalent
 
@@ -74,7 +75,7 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     labels = match_labels(df[label_column])
     classes = np.asarray(runtime.classes, dtype=object)
     code = {c: i for i, c in enumerate(classes)}
-    usable = np.isfinite(values).all(axis=1)
+    usable = usable_rows(values)
     Z = runtime.scaled(np.where(usable[:, None], values, 0.0))
     proba = runtime.calibrated_proba(Z)
     stoichiometry = fold_divalent(values, runtime.oxides, checked.oxides)
