@@ -65,6 +65,16 @@ def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
     return values, status
 
 
+def from_arrow(raw, out: np.ndarray | None = None):
+    """A pyarrow column as a new numpy array (numbers into ``out`` where given; read
+    without pandas, see :func:`minml._arrow.numpy_column`); any other column as it is."""
+    if not hasattr(raw, "chunks"):
+        return raw
+    from minml._arrow import numpy_column
+
+    return numpy_column(raw, out=out)
+
+
 def _is_numbers(raw) -> bool:
     """Whether a column holds numbers only (not text, not booleans)."""
     if isinstance(raw.dtype, np.dtype):
@@ -103,11 +113,8 @@ def parse_column(raw, max_value: float = 100.0, out: np.ndarray | None = None) -
     >>> [Status(x).name for x in s]
     ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY']
     """
-    owned = False
-    if hasattr(raw, "chunks"):  # a pyarrow column: read into a new array (without pandas)
-        from minml._arrow import numpy_column
-
-        raw, owned = numpy_column(raw, out=out), True
+    converted = from_arrow(raw, out)
+    owned, raw = converted is not raw, converted
     if _is_numbers(raw):
         if not isinstance(raw, np.ndarray):
             raw = raw.to_numpy(dtype=float, na_value=np.nan, copy=False)

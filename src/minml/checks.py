@@ -19,7 +19,7 @@ import numpy as np
 
 from minml._parallel import run_in_threads
 from minml._text import one_decimal
-from minml._values import PURE_PHASE_MAX, Status, parse_column
+from minml._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 from minml.iron import IRON_FORMS, IRON_RULES, total_iron
 from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_table
 
@@ -42,11 +42,7 @@ _CELL_PROBLEM = {
 
 def _cells(column, rows: np.ndarray) -> list:
     """Some cells of a column (pandas Series, numpy array or pyarrow column) as read."""
-    if hasattr(column, "chunks"):  # pyarrow
-        from minml._arrow import numpy_column
-
-        column = numpy_column(column)
-    return np.asarray(column)[rows].tolist()
+    return np.asarray(from_arrow(column))[rows].tolist()
 
 
 def _shown(value) -> str:
@@ -319,7 +315,8 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         total_range = (float(lo), float(hi))
     table = species_table()
     names = list(mapping.mapped.values())
-    order = [name for name in table if name in set(names)]
+    mapped = set(names)
+    order = [name for name in table if name in mapped]
     columns = list(CORE_OXIDES) + [c for c in order if c not in CORE_OXIDES and not table[c].total_iron]
     matrix = np.zeros((n, len(columns)), order="F")  # column-major: each species is contiguous
     # each species is read straight into its column of the matrix; FeOt (computed from the
