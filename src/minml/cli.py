@@ -170,8 +170,9 @@ def _run_classify(args) -> int:
         minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
     codes, names = minerals
     counts = np.bincount(codes, minlength=len(names))
-    order = np.argsort(-counts, kind="stable")  # most frequent first, ties in class order
-    print(f"{len(codes)} analyses classified: " + ", ".join(f"{names[k]} {counts[k]}" for k in order))
+    order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
+    found = ", ".join(f"{names[k]} {counts[k]}" for k in order)
+    print(f"{len(codes)} {'analysis' if len(codes) == 1 else 'analyses'} classified" + (f": {found}" if found else ""))
     print(f"{int((flags != '').sum())} flagged (see the flag column)")
     print(f"wrote {output}")
     return 0
