@@ -237,7 +237,7 @@ def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
     classes = np.asarray(model.classes, dtype=object)
     out = {name: np.empty(n, dtype=dtype) for name, dtype in
            [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
-            ("uncertainty", np.float32), ("ood", np.float64)]}
+            ("uncertainty", np.float32), ("ood", np.float32)]}  # the network and density work in float32
     if cutoffs is not None:
         out["sets"] = np.empty(n, dtype=object)
     log_k = np.log(len(classes))
@@ -318,7 +318,7 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     end-members explain them; both outcomes are noted in ``flag`` (None: no notes).
     ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
     (:func:`minml.misfit.fold_divalent`)."""
-    far = np.flatnonzero(ok & (out["ood"] > model.ood_threshold))
+    far = np.flatnonzero(ok & (out["ood"] > np.float64(model.ood_threshold)))  # compared in float64
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
         return rejected
