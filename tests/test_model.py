@@ -202,6 +202,24 @@ def test_classify_shipped_model_on_real_lepr_rows():
     assert (result.loc[total > 105, "flag"] != "").all()
 
 
+def test_ood_score_is_the_density_in_float32_judged_against_the_exact_threshold():
+    import dataclasses
+
+    lepr = read_table(EXAMPLE)
+    model = load_default()
+    result = classify(lepr, model)
+    assert result["ood_score"].dtype == np.float32  # as computed: no digits the density does not have
+    ood = result["ood_score"].to_numpy()
+    row = int(np.nanargmax(np.where(result["flag"] == "", ood, -np.inf)))  # the least typical accepted row
+    # a threshold a hair below the row's score, the same number in float32: a float32 comparison
+    # would not see the row as above it
+    threshold = np.nextafter(np.float64(ood[row]), -np.inf)
+    assert np.float32(threshold) == ood[row]
+    judged = classify(lepr, dataclasses.replace(model, ood_threshold=float(threshold)))  # the same batch:
+    assert judged["ood_score"].iloc[row] == ood[row]  # float32 products differ in the last bit between batches
+    assert "above" in judged["flag"].iloc[row]
+
+
 def test_phases_outside_the_classes_are_unknown(shared_data):
     table = read_table(shared_data / "test" / "lepr_allphases.csv")
     phases = ["Nepheline", "Leucite", "Kalsilite", "Corundum", "Kyanite", "Perovskite", "Melilite"]
