@@ -49,8 +49,8 @@ def test_unsettled_lepr_rows_follow_their_rules():
     lepr = read_table(path)
     reason = lepr_unsettled(lepr)
     hit = reason != ""
-    # only the three labels the rules read; every K2Si2O5-like "KFeldspar" and no real one
-    assert set(lepr["Mineral"][hit]) == {"KFeldspar", "Clinopyroxene", "Garnet"}
+    # only the labels the rules read; every K2Si2O5-like "KFeldspar" and no real one
+    assert set(lepr["Mineral"][hit]) == {"KFeldspar", "Clinopyroxene", "Garnet", "Olivine"}
     kfs = (lepr["Mineral"] == "KFeldspar").to_numpy()
     assert (hit[kfs] == (lepr["Al2O3"].fillna(0) < 1).to_numpy()[kfs]).all()
     assert hit[kfs].sum() == 158
@@ -60,9 +60,28 @@ def test_unsettled_lepr_rows_follow_their_rules():
     garnet = (lepr["Mineral"] == "Garnet").to_numpy()
     si = formula(lepr[garnet], "garnet")["Si"].to_numpy()
     assert (si[hit[garnet]] > 3.05).all() and 200 < hit[garnet].sum() < 400
+    olivine = (lepr["Mineral"] == "Olivine").to_numpy()
+    cations = formula(lepr[olivine], "olivine")["cation_sum"].to_numpy()
+    assert (cations[hit[olivine]] > 3.05).all() and (np.nan_to_num(cations[~hit[olivine]]) <= 3.05).all()
+    assert 100 < hit[olivine].sum() < 200  # 153; 64 of them sum to 88-105 wt%
     # the caller's frame is left alone; a table without those labels has nothing unsettled
     assert "reason" not in lepr.columns
-    assert (lepr_unsettled(lepr[lepr["Mineral"] == "Olivine"]) == "").all()
+    assert (lepr_unsettled(lepr[lepr["Mineral"] == "Plagioclase"]) == "").all()
+
+
+def test_unsettled_olivine_rule_is_beyond_every_natural_olivine(shared_data):
+    # the rule's reason quotes the training set: 21,497 natural olivines, at most 3.05 cations per 4 O
+    from minml.datasets import load_training
+    from minml.evaluation import LEPR_UNSETTLED
+    from minml.formula import formula
+
+    rule = next(r for r in LEPR_UNSETTLED if r.label == "Olivine")
+    training, _ = load_training(shared_data)
+    olivine = training[training["mineral"] == "olivine"]
+    cations = formula(olivine, "olivine")["cation_sum"]
+    assert f"{len(olivine):,} natural olivines" in rule.reason
+    assert round(cations.max(), 2) == rule.above and f"reach {rule.above:g}" in rule.reason
+    assert cations.quantile(0.9999) < rule.above
 
 
 def test_model_card_accounts_for_the_unsettled_rows_and_the_bound_they_set():

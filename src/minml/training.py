@@ -389,8 +389,9 @@ def write_model_card(results: dict, path) -> Path:
         "",
         "## Known limits",
         "- Clinopyroxene with Wo < 5 mol% has orthopyroxene's composition; majoritic garnet has pyroxene's; "
-        "LEPR 'KFeldspar' rows without Al2O3 are K2Si2O5-like quench phases, not feldspar. Composition alone "
-        "cannot settle these (see 'LEPR rows composition cannot settle' above).",
+        "LEPR 'KFeldspar' rows without Al2O3 are K2Si2O5-like quench phases, not feldspar; LEPR 'Olivine' rows "
+        "with more than 3.05 cations per 4 O lack the SiO2 of olivine. Composition alone cannot settle these "
+        "(see 'LEPR rows composition cannot settle' above).",
         "- Experimental subcalcic, aluminous clinopyroxenes are still often called amphibole, though their "
         "misfit under clinopyroxene is small (see docs/validation.md): no natural training cpx has Wo < 28.",
         "- The unknown answer trades: LEPR minerals unlike natural ones and unexplained by the end-member "
@@ -442,6 +443,6 @@ def _unsettled_lines(lepr: dict) -> list[str]:
         "",
         f"These rows alone, answered as now, bound the whole: with every other row right, accuracy would be "
         f"at most {1 - unsettled_wrong / total:.4f} and wrong with p ≥ 0.9 at least {unsettled_confident / total:.4f} "
-        f"of the {total} rows. Answering them otherwise would take the structure or pressure the analysis lacks.",
+        f"of the {total} rows. Answering them otherwise would take what the analysis cannot give ('what would').",
     ]
     return lines
