@@ -113,10 +113,7 @@ def classify_checked(df: pd.DataFrame, model=None, *, fill_missing=None, coverag
         The model inputs (:func:`minml.features.model_inputs`).
     checked : OxideCheck
     """
-    name = "the shipped model" if model is None else "the model"
-    runtime = resolve_model(model)
-    values, checked = model_inputs(df, runtime.oxides, fill_missing=fill_missing, model_name=name, **check_options)
-    columns = _classify(runtime, name, values, checked, coverage, progress)
+    columns, values, checked = _classify_table(df, model, fill_missing, coverage, progress, check_options)
     return _frame(columns, checked.index), values, checked
 
 
@@ -132,10 +129,15 @@ def classify_columns(checked: OxideCheck, model=None, *, fill_missing=None, cove
         The columns of :func:`classify`, in order; ``mineral``, ``group`` and
         ``second_mineral`` as :class:`Coded`.
     """
+    return _classify_table(checked, model, fill_missing, coverage, progress, {})[0]
+
+
+def _classify_table(table, model, fill_missing, coverage, progress, check_options) -> tuple:
+    """(result columns, model inputs, table check) of a DataFrame or an :class:`OxideCheck`."""
     name = "the shipped model" if model is None else "the model"
     runtime = resolve_model(model)
-    values, checked = model_inputs(checked, runtime.oxides, fill_missing=fill_missing, model_name=name)
-    return _classify(runtime, name, values, checked, coverage, progress)
+    values, checked = model_inputs(table, runtime.oxides, fill_missing=fill_missing, model_name=name, **check_options)
+    return _classify(runtime, name, values, checked, coverage, progress), values, checked
 
 
 def _frame(columns: dict, index) -> pd.DataFrame:
