@@ -320,7 +320,8 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     end-members explain them; both outcomes are noted in ``flag`` (None: no notes).
     ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
     (:func:`minml.misfit.fold_divalent`)."""
-    far = np.flatnonzero(ok & (out["ood"] > np.float64(model.ood_threshold)))  # compared in float64
+    # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
+    far = np.flatnonzero(ok & (out["ood"] > np.float64(model.ood_threshold)))
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
         return rejected
