@@ -69,6 +69,57 @@ def test_bad_paths(tmp_path):
         write_table(pd.DataFrame(), tmp_path / "x.json")
 
 
+def _windows_csv(path):
+    """The example as Excel on Windows saves 'CSV': cp1252, with the run temperature
+    written 1200°C in a text column (row 3, so line 4 of the file)."""
+    table = pd.read_csv(EXAMPLE)
+    table.insert(1, "run", [f"run {i}" for i in range(len(table))])
+    table.loc[2, "run"] = "1200°C"
+    path.write_bytes(table.to_csv(index=False).encode("cp1252"))
+    return path, table
+
+
+def test_csv_not_in_utf8_is_refused_with_its_line_then_read_in_its_encoding(tmp_path):
+    path, table = _windows_csv(tmp_path / "windows.csv")
+    with pytest.raises(ValueError, match=r"'windows.csv' is not UTF-8 text: byte 0xb0 on line 4 .*--encoding cp1252"):
+        read_table(path)
+    read = read_table(path, encoding="cp1252")
+    pd.testing.assert_frame_equal(read, table)
+    assert read.loc[2, "run"] == "1200°C"
+    pd.testing.assert_frame_equal(read_table(path, encoding="windows-1252"), table)  # any name Python knows
+    with pytest.raises(ValueError, match="'windows.csv' is not ascii text"):
+        read_table(path, encoding="ascii")
+    with pytest.raises(ValueError, match="Unknown encoding 'latin-9x'"):
+        read_table(path, encoding="latin-9x")
+    parquet = write_table(table, tmp_path / "t.parquet")
+    with pytest.raises(ValueError, match=r"encoding= applies to text files \(.csv, .tsv, .txt\) only; 't.parquet'"):
+        read_table(parquet, encoding="cp1252")
+
+
+def test_utf8_default_reads_a_byte_order_mark_and_names_an_empty_file(lepr, tmp_path):
+    marked = tmp_path / "excel_utf8.csv"
+    marked.write_bytes(lepr.to_csv(index=False).encode("utf-8-sig"))
+    pd.testing.assert_frame_equal(read_table(marked), lepr)
+    pd.testing.assert_frame_equal(read_table(marked, encoding="utf-8"), lepr)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="'empty.csv' is empty: not even a header row"):
+        read_table(empty)
+
+
+def test_outputs_are_checked_before_writing(lepr, tmp_path):
+    from minml.io import writable_path
+
+    with pytest.raises(ValueError, match="there is no folder .*nowhere'; create it first"):
+        write_table(lepr, tmp_path / "nowhere" / "t.csv")
+    with pytest.raises(ValueError, match="it is a folder; give a file name"):
+        writable_path(tmp_path)
+    with pytest.raises(ValueError, match="use .csv, .tsv, .xlsx or .parquet"):
+        writable_path(tmp_path / "t.json")
+    assert writable_path(tmp_path / "figure.png", table=False) == tmp_path / "figure.png"
+    assert list(tmp_path.iterdir()) == []  # nothing written on the way
+
+
 def test_csv_written_in_pieces_is_one_table(lepr, tmp_path, monkeypatch):
     import minml.io
     from minml import classify

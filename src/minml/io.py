@@ -7,6 +7,7 @@ be read into, and written from, pyarrow tables (:func:`read_csv_arrow`,
 
 from __future__ import annotations
 
+import codecs
 import csv
 import warnings
 from pathlib import Path
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["is_csv", "read_csv_arrow", "read_table", "write_csv_arrow", "write_table"]
+__all__ = ["is_csv", "read_csv_arrow", "read_table", "writable_path", "write_csv_arrow", "write_table"]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _CSV = {".csv", ".txt", ".tsv"}
@@ -32,8 +33,40 @@ def is_csv(path) -> bool:
     return Path(path).suffix.lower() in _CSV
 
 
-def _sniff_separator(path: Path) -> str:
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+def _text_encoding(encoding: str | None) -> str:
+    """The codec a text file is read with: UTF-8 (a byte-order mark dropped) by default."""
+    if encoding is None:
+        return "utf-8-sig"
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"Unknown encoding {encoding!r}; e.g. 'utf-8', 'cp1252' (Excel on Windows), "
+                         "'latin-1'.") from None
+    return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else encoding
+
+
+def _not_utf8(path: Path, error: UnicodeDecodeError) -> ValueError:
+    """What to tell a user whose text file is not UTF-8: where the first foreign byte is,
+    and how to read the file."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        where = ""
+    except UnicodeDecodeError as first:  # the reader's error counts bytes from its own buffer
+        line = data.count(b"\n", 0, first.start) + 1
+        start = data.rfind(b"\n", 0, first.start) + 1
+        end = data.find(b"\n", first.start)
+        text = data[start:end if end >= 0 else len(data)].decode("utf-8", errors="replace").strip()
+        where = f": byte 0x{data[first.start]:02x} on line {line} ({text[:60]!r})"
+    return ValueError(
+        f"{path.name!r} is not UTF-8 text{where or f' ({error.reason})'}. Files saved as 'CSV' by Excel on "
+        "Windows are usually cp1252: pass encoding='cp1252' (on the command line: --encoding cp1252), "
+        "or save the file as 'CSV UTF-8'."
+    )
+
+
+def _sniff_separator(path: Path, encoding: str = "utf-8-sig") -> str:
+    with open(path, newline="", encoding=encoding, errors="replace") as handle:
         sample = handle.read(64 * 1024)
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
@@ -41,7 +74,7 @@ def _sniff_separator(path: Path) -> str:
         return ","
 
 
-def read_table(path, sheet=None) -> pd.DataFrame:
+def read_table(path, sheet=None, encoding: str | None = None) -> pd.DataFrame:
     """Read a table of analyses from CSV, Excel or Parquet.
 
     Parameters
@@ -53,6 +86,10 @@ def read_table(path, sheet=None) -> pd.DataFrame:
         Excel only: a sheet name or position; ``"all"`` stacks every sheet with a
         ``sheet`` column saying where each row came from.  By default the first sheet
         (with a warning when the workbook has more).
+    encoding : str, optional
+        Text files only: their codec, e.g. ``"cp1252"`` for a CSV file Excel saved on
+        Windows.  By default UTF-8 (with or without a byte-order mark); a file that is not
+        is refused with the line of the first foreign byte, never guessed at.
 
     Returns
     -------
@@ -62,7 +99,8 @@ def read_table(path, sheet=None) -> pd.DataFrame:
     Raises
     ------
     FileNotFoundError, ValueError
-        A missing file, an unknown extension, or a sheet the workbook lacks.
+        A missing file, an unknown extension, a sheet the workbook lacks, an empty text
+        file, or one that is not in ``encoding``.
     """
     import pandas as pd
 
@@ -72,8 +110,18 @@ def read_table(path, sheet=None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if sheet is not None and suffix not in _EXCEL:
         raise ValueError(f"sheet= applies to Excel files only; {path.name!r} is {suffix or 'without extension'}.")
+    if encoding is not None and suffix not in _CSV:
+        raise ValueError(f"encoding= applies to text files (.csv, .tsv, .txt) only; {path.name!r} is "
+                         f"{suffix or 'without extension'}.")
     if suffix in _CSV:
-        return pd.read_csv(path, sep=_sniff_separator(path), encoding="utf-8-sig", low_memory=False)
+        codec = _text_encoding(encoding)
+        try:
+            return pd.read_csv(path, sep=_sniff_separator(path, codec), encoding=codec, low_memory=False)
+        except UnicodeDecodeError as error:
+            raise _not_utf8(path, error) if codec == "utf-8-sig" else ValueError(
+                f"{path.name!r} is not {encoding} text ({error.reason}).") from None
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path.name!r} is empty: not even a header row of column names.") from None
     if suffix in _PARQUET:
         return pd.read_parquet(path)
     if suffix in _EXCEL:
@@ -122,16 +170,34 @@ def write_table(df: pd.DataFrame, path) -> Path:
     pathlib.Path
         The path written.
     """
-    path = Path(path)
+    path = writable_path(path)
     suffix = path.suffix.lower()
     if suffix in _CSV:
         _write_csv(df, path, "\t" if suffix == ".tsv" else ",")
-    elif suffix in {".xlsx", ".xlsm"}:
-        df.to_excel(path, index=False)
     elif suffix in _PARQUET:
         df.to_parquet(path, index=False)
     else:
+        df.to_excel(path, index=False)
+    return path
+
+
+def writable_path(path, *, table: bool = True) -> Path:
+    """``path`` as a :class:`~pathlib.Path` once it is known to be writable: its folder exists
+    and, for a ``table``, :func:`write_table` knows its extension.  For checking an output
+    before long work rather than failing after it.
+
+    Raises
+    ------
+    ValueError
+        With what to change.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"Cannot write {str(path)!r}: it is a folder; give a file name.")
+    if table and path.suffix.lower() not in _CSV | _PARQUET | {".xlsx", ".xlsm"}:
         raise ValueError(f"Cannot write {path.name!r}: use .csv, .tsv, .xlsx or .parquet.")
+    if not path.parent.is_dir():
+        raise ValueError(f"Cannot write {str(path)!r}: there is no folder {str(path.parent)!r}; create it first.")
     return path
 
 
@@ -188,7 +254,7 @@ def write_csv_arrow(table: pa.Table, path, sep: str = ",") -> Path:
     return path
 
 
-def read_csv_arrow(path, suffix: str | None = None) -> pa.Table | None:
+def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
     Species columns (:func:`minml.map_columns` with ``suffix``) are typed by their cells;
@@ -201,11 +267,13 @@ def read_csv_arrow(path, suffix: str | None = None) -> pa.Table | None:
         ``.csv``/``.tsv``/``.txt`` (separator detected as by :func:`read_table`).
     suffix : str, optional
         As :func:`minml.check_oxides`.
+    encoding : str, optional
+        As :func:`read_table`.
 
     Returns
     -------
     pyarrow.Table or None
-        None where :func:`read_table` should read the file instead: not a CSV file,
+        None where :func:`read_table` should read the file instead: not a UTF-8 CSV file,
         repeated column names, no species column, or rows pyarrow cannot parse (ragged
         rows, text that is not UTF-8), so that its messages and choices apply.
     """
@@ -215,7 +283,7 @@ def read_csv_arrow(path, suffix: str | None = None) -> pa.Table | None:
     from minml.oxides import map_columns
 
     path = Path(path)
-    if not is_csv(path) or not path.is_file():
+    if not is_csv(path) or not path.is_file() or _text_encoding(encoding) != "utf-8-sig":
         return None
     sep = _sniff_separator(path)
     try:
