@@ -154,6 +154,42 @@ def test_classify_default_output_and_clash(tmp_path, capsys):
     assert "already has columns ['mineral', 'group'" in capsys.readouterr().err
 
 
+def test_classify_reads_a_windows_csv_with_its_encoding(tmp_path, capsys):
+    from .test_io import _windows_csv
+
+    path, _ = _windows_csv(tmp_path / "windows.csv")
+    assert main(["classify", str(path), "-o", str(tmp_path / "out.csv")]) == 2
+    assert "not UTF-8 text: byte 0xb0 on line 4" in capsys.readouterr().err
+    assert main(["classify", str(path), "-o", str(tmp_path / "out.csv"), "--encoding", "cp1252"]) == 0
+    assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "utf8.csv")]) == 0
+    out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8")  # written as UTF-8
+    assert out.loc[2, "run"] == "1200°C"
+    pd.testing.assert_frame_equal(out.drop(columns="run"), pd.read_csv(tmp_path / "utf8.csv"))
+
+
+@pytest.mark.parametrize("command", [["classify"], ["formula", "--mineral", "auto"], ["validate"], ["latent"],
+                                     ["check"]])
+def test_outputs_are_refused_before_any_work(tmp_path, capsys, command):
+    import shutil
+
+    source = shutil.copy(EXAMPLE, tmp_path / "mine.csv")
+    before = source.read_bytes()
+    cases = [(["-o", str(source)], "mine.csv' is the input; write to another file"),
+             (["-o", str(tmp_path / "..." / "out.csv")], "there is no folder"),
+             (["-o", str(tmp_path / "out.json")], "use .csv, .tsv, .xlsx or .parquet")]
+    if command == ["validate"]:
+        cases.append((["--report", str(source)], "mine.csv' is the input"))
+        cases.append((["-o", str(tmp_path / "r.csv"), "--report", str(tmp_path / "r.csv")], "named for two outputs"))
+    if command == ["latent"]:
+        cases.append((["--plot", str(tmp_path / "no" / "latent.png")], "there is no folder"))
+    for options, message in cases:
+        assert main([command[0], str(source), *command[1:], *options]) == 2, options
+        err = capsys.readouterr().err
+        assert err.startswith(f"minml {command[0]}: error: ") and message in err, (options, err)
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.csv"]  # nothing written
+
+
 def test_classify_coverage_option(tmp_path, capsys):
     out = tmp_path / "sets.csv"
     assert main(["classify", str(EXAMPLE), "-o", str(out), "--coverage", "0.95"]) == 0

@@ -34,6 +34,38 @@ def _add_table_arguments(p) -> None:
     p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
     p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
     p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
+    p.add_argument("--encoding", default=None,
+                   help="text encoding of a CSV input, e.g. cp1252 for Excel on Windows (default: UTF-8); "
+                   "output is UTF-8")
+
+
+def _read_input(args):
+    """The table ``INPUT`` names, as :func:`minml.read_table` reads it with ``--sheet`` and
+    ``--encoding``."""
+    from minml.io import read_table
+
+    return read_table(args.input, sheet=args.sheet, encoding=args.encoding)
+
+
+def _outputs(args, table: Path | None, *others: Path | None) -> Path | None:
+    """Check, before any work, that the output ``table`` (a known extension) and the
+    ``others`` (reports, figures) can be written: existing folders, none of them the input
+    or each other.  Returns ``table``."""
+    from minml.io import writable_path
+
+    written = [writable_path(table)] if table is not None else []
+    written += [writable_path(path, table=False) for path in others if path is not None]
+    for i, path in enumerate(written):
+        if args.input.exists() and path.exists() and path.samefile(args.input):
+            raise ValueError(f"{str(path)!r} is the input; write to another file so that the input stays as it is.")
+        if path.resolve() in {p.resolve() for p in written[:i]}:
+            raise ValueError(f"{str(path)!r} is named for two outputs; give each its own file.")
+    return table
+
+
+def _default_output(args, suffix: str) -> Path:
+    """``-o``, or a CSV file beside the input named INPUT + ``suffix``."""
+    return args.output or args.input.with_name(args.input.stem + suffix)
 
 
 def _add_total_range(p, consequence: str) -> None:
@@ -59,9 +91,10 @@ def _run_check(args) -> int:
     import pandas as pd
 
     from minml.checks import check_oxides
-    from minml.io import read_table, write_table
+    from minml.io import write_table
 
-    table = read_table(args.input, sheet=args.sheet)
+    _outputs(args, args.output)
+    table = _read_input(args)
     checked = check_oxides(table, suffix=args.suffix, total_range=tuple(args.total_range))
     print(f"{args.input}")
     print(checked.summary())
@@ -121,15 +154,14 @@ def _add_classify(sub) -> None:
     p.set_defaults(run=_run_classify)
 
 
-def _write_beside_input(table, result, args, default_suffix: str) -> Path:
-    """Write the input's columns and the result's side by side to ``-o`` (default: INPUT +
-    ``default_suffix``); refuse when a result column would overwrite an input column."""
+def _write_beside_input(table, result, output: Path) -> Path:
+    """Write the input's columns and the result's side by side to ``output``; refuse when a
+    result column would overwrite an input column."""
     import pandas as pd
 
     from minml.io import write_table
 
     _refuse_clash(table.columns, result)
-    output = args.output or args.input.with_name(args.input.stem + default_suffix)
     write_table(pd.concat([table, result], axis=1), output)
     return output
 
@@ -153,19 +185,18 @@ def _run_classify(args) -> int:
 
     from minml._runtime import Runtime
 
+    output = _outputs(args, _default_output(args, "_classified.csv"))
     model = Runtime.load(args.model) if args.model else None
     options = dict(fill_missing=args.fill_missing, coverage=args.coverage, progress=sys.stderr.isatty())
-    output = args.output or args.input.with_name(args.input.stem + "_classified.csv")
     arrow = _classify_arrow(args, model, options, output)
     if arrow is not None:
         minerals, flags = arrow
     else:
-        from minml.io import read_table
         from minml.predict import classify
 
-        table = read_table(args.input, sheet=args.sheet)
+        table = _read_input(args)
         result = classify(table, model, suffix=args.suffix, total_range=tuple(args.total_range), **options)
-        _write_beside_input(table, result, args, "_classified.csv")
+        _write_beside_input(table, result, output)
         minerals = result["mineral"].cat
         minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
     codes, names = minerals
@@ -186,7 +217,7 @@ def _classify_arrow(args, model, options, output: Path):
 
     if args.sheet is not None or not is_csv(output):
         return None
-    table = read_csv_arrow(args.input, suffix=args.suffix)
+    table = read_csv_arrow(args.input, suffix=args.suffix, encoding=args.encoding)
     if table is None:
         return None
     from minml._arrow import arrow_array
@@ -226,13 +257,13 @@ def _run_formula(args) -> int:
     import pandas as pd
 
     from minml.formula import formula
-    from minml.io import read_table, write_table
+    from minml.io import write_table
 
-    table = read_table(args.input, sheet=args.sheet)
+    output = _outputs(args, _default_output(args, "_formula.csv"))
+    table = _read_input(args)
     result = formula(table, args.mineral, mineral_column=args.mineral_column, suffix=args.suffix)
     clash = [c for c in result.columns if c in table.columns]
     out = pd.concat([table, result.add_prefix("formula_") if clash else result], axis=1)
-    output = args.output or args.input.with_name(args.input.stem + "_formula.csv")
     write_table(out, output)
     done = int((result["mineral"] != "").sum())
     print(f"{done} of {len(result)} formulas computed" + (" (columns prefixed formula_: the input has some "
@@ -265,15 +296,15 @@ def _add_validate(sub) -> None:
 def _run_validate(args) -> int:
     import pandas as pd
 
-    from minml.io import read_table, write_table
+    from minml.io import write_table
     from minml.validate import label_summary, validate
 
-    table = read_table(args.input, sheet=args.sheet)
+    output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
+    table = _read_input(args)
     result = validate(table, args.label_column, coverage=args.coverage, suffix=args.suffix,
                       total_range=tuple(args.total_range), progress=sys.stderr.isatty())
     ranked = pd.concat([table, result.drop(columns=["label"]).add_prefix("validate_")], axis=1)
     ranked = ranked.sort_values("validate_rank")
-    output = args.output or args.input.with_name(args.input.stem + "_validated.csv")
     write_table(ranked, output)
     counts = result["verdict"].value_counts()
     print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
@@ -394,13 +425,14 @@ def _add_latent(sub) -> None:
 
 
 def _run_latent(args) -> int:
-    from minml.io import read_table
     from minml.latent import LatentModel, latent
 
-    table = read_table(args.input, sheet=args.sheet)
+    output = _outputs(args, _default_output(args, "_latent.csv"), *_figure_files(args.plot),
+                      *_figure_files(args.plot_reconstruction))
+    table = _read_input(args)
     model = LatentModel.load(args.model) if args.model else None
     result = latent(table, model, fill_missing=args.fill_missing, suffix=args.suffix, progress=sys.stderr.isatty())
-    output = _write_beside_input(table, result, args, "_latent.csv")
+    _write_beside_input(table, result, output)
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
     print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     written = [output]
@@ -422,6 +454,11 @@ def _run_latent(args) -> int:
         written += save_figure(reconstruction(table, rebuilt)[0], args.plot_reconstruction)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _figure_files(path: Path | None) -> list[Path]:
+    """The files :func:`minml.plot.save_figure` writes for ``path`` (PNG and SVG)."""
+    return [] if path is None else [path.with_suffix(".png"), path.with_suffix(".svg")]
 
 
 def _add_evaluate(sub) -> None:
