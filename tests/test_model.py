@@ -104,7 +104,7 @@ def test_load_refuses_other_schema_and_missing_file(small, tmp_path):
     np.savez(tmp_path / "old.npz", **arrays)
     with pytest.raises(ValueError, match="schema version 99; this MIN-ML reads versions 1, 2"):
         MineralClassifier.load(tmp_path / "old.npz")
-    with pytest.raises(FileNotFoundError, match="No model file"):
+    with pytest.raises(FileNotFoundError, match="No MIN-ML classifier model file"):
         MineralClassifier.load(tmp_path / "none.npz")
 
 

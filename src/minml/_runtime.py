@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from minml import _gda, _nn
+from minml._npz import open_npz
 from minml._parallel import run_in_threads
 from minml.calibration import Calibration
 from minml.misfit import end_member_misfit
@@ -25,6 +26,7 @@ SCHEMA_VERSION = 2
 """Version 2 added the end-member misfit and the calibration; version 1 files still load
 (without them)."""
 _READABLE = (1, 2)
+_REQUIRED = ("schema_version", "kind", "classes", "oxides", "scaler_mean", "hidden")  # in every schema version
 
 
 def standardise(values: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -149,9 +151,7 @@ class Runtime:
     def load(cls, path) -> Runtime:
         """Read a ``.npz`` written by :meth:`save`."""
         path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"No model file {str(path)!r}.")
-        with np.load(path, allow_pickle=False) as data:
+        with open_npz(path, "MIN-ML classifier model", _REQUIRED) as data:
             version = int(data["schema_version"])
             if version not in _READABLE:
                 raise ValueError(

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minml._npz import open_npz
 from minml._resources import load_shipped
 from minml._runtime import standardise
 from minml.features import model_inputs, usable_rows
@@ -37,6 +38,7 @@ SCHEMA_VERSION = 2
 """Version 2 added the plotting plane (``view_mean``, ``view_axes``) for latent spaces of more
 than two dimensions; version 1 files (2-D latent space) still load."""
 _READABLE = (1, 2)
+_REQUIRED = ("schema_version", "oxides", "scaler_mean", "enc0_W", "points", "cluster_names")  # in every version
 _CHUNK = 16_384
 
 
@@ -162,7 +164,7 @@ class LatentModel:
     @classmethod
     def load(cls, path) -> LatentModel:
         """Read a model written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as f:
+        with open_npz(path, "MIN-ML latent model", _REQUIRED) as f:
             version = int(f["schema_version"])
             if version not in _READABLE:
                 raise ValueError(f"{path} is a latent model of schema version {version}; this MIN-ML reads "

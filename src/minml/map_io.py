@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minml._npz import open_npz
 from minml.oxides import atomic_weight, canonical_name, species_table
 
 __all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
@@ -141,7 +142,7 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
         for p in files:
             raw[_channel(p.stem)] = _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p)
     elif path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
+        with open_npz(path, "map (one array per element or oxide)") as data:
             raw = {_channel(k): data[k] for k in data.files if k != "pixel_size"}
             if pixel_size is None and "pixel_size" in data.files:
                 pixel_size = float(data["pixel_size"])

@@ -66,7 +66,8 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
 
     if label_column not in df.columns:
         raise ValueError(f"No label column {label_column!r}; columns: {list(df.columns)[:12]}. "
-                         "Pass label_column= naming the column with the published phase.")
+                         "Pass label_column= naming the column with the published phase (on the command line: "
+                         "--label-column NAME).")
     runtime = resolve_model(model)
     if runtime.calibration is None:
         raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
