@@ -91,3 +91,20 @@ def test_two_phases_side_by_side_need_a_suffix():
 def test_two_spellings_of_one_species_clash():
     with pytest.raises(ValueError, match="FeOt: \\['FeOT', 'FeO\\*'\\]"):
         map_columns(["FeOT", "FeO*"])
+
+
+def test_one_name_given_twice_clashes():
+    """A spreadsheet with two SiO2 columns: pandas keeps both; neither may be picked silently."""
+    with pytest.raises(ValueError, match=r"SiO2: \['SiO2', 'SiO2'\]\nRename or drop all but one of each"):
+        map_columns(["SiO2", "MgO", "SiO2"])
+    import pandas as pd
+
+    from minml import check_oxides, classify
+
+    from .conftest import EXAMPLE
+
+    table = pd.read_csv(EXAMPLE)
+    twice = pd.concat([table, table[["MgO"]]], axis=1)
+    for call in (check_oxides, classify):
+        with pytest.raises(ValueError, match=r"MgO: \['MgO', 'MgO'\]"):
+            call(twice)

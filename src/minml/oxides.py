@@ -323,8 +323,9 @@ def map_columns(columns, suffix: str | None = None) -> ColumnMapping:
         else:
             mapping.mapped[col] = canonical
             mapping.how[col] = how
-    counts = Counter(mapping.mapped.values())
-    clashes = {can: [c for c, v in mapping.mapped.items() if v == can] for can, n in counts.items() if n > 1}
+    named = [col for col in columns if col in mapping.mapped]  # a name given twice counts twice
+    counts = Counter(mapping.mapped[col] for col in named)
+    clashes = {can: [c for c in named if mapping.mapped[c] == can] for can, n in counts.items() if n > 1}
     if clashes:
         lines = [f"  {can}: {cols}" for can, cols in clashes.items()]
         example = next(iter(clashes.values()))
