@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -253,6 +255,11 @@ def test_classify_needs_the_model_oxides():
         classify(lepr)
     ok = read_table(EXAMPLE).drop(columns=["Cr2O3"])
     assert len(classify(ok, fill_missing=0.0)) == len(ok)
+    for bad in (float("nan"), -5.0, 150.0, "0", True, [0.0]):
+        with pytest.raises(ValueError, match=r"fill_missing must be an amount in wt% between 0 and 100 \(0.0: below "
+                                             f"detection\\), got {re.escape(repr(bad))}"):
+            classify(ok, fill_missing=bad)
+    assert classify(ok, fill_missing=0.01)["mineral"].tolist() == classify(ok, fill_missing=0)["mineral"].tolist()
 
 
 def test_shipped_model_runs_without_torch_or_scikit_learn():

@@ -33,6 +33,20 @@ def _missing(checked: OxideCheck, oxides) -> list[str]:
     return missing
 
 
+def _check_fill(fill_missing) -> None:
+    """Refuse a ``fill_missing`` that is no amount in wt% (NaN would turn whole tables unknown
+    without a reason; a negative value is no analysis)."""
+    if fill_missing is None:
+        return
+    try:
+        value = float(fill_missing)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or isinstance(fill_missing, (str, bytes, bool)) or not 0.0 <= value <= 100.0:
+        raise ValueError(f"fill_missing must be an amount in wt% between 0 and 100 (0.0: below detection), "
+                         f"got {fill_missing!r}.")
+
+
 def model_inputs(
     df,
     oxides=MODEL_OXIDES,
@@ -77,6 +91,7 @@ def model_inputs(
     else:
         check_options.setdefault("notes", False)
         checked = check_oxides(df, **check_options)
+    _check_fill(fill_missing)
     missing = _missing(checked, oxides)
     if missing and fill_missing is None:
         hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
