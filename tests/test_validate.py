@@ -78,6 +78,24 @@ def test_swapped_labels_are_found(shared_data):
     assert flagged[~is_swapped].mean() <= 0.01
 
 
+def test_rows_without_a_label_are_said_to_have_none(tmp_path, capsys):
+    from minml.cli import main
+
+    table = read_table(EXAMPLE)
+    table.loc[[0, 1], "Mineral"] = np.nan
+    table.loc[2, "Mineral"] = "  "
+    table.loc[3, "Mineral"] = "Plagioklas"
+    result = validate(table)
+    assert (result["verdict"].iloc[:4] == "unmapped_label").all()
+    assert result["reason"].iloc[:3].str.match(r"no label; the analysis reads as \w").all()
+    assert result["reason"].iloc[3].startswith("label 'Plagioklas' is not in labels.toml; the analysis reads as ")
+    source = tmp_path / "labels.csv"
+    table.to_csv(source, index=False)
+    assert main(["validate", str(source), "-o", str(tmp_path / "v.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "labels not in labels.toml (1): Plagioklas\n3 rows without a label in 'Mineral'\n" in printed
+
+
 def test_bad_input(tmp_path):
     table = read_table(EXAMPLE)
     with pytest.raises(ValueError, match="No label column 'Phase'"):

@@ -297,6 +297,7 @@ def _run_validate(args) -> int:
     import pandas as pd
 
     from minml.io import write_table
+    from minml.labels import is_label
     from minml.validate import label_summary, validate
 
     output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
@@ -308,9 +309,13 @@ def _run_validate(args) -> int:
     write_table(ranked, output)
     counts = result["verdict"].value_counts()
     print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-    unmapped = sorted(set(result.loc[result["verdict"] == "unmapped_label", "label"].astype(str)))
-    if unmapped:
-        print(f"labels not in labels.toml ({len(unmapped)}): " + ", ".join(unmapped[:20]))
+    unmapped = result.loc[result["verdict"] == "unmapped_label", "label"]
+    given = unmapped[unmapped.map(is_label).astype(bool)]
+    names = sorted(set(given.astype(str)))
+    if names:
+        print(f"labels not in labels.toml ({len(names)}): " + ", ".join(names[:20]))
+    if len(given) < len(unmapped):
+        print(f"{len(unmapped) - len(given)} rows without a label in {args.label_column!r}")
     summary = label_summary(result)
     print("\nper label (share of rows):")
     print(summary.head(20).to_string(float_format=lambda x: f"{x:.3f}"))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from minml._resources import load_toml
 
-__all__ = ["LabelMatch", "class_aliases", "match_label", "match_labels"]
+__all__ = ["LabelMatch", "class_aliases", "is_label", "match_label", "match_labels"]
 
 NOT_A_CLASS = "not a class"
 UNMAPPED = "unmapped"
@@ -87,6 +87,11 @@ def match_label(label) -> LabelMatch:
         return LabelMatch("" if label is None else str(label), (), UNMAPPED)
     classes, status = _table().get(_key(label), ((), UNMAPPED))
     return LabelMatch(str(label), classes, status)
+
+
+def is_label(cell) -> bool:
+    """Whether a cell of a label column holds a label: not missing, not blank."""
+    return not pd.isna(cell) and str(cell).strip() != ""
 
 
 def match_labels(labels: pd.Series) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from minml.features import usable_rows
-from minml.labels import NOT_A_CLASS, UNMAPPED, match_labels
+from minml.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels
 from minml.misfit import fold_divalent
 
 __all__ = ["VERDICTS", "label_summary", "validate"]
@@ -162,7 +162,8 @@ def _reasons(runtime, values, verdict, label, label_class, mineral, p, label_p, 
         elif v == "bad_analysis" or (v == "unknown_phase" and mineral[i] == "unknown"):
             out[i] = str(flag[i])
         elif v == "unmapped_label":
-            out[i] = f"label {label[i]!r} is not in labels.toml; the analysis reads as {mineral[i]}"
+            named = f"label {label[i]!r} is not in labels.toml" if is_label(label[i]) else "no label"
+            out[i] = f"{named}; the analysis reads as {mineral[i]}"
         elif v == "unknown_phase":
             out[i] = f"label {label[i]!r} is none of the classes; the analysis resembles {mineral[i]} (p {p[i]:.2f})"
         else:
