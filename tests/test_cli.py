@@ -51,6 +51,16 @@ def test_errors_are_one_clear_line(capsys, tmp_path):
     assert "did you mean 'SiO2'?" in capsys.readouterr().err
 
 
+def test_output_cut_short_by_the_reader_is_no_error():
+    """`minml validate FILE | head -1`: the pipe closes before the summary is printed."""
+    with subprocess.Popen([sys.executable, "-m", "minml.cli", "check", str(EXAMPLE)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+    assert process.returncode == 141 and "Traceback" not in stderr, stderr
+
+
 def test_data_build(capsys, tmp_path):
     assert main(["data", "build", "--source", str(DATA / "training"), "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -530,6 +531,9 @@ def main(argv=None) -> int:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             print(f"minml {args.command}: error: {message}", file=sys.stderr)
             return 2
+        except BrokenPipeError:  # `minml validate ... | head`: the reader left; no traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor one at exit, flushing
+            return 141  # as a shell reports a process ended by SIGPIPE
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
