@@ -177,6 +177,19 @@ def test_classify_reads_a_windows_csv_with_its_encoding(tmp_path, capsys):
     pd.testing.assert_frame_equal(out.drop(columns="run"), pd.read_csv(tmp_path / "utf8.csv"))
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_classify_header_row_option(tmp_path, capsys, suffix):
+    from .test_io import supplementary_table
+
+    path, _ = supplementary_table(tmp_path, suffix)
+    sheet = ["--sheet", "S3"] if suffix == ".xlsx" else []
+    assert main(["classify", str(path), "-o", str(tmp_path / "out.csv"), *sheet]) == 2
+    assert "pass header_row=3 (on the command line: --header-row 3)" in capsys.readouterr().err
+    assert main(["classify", str(path), "-o", str(tmp_path / "out.csv"), "--header-row", "3", *sheet]) == 0
+    assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "plain.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.csv"), pd.read_csv(tmp_path / "plain.csv"))
+
+
 @pytest.mark.parametrize("command", [["classify"], ["formula", "--mineral", "auto"], ["validate"], ["latent"],
                                      ["check"]])
 def test_outputs_are_refused_before_any_work(tmp_path, capsys, command):

@@ -1,3 +1,5 @@
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -105,6 +107,50 @@ def test_utf8_default_reads_a_byte_order_mark_and_names_an_empty_file(lepr, tmp_
     empty.write_bytes(b"")
     with pytest.raises(ValueError, match="'empty.csv' is empty: not even a header row"):
         read_table(empty)
+
+
+def supplementary_table(folder, suffix):
+    """The example as journals' supplementary tables come: a title in row 1, row 2 blank,
+    the column names in row 3."""
+    table = pd.read_csv(EXAMPLE)
+    title = "Table S3. Electron microprobe analyses of run products (wt%)"
+    path = folder / f"supplement{suffix}"
+    if suffix == ".xlsx":
+        with pd.ExcelWriter(path) as writer:
+            pd.DataFrame([[title]]).to_excel(writer, sheet_name="S3", index=False, header=False)
+            table.to_excel(writer, sheet_name="S3", index=False, startrow=2)
+            table.head(4).to_excel(writer, sheet_name="plain", index=False)
+    else:
+        path.write_text(f"{title}\n\n" + table.to_csv(index=False), encoding="utf-8")
+    return path, table
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_column_names_below_a_title_are_found_and_asked_for(tmp_path, suffix):
+    path, table = supplementary_table(tmp_path, suffix)
+    sheet = ", sheet 'S3'" if suffix == ".xlsx" else ""
+    message = (f"'supplement{suffix}'{sheet}: row 1 holds no oxide names but row 3 does \\(SiO2, TiO2, Al2O3, Cr2O3, "
+               r"FeOt, ...\): if the column names are there, pass header_row=3 \(on the command line: --header-row 3\)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the workbook's two sheets
+        with pytest.raises(ValueError, match=message):
+            read_table(path)
+    options = {"sheet": "S3"} if suffix == ".xlsx" else {}
+    pd.testing.assert_frame_equal(read_table(path, header_row=3, **options), table, check_dtype=False)
+    if suffix == ".xlsx":
+        with pytest.raises(ValueError, match=message):
+            read_table(path, sheet="all")
+        assert len(read_table(path, sheet="plain")) == 4  # names in row 1: read as always
+
+
+def test_header_row_must_count_from_one(tmp_path):
+    for bad in (0, -2, 2.0, "3", True):
+        with pytest.raises(ValueError, match=r"header_row counts rows from 1 \(as a spreadsheet shows them\), got"):
+            read_table(EXAMPLE, header_row=bad)
+    parquet = write_table(pd.read_csv(EXAMPLE), tmp_path / "t.parquet")
+    with pytest.raises(ValueError, match="header_row= applies to CSV and Excel files; 't.parquet' is Parquet"):
+        read_table(parquet, header_row=2)
+    pd.testing.assert_frame_equal(read_table(EXAMPLE, header_row=1), pd.read_csv(EXAMPLE))
 
 
 def test_outputs_are_checked_before_writing(lepr, tmp_path):

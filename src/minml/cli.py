@@ -35,17 +35,19 @@ def _add_table_arguments(p) -> None:
     p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
     p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
     p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
+    p.add_argument("--header-row", type=int, default=None, metavar="N",
+                   help="row holding the column names, counted from 1 (default: the first; rows above are skipped)")
     p.add_argument("--encoding", default=None,
                    help="text encoding of a CSV input, e.g. cp1252 for Excel on Windows (default: UTF-8); "
                    "output is UTF-8")
 
 
 def _read_input(args):
-    """The table ``INPUT`` names, as :func:`minml.read_table` reads it with ``--sheet`` and
-    ``--encoding``."""
+    """The table ``INPUT`` names, as :func:`minml.read_table` reads it with ``--sheet``,
+    ``--header-row`` and ``--encoding``."""
     from minml.io import read_table
 
-    return read_table(args.input, sheet=args.sheet, encoding=args.encoding)
+    return read_table(args.input, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row)
 
 
 def _outputs(args, table: Path | None, *others: Path | None) -> Path | None:
@@ -216,7 +218,7 @@ def _classify_arrow(args, model, options, output: Path):
     take the pandas route."""
     from minml.io import is_csv, read_csv_arrow
 
-    if args.sheet is not None or not is_csv(output):
+    if args.sheet is not None or args.header_row not in (None, 1) or not is_csv(output):
         return None
     table = read_csv_arrow(args.input, suffix=args.suffix, encoding=args.encoding)
     if table is None:

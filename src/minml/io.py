@@ -22,6 +22,7 @@ __all__ = ["is_csv", "read_csv_arrow", "read_table", "writable_path", "write_csv
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _CSV = {".csv", ".txt", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
+_HEADER_SEARCH = 50  # rows searched for column names when the first row holds none
 _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
 # cells pandas reads as missing (its default na_values), so both readers agree
 _MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
@@ -74,7 +75,7 @@ def _sniff_separator(path: Path, encoding: str = "utf-8-sig") -> str:
         return ","
 
 
-def read_table(path, sheet=None, encoding: str | None = None) -> pd.DataFrame:
+def read_table(path, sheet=None, encoding: str | None = None, header_row: int | None = None) -> pd.DataFrame:
     """Read a table of analyses from CSV, Excel or Parquet.
 
     Parameters
@@ -90,6 +91,11 @@ def read_table(path, sheet=None, encoding: str | None = None) -> pd.DataFrame:
         Text files only: their codec, e.g. ``"cp1252"`` for a CSV file Excel saved on
         Windows.  By default UTF-8 (with or without a byte-order mark); a file that is not
         is refused with the line of the first foreign byte, never guessed at.
+    header_row : int, optional
+        The row holding the column names, counted from 1 as a spreadsheet shows it (in
+        every sheet read); the rows above it are skipped.  By default the first row; when
+        that holds no oxide name but a row below does (a table's title above its column
+        names, as in supplementary tables), the file is refused with that row's number.
 
     Returns
     -------
@@ -100,7 +106,7 @@ def read_table(path, sheet=None, encoding: str | None = None) -> pd.DataFrame:
     ------
     FileNotFoundError, ValueError
         A missing file, an unknown extension, a sheet the workbook lacks, an empty text
-        file, or one that is not in ``encoding``.
+        file, one that is not in ``encoding``, or column names below the first row.
     """
     import pandas as pd
 
@@ -113,32 +119,97 @@ def read_table(path, sheet=None, encoding: str | None = None) -> pd.DataFrame:
     if encoding is not None and suffix not in _CSV:
         raise ValueError(f"encoding= applies to text files (.csv, .tsv, .txt) only; {path.name!r} is "
                          f"{suffix or 'without extension'}.")
+    counted = isinstance(header_row, int) and not isinstance(header_row, bool) and header_row >= 1
+    if header_row is not None and not counted:
+        raise ValueError(f"header_row counts rows from 1 (as a spreadsheet shows them), got {header_row!r}.")
+    if header_row is not None and suffix in _PARQUET:
+        raise ValueError(f"header_row= applies to CSV and Excel files; {path.name!r} is Parquet (named columns).")
     if suffix in _CSV:
-        codec = _text_encoding(encoding)
-        try:
-            return pd.read_csv(path, sep=_sniff_separator(path, codec), encoding=codec, low_memory=False)
-        except UnicodeDecodeError as error:
-            raise _not_utf8(path, error) if codec == "utf-8-sig" else ValueError(
-                f"{path.name!r} is not {encoding} text ({error.reason}).") from None
-        except pd.errors.EmptyDataError:
-            raise ValueError(f"{path.name!r} is empty: not even a header row of column names.") from None
+        return _read_csv(path, _text_encoding(encoding), header_row)
     if suffix in _PARQUET:
         return pd.read_parquet(path)
     if suffix in _EXCEL:
-        return _read_excel(path, sheet)
+        return _read_excel(path, sheet, header_row)
     raise ValueError(
         f"Cannot read {path.name!r}: unknown extension {suffix!r}. "
         f"Use one of {sorted(_CSV | _EXCEL | _PARQUET)}."
     )
 
 
-def _read_excel(path: Path, sheet) -> pd.DataFrame:
+def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
+    import pandas as pd
+
+    sep = _sniff_separator(path, codec)
+    try:
+        table = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False,
+                            skiprows=0 if header_row is None else header_row - 1)
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, error) if codec == "utf-8-sig" else ValueError(
+            f"{path.name!r} is not {codec} text ({error.reason}).") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path.name!r} is empty: not even a header row of column names.") from None
+    except pd.errors.ParserError:  # ragged rows: a title line above the table, or a broken file
+        if header_row is None:
+            _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+        raise
+    if header_row is None and not _species_names(table.columns):
+        _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+    return table
+
+
+def _first_lines(path: Path, codec: str, sep: str) -> list[list[str]]:
+    """The cells of the first :data:`_HEADER_SEARCH` lines of a text file (blank lines
+    kept, so that positions are line numbers)."""
+    with open(path, newline="", encoding=codec, errors="replace") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        return [cells for _, cells in zip(range(_HEADER_SEARCH), reader)]
+
+
+def _species_names(cells) -> list[str]:
+    """The cells that name a species (oxide, element) as column names would."""
+    from minml.oxides import canonical_name
+
+    return [cell for cell in cells if isinstance(cell, str) and canonical_name(cell) is not None]
+
+
+def _refuse_names_below(name: str, rows) -> None:
+    """Raise when the first of ``rows`` names no species but a later one names several: the
+    column names sit below a title. Returns when no row looks like column names."""
+    if _species_names(rows[0] if rows else []):
+        return
+    for number, cells in enumerate(rows[1:], start=2):
+        found = _species_names(cells)
+        if len(found) >= 2:
+            raise ValueError(
+                f"{name}: row 1 holds no oxide names but row {number} does ({', '.join(found[:5])}"
+                f"{', ...' if len(found) > 5 else ''}): if the column names are there, pass header_row={number} "
+                f"(on the command line: --header-row {number})."
+            )
+
+
+def _read_sheet(book, name, header_row: int | None, where: str) -> pd.DataFrame:
+    """One sheet, with its column names on ``header_row``, or on row 1 when they are there."""
+    import pandas as pd
+
+    table = pd.read_excel(book, sheet_name=name, skiprows=0 if header_row is None else header_row - 1)
+    if header_row is None and not _species_names(table.columns):
+        rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
+        _refuse_names_below(where, rows)
+    return table
+
+
+def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFrame:
     import pandas as pd
 
     with pd.ExcelFile(path) as book:
         names = book.sheet_names
+
+        def read(name):
+            where = f"{path.name!r}, sheet {name!r}" if len(names) > 1 else repr(path.name)
+            return _read_sheet(book, name, header_row, where)
+
         if sheet == "all":
-            frames = [pd.read_excel(book, sheet_name=name).assign(sheet=name) for name in names]
+            frames = [read(name).assign(sheet=name) for name in names]
             return pd.concat(frames, ignore_index=True)
         if sheet is None:
             if len(names) > 1:
@@ -147,14 +218,14 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
                     "Pass sheet=NAME for another, or sheet='all' for all of them.",
                     stacklevel=3,
                 )
-            return pd.read_excel(book, sheet_name=names[0])
+            return read(names[0])
         if isinstance(sheet, int):
             if not -len(names) <= sheet < len(names):
                 raise ValueError(f"{path.name} has {len(names)} sheets {names}; no sheet number {sheet}.")
-            return pd.read_excel(book, sheet_name=names[sheet])
+            return read(names[sheet])
         if sheet not in names:
             raise ValueError(f"{path.name} has no sheet {sheet!r}; its sheets are {names}.")
-        return pd.read_excel(book, sheet_name=sheet)
+        return read(sheet)
 
 
 def write_table(df: pd.DataFrame, path) -> Path:
