@@ -119,6 +119,9 @@ def test_total_range_is_configurable_and_validated():
     assert check_oxides(df, total_range=None).total_outside.tolist() == [False]
     with pytest.raises(ValueError, match="low < high"):
         check_oxides(df, total_range=(105, 88))
+    for bad in ((88,), 88, ("88", "x"), (88, 95, 105)):
+        with pytest.raises(ValueError, match=r"total_range must be \(low, high\) in wt%, e.g. \(88, 105\), got"):
+            check_oxides(df, total_range=bad)
 
 
 def test_no_oxide_columns_is_an_error_with_hints():
@@ -223,3 +226,18 @@ def test_usable_rows_are_those_without_a_refused_cell(lepr):
     odd = np.array([[np.inf, -np.inf], [-np.inf, 1.0], [0.0, 0.0]])
     assert usable_rows(odd).tolist() == [False, False, True]
     assert usable_rows(np.zeros((0, 11), dtype=np.float32)).shape == (0,)
+
+
+def test_a_table_with_oxides_as_rows_is_told_to_transpose():
+    """Papers print analyses as columns, oxides as rows; the fix the message gives works."""
+    table = read_table(EXAMPLE).head(4)
+    printed = table.set_index("entity_id").drop(columns=["Mineral", "method"]).T.reset_index()
+    with pytest.raises(ValueError, match=r"The oxides are rows here \(first column: SiO2, TiO2, Al2O3, Cr2O3, FeOt, "
+                                         r"\.\.\.\), the analyses columns: transpose the table"):
+        check_oxides(printed)
+    from minml import classify
+
+    fixed = printed.set_index(printed.columns[0]).T
+    assert classify(fixed)["mineral"].tolist() == classify(table)["mineral"].tolist()
+    with pytest.raises(ValueError, match=r"Name columns as oxides in wt%"):  # no oxides anywhere
+        check_oxides(pd.DataFrame({"Sample": ["a", "b"], "Note": ["x", "y"]}))

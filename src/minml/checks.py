@@ -21,7 +21,7 @@ from minml._parallel import run_in_threads
 from minml._text import one_decimal
 from minml._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 from minml.iron import IRON_FORMS, IRON_RULES, total_iron
-from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_table
+from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, canonical_name, map_columns, species_table
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_columns", "check_oxides"]
 
@@ -257,7 +257,7 @@ def check_oxides(
 
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"check_oxides expects a pandas DataFrame, got {type(df).__name__}.")
-    mapping = _mapping(df.columns, suffix)
+    mapping = _mapping(df.columns, suffix, first_column=df.iloc[:, 0] if df.shape[1] else None)
     return _check(mapping, {col: df[col] for col in mapping.mapped}, len(df), index=df.index,
                   other=df[mapping.unrecognised], total_range=total_range, notes=notes)  # copy on write
 
@@ -295,24 +295,32 @@ def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None
     return _check(mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes)
 
 
-def _mapping(names, suffix) -> ColumnMapping:
+def _mapping(names, suffix, first_column=None) -> ColumnMapping:
+    """The columns' mapping; an error when none names a species, saying so of a table whose
+    ``first_column`` names them (oxides as rows, analyses as columns)."""
     mapping = map_columns(names, suffix=suffix)
     if not mapping.mapped:
         hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
-        raise ValueError(
-            f"No oxide columns found among {list(names)}.{hints}\n"
-            "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
-        )
+        in_rows = [] if first_column is None else [
+            str(cell) for cell in first_column.head(100) if isinstance(cell, str) and canonical_name(cell, suffix)]
+        fix = ("The oxides are rows here (first column: " + ", ".join(in_rows[:5]) + ", ...), the analyses "
+               "columns: transpose the table (in Excel: Paste Special > Transpose; in pandas: "
+               "df.set_index(df.columns[0]).T)." if len(in_rows) >= 2 else
+               "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...).")
+        raise ValueError(f"No oxide columns found among {list(names)}.{hints}\n{fix}")
     return mapping
 
 
 def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes) -> OxideCheck:
     """The checks on the mapped columns ``raw`` (column name to its cells)."""
     if total_range is not None:
-        lo, hi = total_range
+        try:
+            lo, hi = (float(v) for v in total_range)
+        except (TypeError, ValueError):
+            raise ValueError(f"total_range must be (low, high) in wt%, e.g. (88, 105), got {total_range!r}.") from None
         if not lo < hi:
             raise ValueError(f"total_range must be (low, high) with low < high, got {total_range!r}.")
-        total_range = (float(lo), float(hi))
+        total_range = (lo, hi)
     table = species_table()
     names = list(mapping.mapped.values())
     mapped = set(names)
