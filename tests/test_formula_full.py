@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from minml.features import MODEL_OXIDES
 from minml.formula import evaluate_index, formula, resolve_mineral
 from minml.minerals import end_member_table, mineral_table
 from minml.oxides import species_table
@@ -53,7 +54,7 @@ def test_every_end_member_gives_its_ideal_formula(mineral):
         members = end_member_table()[name]
         wt = _ideal(members.oxides)
         iron = wt.pop("FeO", 0.0) + wt.pop("Fe2O3", 0.0) * 0.89981
-        row = pd.DataFrame([{**wt, "FeOt": iron}])
+        row = pd.DataFrame([{**dict.fromkeys(MODEL_OXIDES, 0.0), **wt, "FeOt": iron}])  # the rest analysed: 0
         f = formula(row, mineral).iloc[0]
         if isinstance(spec.cations, (int, float)) and not set(members.oxides) & {"F", "Cl", "H2O", "B2O3", "Li2O"}:
             assert f["cation_sum"] == pytest.approx(spec.cations, abs=1e-6), name
@@ -63,7 +64,9 @@ def test_every_end_member_gives_its_ideal_formula(mineral):
 
 def test_magnetite_iron_split_and_indices():
     magnetite = pd.DataFrame({"FeOt": [93.09], "SiO2": [0.0]})  # Fe3O4 as FeO
-    f = formula(magnetite, "magnetite").iloc[0]
+    with pytest.warns(UserWarning, match=r"no column for oxides the end-members hold \(TiO2, in magnetite; Al2O3, in "
+                      r"magnetite; MgO, in magnetite; Cr2O3, in magnetite\): the formulas take them as 0 wt%"):
+        f = formula(magnetite, "magnetite").iloc[0]
     assert f["Fe3"] == pytest.approx(2.0, abs=0.01) and f["Fe2"] == pytest.approx(1.0, abs=0.01)
     assert f["Fe3_number"] == pytest.approx(100.0)
     assert np.isnan(f["Cr_number"])  # no Cr, no Al: no index, not 0
@@ -101,13 +104,14 @@ def test_per_row_labels_auto_and_bad_rows(shared_data):
     # FeTiOxide names several classes: no formula, and the row says why
     fe_ti = lepr["Mineral"] == "FeTiOxide"
     assert (by_label.loc[fe_ti, "mineral"] == "").all()
-    assert by_label.loc[fe_ti, "flag"].str.startswith("no formula: no single class").all()
+    assert by_label.loc[fe_ti, "flag"].str.startswith("no formula: label 'FeTiOxide' may be magnetite or ilmenite or "
+                                                      "spinel; name one").all()
     auto = formula(lepr.head(200), "auto")
     assert (auto["mineral"] != "").mean() > 0.9
 
 
 def test_bad_input():
-    row = pd.DataFrame({"SiO2": [40.0], "MgO": [50.0], "FeOt": [10.0]})
+    row = pd.DataFrame({"SiO2": [40.0], "MgO": [50.0], "FeOt": [10.0], "MnO": [0.0]})
     with pytest.raises(ValueError, match="Cannot compute a formula for mineral 'FeTiOxide': it names several"):
         formula(row, "FeTiOxide")
     with pytest.raises(ValueError, match="'nepheline': it is none of the classes"):
@@ -118,7 +122,7 @@ def test_bad_input():
         formula(row)
     with pytest.raises(ValueError, match="No column 'Phase'"):
         formula(row, mineral_column="Phase")
-    junk = pd.DataFrame({"SiO2": ["abc"], "MgO": [50.0], "FeOt": [10.0]})
+    junk = pd.DataFrame({"SiO2": ["abc"], "MgO": [50.0], "FeOt": [10.0], "MnO": [0.0]})
     f = formula(junk, "olivine")
     assert f.loc[0, "flag"].startswith("no formula: unusable values") and np.isnan(f.loc[0, "Si"])
     assert resolve_mineral("Ol") == "olivine"
@@ -130,3 +134,34 @@ def test_index_expressions_are_safe():
     with pytest.raises(ValueError, match="names 'Xx'"):
         evaluate_index("Xx + 1", {"Mg": np.ones(1)})
     assert evaluate_index("max(Mg - 2, 0)", {"Mg": np.array([1.0, 3.0])}).tolist() == [0.0, 1.0]
+
+
+def test_rows_without_a_formula_say_why():
+    from .conftest import EXAMPLE
+
+    table = pd.read_csv(EXAMPLE).head(7)
+    table["Mineral"] = [np.nan, "  ", "Nepheline", "Plagioklas", "FeTiOxide", "Glass", "Cpx"]
+    f = formula(table, mineral_column="Mineral")
+    assert f["flag"].tolist()[:6] == [
+        "no formula: no label", "no formula: no label",
+        "no formula: label 'Nepheline' names no class with a formula",
+        "no formula: label 'Plagioklas' is not in labels.toml",
+        "no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel; name one",
+        "no formula: label 'Glass' names no class with a formula"]
+    assert f["mineral"].tolist() == [""] * 6 + ["clinopyroxene"] and f.loc[6, "flag"] == ""
+    auto = formula(pd.read_csv(EXAMPLE), "auto")
+    named = auto["mineral"] == ""
+    assert auto.loc[named, "flag"].str.match(r"no formula: (classified (unknown|glass)|unusable values)").all()
+    assert (auto["flag"] == "no formula: classified glass").sum() == 1  # the example's one glass answer
+
+
+def test_a_table_without_iron_is_warned_of():
+    """No iron column at all: the formulas would be those of an iron-free mineral (Mg# 100)."""
+    cpx = pd.DataFrame({"SiO2": [52.1], "TiO2": [0.5], "Al2O3": [3.2], "Cr2O3": [0.6], "MnO": [0.1], "MgO": [17.0],
+                        "CaO": [20.5], "Na2O": [0.4], "K2O": [0.0]})
+    with pytest.warns(UserWarning, match=r"no column for oxides the end-members hold \(FeOt \(no form of iron\), "
+                      r"in clinopyroxene\): the formulas take them as 0 wt%\. Add the columns \(0 where below "
+                      r"detection\)"):
+        f = formula(cpx, "cpx")
+    assert f.loc[0, "Mg_number"] == 100.0
+    formula(cpx.assign(FeOt=0.0), "cpx")  # analysed and absent: no warning (warnings are errors here)

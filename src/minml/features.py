@@ -12,7 +12,7 @@ import numpy as np
 from minml.checks import OxideCheck, check_oxides
 from minml.iron import IRON_FORMS
 
-__all__ = ["MODEL_OXIDES", "model_inputs", "usable_rows"]
+__all__ = ["MODEL_OXIDES", "missing_columns", "model_inputs", "usable_rows"]
 
 MODEL_OXIDES: tuple[str, ...] = (
     "SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O", "Cr2O3", "P2O5",
@@ -21,7 +21,8 @@ MODEL_OXIDES: tuple[str, ...] = (
 
 
 
-def _missing(checked: OxideCheck, oxides) -> list[str]:
+def missing_columns(checked: OxideCheck, oxides=MODEL_OXIDES) -> list[str]:
+    """The ``oxides`` a checked table has no column for (``FeOt``: no form of iron at all)."""
     found = set(checked.mapping.mapped.values())
     missing = []
     for name in oxides:
@@ -92,7 +93,7 @@ def model_inputs(
         check_options.setdefault("notes", False)
         checked = check_oxides(df, **check_options)
     _check_fill(fill_missing)
-    missing = _missing(checked, oxides)
+    missing = missing_columns(checked, oxides)
     if missing and fill_missing is None:
         hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
         unrecognised = f"   Unrecognised: {', '.join(hints)}" if hints else ""

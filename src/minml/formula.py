@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -358,7 +359,7 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     [[0.989, 0.87, 0.012, 1.14, 56.726]]
     """
     from minml.checks import check_oxides
-    from minml.features import MODEL_OXIDES
+    from minml.features import MODEL_OXIDES, missing_columns
     from minml.minerals import mineral_table
     from minml.misfit import end_member_compositions, end_member_misfit, fold_divalent
 
@@ -366,11 +367,13 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
         raise ValueError("Give either mineral= (one class, or 'auto') or mineral_column= (a column naming each row's mineral).")
     checked = check_oxides(df, suffix=suffix)  # formulas of bad analyses are computed, and flagged
     oxides, flags = checked.oxides, checked.flags
-    classes = _row_classes(df, mineral, mineral_column, suffix)
+    classes, why = _row_classes(df, mineral, mineral_column, suffix)
+    _warn_absent(missing_columns(checked), sorted(set(classes) - {""}))
     usable = np.isfinite(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)).all(axis=1)
     reason = pd.Series("", index=df.index, dtype=object)
     reason[~usable] = "no formula: unusable values"
-    reason[usable & (classes == "")] = "no formula: no single class for this row"
+    no_class = usable & (classes == "").to_numpy()
+    reason[no_class] = "no formula: " + why[no_class]
     # ferric iron as analysed only where both forms were reported and Fe2O3 > 0 (a blank or 0
     # Fe2O3 in a database usually means "not determined")
     measured = ((flags["iron_rule"] == "FeO+Fe2O3") & oxides["FeO"].notna() & (oxides["Fe2O3"] > 0)).to_numpy()
@@ -392,20 +395,60 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     return out[front + [c for c in out.columns if c not in front]]
 
 
-def _row_classes(df, mineral, mineral_column, suffix) -> pd.Series:
-    """The class of each row ("" where none)."""
+def _warn_absent(absent: list[str], classes: list[str]) -> None:
+    """Warn of the ``absent`` columns that end-members of the ``classes`` contain: their
+    formulas take them as 0 wt% (an olivine table needs no K2O; one without iron, or a
+    clinopyroxene table without Na2O, gives formulas of another mineral)."""
+    from minml.features import MODEL_OXIDES
+    from minml.misfit import end_member_compositions
+
+    needed = {}
+    for name in classes:
+        held = end_member_compositions(name, MODEL_OXIDES).max(axis=0) > 0
+        for oxide in absent:
+            if held[MODEL_OXIDES.index(oxide)]:
+                needed.setdefault(oxide, []).append(name)
+    if needed:
+        lines = "; ".join(f"{'FeOt (no form of iron)' if oxide == 'FeOt' else oxide}, in {', '.join(names)}"
+                          for oxide, names in needed.items())
+        warnings.warn(f"The table has no column for oxides the end-members hold ({lines}): the formulas take them "
+                      "as 0 wt%. Add the columns (0 where below detection) to say they were analysed.", stacklevel=3)
+
+
+def _row_classes(df, mineral, mineral_column, suffix) -> tuple[pd.Series, pd.Series]:
+    """The class of each row ("" where none), and why a row has none ("" where it has one)."""
     if mineral_column is not None:
         if mineral_column not in df.columns:
             raise ValueError(f"No column {mineral_column!r} in the table; columns: {list(df.columns)[:12]}.")
-        from minml.labels import match_labels
+        from minml.labels import is_label, match_labels
         from minml.minerals import mineral_table
 
-        matched = match_labels(df[mineral_column])["label_class"]
+        labels = df[mineral_column]
+        matched = match_labels(labels)
         known = set(mineral_table())
-        return matched.where(matched.isin(known), "").astype(object)
+        classes = matched["label_class"].where(matched["label_class"].isin(known), "").astype(object)
+        why = pd.Series([_no_class_reason(label, found, status, is_label(label))
+                         for label, found, status in zip(labels.tolist(), matched["label_class"].tolist(),
+                                                         matched["label_status"].tolist(), strict=True)],
+                        index=df.index, dtype=object)
+        return classes, why.where(classes == "", "")
     if str(mineral).lower() == "auto":
         from minml.predict import classify
 
         named = classify(df, suffix=suffix)["mineral"].astype(str)
-        return named.where(named.ne("unknown") & named.ne("glass"), "").astype(object)
-    return pd.Series(resolve_mineral(mineral), index=df.index, dtype=object)
+        classes = named.where(named.ne("unknown") & named.ne("glass"), "").astype(object)
+        return classes, ("classified " + named).where(classes == "", "").astype(object)
+    return (pd.Series(resolve_mineral(mineral), index=df.index, dtype=object),
+            pd.Series("", index=df.index, dtype=object))
+
+
+def _no_class_reason(label, found: str, status: str, given: bool) -> str:
+    """Why a row labelled ``label`` (matched to the classes ``found``, ``|``-joined, with
+    ``status``) gets no formula."""
+    if not given:
+        return "no label"
+    if status == "ambiguous":
+        return f"label {label!r} may be {' or '.join(found.split('|'))}; name one"
+    if status == "unmapped":
+        return f"label {label!r} is not in labels.toml"
+    return f"label {label!r} names no class with a formula"  # glass, or a phase none of the classes covers
