@@ -83,18 +83,26 @@ def test_prediction_sets_order_and_empty():
     assert prediction_sets(proba, np.array([0.6, 0.01, 0.5]), ["a", "b", "c"]) == ["a|b", "c|b", "c|b"]
 
 
-def test_prediction_sets_agree_with_their_definition_row_by_row():
+@pytest.mark.parametrize("n_classes, cutoff, decimals", [
+    (6, 0.4, None),  # sets keyed as numbers
+    (6, 0.4, 1),  # ties in probability: class order decides
+    (20, 0.02, 2),  # sets of more than 12 members: compared row by row
+    (40, 0.03, None),  # more classes than a key holds
+])
+def test_prediction_sets_agree_with_their_definition_row_by_row(n_classes, cutoff, decimals):
     # the vectorised sets against the definition written out per row: members are the classes
     # at or above their cut-off plus the most probable one, by falling probability
     rng = np.random.default_rng(5)
-    proba = rng.dirichlet(np.full(6, 0.4), size=3000)
-    cutoffs = rng.uniform(0.0, 0.4, 6)
-    classes = ["ol", "cpx", "opx", "pl", "sp", "mag"]
+    proba = rng.dirichlet(np.full(n_classes, 0.4), size=3000)
+    if decimals is not None:
+        proba = proba.round(decimals)
+    cutoffs = rng.uniform(0.0, cutoff, n_classes)
+    classes = ["ol", "cpx", "opx", "pl", "sp", "mag"] if n_classes == 6 else [f"c{k}" for k in range(n_classes)]
     expected = []
     for row in proba:
         members = [k for k in np.argsort(-row, kind="stable") if row[k] >= cutoffs[k] or k == row.argmax()]
         expected.append("|".join(classes[k] for k in members))
     got = prediction_sets(proba, cutoffs, classes)
     assert got == expected
-    assert len(set(got)) > 50 and max(s.count("|") for s in got) >= 3  # many distinct, long sets
+    assert len(set(got)) > 50 and max(s.count("|") for s in got) >= (12 if n_classes == 20 else 3)  # long sets
     assert prediction_sets(proba[:0], cutoffs, classes) == []
