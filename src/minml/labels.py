@@ -101,8 +101,8 @@ def match_labels(labels: pd.Series) -> pd.DataFrame:
     distinct = {label: match_label(label) for label in pd.unique(keys)}
     return pd.DataFrame(
         {
-            "label_class": keys.map(lambda x: "|".join(distinct[x].classes)).astype(object),
-            "label_status": keys.map(lambda x: distinct[x].status).astype(object),
+            "label_class": keys.map({k: "|".join(m.classes) for k, m in distinct.items()}).astype(object),
+            "label_status": keys.map({k: m.status for k, m in distinct.items()}).astype(object),
         },
         index=labels.index,
     )

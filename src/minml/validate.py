@@ -100,8 +100,8 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     mineral_misfit = np.where(top == first_label, label_misfit,
                               _misfit(runtime, stoichiometry, usable & (top != first_label), top))
 
-    agree = np.array([m in str(lc).split("|") for m, lc in zip(mineral, label_class, strict=True)])
-    in_set = np.array([bool(set(str(lc).split("|")) & set(str(s).split("|"))) for lc, s in zip(label_class, sets, strict=True)])
+    agree = _per_distinct_pair(mineral, label_class, lambda m, lc: m in str(lc).split("|"))
+    in_set = _per_distinct_pair(label_class, sets, lambda lc, s: bool(set(str(lc).split("|")) & set(str(s).split("|"))))
     flag = result["flag"].to_numpy(dtype=object)
     bad = (mineral == "unknown") & np.array(["unknown: " not in f for f in flag])
     verdict = np.select(
@@ -132,6 +132,17 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     )
 
 
+def _per_distinct_pair(a: np.ndarray, b: np.ndarray, rule) -> np.ndarray:
+    """``rule(a[i], b[i])`` for every row, evaluated once per distinct pair of values (a few
+    hundred pairs of labels and answers, where a database has millions of rows)."""
+    codes_a, values_a = pd.factorize(a, use_na_sentinel=False)
+    codes_b, values_b = pd.factorize(b, use_na_sentinel=False)
+    pairs, row_pair = np.unique(codes_a.astype(np.int64) * len(values_b) + codes_b, return_inverse=True)
+    outcome = np.array([rule(values_a[k // len(values_b)], values_b[k % len(values_b)]) for k in pairs.tolist()],
+                       dtype=bool)
+    return outcome[row_pair.reshape(-1)]
+
+
 def _misfit(runtime, values, rows, codes) -> np.ndarray:
     out = np.full(len(values), np.nan)
     pick = np.flatnonzero(rows & (codes >= 0))
@@ -156,12 +167,15 @@ def _reasons(runtime, values, verdict, label, label_class, mineral, p, label_p, 
     oxides = list(runtime.oxides)
     thresholds = np.asarray(runtime.misfit_threshold)
     out = np.empty(len(verdict), dtype=object)
-    for i, v in enumerate(verdict):
-        if v == "agree":
-            out[i] = f"{mineral[i]} (p {p[i]:.2f})"
-        elif v == "bad_analysis" or (v == "unknown_phase" and mineral[i] == "unknown"):
-            out[i] = str(flag[i])
-        elif v == "unmapped_label":
+    agree = np.flatnonzero(verdict == "agree")  # most rows: one format each, no branching
+    out[agree] = [f"{m} (p {q:.2f})" for m, q in zip(mineral[agree].tolist(), p[agree].tolist(), strict=True)]
+    as_flagged = np.flatnonzero((verdict == "bad_analysis") | ((verdict == "unknown_phase") & (mineral == "unknown")))
+    out[as_flagged] = [str(f) for f in flag[as_flagged].tolist()]
+    rest = np.ones(len(verdict), dtype=bool)
+    rest[agree] = rest[as_flagged] = False
+    for i in np.flatnonzero(rest).tolist():
+        v = verdict[i]
+        if v == "unmapped_label":
             named = f"label {label[i]!r} is not in labels.toml" if is_label(label[i]) else "no label"
             out[i] = f"{named}; the analysis reads as {mineral[i]}"
         elif v == "unknown_phase":
