@@ -368,7 +368,8 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     checked = check_oxides(df, suffix=suffix)  # formulas of bad analyses are computed, and flagged
     oxides, flags = checked.oxides, checked.flags
     classes, why = _row_classes(df, mineral, mineral_column, suffix)
-    _warn_absent(missing_columns(checked), sorted(set(classes) - {""}))
+    codes, names = pd.factorize(classes.to_numpy(dtype=object))
+    _warn_absent(missing_columns(checked), sorted(name for name in names if name))
     usable = np.isfinite(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)).all(axis=1)
     reason = pd.Series("", index=df.index, dtype=object)
     reason[~usable] = "no formula: unusable values"
@@ -379,8 +380,11 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     measured = ((flags["iron_rule"] == "FeO+Fe2O3") & oxides["FeO"].notna() & (oxides["Fe2O3"] > 0)).to_numpy()
     table = mineral_table()
     parts = []
-    for name in sorted(set(classes) - {""}):
-        rows = usable & (classes == name).to_numpy()
+    for k in np.argsort(names).tolist():  # in class order
+        name = names[k]
+        if name == "":
+            continue
+        rows = usable & (codes == k)
         part = _class_formula(oxides.loc[rows], measured[rows], table[name])
         values = fold_divalent(oxides.loc[rows, list(MODEL_OXIDES)].to_numpy(dtype=float), MODEL_OXIDES,
                                oxides.loc[rows])
@@ -423,15 +427,19 @@ def _row_classes(df, mineral, mineral_column, suffix) -> tuple[pd.Series, pd.Ser
         from minml.labels import is_label, match_labels
         from minml.minerals import mineral_table
 
-        labels = df[mineral_column]
-        matched = match_labels(labels)
+        matched = match_labels(df[mineral_column])
         known = set(mineral_table())
         classes = matched["label_class"].where(matched["label_class"].isin(known), "").astype(object)
-        why = pd.Series([_no_class_reason(label, found, status, is_label(label))
-                         for label, found, status in zip(labels.tolist(), matched["label_class"].tolist(),
-                                                         matched["label_status"].tolist(), strict=True)],
-                        index=df.index, dtype=object)
-        return classes, why.where(classes == "", "")
+        why = np.full(len(df), "", dtype=object)
+        rows = np.flatnonzero((classes == "").to_numpy())
+        labels = df[mineral_column].to_numpy(dtype=object)[rows]
+        codes, _ = pd.factorize(labels, use_na_sentinel=False)  # each distinct label explained once
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        found, status = matched["label_class"].to_numpy()[rows], matched["label_status"].to_numpy()[rows]
+        said = np.array([_no_class_reason(labels[i], found[i], status[i], is_label(labels[i])) for i in first.tolist()]
+                        + [""], dtype=object)[:-1]
+        why[rows] = said[inverse.reshape(-1)]
+        return classes, pd.Series(why, index=df.index, dtype=object)
     if str(mineral).lower() == "auto":
         from minml.predict import classify
 
