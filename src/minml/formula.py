@@ -436,8 +436,8 @@ def _row_classes(df, mineral, mineral_column, suffix) -> tuple[pd.Series, pd.Ser
         codes, _ = pd.factorize(labels, use_na_sentinel=False)  # each distinct label explained once
         _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
         found, status = matched["label_class"].to_numpy()[rows], matched["label_status"].to_numpy()[rows]
-        said = np.array([_no_class_reason(labels[i], found[i], status[i], is_label(labels[i])) for i in first.tolist()]
-                        + [""], dtype=object)[:-1]
+        said = np.array([_no_class_reason(labels[i], found[i], status[i], is_label(labels[i])) for i in first.tolist()],
+                        dtype=object)
         why[rows] = said[inverse.reshape(-1)]
         return classes, pd.Series(why, index=df.index, dtype=object)
     if str(mineral).lower() == "auto":
