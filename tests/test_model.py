@@ -247,6 +247,22 @@ def test_coverage_gives_prediction_sets_that_hold_the_answer():
         classify(lepr, coverage=95)
 
 
+def test_classify_takes_a_model_by_its_path(tmp_path):
+    from pathlib import Path
+
+    from minml._resources import data_path
+
+    table = read_table(EXAMPLE)
+    shipped = classify(table)
+    for path in (str(data_path("default-v1.npz")), Path(str(data_path("default-v1.npz")))):
+        pd.testing.assert_frame_equal(classify(table, model=path), shipped)
+    with pytest.raises(FileNotFoundError, match="No MIN-ML classifier model file '.*none.npz'"):
+        classify(table, model=tmp_path / "none.npz")
+    with pytest.raises(TypeError, match="model must be a fitted MineralClassifier, a Runtime or the path of a model "
+                                        ".npz; got dict"):
+        classify(table, model={"kind": "bnn"})
+
+
 def test_classify_needs_the_model_oxides():
     lepr = read_table(EXAMPLE).drop(columns=["Cr2O3"]).rename(columns={"SiO2": "Si02"})
     with pytest.raises(ValueError, match=r"Oxide columns do not match the shipped model.\n"

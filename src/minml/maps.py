@@ -137,7 +137,7 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
     ----------
     oxide_map : OxideMap
         From :func:`minml.map_io.read_map`.
-    model : Runtime or MineralClassifier, optional
+    model : MineralClassifier, Runtime or path, optional
         Defaults to the shipped model.
     min_total : float, default=80.0
         Pixels whose oxide sum is lower are masked (epoxy, holes, cracks).

@@ -36,10 +36,20 @@ def load_default() -> Runtime:
 
 
 def resolve_model(model=None) -> Runtime:
-    """The model to run: the shipped one for None, a fitted ``MineralClassifier``'s arrays, or a Runtime."""
+    """The model to run: the shipped one for None, a fitted ``MineralClassifier``'s arrays, a
+    Runtime, or the one saved at a path (``.npz``)."""
+    import os
+
     if model is None:
         return load_default()
-    return model._runtime() if hasattr(model, "_runtime") else model
+    if isinstance(model, (str, os.PathLike)):
+        return Runtime.load(model)
+    if hasattr(model, "_runtime"):
+        return model._runtime()
+    if isinstance(model, Runtime):
+        return model
+    raise TypeError(f"model must be a fitted MineralClassifier, a Runtime or the path of a model .npz; "
+                    f"got {type(model).__name__}.")
 
 
 class Coded(NamedTuple):
@@ -57,8 +67,10 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     ----------
     df : pandas.DataFrame
         Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
-    model : MineralClassifier or Runtime, optional
-        A fitted estimator, or a model read with ``Runtime.load``; defaults to the shipped model.
+    model : MineralClassifier, Runtime or path, optional
+        A fitted estimator, a model read with ``Runtime.load``, or the path of a model file
+        (``.npz``, as ``MineralClassifier.save`` and ``minml train`` write); defaults to the
+        shipped model.
     fill_missing : float, optional
         Value for model oxides the table has no column for (by default: an error).
     coverage : float, optional

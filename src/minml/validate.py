@@ -44,8 +44,8 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     df : pandas.DataFrame
         Analyses in wt% with a label column. Not modified.
     label_column : str, default="Mineral"
-    model : Runtime or MineralClassifier, optional
-        A calibrated model (default: the shipped one).
+    model : MineralClassifier, Runtime or path, optional
+        A calibrated model, or the path of one (default: the shipped one).
     coverage : float, default=0.99
         Coverage of the prediction sets: a true label is called ``disagree`` for about
         ``1 - coverage`` of rows like the held-out data.
