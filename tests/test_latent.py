@@ -86,6 +86,17 @@ def test_wider_latent_space_is_shown_on_its_principal_axes(small, tmp_path):
 
 
 @pytest.mark.train
+def test_latent_takes_a_model_by_its_path(fitted, tmp_path):
+    table = read_table(EXAMPLE)
+    path = fitted.save(tmp_path / "mine.npz")
+    loaded = LatentModel.load(path)
+    pd.testing.assert_frame_equal(latent(table, str(path)), latent(table, loaded))
+    pd.testing.assert_frame_equal(reconstruct(table, path), reconstruct(table, loaded))
+    with pytest.raises(TypeError, match="model must be a LatentModel or the path of a model .npz; got int"):
+        latent(table, 42)
+
+
+@pytest.mark.train
 def test_schema_1_files_still_load(fitted, small, tmp_path):
     path = fitted.save(tmp_path / "v2.npz")
     with np.load(path) as f:

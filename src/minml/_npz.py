@@ -1,4 +1,5 @@
-"""Opening the ``.npz`` archives a user names (model files, maps) with errors they can act on.
+"""The ``.npz`` archives a user names (model files, maps): opened with errors they can act on,
+and models taken as objects or as paths alike.
 
 ``numpy.load`` answers a file that is not an archive with advice about unpickling (which
 MIN-ML never does), returns a plain array for a ``.npy`` file renamed ``.npz``, and reports a
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["open_npz"]
+__all__ = ["model_from", "open_npz"]
 
 
 @contextmanager
@@ -55,3 +56,23 @@ def open_npz(path, what: str, required=()):
         if missing:
             raise ValueError(f"{not_one}: it has no {', '.join(missing)}.")
         yield data
+
+
+def model_from(model, *, default, load, types, what: str):
+    """The model a caller passed: ``default()`` for None, ``load(path)`` for a path (str or
+    path-like), the object itself when it is one of ``types``.
+
+    Raises
+    ------
+    TypeError
+        For anything else, saying what is accepted (``what``: "a Runtime", ...).
+    """
+    import os
+
+    if model is None:
+        return default()
+    if isinstance(model, (str, os.PathLike)):
+        return load(model)
+    if isinstance(model, types):
+        return model
+    raise TypeError(f"model must be {what} or the path of a model .npz; got {type(model).__name__}.")

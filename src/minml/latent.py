@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml._npz import open_npz
+from minml._npz import model_from, open_npz
 from minml._resources import load_shipped
 from minml._runtime import standardise
 from minml.features import model_inputs, usable_rows
@@ -192,7 +192,8 @@ def load_default_latent() -> LatentModel:
 
 def _inputs(df, model, fill_missing, check_options):
     name = "the shipped latent model" if model is None else "the latent model"
-    model = load_default_latent() if model is None else model
+    model = model_from(model, default=load_default_latent, load=LatentModel.load, types=LatentModel,
+                       what="a LatentModel")
     values, checked = model_inputs(df, model.oxides, fill_missing=fill_missing, model_name=name, **check_options)
     return model, values, checked
 
@@ -210,7 +211,7 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
     ----------
     df : pandas.DataFrame
         Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
-    model : LatentModel, optional
+    model : LatentModel or path, optional
         Defaults to the shipped model.
     fill_missing : float, optional
         Value for model oxides the table has no column for (by default: an error).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from minml._npz import model_from
 from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml._runtime import Runtime
@@ -38,18 +39,10 @@ def load_default() -> Runtime:
 def resolve_model(model=None) -> Runtime:
     """The model to run: the shipped one for None, a fitted ``MineralClassifier``'s arrays, a
     Runtime, or the one saved at a path (``.npz``)."""
-    import os
-
-    if model is None:
-        return load_default()
-    if isinstance(model, (str, os.PathLike)):
-        return Runtime.load(model)
     if hasattr(model, "_runtime"):
         return model._runtime()
-    if isinstance(model, Runtime):
-        return model
-    raise TypeError(f"model must be a fitted MineralClassifier, a Runtime or the path of a model .npz; "
-                    f"got {type(model).__name__}.")
+    return model_from(model, default=load_default, load=Runtime.load, types=Runtime,
+                      what="a fitted MineralClassifier, a Runtime")
 
 
 class Coded(NamedTuple):
