@@ -241,3 +241,15 @@ def test_a_table_with_oxides_as_rows_is_told_to_transpose():
     assert classify(fixed)["mineral"].tolist() == classify(table)["mineral"].tolist()
     with pytest.raises(ValueError, match=r"Name columns as oxides in wt%"):  # no oxides anywhere
         check_oxides(pd.DataFrame({"Sample": ["a", "b"], "Note": ["x", "y"]}))
+
+
+def test_means_with_their_spread_are_read_with_a_note():
+    """A supplementary table of run products: mean (1 sd in the last digits) per oxide."""
+    table = read_table(EXAMPLE).head(3)
+    printed = table.copy()
+    for oxide in ("SiO2", "MgO"):
+        printed[oxide] = [f"{v:.2f}({k + 3})" for k, v in enumerate(table[oxide])]
+    checked = check_oxides(printed)
+    np.testing.assert_allclose(checked.oxides["SiO2"], table["SiO2"].round(2))
+    assert (checked.flags["notes"].str.contains("value read without its uncertainty: SiO2, MgO")).all()
+    assert (checked.flags["flag"] == check_oxides(table).flags["flag"]).all()

@@ -92,8 +92,9 @@ def test_classify_each_format(tmp_path, capsys, suffix):
 
 def _messy_csv(path):
     """The example as a European spreadsheet would export it: ';', decimal commas, text cells."""
-    table = pd.read_csv(EXAMPLE).astype({"MgO": object, "CaO": object})
+    table = pd.read_csv(EXAMPLE).astype({"MgO": object, "CaO": object, "SiO2": object})
     table.loc[[0, 5], "MgO"] = "bdl"
+    table.loc[4, "SiO2"] = f"{table.loc[4, 'SiO2']:.2f}(21)"  # a mean and its spread
     table.loc[[1, 7], "CaO"] = "<0.01"
     table.loc[2, "CaO"] = "n.a."
     table.loc[3, "MgO"] = "12..5"  # junk: flagged

@@ -17,6 +17,13 @@ from minml._values import Status, parse_column
         ("-0.05", 0.0, Status.SMALL_NEGATIVE), ("-0.1", 0.0, Status.SMALL_NEGATIVE),
         ("-0.2", np.nan, Status.LARGE_NEGATIVE), ("101", np.nan, Status.OVER_100),
         ("abc", np.nan, Status.JUNK), ("12.5.3", np.nan, Status.JUNK), ("1,234,5", np.nan, Status.JUNK),
+        # a mean and its spread, as experimental papers print them: the mean is read
+        ("40.52(32)", 40.52, Status.WITH_UNCERTAINTY), ("40.52 (0.32)", 40.52, Status.WITH_UNCERTAINTY),
+        ("40,52 (0,32)", 40.52, Status.WITH_UNCERTAINTY), ("0.08 \u00b1 0.02", 0.08, Status.WITH_UNCERTAINTY),
+        ("40.52\u00b10.32", 40.52, Status.WITH_UNCERTAINTY), ("40.52 +/- .32", 40.52, Status.WITH_UNCERTAINTY),
+        ("-0.5(2)", np.nan, Status.LARGE_NEGATIVE), ("104(2)", np.nan, Status.OVER_100),
+        ("40.52 (n=5)", np.nan, Status.JUNK), ("(0.32)", np.nan, Status.JUNK), ("40.5(3)x", np.nan, Status.JUNK),
+        ("40.52 \u00b1", np.nan, Status.JUNK),
     ],
 )
 def test_text_cells(cell, value, status):

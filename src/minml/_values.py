@@ -1,7 +1,9 @@
 """Reading the cells of one oxide column: numbers, text, detection limits, junk.
 
 Each cell gets a value and a status.  Statuses that keep the row usable become 0 with a
-note (``empty``, ``below_detection``, ``small_negative``); statuses that make the value
+note (``empty``, ``below_detection``, ``small_negative``), or keep the value before its
+stated uncertainty (``with_uncertainty``: ``40.52(32)``, ``40.52 (0.32)``, ``40.52 ± 0.32``,
+as experimental papers print a mean and its spread); statuses that make the value
 unknowable (``junk``, ``large_negative``, ``over_100``) become NaN and flag the row, so a bad
 value is never silently turned into a number.
 """
@@ -34,6 +36,7 @@ class Status(IntEnum):
     LARGE_NEGATIVE = 4
     OVER_100 = 5
     JUNK = 6
+    WITH_UNCERTAINTY = 7
 
 
 # "<0.01", "< 0.01", "bdl", "b.d.l.", "b.d.", "bd", "n.d.", "nd", "-", "--", "–", "—",
@@ -43,6 +46,11 @@ _BELOW_DETECTION = re.compile(
     re.IGNORECASE,
 )
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+# a value and its uncertainty: "40.52(32)" (in the last digits), "40.52 (0.32)", "40.52 ± 0.32",
+# "40.52 +/- 0.32", decimal commas too; the value is the first number
+_WITH_UNCERTAINTY = re.compile(
+    r"^([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*(?:\(\s*\d*[.,]?\d+\s*\)|(?:\u00b1|\+/-|\+-)\s*\d*[.,]?\d+)$"
+)
 
 
 def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
@@ -60,6 +68,13 @@ def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
     numbers = filled.where(~filled.str.match(_DECIMAL_COMMA), filled.str.replace(",", ".", regex=False))
     parsed = pd.to_numeric(numbers.where(rest, None), errors="coerce").to_numpy(dtype=float)
     junk = rest & np.isnan(parsed)
+    if junk.any():
+        value = filled.where(junk, "").str.extract(_WITH_UNCERTAINTY, expand=False)
+        spread = pd.to_numeric(value.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
+        read = junk & ~np.isnan(spread)
+        parsed[read] = spread[read]
+        status[read] = Status.WITH_UNCERTAINTY
+        junk &= ~read
     status[junk] = Status.JUNK
     values[rest & ~junk] = parsed[rest & ~junk]
     return values, status
@@ -107,11 +122,11 @@ def parse_column(raw, max_value: float = 100.0, out: np.ndarray | None = None) -
     Examples
     --------
     >>> import pandas as pd
-    >>> v, s = parse_column(pd.Series(["12,5", "<0.01", "abc", -0.05, 150, None]))
+    >>> v, s = parse_column(pd.Series(["12,5", "<0.01", "abc", -0.05, 150, None, "40.52(32)"]))
     >>> v.tolist()
-    [12.5, 0.0, nan, 0.0, nan, 0.0]
+    [12.5, 0.0, nan, 0.0, nan, 0.0, 40.52]
     >>> [Status(x).name for x in s]
-    ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY']
+    ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY', 'WITH_UNCERTAINTY']
     """
     converted = from_arrow(raw, out)
     owned, raw = converted is not raw, converted

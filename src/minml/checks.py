@@ -342,6 +342,8 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         note = _Messages(n)
         note.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
         note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
+        note.add_patterns(order, [status[c] == Status.WITH_UNCERTAINTY for c in order],
+                          "value read without its uncertainty")
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
         if notes:
