@@ -21,6 +21,9 @@ from minml.oxides import (
         ("SiO2_Cpx", "SiO2"), ("FeOt_Amp", "FeOt"), ("Clinopyroxene_SiO2", "SiO2"),
         ("ZrO2", "ZrO2"), ("BaO", "BaO"), ("SrO", "SrO"), ("ZnO", "ZnO"), ("V2O3", "V2O3"),
         ("F", "F"), ("Cl", "Cl"), ("H2O", "H2O"), ("B2O3", "B2O3"), ("Cr2O3", "Cr2O3"), ("P2O5", "P2O5"),
+        ("SiO2_wt%", "SiO2"), ("MgO_wt", "MgO"),
+        # subscripts, as tables copied from a PDF or a word processor spell them
+        ("TiO\u2082", "TiO2"), ("Al\u2082O\u2083", "Al2O3"), ("Na\u2082O (wt%)", "Na2O"), ("Fe\u2082O\u2083", "Fe2O3"),
     ],
 )
 def test_aliases_map_to_canonical_names(name, expected):

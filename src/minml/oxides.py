@@ -141,15 +141,17 @@ Na2O K2O P2O5."""
 FEO_PER_FE2O3: float = 2.0 * molar_mass("FeO") / molar_mass("Fe2O3")
 """wt% FeO equivalent to 1 wt% Fe2O3 (2 FeO / Fe2O3 = 0.8998)."""
 
-# Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt".
-_UNITS = re.compile(r"[\(\[]?\s*wt\.?\s*%?\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$", re.IGNORECASE)
+# Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%", "_wt".
+_UNITS = re.compile(r"_?[\(\[]?\s*wt\.?\s*%?\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$", re.IGNORECASE)
+# subscript digits, as in SiO₂ copied from a PDF or a word processor
+_SUBSCRIPTS = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
 _SPACES = re.compile(r"[\s\u00a0]+")
 _AFFIX_SEP = re.compile(r"[_\-\s.]")
 
 
 def _key(name: str) -> str:
     """Normalised form of a column name: no units, no spaces, lower case."""
-    text = _SPACES.sub(" ", str(name)).strip()
+    text = _SPACES.sub(" ", str(name).translate(_SUBSCRIPTS)).strip()
     text = _UNITS.sub("", text)
     return _SPACES.sub("", text).lower()
 
