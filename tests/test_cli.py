@@ -82,7 +82,11 @@ def test_classify_each_format(tmp_path, capsys, suffix):
     source = write_table(read_table(EXAMPLE), tmp_path / f"in{suffix}")
     out = tmp_path / f"out{suffix}"
     assert main(["classify", str(source), "-o", str(out)]) == 0
-    assert "76 analyses classified" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "76 analyses classified" in printed
+    # the example's unknowns: 12 bad analyses (empty rows, fractions, sums off) and 3 K-rich
+    # quench phases without Al2O3 labelled KFeldspar in LEPR
+    assert "\nunknown 15: 12 bad analyses, 3 none of the classes\n" in printed
     result = read_table(out)
     assert list(result.columns) == list(read_table(EXAMPLE).columns) + [
         "mineral", "group", "probability", "uncertainty", "second_mineral", "second_probability", "ood_score", "flag"]

@@ -207,6 +207,12 @@ def _run_classify(args) -> int:
     order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
     found = ", ".join(f"{names[k]} {counts[k]}" for k in order)
     print(f"{len(codes)} {'analysis' if len(codes) == 1 else 'analyses'} classified" + (f": {found}" if found else ""))
+    unknown = codes == list(names).index("unknown")
+    if unknown.any():
+        from minml.predict import none_of_the_classes
+
+        novel = int(none_of_the_classes(np.asarray(flags, dtype=object)[unknown]).sum())
+        print(f"unknown {int(unknown.sum())}: {int(unknown.sum()) - novel} bad analyses, {novel} none of the classes")
     print(f"{int((flags != '').sum())} flagged (see the flag column)")
     print(f"wrote {output}")
     return 0

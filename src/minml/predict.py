@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["DEFAULT_MODEL", "Coded", "classify", "classify_checked", "classify_columns", "classify_values",
-           "load_default", "resolve_model"]
+           "load_default", "none_of_the_classes", "resolve_model"]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 8_192  # rows per step: the class distances of a chunk (6.5 MB) stay in cache; fastest of 4k-64k
@@ -281,6 +281,13 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
 
 
 _TOTAL_OUTSIDE = "total outside "  # how minml.checks begins the message of a sum outside the range
+_NONE_OF_THE_CLASSES = "unknown: "  # how the reason of a row that is none of the classes begins
+
+
+def none_of_the_classes(flag) -> np.ndarray:
+    """Which rows of a ``flag`` column say the analysis is none of the classes (unknown for
+    its composition, not for being a bad analysis)."""
+    return np.array([_NONE_OF_THE_CLASSES in text for text in np.asarray(flag, dtype=object).tolist()], dtype=bool)
 
 
 def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
@@ -345,7 +352,7 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     text = one_decimal(np.nan_to_num(misfit)).tolist()
     limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
     fitted = np.isfinite(misfit).tolist()
-    unlike = "unknown: unlike the training data (ood_score {} above " + threshold + ")"
+    unlike = _NONE_OF_THE_CLASSES + "unlike the training data (ood_score {} above " + threshold + ")"
     _append(flag, far[explained], [
         f"unusual {names[i]}: ood_score {ood[i]} above {threshold}, but its end-members explain it (misfit {text[i]} wt%)"
         for i in np.flatnonzero(explained).tolist()])

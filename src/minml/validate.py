@@ -62,7 +62,7 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
         label's class and of the predicted mineral), ``rank`` (1 = the most certain
         disagreement) and ``reason`` (one line a person can read).
     """
-    from minml.predict import classify_checked, resolve_model
+    from minml.predict import classify_checked, none_of_the_classes, resolve_model
 
     if label_column not in df.columns:
         raise ValueError(f"No label column {label_column!r}; columns: {list(df.columns)[:12]}. "
@@ -103,7 +103,7 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     agree = _per_distinct_pair(mineral, label_class, lambda m, lc: m in str(lc).split("|"))
     in_set = _per_distinct_pair(label_class, sets, lambda lc, s: bool(set(str(lc).split("|")) & set(str(s).split("|"))))
     flag = result["flag"].to_numpy(dtype=object)
-    bad = (mineral == "unknown") & np.array(["unknown: " not in f for f in flag])
+    bad = (mineral == "unknown") & ~none_of_the_classes(flag)
     verdict = np.select(
         [status == UNMAPPED, bad, (mineral == "unknown") | (status == NOT_A_CLASS), agree, in_set],
         ["unmapped_label", "bad_analysis", "unknown_phase", "agree", "uncertain"],
