@@ -21,7 +21,7 @@ from minml._parallel import run_in_threads
 from minml._text import one_decimal
 from minml._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 from minml.iron import IRON_FORMS, IRON_RULES, total_iron
-from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, canonical_name, map_columns, species_table
+from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_names, species_table
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_columns", "check_oxides"]
 
@@ -301,8 +301,7 @@ def _mapping(names, suffix, first_column=None) -> ColumnMapping:
     mapping = map_columns(names, suffix=suffix)
     if not mapping.mapped:
         hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
-        in_rows = [] if first_column is None else [
-            str(cell) for cell in first_column.head(100) if isinstance(cell, str) and canonical_name(cell, suffix)]
+        in_rows = [] if first_column is None else species_names(first_column.head(100).tolist(), suffix)
         fix = ("The oxides are rows here (first column: " + ", ".join(in_rows[:5]) + ", ...), the analyses "
                "columns: transpose the table (in Excel: Paste Special > Transpose; in pandas: "
                "df.set_index(df.columns[0]).T)." if len(in_rows) >= 2 else

@@ -139,6 +139,8 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
 def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
     import pandas as pd
 
+    from minml.oxides import species_names
+
     sep = _sniff_separator(path, codec)
     try:
         table = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False,
@@ -152,7 +154,7 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
         if header_row is None:
             _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
         raise
-    if header_row is None and not _species_names(table.columns):
+    if header_row is None and not species_names(table.columns):
         _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
     return table
 
@@ -165,20 +167,15 @@ def _first_lines(path: Path, codec: str, sep: str) -> list[list[str]]:
         return [cells for _, cells in zip(range(_HEADER_SEARCH), reader)]
 
 
-def _species_names(cells) -> list[str]:
-    """The cells that name a species (oxide, element) as column names would."""
-    from minml.oxides import canonical_name
-
-    return [cell for cell in cells if isinstance(cell, str) and canonical_name(cell) is not None]
-
-
 def _refuse_names_below(name: str, rows) -> None:
     """Raise when the first of ``rows`` names no species but a later one names several: the
     column names sit below a title. Returns when no row looks like column names."""
-    if _species_names(rows[0] if rows else []):
+    from minml.oxides import species_names
+
+    if species_names(rows[0] if rows else []):
         return
     for number, cells in enumerate(rows[1:], start=2):
-        found = _species_names(cells)
+        found = species_names(cells)
         if len(found) >= 2:
             raise ValueError(
                 f"{name}: row 1 holds no oxide names but row {number} does ({', '.join(found[:5])}"
@@ -191,8 +188,10 @@ def _read_sheet(book, name, header_row: int | None, where: str) -> pd.DataFrame:
     """One sheet, with its column names on ``header_row``, or on row 1 when they are there."""
     import pandas as pd
 
+    from minml.oxides import species_names
+
     table = pd.read_excel(book, sheet_name=name, skiprows=0 if header_row is None else header_row - 1)
-    if header_row is None and not _species_names(table.columns):
+    if header_row is None and not species_names(table.columns):
         rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
         _refuse_names_below(where, rows)
     return table

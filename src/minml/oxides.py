@@ -27,6 +27,7 @@ __all__ = [
     "canonical_name",
     "map_columns",
     "molar_mass",
+    "species_names",
     "species_table",
 ]
 
@@ -222,6 +223,18 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
         if split is not None:
             return split[0]
     return None
+
+
+def species_names(cells, suffix: str | None = None) -> list[str]:
+    """The text cells among ``cells`` that name a species as a column name would (a row of a
+    sheet that may hold the column names, or a first column that may list the oxides).
+
+    Examples
+    --------
+    >>> species_names(["Table S3", "SiO2 (wt%)", 40.2, "FeO*", None])
+    ['SiO2 (wt%)', 'FeO*']
+    """
+    return [cell for cell in cells if isinstance(cell, str) and canonical_name(cell, suffix) is not None]
 
 
 def _hint(name: str) -> str | None:
