@@ -107,6 +107,12 @@ def test_utf8_default_reads_a_byte_order_mark_and_names_an_empty_file(lepr, tmp_
     empty.write_bytes(b"")
     with pytest.raises(ValueError, match="'empty.csv' is empty: not even a header row"):
         read_table(empty)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(lepr.head(3).to_csv(index=False) + "1,2,3" + ",4" * len(lepr.columns) + "\n")
+    with pytest.raises(ValueError, match=rf"'ragged.csv' is not one table of rows as long as its header: Expected "
+                                         rf"{len(lepr.columns)} fields in line 5, saw {len(lepr.columns) + 3}\. "
+                                         r"Separator read as ','\."):
+        read_table(ragged)
 
 
 def supplementary_table(folder, suffix):

@@ -150,10 +150,12 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
             f"{path.name!r} is not {codec} text ({error.reason}).") from None
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path.name!r} is empty: not even a header row of column names.") from None
-    except pd.errors.ParserError:  # ragged rows: a title line above the table, or a broken file
+    except pd.errors.ParserError as error:  # ragged rows: a title line above the table, or a broken file
         if header_row is None:
             _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
-        raise
+        detail = str(error).removeprefix("Error tokenizing data. C error: ").strip()
+        raise ValueError(f"{path.name!r} is not one table of rows as long as its header: {detail}. "
+                         f"Separator read as {sep!r}.") from None
     if header_row is None and not species_names(table.columns):
         _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
     return table
