@@ -534,7 +534,9 @@ def main(argv=None) -> int:
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
         try:
-            return args.run(args)
+            status = args.run(args)
+            sys.stdout.flush()  # a reader that left is met here, not at exit, however stdout is buffered
+            return status
         except (FileNotFoundError, ValueError, KeyError) as error:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             print(f"minml {args.command}: error: {message}", file=sys.stderr)
