@@ -367,7 +367,7 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
         raise ValueError("Give either mineral= (one class, or 'auto') or mineral_column= (a column naming each row's mineral).")
     checked = check_oxides(df, suffix=suffix)  # formulas of bad analyses are computed, and flagged
     oxides, flags = checked.oxides, checked.flags
-    classes, why = _row_classes(df, mineral, mineral_column, suffix)
+    classes, why = _row_classes(df, mineral, mineral_column, checked)
     codes, names = pd.factorize(classes.to_numpy(dtype=object))
     _warn_absent(missing_columns(checked), sorted(name for name in names if name))
     usable = np.isfinite(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)).all(axis=1)
@@ -419,8 +419,9 @@ def _warn_absent(absent: list[str], classes: list[str]) -> None:
                       "as 0 wt%. Add the columns (0 where below detection) to say they were analysed.", stacklevel=3)
 
 
-def _row_classes(df, mineral, mineral_column, suffix) -> tuple[pd.Series, pd.Series]:
-    """The class of each row ("" where none), and why a row has none ("" where it has one)."""
+def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Series]:
+    """The class of each row ("" where none), and why a row has none ("" where it has one);
+    ``checked`` is the table's check, which ``mineral="auto"`` classifies from."""
     if mineral_column is not None:
         if mineral_column not in df.columns:
             raise ValueError(f"No column {mineral_column!r} in the table; columns: {list(df.columns)[:12]}.")
@@ -441,9 +442,10 @@ def _row_classes(df, mineral, mineral_column, suffix) -> tuple[pd.Series, pd.Ser
         why[rows] = said[inverse.reshape(-1)]
         return classes, pd.Series(why, index=df.index, dtype=object)
     if str(mineral).lower() == "auto":
-        from minml.predict import classify
+        from minml.predict import classify_columns
 
-        named = classify(df, suffix=suffix)["mineral"].astype(str)
+        coded = classify_columns(checked)["mineral"]  # the table is not checked a second time
+        named = pd.Series(np.asarray(coded.categories, dtype=object)[coded.codes], index=df.index, dtype=object)
         classes = named.where(named.ne("unknown") & named.ne("glass"), "").astype(object)
         return classes, ("classified " + named).where(classes == "", "").astype(object)
     return (pd.Series(resolve_mineral(mineral), index=df.index, dtype=object),
