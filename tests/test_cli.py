@@ -94,6 +94,10 @@ def test_classify_each_format(tmp_path, capsys, suffix):
     # quench phases without Al2O3 labelled KFeldspar in LEPR
     assert "\nunknown 15: 12 bad analyses, 3 none of the classes\n" in printed
     result = read_table(out)
+    if suffix != ".parquet":  # from Excel (a workbook, or a CSV file of the example: plain UTF-8)
+        csv_out = tmp_path / f"from{suffix}.csv"
+        assert main(["classify", str(source), "-o", str(csv_out)]) == 0
+        assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf") == (suffix == ".xlsx")
     assert list(result.columns) == list(read_table(EXAMPLE).columns) + [
         "mineral", "group", "probability", "uncertainty", "second_mineral", "second_probability", "ood_score", "flag"]
     assert result["mineral"].notna().all()
@@ -183,7 +187,10 @@ def test_classify_reads_a_windows_csv_with_its_encoding(tmp_path, capsys):
     assert "not UTF-8 text: byte 0xb0 on line 4" in capsys.readouterr().err
     assert main(["classify", str(path), "-o", str(tmp_path / "out.csv"), "--encoding", "cp1252"]) == 0
     assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "utf8.csv")]) == 0
-    out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8")  # written as UTF-8
+    # written as UTF-8, with the byte-order mark by which Excel (whose CSV this was) reads it right
+    assert (tmp_path / "out.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert not (tmp_path / "utf8.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # plain in, plain out
+    out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
     assert out.loc[2, "run"] == "1200°C"
     pd.testing.assert_frame_equal(out.drop(columns="run"), pd.read_csv(tmp_path / "utf8.csv"))
 

@@ -159,6 +159,24 @@ def test_header_row_must_count_from_one(tmp_path):
     pd.testing.assert_frame_equal(read_table(EXAMPLE, header_row=1), pd.read_csv(EXAMPLE))
 
 
+def test_csv_output_carries_a_byte_order_mark_for_excel(lepr, tmp_path):
+    from minml.io import bom_for
+
+    windows, _ = _windows_csv(tmp_path / "windows.csv")
+    marked = tmp_path / "excel_utf8.csv"
+    marked.write_bytes(lepr.to_csv(index=False).encode("utf-8-sig"))
+    workbook = write_table(lepr, tmp_path / "book.xlsx")
+    parquet = write_table(lepr, tmp_path / "t.parquet")
+    assert [bom_for(EXAMPLE), bom_for(marked), bom_for(windows, "cp1252"), bom_for(workbook), bom_for(parquet)] == [
+        False, True, True, True, False]
+    for bom in (False, True):
+        path = write_table(lepr, tmp_path / f"out_{bom}.csv", bom=bom)
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf") == bom
+        pd.testing.assert_frame_equal(read_table(path), lepr)
+    mixed = lepr.assign(note=[1.5, "text"] * (len(lepr) // 2))  # pandas writes what pyarrow cannot type
+    assert write_table(mixed, tmp_path / "mixed.csv", bom=True).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
 def test_outputs_are_checked_before_writing(lepr, tmp_path):
     from minml.io import writable_path
 

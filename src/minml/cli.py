@@ -66,6 +66,13 @@ def _outputs(args, table: Path | None, *others: Path | None) -> Path | None:
     return table
 
 
+def _bom(args) -> bool:
+    """Whether CSV output starts with a UTF-8 byte-order mark (:func:`minml.io.bom_for`)."""
+    from minml.io import bom_for
+
+    return bom_for(args.input, args.encoding)
+
+
 def _default_output(args, suffix: str) -> Path:
     """``-o``, or a CSV file beside the input named INPUT + ``suffix``."""
     return args.output or args.input.with_name(args.input.stem + suffix)
@@ -103,7 +110,7 @@ def _run_check(args) -> int:
     print(checked.summary())
     if args.output is not None:
         out = pd.concat([checked.other, checked.oxides, checked.flags], axis=1)
-        write_table(out, args.output)
+        write_table(out, args.output, bom=_bom(args))
         print(f"\nwrote {args.output}")
     return 0
 
@@ -157,7 +164,7 @@ def _add_classify(sub) -> None:
     p.set_defaults(run=_run_classify)
 
 
-def _write_beside_input(table, result, output: Path) -> Path:
+def _write_beside_input(table, result, output: Path, args) -> Path:
     """Write the input's columns and the result's side by side to ``output``; refuse when a
     result column would overwrite an input column."""
     import pandas as pd
@@ -165,7 +172,7 @@ def _write_beside_input(table, result, output: Path) -> Path:
     from minml.io import write_table
 
     _refuse_clash(table.columns, result)
-    write_table(pd.concat([table, result], axis=1), output)
+    write_table(pd.concat([table, result], axis=1), output, bom=_bom(args))
     return output
 
 
@@ -199,7 +206,7 @@ def _run_classify(args) -> int:
 
         table = _read_input(args)
         result = classify(table, model, suffix=args.suffix, total_range=tuple(args.total_range), **options)
-        _write_beside_input(table, result, output)
+        _write_beside_input(table, result, output, args)
         minerals = result["mineral"].cat
         minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
     codes, names = minerals
@@ -241,7 +248,7 @@ def _classify_arrow(args, model, options, output: Path):
     _refuse_clash(table.column_names, result)
     for name, column in result.items():
         table = table.append_column(name, arrow_array(column))
-    write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",")
+    write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",", bom=_bom(args))
     return (result["mineral"].codes, result["mineral"].categories), result["flag"]
 
 
@@ -273,7 +280,7 @@ def _run_formula(args) -> int:
     result = formula(table, args.mineral, mineral_column=args.mineral_column, suffix=args.suffix)
     clash = [c for c in result.columns if c in table.columns]
     out = pd.concat([table, result.add_prefix("formula_") if clash else result], axis=1)
-    write_table(out, output)
+    write_table(out, output, bom=_bom(args))
     done = int((result["mineral"] != "").sum())
     print(f"{done} of {len(result)} formulas computed" + (" (columns prefixed formula_: the input has some "
           "of the same names)" if clash else ""))
@@ -315,7 +322,7 @@ def _run_validate(args) -> int:
                       total_range=tuple(args.total_range), progress=sys.stderr.isatty())
     ranked = pd.concat([table, result.drop(columns=["label"]).add_prefix("validate_")], axis=1)
     ranked = ranked.sort_values("validate_rank")
-    write_table(ranked, output)
+    write_table(ranked, output, bom=_bom(args))
     counts = result["verdict"].value_counts()
     print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     unmapped = result.loc[result["verdict"] == "unmapped_label", "label"]
@@ -446,7 +453,7 @@ def _run_latent(args) -> int:
     table = _read_input(args)
     model = LatentModel.load(args.model) if args.model else None
     result = latent(table, model, fill_missing=args.fill_missing, suffix=args.suffix, progress=sys.stderr.isatty())
-    _write_beside_input(table, result, output)
+    _write_beside_input(table, result, output, args)
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
     print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     written = [output]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["is_csv", "read_csv_arrow", "read_table", "writable_path", "write_csv_arrow", "write_table"]
+__all__ = ["bom_for", "is_csv", "read_csv_arrow", "read_table", "writable_path", "write_csv_arrow", "write_table"]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _CSV = {".csv", ".txt", ".tsv"}
@@ -229,13 +229,16 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
         return read(sheet)
 
 
-def write_table(df: pd.DataFrame, path) -> Path:
+def write_table(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
     """Write a table, choosing the format by extension (CSV, XLSX, Parquet).
 
     Parameters
     ----------
     df : pandas.DataFrame
     path : str or path-like
+    bom : bool, default=False
+        Start a CSV file (UTF-8) with a byte-order mark, by which Excel knows it is UTF-8
+        (without one, Excel on Windows shows ``°C`` as ``Â°C``); see :func:`bom_for`.
 
     Returns
     -------
@@ -245,7 +248,7 @@ def write_table(df: pd.DataFrame, path) -> Path:
     path = writable_path(path)
     suffix = path.suffix.lower()
     if suffix in _CSV:
-        _write_csv(df, path, "\t" if suffix == ".tsv" else ",")
+        _write_csv(df, path, "\t" if suffix == ".tsv" else ",", bom)
     elif suffix in _PARQUET:
         df.to_parquet(path, index=False)
     else:
@@ -273,7 +276,24 @@ def writable_path(path, *, table: bool = True) -> Path:
     return path
 
 
-def _write_csv(df: pd.DataFrame, path: Path, sep: str) -> None:
+def bom_for(source, encoding: str | None = None) -> bool:
+    """Whether CSV output made from the table at ``source`` should start with a UTF-8
+    byte-order mark: when the table came from Excel's world (a workbook, a CSV file saved
+    with a mark, as Excel's "CSV UTF-8" is, or one in another encoding, as Excel's "CSV"
+    is on Windows), so that Excel reads the output's text as it read the input's. A plain
+    UTF-8 CSV file gets plain UTF-8 back."""
+    path = Path(source)
+    if path.suffix.lower() in _EXCEL:
+        return True
+    if not is_csv(path) or not path.is_file():
+        return False
+    if _text_encoding(encoding) != "utf-8-sig":
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+
+
+def _write_csv(df: pd.DataFrame, path: Path, sep: str, bom: bool = False) -> None:
     """CSV through pyarrow's writer (several times faster than pandas on large tables);
     pandas writes the tables pyarrow cannot type (columns mixing numbers and text)."""
     import pandas as pd
@@ -286,14 +306,14 @@ def _write_csv(df: pd.DataFrame, path: Path, sep: str) -> None:
     try:
         table = pa.Table.from_pandas(plain, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        df.to_csv(path, index=False, sep=sep)
+        df.to_csv(path, index=False, sep=sep, encoding="utf-8-sig" if bom else "utf-8")
         return
     table = pa.table([c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns],
                      names=table.column_names)
-    write_csv_arrow(table, path, sep)
+    write_csv_arrow(table, path, sep, bom=bom)
 
 
-def write_csv_arrow(table: pa.Table, path, sep: str = ",") -> Path:
+def write_csv_arrow(table: pa.Table, path, sep: str = ",", *, bom: bool = False) -> Path:
     """Write a pyarrow table as CSV (no index, fields quoted where needed), rendered in
     pieces of rows on a few threads and written in order.
 
@@ -304,6 +324,8 @@ def write_csv_arrow(table: pa.Table, path, sep: str = ",") -> Path:
         empty fields.
     path : str or path-like
     sep : str, default=","
+    bom : bool, default=False
+        As :func:`write_table`.
 
     Returns
     -------
@@ -322,6 +344,8 @@ def write_csv_arrow(table: pa.Table, path, sep: str = ",") -> Path:
 
     path = Path(path)
     with open(path, "wb") as handle:
+        if bom:
+            handle.write(codecs.BOM_UTF8)
         handle.writelines(ordered_in_threads(render, range(0, max(len(table), 1), _CSV_PIECE)))
     return path
 
