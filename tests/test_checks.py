@@ -253,3 +253,18 @@ def test_means_with_their_spread_are_read_with_a_note():
     np.testing.assert_allclose(checked.oxides["SiO2"], table["SiO2"].round(2))
     assert (checked.flags["notes"].str.contains("value read without its uncertainty: SiO2, MgO")).all()
     assert (checked.flags["flag"] == check_oxides(table).flags["flag"]).all()
+
+
+def test_a_number_excel_turned_into_a_date_is_named_as_such(tmp_path):
+    """Typed into Excel, 1.10 becomes 1 October: the flag says so and how to stop it."""
+    import datetime
+
+    from minml import write_table
+
+    table = read_table(EXAMPLE).head(4).astype({"MgO": object})
+    table.loc[1, "MgO"] = datetime.datetime(2026, 10, 1)
+    path = write_table(table, tmp_path / "typed.xlsx")
+    flags = check_oxides(read_table(path)).flags["flag"]
+    assert flags[1].startswith("MgO not a number: a date, 2026-10-01 (Excel reads numbers such as 1.10 as dates: "
+                               "format the column as Number)")
+    assert "date" not in flags[0] + flags[2] + flags[3]

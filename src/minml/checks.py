@@ -13,6 +13,7 @@ Nothing is guessed silently.  Each row gets
 
 from __future__ import annotations
 
+import datetime
 from functools import cached_property
 
 import numpy as np
@@ -49,6 +50,8 @@ def _shown(value) -> str:
     """A cell as a person would want to see it in a message."""
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         return f"{float(value):g}"
+    if isinstance(value, (datetime.date, np.datetime64)):  # Excel turns 1.10 into 1 October
+        return f"a date, {str(value)[:10]} (Excel reads numbers such as 1.10 as dates: format the column as Number)"
     return repr(str(value))
 
 
