@@ -105,7 +105,7 @@ def test_per_row_labels_auto_and_bad_rows(shared_data):
     fe_ti = lepr["Mineral"] == "FeTiOxide"
     assert (by_label.loc[fe_ti, "mineral"] == "").all()
     assert by_label.loc[fe_ti, "flag"].str.startswith("no formula: label 'FeTiOxide' may be magnetite or ilmenite or "
-                                                      "spinel; name one").all()
+                                                      "spinel (name one)").all()
     auto = formula(lepr.head(200), "auto")
     assert (auto["mineral"] != "").mean() > 0.9
 
@@ -146,7 +146,7 @@ def test_rows_without_a_formula_say_why():
         "no formula: no label", "no formula: no label",
         "no formula: label 'Nepheline' names no class with a formula",
         "no formula: label 'Plagioklas' is not in labels.toml",
-        "no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel; name one",
+        "no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel (name one)",
         "no formula: label 'Glass' names no class with a formula"]
     assert f["mineral"].tolist() == [""] * 6 + ["clinopyroxene"] and f.loc[6, "flag"] == ""
     auto = formula(pd.read_csv(EXAMPLE), "auto")

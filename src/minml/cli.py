@@ -285,9 +285,16 @@ def _run_formula(args) -> int:
     print(f"{done} of {len(result)} formulas computed" + (" (columns prefixed formula_: the input has some "
           "of the same names)" if clash else ""))
     for name, count in result.loc[result["mineral"] != "", "fe3_method"].value_counts().items():
-        print(f"  iron: {name}: {count} rows")
+        print(f"  iron: {name}: {_rows(count)}")
+    why = result.loc[result["mineral"] == "", "flag"].str.split("; ").str[0].str.removeprefix("no formula: ")
+    for reason, count in why.value_counts().head(10).items():  # the reason, without the reader's flags
+        print(f"  no formula: {reason}: {_rows(count)}")
     print(f"wrote {output}")
     return 0
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" + ("" if count == 1 else "s")
 
 
 def _add_validate(sub) -> None:

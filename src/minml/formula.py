@@ -458,7 +458,7 @@ def _no_class_reason(label, found: str, status: str, given: bool) -> str:
     if not given:
         return "no label"
     if status == "ambiguous":
-        return f"label {label!r} may be {' or '.join(found.split('|'))}; name one"
+        return f"label {label!r} may be {' or '.join(found.split('|'))} (name one)"
     if status == "unmapped":
         return f"label {label!r} is not in labels.toml"
     return f"label {label!r} names no class with a formula"  # glass, or a phase none of the classes covers
