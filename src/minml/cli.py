@@ -164,15 +164,15 @@ def _add_classify(sub) -> None:
     p.set_defaults(run=_run_classify)
 
 
-def _write_beside_input(table, result, output: Path, args) -> Path:
-    """Write the input's columns and the result's side by side to ``output``; refuse when a
-    result column would overwrite an input column."""
+def _write_beside_input(table, result, output: Path, bom: bool) -> Path:
+    """Write the input's columns and the result's side by side to ``output`` (``bom``: as
+    :func:`minml.io.write_table`); refuse when a result column would overwrite an input column."""
     import pandas as pd
 
     from minml.io import write_table
 
     _refuse_clash(table.columns, result)
-    write_table(pd.concat([table, result], axis=1), output, bom=_bom(args))
+    write_table(pd.concat([table, result], axis=1), output, bom=bom)
     return output
 
 
@@ -206,7 +206,7 @@ def _run_classify(args) -> int:
 
         table = _read_input(args)
         result = classify(table, model, suffix=args.suffix, total_range=tuple(args.total_range), **options)
-        _write_beside_input(table, result, output, args)
+        _write_beside_input(table, result, output, _bom(args))
         minerals = result["mineral"].cat
         minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
     codes, names = minerals
@@ -294,6 +294,7 @@ def _run_formula(args) -> int:
 
 
 def _rows(count: int) -> str:
+    """'1 row', '2 rows'."""
     return f"{count} row" + ("" if count == 1 else "s")
 
 
@@ -460,7 +461,7 @@ def _run_latent(args) -> int:
     table = _read_input(args)
     model = LatentModel.load(args.model) if args.model else None
     result = latent(table, model, fill_missing=args.fill_missing, suffix=args.suffix, progress=sys.stderr.isatty())
-    _write_beside_input(table, result, output, args)
+    _write_beside_input(table, result, output, _bom(args))
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
     print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     written = [output]
