@@ -169,6 +169,16 @@ def test_classify_missing_oxides_names_the_option(tmp_path, capsys):
     assert (tmp_path / "none.csv").read_text().count("\n") == 1  # the header alone
 
 
+@pytest.mark.parametrize("command", ["classify", "latent"])
+def test_fill_missing_is_refused_before_any_work(tmp_path, capsys, command):
+    for value in ("-1", "nan", "abc", "150"):
+        with pytest.raises(SystemExit):
+            main([command, str(EXAMPLE), "-o", str(tmp_path / "out.csv"), "--fill-missing", value])
+        assert ("argument --fill-missing: --fill-missing must be an amount in wt% between 0 and 100 (0.0: below "
+                "detection), got ") in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_classify_default_output_and_clash(tmp_path, capsys):
     import shutil
 

@@ -156,7 +156,7 @@ def _add_classify(sub) -> None:
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="output file (CSV, XLSX or Parquet by extension; default: INPUT_classified.csv)")
     p.add_argument("--model", type=Path, default=None, help="a model .npz (default: the shipped model)")
-    p.add_argument("--fill-missing", type=float, default=None, metavar="VALUE",
+    p.add_argument("--fill-missing", type=_fill_missing, default=None, metavar="VALUE",
                    help="value for model oxides the table lacks (default: refuse)")
     p.add_argument("--coverage", type=_coverage, default=None, metavar="P",
                    help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95")
@@ -181,6 +181,21 @@ def _refuse_clash(columns, result) -> None:
     clash = [c for c in result if c in set(columns)]
     if clash:
         raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
+
+
+def _fill_missing(text: str) -> float:
+    """``--fill-missing``, checked as the API checks ``fill_missing``, before any work."""
+    from minml.features import check_fill
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = text  # refused below, in the same words
+    try:
+        check_fill(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("fill_missing", "--fill-missing", 1)) from None
+    return value
 
 
 def _coverage(text: str) -> float:
@@ -441,7 +456,7 @@ def _add_latent(sub) -> None:
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="output file (CSV, XLSX or Parquet by extension; default: INPUT_latent.csv)")
     p.add_argument("--model", type=Path, default=None, help="a latent model .npz (default: the shipped one)")
-    p.add_argument("--fill-missing", type=float, default=None, metavar="VALUE",
+    p.add_argument("--fill-missing", type=_fill_missing, default=None, metavar="VALUE",
                    help="value for model oxides the table lacks (default: refuse)")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE",
                    help="also draw the latent space (PNG and SVG beside it), e.g. latent.png")

@@ -12,7 +12,7 @@ import numpy as np
 from minml.checks import OxideCheck, check_oxides
 from minml.iron import IRON_FORMS
 
-__all__ = ["MODEL_OXIDES", "missing_columns", "model_inputs", "usable_rows"]
+__all__ = ["MODEL_OXIDES", "check_fill", "missing_columns", "model_inputs", "usable_rows"]
 
 MODEL_OXIDES: tuple[str, ...] = (
     "SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O", "Cr2O3", "P2O5",
@@ -34,7 +34,7 @@ def missing_columns(checked: OxideCheck, oxides=MODEL_OXIDES) -> list[str]:
     return missing
 
 
-def _check_fill(fill_missing) -> None:
+def check_fill(fill_missing) -> None:
     """Refuse a ``fill_missing`` that is no amount in wt% (NaN would turn whole tables unknown
     without a reason; a negative value is no analysis)."""
     if fill_missing is None:
@@ -92,7 +92,7 @@ def model_inputs(
     else:
         check_options.setdefault("notes", False)
         checked = check_oxides(df, **check_options)
-    _check_fill(fill_missing)
+    check_fill(fill_missing)
     missing = missing_columns(checked, oxides)
     if missing and fill_missing is None:
         hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
