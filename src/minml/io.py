@@ -13,6 +13,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from minml.oxides import map_columns, species_names
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -139,8 +141,6 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
 def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
     import pandas as pd
 
-    from minml.oxides import species_names
-
     sep = _sniff_separator(path, codec)
     try:
         table = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False,
@@ -172,8 +172,6 @@ def _first_lines(path: Path, codec: str, sep: str) -> list[list[str]]:
 def _refuse_names_below(name: str, rows) -> None:
     """Raise when the first of ``rows`` names no species but a later one names several: the
     column names sit below a title. Returns when no row looks like column names."""
-    from minml.oxides import species_names
-
     if species_names(rows[0] if rows else []):
         return
     for number, cells in enumerate(rows[1:], start=2):
@@ -189,8 +187,6 @@ def _refuse_names_below(name: str, rows) -> None:
 def _read_sheet(book, name, header_row: int | None, where: str) -> pd.DataFrame:
     """One sheet, with its column names on ``header_row``, or on row 1 when they are there."""
     import pandas as pd
-
-    from minml.oxides import species_names
 
     table = pd.read_excel(book, sheet_name=name, skiprows=0 if header_row is None else header_row - 1)
     if header_row is None and not species_names(table.columns):
@@ -375,8 +371,6 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None)
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
-
-    from minml.oxides import map_columns
 
     path = Path(path)
     if not is_csv(path) or not path.is_file() or _text_encoding(encoding) != "utf-8-sig":
