@@ -48,7 +48,8 @@ def confusion_matrix(truth, predicted, *, ax=None, title="Published label vs MIN
     """Counts of (label, prediction) pairs on a log colour scale, counts written in the cells."""
     plt = _pyplot()
     table = pd.crosstab(pd.Series(truth, name="label"), pd.Series(predicted, name="predicted"))
-    ax = _axes(ax, size=(1.0 + 0.45 * table.shape[1], 1.0 + 0.4 * table.shape[0]))
+    # room for the cells, and never less than the title, the slanted names and the colour bar need
+    ax = _axes(ax, size=(max(1.0 + 0.45 * table.shape[1], 4.0), max(1.0 + 0.4 * table.shape[0], 3.0)))
     from matplotlib.colors import LogNorm
 
     image = ax.imshow(table.to_numpy() + 0.5, cmap="cividis", norm=LogNorm(vmin=0.5, vmax=max(table.to_numpy().max(), 1)))
