@@ -124,3 +124,23 @@ def test_report_and_plots(tmp_path):
     assert all(p.stat().st_size > 1000 for p in written)
     ax = feldspar_ternary([60, 1], [38, 10], [2, 89], ["plag", "kfs"])
     assert len(ax.collections) == 2
+
+
+def test_report_reads_the_table_as_validate_did(tmp_path):
+    """A table of two phases side by side (SiO2_Min, SiO2_Liq, ...) is validated with suffix=;
+    the report's pyroxene and feldspar plots must read the same columns (they raised the
+    'several columns name the same species' error after the validation had been written)."""
+    pytest.importorskip("matplotlib")
+    from minml.oxides import map_columns
+    from minml.report import write_report
+
+    example = read_table(EXAMPLE)
+    mapped = map_columns(example.columns).mapped
+    table = example.rename(columns={c: f"{c}_Min" for c in mapped})
+    for name in mapped:
+        table[f"{name}_Liq"] = 50.0  # a melt beside each mineral: never the analysis validated
+    table["Mineral"] = "Clinopyroxene"  # disputed pyroxenes and feldspars, to plot
+    result = validate(table, suffix="_Min")
+    assert result["mineral"].tolist() == validate(example.assign(Mineral="Clinopyroxene"))["mineral"].tolist()
+    text = write_report(table, result, tmp_path / "report.html", suffix="_Min").read_text()
+    assert "<h2>Disputed pyroxenes</h2>" in text and "<h2>Disputed feldspars</h2>" in text

@@ -362,7 +362,7 @@ def _run_validate(args) -> int:
     if args.report is not None:
         from minml.report import write_report
 
-        write_report(table, result, args.report, title=f"MIN-ML validation of {args.input.name}")
+        write_report(table, result, args.report, title=f"MIN-ML validation of {args.input.name}", suffix=args.suffix)
         print(f"wrote {args.report}")
     return 0
 

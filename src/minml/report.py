@@ -31,19 +31,19 @@ def _png(ax) -> str:
     return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
-def _mol(df: pd.DataFrame, names) -> dict:
+def _mol(df: pd.DataFrame, names, check_options: dict) -> dict:
     """Moles of cations of CaO, MgO, FeOt, Na2O, K2O per 100 g (for Wo-En-Fs, An-Ab-Or)."""
     from minml.checks import check_oxides
     from minml.oxides import species_table
 
-    oxides = check_oxides(df, total_range=None).oxides
+    oxides = check_oxides(df, total_range=None, **check_options).oxides
     table = species_table()
     return {name: np.nan_to_num(oxides[name].to_numpy(float)) / table["FeO" if name == "FeOt" else name].molar_mass
             * (2 if name in ("Na2O", "K2O") else 1) for name in names}
 
 
 def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="MIN-ML validation",
-                 disputed_rows: int = 50) -> Path:
+                 disputed_rows: int = 50, **check_options) -> Path:
     """Write the HTML report of :func:`minml.validate` output ``validated`` for ``table``.
 
     Parameters
@@ -56,6 +56,9 @@ def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="M
     title : str
     disputed_rows : int, default=50
         Disagreements listed with their reasons.
+    **check_options
+        How ``table`` was read by :func:`minml.validate` (``suffix``): see
+        :func:`minml.check_oxides`.
     """
     from minml.plot import confusion_matrix, feldspar_ternary, probability_histogram, pyroxene_quadrilateral
 
@@ -80,7 +83,7 @@ def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="M
                                          | validated["mineral"].isin(names))
     pyroxene = involves(["clinopyroxene", "orthopyroxene"])
     if pyroxene.any():
-        mol = _mol(table.loc[pyroxene], ["CaO", "MgO", "FeOt"])
+        mol = _mol(table.loc[pyroxene], ["CaO", "MgO", "FeOt"], check_options)
         total = mol["CaO"] + mol["MgO"] + mol["FeOt"]
         with np.errstate(invalid="ignore", divide="ignore"):
             wo, en, fs = (100 * mol[k] / total for k in ("CaO", "MgO", "FeOt"))
@@ -88,7 +91,7 @@ def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="M
         parts.append("<h2>Disputed pyroxenes</h2>" + _png(pyroxene_quadrilateral(wo, en, fs, groups.to_numpy())))
     feldspar = involves(["plagioclase", "k-feldspar"])
     if feldspar.any():
-        mol = _mol(table.loc[feldspar], ["CaO", "Na2O", "K2O"])
+        mol = _mol(table.loc[feldspar], ["CaO", "Na2O", "K2O"], check_options)
         groups = validated.loc[feldspar, "label"].astype(str) + " → " + validated.loc[feldspar, "mineral"].astype(str)
         parts.append("<h2>Disputed feldspars</h2>"
                      + _png(feldspar_ternary(mol["CaO"], mol["Na2O"], mol["K2O"], groups.to_numpy())))
