@@ -14,6 +14,19 @@ EXAMPLE = ROOT / "examples" / "lepr_sample.csv"
 SHARED = Path(os.environ.get("MINML_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+def two_phases(table, suffix: str = "_Min"):
+    """``table`` as databases print a mineral beside its melt: each species column renamed
+    with ``suffix`` and a second, made-up phase (``_Liq``, 50 wt% of everything) beside it,
+    so that only ``suffix=`` reads the table."""
+    from minml.oxides import map_columns
+
+    species = map_columns(table.columns).mapped
+    out = table.rename(columns={c: f"{c}{suffix}" for c in species})
+    for name in species:
+        out[f"{name}_Liq"] = 50.0
+    return out
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The published compilations beside the repository. CI sets MINML_REQUIRE_SHARED=1 so

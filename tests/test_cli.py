@@ -9,7 +9,7 @@ import pytest
 from minml import __version__
 from minml.cli import main
 
-from .conftest import DATA, EXAMPLE
+from .conftest import DATA, EXAMPLE, two_phases
 
 
 def test_version(capsys):
@@ -294,6 +294,11 @@ def test_latent_command(tmp_path, capsys):
                                          "reconstruction_error", "flag"]
     assert result["Mineral"].tolist() == pd.read_csv(EXAMPLE)["Mineral"].tolist()  # input columns kept
     assert all(p.stat().st_size > 1000 for p in (figure, figure.with_suffix(".svg"), rebuilt))
+    side_by_side = tmp_path / "two_phases.csv"
+    two_phases(pd.read_csv(EXAMPLE)).to_csv(side_by_side, index=False)
+    assert main(["latent", str(side_by_side), "--suffix", "_Min", "-o", str(out),
+                 "--plot-reconstruction", str(rebuilt)]) == 0  # the figure reads the columns latent did
+    pd.testing.assert_series_equal(pd.read_parquet(out)["LV1"], result["LV1"])
     placed = pd.read_csv(EXAMPLE).assign(LV1=0.0)
     clash = tmp_path / "clash.csv"
     placed.to_csv(clash, index=False)

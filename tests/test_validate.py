@@ -6,7 +6,7 @@ from minml import read_table
 from minml.labels import match_label, match_labels
 from minml.validate import VERDICTS, label_summary, validate
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, two_phases
 
 
 def test_label_synonyms():
@@ -131,15 +131,10 @@ def test_report_reads_the_table_as_validate_did(tmp_path):
     the report's pyroxene and feldspar plots must read the same columns (they raised the
     'several columns name the same species' error after the validation had been written)."""
     pytest.importorskip("matplotlib")
-    from minml.oxides import map_columns
     from minml.report import write_report
 
     example = read_table(EXAMPLE)
-    mapped = map_columns(example.columns).mapped
-    table = example.rename(columns={c: f"{c}_Min" for c in mapped})
-    for name in mapped:
-        table[f"{name}_Liq"] = 50.0  # a melt beside each mineral: never the analysis validated
-    table["Mineral"] = "Clinopyroxene"  # disputed pyroxenes and feldspars, to plot
+    table = two_phases(example).assign(Mineral="Clinopyroxene")  # disputed pyroxenes and feldspars, to plot
     result = validate(table, suffix="_Min")
     assert result["mineral"].tolist() == validate(example.assign(Mineral="Clinopyroxene"))["mineral"].tolist()
     text = write_report(table, result, tmp_path / "report.html", suffix="_Min").read_text()

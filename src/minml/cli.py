@@ -495,7 +495,7 @@ def _run_latent(args) -> int:
         from minml.plot import reconstruction, save_figure
 
         rebuilt = reconstruct(table, model, fill_missing=args.fill_missing, suffix=args.suffix)
-        written += save_figure(reconstruction(table, rebuilt)[0], args.plot_reconstruction)
+        written += save_figure(reconstruction(table, rebuilt, suffix=args.suffix)[0], args.plot_reconstruction)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

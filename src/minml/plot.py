@@ -273,7 +273,7 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
     return ax
 
 
-def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3.0):
+def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3.0, **check_options):
     """Rebuilt against measured wt%, one panel per oxide, with the 1:1 line and the median
     absolute error.
 
@@ -285,6 +285,8 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3
         One per oxide.
     oxides : sequence of str, optional
         Default: the columns of ``rebuilt``.
+    **check_options
+        How ``measured`` was read for ``reconstruct`` (``suffix``): see :func:`minml.check_oxides`.
 
     Returns
     -------
@@ -293,7 +295,7 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3
     from minml.checks import check_oxides
 
     oxides = list(oxides or rebuilt.columns)
-    truth = check_oxides(measured, notes=False).oxides
+    truth = check_oxides(measured, notes=False, **check_options).oxides
     if axes is None:
         columns = 4
         rows = -(-len(oxides) // columns)
