@@ -27,6 +27,24 @@ def two_phases(table, suffix: str = "_Min"):
     return out
 
 
+def as_elements(table):
+    """``table`` as EDS software reports it without oxides: each oxide column replaced by its
+    element in wt% (a column named by the symbol; FeOt by Fe), and oxygen, the rest of the
+    oxide sum, in an ``O`` column.  Computed here from molar masses, apart from the package."""
+    from minml.oxides import atomic_weight, map_columns, species_table
+
+    species = map_columns(table.columns).mapped
+    out = table.drop(columns=list(species))
+    oxygen = 0.0
+    for column, name in species.items():
+        spec = species_table()[name]
+        element = table[column] * spec.cations * atomic_weight(spec.element) / spec.molar_mass
+        out[spec.element] = element
+        oxygen = oxygen + (table[column] - element).fillna(0.0)
+    out["O"] = oxygen
+    return out
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The published compilations beside the repository. CI sets MINML_REQUIRE_SHARED=1 so

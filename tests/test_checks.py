@@ -5,7 +5,7 @@ import pytest
 from minml import check_oxides, read_table
 from minml.oxides import CORE_OXIDES
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, as_elements
 
 
 @pytest.fixture()
@@ -268,3 +268,37 @@ def test_a_number_excel_turned_into_a_date_is_named_as_such(tmp_path):
     assert flags[1].startswith("MgO not a number: a date, 2026-10-01 (Excel reads numbers such as 1.10 as dates: "
                                "format the column as Number)")
     assert "date" not in flags[0] + flags[2] + flags[3]
+
+
+def test_element_wt_percent_reads_as_its_oxides(lepr):
+    """EDS output without oxides (Si, Al, Fe, ..., O in wt%) gives the oxides, iron rule,
+    sums and flags of the same analyses given as oxides."""
+    elements = as_elements(lepr)
+    before = elements.copy()
+    expected = check_oxides(lepr)
+    checked = check_oxides(elements, elements=True)
+    pd.testing.assert_frame_equal(elements, before)
+    pd.testing.assert_frame_equal(checked.oxides, expected.oxides, check_exact=False, rtol=1e-12)
+    pd.testing.assert_series_equal(checked.flags["iron_rule"], expected.flags["iron_rule"])
+    np.testing.assert_allclose(checked.flags["total"], expected.flags["total"], rtol=1e-12)
+    different = checked.flags["flag"] != expected.flags["flag"]
+    assert different.sum() == 1  # the one cell over 100 wt%, named as the column holds it:
+    assert checked.flags["flag"][different].item().startswith("SiO2 (from Si) over 100 wt%: 68.52")
+    assert expected.flags["flag"][different].item() == "SiO2 over 100 wt%: 146.6"
+    assert checked.other.columns.tolist() == ["entity_id", "Mineral", "method", "O"]
+
+
+def test_element_columns_with_bad_cells_name_the_column():
+    table = pd.DataFrame({"Si": [18.9, "bdl", "n.a.x", -5.0], "Mg": [30.0, 30.0, 30.0, 30.0], "Fe": [7.5] * 4})
+    checked = check_oxides(table, elements=True)
+    assert checked.oxides["SiO2"].iloc[1] == 0.0 and "below detection" in checked.flags["notes"].iloc[1]
+    assert checked.flags["flag"].iloc[2].startswith("SiO2 (from Si) not a number: 'n.a.x'")
+    assert checked.flags["flag"].iloc[3].startswith("SiO2 (from Si) negative: -5")
+    assert checked.oxides["MgO"].iloc[0] == pytest.approx(30.0 * 40.304 / 24.305, rel=1e-4)
+
+
+def test_element_columns_without_elements_are_pointed_at_it():
+    with pytest.raises(ValueError, match=r"Columns Si, Mg, Fe name elements.*elements=True.*--elements"):
+        check_oxides(pd.DataFrame({"Si": [18.9], "Mg": [30.0], "Fe": [7.5], "O": [43.6]}))
+    with pytest.raises(ValueError, match=r"(?s)'Cr2O3 \(ppm\)': in ppm, not read.*Name columns as oxides"):
+        check_oxides(pd.DataFrame({"Cr2O3 (ppm)": [350.0], "Sample": ["a"]}))

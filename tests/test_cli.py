@@ -9,7 +9,7 @@ import pytest
 from minml import __version__
 from minml.cli import main
 
-from .conftest import DATA, EXAMPLE, two_phases
+from .conftest import DATA, EXAMPLE, as_elements, two_phases
 
 
 def test_version(capsys):
@@ -119,11 +119,7 @@ def _messy_csv(path):
 
 def _two_phase_csv(path):
     """Thermobar's layout: the same oxides of two phases side by side, told apart by suffix."""
-    table = pd.read_csv(EXAMPLE)
-    oxides = [c for c in table.columns if c not in ("entity_id", "Mineral", "method")]
-    cpx = table[oxides].add_suffix("_Cpx")
-    liquid = (table[oxides] * 0.9).add_suffix("_Liq")
-    pd.concat([table[["entity_id"]], cpx, liquid], axis=1).to_csv(path, index=False)
+    two_phases(pd.read_csv(EXAMPLE), "_Cpx").to_csv(path, index=False)
     return path
 
 
@@ -152,13 +148,42 @@ def test_classify_csv_without_pandas_answers_as_the_dataframe_route(tmp_path, ca
     assert f"{(expected['flag'] != '').sum()} flagged" in printed
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])  # the route without pandas, and the DataFrame's
+def test_element_columns_are_read_with_the_elements_option(tmp_path, capsys, suffix):
+    from minml import classify, read_table
+    from minml.formula import formula
+    from minml.validate import validate
+
+    source = tmp_path / "eds.csv"
+    as_elements(read_table(EXAMPLE)).to_csv(source, index=False)
+    out = tmp_path / f"out{suffix}"
+    assert main(["classify", str(source), "-o", str(out)]) == 2
+    assert "name elements" in capsys.readouterr().err and not out.exists()
+    assert main(["classify", str(source), "--elements", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    answered, expected = read_table(out), classify(read_table(EXAMPLE))
+    assert answered["mineral"].tolist() == expected["mineral"].astype(str).tolist()
+    np.testing.assert_allclose(answered["probability"], expected["probability"].astype(float), rtol=1e-6)
+    assert printed.startswith("76 analyses classified: unknown 15, quartz 12")
+    assert main(["check", str(source), "--elements"]) == 0
+    assert "Si -> SiO2    (element Si wt% x 2.1393)" in capsys.readouterr().out
+    checked = tmp_path / "formula.csv"
+    assert main(["formula", str(source), "--elements", "--mineral-column", "Mineral", "-o", str(checked)]) == 0
+    cations = formula(read_table(EXAMPLE), mineral_column="Mineral")
+    np.testing.assert_allclose(read_table(checked)["formula_Si"], cations["Si"], rtol=1e-9)
+    verdicts = tmp_path / "validated.csv"
+    assert main(["validate", str(source), "--elements", "-o", str(verdicts)]) == 0
+    assert sorted(read_table(verdicts)["validate_verdict"]) == sorted(validate(read_table(EXAMPLE))["verdict"])
+
+
 def test_classify_missing_oxides_names_the_option(tmp_path, capsys):
     # three oxides of an olivine: refused with the command line's option, then classified with it
     source = tmp_path / "olivine.csv"
-    source.write_text("SiO2,MgO,FeOt\n40.5,49.1,10.2\n")
+    source.write_text("SiO2,MgO,FeOt,Cr2O3 (ppm)\n40.5,49.1,10.2,350\n")
     assert main(["classify", str(source), "-o", str(tmp_path / "out.csv")]) == 2
     err = capsys.readouterr().err
     assert "Missing: ['TiO2', 'Al2O3'" in err and "--fill-missing 0" in err
+    assert "\nUnrecognised: 'Cr2O3 (ppm)' (in ppm, not read: divide by 10,000 for wt% and name the column Cr2O3" in err
     assert not (tmp_path / "out.csv").exists()
     assert main(["classify", str(source), "-o", str(tmp_path / "out.csv"), "--fill-missing", "0"]) == 0
     assert "1 analysis classified: olivine 1\n" in capsys.readouterr().out  # the classes found only

@@ -266,7 +266,7 @@ def test_classify_takes_a_model_by_its_path(tmp_path):
 def test_classify_needs_the_model_oxides():
     lepr = read_table(EXAMPLE).drop(columns=["Cr2O3"]).rename(columns={"SiO2": "Si02"})
     with pytest.raises(ValueError, match=r"Oxide columns do not match the shipped model.\n"
-                                         r"Missing: \['SiO2', 'Cr2O3'\]   Unrecognised: 'Si02' \(did you mean 'SiO2'\?\)\n"
+                                         r"Missing: \['SiO2', 'Cr2O3'\]\nUnrecognised: 'Si02' \(did you mean 'SiO2'\?\)\n"
                                          r"Add the missing columns \(0.0 if below detection\) or pass fill_missing=0.0."):
         classify(lepr)
     ok = read_table(EXAMPLE).drop(columns=["Cr2O3"])

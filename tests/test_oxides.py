@@ -5,6 +5,7 @@ from minml.oxides import (
     FEO_PER_FE2O3,
     atomic_weight,
     canonical_name,
+    element_oxides,
     map_columns,
     molar_mass,
     species_table,
@@ -111,3 +112,45 @@ def test_one_name_given_twice_clashes():
     for call in (check_oxides, classify):
         with pytest.raises(ValueError, match=r"MgO: \['MgO', 'MgO'\]"):
             call(twice)
+
+
+def test_element_oxides_match_a_published_conversion_table():
+    """Element wt% -> oxide wt% factors as the JEOL microprobe lab of Victoria University of
+    Wellington tabulates them (J. E. Patterson, jepspectro.com/electron_microprobe/
+    oxide_conversion.htm; its atomic weights are older, hence a tolerance of 3e-4)."""
+    published = {"Si": ("SiO2", 2.1395), "Ti": ("TiO2", 1.6681), "Al": ("Al2O3", 1.8893), "Fe": ("FeOt", 1.2865),
+                 "Mn": ("MnO", 1.2912), "Mg": ("MgO", 1.6581), "Ca": ("CaO", 1.3992), "Na": ("Na2O", 1.3479),
+                 "K": ("K2O", 1.2045), "P": ("P2O5", 2.2915)}
+    table = element_oxides()
+    for element, (oxide, factor) in published.items():
+        assert table[element][0] == oxide
+        assert table[element][1] == pytest.approx(factor, rel=3e-4)
+    assert "F" not in table and "Cl" not in table and "O" not in table  # halogens are reported as elements
+
+
+def test_element_columns_are_read_only_when_told():
+    columns = ["Sample", "Si", "Fe (wt%)", "MG", "O", "P", "Total"]
+    plain = map_columns(columns)
+    assert plain.mapped == {}  # Si may be at%, cations per formula unit; P may be a pressure
+    mapping = map_columns(columns, elements=True)
+    assert mapping.mapped == {"Si": "SiO2", "Fe (wt%)": "FeOt", "MG": "MgO", "P": "P2O5"}
+    assert mapping.factors == {c: element_oxides()[s][1] for c, s in [("Si", "Si"), ("Fe (wt%)", "Fe"),
+                                                                       ("MG", "Mg"), ("P", "P")]}
+    assert mapping.unrecognised == ["Sample", "O", "Total"]
+    assert "oxygen, not read" in mapping.notes["O"]
+    assert "Si -> SiO2    (element Si wt% x 2.1393)" in "\n".join(mapping.describe())
+    assert map_columns(["SiO2", "Cl"], elements=True).factors == {}  # oxides and halogens as they are
+    with pytest.raises(ValueError, match=r"SiO2: \['SiO2', 'Si'\]"):
+        map_columns(["SiO2", "Si"], elements=True)
+    with pytest.raises(ValueError, match="does not combine with suffix="):
+        map_columns(["Si_Cpx"], suffix="_Cpx", elements=True)
+
+
+@pytest.mark.parametrize("elements", [False, True])
+def test_ppm_columns_are_kept_and_said_not_read(elements):
+    mapping = map_columns(["SiO2", "Cr2O3 (ppm)", "Ni_ppm", "ppm Zr", "Sr [ppm]"], elements=elements)
+    assert mapping.mapped == {"SiO2": "SiO2"}
+    assert mapping.notes["Cr2O3 (ppm)"].startswith("in ppm, not read: divide by 10,000")
+    assert mapping.notes["Ni_ppm"].startswith("Ni in ppm, not read: NiO wt% is Ni ppm x 1.273 / 10,000")
+    assert mapping.notes["ppm Zr"].startswith("Zr in ppm") and mapping.notes["Sr [ppm]"].startswith("Sr in ppm")
+    assert mapping.hints == {}

@@ -22,7 +22,15 @@ from minml._parallel import run_in_threads
 from minml._text import one_decimal
 from minml._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 from minml.iron import IRON_FORMS, IRON_RULES, total_iron
-from minml.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, map_columns, species_names, species_table
+from minml.oxides import (
+    CORE_OXIDES,
+    ColumnMapping,
+    atomic_weight,
+    element_symbol,
+    map_columns,
+    species_names,
+    species_table,
+)
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_columns", "check_oxides"]
 
@@ -215,6 +223,7 @@ def check_oxides(
     df,
     *,
     suffix: str | None = None,
+    elements: bool = False,
     total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE,
     notes: bool = True,
 ) -> OxideCheck:
@@ -228,6 +237,9 @@ def check_oxides(
     suffix : str, optional
         Phase suffix of the oxide columns to read (``"_Cpx"``), for tables that hold
         several phases side by side.
+    elements : bool, default=False
+        Read columns named by an element symbol (``Si``, ``Fe``, ...) as element wt% and
+        convert each to its oxide (EDS output without oxides; see :func:`minml.map_columns`).
     total_range : tuple of float or None, default=(88.0, 105.0)
         Accepted oxide sum (wt%, iron as FeOt); rows outside it are flagged.  None leaves
         the sum unjudged (for callers with their own rule per mineral).
@@ -260,12 +272,12 @@ def check_oxides(
 
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"check_oxides expects a pandas DataFrame, got {type(df).__name__}.")
-    mapping = _mapping(df.columns, suffix, first_column=df.iloc[:, 0] if df.shape[1] else None)
+    mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
     return _check(mapping, {col: df[col] for col in mapping.mapped}, len(df), index=df.index,
                   other=df[mapping.unrecognised], total_range=total_range, notes=notes)  # copy on write
 
 
-def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None,
+def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None, elements: bool = False,
                   total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE, notes: bool = True) -> OxideCheck:
     """:func:`check_oxides` for a table given as named columns (no pandas needed).
 
@@ -277,7 +289,7 @@ def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None
     n_rows : int
     other : callable, optional
         Returns the columns that are not species as a DataFrame, when ``.other`` is asked for.
-    suffix, total_range, notes
+    suffix, elements, total_range, notes
         As :func:`check_oxides`.
 
     Returns
@@ -290,7 +302,7 @@ def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None
     ValueError
         As :func:`check_oxides`, and when a species column is not ``n_rows`` long.
     """
-    mapping = _mapping(list(columns), suffix)
+    mapping = _mapping(list(columns), suffix, elements)
     raw = {col: columns[col] for col in mapping.mapped}
     wrong = {col: len(cells) for col, cells in raw.items() if len(cells) != n_rows}
     if wrong:
@@ -298,17 +310,26 @@ def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None
     return _check(mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes)
 
 
-def _mapping(names, suffix, first_column=None) -> ColumnMapping:
+def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
     """The columns' mapping; an error when none names a species, saying so of a table whose
-    ``first_column`` names them (oxides as rows, analyses as columns)."""
-    mapping = map_columns(names, suffix=suffix)
+    ``first_column`` names them (oxides as rows, analyses as columns), or whose columns are
+    element symbols (element wt% from EDS software)."""
+    mapping = map_columns(names, suffix=suffix, elements=elements)
     if not mapping.mapped:
         hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
+        hints += "".join(f"\n  {c!r}: {n}" for c, n in mapping.notes.items())
         in_rows = [] if first_column is None else species_names(first_column.head(100).tolist(), suffix)
-        fix = ("The oxides are rows here (first column: " + ", ".join(in_rows[:5]) + ", ...), the analyses "
-               "columns: transpose the table (in Excel: Paste Special > Transpose; in pandas: "
-               "df.set_index(df.columns[0]).T)." if len(in_rows) >= 2 else
-               "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...).")
+        symbols = [c for c in mapping.unrecognised if element_symbol(c) not in (None, "O")]
+        if len(in_rows) >= 2:
+            fix = ("The oxides are rows here (first column: " + ", ".join(in_rows[:5]) + ", ...), the analyses "
+                   "columns: transpose the table (in Excel: Paste Special > Transpose; in pandas: "
+                   "df.set_index(df.columns[0]).T).")
+        elif len(symbols) >= 2 and not elements:
+            fix = (f"Columns {', '.join(map(str, symbols[:6]))} name elements. If they hold element wt% (as EDS "
+                   "software reports without oxides), pass elements=True (on the command line: --elements) to "
+                   "read each as its oxide; at% or cations per formula unit must be converted to oxide wt% first.")
+        else:
+            fix = "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
         raise ValueError(f"No oxide columns found among {list(names)}.{hints}\n{fix}")
     return mapping
 
@@ -332,9 +353,14 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
     # each species is read straight into its column of the matrix; FeOt (computed from the
     # iron forms below) and Fe2O3t into arrays of their own
     direct = {name: j for j, name in enumerate(columns) if name != "FeOt"}
-    cells = [(raw[col], PURE_PHASE_MAX if table[name].pure_phase else 100.0,
-              matrix[:, direct[name]] if name in direct else None) for col, name in mapping.mapped.items()]
+    factor = [mapping.factors.get(col, 1.0) for col in mapping.mapped]
+    cells = [(raw[col], (PURE_PHASE_MAX if table[name].pure_phase else 100.0) / f,  # the limit in the column's unit
+              matrix[:, direct[name]] if name in direct else None)
+             for (col, name), f in zip(mapping.mapped.items(), factor, strict=True)]
     parsed = run_in_threads(lambda item: parse_column(*item), cells)  # numpy leaves the GIL: columns side by side
+    for (v, _), f in zip(parsed, factor, strict=True):
+        if f != 1.0:
+            v *= f  # element wt% -> oxide wt%, in place (v may be a column of the matrix)
     values = {name: v for name, (v, _) in zip(names, parsed, strict=True)}
     status = {name: s for name, (_, s) in zip(names, parsed, strict=True)}
 
@@ -348,13 +374,14 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
                           "value read without its uncertainty")
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
+        said = f"{name} (from {col})" if col in mapping.factors else name  # the cells shown are the column's
         if notes:
             note.add(status[name] == Status.SMALL_NEGATIVE,
-                     lambda idx, name=name, col=col: [f"small negative read as 0: {name} {_shown(cell)}"
+                     lambda idx, said=said, col=col: [f"small negative read as 0: {said} {_shown(cell)}"
                                                       for cell in _cells(raw[col], idx)])
         for code, problem in _CELL_PROBLEM.items():
             flags.add(status[name] == code,
-                      lambda idx, name=name, col=col, problem=problem: [f"{name} {problem}: {_shown(cell)}"
+                      lambda idx, said=said, col=col, problem=problem: [f"{said} {problem}: {_shown(cell)}"
                                                                         for cell in _cells(raw[col], idx)])
 
     feot, rule, mismatch = total_iron(

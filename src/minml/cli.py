@@ -35,11 +35,19 @@ def _add_table_arguments(p) -> None:
     p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
     p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
     p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
+    p.add_argument("--elements", action="store_true",
+                   help="columns named by an element (Si, Fe, Mg, ...) hold element wt%%, as EDS software reports "
+                   "without oxides: read each as its oxide (iron as FeOt); an O column is left out")
     p.add_argument("--header-row", type=int, default=None, metavar="N",
                    help="row holding the column names, counted from 1 (default: the first; rows above are skipped)")
     p.add_argument("--encoding", default=None,
                    help="text encoding of a CSV input, e.g. cp1252 for Excel on Windows (default: UTF-8); "
                    "output is UTF-8")
+
+
+def _reading(args) -> dict:
+    """How the table's columns are read (``--suffix``, ``--elements``), as the API's keywords."""
+    return {"suffix": args.suffix, "elements": args.elements}
 
 
 def _read_input(args):
@@ -105,7 +113,7 @@ def _run_check(args) -> int:
 
     _outputs(args, args.output)
     table = _read_input(args)
-    checked = check_oxides(table, suffix=args.suffix, total_range=tuple(args.total_range))
+    checked = check_oxides(table, total_range=tuple(args.total_range), **_reading(args))
     print(f"{args.input}")
     print(checked.summary())
     if args.output is not None:
@@ -220,7 +228,7 @@ def _run_classify(args) -> int:
         from minml.predict import classify
 
         table = _read_input(args)
-        result = classify(table, model, suffix=args.suffix, total_range=tuple(args.total_range), **options)
+        result = classify(table, model, total_range=tuple(args.total_range), **_reading(args), **options)
         _write_beside_input(table, result, output, _bom(args))
         minerals = result["mineral"].cat
         minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
@@ -248,7 +256,7 @@ def _classify_arrow(args, model, options, output: Path):
 
     if args.sheet is not None or args.header_row not in (None, 1) or not is_csv(output):
         return None
-    table = read_csv_arrow(args.input, suffix=args.suffix, encoding=args.encoding)
+    table = read_csv_arrow(args.input, encoding=args.encoding, **_reading(args))
     if table is None:
         return None
     from minml._arrow import arrow_array
@@ -257,8 +265,8 @@ def _classify_arrow(args, model, options, output: Path):
     from minml.predict import classify_columns
 
     columns = {name: table.column(name) for name in table.column_names}
-    checked = check_columns(columns, table.num_rows, suffix=args.suffix,
-                            total_range=tuple(args.total_range), notes=False)
+    checked = check_columns(columns, table.num_rows, total_range=tuple(args.total_range), notes=False,
+                            **_reading(args))
     result = classify_columns(checked, model, **options)
     _refuse_clash(table.column_names, result)
     for name, column in result.items():
@@ -292,7 +300,7 @@ def _run_formula(args) -> int:
 
     output = _outputs(args, _default_output(args, "_formula.csv"))
     table = _read_input(args)
-    result = formula(table, args.mineral, mineral_column=args.mineral_column, suffix=args.suffix)
+    result = formula(table, args.mineral, mineral_column=args.mineral_column, **_reading(args))
     clash = [c for c in result.columns if c in table.columns]
     out = pd.concat([table, result.add_prefix("formula_") if clash else result], axis=1)
     write_table(out, output, bom=_bom(args))
@@ -341,8 +349,8 @@ def _run_validate(args) -> int:
 
     output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
     table = _read_input(args)
-    result = validate(table, args.label_column, coverage=args.coverage, suffix=args.suffix,
-                      total_range=tuple(args.total_range), progress=sys.stderr.isatty())
+    result = validate(table, args.label_column, coverage=args.coverage, total_range=tuple(args.total_range),
+                      progress=sys.stderr.isatty(), **_reading(args))
     ranked = pd.concat([table, result.drop(columns=["label"]).add_prefix("validate_")], axis=1)
     ranked = ranked.sort_values("validate_rank")
     write_table(ranked, output, bom=_bom(args))
@@ -362,7 +370,7 @@ def _run_validate(args) -> int:
     if args.report is not None:
         from minml.report import write_report
 
-        write_report(table, result, args.report, title=f"MIN-ML validation of {args.input.name}", suffix=args.suffix)
+        write_report(table, result, args.report, title=f"MIN-ML validation of {args.input.name}", **_reading(args))
         print(f"wrote {args.report}")
     return 0
 
@@ -475,7 +483,7 @@ def _run_latent(args) -> int:
                       *_figure_files(args.plot_reconstruction))
     table = _read_input(args)
     model = LatentModel.load(args.model) if args.model else None
-    result = latent(table, model, fill_missing=args.fill_missing, suffix=args.suffix, progress=sys.stderr.isatty())
+    result = latent(table, model, fill_missing=args.fill_missing, progress=sys.stderr.isatty(), **_reading(args))
     _write_beside_input(table, result, output, _bom(args))
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
     print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -487,15 +495,15 @@ def _run_latent(args) -> int:
         if args.color_by in ("mineral", "probability"):
             from minml.predict import classify
 
-            shown = result.assign(**classify(table, fill_missing=args.fill_missing, suffix=args.suffix)[
+            shown = result.assign(**classify(table, fill_missing=args.fill_missing, **_reading(args))[
                 ["mineral", "probability"]])
         written += save_figure(latent_space(shown, args.color_by, model=model), args.plot)
     if args.plot_reconstruction:
         from minml.latent import reconstruct
         from minml.plot import reconstruction, save_figure
 
-        rebuilt = reconstruct(table, model, fill_missing=args.fill_missing, suffix=args.suffix)
-        written += save_figure(reconstruction(table, rebuilt, suffix=args.suffix)[0], args.plot_reconstruction)
+        rebuilt = reconstruct(table, model, fill_missing=args.fill_missing, **_reading(args))
+        written += save_figure(reconstruction(table, rebuilt, **_reading(args))[0], args.plot_reconstruction)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

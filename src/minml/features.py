@@ -96,7 +96,8 @@ def model_inputs(
     missing = missing_columns(checked, oxides)
     if missing and fill_missing is None:
         hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
-        unrecognised = f"   Unrecognised: {', '.join(hints)}" if hints else ""
+        hints += [f"{c!r} ({n})" for c, n in checked.mapping.notes.items()]
+        unrecognised = f"\nUnrecognised: {', '.join(hints)}" if hints else ""
         raise ValueError(
             f"Oxide columns do not match {model_name}.\n"
             f"Missing: {missing}{unrecognised}\n"

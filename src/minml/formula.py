@@ -324,7 +324,7 @@ def _charges(elements) -> dict[str, float]:
 
 
 def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str | None = None,
-            suffix: str | None = None) -> pd.DataFrame:
+            suffix: str | None = None, elements: bool = False) -> pd.DataFrame:
     """Mineral formulas: cations per formula unit, Fe3+/Fe2+, indices and stoichiometric misfit.
 
     Parameters
@@ -339,6 +339,8 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
         ``labels.toml``); rows whose label names no single class get none.
     suffix : str, optional
         Phase suffix of the oxide columns (see :func:`minml.check_oxides`).
+    elements : bool, default=False
+        Columns named by an element hold element wt% (see :func:`minml.check_oxides`).
 
     Returns
     -------
@@ -365,7 +367,7 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
 
     if (mineral is None) == (mineral_column is None):
         raise ValueError("Give either mineral= (one class, or 'auto') or mineral_column= (a column naming each row's mineral).")
-    checked = check_oxides(df, suffix=suffix)  # formulas of bad analyses are computed, and flagged
+    checked = check_oxides(df, suffix=suffix, elements=elements)  # formulas of bad analyses are computed, and flagged
     oxides, flags = checked.oxides, checked.flags
     classes, why = _row_classes(df, mineral, mineral_column, checked)
     codes, names = pd.factorize(classes.to_numpy(dtype=object))

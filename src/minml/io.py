@@ -346,10 +346,11 @@ def write_csv_arrow(table: pa.Table, path, sep: str = ",", *, bom: bool = False)
     return path
 
 
-def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None) -> pa.Table | None:
+def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None,
+                   elements: bool = False) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
-    Species columns (:func:`minml.map_columns` with ``suffix``) are typed by their cells;
+    Species columns (:func:`minml.map_columns` with ``suffix`` and ``elements``) are typed by their cells;
     every other column is read as text, as written.  Cells pandas reads as missing
     (``""``, ``NA``, ``nan``, ...) are missing here too.
 
@@ -361,6 +362,8 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None)
         As :func:`minml.check_oxides`.
     encoding : str, optional
         As :func:`read_table`.
+    elements : bool, default=False
+        As :func:`minml.check_oxides`.
 
     Returns
     -------
@@ -384,7 +387,7 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None)
         names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]  # pandas' names for blank headers
         if len(set(names)) < len(names):
             return None
-        species = set(map_columns(names, suffix=suffix).mapped)
+        species = set(map_columns(names, suffix=suffix, elements=elements).mapped)
     except (UnicodeDecodeError, csv.Error, ValueError):
         return None
     if not species:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from minml._npz import open_npz
-from minml.oxides import atomic_weight, canonical_name, species_table
+from minml.oxides import atomic_weight, canonical_name, element_oxides, species_table
 
 __all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
 
@@ -185,19 +185,6 @@ def from_xarray(dataset, *, units: str = "wt%", pixel_size: float | None = None)
     return OxideMap(oxides, pixel_size=pixel_size, source="xarray.Dataset", notes=notes)
 
 
-def _element_oxide() -> dict[str, str]:
-    """Each element's oxide for maps: the first of oxides.toml, iron as FeOt."""
-    out: dict[str, str] = {}
-    for name, spec in species_table().items():
-        if spec.halogen or (spec.total_iron and name != "FeOt"):
-            continue
-        if spec.element == "Fe":
-            out["Fe"] = "FeOt"
-        else:
-            out.setdefault(spec.element, name)
-    return out
-
-
 def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
     """Channels named by element or oxide -> oxide wt%.
 
@@ -221,7 +208,7 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
     """
     if units not in ("wt%", "at%"):
         raise ValueError(f"units must be 'wt%' or 'at%', got {units!r}.")
-    table, oxide_of = species_table(), _element_oxide()
+    oxide_of = element_oxides()  # element -> (its oxide, wt% of the oxide per wt% of it)
     elements: dict[str, object] = {}
     oxides: dict[str, object] = {}
     notes: list[str] = []
@@ -251,10 +238,8 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
     for element, grid in elements.items():
         if element not in oxide_of:
             raise ValueError(f"No oxide of {element} in the oxide table; drop that channel.")
-        species = oxide_of[element]
+        species, factor = oxide_of[element]
         if species in oxides:
             raise ValueError(f"{element} and {species} channels both given; keep one.")
-        spec = table[species]
-        factor = spec.molar_mass / (spec.cations * atomic_weight(element))
         oxides[species] = grid * np.float32(factor)
     return oxides, notes

@@ -25,6 +25,8 @@ __all__ = [
     "Species",
     "atomic_weight",
     "canonical_name",
+    "element_oxides",
+    "element_symbol",
     "map_columns",
     "molar_mass",
     "species_names",
@@ -150,6 +152,10 @@ _SPACES = re.compile(r"[\s\u00a0]+")
 _AFFIX_SEP = re.compile(r"[_\-\s.]")
 
 
+# "(ppm)", "[ppm]", "_ppm", " ppm" after a name, or "ppm " before it
+_PPM = re.compile(r"[\s_]*[\(\[]\s*ppm\s*[\)\]]\s*$|[\s_]+ppm\s*$|^\s*ppm[\s_]+", re.IGNORECASE)
+
+
 def _key(name: str) -> str:
     """Normalised form of a column name: no units, no spaces, lower case."""
     text = _SPACES.sub(" ", str(name).translate(_SUBSCRIPTS)).strip()
@@ -225,6 +231,40 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def element_oxides() -> dict[str, tuple[str, float]]:
+    """Each element's oxide as analyses report it, and wt% of that oxide per wt% of the element.
+
+    The oxide is the element's first species in ``oxides.toml`` (iron as ``FeOt``); the
+    halogens F and Cl are reported as elements already and are not in the result.
+
+    Returns
+    -------
+    dict of str to (str, float)
+
+    Examples
+    --------
+    >>> species, factor = element_oxides()["Si"]
+    >>> species, round(factor, 4)
+    ('SiO2', 2.1393)
+    """
+    out: dict[str, tuple[str, float]] = {}
+    weights = load_toml("oxides.toml")["atomic_weight"]
+    for name, spec in species_table().items():
+        if spec.halogen or (spec.total_iron and name != "FeOt") or (spec.element == "Fe" and name != "FeOt"):
+            continue
+        out.setdefault(spec.element, (name, spec.molar_mass / (spec.cations * weights[spec.element])))
+    return out
+
+
+def element_symbol(name: str) -> str | None:
+    """The element a column name stands for (``Si``, ``Fe (wt%)``, ``NA``), if it names one
+    whose oxide the table knows, or oxygen; else None."""
+    key = _key(name)
+    symbol = key[:1].upper() + key[1:]
+    return symbol if symbol in element_oxides() or symbol == "O" else None
+
+
 def species_names(cells, suffix: str | None = None) -> list[str]:
     """The text cells among ``cells`` that name a species as a column name would (a row of a
     sheet that may hold the column names, or a first column that may list the oxides).
@@ -264,19 +304,27 @@ class ColumnMapping:
         Columns that are not species; kept, untouched, beside the result.
     hints : dict of str to str
         Unrecognised columns that look like a misspelt species -> that species.
+    factors : dict of str to float
+        Mapped columns not in wt% of their species -> the factor to it (element wt% when
+        read with ``elements=True``: ``Si`` x 2.139 is ``SiO2``).
+    notes : dict of str to str
+        Unrecognised columns that are kept for a reason worth saying (ppm, oxygen).
     """
 
     mapped: dict[str, str] = field(default_factory=dict)
     how: dict[str, str] = field(default_factory=dict)
     unrecognised: list[str] = field(default_factory=list)
     hints: dict[str, str] = field(default_factory=dict)
+    factors: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> list[str]:
         """One readable line per column."""
         lines = [f"{col!s:>24} -> {can:<7} ({self.how[col]})" for col, can in self.mapped.items()]
         for col in self.unrecognised:
             hint = f"  did you mean {self.hints[col]!r}?" if col in self.hints else ""
-            lines.append(f"{col!s:>24} -> (kept, not a species){hint}")
+            note = f"  {self.notes[col]}" if col in self.notes else ""
+            lines.append(f"{col!s:>24} -> (kept, not a species){hint}{note}")
         return lines
 
 
@@ -284,7 +332,23 @@ class ColumnMapping:
 _NOT_SPECIES = {"total", "totals", "sum", "mineral", "phase", "sample", "samplename", "comment"}
 
 
-def map_columns(columns, suffix: str | None = None) -> ColumnMapping:
+def _ppm_note(name: str) -> str | None:
+    """What to say of a column in ppm (``Cr2O3 (ppm)``, ``Ni_ppm``): it is not read as wt%."""
+    if not _PPM.search(str(name)):
+        return None
+    bare = _PPM.sub("", str(name))
+    species = canonical_name(bare)
+    if species is not None and not species_table()[species].halogen:
+        return f"in ppm, not read: divide by 10,000 for wt% and name the column {species} to use it"
+    symbol = element_symbol(bare)
+    if symbol is not None and symbol != "O":
+        oxide, factor = element_oxides()[symbol]
+        return (f"{symbol} in ppm, not read: {oxide} wt% is {symbol} ppm x {factor:.4g} / 10,000 "
+                f"(a column named {oxide} in wt% is read)")
+    return None
+
+
+def map_columns(columns, suffix: str | None = None, elements: bool = False) -> ColumnMapping:
     """Map a table's column names to canonical species.
 
     Parameters
@@ -295,6 +359,12 @@ def map_columns(columns, suffix: str | None = None) -> ColumnMapping:
         Strip this phase suffix (``"_Cpx"``) and ignore other columns that carry one.
         Without it, suffixes and prefixes are detected (``SiO2_Cpx``, ``Clinopyroxene_SiO2``)
         as long as each species is named once.
+    elements : bool, default=False
+        Columns named by an element symbol (``Si``, ``Fe``, ``Mg``, ``Si (wt%)``) hold that
+        element in wt%, as EDS software reports analyses without oxides: each is read as
+        its oxide (:func:`element_oxides`; iron as ``FeOt``), and an ``O`` column is left
+        out (oxygen follows from the oxides).  Never guessed: element columns are otherwise
+        left unread (they may hold at%, cations per formula unit, or a pressure ``P``).
 
     Returns
     -------
@@ -312,6 +382,9 @@ def map_columns(columns, suffix: str | None = None) -> ColumnMapping:
     >>> m.mapped, m.unrecognised, m.hints
     ({'SiO2 (wt%)': 'SiO2', 'FeOT': 'FeOt'}, ['Al203', 'Sample'], {'Al203': 'Al2O3'})
     """
+    if elements and suffix is not None:
+        raise ValueError("elements=True reads columns named by an element symbol (Si, Fe, ...); "
+                         "it does not combine with suffix=.")
     keys = _alias_keys()
     mapping = ColumnMapping()
     for col in columns:
@@ -325,6 +398,14 @@ def map_columns(columns, suffix: str | None = None) -> ColumnMapping:
         elif key in keys:
             canonical = keys[key]
             how = "exact" if str(col).strip() == canonical else "alias"
+        elif elements and element_symbol(col) is not None:
+            symbol = element_symbol(col)
+            if symbol == "O":
+                mapping.notes[col] = "oxygen, not read: it follows from the oxides"
+            else:
+                canonical, factor = element_oxides()[symbol]
+                mapping.factors[col] = factor
+                how = f"element {symbol} wt% x {factor:.4f}"
         else:
             split = _split_affix(key)
             if split is not None:
@@ -332,7 +413,10 @@ def map_columns(columns, suffix: str | None = None) -> ColumnMapping:
                 how = f"{kind} {_original_affix(col, affix, kind)!r}"
         if canonical is None:
             mapping.unrecognised.append(col)
-            hint = _hint(col) if key not in _NOT_SPECIES else None
+            note = _ppm_note(col)
+            if note is not None:
+                mapping.notes[col] = note
+            hint = _hint(col) if key not in _NOT_SPECIES and col not in mapping.notes else None
             if hint is not None:
                 mapping.hints[col] = hint
         else:

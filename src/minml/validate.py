@@ -36,7 +36,8 @@ DEFAULT_COVERAGE = 0.99
 
 
 def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, coverage: float = DEFAULT_COVERAGE,
-             fill_missing=None, suffix=None, total_range=(88.0, 105.0), progress: bool = False) -> pd.DataFrame:
+             fill_missing=None, suffix=None, elements: bool = False, total_range=(88.0, 105.0),
+             progress: bool = False) -> pd.DataFrame:
     """Check every row's published label against its analysis.
 
     Parameters
@@ -49,7 +50,7 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     coverage : float, default=0.99
         Coverage of the prediction sets: a true label is called ``disagree`` for about
         ``1 - coverage`` of rows like the held-out data.
-    fill_missing, suffix, total_range
+    fill_missing, suffix, elements, total_range
         As in :func:`minml.classify`.
     progress : bool, default=False
 
@@ -72,7 +73,8 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     if runtime.calibration is None:
         raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
     result, values, checked = classify_checked(df, runtime, fill_missing=fill_missing, coverage=coverage,
-                                               suffix=suffix, total_range=total_range, progress=progress)
+                                               suffix=suffix, elements=elements, total_range=total_range,
+                                               progress=progress)
     labels = match_labels(df[label_column])
     classes = np.asarray(runtime.classes, dtype=object)
     code = {c: i for i, c in enumerate(classes)}
