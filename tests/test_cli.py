@@ -150,9 +150,7 @@ def test_classify_csv_without_pandas_answers_as_the_dataframe_route(tmp_path, ca
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])  # the route without pandas, and the DataFrame's
 def test_element_columns_are_read_with_the_elements_option(tmp_path, capsys, suffix):
-    from minml import classify, read_table
-    from minml.formula import formula
-    from minml.validate import validate
+    from minml import classify, formula, read_table, validate
 
     source = tmp_path / "eds.csv"
     as_elements(read_table(EXAMPLE)).to_csv(source, index=False)

@@ -39,7 +39,7 @@ def test_lepr_protocol():
 
 def test_unsettled_lepr_rows_follow_their_rules():
     from minml import read_table
-    from minml.formula import formula
+    from minml.stoichiometry import formula
 
     from .conftest import SHARED
 
@@ -73,7 +73,7 @@ def test_unsettled_olivine_rule_is_beyond_every_natural_olivine(shared_data):
     # the rule's reason quotes the training set: 21,497 natural olivines, at most 3.05 cations per 4 O
     from minml.datasets import load_training
     from minml.evaluation import LEPR_UNSETTLED
-    from minml.formula import formula
+    from minml.stoichiometry import formula
 
     rule = next(r for r in LEPR_UNSETTLED if r.label == "Olivine")
     training, _ = load_training(shared_data)

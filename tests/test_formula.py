@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.formula import cation_sum
+from minml.stoichiometry import cation_sum
 from minml.oxides import molar_mass
 
 

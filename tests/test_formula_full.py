@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from minml.features import MODEL_OXIDES
-from minml.formula import evaluate_index, formula, resolve_mineral
+from minml.stoichiometry import evaluate_index, formula, resolve_mineral
 from minml.minerals import end_member_table, mineral_table
 from minml.oxides import species_table
 

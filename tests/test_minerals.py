@@ -1,6 +1,6 @@
 import pytest
 
-from minml.formula import parse_formula
+from minml.stoichiometry import parse_formula
 from minml.minerals import class_groups, end_member_table, mineral_table
 from minml.oxides import atomic_weight, species_table
 

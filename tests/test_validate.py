@@ -4,7 +4,7 @@ import pytest
 
 from minml import read_table
 from minml.labels import match_label, match_labels
-from minml.validate import VERDICTS, label_summary, validate
+from minml.validation import VERDICTS, label_summary, validate
 
 from .conftest import EXAMPLE, two_phases
 

@@ -32,8 +32,8 @@ _LAZY = {
     "write_table": "minml.io",
     "MineralClassifier": "minml.model",
     "classify": "minml.predict",
-    "formula": "minml.formula",
-    "validate": "minml.validate",
+    "formula": "minml.stoichiometry",
+    "validate": "minml.validation",
 }
 
 

@@ -295,7 +295,7 @@ def _add_formula(sub) -> None:
 def _run_formula(args) -> int:
     import pandas as pd
 
-    from minml.formula import formula
+    from minml.stoichiometry import formula
     from minml.io import write_table
 
     output = _outputs(args, _default_output(args, "_formula.csv"))
@@ -345,7 +345,7 @@ def _run_validate(args) -> int:
 
     from minml.io import write_table
     from minml.labels import is_label
-    from minml.validate import label_summary, validate
+    from minml.validation import label_summary, validate
 
     output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
     table = _read_input(args)

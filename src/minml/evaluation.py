@@ -118,7 +118,7 @@ to physics or to the model."""
 
 def lepr_unsettled(lepr: pd.DataFrame, label_column: str = "Mineral") -> np.ndarray:
     """The :data:`LEPR_UNSETTLED` reason of each row ('' for rows composition can settle)."""
-    from minml.formula import formula
+    from minml.stoichiometry import formula
 
     out = np.full(len(lepr), "", dtype=object)
     for rule in LEPR_UNSETTLED:

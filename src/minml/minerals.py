@@ -37,14 +37,14 @@ class Mineral:
     basis_excludes : tuple of str
         Species left out of the oxygen basis and the cation sum (H2O; B2O3 in tourmaline).
     fe3 : {"charge balance", "all", "none"}
-        How :func:`minml.formula.formula` splits iron when the analysis gives total iron only:
+        How :func:`minml.formula` splits iron when the analysis gives total iron only:
         Droop (1987) charge balance on ``cations`` per ``oxygens``, all Fe3+ (feldspars), or
         all Fe2+.
     tetrahedral : float or None
         Size of the tetrahedral site (Si + Al(IV)), for the Al(IV)/Al(VI) split.
     indices : dict of str to str
         Quantities users quote (Fo, Wo-En-Fs, An-Ab-Or, Cr#, ...) as arithmetic on cations
-        per formula unit (see :mod:`minml.formula`).
+        per formula unit (see :mod:`minml.stoichiometry`).
     """
 
     name: str

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml.validate import label_summary
+from minml.validation import label_summary
 
 __all__ = ["write_report"]
 

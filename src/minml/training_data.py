@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from minml.checks import DEFAULT_TOTAL_RANGE, check_oxides
-from minml.formula import cation_sum
+from minml.stoichiometry import cation_sum
 from minml.io import read_table
 from minml.minerals import Mineral, mineral_table, nominal_total
 
