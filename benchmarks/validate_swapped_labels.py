@@ -41,7 +41,7 @@ def main() -> None:
     from minml.features import MODEL_OXIDES
     from minml.model import MineralClassifier
     from minml.training import DEFAULT_PARAMS, _synthetic
-    from minml.validate import validate
+    from minml.validation import validate
 
     table, _ = load_training(args.shared)
     X, y, groups = training_arrays(table)
