@@ -4,8 +4,8 @@ import pytest
 
 from minml.augment import augmented_classes, synthetic_analyses, synthetic_training_rows
 from minml.features import MODEL_OXIDES
-from minml.stoichiometry import cation_sum
 from minml.minerals import mineral_table
+from minml.stoichiometry import cation_sum
 from minml.training_data import CATION_SCREEN
 
 

@@ -86,8 +86,8 @@ def test_unsettled_olivine_rule_is_beyond_every_natural_olivine(shared_data):
 
 def test_model_card_accounts_for_the_unsettled_rows_and_the_bound_they_set():
     from minml import read_table
-    from minml.training import lepr_results
     from minml.training import _unsettled_lines as unsettled_lines
+    from minml.training import lepr_results
 
     from .conftest import SHARED
 

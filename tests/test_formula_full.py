@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from minml.features import MODEL_OXIDES
-from minml.stoichiometry import evaluate_index, formula, resolve_mineral
 from minml.minerals import end_member_table, mineral_table
 from minml.oxides import species_table
+from minml.stoichiometry import evaluate_index, formula, resolve_mineral
 
 
 def test_published_olivine():

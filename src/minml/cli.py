@@ -295,8 +295,8 @@ def _add_formula(sub) -> None:
 def _run_formula(args) -> int:
     import pandas as pd
 
-    from minml.stoichiometry import formula
     from minml.io import write_table
+    from minml.stoichiometry import formula
 
     output = _outputs(args, _default_output(args, "_formula.csv"))
     table = _read_input(args)

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from minml.checks import DEFAULT_TOTAL_RANGE, check_oxides
-from minml.stoichiometry import cation_sum
 from minml.io import read_table
 from minml.minerals import Mineral, mineral_table, nominal_total
+from minml.stoichiometry import cation_sum
 
 __all__ = ["DROP_REASONS", "BuildResult", "build_training_set", "collect_training_set", "content_hash", "file_hash"]
 
