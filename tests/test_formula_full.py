@@ -165,3 +165,14 @@ def test_a_table_without_iron_is_warned_of():
         f = formula(cpx, "cpx")
     assert f.loc[0, "Mg_number"] == 100.0
     formula(cpx.assign(FeOt=0.0), "cpx")  # analysed and absent: no warning (warnings are errors here)
+
+
+def test_any_index_of_the_callers(shared_data):
+    """Formulas come back on the caller's index, in its order, whatever it is: repeated labels
+    (tables stacked with pd.concat) raised "cannot reindex on an axis with duplicate labels"."""
+    lepr = pd.read_csv(shared_data / "test" / "lepr_allphases_lim.csv").sample(3000, random_state=4)
+    expected = formula(lepr, mineral_column="Mineral")
+    for index in ([7] * len(lepr), [f"r{i}" for i in range(len(lepr))][::-1]):
+        result = formula(lepr.set_axis(index), mineral_column="Mineral")
+        assert result.index.tolist() == index
+        pd.testing.assert_frame_equal(result.set_axis(expected.index), expected)

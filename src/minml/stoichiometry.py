@@ -381,7 +381,7 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     # Fe2O3 in a database usually means "not determined")
     measured = ((flags["iron_rule"] == "FeO+Fe2O3") & oxides["FeO"].notna() & (oxides["Fe2O3"] > 0)).to_numpy()
     table = mineral_table()
-    parts = []
+    parts, positions = [], []
     for k in np.argsort(names).tolist():  # in class order
         name = names[k]
         if name == "":
@@ -392,8 +392,10 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
                                oxides.loc[rows])
         part["misfit"] = end_member_misfit(values, end_member_compositions(name, MODEL_OXIDES))[0]
         parts.append(part.assign(mineral=name))
+        positions.append(np.flatnonzero(rows))
     out = pd.concat(parts) if parts else pd.DataFrame(index=df.index[:0])
-    out = out.reindex(df.index)
+    # back in the caller's row order by position: the caller's index may repeat a label
+    out = out.set_axis(np.concatenate(positions) if positions else []).reindex(range(len(df))).set_axis(df.index)
     out["mineral"] = classes.where(reason == "", "")
     note = flags["flag"].where(flags["flag"] != "", "")
     out["flag"] = np.where(reason != "", reason + np.where(note != "", "; " + note, ""), note)
