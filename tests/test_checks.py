@@ -127,8 +127,22 @@ def test_total_range_is_configurable_and_validated():
 def test_no_oxide_columns_is_an_error_with_hints():
     with pytest.raises(ValueError, match=r"No oxide columns found[\s\S]*'Si02': did you mean 'SiO2'\?"):
         check_oxides(pd.DataFrame({"Si02": [50.0], "Sample": ["a"]}))
-    with pytest.raises(TypeError, match="expects a pandas DataFrame, got list"):
+    with pytest.raises(TypeError, match=r"Expected a pandas DataFrame of analyses .*, got list\.$"):
         check_oxides([1, 2])
+
+
+def test_a_row_or_an_array_is_refused_with_the_way_to_a_table(lepr):
+    from minml import classify, validate
+
+    with pytest.raises(TypeError, match=r"got Series: for one analysis, pass series\.to_frame\(\)\.T"):
+        classify(lepr.iloc[0])
+    assert classify(lepr.iloc[0].to_frame().T)["mineral"].tolist() == classify(lepr.iloc[:1])["mineral"].tolist()
+    with pytest.raises(TypeError, match=r"got ndarray: name the oxide of each column: pd\.DataFrame\(values, "):
+        classify(lepr[["SiO2", "MgO"]].to_numpy())
+    with pytest.raises(TypeError, match=r"got dict: pass pd\.DataFrame\(data\)"):
+        check_oxides({"SiO2": [40.0]})
+    with pytest.raises(TypeError, match=r"got Series: for one analysis"):
+        validate(lepr.iloc[0])  # before it looks for the label column
 
 
 def test_thermobar_style_table_with_suffix(lepr):

@@ -270,11 +270,28 @@ def check_oxides(
     """
     import pandas as pd
 
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"check_oxides expects a pandas DataFrame, got {type(df).__name__}.")
+    require_table(df)
     mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
     return _check(mapping, {col: df[col] for col in mapping.mapped}, len(df), index=df.index,
                   other=df[mapping.unrecognised], total_range=total_range, notes=notes)  # copy on write
+
+
+def require_table(value) -> None:
+    """Raise a TypeError, saying how to make one, unless ``value`` is a pandas DataFrame."""
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return
+
+    fix = {
+        pd.Series: "for one analysis, pass series.to_frame().T (one row)",
+        dict: "pass pd.DataFrame(data)",
+    }
+    how = next((text for kind, text in fix.items() if isinstance(value, kind)), None)
+    if how is None and hasattr(value, "shape") and hasattr(value, "dtype"):  # numpy and the like
+        how = "name the oxide of each column: pd.DataFrame(values, columns=['SiO2', 'TiO2', ...])"
+    raise TypeError("Expected a pandas DataFrame of analyses (one per row, oxides as named columns), "
+                    f"got {type(value).__name__}" + (f": {how}." if how else "."))
 
 
 def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None, elements: bool = False,

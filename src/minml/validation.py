@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from minml.checks import require_table
 from minml.features import usable_rows
 from minml.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels
 from minml.misfit import fold_divalent
@@ -65,6 +66,7 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     """
     from minml.predict import classify_checked, none_of_the_classes, resolve_model
 
+    require_table(df)
     if label_column not in df.columns:
         raise ValueError(f"No label column {label_column!r}; columns: {list(df.columns)[:12]}. "
                          "Pass label_column= naming the column with the published phase (on the command line: "
