@@ -25,6 +25,9 @@ from minml.oxides import (
         ("SiO2_wt%", "SiO2"), ("MgO_wt", "MgO"),
         # subscripts, as tables copied from a PDF or a word processor spell them
         ("TiO\u2082", "TiO2"), ("Al\u2082O\u2083", "Al2O3"), ("Na\u2082O (wt%)", "Na2O"), ("Fe\u2082O\u2083", "Fe2O3"),
+        # units as spreadsheets write them, and total iron in words
+        ("SiO2, wt%", "SiO2"), ("SiO2 %", "SiO2"), ("K2O%", "K2O"), ("SiO2 (mass%)", "SiO2"), ("MgO mass %", "MgO"),
+        ("Total FeO", "FeOt"), ("FeO (total)", "FeOt"), ("Total Fe2O3", "Fe2O3t"), ("Fe2O3 (total)", "Fe2O3t"),
     ],
 )
 def test_aliases_map_to_canonical_names(name, expected):
@@ -154,3 +157,21 @@ def test_ppm_columns_are_kept_and_said_not_read(elements):
     assert mapping.notes["Ni_ppm"].startswith("Ni in ppm, not read: NiO wt% is Ni ppm x 1.273 / 10,000")
     assert mapping.notes["ppm Zr"].startswith("Zr in ppm") and mapping.notes["Sr [ppm]"].startswith("Sr in ppm")
     assert mapping.hints == {}
+
+
+def test_spread_columns_beside_the_means_are_kept_not_read():
+    """Experimental tables print each mean beside its spread (SiO2, SiO2_sd, ...): the spread
+    was read as a second phase ('several columns name the same species'), with advice to
+    pass suffix='_sd', which would have classified the standard deviations."""
+    mapping = map_columns(["SiO2", "SiO2_sd", "MgO", "err_MgO", "FeOt", "FeOt_stdev", "CaO_Cpx_sd"])
+    assert mapping.mapped == {"SiO2": "SiO2", "MgO": "MgO", "FeOt": "FeOt"}
+    assert mapping.notes == {"SiO2_sd": "the spread (sd, error) of SiO2, not read",
+                             "err_MgO": "the spread (sd, error) of MgO, not read",
+                             "FeOt_stdev": "the spread (sd, error) of FeOt, not read"}
+    assert map_columns(["SiO2_Cpx", "SiO2_Cpx_sd", "MgO_Cpx"]).mapped == {"SiO2_Cpx": "SiO2", "MgO_Cpx": "MgO"}
+    assert canonical_name("SiO2_sd") is None and canonical_name("SiO2_Cpx") == "SiO2"
+
+
+@pytest.mark.parametrize("name", ["Sample mass", "An%", "Fo %", "SiO2 %RSD", "Mg#"])
+def test_words_near_units_are_not_species(name):
+    assert map_columns([name]).mapped == {}

@@ -144,8 +144,10 @@ Na2O K2O P2O5."""
 FEO_PER_FE2O3: float = 2.0 * molar_mass("FeO") / molar_mass("Fe2O3")
 """wt% FeO equivalent to 1 wt% Fe2O3 (2 FeO / Fe2O3 = 0.8998)."""
 
-# Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%", "_wt".
-_UNITS = re.compile(r"_?[\(\[]?\s*wt\.?\s*%?\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$", re.IGNORECASE)
+# Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%",
+# "_wt", ", wt%", "(mass%)", "(%)", and a bare "%" at the end ("K2O%", "SiO2 %").
+_UNITS = re.compile(r",?\s*_?[\(\[]?\s*(?:wt\.?\s*%?|mass\s*%)\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$|\s*%$",
+                    re.IGNORECASE)
 # subscript digits, as in SiO₂ copied from a PDF or a word processor
 _SUBSCRIPTS = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
 _SPACES = re.compile(r"[\s\u00a0]+")
@@ -173,16 +175,34 @@ def _alias_keys() -> dict[str, str]:
     return keys
 
 
-def _split_affix(key: str) -> tuple[str, str, str] | None:
-    """``sio2_cpx`` -> (``sio2``, ``_cpx``, 'suffix'); ``clinopyroxene_sio2`` -> prefix."""
+# Affixes that make a column the spread of a species, not the species: SiO2_sd, err_SiO2, ...
+_SPREAD = {"sd", "se", "sem", "err", "error", "errors", "std", "stdev", "stddev", "sigma", "unc", "uncert",
+           "uncertainty", "rsd", "mad", "ci", "pm"}
+
+
+def _affixes(key: str):
+    """Each way to read ``key`` as a species with a phase affix: (species, affix, kind, word)."""
     keys = _alias_keys()
     for match in _AFFIX_SEP.finditer(key):
         head, tail = key[: match.start()], key[match.end() :]
         if head in keys and tail.isalpha():
-            return keys[head], key[match.start() :], "suffix"
+            yield keys[head], key[match.start() :], "suffix", tail
         if tail in keys and head.replace(" ", "").isalpha():
-            return keys[tail], key[: match.end()], "prefix"
+            yield keys[tail], key[: match.end()], "prefix", head
+
+
+def _split_affix(key: str) -> tuple[str, str, str] | None:
+    """``sio2_cpx`` -> (``sio2``, ``_cpx``, 'suffix'); ``clinopyroxene_sio2`` -> prefix;
+    None for a spread (``sio2_sd``, ``err_sio2``: :func:`_spread_of`)."""
+    for species, affix, kind, word in _affixes(key):
+        if word not in _SPREAD:
+            return species, affix, kind
     return None
+
+
+def _spread_of(key: str) -> str | None:
+    """The species whose spread (standard deviation, error) a column holds: ``sio2_sd``."""
+    return next((species for species, _, _, word in _affixes(key) if word in _SPREAD), None)
 
 
 def _original_affix(column: str, affix: str, kind: str) -> str:
@@ -414,6 +434,8 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
         if canonical is None:
             mapping.unrecognised.append(col)
             note = _ppm_note(col)
+            if note is None and key not in _NOT_SPECIES and _spread_of(key) is not None:
+                note = f"the spread (sd, error) of {_spread_of(key)}, not read"
             if note is not None:
                 mapping.notes[col] = note
             hint = _hint(col) if key not in _NOT_SPECIES and col not in mapping.notes else None
