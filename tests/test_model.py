@@ -166,6 +166,14 @@ def test_bad_inputs(small):
         MineralClassifier(kind="gda").fit(broken, y)
     with pytest.raises(ValueError, match="class_weight must be"):
         MineralClassifier(class_weight="heavy").fit(X, y)
+    unlabelled = y.astype(object)
+    unlabelled[[5, 9]] = [None, np.nan]  # was TypeError: '<' not supported between 'str' and 'float'
+    with pytest.raises(ValueError, match="y has 2 missing labels .*, first at position 5; .* drop those rows"):
+        MineralClassifier(kind="gda").fit(X, unlabelled)
+    lonely = y.copy()
+    lonely[7] = "perovskite"  # was "Class index 12 has 1 rows", naming no class
+    with pytest.raises(ValueError, match="Class 'perovskite' has one analysis; a class needs at least 2"):
+        MineralClassifier(kind="gda").fit(X, lonely)
 
 
 # ---- classify with the shipped model ----

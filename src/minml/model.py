@@ -171,6 +171,10 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity; every analysis needs a class.")
+        missing = pd.isna(y)
+        if missing.any():
+            raise ValueError(f"y has {int(np.sum(missing))} missing labels (None or NaN), first at position "
+                             f"{int(np.flatnonzero(missing)[0])}; every analysis needs a class: drop those rows.")
         check_classification_targets(y)
         if len(y) != len(values):
             raise ValueError(f"X has {len(values)} rows but y has {len(y)}.")
@@ -183,6 +187,12 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"Need at least two classes to classify; y has 1 class: {list(self.classes_)}.")
+        counts = np.bincount(codes, minlength=len(self.classes_))
+        if (counts < 2).any():
+            lonely = [repr(str(c)) for c in self.classes_[counts < 2]]
+            which = f"Class {lonely[0]} has" if len(lonely) == 1 else f"Classes {', '.join(lonely)} have"
+            raise ValueError(f"{which} one analysis; a class needs at least 2 (its Gaussian has a covariance): "
+                             "add analyses or drop those rows.")
         known = class_groups()
         self.groups_ = np.array([known.get(str(c), str(c)) for c in self.classes_])
         self.scaler_mean_ = values.mean(axis=0, dtype=np.float64).astype(np.float32)
