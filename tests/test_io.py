@@ -29,6 +29,30 @@ def test_csv_semicolon_with_decimal_commas(lepr, tmp_path):
     pd.testing.assert_series_equal(checked.oxides["SiO2"], lepr["SiO2"].head(5).fillna(0.0), check_names=False)
 
 
+def test_columns_aligned_with_spaces_as_microprobe_software_prints_them(lepr, tmp_path):
+    path = tmp_path / "probe.txt"
+    path.write_text(lepr.head(6).drop(columns=["method"]).to_string(index=False, na_rep="NaN"))
+    table = read_table(path)
+    pd.testing.assert_frame_equal(table, lepr.head(6).drop(columns=["method"]), check_dtype=False)
+
+
+def test_rows_longer_than_the_header_are_refused_not_shifted(lepr, tmp_path):
+    """pandas makes the first column the index when every row is one field longer than the
+    header: each name then labelled its neighbour's values (SiO2 read from TiO2's column)."""
+    longer = tmp_path / "longer.csv"
+    longer.write_text("Sample,SiO2,MgO,FeO\nol1,40.5,49.3,9.6,0.3\nol2,40.1,48.9,10.1,0.2\n")
+    with pytest.raises(ValueError, match=r"'longer.csv': line 2 has 5 fields but the header names 4 columns "
+                                         r"\('ol1,40.5,49.3,9.6,0.3'\).*Add the missing column names"):
+        read_table(longer)
+    spaced = tmp_path / "longer.txt"
+    spaced.write_text("Sample SiO2 MgO FeO\nol1 40.5 49.3 9.6 0.3\n")
+    with pytest.raises(ValueError, match=r"line 2 has 5 fields .* Separator read as spaces\."):
+        read_table(spaced)
+    ending = tmp_path / "ending.csv"  # a separator closing every data line: empty fields, nothing lost
+    ending.write_text(lepr.head(4).to_csv(index=False).replace("\n", ",\n").replace(",\n", "\n", 1))
+    pd.testing.assert_frame_equal(read_table(ending), lepr.head(4))
+
+
 def test_excel_sheets(lepr, tmp_path):
     path = tmp_path / "two.xlsx"
     with pd.ExcelWriter(path) as writer:

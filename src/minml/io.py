@@ -68,9 +68,17 @@ def _not_utf8(path: Path, error: UnicodeDecodeError) -> ValueError:
     )
 
 
+_WHITESPACE = r"\s+"  # columns aligned with spaces, as microprobe software prints them
+
+
 def _sniff_separator(path: Path, encoding: str = "utf-8-sig") -> str:
+    """``,``, ``;`` or tab, detected; or :data:`_WHITESPACE` when the file's first 64 kB hold
+    none of them and its first line several words (``Sample   SiO2   MgO``)."""
     with open(path, newline="", encoding=encoding, errors="replace") as handle:
         sample = handle.read(64 * 1024)
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+    if not any(sep in sample for sep in ",;\t") and len(first.split()) >= 2:
+        return _WHITESPACE
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
@@ -83,7 +91,7 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     Parameters
     ----------
     path : str or path-like
-        ``.csv``/``.tsv``/``.txt`` (separator ``,``, ``;`` or tab, detected),
+        ``.csv``/``.tsv``/``.txt`` (separator ``,``, ``;``, tab or aligning spaces, detected),
         ``.xlsx``/``.xlsm``/``.xls``, or ``.parquet``.
     sheet : str, int or "all", optional
         Excel only: a sheet name or position; ``"all"`` stacks every sheet with a
@@ -142,9 +150,17 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
     import pandas as pd
 
     sep = _sniff_separator(path, codec)
+    skip = 0 if header_row is None else header_row - 1
     try:
-        table = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False,
-                            skiprows=0 if header_row is None else header_row - 1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: rows one field longer than the header must not turn the first
+            # column into the index and shift every name one column to the right
+            table = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False, skiprows=skip, index_col=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            if header_row is None:  # a title line above the table is the likelier cause
+                _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+            _refuse_longer_rows(path, codec, sep, skip)
     except UnicodeDecodeError as error:
         raise _not_utf8(path, error) if codec == "utf-8-sig" else ValueError(
             f"{path.name!r} is not {codec} text ({error.reason}).") from None
@@ -155,17 +171,40 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
             _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
         detail = str(error).removeprefix("Error tokenizing data. C error: ").strip()
         raise ValueError(f"{path.name!r} is not one table of rows as long as its header: {detail}. "
-                         f"Separator read as {sep!r}.") from None
+                         f"Separator read as {_separator_name(sep)}.") from None
     if header_row is None and not species_names(table.columns):
         _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
     return table
+
+
+def _separator_name(sep: str) -> str:
+    return "spaces" if sep == _WHITESPACE else repr(sep)
+
+
+def _refuse_longer_rows(path: Path, codec: str, sep: str, skip: int) -> None:
+    """Raise when a row holds a value beyond the header's last column; rows that only end
+    with empty fields (a separator at the end of each line) are read as they are."""
+    with open(path, newline="", encoding=codec, errors="replace") as handle:
+        lines = (line.split() for line in handle) if sep == _WHITESPACE else csv.reader(handle, delimiter=sep)
+        width = None
+        for number, cells in enumerate(lines, start=1):
+            if number <= skip:
+                continue
+            if width is None:
+                width = len(cells)
+            elif any(cell.strip() for cell in cells[width:]):
+                shown = " ".join(cells) if sep == _WHITESPACE else sep.join(cells)
+                raise ValueError(
+                    f"{path.name!r}: line {number} has {len(cells)} fields but the header names {width} columns "
+                    f"({shown[:80]!r}); the values beyond the header would be lost or shifted. Add the missing "
+                    f"column names to the header. Separator read as {_separator_name(sep)}.")
 
 
 def _first_lines(path: Path, codec: str, sep: str) -> list[list[str]]:
     """The cells of the first :data:`_HEADER_SEARCH` lines of a text file (blank lines
     kept, so that positions are line numbers)."""
     with open(path, newline="", encoding=codec, errors="replace") as handle:
-        reader = csv.reader(handle, delimiter=sep)
+        reader = (line.split() for line in handle) if sep == _WHITESPACE else csv.reader(handle, delimiter=sep)
         return [cells for _, cells in zip(range(_HEADER_SEARCH), reader)]
 
 
@@ -379,6 +418,8 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None,
     if not is_csv(path) or not path.is_file() or _text_encoding(encoding) != "utf-8-sig":
         return None
     sep = _sniff_separator(path)
+    if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these
+        return None
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle, delimiter=sep), None)
