@@ -205,11 +205,22 @@ def test_fill_missing_is_refused_before_any_work(tmp_path, capsys, command):
 def test_classify_default_output_and_clash(tmp_path, capsys):
     import shutil
 
+    from minml import read_table
+
     source = shutil.copy(EXAMPLE, tmp_path / "mine.csv")
     assert main(["classify", str(source)]) == 0
-    assert (tmp_path / "mine_classified.csv").exists()
-    assert main(["classify", str(tmp_path / "mine_classified.csv")]) == 2
-    assert "already has columns ['mineral', 'group'" in capsys.readouterr().err
+    first = pd.read_csv(tmp_path / "mine_classified.csv")
+    capsys.readouterr()
+    # a table with a column of the results' names (a label column 'mineral', or results of an
+    # earlier run): the new results are written beside it, prefixed, never over it
+    for route in (".csv", ".xlsx"):
+        assert main(["classify", str(tmp_path / "mine_classified.csv"), "-o", str(tmp_path / f"again{route}")]) == 0
+        assert "(result columns prefixed classify_: the input has some of the same names)" in capsys.readouterr().out
+        again = read_table(tmp_path / f"again{route}")
+        assert list(again.columns[:len(first.columns)]) == list(first.columns)
+        assert again["classify_mineral"].tolist() == first["mineral"].tolist()
+    assert main(["classify", str(tmp_path / "again.csv")]) == 2  # classify_mineral taken as well
+    assert "already has columns ['classify_mineral', 'classify_group'" in capsys.readouterr().err
 
 
 def test_classify_reads_a_windows_csv_with_its_encoding(tmp_path, capsys):
@@ -322,11 +333,18 @@ def test_latent_command(tmp_path, capsys):
     assert main(["latent", str(side_by_side), "--suffix", "_Min", "-o", str(out),
                  "--plot-reconstruction", str(rebuilt)]) == 0  # the figure reads the columns latent did
     pd.testing.assert_series_equal(pd.read_parquet(out)["LV1"], result["LV1"])
-    placed = pd.read_csv(EXAMPLE).assign(LV1=0.0)
+    capsys.readouterr()
+    placed = pd.read_csv(EXAMPLE).assign(LV1=0.0)  # a name the results use: they are prefixed
     clash = tmp_path / "clash.csv"
     placed.to_csv(clash, index=False)
+    assert main(["latent", str(clash), "-o", str(out)]) == 0
+    assert "(result columns prefixed latent_: the input has some of the same names)" in capsys.readouterr().out
+    apart = pd.read_parquet(out)
+    assert (apart["LV1"] == 0).all()
+    pd.testing.assert_series_equal(apart["latent_LV1"], result["LV1"], check_names=False)
+    placed.assign(latent_LV1=1.0).to_csv(clash, index=False)  # and the prefixed name too: refused
     assert main(["latent", str(clash)]) == 2
-    assert "already has columns ['LV1']" in capsys.readouterr().err
+    assert "already has columns ['latent_LV1']" in capsys.readouterr().err
 
 
 def test_train_refuses_one_output_for_two_models(capsys, tmp_path):

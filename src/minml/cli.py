@@ -172,23 +172,34 @@ def _add_classify(sub) -> None:
     p.set_defaults(run=_run_classify)
 
 
-def _write_beside_input(table, result, output: Path, bom: bool) -> Path:
+def _write_beside_input(table, result, output: Path, bom: bool, prefix: str) -> bool:
     """Write the input's columns and the result's side by side to ``output`` (``bom``: as
-    :func:`minml.io.write_table`); refuse when a result column would overwrite an input column."""
+    :func:`minml.io.write_table`), the result's named apart (:func:`_named_apart`); returns
+    whether they were prefixed."""
     import pandas as pd
 
     from minml.io import write_table
 
-    _refuse_clash(table.columns, result)
-    write_table(pd.concat([table, result], axis=1), output, bom=bom)
-    return output
+    names = _named_apart(table.columns, result.columns, prefix)
+    write_table(pd.concat([table, result.set_axis(names, axis=1)], axis=1), output, bom=bom)
+    return names != list(result.columns)
 
 
-def _refuse_clash(columns, result) -> None:
-    """Refuse when a result column would overwrite one of the input's."""
-    clash = [c for c in result if c in set(columns)]
+def _named_apart(columns, names, prefix: str) -> list[str]:
+    """The result's column ``names``, all with ``prefix`` when one would overwrite an input
+    column (an input labelled in a column ``mineral``): the input's columns are never replaced."""
+    taken = set(columns)
+    if not taken & set(names):
+        return list(names)
+    prefixed = [prefix + name for name in names]
+    clash = [name for name in prefixed if name in taken]
     if clash:
         raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
+    return prefixed
+
+
+def _prefixed_note(prefix: str) -> str:
+    return f" (result columns prefixed {prefix}: the input has some of the same names)"
 
 
 def _fill_missing(text: str) -> float:
@@ -222,21 +233,22 @@ def _run_classify(args) -> int:
     model = Runtime.load(args.model) if args.model else None
     options = dict(fill_missing=args.fill_missing, coverage=args.coverage, progress=sys.stderr.isatty())
     arrow = _classify_arrow(args, model, options, output)
-    if arrow is not None:
-        minerals, flags = arrow
-    else:
+    if arrow is None:
         from minml.predict import classify
 
         table = _read_input(args)
         result = classify(table, model, total_range=tuple(args.total_range), **_reading(args), **options)
-        _write_beside_input(table, result, output, _bom(args))
+        prefixed = _write_beside_input(table, result, output, _bom(args), "classify_")
         minerals = result["mineral"].cat
         minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
+    else:
+        minerals, flags, prefixed = arrow
     codes, names = minerals
     counts = np.bincount(codes, minlength=len(names))
     order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
     found = ", ".join(f"{names[k]} {counts[k]}" for k in order)
-    print(f"{len(codes)} {'analysis' if len(codes) == 1 else 'analyses'} classified" + (f": {found}" if found else ""))
+    print(f"{len(codes)} {'analysis' if len(codes) == 1 else 'analyses'} classified" + (f": {found}" if found else "")
+          + (_prefixed_note("classify_") if prefixed else ""))
     unknown = codes == list(names).index("unknown")
     if unknown.any():
         from minml.predict import none_of_the_classes
@@ -250,8 +262,8 @@ def _run_classify(args) -> int:
 
 def _classify_arrow(args, model, options, output: Path):
     """``minml classify`` from CSV to CSV without pandas (:func:`minml.io.read_csv_arrow`):
-    returns the mineral codes with their names, and the flags; None for other files, which
-    take the pandas route."""
+    returns the mineral codes with their names, the flags, and whether the result columns were
+    prefixed; None for other files, which take the pandas route."""
     from minml.io import is_csv, read_csv_arrow
 
     if args.sheet is not None or args.header_row not in (None, 1) or not is_csv(output):
@@ -268,11 +280,11 @@ def _classify_arrow(args, model, options, output: Path):
     checked = check_columns(columns, table.num_rows, total_range=tuple(args.total_range), notes=False,
                             **_reading(args))
     result = classify_columns(checked, model, **options)
-    _refuse_clash(table.column_names, result)
-    for name, column in result.items():
+    names = _named_apart(table.column_names, list(result), "classify_")
+    for name, column in zip(names, result.values(), strict=True):
         table = table.append_column(name, arrow_array(column))
     write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",", bom=_bom(args))
-    return (result["mineral"].codes, result["mineral"].categories), result["flag"]
+    return (result["mineral"].codes, result["mineral"].categories), result["flag"], names != list(result)
 
 
 def _add_formula(sub) -> None:
@@ -293,20 +305,14 @@ def _add_formula(sub) -> None:
 
 
 def _run_formula(args) -> int:
-    import pandas as pd
-
-    from minml.io import write_table
     from minml.stoichiometry import formula
 
     output = _outputs(args, _default_output(args, "_formula.csv"))
     table = _read_input(args)
     result = formula(table, args.mineral, mineral_column=args.mineral_column, **_reading(args))
-    clash = [c for c in result.columns if c in table.columns]
-    out = pd.concat([table, result.add_prefix("formula_") if clash else result], axis=1)
-    write_table(out, output, bom=_bom(args))
+    prefixed = _write_beside_input(table, result, output, _bom(args), "formula_")
     done = int((result["mineral"] != "").sum())
-    print(f"{done} of {len(result)} formulas computed" + (" (columns prefixed formula_: the input has some "
-          "of the same names)" if clash else ""))
+    print(f"{done} of {len(result)} formulas computed" + (_prefixed_note("formula_") if prefixed else ""))
     for name, count in result.loc[result["mineral"] != "", "fe3_method"].value_counts().items():
         print(f"  iron: {name}: {_rows(count)}")
     why = result.loc[result["mineral"] == "", "flag"].str.split("; ").str[0].str.removeprefix("no formula: ")
@@ -484,9 +490,10 @@ def _run_latent(args) -> int:
     table = _read_input(args)
     model = LatentModel.load(args.model) if args.model else None
     result = latent(table, model, fill_missing=args.fill_missing, progress=sys.stderr.isatty(), **_reading(args))
-    _write_beside_input(table, result, output, _bom(args))
+    prefixed = _write_beside_input(table, result, output, _bom(args), "latent_")
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
-    print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+          + (_prefixed_note("latent_") if prefixed else ""))
     written = [output]
     if args.plot:
         from minml.plot import latent_space, save_figure
