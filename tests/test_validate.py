@@ -24,6 +24,24 @@ def test_label_synonyms():
     assert out["label_status"].tolist() == ["class", "unmapped", "class"]
 
 
+@pytest.mark.parametrize(("label", "expected"), [
+    ("Olivine core", ("olivine",)), ("Cpx rim", ("clinopyroxene",)), ("Pl (microlite)", ("plagioclase",)),
+    ("Ol-1", ("olivine",)), ("cpx2", ("clinopyroxene",)), ("Plag-1 core", ("plagioclase",)), ("Opx?", ("orthopyroxene",)),
+    ("Cr-spinel core", ("spinel",)), ("Glass (matrix)", ("glass",)), ("Amph", ("amphibole",)), ("Sa", ("k-feldspar",)),
+    ("Nepheline rim", ()),  # not a class, qualified
+])
+def test_labels_with_what_they_say_of_the_grain(label, expected):
+    """Labels as people type them: the grain's place, its number, a note in brackets."""
+    assert match_label(label).classes == expected
+    assert match_label(label).status == ("class" if expected else "not a class")
+
+
+@pytest.mark.parametrize("label", ["Ol/Cpx", "Olivine-hosted melt inclusion", "Spinel inclusion in olivine",
+                                   "Ol Fo90", "core", "(rim)", "12"])
+def test_labels_that_name_no_one_phase_stay_unmapped(label):
+    assert match_label(label).status == "unmapped" and match_label(label).classes == ()
+
+
 def test_validate_lepr_rows(shared_data):
     table = read_table(shared_data / "test" / "lepr_allphases.csv").sample(4000, random_state=1)
     before = table.copy(deep=True)

@@ -71,8 +71,36 @@ def class_aliases() -> dict[str, tuple]:
     return {key: classes for key, (classes, _) in _table().items()}
 
 
+# Words that say where or how a grain was analysed, not what it is ("Olivine core", "Cpx rim").
+_QUALIFIERS = {"core", "rim", "mantle", "interior", "margin", "edge", "center", "centre", "zone", "microlite",
+               "microphenocryst", "phenocryst", "xenocryst", "antecryst", "megacryst", "inclusion", "host", "grain",
+               "crystal", "groundmass", "matrix"}
+_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # "(microlite)", "[Fo90]"
+_WORDS = re.compile(r"[\s_\-,;:.]+")
+
+
+def _bare_forms(label: str) -> list[str]:
+    """The label without what it says of the grain, for a second look-up: without notes in
+    brackets, a trailing "?" and qualifier words (``Pl (microlite)``, ``Olivine core``,
+    ``olivine?``); then also without a grain number (``Ol-1``, ``cpx2``, ``Cpx 3a``)."""
+    words = [w for w in _WORDS.split(_NOTE.sub(" ", label).strip().rstrip("?").strip())
+             if w and w.lower() not in _QUALIFIERS]
+    if not words:
+        return []
+    forms = [" ".join(words)]
+    if re.fullmatch(r"\d+[a-z]?", words[-1], re.IGNORECASE) and len(words) > 1:
+        forms.append(" ".join(words[:-1]))
+    else:
+        forms.append(" ".join(words[:-1] + [re.sub(r"\d+[a-z]?$", "", words[-1], flags=re.IGNORECASE)]))
+    return forms
+
+
 def match_label(label) -> LabelMatch:
     """The meaning of one label.
+
+    A label the table does not know is looked up again without what it says of the grain
+    (:func:`_bare_forms`: ``Olivine core``, ``Pl (microlite)``, ``Ol-1``), never otherwise
+    guessed: ``Ol/Cpx`` or ``olivine-hosted melt`` stay unmapped.
 
     Examples
     --------
@@ -82,10 +110,17 @@ def match_label(label) -> LabelMatch:
     ('magnetite',)
     >>> match_label("FeTiOxide").status, match_label("Nepheline").status, match_label("Xyz").status
     ('ambiguous', 'not a class', 'unmapped')
+    >>> match_label("Cpx rim").classes, match_label("Ol-2").classes
+    (('clinopyroxene',), ('olivine',))
     """
     if label is None or (isinstance(label, float) and label != label) or str(label).strip() == "":
         return LabelMatch("" if label is None else str(label), (), UNMAPPED)
-    classes, status = _table().get(_key(label), ((), UNMAPPED))
+    table = _table()
+    classes, status = table.get(_key(label), ((), UNMAPPED))
+    for bare in _bare_forms(str(label)) if status == UNMAPPED else []:
+        classes, status = table.get(_key(bare), ((), UNMAPPED))
+        if status != UNMAPPED:
+            break
     return LabelMatch(str(label), classes, status)
 
 
