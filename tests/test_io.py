@@ -71,6 +71,30 @@ def test_excel_sheets(lepr, tmp_path):
         read_table(path, sheet=5)
 
 
+def test_workbook_sheets_of_notes_are_no_analyses(lepr, tmp_path):
+    """Supplementary workbooks open with a sheet of notes and end with references: stacked
+    by sheet='all', they were rows flagged 'empty row'; read first by default, a table with
+    no oxide column and no word of the sheets that have them."""
+    path = tmp_path / "supplement.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"Notes": ["EPMA, 15 kV, 10 nA", "Fe as FeO"]}).to_excel(writer, sheet_name="README", index=False)
+        lepr.head(3).to_excel(writer, sheet_name="Cpx", index=False)
+        lepr.tail(2).to_excel(writer, sheet_name="Ol", index=False)
+        pd.DataFrame({"Reference": ["Smith 2001"]}).to_excel(writer, sheet_name="References", index=False)
+    with pytest.warns(UserWarning, match=r"sheets without oxide columns left out: \['README', 'References'\]"):
+        both = read_table(path, sheet="all")
+    assert both["sheet"].tolist() == ["Cpx"] * 3 + ["Ol"] * 2
+    with pytest.raises(ValueError, match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns; "
+                                         r"sheets \['Cpx', 'Ol'\] have: pass sheet='Cpx' .*--sheet \"Cpx\""):
+        read_table(path)
+    notes = tmp_path / "notes.xlsx"
+    with pd.ExcelWriter(notes) as writer:
+        pd.DataFrame({"Notes": ["none"]}).to_excel(writer, sheet_name="a", index=False)
+        pd.DataFrame({"Notes": ["none"]}).to_excel(writer, sheet_name="b", index=False)
+    with pytest.raises(ValueError, match=r"No sheet of notes.xlsx names an oxide in its columns"):
+        read_table(notes, sheet="all")
+
+
 def test_parquet_round_trip(lepr, tmp_path):
     path = write_table(lepr, tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(read_table(path), lepr)

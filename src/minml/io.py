@@ -245,16 +245,29 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
             return _read_sheet(book, name, header_row, where)
 
         if sheet == "all":
-            frames = [read(name).assign(sheet=name) for name in names]
-            return pd.concat(frames, ignore_index=True)
+            tables = {name: read(name) for name in names}
+            kept = {name: table for name, table in tables.items() if species_names(table.columns)}
+            if not kept:
+                raise ValueError(f"No sheet of {path.name} names an oxide in its columns; its sheets are {names}.")
+            if len(kept) < len(tables):  # notes, references: no analyses to stack
+                warnings.warn(f"{path.name}: sheets without oxide columns left out: "
+                              f"{[name for name in names if name not in kept]}.", stacklevel=3)
+            return pd.concat([table.assign(sheet=name) for name, table in kept.items()], ignore_index=True)
         if sheet is None:
+            table = read(names[0])
+            if len(names) > 1 and not species_names(table.columns):
+                others = [name for name in names[1:] if species_names(read(name).columns)]
+                if others:
+                    raise ValueError(f"The first sheet of {path.name}, {names[0]!r}, has no oxide columns; "
+                                     f"sheets {others} have: pass sheet={others[0]!r} (on the command line: "
+                                     f'--sheet "{others[0]}"), or sheet="all" for every sheet with analyses.')
             if len(names) > 1:
                 warnings.warn(
                     f"{path.name} has {len(names)} sheets {names}; read the first, {names[0]!r}. "
                     "Pass sheet=NAME for another, or sheet='all' for all of them.",
                     stacklevel=3,
                 )
-            return read(names[0])
+            return table
         if isinstance(sheet, int):
             if not -len(names) <= sheet < len(names):
                 raise ValueError(f"{path.name} has {len(names)} sheets {names}; no sheet number {sheet}.")
