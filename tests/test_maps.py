@@ -110,8 +110,13 @@ def test_synthetic_map_ground_truth(tmp_path):
 
 def test_mask_threshold_and_clean():
     m, truth = synthetic_map(_fixture_compositions(), (32, 32), grains=4, cracks=0, random_state=5)
-    everything = classify_map(m, min_total=150.0)
+    halved = OxideMap({k: v * 0.5 for k, v in m.data.items()})  # fractions of 2, say: every sum below 80
+    with pytest.warns(UserWarning, match="Every pixel's oxide sum is below min_total=80 wt%: the whole map is masked"):
+        everything = classify_map(halved)
     assert (everything.mineral() == MASKED).all()
+    for bad in ({"min_total": 150.0}, {"min_total": -1.0}, {"mixture_probability": 1.5}):
+        with pytest.raises(ValueError, match="must (be an oxide sum in wt% between 0 and 100|lie between 0 and 1)"):
+            classify_map(m, **bad)
     result = classify_map(m)
     codes = result.codes.copy()
     names = result.names
@@ -122,6 +127,11 @@ def test_mask_threshold_and_clean():
     result.codes[r, c] = other  # one stray pixel inside a grain
     cleaned = clean(result, min_region=3)
     assert cleaned.codes[r, c] == original and names[original] != MIXTURE
+    for bad in (0, 9, 2.5):
+        with pytest.raises(ValueError, match="min_region must be a number of like neighbours from 1 to 8"):
+            clean(result, min_region=bad)
+    with pytest.raises(ValueError, match="pixel_size must be a length above 0"):
+        OxideMap(m.data, pixel_size=-1.0)
 
 
 def test_demo_map_and_cli(tmp_path, capsys):
@@ -136,6 +146,11 @@ def test_demo_map_and_cli(tmp_path, capsys):
     for mineral, share in true_modes.items():
         assert modes.loc[mineral, "mode_percent"] == pytest.approx(share, abs=3.0)
     assert main(["map", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "x")]) == 2
+    capsys.readouterr()
+    for option in (["--clean", "-3"], ["--min-total", "150"], ["--pixel-size", "0"], ["--clean", "2.5"]):
+        with pytest.raises(SystemExit):  # refused by argparse, with the API's rule, before the map is read
+            main(["map", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "x"), *option])
+        assert f"argument {option[0]}: " in capsys.readouterr().err
 
 
 def _fake_rsciio(monkeypatch, signals):

@@ -218,10 +218,52 @@ def _fill_missing(text: str) -> float:
 
 
 def _coverage(text: str) -> float:
-    value = float(text)
+    value = _number(text, "coverage")
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"coverage must lie between 0 and 1 (e.g. 0.95), got {text}")
     return value
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+
+
+def _map_option(option: str, check, convert=float, off=None):
+    """An argparse type for a map setting: a number, checked by the API's rule ``check``
+    (a function of the value that raises ValueError) before the map is read; ``off`` is
+    taken as it is (``--clean 0``)."""
+    def parse(text: str):
+        value = _number(text, option)
+        if convert is int and value != int(value):
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number, got {text!r}")
+        value = convert(value)
+        if value == off:
+            return value
+        try:
+            check(value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    return parse
+
+
+def _map_check(name: str):
+    """The API's rule for map setting ``name`` (:func:`minml.maps.check_map_options`,
+    :func:`minml.map_io.check_pixel_size`), imported only when a map command runs."""
+    def check(value):
+        if name == "pixel_size":
+            from minml.map_io import check_pixel_size
+
+            return check_pixel_size(value)
+        from minml.maps import check_map_options
+
+        return check_map_options(**{name: value})
+
+    return check
 
 
 def _run_classify(args) -> int:
@@ -392,10 +434,11 @@ def _add_map(sub) -> None:
                    "pixels.parquet and modes.csv")
     p.add_argument("--channels", nargs="+", default=None, help="channel names of a .npy or multi-page TIFF, in order")
     p.add_argument("--units", choices=["wt%", "at%"], default="wt%", help="units of element channels (default: wt%%)")
-    p.add_argument("--pixel-size", type=float, default=None, help="micrometres per pixel (for the scale bar)")
-    p.add_argument("--min-total", type=float, default=80.0,
+    p.add_argument("--pixel-size", type=_map_option("--pixel-size", _map_check("pixel_size")), default=None,
+                   help="micrometres per pixel (for the scale bar)")
+    p.add_argument("--min-total", type=_map_option("--min-total", _map_check("min_total")), default=80.0,
                    help="pixels with a lower oxide sum are masked: epoxy, holes, cracks (default: 80)")
-    p.add_argument("--clean", type=int, default=0, metavar="N",
+    p.add_argument("--clean", type=_map_option("--clean", _map_check("min_region"), int, off=0), default=0, metavar="N",
                    help="replace mineral pixels with fewer than N like neighbours by the local majority (default: off)")
     p.set_defaults(run=_run_map)
 

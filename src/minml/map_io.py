@@ -58,6 +58,8 @@ class OxideMap:
             raise ValueError("A map needs at least one channel.")
         if len(shapes) != 1 or len(next(iter(shapes))) != 2:
             raise ValueError(f"Every channel must be one 2-D grid of the same shape; got {sorted(shapes)}.")
+        if self.pixel_size is not None:
+            check_pixel_size(self.pixel_size)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -66,6 +68,12 @@ class OxideMap:
     def rows(self, start: int, stop: int) -> pd.DataFrame:
         """Pixels of rows ``start:stop`` as a table (one row per pixel, one column per species)."""
         return pd.DataFrame({name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()})
+
+
+def check_pixel_size(value) -> None:
+    """Refuse a pixel size that is no length: micrometres per pixel, above 0."""
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"pixel_size must be a length above 0 (micrometres per pixel), got {value!r}.")
 
 
 def _channel(stem: str) -> str:

@@ -18,6 +18,8 @@ boundary pixels count for both their phases) with its uncertainty.
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +157,7 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
 
     from minml.predict import classify_values, resolve_model
 
+    check_map_options(min_total=min_total, mixture_probability=mixture_probability)
     runtime = resolve_model(model)
     classes = [str(c) for c in runtime.classes]
     k = len(classes)
@@ -183,7 +186,22 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
         codes[start:stop] = code.reshape(stop - start, w)
         probability[start:stop] = prob.reshape(stop - start, w)
     _mixtures_at_contacts(codes, k, names)
+    if (codes == names.index(MASKED)).all():
+        warnings.warn(f"Every pixel's oxide sum is below min_total={min_total:g} wt%: the whole map is masked. "
+                      "Check the channels' units (--units) or lower min_total.", stacklevel=2)
     return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size)
+
+
+def check_map_options(*, min_total=None, mixture_probability=None, min_region=None) -> None:
+    """Refuse settings of :func:`classify_map` and :func:`clean` that cannot mean anything:
+    ``min_total`` outside 0-100 wt%, ``mixture_probability`` outside 0-1, ``min_region``
+    outside 1-8 neighbours."""
+    if min_total is not None and not 0.0 <= float(min_total) <= 100.0:
+        raise ValueError(f"min_total must be an oxide sum in wt% between 0 and 100, got {min_total!r}.")
+    if mixture_probability is not None and not 0.0 <= float(mixture_probability) <= 1.0:
+        raise ValueError(f"mixture_probability must lie between 0 and 1, got {mixture_probability!r}.")
+    if min_region is not None and (int(min_region) != min_region or not 1 <= min_region <= 8):
+        raise ValueError(f"min_region must be a number of like neighbours from 1 to 8, got {min_region!r}.")
 
 
 def _mixtures_at_contacts(codes: np.ndarray, k: int, names: list, radius: int = 2) -> None:
@@ -205,6 +223,7 @@ def clean(result: MapResult, *, min_region: int = 3) -> MapResult:
     """Replace mineral pixels with fewer than ``min_region`` neighbours (of 8) of the same
     mineral by the majority mineral of their neighbourhood. Masked pixels are kept.
     Returns a new result (the modes then describe the cleaned map)."""
+    check_map_options(min_region=min_region)
     codes = result.codes.copy()
     k = len(result.class_proba_sum)
     padded = np.pad(codes, 1, constant_values=-1)
