@@ -26,7 +26,8 @@ def test_label_synonyms():
 
 @pytest.mark.parametrize(("label", "expected"), [
     ("Olivine core", ("olivine",)), ("Cpx rim", ("clinopyroxene",)), ("Pl (microlite)", ("plagioclase",)),
-    ("Ol-1", ("olivine",)), ("cpx2", ("clinopyroxene",)), ("Plag-1 core", ("plagioclase",)), ("Opx?", ("orthopyroxene",)),
+    ("Ol-1", ("olivine",)), ("cpx2", ("clinopyroxene",)), ("Plag-1 core", ("plagioclase",)),
+    ("Opx?", ("orthopyroxene",)),
     ("Cr-spinel core", ("spinel",)), ("Glass (matrix)", ("glass",)), ("Amph", ("amphibole",)), ("Sa", ("k-feldspar",)),
     ("Nepheline rim", ()),  # not a class, qualified
 ])

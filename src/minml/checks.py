@@ -268,8 +268,6 @@ def check_oxides(
     >>> checked.flags["flag"].tolist()
     ['', 'total outside 88-105: 49.6 wt%']
     """
-    import pandas as pd
-
     require_table(df)
     mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
     return _check(mapping, {col: df[col] for col in mapping.mapped}, len(df), index=df.index,

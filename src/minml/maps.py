@@ -19,7 +19,6 @@ boundary pixels count for both their phases) with its uncertainty.
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 from pathlib import Path
 
