@@ -118,6 +118,8 @@ def test_bad_input():
         formula(row, "nepheline")
     with pytest.raises(ValueError, match="'olivene': it is not a known name"):
         formula(row, "olivene")
+    with pytest.raises(ValueError, match="'melt': glass has no formula"):  # was "not a known name"
+        formula(row, "melt")
     with pytest.raises(ValueError, match="Give either mineral="):
         formula(row)
     with pytest.raises(ValueError, match="No column 'Phase'"):

@@ -210,6 +210,7 @@ def resolve_mineral(name: str) -> str:
     if len(match.classes) == 1 and match.classes[0] in mineral_table():
         return match.classes[0]
     detail = (f"it names several ({', '.join(match.classes)})" if len(match.classes) > 1
+              else f"{match.classes[0]} has no formula (no stoichiometry in minerals.toml)" if match.classes
               else "it is none of the classes" if match.status == "not a class" else "it is not a known name")
     raise ValueError(f"Cannot compute a formula for mineral {name!r}: {detail}. "
                      f"Give one of {sorted(mineral_table())} (or a synonym such as cpx, opx, plag).")
