@@ -52,3 +52,48 @@ def test_shipped_models_load_once_and_missing_ones_say_how_to_rebuild(monkeypatc
     assert load_shipped("labels.toml", lambda path: calls.append(path), "never") is first and len(calls) == 1
     with pytest.raises(FileNotFoundError, match=r"no-such-v9\.npz is missing .* `minml train --which latent`"):
         load_shipped("no-such-v9.npz", lambda path: None, "minml train --which latent")
+
+
+def _readme_blocks(language: str) -> list[str]:
+    import re
+
+    from .conftest import ROOT
+
+    return re.findall(rf"```{language}\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_python_runs_as_printed(monkeypatch):
+    """The README's Python lines, run from the repository as a reader would."""
+    pytest.importorskip("sklearn")
+    from .conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    (code,) = _readme_blocks("python")
+    names = {}
+    exec(compile(code, "README.md", "exec"), names)
+    assert {"mineral", "prediction_set"} <= set(names["result"].columns)
+    assert {"Fo", "misfit"} <= set(names["formulas"].columns) and "verdict" in names["validated"]
+    assert len(names["placed"]) == len(names["table"]) == len(names["checked"].oxides)
+
+
+def test_readme_command_options_exist(capsys):
+    """Every option the README's command synopses show is one the command takes."""
+    import re
+
+    from minml.cli import main
+
+    synopsis = next(block for block in _readme_blocks("bash") if block.lstrip().startswith("minml classify"))
+    commands: dict[str, set] = {}
+    command = None
+    for line in synopsis.splitlines():
+        words = line.split("#")[0].split()
+        if words and words[0] == "minml":
+            command = " ".join(words[1:3]) if words[1] == "data" else words[1]
+        commands.setdefault(command, set()).update(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", " ".join(words)))
+    documented = {"classify", "validate", "formula", "map", "latent", "check", "data build", "train", "evaluate"}
+    assert documented <= set(commands)
+    for command, options in commands.items():
+        with pytest.raises(SystemExit):
+            main([*command.split(), "--help"])
+        shown = capsys.readouterr().out
+        assert all(re.search(rf"(?<![\w-]){re.escape(o)}\b", shown) for o in options), (command, options)
