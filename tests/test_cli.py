@@ -311,6 +311,8 @@ def test_validate_command(tmp_path, capsys):
     result = pd.read_csv(out)
     assert result["validate_rank"].tolist() == sorted(result["validate_rank"])
     assert {"validate_verdict", "validate_reason", "validate_label_misfit"} <= set(result.columns)
+    back = result.sort_values("validate_row").drop(columns=[c for c in result if c.startswith("validate_")])
+    pd.testing.assert_frame_equal(back.reset_index(drop=True), pd.read_csv(EXAMPLE))  # the input, in its order
     assert report.read_text().startswith("<!doctype html>")
     assert main(["validate", str(EXAMPLE), "--label-column", "Phase"]) == 2
     assert "No label column 'Phase'" in capsys.readouterr().err

@@ -400,7 +400,8 @@ def _run_validate(args) -> int:
     result = validate(table, args.label_column, coverage=args.coverage, total_range=tuple(args.total_range),
                       progress=sys.stderr.isatty(), **_reading(args))
     ranked = pd.concat([table, result.drop(columns=["label"]).add_prefix("validate_")], axis=1)
-    ranked = ranked.sort_values("validate_rank")
+    ranked["validate_row"] = range(1, len(ranked) + 1)  # sorting by it gives back the input's order
+    ranked = ranked.sort_values("validate_rank", kind="stable")
     write_table(ranked, output, bom=_bom(args))
     counts = result["verdict"].value_counts()
     print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
@@ -414,7 +415,7 @@ def _run_validate(args) -> int:
     summary = label_summary(result)
     print("\nper label (share of rows):")
     print(summary.head(20).to_string(float_format=lambda x: f"{x:.3f}"))
-    print(f"\nwrote {output} (most certain disagreements first)")
+    print(f"\nwrote {output} (most certain disagreements first; validate_row: the row's place in the input)")
     if args.report is not None:
         from minml.report import write_report
 
