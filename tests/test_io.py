@@ -100,6 +100,19 @@ def test_parquet_round_trip(lepr, tmp_path):
     pd.testing.assert_frame_equal(read_table(path), lepr)
 
 
+@pytest.mark.parametrize("index", [["entity_id"], ["entity_id", "method"]])
+def test_parquet_index_comes_back_as_columns(lepr, tmp_path, index):
+    """pandas stores a frame's index in Parquet: read back as the index, it was dropped by
+    every output (written without one), losing the sample IDs."""
+    path = tmp_path / "indexed.parquet"
+    lepr.set_index(index).to_parquet(path)
+    table = read_table(path)
+    pd.testing.assert_frame_equal(table[lepr.columns], lepr)
+    sliced = tmp_path / "sliced.parquet"  # an unnamed range index (rows 10-19) is no data: left as it is
+    lepr.iloc[10:20].to_parquet(sliced)
+    assert list(read_table(sliced).columns) == list(lepr.columns)
+
+
 def test_xlsx_and_csv_round_trip(lepr, tmp_path):
     for name in ("t.xlsx", "t.csv"):
         back = read_table(write_table(lepr, tmp_path / name))

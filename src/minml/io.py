@@ -110,7 +110,8 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     Returns
     -------
     pandas.DataFrame
-        Cells as found; values are interpreted later by :func:`minml.check_oxides`.
+        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  A
+        Parquet file's stored index (``entity_id``, sample names) comes back as columns.
 
     Raises
     ------
@@ -137,7 +138,7 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     if suffix in _CSV:
         return _read_csv(path, _text_encoding(encoding), header_row)
     if suffix in _PARQUET:
-        return pd.read_parquet(path)
+        return _read_parquet(path)
     if suffix in _EXCEL:
         return _read_excel(path, sheet, header_row)
     raise ValueError(
@@ -198,6 +199,16 @@ def _refuse_longer_rows(path: Path, codec: str, sep: str, skip: int) -> None:
                     f"{path.name!r}: line {number} has {len(cells)} fields but the header names {width} columns "
                     f"({shown[:80]!r}); the values beyond the header would be lost or shifted. Add the missing "
                     f"column names to the header. Separator read as {_separator_name(sep)}.")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet table, its stored pandas index (sample names, IDs) back among its columns:
+    outputs are written without an index, so the IDs would otherwise be lost."""
+    import pandas as pd
+
+    table = pd.read_parquet(path)
+    plain = isinstance(table.index, pd.RangeIndex) and table.index.name is None
+    return table if plain else table.reset_index()
 
 
 def _first_lines(path: Path, codec: str, sep: str) -> list[list[str]]:
