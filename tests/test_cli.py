@@ -9,7 +9,7 @@ import pytest
 from minml import __version__
 from minml.cli import main
 
-from .conftest import DATA, EXAMPLE, as_elements, two_phases
+from .conftest import DATA, EXAMPLE, ROOT, as_elements, two_phases
 
 
 def test_version(capsys):
@@ -347,6 +347,22 @@ def test_latent_command(tmp_path, capsys):
     placed.assign(latent_LV1=1.0).to_csv(clash, index=False)  # and the prefixed name too: refused
     assert main(["latent", str(clash)]) == 2
     assert "already has columns ['latent_LV1']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["latent", "--plot", "{tmp}/latent.png"], ["validate", "--report", "{tmp}/r.html"],
+                                     ["map"]])
+def test_figures_without_matplotlib_are_refused_before_any_work(tmp_path, capsys, monkeypatch, command):
+    import minml.plot
+
+    def missing():
+        raise ImportError("Figures need matplotlib: pip install 'min-ml[plot]'.")
+
+    monkeypatch.setattr(minml.plot, "_pyplot", missing)
+    source = ROOT / "examples" / "demo_map.npz" if command[0] == "map" else EXAMPLE
+    options = [part.format(tmp=tmp_path) for part in command[1:]]
+    assert main([command[0], str(source), "-o", str(tmp_path / "out.csv"), *options]) == 2  # was a traceback
+    assert f"minml {command[0]}: error: Figures need matplotlib: pip install 'min-ml[plot]'." in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing computed, nothing written
 
 
 def test_train_refuses_one_output_for_two_models(capsys, tmp_path):

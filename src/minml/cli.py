@@ -60,12 +60,16 @@ def _read_input(args):
 
 def _outputs(args, table: Path | None, *others: Path | None) -> Path | None:
     """Check, before any work, that the output ``table`` (a known extension) and the
-    ``others`` (reports, figures) can be written: existing folders, none of them the input
-    or each other.  Returns ``table``."""
+    ``others`` (reports, figures: matplotlib must be there) can be written: existing
+    folders, none of them the input or each other.  Returns ``table``."""
     from minml.io import writable_path
 
     written = [writable_path(table)] if table is not None else []
     written += [writable_path(path, table=False) for path in others if path is not None]
+    if any(path is not None for path in others):
+        from minml.plot import require_matplotlib
+
+        require_matplotlib()
     for i, path in enumerate(written):
         if args.input.exists() and path.exists() and path.samefile(args.input):
             raise ValueError(f"{str(path)!r} is the input; write to another file so that the input stays as it is.")
@@ -447,6 +451,9 @@ def _add_map(sub) -> None:
 def _run_map(args) -> int:
     from minml.map_io import read_map
     from minml.maps import classify_map, clean, write_outputs
+    from minml.plot import require_matplotlib
+
+    require_matplotlib()  # the phase and confidence maps are figures: known before the map is classified
 
     oxide_map = read_map(args.input, channels=args.channels, units=args.units, pixel_size=args.pixel_size)
     for note in oxide_map.notes:
@@ -626,7 +633,7 @@ def main(argv=None) -> int:
             status = args.run(args)
             sys.stdout.flush()  # a reader that left is met here, not at exit, however stdout is buffered
             return status
-        except (FileNotFoundError, ValueError, KeyError) as error:
+        except (FileNotFoundError, ValueError, KeyError, ImportError) as error:  # ImportError: a missing extra
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             print(f"minml {args.command}: error: {message}", file=sys.stderr)
             return 2

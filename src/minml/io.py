@@ -119,8 +119,6 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         A missing file, an unknown extension, a sheet the workbook lacks, an empty text
         file, one that is not in ``encoding``, or column names below the first row.
     """
-    import pandas as pd
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file: {str(path)!r}")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["OKABE_ITO", "confidence_map", "confusion_matrix", "feldspar_ternary", "latent_space", "phase_map",
-           "probability_histogram", "pyroxene_quadrilateral", "reconstruction", "save_figure"]
+           "probability_histogram", "pyroxene_quadrilateral", "reconstruction", "require_matplotlib", "save_figure"]
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 _SQRT3 = np.sqrt(3.0)
@@ -25,6 +25,11 @@ def _pyplot():
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("Figures need matplotlib: pip install 'min-ml[plot]'.") from error
     return plt
+
+
+def require_matplotlib() -> None:
+    """Raise ImportError, saying which extra to install, unless figures can be drawn."""
+    _pyplot()
 
 
 def _axes(ax, size=(5.0, 4.0)):
