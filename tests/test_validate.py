@@ -158,3 +158,17 @@ def test_report_reads_the_table_as_validate_did(tmp_path):
     assert result["mineral"].tolist() == validate(example.assign(Mineral="Clinopyroxene"))["mineral"].tolist()
     text = write_report(table, result, tmp_path / "report.html", suffix="_Min").read_text()
     assert "<h2>Disputed pyroxenes</h2>" in text and "<h2>Disputed feldspars</h2>" in text
+
+
+def test_report_of_a_table_with_nothing_to_compare(tmp_path):
+    """Only bad analyses (or no labels of a class): the report says so where its figures
+    would be (it raised 'zero-size array to reduction operation maximum')."""
+    pytest.importorskip("matplotlib")
+    from minml.report import write_report
+
+    example = read_table(EXAMPLE)
+    bad = example.iloc[64:]  # empty rows, fractions, impossible sums
+    result = validate(bad)
+    assert set(result["verdict"].astype(str)) == {"bad_analysis"}
+    text = write_report(bad, result, tmp_path / "report.html").read_text()
+    assert text.count("No row to show") == 2 and "<h2>Verdicts</h2>" in text

@@ -22,6 +22,10 @@ table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px soli
 th{background:#f3f3f3}img{max-width:100%}.note{color:#555;font-size:13px}"""
 
 
+_NONE = ("<p class='note'>No row to show: none has both a label of a class and a mineral "
+         "(see the verdicts above).</p>")
+
+
 def _png(ax) -> str:
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=110)
@@ -73,11 +77,13 @@ def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="M
     parts.append("<h2>Per label</h2>" + label_summary(validated).to_html(float_format=lambda x: f"{x:.3f}"))
     named = validated["label_class"].ne("") & validated["mineral"].ne("unknown")
     parts.append("<h2>Published label vs MIN-ML</h2>")
-    parts.append(_png(confusion_matrix(validated.loc[named, "label_class"], validated.loc[named, "mineral"])))
+    parts.append(_png(confusion_matrix(validated.loc[named, "label_class"], validated.loc[named, "mineral"]))
+                 if named.any() else _NONE)
     parts.append("<h2>Probability of the published label</h2>")
     judged = validated["verdict"].isin(["agree", "disagree", "uncertain"])
     parts.append(_png(probability_histogram(validated.loc[judged, "label_probability"],
-                                            validated.loc[judged, "verdict"].astype(str))))
+                                            validated.loc[judged, "verdict"].astype(str)))
+                 if judged.any() else _NONE)
     disputed = validated["verdict"].isin(["disagree", "uncertain"])
     involves = lambda names: disputed & (validated["label_class"].str.contains("|".join(names))  # noqa: E731
                                          | validated["mineral"].isin(names))
