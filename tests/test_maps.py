@@ -114,8 +114,8 @@ def test_mask_threshold_and_clean():
     with pytest.warns(UserWarning, match="Every pixel's oxide sum is below min_total=80 wt%: the whole map is masked"):
         everything = classify_map(halved)
     assert (everything.mineral() == MASKED).all()
-    for bad in ({"min_total": 150.0}, {"min_total": -1.0}, {"mixture_probability": 1.5}):
-        with pytest.raises(ValueError, match="must (be an oxide sum in wt% between 0 and 100|lie between 0 and 1)"):
+    for bad in ({"min_total": 150.0}, {"min_total": -1.0}, {"mixture_probability": 1.5}, {"max_total": 50.0}):
+        with pytest.raises(ValueError, match="must (be an oxide sum in wt% between|lie between 0 and 1)"):
             classify_map(m, **bad)
     result = classify_map(m)
     codes = result.codes.copy()
@@ -132,6 +132,19 @@ def test_mask_threshold_and_clean():
             clean(result, min_region=bad)
     with pytest.raises(ValueError, match="pixel_size must be a length above 0"):
         OxideMap(m.data, pixel_size=-1.0)
+
+
+def test_a_map_in_other_units_or_missing_channels_is_said():
+    """Channels in wt% x 100 (integer images) were classified as wt% without a word, 60 % of
+    the pixels named; a map without Al, Ca or Na was read with zeros for them, silently."""
+    m, _ = synthetic_map(_fixture_compositions(), (32, 32), grains=4, cracks=0, random_state=5)
+    scaled = OxideMap({k: (v * 100).astype(np.int16) for k, v in m.data.items()})
+    with pytest.warns(UserWarning, match=r"above max_total=110 wt% and are unknown: are the channels in wt%"):
+        result = classify_map(scaled)
+    assert (result.mineral() == "unknown").all()
+    some = OxideMap({k: v for k, v in m.data.items() if k in ("SiO2", "MgO", "FeOt")})
+    with pytest.warns(UserWarning, match=r"no channel for TiO2, Al2O3, MnO, CaO, Na2O, K2O, Cr2O3, P2O5: read as 0"):
+        classify_map(some, min_total=0.0)  # three oxides of a cpx sum to less than 80
 
 
 def test_demo_map_and_cli(tmp_path, capsys):

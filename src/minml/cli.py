@@ -443,6 +443,8 @@ def _add_map(sub) -> None:
                    help="micrometres per pixel (for the scale bar)")
     p.add_argument("--min-total", type=_map_option("--min-total", _map_check("min_total")), default=80.0,
                    help="pixels with a lower oxide sum are masked: epoxy, holes, cracks (default: 80)")
+    p.add_argument("--max-total", type=_map_option("--max-total", _map_check("max_total")), default=110.0,
+                   help="pixels with a higher oxide sum are unknown: no analysis (default: 110)")
     p.add_argument("--clean", type=_map_option("--clean", _map_check("min_region"), int, off=0), default=0, metavar="N",
                    help="replace mineral pixels with fewer than N like neighbours by the local majority (default: off)")
     p.set_defaults(run=_run_map)
@@ -460,7 +462,7 @@ def _run_map(args) -> int:
         print(note)
     h, w = oxide_map.shape
     print(f"{h} x {w} pixels, species: {', '.join(oxide_map.data)}")
-    result = classify_map(oxide_map, min_total=args.min_total, progress=sys.stderr.isatty())
+    result = classify_map(oxide_map, min_total=args.min_total, max_total=args.max_total, progress=sys.stderr.isatty())
     if args.clean:
         result = clean(result, min_region=args.clean)
     written = write_outputs(result, args.output, title=args.input.name)

@@ -130,8 +130,9 @@ class MapResult:
         return path
 
 
-def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mixture_probability: float = 0.8,
-                 block_pixels: int = _BLOCK_PIXELS, progress: bool = False) -> MapResult:
+def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, max_total: float = 110.0,
+                 mixture_probability: float = 0.8, block_pixels: int = _BLOCK_PIXELS,
+                 progress: bool = False) -> MapResult:
     """Classify every pixel of a map.
 
     Parameters
@@ -142,6 +143,9 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
         Defaults to the shipped model.
     min_total : float, default=80.0
         Pixels whose oxide sum is lower are masked (epoxy, holes, cracks).
+    max_total : float, default=110.0
+        Pixels whose oxide sum is higher are no analysis (channels in another unit, pile-up
+        peaks): unknown.  Above the 105 wt% of point analyses, for a pixel's fewer counts.
     mixture_probability : float, default=0.8
         Pixels whose top probability is lower are mixtures (phase boundaries).
     block_pixels : int
@@ -156,8 +160,11 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
 
     from minml.predict import classify_values, resolve_model
 
-    check_map_options(min_total=min_total, mixture_probability=mixture_probability)
+    check_map_options(min_total=min_total, max_total=max_total, mixture_probability=mixture_probability)
+    if min_total >= max_total:
+        raise ValueError(f"min_total ({min_total:g}) must be below max_total ({max_total:g}).")
     runtime = resolve_model(model)
+    _warn_absent_channels(oxide_map, runtime.oxides)
     classes = [str(c) for c in runtime.classes]
     k = len(classes)
     names = [*classes, UNKNOWN, MIXTURE, MASKED]
@@ -166,37 +173,58 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, mi
     probability = np.full((h, w), np.nan, dtype=np.float32)
     p_sum, p_var = np.zeros(k), np.zeros(k)
     step = max(1, block_pixels // max(w, 1))
+    over_total = np.zeros((h, w), dtype=bool)
     for start in tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress):
         stop = min(h, start + step)
         table = oxide_map.rows(start, stop)
         total = table.sum(axis=1).to_numpy()
         masked = total < min_total
-        code = np.full(len(table), names.index(MASKED), dtype=np.int16)
+        over = total > max_total  # no analysis: unknown, unclassified
+        over_total[start:stop] = over.reshape(stop - start, w)
+        code = np.where(over, names.index(UNKNOWN), names.index(MASKED)).astype(np.int16)
         prob = np.full(len(table), np.nan, dtype=np.float32)
-        if (~masked).any():  # map values are numbers already: no table checks, straight to the model
-            inputs = table.loc[~masked].reindex(columns=list(runtime.oxides), fill_value=0.0)
+        analysed = ~masked & ~over
+        if analysed.any():  # map values are numbers already: no table checks, straight to the model
+            inputs = table.loc[analysed].reindex(columns=list(runtime.oxides), fill_value=0.0)
             top, p = classify_values(inputs.to_numpy(dtype=np.float32), runtime)  # k: unknown
             c = top.copy()
             c[(c < k) & (p < mixture_probability)] = names.index(MIXTURE)
-            code[~masked], prob[~masked] = c, p
+            code[analysed], prob[analysed] = c, p
             keep = top < k
             p_sum += np.bincount(top[keep], weights=p[keep], minlength=k)
             p_var += np.bincount(top[keep], weights=(p * (1.0 - p))[keep], minlength=k)
         codes[start:stop] = code.reshape(stop - start, w)
         probability[start:stop] = prob.reshape(stop - start, w)
     _mixtures_at_contacts(codes, k, names)
+    codes[over_total] = names.index(UNKNOWN)  # no analysis, even between two grains
     if (codes == names.index(MASKED)).all():
         warnings.warn(f"Every pixel's oxide sum is below min_total={min_total:g} wt%: the whole map is masked. "
                       "Check the channels' units (--units) or lower min_total.", stacklevel=2)
+    if over_total.sum() > 0.5 * (codes != names.index(MASKED)).sum():
+        warnings.warn(f"{over_total.sum()} pixels, most of those not masked, have oxide sums above max_total="
+                      f"{max_total:g} wt% and are unknown: are the channels in wt% (not wt% x 100, counts or ppm)?",
+                      stacklevel=2)
     return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size)
 
 
-def check_map_options(*, min_total=None, mixture_probability=None, min_region=None) -> None:
+def _warn_absent_channels(oxide_map: OxideMap, oxides) -> None:
+    """Warn of the model's oxides the map has no channel for: they are read as 0 wt%, which
+    is right for an element below detection and wrong for one not mapped."""
+    absent = [name for name in oxides if name not in oxide_map.data]
+    if absent:
+        warnings.warn(f"The map has no channel for {', '.join(absent)}: read as 0 wt% in every pixel. Map the "
+                      "elements of the minerals present (a map without Al, Na or Ca cannot tell feldspars and "
+                      "pyroxenes well apart).", stacklevel=3)
+
+
+def check_map_options(*, min_total=None, max_total=None, mixture_probability=None, min_region=None) -> None:
     """Refuse settings of :func:`classify_map` and :func:`clean` that cannot mean anything:
-    ``min_total`` outside 0-100 wt%, ``mixture_probability`` outside 0-1, ``min_region``
-    outside 1-8 neighbours."""
+    ``min_total`` outside 0-100 wt%, ``max_total`` outside 100-1000 wt%,
+    ``mixture_probability`` outside 0-1, ``min_region`` outside 1-8 neighbours."""
     if min_total is not None and not 0.0 <= float(min_total) <= 100.0:
         raise ValueError(f"min_total must be an oxide sum in wt% between 0 and 100, got {min_total!r}.")
+    if max_total is not None and not 100.0 <= float(max_total) <= 1000.0:
+        raise ValueError(f"max_total must be an oxide sum in wt% between 100 and 1000, got {max_total!r}.")
     if mixture_probability is not None and not 0.0 <= float(mixture_probability) <= 1.0:
         raise ValueError(f"mixture_probability must lie between 0 and 1, got {mixture_probability!r}.")
     if min_region is not None and (int(min_region) != min_region or not 1 <= min_region <= 8):
