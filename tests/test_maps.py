@@ -147,6 +147,15 @@ def test_a_map_in_other_units_or_missing_channels_is_said():
         classify_map(some, min_total=0.0)  # three oxides of a cpx sum to less than 80
 
 
+@pytest.mark.parametrize("shape", [(1, 128), (128, 2)])
+def test_figures_of_a_strip_of_a_map(tmp_path, shape):
+    """A map one row high drew a figure 0.55 in tall: title and legend collapsed the axes."""
+    m, _ = synthetic_map(_fixture_compositions(), (128, 128), grains=6, cracks=0, random_state=5)
+    strip = OxideMap({k: v[: shape[0], : shape[1]] for k, v in m.data.items()})
+    written = write_outputs(classify_map(strip), tmp_path)
+    assert all(path.stat().st_size > 0 for path in written)
+
+
 def test_demo_map_and_cli(tmp_path, capsys):
     demo = ROOT / "examples" / "demo_map.npz"
     assert demo.stat().st_size < 1_000_000

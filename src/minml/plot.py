@@ -159,6 +159,12 @@ def _display_stride(shape, most: int = 2048) -> int:
     return max(1, -(-max(shape) // most))
 
 
+def _map_height(h: int, w: int) -> float:
+    """Figure height (inches) for an h x w map: its aspect, within 2.5-12 in (a strip of a
+    few rows still has room for its title and legend; a tall map stays a page high)."""
+    return min(max(6.0 * h / max(w, 1) + 0.5, 2.5), 12.0)
+
+
 def phase_map(result, *, ax=None, title="", modes=None):
     """The phase map: one colour per mineral (unknown grey, mixture light grey, masked black),
     a legend with area %, and a scale bar when the pixel size is known. Maps over 2048 pixels
@@ -167,7 +173,7 @@ def phase_map(result, *, ax=None, title="", modes=None):
     from matplotlib.patches import Patch
 
     h, w = result.codes.shape
-    ax = _axes(ax, size=(7.5, 6.0 * h / max(w, 1) + 0.5))
+    ax = _axes(ax, size=(7.5, _map_height(h, w)))
     k = len(result.class_proba_sum)
     colours = [_PHASE_COLOURS[i % len(_PHASE_COLOURS)] for i in range(k)] + ["#7f7f7f", "#d9d9d9", "#000000"]
     n = _display_stride(result.codes.shape)
@@ -188,7 +194,7 @@ def confidence_map(result, *, ax=None, title=""):
     """Probability of each pixel's mineral (masked, unknown and mixtures blank)."""
     plt = _pyplot()
     h, w = result.codes.shape
-    ax = _axes(ax, size=(7.0, 6.0 * h / max(w, 1) + 0.5))
+    ax = _axes(ax, size=(7.0, _map_height(h, w)))
     k = len(result.class_proba_sum)
     n = _display_stride(result.codes.shape)
     codes, probability = result.codes[::n, ::n], result.probability[::n, ::n]
