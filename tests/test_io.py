@@ -113,6 +113,22 @@ def test_parquet_index_comes_back_as_columns(lepr, tmp_path, index):
     assert list(read_table(sliced).columns) == list(lepr.columns)
 
 
+def test_a_table_too_long_for_excel_is_refused_before_writing(lepr, tmp_path, monkeypatch):
+    import minml.io
+    from minml.cli import main
+
+    monkeypatch.setattr(minml.io, "EXCEL_ROWS", 50)  # 76 rows and a header, as 1,048,576 would be
+    with pytest.raises(ValueError, match=r"76 rows do not fit an Excel sheet \(50 rows, the header's included\): "
+                                         r"write big.csv or .parquet instead"):
+        write_table(lepr, tmp_path / "big.xlsx")
+    assert not (tmp_path / "big.xlsx").exists()
+    import minml.predict
+
+    monkeypatch.setattr(minml.predict, "classify", lambda *a, **k: pytest.fail("classified a table it cannot write"))
+    assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "big.xlsx")]) == 2
+    assert write_table(lepr.head(49), tmp_path / "fits.xlsx").exists()
+
+
 def test_xlsx_and_csv_round_trip(lepr, tmp_path):
     for name in ("t.xlsx", "t.csv"):
         back = read_table(write_table(lepr, tmp_path / name))

@@ -50,12 +50,16 @@ def _reading(args) -> dict:
     return {"suffix": args.suffix, "elements": args.elements}
 
 
-def _read_input(args):
+def _read_input(args, output: Path | None = None):
     """The table ``INPUT`` names, as :func:`minml.read_table` reads it with ``--sheet``,
-    ``--header-row`` and ``--encoding``."""
-    from minml.io import read_table
+    ``--header-row`` and ``--encoding``; refused, before any work, when ``output`` is an Excel
+    file too small for it."""
+    from minml.io import check_fits, read_table
 
-    return read_table(args.input, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row)
+    table = read_table(args.input, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row)
+    if output is not None:
+        check_fits(output, len(table))
+    return table
 
 
 def _outputs(args, table: Path | None, *others: Path | None) -> Path | None:
@@ -116,7 +120,7 @@ def _run_check(args) -> int:
     from minml.io import write_table
 
     _outputs(args, args.output)
-    table = _read_input(args)
+    table = _read_input(args, args.output)
     checked = check_oxides(table, total_range=tuple(args.total_range), **_reading(args))
     print(f"{args.input}")
     print(checked.summary())
@@ -282,7 +286,7 @@ def _run_classify(args) -> int:
     if arrow is None:
         from minml.predict import classify
 
-        table = _read_input(args)
+        table = _read_input(args, output)
         result = classify(table, model, total_range=tuple(args.total_range), **_reading(args), **options)
         prefixed = _write_beside_input(table, result, output, _bom(args), "classify_")
         minerals = result["mineral"].cat
@@ -354,7 +358,7 @@ def _run_formula(args) -> int:
     from minml.stoichiometry import formula
 
     output = _outputs(args, _default_output(args, "_formula.csv"))
-    table = _read_input(args)
+    table = _read_input(args, output)
     result = formula(table, args.mineral, mineral_column=args.mineral_column, **_reading(args))
     prefixed = _write_beside_input(table, result, output, _bom(args), "formula_")
     done = int((result["mineral"] != "").sum())
@@ -400,7 +404,7 @@ def _run_validate(args) -> int:
     from minml.validation import label_summary, validate
 
     output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
-    table = _read_input(args)
+    table = _read_input(args, output)
     result = validate(table, args.label_column, coverage=args.coverage, total_range=tuple(args.total_range),
                       progress=sys.stderr.isatty(), **_reading(args))
     ranked = pd.concat([table, result.drop(columns=["label"]).add_prefix("validate_")], axis=1)
@@ -540,7 +544,7 @@ def _run_latent(args) -> int:
 
     output = _outputs(args, _default_output(args, "_latent.csv"), *_figure_files(args.plot),
                       *_figure_files(args.plot_reconstruction))
-    table = _read_input(args)
+    table = _read_input(args, output)
     model = LatentModel.load(args.model) if args.model else None
     result = latent(table, model, fill_missing=args.fill_missing, progress=sys.stderr.isatty(), **_reading(args))
     prefixed = _write_beside_input(table, result, output, _bom(args), "latent_")

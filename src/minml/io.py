@@ -303,6 +303,7 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
         The path written.
     """
     path = writable_path(path)
+    check_fits(path, len(df))
     suffix = path.suffix.lower()
     if suffix in _CSV:
         _write_csv(df, path, "\t" if suffix == ".tsv" else ",", bom)
@@ -331,6 +332,17 @@ def writable_path(path, *, table: bool = True) -> Path:
     if not path.parent.is_dir():
         raise ValueError(f"Cannot write {str(path)!r}: there is no folder {str(path.parent)!r}; create it first.")
     return path
+
+
+EXCEL_ROWS = 1_048_576  # rows of an Excel sheet, the header's included
+
+
+def check_fits(path, n_rows: int) -> None:
+    """Refuse, before long work, a table of ``n_rows`` rows (and a header) for an Excel file
+    that cannot hold them."""
+    if Path(path).suffix.lower() in {".xlsx", ".xlsm"} and n_rows + 1 > EXCEL_ROWS:
+        raise ValueError(f"{n_rows:,} rows do not fit an Excel sheet ({EXCEL_ROWS:,} rows, the header's "
+                         f"included): write {Path(path).stem}.csv or .parquet instead.")
 
 
 def bom_for(source, encoding: str | None = None) -> bool:
