@@ -71,3 +71,32 @@ def test_ordered_results_keep_their_order_and_few_wait():
     assert list(ordered_in_threads(work, [])) == []
     with pytest.raises(ValueError, match="piece 5"):
         list(ordered_in_threads(lambda x: x if x != 5 else int("piece 5"), range(9)))
+
+
+def test_callers_on_several_threads_get_what_one_thread_gets(shared_data):
+    """A threaded Dask scheduler or a web server calls classify, validate and formula from
+    several threads at once, the first calls loading the shipped models together: the
+    answers must be those of one call after another (run cold, in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, warnings
+import numpy as np, pandas as pd
+from concurrent.futures import ThreadPoolExecutor
+import minml
+warnings.simplefilter("ignore")  # formula's absent-column warnings
+table = pd.read_csv(sys.argv[1]).sample(6000, random_state=0)
+parts = [table.iloc[i::4] for i in range(4)]
+work = [lambda p: minml.classify(p, coverage=0.95), minml.validate, lambda p: minml.formula(p, "auto")]
+with ThreadPoolExecutor(12) as pool:  # every call at once, models not loaded yet
+    together = list(pool.map(lambda job: job[0](job[1]), [(w, p) for w in work for p in parts]))
+alone = [w(p) for w in work for p in parts]
+for a, b in zip(alone, together):
+    pd.testing.assert_frame_equal(a, b)
+print("same", len(together))
+"""
+    result = subprocess.run([sys.executable, "-c", code, str(shared_data / "test" / "lepr_allphases_lim.csv")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "same 12"
