@@ -280,7 +280,6 @@ def require_table(value) -> None:
 
     if isinstance(value, pd.DataFrame):
         return
-
     fix = {
         pd.Series: "for one analysis, pass series.to_frame().T (one row)",
         dict: "pass pd.DataFrame(data)",

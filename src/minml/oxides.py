@@ -152,9 +152,7 @@ _UNITS = re.compile(r",?\s*_?[\(\[]?\s*(?:wt\.?\s*%?|mass\s*%)\s*[\)\]]?|[\(\[]\
 _SUBSCRIPTS = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
 _SPACES = re.compile(r"[\s\u00a0]+")
 _AFFIX_SEP = re.compile(r"[_\-\s.]")
-
-
-# "(ppm)", "[ppm]", "_ppm", " ppm" after a name, or "ppm " before it
+# "(ppm)", "[ppm]", "_ppm", " ppm" after a name, or "ppm " before it: kept, never read as wt%
 _PPM = re.compile(r"[\s_]*[\(\[]\s*ppm\s*[\)\]]\s*$|[\s_]+ppm\s*$|^\s*ppm[\s_]+", re.IGNORECASE)
 
 
@@ -271,7 +269,7 @@ def element_oxides() -> dict[str, tuple[str, float]]:
     out: dict[str, tuple[str, float]] = {}
     weights = load_toml("oxides.toml")["atomic_weight"]
     for name, spec in species_table().items():
-        if spec.halogen or (spec.total_iron and name != "FeOt") or (spec.element == "Fe" and name != "FeOt"):
+        if spec.halogen or (spec.element == "Fe" and name != "FeOt"):
             continue
         out.setdefault(spec.element, (name, spec.molar_mass / (spec.cations * weights[spec.element])))
     return out
@@ -434,8 +432,9 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
         if canonical is None:
             mapping.unrecognised.append(col)
             note = _ppm_note(col)
-            if note is None and key not in _NOT_SPECIES and _spread_of(key) is not None:
-                note = f"the spread (sd, error) of {_spread_of(key)}, not read"
+            spread = _spread_of(key) if note is None and key not in _NOT_SPECIES else None
+            if spread is not None:
+                note = f"the spread (sd, error) of {spread}, not read"
             if note is not None:
                 mapping.notes[col] = note
             hint = _hint(col) if key not in _NOT_SPECIES and col not in mapping.notes else None
