@@ -313,6 +313,13 @@ def test_validate_command(tmp_path, capsys):
     assert {"validate_verdict", "validate_reason", "validate_label_misfit"} <= set(result.columns)
     back = result.sort_values("validate_row").drop(columns=[c for c in result if c.startswith("validate_")])
     pd.testing.assert_frame_equal(back.reset_index(drop=True), pd.read_csv(EXAMPLE))  # the input, in its order
+    capsys.readouterr()
+    assert main(["validate", str(out), "-o", str(tmp_path / "again.csv")]) == 0  # a validated table, again
+    assert "(result columns prefixed validate_: the input has some" in capsys.readouterr().out
+    again = pd.read_csv(tmp_path / "again.csv")  # the earlier verdicts kept, beside the new ones
+    earlier = result.sort_values("validate_row")["validate_verdict"].tolist()
+    assert again.sort_values("validate_row")["validate_verdict"].tolist() == earlier
+    assert again["validate_validate_rank"].tolist() == sorted(again["validate_validate_rank"])
     assert report.read_text().startswith("<!doctype html>")
     assert main(["validate", str(EXAMPLE), "--label-column", "Phase"]) == 2
     assert "No label column 'Phase'" in capsys.readouterr().err
