@@ -325,6 +325,26 @@ def test_validate_command(tmp_path, capsys):
     assert "No label column 'Phase'" in capsys.readouterr().err
 
 
+def test_labels_in_merged_cells_are_pointed_at(tmp_path, capsys):
+    """Supplementary tables merge the label cell over a block of rows: read, only its first row
+    has the label. The commands say how to fill them down; they fill nothing themselves."""
+    table = pd.read_csv(EXAMPLE)
+    table.loc[table["Mineral"].eq(table["Mineral"].shift()), "Mineral"] = None
+    merged = tmp_path / "merged.csv"
+    table.to_csv(merged, index=False)
+    assert main(["validate", str(merged), "-o", str(tmp_path / "v.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "56 rows without a label in 'Mineral' (one label per block of rows, as merged cells leave them? " in printed
+    assert "df['Mineral'].ffill())" in printed
+    assert main(["formula", str(merged), "--mineral-column", "Mineral", "-o", str(tmp_path / "f.csv")]) == 0
+    assert "no formula: no label: 55 rows (one label per block of rows" in capsys.readouterr().out
+    table["Mineral"] = pd.read_csv(EXAMPLE)["Mineral"].where(lambda m: m.index != 5)  # one label missing
+    table.to_csv(merged, index=False)
+    assert main(["validate", str(merged), "-o", str(tmp_path / "v.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "1 rows without a label in 'Mineral'\n" in printed and "merged cells" not in printed
+
+
 def test_latent_command(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     out, figure, rebuilt = tmp_path / "placed.parquet", tmp_path / "latent.png", tmp_path / "rebuilt.png"

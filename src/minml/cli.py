@@ -367,9 +367,23 @@ def _run_formula(args) -> int:
         print(f"  iron: {name}: {_rows(count)}")
     why = result.loc[result["mineral"] == "", "flag"].str.split("; ").str[0].str.removeprefix("no formula: ")
     for reason, count in why.value_counts().head(10).items():  # the reason, without the reader's flags
-        print(f"  no formula: {reason}: {_rows(count)}")
+        hint = _merged_cells_hint(table[args.mineral_column], args.mineral_column) if reason == "no label" else ""
+        print(f"  no formula: {reason}: {_rows(count)}{hint}")
     print(f"wrote {output}")
     return 0
+
+
+def _merged_cells_hint(labels, column: str) -> str:
+    """A hint when a label column looks like Excel's merged cells (a label, then blanks below
+    it, block after block: the first row labelled, at least two labels, a third of the rows or
+    more blank): nothing is filled in for the user."""
+    from minml.labels import is_label
+
+    given = labels.map(is_label).to_numpy(dtype=bool)
+    if not given[:1].any() or given.sum() < 2 or (~given).sum() < len(given) / 3:
+        return ""
+    return (f" (one label per block of rows, as merged cells leave them? fill them down first: in Excel "
+            f"select the column, Go To Special > Blanks, ='cell above'; in pandas df[{column!r}].ffill())")
 
 
 def _rows(count: int) -> str:
@@ -422,7 +436,8 @@ def _run_validate(args) -> int:
     if names:
         print(f"labels not in labels.toml ({len(names)}): " + ", ".join(names[:20]))
     if len(given) < len(unmapped):
-        print(f"{len(unmapped) - len(given)} rows without a label in {args.label_column!r}")
+        print(f"{len(unmapped) - len(given)} rows without a label in {args.label_column!r}"
+              + _merged_cells_hint(table[args.label_column], args.label_column))
     summary = label_summary(result)
     print("\nper label (share of rows):")
     print(summary.head(20).to_string(float_format=lambda x: f"{x:.3f}"))
