@@ -342,7 +342,7 @@ def test_labels_in_merged_cells_are_pointed_at(tmp_path, capsys):
     table.to_csv(merged, index=False)
     assert main(["validate", str(merged), "-o", str(tmp_path / "v.csv")]) == 0
     printed = capsys.readouterr().out
-    assert "1 rows without a label in 'Mineral'\n" in printed and "merged cells" not in printed
+    assert "1 row without a label in 'Mineral'\n" in printed and "merged cells" not in printed
 
 
 def test_latent_command(tmp_path, capsys):

@@ -436,7 +436,7 @@ def _run_validate(args) -> int:
     if names:
         print(f"labels not in labels.toml ({len(names)}): " + ", ".join(names[:20]))
     if len(given) < len(unmapped):
-        print(f"{len(unmapped) - len(given)} rows without a label in {args.label_column!r}"
+        print(f"{_rows(len(unmapped) - len(given))} without a label in {args.label_column!r}"
               + _merged_cells_hint(table[args.label_column], args.label_column))
     summary = label_summary(result)
     print("\nper label (share of rows):")
