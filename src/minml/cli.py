@@ -304,7 +304,9 @@ def _run_classify(args) -> int:
         from minml.predict import none_of_the_classes
 
         novel = int(none_of_the_classes(np.asarray(flags, dtype=object)[unknown]).sum())
-        print(f"unknown {int(unknown.sum())}: {int(unknown.sum()) - novel} bad analyses, {novel} none of the classes")
+        bad = int(unknown.sum()) - novel
+        print(f"unknown {int(unknown.sum())}: {bad} bad {'analysis' if bad == 1 else 'analyses'}, "
+              f"{novel} none of the classes")
     print(f"{int((flags != '').sum())} flagged (see the flag column)")
     print(f"wrote {output}")
     return 0
@@ -567,7 +569,7 @@ def _run_latent(args) -> int:
     result = latent(table, model, fill_missing=args.fill_missing, progress=sys.stderr.isatty(), **_reading(args))
     prefixed = _write_beside_input(table, result, output, _bom(args), "latent_")
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
-    print(f"{len(result)} analyses placed: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    print(f"{len(result)} {'analysis' if len(result) == 1 else 'analyses'} placed: " + ", ".join(f"{k} {v}" for k, v in counts.items())
           + (_prefixed_note("latent_") if prefixed else ""))
     written = [output]
     if args.plot:
