@@ -35,6 +35,12 @@ def test_check_reports_mapping_iron_and_flags(capsys, tmp_path):
     written = pd.read_parquet(out_path)
     assert {"entity_id", "SiO2", "FeOt", "iron_rule", "total", "notes", "flag"} <= set(written.columns)
     assert (written["flag"] != "").sum() == 12
+    own = tmp_path / "own_flags.csv"  # a table with columns of the check's names: kept, the check's prefixed
+    pd.read_csv(EXAMPLE).assign(flag="mine", notes="mine").to_csv(own, index=False)
+    assert main(["check", str(own), "-o", str(out_path)]) == 0
+    assert "(result columns prefixed check_: the input has some of the same names)" in capsys.readouterr().out
+    again = pd.read_parquet(out_path)
+    assert (again["flag"] == "mine").all() and again["check_flag"].tolist() == written["flag"].tolist()
 
 
 def test_check_total_range_option(capsys):

@@ -117,17 +117,16 @@ def _run_check(args) -> int:
     import pandas as pd
 
     from minml.checks import check_oxides
-    from minml.io import write_table
 
     _outputs(args, args.output)
     table = _read_input(args, args.output)
     checked = check_oxides(table, total_range=tuple(args.total_range), **_reading(args))
     print(f"{args.input}")
     print(checked.summary())
-    if args.output is not None:
-        out = pd.concat([checked.other, checked.oxides, checked.flags], axis=1)
-        write_table(out, args.output, bom=_bom(args))
-        print(f"\nwrote {args.output}")
+    if args.output is not None:  # the columns kept as they were, then the oxides and flags as read
+        prefixed = _write_beside_input(checked.other, pd.concat([checked.oxides, checked.flags], axis=1),
+                                       args.output, _bom(args), "check_")
+        print(f"\nwrote {args.output}" + (_prefixed_note("check_") if prefixed else ""))
     return 0
 
 
