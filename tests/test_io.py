@@ -1,4 +1,5 @@
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -265,6 +266,27 @@ def test_outputs_are_checked_before_writing(lepr, tmp_path):
         writable_path(tmp_path / "t.json")
     assert writable_path(tmp_path / "figure.png", table=False) == tmp_path / "figure.png"
     assert list(tmp_path.iterdir()) == []  # nothing written on the way
+
+
+def test_a_read_only_folder_is_refused_before_the_work(lepr, tmp_path, monkeypatch):
+    """The default output goes beside the input: an input in a read-only folder (shared data)
+    raised PermissionError after the work, as a traceback. Access is asked of the system
+    (faked here: root, as CI runs, may write anywhere)."""
+    import os
+
+    from minml.cli import main
+    from minml.io import writable_path
+
+    locked = tmp_path / "shared"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    with pytest.raises(ValueError, match=r"shared/t.csv': its folder is read-only here; write to another folder"):
+        writable_path(locked / "t.csv")
+    source = locked / "input.csv"
+    lepr.to_csv(source, index=False)
+    assert main(["classify", str(source)]) == 2  # the default output, beside the input
+    assert main(["classify", str(source), "-o", str(tmp_path / "out.csv")]) == 0
 
 
 def test_csv_written_in_pieces_is_one_table(lepr, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -331,6 +332,9 @@ def writable_path(path, *, table: bool = True) -> Path:
         raise ValueError(f"Cannot write {path.name!r}: use .csv, .tsv, .xlsx or .parquet.")
     if not path.parent.is_dir():
         raise ValueError(f"Cannot write {str(path)!r}: there is no folder {str(path.parent)!r}; create it first.")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"Cannot write {str(path)!r}: {'it' if path.exists() else 'its folder'} is read-only "
+                         "here; write to another folder (on the command line: -o PATH).")
     return path
 
 
