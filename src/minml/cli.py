@@ -568,7 +568,8 @@ def _run_latent(args) -> int:
     result = latent(table, model, fill_missing=args.fill_missing, progress=sys.stderr.isatty(), **_reading(args))
     prefixed = _write_beside_input(table, result, output, _bom(args), "latent_")
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
-    print(f"{len(result)} {'analysis' if len(result) == 1 else 'analyses'} placed: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    found = ", ".join(f"{k} {v}" for k, v in counts.items())
+    print(f"{len(result)} {'analysis' if len(result) == 1 else 'analyses'} placed: {found}"
           + (_prefixed_note("latent_") if prefixed else ""))
     written = [output]
     if args.plot:
