@@ -169,6 +169,9 @@ def test_demo_map_and_cli(tmp_path, capsys):
         assert modes.loc[mineral, "mode_percent"] == pytest.approx(share, abs=3.0)
     assert main(["map", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "x")]) == 2
     capsys.readouterr()
+    (tmp_path / "a_file").write_text("")
+    assert main(["map", str(demo), "-o", str(tmp_path / "a_file")]) == 2  # before the map is read
+    assert "is a file; -o names the folder the map's outputs go to" in capsys.readouterr().err
     for option in (["--clean", "-3"], ["--min-total", "150"], ["--pixel-size", "0"], ["--clean", "2.5"]):
         with pytest.raises(SystemExit):  # refused by argparse, with the API's rule, before the map is read
             main(["map", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "x"), *option])

@@ -479,7 +479,7 @@ def _run_map(args) -> int:
     from minml.plot import require_matplotlib
 
     require_matplotlib()  # the phase and confidence maps are figures: known before the map is classified
-
+    _writable_folder(args.output)
     oxide_map = read_map(args.input, channels=args.channels, units=args.units, pixel_size=args.pixel_size)
     for note in oxide_map.notes:
         print(note)
@@ -492,6 +492,16 @@ def _run_map(args) -> int:
     print(result.modes().to_string(float_format=lambda x: f"{x:.2f}"))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _writable_folder(folder: Path) -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be made or written."""
+    from minml.io import writable_path
+
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{str(folder)!r} is a file; -o names the folder the map's outputs go to.")
+    existing = next(p for p in [folder, *folder.parents] if p.exists())
+    writable_path(existing / "modes.csv")  # the folder itself, or the one it will be made in
 
 
 def _add_train(sub) -> None:
