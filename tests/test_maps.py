@@ -74,6 +74,26 @@ def test_single_file_readers(tmp_path):
         read_map(tmp_path / "nothing.npz")
 
 
+def test_one_channel_per_element_and_iron_as_total_iron(tmp_path):
+    """Two lines of one element ('Fe Ka', 'Fe La') kept the last file read, silently; an FeO
+    or Fe2O3 channel was left as such, and the classes (told by FeOt) saw no iron at all."""
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    for name in ("Fe Ka", "Fe La", "Si Ka"):
+        np.savetxt(folder / f"{name}.csv", np.full((3, 4), 20.0), delimiter=",")
+    with pytest.raises(ValueError, match=r"'Fe La.csv' and 'Fe Ka.csv' both give Fe; keep one"):
+        read_map(folder)
+    grid = np.full((3, 4), 10.0, dtype=np.float32)
+    np.savez(tmp_path / "feo.npz", SiO2=grid * 4, MgO=grid * 5, FeO=grid)
+    m = read_map(tmp_path / "feo.npz")
+    assert sorted(m.data) == ["FeOt", "MgO", "SiO2"] and float(m.data["FeOt"][0, 0]) == pytest.approx(10.0)
+    assert any("iron read as total iron, FeOt" in note for note in m.notes)
+    both, _ = to_oxides({"FeO": grid, "Fe2O3": grid})
+    assert float(both["FeOt"][0, 0]) == pytest.approx(10.0 + 8.998, abs=1e-3)  # FeO + 0.8998 Fe2O3
+    kept, notes = to_oxides({"FeOt": grid, "FeO": grid})  # FeOt given: the others left as they are
+    assert sorted(kept) == ["FeO", "FeOt"] and notes == []
+
+
 def test_bad_grids(tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from minml._npz import open_npz
-from minml.oxides import atomic_weight, canonical_name, element_oxides, species_table
+from minml.oxides import FEO_PER_FE2O3, atomic_weight, canonical_name, element_oxides, species_table
 
 __all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
 
@@ -74,6 +74,21 @@ def check_pixel_size(value) -> None:
     """Refuse a pixel size that is no length: micrometres per pixel, above 0."""
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"pixel_size must be a length above 0 (micrometres per pixel), got {value!r}.")
+
+
+class _Channels(dict):
+    """Grids by the element or species they hold, refusing a second grid of one (``Fe Ka.csv``
+    and ``Fe La.csv``: which of them is the analysis is not ours to pick)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sources: dict[str, str] = {}
+
+    def add(self, name: str, grid, source: str) -> None:
+        channel = _channel(name)
+        if channel in self:
+            raise ValueError(f"{source} and {self.sources[channel]} both give {channel}; keep one.")
+        self[channel], self.sources[channel] = grid, source
 
 
 def _channel(stem: str) -> str:
@@ -142,16 +157,18 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No map at {str(path)!r}.")
-    raw: dict[str, object] = {}
+    raw = _Channels()
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in _GRID_SUFFIXES + _TIFF_SUFFIXES)
         if not files:
             raise ValueError(f"{path} holds no .csv, .txt or .tif grids (one file per element or oxide).")
         for p in files:
-            raw[_channel(p.stem)] = _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p)
+            raw.add(p.stem, _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p), repr(p.name))
     elif path.suffix == ".npz":
         with open_npz(path, "map (one array per element or oxide)") as data:
-            raw = {_channel(k): data[k] for k in data.files if k != "pixel_size"}
+            for k in data.files:
+                if k != "pixel_size":
+                    raw.add(k, data[k], repr(k))
             if pixel_size is None and "pixel_size" in data.files:
                 pixel_size = float(data["pixel_size"])
     elif path.suffix in (".npy",) + _TIFF_SUFFIXES:
@@ -162,7 +179,8 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
         axis = 2 if path.suffix == ".npy" else 0
         if stack.shape[axis] != len(channels):
             raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
-        raw = {_channel(c): np.take(stack, i, axis=axis) for i, c in enumerate(channels)}
+        for i, c in enumerate(channels):
+            raw.add(c, np.take(stack, i, axis=axis), repr(c))
     elif path.suffix == ".hspy":
         try:
             from rsciio.hspy import file_reader
@@ -177,7 +195,7 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
                 raise ValueError(f"{path.name}: signal {i} has shape {data.shape}; a quantified map holds one "
                                  "2-D image per element or oxide (quantify the spectrum image in HyperSpy first).")
             title = signal.get("metadata", {}).get("General", {}).get("title") or f"channel{i}"
-            raw[_channel(str(title))] = data
+            raw.add(str(title), data, repr(str(title)))
         if pixel_size is None:
             pixel_size = _hspy_pixel_size(signals[0].get("axes", []))
     else:
@@ -188,7 +206,9 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
 
 def from_xarray(dataset, *, units: str = "wt%", pixel_size: float | None = None) -> OxideMap:
     """An ``xarray.Dataset`` with one 2-D variable per element or oxide (dask-backed is fine)."""
-    raw = {_channel(str(name)): dataset[name].data for name in dataset.data_vars}
+    raw = _Channels()
+    for name in dataset.data_vars:
+        raw.add(str(name), dataset[name].data, repr(str(name)))
     oxides, notes = to_oxides(raw, units=units)
     return OxideMap(oxides, pixel_size=pixel_size, source="xarray.Dataset", notes=notes)
 
@@ -250,4 +270,17 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
         if species in oxides:
             raise ValueError(f"{element} and {species} channels both given; keep one.")
         oxides[species] = grid * np.float32(factor)
+    _total_iron(oxides, notes)
     return oxides, notes
+
+
+def _total_iron(oxides: dict, notes: list) -> None:
+    """Iron of FeO and Fe2O3 channels as FeOt (in place), which the classes are told by: a map
+    cannot tell Fe2+ from Fe3+, so either channel holds all the iron (both: summed as FeOt)."""
+    if "FeOt" in oxides or not {"FeO", "Fe2O3"} & set(oxides):
+        return
+    parts = [oxides.pop("FeO")] if "FeO" in oxides else []
+    if "Fe2O3" in oxides:
+        parts.append(oxides.pop("Fe2O3") * np.float32(FEO_PER_FE2O3))
+    oxides["FeOt"] = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    notes.append("iron read as total iron, FeOt (FeO + 0.8998 Fe2O3): a map cannot tell Fe2+ from Fe3+")
