@@ -104,6 +104,24 @@ def test_bad_grids(tmp_path):
         OxideMap({"SiO2": np.ones((2, 2)), "MgO": np.ones((3, 2))})
 
 
+def test_images_saved_beside_the_maps_are_left_out_and_named(tmp_path):
+    """EDS software exports the electron image and a total beside the element maps: the whole
+    folder was refused ("Channel 'BSE' is neither an oxide nor an element symbol")."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name, value in (("Si Ka", 18.7), ("Mg Ka", 29.7), ("Fe Ka", 7.5), ("O", 43.6), ("BSE", 120.0),
+                        ("Total", 99.5)):
+        np.savetxt(folder / f"{name}.csv", np.full((3, 4), value), delimiter=",")
+    m = read_map(folder)
+    assert sorted(m.data) == ["FeOt", "MgO", "SiO2"]
+    assert m.notes[0] == "left out, as named by no element or oxide: BSE.csv, Total.csv"
+    images = tmp_path / "images"
+    images.mkdir()
+    np.savetxt(images / "BSE.csv", np.ones((2, 2)), delimiter=",")
+    with pytest.raises(ValueError, match=r"no file is named by an element or oxide \(BSE.csv\)"):
+        read_map(images)
+
+
 def _fixture_compositions():
     from minml.training_data import collect_training_set
 

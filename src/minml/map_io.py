@@ -76,6 +76,14 @@ def check_pixel_size(value) -> None:
         raise ValueError(f"pixel_size must be a length above 0 (micrometres per pixel), got {value!r}.")
 
 
+def _is_channel(stem: str) -> bool:
+    """Whether a file stem names an element or a species (``Fe Ka``, ``SiO2``), not an image
+    saved beside the maps (``BSE``, ``SE``, ``Total``)."""
+    name = _channel(stem)
+    symbol = name[:1].upper() + name[1:].lower()
+    return canonical_name(name) is not None or symbol in element_oxides() or symbol == "O"
+
+
 class _Channels(dict):
     """Grids by the element or species they hold, refusing a second grid of one (``Fe Ka.csv``
     and ``Fe La.csv``: which of them is the analysis is not ours to pick)."""
@@ -157,13 +165,18 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No map at {str(path)!r}.")
-    raw = _Channels()
+    raw, others = _Channels(), []
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in _GRID_SUFFIXES + _TIFF_SUFFIXES)
         if not files:
             raise ValueError(f"{path} holds no .csv, .txt or .tif grids (one file per element or oxide).")
+        others = [p.name for p in files if not _is_channel(p.stem)]  # BSE.tif, SE.tif, Total.csv beside the maps
         for p in files:
-            raw.add(p.stem, _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p), repr(p.name))
+            if p.name not in others:
+                raw.add(p.stem, _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p), repr(p.name))
+        if not raw:
+            raise ValueError(f"{path}: no file is named by an element or oxide ({', '.join(others[:6])}); name each "
+                             "grid by its channel: Si.csv or SiO2.csv.")
     elif path.suffix == ".npz":
         with open_npz(path, "map (one array per element or oxide)") as data:
             for k in data.files:
@@ -201,6 +214,8 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
     else:
         raise ValueError(f"Cannot read {path.name}: give a folder of grids, .npz, .npy, .tif or .hspy.")
     oxides, notes = to_oxides(raw, units=units)
+    if path.is_dir() and others:
+        notes.insert(0, f"left out, as named by no element or oxide: {', '.join(others)}")
     return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes)
 
 
