@@ -90,6 +90,8 @@ def test_one_channel_per_element_and_iron_as_total_iron(tmp_path):
     assert any("iron read as total iron, FeOt" in note for note in m.notes)
     both, _ = to_oxides({"FeO": grid, "Fe2O3": grid})
     assert float(both["FeOt"][0, 0]) == pytest.approx(10.0 + 8.998, abs=1e-3)  # FeO + 0.8998 Fe2O3
+    total, _ = to_oxides({"Fe2O3T": grid})
+    assert float(total["FeOt"][0, 0]) == pytest.approx(8.998, abs=1e-3)
     kept, notes = to_oxides({"FeOt": grid, "FeO": grid})  # FeOt given: the others left as they are
     assert sorted(kept) == ["FeO", "FeOt"] and notes == []
 

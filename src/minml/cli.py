@@ -424,13 +424,13 @@ def _run_validate(args) -> int:
                       progress=sys.stderr.isatty(), **_reading(args))
     found = result.drop(columns=["label"]).add_prefix("validate_")
     found["validate_row"] = range(1, len(found) + 1)  # sorting by it gives back the input's order
-    names = _named_apart(table.columns, found.columns, "validate_")  # a table validated before
-    rank = names[list(found.columns).index("validate_rank")]
-    ranked = pd.concat([table, found.set_axis(names, axis=1)], axis=1).sort_values(rank, kind="stable")
+    columns = _named_apart(table.columns, found.columns, "validate_")  # a table validated before
+    rank = columns[list(found.columns).index("validate_rank")]
+    ranked = pd.concat([table, found.set_axis(columns, axis=1)], axis=1).sort_values(rank, kind="stable")
     write_table(ranked, output, bom=_bom(args))
     counts = result["verdict"].value_counts()
     print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-          + (_prefixed_note("validate_") if names != list(found.columns) else ""))
+          + (_prefixed_note("validate_") if columns != list(found.columns) else ""))
     unmapped = result.loc[result["verdict"] == "unmapped_label", "label"]
     given = unmapped[unmapped.map(is_label).astype(bool)]
     names = sorted(set(given.astype(str)))

@@ -290,12 +290,14 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
 
 
 def _total_iron(oxides: dict, notes: list) -> None:
-    """Iron of FeO and Fe2O3 channels as FeOt (in place), which the classes are told by: a map
-    cannot tell Fe2+ from Fe3+, so either channel holds all the iron (both: summed as FeOt)."""
-    if "FeOt" in oxides or not {"FeO", "Fe2O3"} & set(oxides):
+    """Iron of FeO, Fe2O3 or Fe2O3t channels as FeOt (in place), which the classes are told by:
+    a map cannot tell Fe2+ from Fe3+, so each channel holds all the iron (FeO and Fe2O3 both:
+    summed as FeOt)."""
+    if "FeOt" in oxides or not {"FeO", "Fe2O3", "Fe2O3t"} & set(oxides):
         return
+    if "Fe2O3t" in oxides and {"FeO", "Fe2O3"} & set(oxides):
+        raise ValueError("Fe2O3t (total iron) and FeO or Fe2O3 channels both given; keep the total or the parts.")
     parts = [oxides.pop("FeO")] if "FeO" in oxides else []
-    if "Fe2O3" in oxides:
-        parts.append(oxides.pop("Fe2O3") * np.float32(FEO_PER_FE2O3))
+    parts += [oxides.pop(name) * np.float32(FEO_PER_FE2O3) for name in ("Fe2O3", "Fe2O3t") if name in oxides]
     oxides["FeOt"] = parts[0] if len(parts) == 1 else parts[0] + parts[1]
     notes.append("iron read as total iron, FeOt (FeO + 0.8998 Fe2O3): a map cannot tell Fe2+ from Fe3+")
