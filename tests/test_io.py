@@ -235,6 +235,26 @@ def test_header_row_must_count_from_one(tmp_path):
     with pytest.raises(ValueError, match="header_row= applies to CSV and Excel files; 't.parquet' is Parquet"):
         read_table(parquet, header_row=2)
     pd.testing.assert_frame_equal(read_table(EXAMPLE, header_row=1), pd.read_csv(EXAMPLE))
+    # past the last row: said so (a CSV file was called "empty", a sheet read as no columns)
+    with pytest.raises(ValueError, match=r"'lepr_sample.csv' has no row 1000 to read column names from"):
+        read_table(EXAMPLE, header_row=1000)
+    book = write_table(pd.read_csv(EXAMPLE), tmp_path / "t.xlsx")
+    with pytest.raises(ValueError, match=r"'t.xlsx' has no row 1000 to read column names from"):
+        read_table(book, header_row=1000)
+
+
+def test_a_sheet_named_by_a_number_is_read_by_its_name(lepr, tmp_path):
+    """--sheet 2023 reaches the API as the number 2023: a workbook of yearly sheets was refused
+    with 'no sheet number 2023'. A name that is a number wins over a position."""
+    from minml.cli import main
+
+    path = tmp_path / "years.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        lepr.head(3).to_excel(writer, sheet_name="2021", index=False)
+        lepr.tail(5).to_excel(writer, sheet_name="2023", index=False)
+    assert len(read_table(path, sheet=2023)) == 5 and len(read_table(path, sheet=1)) == 5
+    assert len(read_table(path, sheet=0)) == 3
+    assert main(["check", str(path), "--sheet", "2023"]) == 0
 
 
 def test_csv_output_carries_a_byte_order_mark_for_excel(lepr, tmp_path):

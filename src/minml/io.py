@@ -95,9 +95,10 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         ``.csv``/``.tsv``/``.txt`` (separator ``,``, ``;``, tab or aligning spaces, detected),
         ``.xlsx``/``.xlsm``/``.xls``, or ``.parquet``.
     sheet : str, int or "all", optional
-        Excel only: a sheet name or position; ``"all"`` stacks every sheet with a
-        ``sheet`` column saying where each row came from.  By default the first sheet
-        (with a warning when the workbook has more).
+        Excel only: a sheet name or position (a number that names a sheet, such as 2023,
+        is the name); ``"all"`` stacks every sheet with oxide columns, with a ``sheet``
+        column saying where each row came from.  By default the first sheet (with a warning
+        when the workbook has more).
     encoding : str, optional
         Text files only: their codec, e.g. ``"cp1252"`` for a CSV file Excel saved on
         Windows.  By default UTF-8 (with or without a byte-order mark); a file that is not
@@ -165,6 +166,9 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
         raise _not_utf8(path, error) if codec == "utf-8-sig" else ValueError(
             f"{path.name!r} is not {codec} text ({error.reason}).") from None
     except pd.errors.EmptyDataError:
+        if header_row is not None and path.stat().st_size:
+            raise ValueError(f"{path.name!r} has no row {header_row} to read column names from "
+                             "(header_row counts the file's rows from 1).") from None
         raise ValueError(f"{path.name!r} is empty: not even a header row of column names.") from None
     except pd.errors.ParserError as error:  # ragged rows: a title line above the table, or a broken file
         if header_row is None:
@@ -238,6 +242,9 @@ def _read_sheet(book, name, header_row: int | None, where: str) -> pd.DataFrame:
     import pandas as pd
 
     table = pd.read_excel(book, sheet_name=name, skiprows=0 if header_row is None else header_row - 1)
+    if header_row is not None and len(table.columns) == 0:
+        raise ValueError(f"{where} has no row {header_row} to read column names from "
+                         "(header_row counts the sheet's rows from 1).")
     if header_row is None and not species_names(table.columns):
         rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
         _refuse_names_below(where, rows)
@@ -278,6 +285,8 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
                     stacklevel=3,
                 )
             return table
+        if isinstance(sheet, int) and str(sheet) in names:  # a sheet named 2023: the name, not a position
+            return read(str(sheet))
         if isinstance(sheet, int):
             if not -len(names) <= sheet < len(names):
                 raise ValueError(f"{path.name} has {len(names)} sheets {names}; no sheet number {sheet}.")
