@@ -403,6 +403,18 @@ def test_train_refuses_one_output_for_two_models(capsys, tmp_path):
     assert "--which classifier or --which latent" in capsys.readouterr().err
 
 
+def test_train_without_torch_says_so_before_building_the_data(capsys, tmp_path, monkeypatch):
+    import importlib.util
+
+    import minml.training
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(minml.training, "train_default", lambda *a, **k: pytest.fail("trained without torch"))
+    assert main(["train", "--which", "classifier", "-o", str(tmp_path / "m.npz")]) == 2
+    assert 'minml train: error: Training needs PyTorch: pip install "min-ml[train]"' in capsys.readouterr().err
+
+
 def test_classify_csv_without_pandas_on_all_lepr_phases(shared_data, tmp_path, capsys):
     # 16k rows of 62 phase labels, many columns of text and blanks: the same answers as the
     # DataFrame route, and the input's columns read back as they were

@@ -523,6 +523,10 @@ def _run_train(args) -> int:
 
     if args.output and args.which == "all":
         raise ValueError("--output names one model file; add --which classifier or --which latent.")
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:  # before the training data are built
+        raise ImportError('Training needs PyTorch: pip install "min-ml[train]" (here: pip install torch==2.13.0).')
     progress = sys.stderr.isatty()
     if args.which in ("classifier", "all"):
         from minml.training import train_default
