@@ -413,6 +413,9 @@ def test_train_without_torch_says_so_before_building_the_data(capsys, tmp_path, 
     monkeypatch.setattr(minml.training, "train_default", lambda *a, **k: pytest.fail("trained without torch"))
     assert main(["train", "--which", "classifier", "-o", str(tmp_path / "m.npz")]) == 2
     assert 'minml train: error: Training needs PyTorch: pip install "min-ml[train]"' in capsys.readouterr().err
+    monkeypatch.setattr(minml.training, "evaluate_model", lambda *a, **k: pytest.fail("evaluated without torch"))
+    assert main(["evaluate", "--card", str(tmp_path / "card.md")]) == 2
+    assert 'minml evaluate: error: Training needs PyTorch' in capsys.readouterr().err
 
 
 def test_classify_csv_without_pandas_on_all_lepr_phases(shared_data, tmp_path, capsys):

@@ -516,6 +516,14 @@ def _add_train(sub) -> None:
     p.set_defaults(run=_run_train)
 
 
+def _require_torch() -> None:
+    """Refuse, before the training data are built, to train without PyTorch."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise ImportError('Training needs PyTorch: pip install "min-ml[train]" (here: pip install torch==2.13.0).')
+
+
 def _run_train(args) -> int:
     from minml._resources import data_path
     from minml.latent import DEFAULT_LATENT_MODEL
@@ -523,10 +531,7 @@ def _run_train(args) -> int:
 
     if args.output and args.which == "all":
         raise ValueError("--output names one model file; add --which classifier or --which latent.")
-    import importlib.util
-
-    if importlib.util.find_spec("torch") is None:  # before the training data are built
-        raise ImportError('Training needs PyTorch: pip install "min-ml[train]" (here: pip install torch==2.13.0).')
+    _require_torch()
     progress = sys.stderr.isatty()
     if args.which in ("classifier", "all"):
         from minml.training import train_default
@@ -629,6 +634,7 @@ def _run_evaluate(args) -> int:
     from minml.predict import DEFAULT_MODEL
     from minml.training import evaluate_model, write_model_card
 
+    _require_torch()  # cross-validation trains networks
     model = args.model or Path(str(data_path(DEFAULT_MODEL)))
     results = evaluate_model(args.shared, model, latent_path=args.latent_model, quick=args.quick,
                              progress=sys.stderr.isatty())
