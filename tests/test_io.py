@@ -130,6 +130,21 @@ def test_a_table_too_long_for_excel_is_refused_before_writing(lepr, tmp_path, mo
     assert write_table(lepr.head(49), tmp_path / "fits.xlsx").exists()
 
 
+def test_text_beginning_with_an_equals_sign_stays_text_in_excel_output(lepr, tmp_path):
+    """openpyxl stores a str beginning with '=' as a formula: a comment '=see note 3' became a
+    formula in the output workbook (read back as empty: no value saved), and a cell such as
+    '=HYPERLINK(...)' a live one."""
+    import openpyxl
+
+    table = lepr.head(3).assign(comment=["=see note 3", "plain", '=HYPERLINK("http://x")'])
+    table = table.rename(columns={"method": "=method"})
+    path = write_table(table, tmp_path / "t.xlsx")
+    pd.testing.assert_frame_equal(read_table(path), table)
+    book = openpyxl.load_workbook(path)
+    assert not any(cell.data_type == "f" for row in book.active.iter_rows() for cell in row)
+    book.close()
+
+
 def test_xlsx_and_csv_round_trip(lepr, tmp_path):
     for name in ("t.xlsx", "t.csv"):
         back = read_table(write_table(lepr, tmp_path / name))

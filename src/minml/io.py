@@ -320,8 +320,29 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
     elif suffix in _PARQUET:
         df.to_parquet(path, index=False)
     else:
-        df.to_excel(path, index=False)
+        _write_excel(df, path)
     return path
+
+
+def _write_excel(df: pd.DataFrame, path: Path) -> None:
+    """An Excel file of ``df`` in which text stays text: openpyxl stores a string beginning with
+    "=" as a formula, so a sample name or comment "=..." would become live in the output (and
+    a way to run formulas nobody wrote); such cells are written as strings."""
+    import pandas as pd
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        df.to_excel(writer, index=False)
+        sheet = writer.sheets[next(iter(writer.sheets))]
+        for j, column in enumerate(df.columns):
+            if str(column).startswith("="):
+                sheet.cell(row=1, column=j + 1).data_type = "s"
+            values = df[column]
+            if values.dtype.kind not in "OSUT" and not isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+                continue  # numbers: no text to guard
+            text = values.astype(object)
+            starts = text.map(lambda v: isinstance(v, str) and v.startswith("=")).to_numpy(dtype=bool)
+            for i in starts.nonzero()[0]:
+                sheet.cell(row=i + 2, column=j + 1).data_type = "s"  # row 1 holds the names
 
 
 def writable_path(path, *, table: bool = True) -> Path:
