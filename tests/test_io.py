@@ -101,6 +101,18 @@ def test_parquet_round_trip(lepr, tmp_path):
     pd.testing.assert_frame_equal(read_table(path), lepr)
 
 
+def test_parquet_of_a_column_mixing_numbers_and_text(lepr, tmp_path):
+    """An oxide column with 'bdl' cells beside numbers (as read from a workbook): pyarrow
+    refused the whole table after the work ("Expected bytes, got a 'float' object")."""
+    table = lepr.head(4).astype({"MgO": object})
+    table.loc[1, "MgO"] = "bdl"
+    with pytest.warns(UserWarning, match=r"t.parquet: columns \['MgO'\] mix numbers and text; written as text"):
+        path = write_table(table, tmp_path / "t.parquet")
+    back = read_table(path)
+    assert back["MgO"].tolist() == [str(v) if v == v else None for v in table["MgO"]]
+    pd.testing.assert_frame_equal(back.drop(columns="MgO"), table.drop(columns="MgO"))
+
+
 @pytest.mark.parametrize("index", [["entity_id"], ["entity_id", "method"]])
 def test_parquet_index_comes_back_as_columns(lepr, tmp_path, index):
     """pandas stores a frame's index in Parquet: read back as the index, it was dropped by

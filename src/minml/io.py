@@ -318,10 +318,25 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
     if suffix in _CSV:
         _write_csv(df, path, "\t" if suffix == ".tsv" else ",", bom)
     elif suffix in _PARQUET:
-        df.to_parquet(path, index=False)
+        _write_parquet(df, path)
     else:
         _write_excel(df, path)
     return path
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Parquet of ``df``; a column that mixes numbers and text (an oxide column with ``bdl``
+    cells) is written as its text, since a Parquet column holds one type, with a warning
+    naming it (pyarrow refused the whole table: "Expected bytes, got a 'float' object")."""
+    import pandas as pd
+
+    mixed = [column for column in df.columns if df[column].dtype == object
+             and pd.api.types.infer_dtype(df[column], skipna=True).startswith("mixed")]
+    if mixed:
+        warnings.warn(f"{path.name}: columns {mixed} mix numbers and text; written as text (a Parquet column "
+                      "holds one type), numbers as they print.", stacklevel=3)
+        df = df.assign(**{column: df[column].map(lambda v: None if pd.isna(v) else str(v)) for column in mixed})
+    df.to_parquet(path, index=False)
 
 
 def _write_excel(df: pd.DataFrame, path: Path) -> None:
