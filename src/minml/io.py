@@ -335,7 +335,9 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     if mixed:
         warnings.warn(f"{path.name}: columns {mixed} mix numbers and text; written as text (a Parquet column "
                       "holds one type), numbers as they print.", stacklevel=3)
-        df = df.assign(**{column: df[column].map(lambda v: None if pd.isna(v) else str(v)) for column in mixed})
+        df = df.copy(deep=False)  # the caller's table stays as it is
+        for column in mixed:
+            df[column] = df[column].map(lambda v: None if pd.isna(v) else str(v))
     df.to_parquet(path, index=False)
 
 
@@ -351,10 +353,9 @@ def _write_excel(df: pd.DataFrame, path: Path) -> None:
         for j, column in enumerate(df.columns):
             if str(column).startswith("="):
                 sheet.cell(row=1, column=j + 1).data_type = "s"
-            values = df[column]
-            if values.dtype.kind not in "OSUT" and not isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
-                continue  # numbers: no text to guard
-            text = values.astype(object)
+            if df[column].dtype.kind not in "OSUT":  # numbers: no text to guard (text and categories are "O")
+                continue
+            text = df[column].astype(object)
             starts = text.map(lambda v: isinstance(v, str) and v.startswith("=")).to_numpy(dtype=bool)
             for i in starts.nonzero()[0]:
                 sheet.cell(row=i + 2, column=j + 1).data_type = "s"  # row 1 holds the names
