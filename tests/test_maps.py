@@ -102,6 +102,11 @@ def test_bad_grids(tmp_path):
     (folder / "Si.csv").write_text("1,2\n3,abc\n")
     with pytest.raises(ValueError, match=r"Si.csv: cell \(row 1, column 1\) is not a number"):
         read_map(folder)
+    # cells saying there is no value (outside the scanned area) are NaN pixels, as in a .npy map;
+    # they were refused as "not a number"
+    (folder / "Si.csv").write_text("x,y\n21.0,nan\n,21.5\n")
+    grid = read_map(folder).data["SiO2"]
+    assert np.isnan(grid).tolist() == [[False, True], [True, False]] and grid[0, 0] == pytest.approx(44.93, abs=0.01)
     with pytest.raises(ValueError, match="same shape"):
         OxideMap({"SiO2": np.ones((2, 2)), "MgO": np.ones((3, 2))})
 

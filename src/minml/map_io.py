@@ -109,15 +109,24 @@ def _channel(stem: str) -> str:
         name = stripped
 
 
+_NO_PIXEL = {"", "nan", "na", "n/a"}  # cells of a grid that say "no value here", as NaN in a .npy map
+
+
 def _read_grid(path: Path) -> np.ndarray:
+    """One channel of a map as a grid of numbers: NaN where a cell says there is no value
+    (``nan``, empty: such pixels are masked, as NaN pixels of a .npy map are); a first line of
+    labels is skipped; any other text is refused."""
     text = path.read_text(encoding="utf-8-sig")
     sep = next((s for s in (";", "\t", ",") if s in text.splitlines()[0]), None)
-    frame = pd.read_csv(path, sep=sep if sep else r"\s+", header=None, engine="python")
-    grid = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)
-    if np.isnan(grid).all(axis=1)[0]:  # a header line
-        grid = grid[1:]
-    if np.isnan(grid).any():
-        bad = np.argwhere(np.isnan(grid))[0]
+    cells = pd.read_csv(path, sep=sep if sep else r"\s+", header=None, engine="python", dtype=str,
+                        keep_default_na=False).to_numpy(dtype=object)
+    grid = pd.to_numeric(pd.Series(cells.ravel()), errors="coerce").to_numpy(dtype=np.float32).reshape(cells.shape)
+    no_pixel = np.vectorize(lambda cell: str(cell).strip().lower() in _NO_PIXEL, otypes=[bool])(cells)
+    if len(grid) and (np.isnan(grid[0]) & ~no_pixel[0]).all():  # a header line
+        grid, no_pixel = grid[1:], no_pixel[1:]
+    text_cells = np.isnan(grid) & ~no_pixel
+    if text_cells.any():
+        bad = np.argwhere(text_cells)[0]
         raise ValueError(f"{path.name}: cell (row {bad[0]}, column {bad[1]}) is not a number; a map grid holds "
                          "numbers only (export it without labels).")
     return grid
