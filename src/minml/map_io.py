@@ -118,10 +118,12 @@ def _read_grid(path: Path) -> np.ndarray:
     labels is skipped; any other text is refused."""
     text = path.read_text(encoding="utf-8-sig")
     sep = next((s for s in (";", "\t", ",") if s in text.splitlines()[0]), None)
-    cells = pd.read_csv(path, sep=sep if sep else r"\s+", header=None, engine="python", dtype=str,
-                        keep_default_na=False).to_numpy(dtype=object)
-    grid = pd.to_numeric(pd.Series(cells.ravel()), errors="coerce").to_numpy(dtype=np.float32).reshape(cells.shape)
-    no_pixel = np.vectorize(lambda cell: str(cell).strip().lower() in _NO_PIXEL, otypes=[bool])(cells)
+    options = dict(sep=sep if sep else r"\s+", header=None, engine="python")
+    grid = pd.read_csv(path, **options).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)
+    no_pixel = np.zeros(grid.shape, dtype=bool)
+    if np.isnan(grid).any():  # which of those cells say "no value", and which hold text: read them as written
+        cells = pd.read_csv(path, dtype=str, keep_default_na=False, **options).to_numpy(dtype=object)
+        no_pixel[np.isnan(grid)] = [str(cell).strip().lower() in _NO_PIXEL for cell in cells[np.isnan(grid)]]
     if len(grid) and (np.isnan(grid[0]) & ~no_pixel[0]).all():  # a header line
         grid, no_pixel = grid[1:], no_pixel[1:]
     text_cells = np.isnan(grid) & ~no_pixel
