@@ -85,6 +85,13 @@ def test_workbook_sheets_of_notes_are_no_analyses(lepr, tmp_path):
     with pytest.warns(UserWarning, match=r"sheets without oxide columns left out: \['README', 'References'\]"):
         both = read_table(path, sheet="all")
     assert both["sheet"].tolist() == ["Cpx"] * 3 + ["Ol"] * 2
+    own = tmp_path / "own_sheet_column.xlsx"  # a column 'sheet' of the table's own is kept
+    with pd.ExcelWriter(own) as writer:
+        lepr.head(2).assign(sheet="thin section 4").to_excel(writer, sheet_name="Cpx", index=False)
+        lepr.tail(1).assign(sheet="thin section 9").to_excel(writer, sheet_name="Ol", index=False)
+    stacked = read_table(own, sheet="all")
+    assert stacked["sheet"].tolist() == ["thin section 4"] * 2 + ["thin section 9"]
+    assert stacked["source_sheet"].tolist() == ["Cpx", "Cpx", "Ol"]
     with pytest.raises(ValueError, match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns; "
                                          r"sheets \['Cpx', 'Ol'\] have: pass sheet='Cpx' .*--sheet \"Cpx\""):
         read_table(path)

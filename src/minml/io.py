@@ -97,7 +97,8 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     sheet : str, int or "all", optional
         Excel only: a sheet name or position (a number that names a sheet, such as 2023,
         is the name); ``"all"`` stacks every sheet with oxide columns, with a ``sheet``
-        column saying where each row came from.  By default the first sheet (with a warning
+        column saying where each row came from (``source_sheet`` when the sheets have a
+        ``sheet`` column of their own).  By default the first sheet (with a warning
         when the workbook has more).
     encoding : str, optional
         Text files only: their codec, e.g. ``"cp1252"`` for a CSV file Excel saved on
@@ -269,7 +270,12 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
             if len(kept) < len(tables):  # notes, references: no analyses to stack
                 warnings.warn(f"{path.name}: sheets without oxide columns left out: "
                               f"{[name for name in names if name not in kept]}.", stacklevel=3)
-            return pd.concat([table.assign(sheet=name) for name, table in kept.items()], ignore_index=True)
+            taken = {column for table in kept.values() for column in table.columns}
+            origin = next((c for c in ("sheet", "source_sheet") if c not in taken), None)
+            if origin is None:
+                raise ValueError(f"{path.name}: the sheets already have columns 'sheet' and 'source_sheet'; "
+                                 "rename one so that the stacked table can say which sheet each row came from.")
+            return pd.concat([table.assign(**{origin: name}) for name, table in kept.items()], ignore_index=True)
         if sheet is None:
             table = read(names[0])
             if len(names) > 1 and not species_names(table.columns):
