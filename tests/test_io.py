@@ -210,6 +210,17 @@ def test_csv_not_in_utf8_is_refused_with_its_line_then_read_in_its_encoding(tmp_
         read_table(parquet, encoding="cp1252")
 
 
+def test_excel_unicode_text_is_read_by_its_byte_order_mark(lepr, tmp_path):
+    """Excel's "Unicode Text" export is UTF-16 (with its mark) and tab-separated: refused as
+    "not UTF-8", with a hint to try cp1252 that would have read NUL bytes."""
+    from minml.io import bom_for
+
+    path = tmp_path / "unicode.txt"
+    path.write_text(lepr.to_csv(index=False, sep="\t"), encoding="utf-16")
+    pd.testing.assert_frame_equal(read_table(path), lepr)
+    assert bom_for(path)  # its output is for Excel again
+
+
 def test_utf8_default_reads_a_byte_order_mark_and_names_an_empty_file(lepr, tmp_path):
     marked = tmp_path / "excel_utf8.csv"
     marked.write_bytes(lepr.to_csv(index=False).encode("utf-8-sig"))

@@ -37,9 +37,15 @@ def is_csv(path) -> bool:
     return Path(path).suffix.lower() in _CSV
 
 
-def _text_encoding(encoding: str | None) -> str:
-    """The codec a text file is read with: UTF-8 (a byte-order mark dropped) by default."""
+def _text_encoding(encoding: str | None, path: Path | None = None) -> str:
+    """The codec a text file is read with: UTF-8 (a byte-order mark dropped) by default, or
+    UTF-16 when ``path`` starts with its byte-order mark (Excel's "Unicode Text"): a mark
+    declares the encoding, nothing is guessed."""
     if encoding is None:
+        if path is not None and path.is_file():
+            with open(path, "rb") as handle:
+                if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                    return "utf-16"
         return "utf-8-sig"
     try:
         name = codecs.lookup(encoding).name
@@ -137,7 +143,7 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     if header_row is not None and suffix in _PARQUET:
         raise ValueError(f"header_row= applies to CSV and Excel files; {path.name!r} is Parquet (named columns).")
     if suffix in _CSV:
-        return _read_csv(path, _text_encoding(encoding), header_row)
+        return _read_csv(path, _text_encoding(encoding, path), header_row)
     if suffix in _PARQUET:
         return _read_parquet(path)
     if suffix in _EXCEL:
@@ -412,7 +418,7 @@ def bom_for(source, encoding: str | None = None) -> bool:
         return True
     if not is_csv(path) or not path.is_file():
         return False
-    if _text_encoding(encoding) != "utf-8-sig":
+    if _text_encoding(encoding, path) != "utf-8-sig":
         return True
     with open(path, "rb") as handle:
         return handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
@@ -505,7 +511,7 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None,
     import pyarrow.csv as pacsv
 
     path = Path(path)
-    if not is_csv(path) or not path.is_file() or _text_encoding(encoding) != "utf-8-sig":
+    if not is_csv(path) or not path.is_file() or _text_encoding(encoding, path) != "utf-8-sig":
         return None
     sep = _sniff_separator(path)
     if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these
