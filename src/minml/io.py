@@ -25,6 +25,7 @@ __all__ = ["bom_for", "is_csv", "read_csv_arrow", "read_table", "writable_path",
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _CSV = {".csv", ".txt", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
+_EXCEL_WRITTEN = {".xlsx", ".xlsm"}  # the Excel formats write_table writes (not .xls)
 _HEADER_SEARCH = 50  # rows searched for column names when the first row holds none
 _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
 # cells pandas reads as missing (its default na_values), so both readers agree
@@ -188,6 +189,12 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
     return table
 
 
+def _cells_of(handle, sep: str):
+    """The cells of each line of an open text file, split on ``sep`` (:data:`_WHITESPACE`:
+    on runs of spaces)."""
+    return (line.split() for line in handle) if sep == _WHITESPACE else csv.reader(handle, delimiter=sep)
+
+
 def _separator_name(sep: str) -> str:
     return "spaces" if sep == _WHITESPACE else repr(sep)
 
@@ -196,7 +203,7 @@ def _refuse_longer_rows(path: Path, codec: str, sep: str, skip: int) -> None:
     """Raise when a row holds a value beyond the header's last column; rows that only end
     with empty fields (a separator at the end of each line) are read as they are."""
     with open(path, newline="", encoding=codec, errors="replace") as handle:
-        lines = (line.split() for line in handle) if sep == _WHITESPACE else csv.reader(handle, delimiter=sep)
+        lines = _cells_of(handle, sep)
         width = None
         for number, cells in enumerate(lines, start=1):
             if number <= skip:
@@ -225,7 +232,7 @@ def _first_lines(path: Path, codec: str, sep: str) -> list[list[str]]:
     """The cells of the first :data:`_HEADER_SEARCH` lines of a text file (blank lines
     kept, so that positions are line numbers)."""
     with open(path, newline="", encoding=codec, errors="replace") as handle:
-        reader = (line.split() for line in handle) if sep == _WHITESPACE else csv.reader(handle, delimiter=sep)
+        reader = _cells_of(handle, sep)
         return [cells for _, cells in zip(range(_HEADER_SEARCH), reader)]
 
 
@@ -386,7 +393,7 @@ def writable_path(path, *, table: bool = True) -> Path:
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"Cannot write {str(path)!r}: it is a folder; give a file name.")
-    if table and path.suffix.lower() not in _CSV | _PARQUET | {".xlsx", ".xlsm"}:
+    if table and path.suffix.lower() not in _CSV | _PARQUET | _EXCEL_WRITTEN:
         raise ValueError(f"Cannot write {path.name!r}: use .csv, .tsv, .xlsx or .parquet.")
     if not path.parent.is_dir():
         raise ValueError(f"Cannot write {str(path)!r}: there is no folder {str(path.parent)!r}; create it first.")
@@ -402,7 +409,7 @@ EXCEL_ROWS = 1_048_576  # rows of an Excel sheet, the header's included
 def check_fits(path, n_rows: int) -> None:
     """Refuse, before long work, a table of ``n_rows`` rows (and a header) for an Excel file
     that cannot hold them."""
-    if Path(path).suffix.lower() in {".xlsx", ".xlsm"} and n_rows + 1 > EXCEL_ROWS:
+    if Path(path).suffix.lower() in _EXCEL_WRITTEN and n_rows + 1 > EXCEL_ROWS:
         raise ValueError(f"{n_rows:,} rows do not fit an Excel sheet ({EXCEL_ROWS:,} rows, the header's "
                          f"included): write {Path(path).stem}.csv or .parquet instead.")
 

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from minml._npz import open_npz
-from minml.oxides import FEO_PER_FE2O3, atomic_weight, canonical_name, element_oxides, species_table
+from minml.oxides import (
+    FEO_PER_FE2O3,
+    atomic_weight,
+    canonical_name,
+    element_oxides,
+    element_symbol,
+    species_table,
+)
 
 __all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
 
@@ -80,8 +87,7 @@ def _is_channel(stem: str) -> bool:
     """Whether a file stem names an element or a species (``Fe Ka``, ``SiO2``), not an image
     saved beside the maps (``BSE``, ``SE``, ``Total``)."""
     name = _channel(stem)
-    symbol = name[:1].upper() + name[1:].lower()
-    return canonical_name(name) is not None or symbol in element_oxides() or symbol == "O"
+    return canonical_name(name) is not None or element_symbol(name) is not None
 
 
 class _Channels(dict):
