@@ -145,6 +145,21 @@ def test_a_row_or_an_array_is_refused_with_the_way_to_a_table(lepr):
         validate(lepr.iloc[0])  # before it looks for the label column
 
 
+def test_columns_of_several_header_levels_are_refused_with_the_way_to_one(lepr):
+    from minml import classify, formula, validate
+
+    sample = lepr.iloc[:40]
+    stacked = sample.copy()
+    stacked.columns = pd.MultiIndex.from_product([["Cpx"], sample.columns])
+    for call in (check_oxides, classify, lambda t: validate(t, label_column="Mineral"),
+                 lambda t: formula(t, mineral_column="Mineral")):
+        with pytest.raises(ValueError, match=r"2 header levels \(a MultiIndex.*'_'\.join\(map\(str, c\)\)"):
+            call(stacked)
+    flattened = stacked.copy()
+    flattened.columns = ["_".join(map(str, c)) for c in stacked.columns]  # the fix the message gives
+    assert classify(flattened)["mineral"].tolist() == classify(sample)["mineral"].tolist()
+
+
 def test_thermobar_style_table_with_suffix(lepr):
     cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)].drop(columns=["Mineral", "method", "entity_id"])
     side_by_side = pd.concat([cpx.add_suffix("_Cpx"), cpx.mul(0.5).add_suffix("_Liq")], axis=1)

@@ -279,6 +279,12 @@ def require_table(value) -> None:
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
+        if isinstance(value.columns, pd.MultiIndex):  # e.g. read_excel(header=[0, 1])
+            raise ValueError(
+                f"The table's columns have {value.columns.nlevels} header levels (a MultiIndex, such as "
+                "read_excel(header=[0, 1]) makes): give each column one name first, e.g. "
+                "table.columns = ['_'.join(map(str, c)) for c in table.columns] (a phase prefix such as "
+                "Cpx_SiO2 is read), or table.columns = table.columns.get_level_values(-1).")
         return
     fix = {
         pd.Series: "for one analysis, pass series.to_frame().T (one row)",
