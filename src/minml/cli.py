@@ -45,6 +45,19 @@ def _add_table_arguments(p) -> None:
                    "output is UTF-8")
 
 
+def _add_output(p, default_suffix: str) -> None:
+    """-o/--output of a command that writes one table, by default beside INPUT."""
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help=f"output file (CSV, XLSX or Parquet by extension; default: INPUT{default_suffix})")
+
+
+def _add_model_arguments(p, model_help: str) -> None:
+    """--model and --fill-missing of a command that runs a shipped model."""
+    p.add_argument("--model", type=Path, default=None, help=model_help)
+    p.add_argument("--fill-missing", type=_fill_missing, default=None, metavar="VALUE",
+                   help="value for model oxides the table lacks (default: refuse)")
+
+
 def _reading(args) -> dict:
     """How the table's columns are read (``--suffix``, ``--elements``), as the API's keywords."""
     return {"suffix": args.suffix, "elements": args.elements}
@@ -168,11 +181,8 @@ def _add_classify(sub) -> None:
         "mineral 'unknown' with the reason in flag.",
     )
     _add_table_arguments(p)
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="output file (CSV, XLSX or Parquet by extension; default: INPUT_classified.csv)")
-    p.add_argument("--model", type=Path, default=None, help="a model .npz (default: the shipped model)")
-    p.add_argument("--fill-missing", type=_fill_missing, default=None, metavar="VALUE",
-                   help="value for model oxides the table lacks (default: refuse)")
+    _add_output(p, "_classified.csv")
+    _add_model_arguments(p, "a model .npz (default: the shipped model)")
     p.add_argument("--coverage", type=_coverage, default=None, metavar="P",
                    help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95")
     _add_total_range(p, "; rows outside are bad analyses: unknown")
@@ -350,8 +360,7 @@ def _add_formula(sub) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--mineral", help="class for every row (olivine, cpx, plag, ...), or 'auto' to classify first")
     which.add_argument("--mineral-column", help="column naming each row's mineral (database labels are matched)")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="output file (CSV, XLSX or Parquet by extension; default: INPUT_formula.csv)")
+    _add_output(p, "_formula.csv")
     p.set_defaults(run=_run_formula)
 
 
@@ -562,11 +571,8 @@ def _add_latent(sub) -> None:
         "for reporting), reconstruction_error (wt%%, RMS over the oxides), flag. No labels are used.",
     )
     _add_table_arguments(p)
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="output file (CSV, XLSX or Parquet by extension; default: INPUT_latent.csv)")
-    p.add_argument("--model", type=Path, default=None, help="a latent model .npz (default: the shipped one)")
-    p.add_argument("--fill-missing", type=_fill_missing, default=None, metavar="VALUE",
-                   help="value for model oxides the table lacks (default: refuse)")
+    _add_output(p, "_latent.csv")
+    _add_model_arguments(p, "a latent model .npz (default: the shipped one)")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE",
                    help="also draw the latent space (PNG and SVG beside it), e.g. latent.png")
     p.add_argument("--color-by", choices=("cluster", "cluster_mineral", "mineral", "probability",
