@@ -119,6 +119,26 @@ def test_bad_input(tmp_path):
     table = read_table(EXAMPLE)
     with pytest.raises(ValueError, match="No label column 'Phase'"):
         validate(table, "Phase")
+    with pytest.raises(ValueError, match=r"Pass label_column= naming the column with the phase of each row"):
+        validate(table.drop(columns="Mineral"))  # nothing to point at
+
+
+def test_a_missing_label_column_points_at_the_column_of_phase_names():
+    from minml import formula
+    from minml.labels import label_columns
+
+    table = read_table(EXAMPLE)
+    assert label_columns(table) == ["Mineral"]  # not entity_id, method or the oxides
+    renamed = table.rename(columns={"Mineral": "PHASE NAME"})
+    with pytest.raises(ValueError, match=r"'PHASE NAME' holds phase names: pass label_column='PHASE NAME' "
+                                         r"\(on the command line: --label-column 'PHASE NAME'\)"):
+        validate(renamed)
+    with pytest.raises(ValueError, match=r"pass mineral_column='PHASE NAME' .*--mineral-column 'PHASE NAME'"):
+        formula(renamed, mineral_column="Mineral")
+    # the labels of a real database (GEOROC spells them in capitals, with grain notes) count
+    georoc = pd.DataFrame({"MINERAL": ["CLINOPYROXENE", "PLAGIOCLASE RIM", "OL-2", "GLASS", "", None],
+                           "SAMPLE NAME": ["A", "B", "C", "D", "E", "F"], "SIO2(WT%)": [50.0] * 6})
+    assert label_columns(georoc) == ["MINERAL"]
     from minml._runtime import Runtime
     from minml.predict import load_default
 

@@ -9,6 +9,7 @@ spelling the table does not know: reported, never guessed).
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,7 +17,8 @@ import pandas as pd
 
 from minml._resources import load_toml
 
-__all__ = ["LabelMatch", "class_aliases", "is_label", "match_label", "match_labels"]
+__all__ = ["LabelMatch", "class_aliases", "is_label", "label_columns", "match_label", "match_labels",
+           "require_label_column"]
 
 NOT_A_CLASS = "not a class"
 UNMAPPED = "unmapped"
@@ -141,3 +143,43 @@ def match_labels(labels: pd.Series) -> pd.DataFrame:
         },
         index=labels.index,
     )
+
+
+def label_columns(df: pd.DataFrame, sample: int = 2000) -> list[str]:
+    """The columns of ``df`` whose cells are mostly phase labels: of their first ``sample``
+    cells that hold text, at least half name a class, several classes or a phase that is
+    none of the classes.  Columns of numbers are skipped.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"Sample": ["A1", "A2"], "Phase": ["Cpx", "Ol core"], "SiO2": [51.2, 40.1]})
+    >>> label_columns(table)
+    ['Phase']
+    """
+    found = []
+    for name in df.columns:
+        cells = df[name].iloc[:sample]
+        if pd.api.types.is_numeric_dtype(cells.dtype) or pd.api.types.is_bool_dtype(cells.dtype):
+            continue
+        text = cells[[isinstance(c, str) and c.strip() != "" for c in cells]]
+        if len(text) and (match_labels(text)["label_status"] != UNMAPPED).mean() >= 0.5:
+            found.append(name)
+    return found
+
+
+def require_label_column(df: pd.DataFrame, column, keyword: str, option: str) -> None:
+    """Raise a ValueError unless ``df`` has ``column``, naming the columns that hold phase
+    labels (:func:`label_columns`) and how to pass one: ``keyword=`` in Python, ``option``
+    on the command line."""
+    if column in df.columns:
+        return
+    names = list(df.columns)
+    shown = f"{names[:12]}" + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    likely = label_columns(df)
+    if likely:
+        which = ", ".join(map(repr, likely))
+        how = (f"{which} {'holds' if len(likely) == 1 else 'hold'} phase names: pass {keyword}={likely[0]!r} "
+               f"(on the command line: {option} {shlex.quote(str(likely[0]))}).")
+    else:
+        how = f"Pass {keyword}= naming the column with the phase of each row (on the command line: {option} NAME)."
+    raise ValueError(f"No label column {column!r}; columns: {shown}. {how}")

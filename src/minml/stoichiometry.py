@@ -428,9 +428,9 @@ def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Se
     """The class of each row ("" where none), and why a row has none ("" where it has one);
     ``checked`` is the table's check, which ``mineral="auto"`` classifies from."""
     if mineral_column is not None:
-        if mineral_column not in df.columns:
-            raise ValueError(f"No column {mineral_column!r} in the table; columns: {list(df.columns)[:12]}.")
-        from minml.labels import is_label, match_labels
+        from minml.labels import is_label, match_labels, require_label_column
+
+        require_label_column(df, mineral_column, "mineral_column", "--mineral-column")
         from minml.minerals import mineral_table
 
         matched = match_labels(df[mineral_column])

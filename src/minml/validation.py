@@ -27,7 +27,7 @@ import pandas as pd
 
 from minml.checks import require_table
 from minml.features import usable_rows
-from minml.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels
+from minml.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels, require_label_column
 from minml.misfit import fold_divalent
 
 __all__ = ["VERDICTS", "label_summary", "validate"]
@@ -67,10 +67,7 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     from minml.predict import classify_checked, none_of_the_classes, resolve_model
 
     require_table(df)
-    if label_column not in df.columns:
-        raise ValueError(f"No label column {label_column!r}; columns: {list(df.columns)[:12]}. "
-                         "Pass label_column= naming the column with the published phase (on the command line: "
-                         "--label-column NAME).")
+    require_label_column(df, label_column, "label_column", "--label-column")
     runtime = resolve_model(model)
     if runtime.calibration is None:
         raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
