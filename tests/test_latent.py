@@ -255,3 +255,12 @@ def test_plots_return_axes_and_write_files(tmp_path):
     axes = reconstruction(table, reconstruct(table))
     assert axes[0].get_title().startswith("SiO2: median |error|")
     assert axes[0].get_xlabel() == "measured (wt%)"
+    assert axes[0].collections[0].get_sizes()[0] == 30.0  # 76 analyses drawn large enough to see
+
+
+def test_point_size_shrinks_with_the_number_of_points():
+    from minml.plot import _point_size
+
+    sizes = [_point_size(n) for n in (0, 76, 1_000, 10_000, 1_000_000)]
+    assert sizes[:2] == [30.0, 30.0] and sizes[-1] == 4.0  # LEPR's 14,909 rows: 4, as before
+    assert sizes[1] > sizes[2] > sizes[3] > sizes[4]

@@ -218,7 +218,13 @@ def _category_style(i: int) -> dict:
     return {"color": OKABE_ITO[i % len(OKABE_ITO)], "marker": _MARKERS[(i // len(OKABE_ITO)) % len(_MARKERS)]}
 
 
-def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=None, title="", size: float = 4.0):
+def _point_size(n: int) -> float:
+    """Marker area (points^2) for a scatter of ``n`` points: large enough to see a few dozen
+    analyses, small enough that a million do not merge into one blot."""
+    return float(np.clip(500.0 / np.sqrt(max(n, 1)), 4.0, 30.0))
+
+
+def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=None, title="", size: float | None = None):
     """Analyses in the latent plane (``LV1``, ``LV2``), over the training set's density.
 
     Parameters
@@ -236,14 +242,16 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
         shipped latent model; pass ``False`` for none).
     ax : matplotlib.axes.Axes, optional
     title : str
-    size : float, default=4.0
-        Marker size (points^2).
+    size : float, optional
+        Marker size (points^2); by default it shrinks as points grow in number
+        (:func:`_point_size`: 30 for a few hundred analyses, 4 from about 15,000).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     plt = _pyplot()
+    size = _point_size(len(result)) if size is None else size
     ax = _axes(ax, size=(8.0, 5.6))
     if model is None:
         from minml.latent import load_default_latent
@@ -284,7 +292,7 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
     return ax
 
 
-def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3.0, **check_options):
+def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float | None = None, **check_options):
     """Rebuilt against measured wt%, one panel per oxide, with the 1:1 line and the median
     absolute error.
 
@@ -296,6 +304,8 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3
         One per oxide.
     oxides : sequence of str, optional
         Default: the columns of ``rebuilt``.
+    size : float, optional
+        Marker size (points^2); by default as in :func:`latent_space`.
     **check_options
         How ``measured`` was read for ``reconstruct`` (``suffix``): see :func:`minml.check_oxides`.
 
@@ -306,6 +316,7 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float = 3
     from minml.checks import check_oxides
 
     oxides = list(oxides or rebuilt.columns)
+    size = _point_size(len(rebuilt)) if size is None else size
     truth = check_oxides(measured, notes=False, **check_options).oxides
     if axes is None:
         columns = 4
