@@ -103,6 +103,40 @@ def test_workbook_sheets_of_notes_are_no_analyses(lepr, tmp_path):
         read_table(notes, sheet="all")
 
 
+def test_header_row_of_every_sheet_never_leaves_out_a_sheet_with_its_names_elsewhere(lepr, tmp_path):
+    """sheet='all' with header_row: a sheet whose column names sit on another row was left out
+    as 'without oxide columns' (a warning, and its analyses lost)."""
+    path = tmp_path / "mixed.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        lepr.head(3).to_excel(writer, sheet_name="Cpx", index=False)
+        pd.DataFrame([["Table 2. Run products"]]).to_excel(writer, sheet_name="Ol", index=False, header=False)
+        lepr.tail(2).to_excel(writer, sheet_name="Ol", index=False, startrow=2)
+        pd.DataFrame({"Reference": ["Smith 2001"]}).to_excel(writer, sheet_name="References", index=False)
+    with pytest.raises(ValueError, match=r"'Ol': row 1 holds no oxide names but row 3 does"):
+        read_table(path, sheet="all")
+    with pytest.raises(ValueError, match=r"'mixed.xlsx', sheet 'Cpx': row 3 holds no oxide names but row 1 does\. "
+                                         r"header_row applies to every sheet: .* --sheet NAME --header-row N"):
+        read_table(path, sheet="all", header_row=3)
+    stacked = pd.concat([read_table(path, sheet="Cpx"), read_table(path, sheet="Ol", header_row=3)])
+    assert len(stacked) == 5  # the way the message gives
+    same = tmp_path / "same_rows.xlsx"  # every sheet with its names on row 3: read, notes left out
+    with pd.ExcelWriter(same) as writer:
+        for name, part in (("Cpx", lepr.head(3)), ("Ol", lepr.tail(2))):
+            pd.DataFrame([[f"Table: {name}"]]).to_excel(writer, sheet_name=name, index=False, header=False)
+            part.to_excel(writer, sheet_name=name, index=False, startrow=2)
+        pd.DataFrame({"Reference": ["Smith 2001"]}).to_excel(writer, sheet_name="References", index=False)
+    with pytest.warns(UserWarning, match=r"left out: \['References'\]"):
+        assert read_table(same, sheet="all", header_row=3)["sheet"].tolist() == ["Cpx"] * 3 + ["Ol"] * 2
+    with pytest.raises(ValueError, match=r"sheet 'Cpx': row 40 holds no oxide names but row 3 does\. header_row"):
+        read_table(same, sheet="all", header_row=40)
+    notes = tmp_path / "notes.xlsx"
+    with pd.ExcelWriter(notes) as writer:
+        pd.DataFrame({"Reference": ["Smith 2001"]}).to_excel(writer, sheet_name="References", index=False)
+        pd.DataFrame({"Notes": ["EPMA"]}).to_excel(writer, sheet_name="README", index=False)
+    with pytest.raises(ValueError, match=r"No sheet of notes.xlsx names an oxide in its columns on row 5"):
+        read_table(notes, sheet="all", header_row=5)  # every sheet too short: not 'has no row 5' of one
+
+
 def test_parquet_round_trip(lepr, tmp_path):
     path = write_table(lepr, tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(read_table(path), lepr)

@@ -113,7 +113,8 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         is refused with the line of the first foreign byte, never guessed at.
     header_row : int, optional
         The row holding the column names, counted from 1 as a spreadsheet shows it (in
-        every sheet read); the rows above it are skipped.  By default the first row; when
+        every sheet read: with ``sheet="all"``, a sheet with oxide names on another row is
+        refused, never left out); the rows above it are skipped.  By default the first row; when
         that holds no oxide name but a row below does (a table's title above its column
         names, as in supplementary tables), the file is refused with that row's number.
 
@@ -251,11 +252,14 @@ def _refuse_names_below(name: str, rows) -> None:
             )
 
 
-def _read_sheet(book, name, header_row: int | None, where: str) -> pd.DataFrame:
-    """One sheet, with its column names on ``header_row``, or on row 1 when they are there."""
+def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool = False) -> pd.DataFrame:
+    """One sheet, with its column names on ``header_row``, or on row 1 when they are there;
+    a sheet shorter than ``header_row`` is an error, or an empty table with ``short_ok``."""
     import pandas as pd
 
     table = pd.read_excel(book, sheet_name=name, skiprows=0 if header_row is None else header_row - 1)
+    if header_row is not None and len(table.columns) == 0 and short_ok:
+        return table
     if header_row is not None and len(table.columns) == 0:
         raise ValueError(f"{where} has no row {header_row} to read column names from "
                          "(header_row counts the sheet's rows from 1).")
@@ -265,21 +269,41 @@ def _read_sheet(book, name, header_row: int | None, where: str) -> pd.DataFrame:
     return table
 
 
+def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:
+    """Raise when a sheet read with ``sheet="all"`` has no oxide names on ``header_row`` but
+    has them on another row: the sheets name their columns on different rows, and leaving
+    this one out would lose its analyses."""
+    import pandas as pd
+
+    rows = pd.read_excel(book, sheet_name=name, header=None, nrows=_HEADER_SEARCH).astype(object).to_numpy().tolist()
+    for number, cells in enumerate(rows, start=1):
+        if number != header_row and len(species_names([c for c in cells if isinstance(c, str)])) >= 2:
+            raise ValueError(
+                f"{where}: row {header_row} holds no oxide names but row {number} does. header_row applies to "
+                "every sheet: give the row that holds the column names in all of them, or, where the sheets differ, "
+                "read them one at a time (sheet=NAME with its header_row; on the command line --sheet NAME "
+                "--header-row N) and stack the tables (pd.concat).")
+
+
 def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFrame:
     import pandas as pd
 
     with pd.ExcelFile(path) as book:
         names = book.sheet_names
 
-        def read(name):
+        def read(name, short_ok=False):
             where = f"{path.name!r}, sheet {name!r}" if len(names) > 1 else repr(path.name)
-            return _read_sheet(book, name, header_row, where)
+            return _read_sheet(book, name, header_row, where, short_ok)
 
-        if sheet == "all":
-            tables = {name: read(name) for name in names}
+        if sheet == "all":  # a sheet too short for header_row holds no analyses: left out as notes are
+            tables = {name: read(name, short_ok=True) for name in names}
             kept = {name: table for name, table in tables.items() if species_names(table.columns)}
+            if header_row is not None:
+                for name in [name for name in names if name not in kept]:
+                    _refuse_names_elsewhere(book, name, header_row, f"{path.name!r}, sheet {name!r}")
             if not kept:
-                raise ValueError(f"No sheet of {path.name} names an oxide in its columns; its sheets are {names}.")
+                on = "" if header_row is None else f" on row {header_row}"
+                raise ValueError(f"No sheet of {path.name} names an oxide in its columns{on}; its sheets are {names}.")
             if len(kept) < len(tables):  # notes, references: no analyses to stack
                 warnings.warn(f"{path.name}: sheets without oxide columns left out: "
                               f"{[name for name in names if name not in kept]}.", stacklevel=3)
