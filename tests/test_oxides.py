@@ -159,6 +159,34 @@ def test_ppm_columns_are_kept_and_said_not_read(elements):
     assert mapping.hints == {}
 
 
+@pytest.mark.parametrize("elements", [False, True])
+def test_columns_in_other_units_are_kept_and_said_not_read(elements):
+    """A unit word after an underscore was taken for a phase suffix: SiO2_mol, SiO2_apfu,
+    Cr2O3_ppm and Cl_ppm were read as wt%, silently."""
+    names = ["SiO2_mol", "Al2O3 (mol%)", "MgO mol %", "FeOt_apfu", "CaO (a.p.f.u.)", "Na2O (at%)",
+             "Cr2O3_ppm", "Cl_ppm", "F (ppm)", "NiO (ppb)", "Si_cations", "K2O", "TiO2_Cpx"]
+    mapping = map_columns(names, elements=elements)
+    assert mapping.mapped == {"K2O": "K2O", "TiO2_Cpx": "TiO2"}  # wt%, and a phase suffix, still read
+    cations = "cations per formula unit"
+    units = {"SiO2_mol": "mol%", "Al2O3 (mol%)": "mol%", "MgO mol %": "mol%", "FeOt_apfu": cations,
+             "CaO (a.p.f.u.)": cations, "Na2O (at%)": "atoms (at% or atomic proportions)", "NiO (ppb)": "ppb",
+             "Si_cations": cations}
+    for name, unit in units.items():
+        assert mapping.notes[name] == f"in {unit}, not wt%: not read (give the analysis as oxide wt%)"
+    for name, species in (("Cr2O3_ppm", "Cr2O3"), ("Cl_ppm", "Cl"), ("F (ppm)", "F")):
+        assert mapping.notes[name] == (f"in ppm, not read: divide by 10,000 for wt% and name the column {species} "
+                                       "to use it")
+    # words that are no unit stay phase suffixes; a name that is no species gets no note
+    assert map_columns(["SiO2_Cat_Liq", "MgO_Catalina"]).mapped == {"MgO_Catalina": "MgO"}
+    assert map_columns(["Total cations", "Sample_mol", "MgO"]).notes == {}
+    import pandas as pd
+
+    from minml import check_oxides
+
+    with pytest.raises(ValueError, match=r"(?s)'SiO2_mol': in mol%, not wt%.*Name columns as oxides in wt%"):
+        check_oxides(pd.DataFrame({"SiO2_mol": [40.0], "MgO_mol": [50.0]}))
+
+
 def test_spread_columns_beside_the_means_are_kept_not_read():
     """Experimental tables print each mean beside its spread (SiO2, SiO2_sd, ...): the spread
     was read as a second phase ('several columns name the same species'), with advice to

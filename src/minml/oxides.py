@@ -152,8 +152,18 @@ _UNITS = re.compile(r",?\s*_?[\(\[]?\s*(?:wt\.?\s*%?|mass\s*%)\s*[\)\]]?|[\(\[]\
 _SUBSCRIPTS = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
 _SPACES = re.compile(r"[\s\u00a0]+")
 _AFFIX_SEP = re.compile(r"[_\-\s.]")
-# "(ppm)", "[ppm]", "_ppm", " ppm" after a name, or "ppm " before it: kept, never read as wt%
-_PPM = re.compile(r"[\s_]*[\(\[]\s*ppm\s*[\)\]]\s*$|[\s_]+ppm\s*$|^\s*ppm[\s_]+", re.IGNORECASE)
+# Units that are not wt%, after a name ("(ppm)", "[mol%]", "_apfu", " at%") or before it ("ppm "):
+# a species or element column carrying one is kept and named, never read (nor taken for a phase
+# suffix, as "SiO2_mol" was)
+_ATOMS, _CATIONS = "atoms (at% or atomic proportions)", "cations per formula unit"
+_OTHER_UNIT_WORDS = {
+    "ppm": "ppm", "ppb": "ppb", "mol": "mol%", "mole": "mol%", "molar": "mol%", "molpct": "mol%",
+    "at": _ATOMS, "atpct": _ATOMS, "atom": _ATOMS, "atomic": _ATOMS,
+    "apfu": _CATIONS, "pfu": _CATIONS, "cation": _CATIONS, "cations": _CATIONS, "cat": "cation %",
+}
+_UNIT = r"(?:ppm|ppb|mol(?:e|ar|pct)?|at(?:om(?:ic)?|pct)?|a\.?p\.?f\.?u\.?|pfu|cations?|cat)\.?\s*%?"
+_OTHER_UNIT = re.compile(
+    rf"[\s_]*[\(\[]\s*(?P<a>{_UNIT})\s*[\)\]]\s*$|[\s_]+(?P<b>{_UNIT})\s*$|^\s*(?P<c>{_UNIT})[\s_]+", re.IGNORECASE)
 
 
 def _key(name: str) -> str:
@@ -350,20 +360,26 @@ class ColumnMapping:
 _NOT_SPECIES = {"total", "totals", "sum", "mineral", "phase", "sample", "samplename", "comment"}
 
 
-def _ppm_note(name: str) -> str | None:
-    """What to say of a column in ppm (``Cr2O3 (ppm)``, ``Ni_ppm``): it is not read as wt%."""
-    if not _PPM.search(str(name)):
+def _unit_note(name: str) -> str | None:
+    """What to say of a species or element column in a unit other than wt% (``Cr2O3 (ppm)``,
+    ``Ni_ppm``, ``SiO2 (mol%)``, ``Si_apfu``): it is not read.  None for other columns."""
+    found = _OTHER_UNIT.search(str(name))
+    if not found:
         return None
-    bare = _PPM.sub("", str(name))
+    word = re.sub(r"[^a-z]", "", next(g for g in found.groups() if g).lower())
+    unit = _OTHER_UNIT_WORDS.get(word, word)
+    bare = _OTHER_UNIT.sub("", str(name))
     species = canonical_name(bare)
-    if species is not None and not species_table()[species].halogen:
-        return f"in ppm, not read: divide by 10,000 for wt% and name the column {species} to use it"
     symbol = element_symbol(bare)
-    if symbol is not None and symbol != "O":
-        oxide, factor = element_oxides()[symbol]
-        return (f"{symbol} in ppm, not read: {oxide} wt% is {symbol} ppm x {factor:.4g} / 10,000 "
-                f"(a column named {oxide} in wt% is read)")
-    return None
+    if species is None and symbol in (None, "O"):
+        return None
+    if unit != "ppm":
+        return f"in {unit}, not wt%: not read (give the analysis as oxide wt%)"
+    if species is not None:
+        return f"in ppm, not read: divide by 10,000 for wt% and name the column {species} to use it"
+    oxide, factor = element_oxides()[symbol]
+    return (f"{symbol} in ppm, not read: {oxide} wt% is {symbol} ppm x {factor:.4g} / 10,000 "
+            f"(a column named {oxide} in wt% is read)")
 
 
 def map_columns(columns, suffix: str | None = None, elements: bool = False) -> ColumnMapping:
@@ -408,7 +424,7 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
     for col in columns:
         key = _key(col)
         canonical, how = None, None
-        if key in _NOT_SPECIES:
+        if key in _NOT_SPECIES or _unit_note(col) is not None:
             pass
         elif suffix is not None:
             canonical = canonical_name(col, suffix=suffix)
@@ -431,7 +447,7 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
                 how = f"{kind} {_original_affix(col, affix, kind)!r}"
         if canonical is None:
             mapping.unrecognised.append(col)
-            note = _ppm_note(col)
+            note = _unit_note(col)
             spread = _spread_of(key) if note is None and key not in _NOT_SPECIES else None
             if spread is not None:
                 note = f"the spread (sd, error) of {spread}, not read"
