@@ -187,6 +187,20 @@ def test_columns_in_other_units_are_kept_and_said_not_read(elements):
         check_oxides(pd.DataFrame({"SiO2_mol": [40.0], "MgO_mol": [50.0]}))
 
 
+def test_detection_limits_statistics_and_counts_beside_the_values_are_kept_not_read():
+    """Microprobe exports print each oxide beside its detection limit (SiO2_DL) or counts: the
+    advice was 'pass suffix=_DL', which would have classified the detection limits."""
+    mapping = map_columns(["SiO2", "SiO2_DL", "MgO", "LOD_MgO", "FeOt", "FeOt_max", "FeOt_n", "CaO", "CaO_cps",
+                           "Na2O", "Na2O_relerr"])
+    assert mapping.mapped == {name: name for name in ("SiO2", "MgO", "FeOt", "CaO", "Na2O")}
+    assert mapping.notes == {"SiO2_DL": "the detection limit of SiO2, not read",
+                             "LOD_MgO": "the detection limit of MgO, not read",
+                             "FeOt_max": "a statistic (min, max, count) of FeOt, not read",
+                             "FeOt_n": "a statistic (min, max, count) of FeOt, not read",
+                             "CaO_cps": "X-ray counts or k-ratio of CaO, not read",
+                             "Na2O_relerr": "the spread (sd, error) of Na2O, not read"}
+
+
 def test_spread_columns_beside_the_means_are_kept_not_read():
     """Experimental tables print each mean beside its spread (SiO2, SiO2_sd, ...): the spread
     was read as a second phase ('several columns name the same species'), with advice to

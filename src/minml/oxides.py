@@ -183,9 +183,17 @@ def _alias_keys() -> dict[str, str]:
     return keys
 
 
-# Affixes that make a column the spread of a species, not the species: SiO2_sd, err_SiO2, ...
-_SPREAD = {"sd", "se", "sem", "err", "error", "errors", "std", "stdev", "stddev", "sigma", "unc", "uncert",
-           "uncertainty", "rsd", "mad", "ci", "pm"}
+# Affix words that make a column something printed beside a species, not the species: its
+# spread (SiO2_sd, err_SiO2), detection limit (SiO2_DL), other statistics (SiO2_max) or the
+# microprobe's counts (SiO2_cps). Kept, named, never read, never taken for a phase suffix.
+_BESIDE_WORDS = {
+    "the spread (sd, error)": ("sd", "se", "sem", "err", "error", "errors", "std", "stdev", "stddev", "sigma",
+                               "unc", "uncert", "uncertainty", "rsd", "mad", "ci", "pm", "relerr", "rse", "cv"),
+    "the detection limit": ("dl", "lod", "mdl", "lld", "detlim", "dlim", "detectionlimit"),
+    "a statistic (min, max, count)": ("min", "max", "range", "n", "count"),
+    "X-ray counts or k-ratio": ("cps", "counts", "net", "bg", "bkg", "peak", "kratio"),
+}
+_BESIDE = {word: what for what, words in _BESIDE_WORDS.items() for word in words}
 
 
 def _affixes(key: str):
@@ -201,16 +209,18 @@ def _affixes(key: str):
 
 def _split_affix(key: str) -> tuple[str, str, str] | None:
     """``sio2_cpx`` -> (``sio2``, ``_cpx``, 'suffix'); ``clinopyroxene_sio2`` -> prefix;
-    None for a spread (``sio2_sd``, ``err_sio2``: :func:`_spread_of`)."""
+    None for what is printed beside a species (``sio2_sd``, ``err_sio2``, ``sio2_dl``: :func:`_beside_of`)."""
     for species, affix, kind, word in _affixes(key):
-        if word not in _SPREAD:
+        if word not in _BESIDE:
             return species, affix, kind
     return None
 
 
-def _spread_of(key: str) -> str | None:
-    """The species whose spread (standard deviation, error) a column holds: ``sio2_sd``."""
-    return next((species for species, _, _, word in _affixes(key) if word in _SPREAD), None)
+def _beside_of(key: str) -> str | None:
+    """What a column printed beside a species holds, as a note: ``sio2_sd`` -> "the spread (sd,
+    error) of SiO2, not read"; None for other columns."""
+    return next((f"{_BESIDE[word]} of {species}, not read" for species, _, _, word in _affixes(key)
+                 if word in _BESIDE), None)
 
 
 def _original_affix(column: str, affix: str, kind: str) -> str:
@@ -448,9 +458,8 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
         if canonical is None:
             mapping.unrecognised.append(col)
             note = _unit_note(col)
-            spread = _spread_of(key) if note is None and key not in _NOT_SPECIES else None
-            if spread is not None:
-                note = f"the spread (sd, error) of {spread}, not read"
+            if note is None and key not in _NOT_SPECIES:
+                note = _beside_of(key)
             if note is not None:
                 mapping.notes[col] = note
             hint = _hint(col) if key not in _NOT_SPECIES and col not in mapping.notes else None
