@@ -14,6 +14,12 @@ from minml._values import Status, parse_column
         ("bdl.", 0.0, Status.BELOW_DETECTION), ("n.d.", 0.0, Status.BELOW_DETECTION),
         ("-", 0.0, Status.BELOW_DETECTION), ("BDL", 0.0, Status.BELOW_DETECTION),
         ("", 0.0, Status.EMPTY), (None, 0.0, Status.EMPTY),
+        # not measured: as an empty cell (they were 'below detection', or junk that flagged the row)
+        ("n.a.", 0.0, Status.EMPTY), ("NA", 0.0, Status.EMPTY), ("not analysed", 0.0, Status.EMPTY),
+        ("Not analyzed", 0.0, Status.EMPTY),
+        # what pandas reads as missing in a CSV file, given as text in Python (df.astype(str) makes 'nan')
+        ("nan", 0.0, Status.EMPTY), ("#N/A", 0.0, Status.EMPTY), ("N/A", 0.0, Status.EMPTY),
+        ("None", 0.0, Status.EMPTY), ("null", 0.0, Status.EMPTY),
         ("-0.05", 0.0, Status.SMALL_NEGATIVE), ("-0.1", 0.0, Status.SMALL_NEGATIVE),
         ("-0.2", np.nan, Status.LARGE_NEGATIVE), ("101", np.nan, Status.OVER_100),
         ("abc", np.nan, Status.JUNK), ("12.5.3", np.nan, Status.JUNK), ("1,234,5", np.nan, Status.JUNK),

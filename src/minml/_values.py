@@ -39,12 +39,18 @@ class Status(IntEnum):
     WITH_UNCERTAINTY = 7
 
 
-# "<0.01", "< 0.01", "bdl", "b.d.l.", "b.d.", "bd", "n.d.", "nd", "-", "--", "–", "—",
-# "n.a." (not analysed), "lod", "<lod", "below detection (limit)".
+# "<0.01", "< 0.01", "bdl", "b.d.l.", "b.d.", "bd", "n.d.", "nd", "-", "--", "–", "—", "lod",
+# "<lod", "below detection (limit)".
 _BELOW_DETECTION = re.compile(
-    r"^(<.*|b\.?d\.?l?\.?|n\.?d\.?|n\.?a\.?|-+|[\u2013\u2014]|<?\s*lod|below\s+detection.*)$",
+    r"^(<.*|b\.?d\.?l?\.?|n\.?d\.?|-+|[\u2013\u2014]|<?\s*lod|below\s+detection.*)$",
     re.IGNORECASE,
 )
+MISSING_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+                "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+"""Cells pandas reads as missing in a CSV file (its default ``na_values``): text cells of a
+table passed in Python are read so too, and so is the CSV path that bypasses pandas."""
+# "n.a.", "not analysed", "not analyzed": the oxide was not measured, as an empty cell says
+_NOT_ANALYSED = re.compile(r"^(n\.?a\.?|not\s+analy[sz]ed)$", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 # a value and its uncertainty: "40.52(32)" (in the last digits), "40.52 (0.32)", "40.52 ± 0.32",
 # "40.52 +/- 0.32", decimal commas too; the value is the first number
@@ -59,7 +65,7 @@ def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
     text = pd.Series(raw, copy=False).astype("string").str.strip()
     values = np.full(len(raw), np.nan)
     status = np.full(len(raw), Status.OK, dtype=np.int8)
-    empty = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    empty = (text.isna() | text.isin(MISSING_TEXT) | text.str.match(_NOT_ANALYSED)).to_numpy(dtype=bool)
     status[empty] = Status.EMPTY
     filled = text.fillna("")
     bdl = filled.str.match(_BELOW_DETECTION).to_numpy(dtype=bool) & ~empty

@@ -29,8 +29,6 @@ _EXCEL_WRITTEN = {".xlsx", ".xlsm"}  # the Excel formats write_table writes (not
 _HEADER_SEARCH = 50  # rows searched for column names when the first row holds none
 _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
 # cells pandas reads as missing (its default na_values), so both readers agree
-_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
-            "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
 def is_csv(path) -> bool:
@@ -541,6 +539,8 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None,
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from minml._values import MISSING_TEXT
+
     path = Path(path)
     if not is_csv(path) or not path.is_file() or _text_encoding(encoding, path) != "utf-8-sig":
         return None
@@ -566,7 +566,7 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names if n not in species},
-                                                 null_values=_MISSING, strings_can_be_null=True),
+                                                 null_values=list(MISSING_TEXT), strings_can_be_null=True),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
