@@ -1,6 +1,7 @@
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -196,6 +197,39 @@ def test_text_beginning_with_an_equals_sign_stays_text_in_excel_output(lepr, tmp
     book = openpyxl.load_workbook(path)
     assert not any(cell.data_type == "f" for row in book.active.iter_rows() for cell in row)
     book.close()
+
+
+def test_excel_output_writes_what_pandas_wrote_and_text_excel_cannot_store(lepr, tmp_path, capsys):
+    """The writer streams rows (openpyxl write-only, twice as fast as DataFrame.to_excel):
+    every kind of column comes back as pandas' writer wrote it; control characters (a line
+    break pasted from Word, \\x0b) failed the whole write with IllegalCharacterError."""
+    import datetime
+    import decimal
+
+    import openpyxl
+
+    table = pd.DataFrame({
+        "i": [1, 2, 3], "f": [1.5, np.nan, 2.25], "f32": np.array([0.1, 0.2, np.nan], dtype="float32"),
+        "b": [True, False, True], "I": pd.array([1, None, 3], dtype="Int64"),
+        "s": pd.array(["a", None, "b"], dtype="string"),
+        "c": pd.Categorical(["ol", None, "cpx"]), "o": [1.5, "bdl", None],
+        "d": pd.to_datetime(["2020-01-01", None, "2021-05-03 10:00"], format="ISO8601"),
+        "dec": [decimal.Decimal("1.25"), None, decimal.Decimal("3")], "date": [datetime.date(2020, 1, 1), None, None],
+    })
+    ours, theirs = write_table(table, tmp_path / "ours.xlsx"), tmp_path / "pandas.xlsx"
+    table.to_excel(theirs, index=False)
+    cells = [[list(row) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True)]
+             for path in (ours, theirs)]
+    assert cells[0] == cells[1]
+    assert openpyxl.load_workbook(ours).active["A1"].font.b  # names in bold, as pandas wrote them
+    with pytest.raises(ValueError, match=r"Column 'when' holds dates with a time zone.*tz_localize\(None\)"):
+        write_table(table.assign(when=pd.Timestamp("2020-01-01", tz="UTC")), tmp_path / "tz.xlsx")
+    pasted = lepr.head(3).assign(note=["ok", "line\x0bbreak", "bell\x07"])
+    with pytest.warns(UserWarning, match=r"columns \['note'\] held control characters .* written as spaces"):
+        path = write_table(pasted, tmp_path / "pasted.xlsx")
+    assert read_table(path)["note"].tolist() == ["ok", "line break", "bell "]
+    write_table(lepr, tmp_path / "bar.xlsx", progress=True)  # a bar on stderr while rows are written
+    assert "writing bar.xlsx" in capsys.readouterr().err
 
 
 def test_xlsx_and_csv_round_trip(lepr, tmp_path):

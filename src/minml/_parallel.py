@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ordered_in_threads", "run_in_threads", "worker_count"]
+__all__ = ["ordered_in_threads", "progress_bar", "run_in_threads", "worker_count"]
 
 
 def worker_count() -> int:
@@ -43,7 +43,7 @@ def run_in_threads(work, items, *, progress: bool = False, desc: str = "") -> li
     items = list(items)
     threads = min(worker_count(), len(items))
     results = []
-    with threadpool_limits(limits=1, user_api="blas"), _bar(len(items), desc, progress) as bar:
+    with threadpool_limits(limits=1, user_api="blas"), progress_bar(len(items), desc, progress) as bar:
         if threads <= 1:
             for item in items:
                 results.append(work(item))
@@ -93,7 +93,7 @@ class _NoBar:
         pass
 
 
-def _bar(total: int, desc: str, progress: bool):
+def progress_bar(total: int, desc: str, progress: bool, unit: str = "chunk"):
     """A tqdm progress bar, or a silent stand-in when none is wanted (tqdm is then not
     imported: it costs a tenth of a second at start-up)."""
     from contextlib import nullcontext
@@ -102,4 +102,4 @@ def _bar(total: int, desc: str, progress: bool):
         return nullcontext(_NoBar())
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="chunk")
+    return tqdm(total=total, desc=desc, unit=unit)

@@ -198,7 +198,8 @@ def _write_beside_input(table, result, output: Path, bom: bool, prefix: str) -> 
     from minml.io import write_table
 
     names = _named_apart(table.columns, result.columns, prefix)
-    write_table(pd.concat([table, result.set_axis(names, axis=1)], axis=1), output, bom=bom)
+    write_table(pd.concat([table, result.set_axis(names, axis=1)], axis=1), output, bom=bom,
+                progress=sys.stderr.isatty())
     return names != list(result.columns)
 
 
@@ -436,7 +437,7 @@ def _run_validate(args) -> int:
     columns = _named_apart(table.columns, found.columns, "validate_")  # a table validated before
     rank = columns[list(found.columns).index("validate_rank")]
     ranked = pd.concat([table, found.set_axis(columns, axis=1)], axis=1).sort_values(rank, kind="stable")
-    write_table(ranked, output, bom=_bom(args))
+    write_table(ranked, output, bom=_bom(args), progress=sys.stderr.isatty())
     counts = result["verdict"].value_counts()
     print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
           + (_prefixed_note("validate_") if columns != list(found.columns) else ""))

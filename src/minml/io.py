@@ -337,7 +337,7 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
         return read(sheet)
 
 
-def write_table(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
+def write_table(df: pd.DataFrame, path, *, bom: bool = False, progress: bool = False) -> Path:
     """Write a table, choosing the format by extension (CSV, XLSX, Parquet).
 
     Parameters
@@ -347,6 +347,9 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
     bom : bool, default=False
         Start a CSV file (UTF-8) with a byte-order mark, by which Excel knows it is UTF-8
         (without one, Excel on Windows shows ``°C`` as ``Â°C``); see :func:`bom_for`.
+    progress : bool, default=False
+        Show a progress bar while an Excel file is written (about 3,000 rows a second; CSV
+        and Parquet take a second for a million rows).
 
     Returns
     -------
@@ -361,7 +364,7 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
     elif suffix in _PARQUET:
         _write_parquet(df, path)
     else:
-        _write_excel(df, path)
+        _write_excel(df, path, progress)
     return path
 
 
@@ -382,24 +385,83 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     df.to_parquet(path, index=False)
 
 
-def _write_excel(df: pd.DataFrame, path: Path) -> None:
-    """An Excel file of ``df`` in which text stays text: openpyxl stores a string beginning with
-    "=" as a formula, so a sample name or comment "=..." would become live in the output (and
-    a way to run formulas nobody wrote); such cells are written as strings."""
+def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
+    """An Excel file of ``df``, streamed row by row (openpyxl's write-only mode: 100,000 rows of
+    24 columns in ~30 s, against ~60 s through ``DataFrame.to_excel``), names in bold, missing
+    values as empty cells.  Text stays text: openpyxl stores a string beginning with "=" as a
+    formula, so a sample name or comment "=..." would become live in the output (and a way to
+    run formulas nobody wrote); such cells are written as strings."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    from minml._parallel import progress_bar
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Sheet1")
+    spaced = []  # columns whose text held control characters
+
+    def text(value: str, font=None, column=None):
+        if ILLEGAL_CHARACTERS_RE.search(value):
+            value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
+            spaced.append(column)
+        if not value.startswith("=") and font is None:
+            return value  # plain text: openpyxl writes a str as a string (a cell object costs 3x more)
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        return cell
+
+    columns = [_excel_cells(df[name], name, lambda value, name=name: text(value, column=name)) for name in df.columns]
+    bold = Font(bold=True)
+    sheet.append([text(str(name), font=bold, column=name) for name in df.columns])  # once nothing can fail
+    if spaced:  # openpyxl refuses them (IllegalCharacterError), after all the work
+        names = list(dict.fromkeys(spaced))
+        warnings.warn(f"{path.name}: text in columns {names} held control characters (such as \\x0b, a line break "
+                      "pasted from Word) that an Excel file cannot store; written as spaces (a CSV output keeps them).",
+                      stacklevel=3)
+    step = 10_000
+    with progress_bar(len(df), f"writing {path.name}", progress, unit="row") as bar:
+        for start in range(0, len(df), step):
+            for row in zip(*(column[start:start + step] for column in columns)):
+                sheet.append(row)
+            bar.update(min(step, len(df) - start))
+    book.save(path)
+
+
+def _excel_cells(column: pd.Series, name, text) -> list:
+    """The values of one column as openpyxl writes them: numbers as Python numbers, missing
+    values as None (an empty cell), text through ``text`` (which keeps "=..." as text), dates
+    as they are, anything else as its text."""
+    import datetime
+    import decimal
+
+    import numpy as np
     import pandas as pd
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        df.to_excel(writer, index=False)
-        sheet = writer.sheets[next(iter(writer.sheets))]
-        for j, column in enumerate(df.columns):
-            if str(column).startswith("="):
-                sheet.cell(row=1, column=j + 1).data_type = "s"
-            if df[column].dtype.kind not in "OSUT":  # numbers: no text to guard (text and categories are "O")
-                continue
-            text = df[column].astype(object)
-            starts = text.map(lambda v: isinstance(v, str) and v.startswith("=")).to_numpy(dtype=bool)
-            for i in starts.nonzero()[0]:
-                sheet.cell(row=i + 2, column=j + 1).data_type = "s"  # row 1 holds the names
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        raise ValueError(f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
+                         f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None).")
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    if kind and kind in "iub":
+        return column.tolist()
+    if kind == "f":
+        return [None if v != v else v for v in column.to_numpy(dtype=float).tolist()]
+    out = []
+    for value in column.astype(object).tolist():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, str):
+            out.append(text(value))
+        elif value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+            out.append(None)
+        elif isinstance(value, (bool, int, float, decimal.Decimal, datetime.datetime, datetime.date, datetime.time)):
+            out.append(value)
+        else:
+            out.append(text(str(value)))
+    return out
 
 
 def writable_path(path, *, table: bool = True) -> Path:
