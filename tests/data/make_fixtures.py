@@ -46,7 +46,7 @@ def cut_training(shared: Path) -> None:
     out = HERE / "training"
     out.mkdir(exist_ok=True)
     for path in sorted((shared / "training").glob("*.xlsx")):
-        df = pd.read_excel(path)
+        df = pd.read_excel(path, engine="openpyxl")
         total = pd.to_numeric(df["Total"], errors="coerce")
         keep = list(df.index[:12])
         keep += list(df.index[(total < 88) | (total > 105)][:3])  # totals out of range
