@@ -201,6 +201,22 @@ def test_detection_limits_statistics_and_counts_beside_the_values_are_kept_not_r
                              "Na2O_relerr": "the spread (sd, error) of Na2O, not read"}
 
 
+def test_a_species_named_twice_in_the_header_is_refused(tmp_path):
+    """pandas reads a repeated header name as FeO, FeO.1: the second FeO column was left unread
+    without a word (which of the two is total iron?)."""
+    from minml import check_oxides, read_table
+
+    path = tmp_path / "twice.csv"
+    path.write_text("Sample,SiO2,MgO,FeO,FeO,CaO,Note,Note\na,40.1,48.0,10.2,11.3,0.1,x,y\n")
+    table = read_table(path)
+    assert list(table.columns) == ["Sample", "SiO2", "MgO", "FeO", "FeO.1", "CaO", "Note", "Note.1"]
+    with pytest.raises(ValueError, match=r"names a species more than once:\n  'FeO' \(2 times; pandas named the "
+                                         r"others \['FeO.1'\]\)\nRename them"):
+        check_oxides(table)
+    # other repeated names (two Note columns) and near misses are as before
+    assert map_columns(["SiO2", "Note", "Note.1", "MgO", "Si02.1"]).mapped == {"SiO2": "SiO2", "MgO": "MgO"}
+
+
 def test_spread_columns_beside_the_means_are_kept_not_read():
     """Experimental tables print each mean beside its spread (SiO2, SiO2_sd, ...): the spread
     was read as a second phase ('several columns name the same species'), with advice to

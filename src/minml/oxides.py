@@ -392,6 +392,26 @@ def _unit_note(name: str) -> str | None:
             f"(a column named {oxide} in wt% is read)")
 
 
+_REPEATED = re.compile(r"^(.+)\.(\d+)$")  # pandas' name for a repeated column: FeO, FeO.1, FeO.2
+
+
+def _refuse_repeats(columns, mapping: ColumnMapping) -> None:
+    """Raise when a header repeats a species' name: pandas reads the second ``FeO`` column as
+    ``FeO.1``, which would be left unread without a word (which of them is total iron?)."""
+    names = {str(col) for col in columns}
+    repeated = {}
+    for col in mapping.unrecognised:
+        found = _REPEATED.match(str(col))
+        if found and found.group(1) in names and found.group(1) in map(str, mapping.mapped):
+            repeated.setdefault(found.group(1), [found.group(1)]).append(str(col))
+    if repeated:
+        lines = [f"  {name!r} ({len(cols)} times; pandas named the others {cols[1:]})"
+                 for name, cols in repeated.items()]
+        raise ValueError("The header names a species more than once:\n" + "\n".join(lines) + "\nRename them so "
+                         "that each says what it holds (FeO and FeOt; FeO_core and FeO_rim, then suffix=...), "
+                         "or drop all but one.")
+
+
 def map_columns(columns, suffix: str | None = None, elements: bool = False) -> ColumnMapping:
     """Map a table's column names to canonical species.
 
@@ -468,6 +488,7 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
         else:
             mapping.mapped[col] = canonical
             mapping.how[col] = how
+    _refuse_repeats(columns, mapping)
     named = [col for col in columns if col in mapping.mapped]  # a name given twice counts twice
     counts = Counter(mapping.mapped[col] for col in named)
     clashes = {can: [c for c in named if mapping.mapped[c] == can] for can, n in counts.items() if n > 1}
