@@ -232,6 +232,25 @@ def test_excel_output_writes_what_pandas_wrote_and_text_excel_cannot_store(lepr,
     assert "writing bar.xlsx" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_an_index_that_says_something_is_written(lepr, tmp_path, suffix):
+    """write_table dropped every index: sample names kept in the index (set_index, or a
+    table built in Python) were lost from the file, in every format."""
+    table = lepr.head(4)
+    named = read_table(write_table(table.set_index("entity_id"), tmp_path / f"named{suffix}"))
+    assert list(named.columns) == list(table.columns)
+    labels = read_table(write_table(table.set_axis(["s1", "s2", "s3", "s4"]), tmp_path / f"labels{suffix}"))
+    assert list(labels.columns) == ["index", *table.columns] and labels["index"].tolist() == ["s1", "s2", "s3", "s4"]
+    levels = read_table(write_table(table.set_index(["entity_id", "Mineral"]), tmp_path / f"levels{suffix}"))
+    assert list(levels.columns) == list(table.columns)
+    # row positions (a filtered table) and an index repeating its column are not written
+    assert list(read_table(write_table(table.iloc[[1, 3]], tmp_path / f"rows{suffix}")).columns) == list(table.columns)
+    repeated = table.set_index("Mineral", drop=False)
+    assert list(read_table(write_table(repeated, tmp_path / f"repeated{suffix}")).columns) == list(table.columns)
+    with pytest.raises(ValueError, match=r"index is named 'Mineral', as one of its columns is.*rename_axis"):
+        write_table(table.set_axis(pd.Index(["a", "b", "c", "d"], name="Mineral")), tmp_path / f"clash{suffix}")
+
+
 def test_xlsx_and_csv_round_trip(lepr, tmp_path):
     for name in ("t.xlsx", "t.csv"):
         back = read_table(write_table(lepr, tmp_path / name))

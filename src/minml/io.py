@@ -346,6 +346,9 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False, progress: bool = F
     Parameters
     ----------
     df : pandas.DataFrame
+        An index that says something (sample names, a named index, several levels) is
+        written as the first column(s), as :func:`read_table` gives a Parquet file's stored
+        index back; an unnamed index of integers (row positions) is not written.
     path : str or path-like
     bom : bool, default=False
         Start a CSV file (UTF-8) with a byte-order mark, by which Excel knows it is UTF-8
@@ -361,6 +364,7 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False, progress: bool = F
     """
     path = writable_path(path)
     check_fits(path, len(df))
+    df = _index_as_columns(df)
     suffix = path.suffix.lower()
     if suffix in _CSV:
         _write_csv(df, path, "\t" if suffix == ".tsv" else ",", bom)
@@ -369,6 +373,31 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False, progress: bool = F
     else:
         _write_excel(df, path, progress)
     return path
+
+
+def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its index as leading columns where the index says something (names, labels
+    or several levels), else ``df`` itself; a level named as a column is refused (the file
+    would hold two columns of one name)."""
+    import numpy as np
+    import pandas as pd
+
+    index = df.index
+    positions = index.nlevels == 1 and index.name is None and pd.api.types.is_integer_dtype(index.dtype)
+    if positions:
+        return df
+    names = [name if name is not None else ("index" if index.nlevels == 1 else f"level_{i}")
+             for i, name in enumerate(index.names)]
+    taken = [name for name in names if name in df.columns]
+    repeats = len(taken) == len(names) and all(
+        np.array_equal(index.get_level_values(i).to_numpy(), df[name].to_numpy()) for i, name in enumerate(names))
+    if repeats:  # set_index(..., drop=False): the index repeats its columns
+        return df
+    if taken:
+        raise ValueError(f"The table's index is named {taken[0]!r}, as one of its columns is; the file would hold "
+                         "two columns of that name: rename the index (df.rename_axis('sample')) or drop it "
+                         "(df.reset_index(drop=True)).")
+    return df.rename_axis(names).reset_index()
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
