@@ -31,7 +31,6 @@ _EXCEL_WRITTEN = {".xlsx", ".xlsm"}  # the Excel formats write_table writes (not
 _EXCEL_READER = "calamine"
 _HEADER_SEARCH = 50  # rows searched for column names when the first row holds none
 _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
-# cells pandas reads as missing (its default na_values), so both readers agree
 
 
 def is_csv(path) -> bool:
@@ -278,7 +277,7 @@ def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:
 
     rows = pd.read_excel(book, sheet_name=name, header=None, nrows=_HEADER_SEARCH).astype(object).to_numpy().tolist()
     for number, cells in enumerate(rows, start=1):
-        if number != header_row and len(species_names([c for c in cells if isinstance(c, str)])) >= 2:
+        if number != header_row and len(species_names(cells)) >= 2:
             raise ValueError(
                 f"{where}: row {header_row} holds no oxide names but row {number} does. header_row applies to "
                 "every sheet: give the row that holds the column names in all of them, or, where the sheets differ, "

@@ -398,11 +398,11 @@ _REPEATED = re.compile(r"^(.+)\.(\d+)$")  # pandas' name for a repeated column: 
 def _refuse_repeats(columns, mapping: ColumnMapping) -> None:
     """Raise when a header repeats a species' name: pandas reads the second ``FeO`` column as
     ``FeO.1``, which would be left unread without a word (which of them is total iron?)."""
-    names = {str(col) for col in columns}
+    read = {str(col) for col in mapping.mapped}
     repeated = {}
     for col in mapping.unrecognised:
         found = _REPEATED.match(str(col))
-        if found and found.group(1) in names and found.group(1) in map(str, mapping.mapped):
+        if found and found.group(1) in read:
             repeated.setdefault(found.group(1), [found.group(1)]).append(str(col))
     if repeated:
         lines = [f"  {name!r} ({len(cols)} times; pandas named the others {cols[1:]})"
@@ -454,7 +454,8 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
     for col in columns:
         key = _key(col)
         canonical, how = None, None
-        if key in _NOT_SPECIES or _unit_note(col) is not None:
+        unit_note = _unit_note(col)
+        if key in _NOT_SPECIES or unit_note is not None:
             pass
         elif suffix is not None:
             canonical = canonical_name(col, suffix=suffix)
@@ -477,7 +478,7 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
                 how = f"{kind} {_original_affix(col, affix, kind)!r}"
         if canonical is None:
             mapping.unrecognised.append(col)
-            note = _unit_note(col)
+            note = unit_note
             if note is None and key not in _NOT_SPECIES:
                 note = _beside_of(key)
             if note is not None:
