@@ -28,6 +28,9 @@ from minml.oxides import (
         # units as spreadsheets write them, and total iron in words
         ("SiO2, wt%", "SiO2"), ("SiO2 %", "SiO2"), ("K2O%", "K2O"), ("SiO2 (mass%)", "SiO2"), ("MgO mass %", "MgO"),
         ("Total FeO", "FeOt"), ("FeO (total)", "FeOt"), ("Total Fe2O3", "Fe2O3t"), ("Fe2O3 (total)", "Fe2O3t"),
+        # T-FeO was read as FeO with a phase prefix 'T-'
+        ("T-FeO", "FeOt"), ("T.FeO", "FeOt"), ("FeO tot.", "FeOt"), ("Total Fe as FeO", "FeOt"),
+        ("T-Fe2O3", "Fe2O3t"), ("Fe as Fe2O3", "Fe2O3t"),
     ],
 )
 def test_aliases_map_to_canonical_names(name, expected):
