@@ -168,6 +168,18 @@ def test_thermobar_style_table_with_suffix(lepr):
     assert "SiO2_Liq" in checked.other.columns
 
 
+def test_core_and_rim_side_by_side_are_chosen_by_their_prefix(lepr):
+    """The clash message advises suffix='Core_' for prefixed columns, which found no column."""
+    cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)]
+    cpx = cpx.drop(columns=["Mineral", "method", "entity_id"])
+    side_by_side = pd.concat([cpx.add_prefix("Core_"), cpx.mul(0.5).add_prefix("Rim_")], axis=1)
+    with pytest.raises(ValueError, match=r"Pass suffix= to choose one phase, e.g. suffix='Core_'"):
+        check_oxides(side_by_side)
+    for prefix, scale in (("Core_", 1.0), ("rim_", 0.5)):  # the advice, in any case
+        checked = check_oxides(side_by_side, suffix=prefix)
+        np.testing.assert_allclose(checked.oxides["SiO2"], cpx["SiO2"] * scale)
+
+
 def test_summary_reads_like_a_report(lepr):
     text = check_oxides(lepr).summary()
     assert "76 rows, 13 species columns, 3 other columns" in text

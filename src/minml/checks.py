@@ -235,8 +235,8 @@ def check_oxides(
         Analyses in wt%, one per row, columns named in any of the usual ways
         (see :func:`minml.map_columns`).  Not modified.
     suffix : str, optional
-        Phase suffix of the oxide columns to read (``"_Cpx"``), for tables that hold
-        several phases side by side.
+        Phase suffix (``"_Cpx"``) or prefix (``"Core_"``) of the oxide columns to read, for
+        tables that hold several phases, or core and rim, side by side.
     elements : bool, default=False
         Read columns named by an element symbol (``Si``, ``Fe``, ...) as element wt% and
         convert each to its oxide (EDS output without oxides; see :func:`minml.map_columns`).

@@ -34,7 +34,8 @@ def _add_table_arguments(p) -> None:
     """INPUT, --sheet and --suffix: how every table-reading command finds its analyses."""
     p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
     p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
-    p.add_argument("--suffix", default=None, help="phase suffix of the oxide columns to read, e.g. _Cpx")
+    p.add_argument("--suffix", default=None,
+                   help="phase suffix (or prefix) of the oxide columns to read, e.g. _Cpx or Core_")
     p.add_argument("--elements", action="store_true",
                    help="columns named by an element (Si, Fe, Mg, ...) hold element wt%%, as EDS software reports "
                    "without oxides: read each as its oxide (iron as FeOt); an O column is left out")

@@ -240,7 +240,8 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
     name : str
         A column name as found in a file.
     suffix : str, optional
-        A phase suffix to strip first (``"_Cpx"``); matched case-insensitively.
+        A phase suffix (``"_Cpx"``) or prefix (``"Core_"``) to strip first; matched
+        case-insensitively.
 
     Returns
     -------
@@ -256,9 +257,12 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
     key = _key(name)
     if suffix is not None:
         skey = _key(suffix)
-        if not key.endswith(skey):
+        if key.endswith(skey):
+            key = key[: len(key) - len(skey)]
+        elif key.startswith(skey):  # a prefix, as the clash message may advise (Core_SiO2, Rim_SiO2)
+            key = key[len(skey):]
+        else:
             return None
-        key = key[: len(key) - len(skey)]
     keys = _alias_keys()
     if key in keys:
         return keys[key]
@@ -420,7 +424,8 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
     columns : iterable of str
         Column names as found in a file.
     suffix : str, optional
-        Strip this phase suffix (``"_Cpx"``) and ignore other columns that carry one.
+        Strip this phase suffix (``"_Cpx"``) or prefix (``"Core_"``) and ignore other
+        columns that carry one.
         Without it, suffixes and prefixes are detected (``SiO2_Cpx``, ``Clinopyroxene_SiO2``)
         as long as each species is named once.
     elements : bool, default=False
