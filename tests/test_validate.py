@@ -30,6 +30,9 @@ def test_label_synonyms():
     ("Opx?", ("orthopyroxene",)),
     ("Cr-spinel core", ("spinel",)), ("Glass (matrix)", ("glass",)), ("Amph", ("amphibole",)), ("Sa", ("k-feldspar",)),
     ("Nepheline rim", ()),  # not a class, qualified
+    # GEOROC's and the IMA symbols' spellings: unmapped before
+    ("MAGNETITE-ULVOSPINEL", ("magnetite",)), ("Anatase", ("rutile",)), ("BROOKITE", ("rutile",)),
+    ("TTN", ()), ("Chl", ()), ("PYRITE", ()), ("Baddeleyite", ()), ("Xenotime", ()), ("Allanite", ()), ("Ne", ()),
 ])
 def test_labels_with_what_they_say_of_the_grain(label, expected):
     """Labels as people type them: the grain's place, its number, a note in brackets."""
@@ -38,7 +41,7 @@ def test_labels_with_what_they_say_of_the_grain(label, expected):
 
 
 @pytest.mark.parametrize("label", ["Ol/Cpx", "Olivine-hosted melt inclusion", "Spinel inclusion in olivine",
-                                   "Ol Fo90", "core", "(rim)", "12"])
+                                   "Ol Fo90", "core", "(rim)", "12", "GROUNDMASS", "Py"])  # Py: pyrite or pyrope
 def test_labels_that_name_no_one_phase_stay_unmapped(label):
     assert match_label(label).status == "unmapped" and match_label(label).classes == ()
 
