@@ -26,9 +26,6 @@ _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _CSV = {".csv", ".txt", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
 _EXCEL_WRITTEN = {".xlsx", ".xlsm"}  # the Excel formats write_table writes (not .xls)
-# calamine (Rust) reads workbooks ten times faster than openpyxl (100,000 rows in 4 s, not 45 s)
-# and gives the same cells: every training workbook reads identically with either
-_EXCEL_READER = "calamine"
 _HEADER_SEARCH = 50  # rows searched for column names when the first row holds none
 _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
 
@@ -285,10 +282,20 @@ def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:
                 "--header-row N) and stack the tables (pd.concat).")
 
 
+def _excel_reader() -> str:
+    """pandas' engine for reading workbooks: calamine (Rust; a dependency) reads them ten times
+    faster than openpyxl (100,000 rows in 4 s, not 45 s) and gives the same cells (every
+    training workbook reads identically with either); openpyxl where calamine is missing.
+    Named, never left to pandas, whose default is changing (it warns when calamine is there)."""
+    import importlib.util
+
+    return "calamine" if importlib.util.find_spec("python_calamine") else "openpyxl"
+
+
 def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFrame:
     import pandas as pd
 
-    with pd.ExcelFile(path, engine=_EXCEL_READER) as book:
+    with pd.ExcelFile(path, engine=_excel_reader()) as book:
         names = book.sheet_names
 
         def read(name, short_ok=False):
