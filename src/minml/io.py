@@ -475,6 +475,7 @@ def _excel_cells(column: pd.Series, name, text) -> list:
     as they are, anything else as its text."""
     import datetime
     import decimal
+    import math
 
     import numpy as np
     import pandas as pd
@@ -485,8 +486,9 @@ def _excel_cells(column: pd.Series, name, text) -> list:
     kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
     if kind and kind in "iub":
         return column.tolist()
-    if kind == "f":
-        return [None if v != v else v for v in column.to_numpy(dtype=float).tolist()]
+    if kind == "f":  # Excel has no infinity: written as text, as pandas does (openpyxl drops it)
+        return [None if v != v else text(repr(v)) if v in (math.inf, -math.inf) else v
+                for v in column.to_numpy(dtype=float).tolist()]
     out = []
     for value in column.astype(object).tolist():
         if isinstance(value, np.generic):
@@ -495,6 +497,8 @@ def _excel_cells(column: pd.Series, name, text) -> list:
             out.append(text(value))
         elif value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
             out.append(None)
+        elif isinstance(value, float) and math.isinf(value):
+            out.append(text(repr(value)))
         elif isinstance(value, (bool, int, float, decimal.Decimal, datetime.datetime, datetime.date, datetime.time)):
             out.append(value)
         else:
