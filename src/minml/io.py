@@ -383,8 +383,9 @@ def write_table(df: pd.DataFrame, path, *, bom: bool = False, progress: bool = F
 
 def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with its index as leading columns where the index says something (names, labels
-    or several levels), else ``df`` itself; a level named as a column is refused (the file
-    would hold two columns of one name)."""
+    or several levels), else ``df`` itself (also where the index repeats columns of its names,
+    as ``set_index(..., drop=False)`` leaves it); a level named as a column that differs from
+    it is refused (the file would hold two columns of one name)."""
     import numpy as np
     import pandas as pd
 
