@@ -269,6 +269,26 @@ def test_workbooks_read_alike_with_calamine_and_without(lepr, tmp_path, monkeypa
     pd.testing.assert_frame_equal(read_table(path), fast)
 
 
+def test_identifiers_keep_their_leading_zeros(tmp_path):
+    """pandas read sample IDs 007 and 0123 as the numbers 7 and 123 (and long ones as floats),
+    and the outputs wrote them so; the CSV route without pandas kept them."""
+    from minml.cli import main
+
+    path = tmp_path / "ids.csv"
+    path.write_text("Sample,SiO2,MgO,FeOt,T,Spot,Spot\n007,40.1,48.0,10.2,1200,1,1\n0123,39.8,45.0,14.0,1250,2,02\n"
+                    "12345678901234567890,40.0,47.0,12.0,1300,3,3\n")
+    table = read_table(path)
+    assert table["Sample"].tolist() == ["007", "0123", "12345678901234567890"]
+    assert table["Spot.1"].tolist() == ["1", "02", "3"] and table["Spot"].tolist() == [1, 2, 3]
+    assert table["T"].dtype.kind == "i" and table["SiO2"].dtype.kind == "f"  # numbers stay numbers
+    titled = tmp_path / "titled.csv"  # --header-row takes the pandas route in the command too
+    titled.write_text("Table 1\n" + path.read_text().replace(",Spot,Spot", ",Spot,Spot2"))
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(titled), "--header-row", "2", "--fill-missing", "0", "-o", str(out)]) == 0
+    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
+        '"007"', '"0123"', '"12345678901234567890"']
+
+
 def test_xlsx_and_csv_round_trip(lepr, tmp_path):
     for name in ("t.xlsx", "t.csv"):
         back = read_table(write_table(lepr, tmp_path / name))

@@ -184,6 +184,29 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
                          f"Separator read as {_separator_name(sep)}.") from None
     if header_row is None and not species_names(table.columns):
         _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+    return _ids_as_written(table, path, codec, sep, skip)
+
+
+def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip: int) -> pd.DataFrame:
+    """``table`` with the columns that are not species, and that pandas read as numbers, back as
+    the text written wherever the numbers lose it: identifiers with leading zeros (``007``,
+    ``0123``) or with more digits than a float holds.  Other number columns (T, P) stay numbers."""
+    import pandas as pd
+
+    numeric = [i for i, (name, dtype) in enumerate(table.dtypes.items()) if pd.api.types.is_numeric_dtype(dtype)
+               and not pd.api.types.is_bool_dtype(dtype) and not species_names([name])]
+    if not numeric:
+        return table
+    text = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False, skiprows=skip, index_col=False,
+                       usecols=numeric, dtype=str)  # by position: names may be blank or repeated
+    written = dict(zip(numeric, (text.iloc[:, k] for k in range(len(numeric))), strict=True))
+    lost = [i for i, cells in written.items()
+            if cells.str.strip().str.contains(r"^[+-]?0\d|^[+-]?\d{16,}$", regex=True, na=False).any()]
+    if not lost:
+        return table
+    table = table.copy()
+    for i in lost:
+        table.isetitem(i, written[i].to_numpy(dtype=object))
     return table
 
 
