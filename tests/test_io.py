@@ -233,6 +233,64 @@ def test_excel_output_writes_what_pandas_wrote_and_text_excel_cannot_store(lepr,
     assert "writing bar.xlsx" in capsys.readouterr().err
 
 
+def _zoo():
+    """Cells that an Excel writer can get wrong."""
+    return pd.DataFrame({
+        "s": ["", "   ", " x", "x ", "a&b<c>d", "=SUM(A1)", "#N/A", "#DIV/0!", "°C µm", "two\nlines", "tab\there",
+              "cr\rhere", 'quote"s', "it's", "\u2028sep", "emoji \U0001f642"],
+        "n": [0.0, -0.0, 1e-20, 1e300, 0.1 + 0.2, 45.86000061, np.nan, np.inf, -np.inf, 2.5, 1 / 3, 1e16,
+              123456789.123, -5.0, 7, 8],
+        "i": [0, 1, -1, 2**53, 2**53 + 1, -(2**60), 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+        "b": [True, False] * 8,
+        "o": [None, "x", 1.5, 2, True, "", None, "y", 3.25, None, "=1", "#REF!", 1e-7, "z", None, 0],
+    })
+
+
+@pytest.mark.parametrize("which", ["classified", "zoo"])
+def test_excel_rows_rendered_as_openpyxl_renders_them(lepr, tmp_path, which):
+    """The fast Excel writer renders the sheet's rows itself: byte for byte the XML openpyxl's
+    write-only mode writes for the same cells, every part of the file the same (but the
+    creation time), so that Excel reads what it reads from openpyxl."""
+    import zipfile
+
+    from minml import classify
+    from minml.io import _excel_cells, _write_sheet_openpyxl, _write_sheet_rendered
+
+    table = pd.concat([lepr, classify(lepr)], axis=1) if which == "classified" else _zoo()
+    header = [str(name) for name in table.columns]
+    columns = [_excel_cells(table[name], name, lambda value: value) for name in table.columns]
+    parts = []
+    for writer in (_write_sheet_rendered, _write_sheet_openpyxl):
+        path = tmp_path / f"{writer.__name__}.xlsx"
+        writer(header, columns, len(table), path, False)
+        with zipfile.ZipFile(path) as book:
+            parts.append({info.filename: book.read(info) for info in book.infolist()
+                          if info.filename != "docProps/core.xml"})
+    assert parts[0] == parts[1]
+    assert len(parts[0]["xl/worksheets/sheet1.xml"]) > 1000
+
+
+def test_excel_output_keeps_text_as_text_and_says_what_it_cannot_hold(tmp_path):
+    """openpyxl stored the text "#N/A" as an error cell (read back empty), wrote integers
+    beyond 2**53 with their last digits lost, and cut text past 32,767 characters silently."""
+    import openpyxl
+
+    zoo = _zoo()
+    back = read_table(write_table(zoo, tmp_path / "zoo.xlsx"))
+    assert back["o"].tolist()[10:12] == ["=1", "#REF!"]
+    assert back["i"].astype(str).tolist()[3:6] == [str(2**53), str(2**53 + 1), str(-(2**60))]
+    assert [float(v) for v in back["n"].tolist()[7:9]] == [np.inf, -np.inf]  # written as text, read back
+    cells = openpyxl.load_workbook(tmp_path / "zoo.xlsx").active
+    assert not any(cell.data_type in ("e", "f") for row in cells.iter_rows() for cell in row)
+    # as stored ('#N/A' is text in the file; pandas, reading it, takes it for missing)
+    assert [row[0] for row in cells.iter_rows(min_row=6, max_row=9, values_only=True)] == [
+        "a&b<c>d", "=SUM(A1)", "#N/A", "#DIV/0!"]
+    long = pd.DataFrame({"note": ["x" * 40_000], "SiO2": [40.0]})
+    with pytest.warns(UserWarning, match=r"columns \['note'\] held text longer than an Excel cell's 32,767"):
+        back = read_table(write_table(long, tmp_path / "long.xlsx"))
+    assert len(back["note"][0]) == 32_767
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_an_index_that_says_something_is_written(lepr, tmp_path, suffix):
     """write_table dropped every index: sample names kept in the index (set_index, or a
