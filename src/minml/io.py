@@ -481,17 +481,44 @@ def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
             cut.append(name)
         return value
 
+    import pandas as pd
+
+    zoned = [name for name, dtype in df.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
+    if zoned:  # refused before anything is written
+        name = zoned[0]
+        raise ValueError(f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
+                         f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None).")
     header = [text(str(name), name) for name in df.columns]
-    columns = [_excel_cells(df[name], name, lambda value, name=name: text(value, name)) for name in df.columns]
+
+    def parts():  # rows a step at a time: a million rows never become 24 million Python objects at once
+        for start in range(0, len(df), _EXCEL_ROWS_PER_STEP):
+            part = df.iloc[start:start + _EXCEL_ROWS_PER_STEP]
+            yield [_excel_cells(part.iloc[:, j], name, lambda value, name=name: text(value, name))
+                   for j, name in enumerate(df.columns)]
+
+    writer = _write_sheet_rendered if _numbers_and_text(df) else _write_sheet_openpyxl
+    writer(header, parts(), len(df), path, progress)
     for what, names in changed.items():
         if names:
             warnings.warn(f"{path.name}: columns {list(dict.fromkeys(names))} {what} (a CSV output keeps them).",
                           stacklevel=3)
-    simple = all(type(value) in _SIMPLE_CELLS for column in columns for value in column)
-    (_write_sheet_rendered if simple else _write_sheet_openpyxl)(header, columns, len(df), path, progress)
 
 
-_SIMPLE_CELLS = (type(None), bool, int, float, str)
+def _numbers_and_text(df: pd.DataFrame) -> bool:
+    """Whether every cell of ``df`` goes to Excel as a number, a boolean, text or nothing
+    (:func:`_excel_cells`): no dates, times or decimals, which openpyxl renders itself."""
+    import datetime
+    import decimal
+
+    import pandas as pd
+
+    for j, dtype in enumerate(df.dtypes):
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return False
+        if dtype == object and any(isinstance(value, (decimal.Decimal, datetime.date, datetime.time))
+                                   for value in df.iloc[:, j].tolist()):
+            return False
+    return True
 
 
 def _excel_book(header: list[str]):
@@ -514,8 +541,9 @@ def _excel_book(header: list[str]):
     return book, sheet
 
 
-def _write_sheet_openpyxl(header, columns, n_rows: int, path: Path, progress: bool) -> None:
-    """The rows appended through openpyxl (any cell type it knows: dates, decimals, ...)."""
+def _write_sheet_openpyxl(header, parts, n_rows: int, path: Path, progress: bool) -> None:
+    """The rows appended through openpyxl (any cell type it knows: dates, decimals, ...);
+    ``parts`` gives the rows a step at a time, as lists of columns of cells."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
 
@@ -531,17 +559,18 @@ def _write_sheet_openpyxl(header, columns, n_rows: int, path: Path, progress: bo
         return value
 
     with progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
-        for start in range(0, n_rows, _EXCEL_ROWS_PER_STEP):
-            for row in zip(*(column[start:start + _EXCEL_ROWS_PER_STEP] for column in columns)):
+        for columns in parts:
+            for row in zip(*columns):
                 sheet.append([as_written(value) for value in row])
-            bar.update(min(_EXCEL_ROWS_PER_STEP, n_rows - start))
+            bar.update(len(columns[0]) if columns else 0)
     book.save(path)
 
 
-def _write_sheet_rendered(header, columns, n_rows: int, path: Path, progress: bool) -> None:
-    """openpyxl writes the workbook with the names only; the rows of numbers and text are
-    rendered here as openpyxl renders them and streamed into its sheet, the other parts of
-    the package copied as openpyxl wrote them."""
+def _write_sheet_rendered(header, parts, n_rows: int, path: Path, progress: bool) -> None:
+    """openpyxl writes the workbook with the names only; the rows of numbers and text
+    (``parts``: a step of rows at a time, as lists of columns) are rendered here as openpyxl
+    renders them and streamed into its sheet, the other parts of the package copied as
+    openpyxl wrote them."""
     import io
     import zipfile
 
@@ -552,8 +581,8 @@ def _write_sheet_rendered(header, columns, n_rows: int, path: Path, progress: bo
     book, _ = _excel_book(header)
     skeleton = io.BytesIO()
     book.save(skeleton)
-    letters = [get_column_letter(j) for j in range(1, len(columns) + 1)]
-    big = n_rows * max(len(columns), 1) * 64 > 2**31  # may pass 2 GiB: ZIP64
+    letters = [get_column_letter(j) for j in range(1, len(header) + 1)]
+    big = n_rows * max(len(header), 1) * 64 > 2**31  # may pass 2 GiB: ZIP64
     with zipfile.ZipFile(skeleton) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             data = source.read(info)
@@ -564,10 +593,12 @@ def _write_sheet_rendered(header, columns, n_rows: int, path: Path, progress: bo
             with target.open(info, "w", force_zip64=big) as sheet, \
                     progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
                 sheet.write(head)
-                for start in range(0, n_rows, _EXCEL_ROWS_PER_STEP):
-                    part = [column[start:start + _EXCEL_ROWS_PER_STEP] for column in columns]
-                    sheet.write(_rows_xml(part, letters, start + 2).encode("utf-8"))
-                    bar.update(min(_EXCEL_ROWS_PER_STEP, n_rows - start))
+                first = 2  # row 1 holds the names
+                for columns in parts:
+                    sheet.write(_rows_xml(columns, letters, first).encode("utf-8"))
+                    done = len(columns[0]) if columns else 0
+                    first += done
+                    bar.update(done)
                 sheet.write(b"</sheetData>" + tail)
 
 
@@ -612,9 +643,6 @@ def _excel_cells(column: pd.Series, name, text) -> list:
     import numpy as np
     import pandas as pd
 
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
-                         f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None).")
     kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
     if kind == "b":
         return column.tolist()
