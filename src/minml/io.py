@@ -466,6 +466,13 @@ def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
     and "#N/A" or "#DIV/0!" as an error; control characters (which an Excel file cannot
     hold) become spaces and text beyond Excel's 32,767 characters is cut, each with a warning.
     """
+    import pandas as pd
+
+    zoned = [name for name, dtype in df.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
+    if zoned:  # refused before anything is written
+        name = zoned[0]
+        raise ValueError(f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
+                         f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None).")
     changed: dict[str, list] = {"held control characters (such as \\x0b, a line break pasted from Word) that "
                                 "an Excel file cannot store; written as spaces": [],
                                 f"held text longer than an Excel cell's {_EXCEL_TEXT_LIMIT:,} characters; "
@@ -481,13 +488,6 @@ def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
             cut.append(name)
         return value
 
-    import pandas as pd
-
-    zoned = [name for name, dtype in df.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
-    if zoned:  # refused before anything is written
-        name = zoned[0]
-        raise ValueError(f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
-                         f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None).")
     header = [text(str(name), name) for name in df.columns]
 
     def parts():  # rows a step at a time: a million rows never become 24 million Python objects at once
