@@ -243,8 +243,8 @@ def _refuse_longer_rows(path: Path, codec: str, sep: str, skip: int) -> None:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet table, its stored pandas index (sample names, IDs) back among its columns:
-    outputs are written without an index, so the IDs would otherwise be lost."""
+    """A Parquet table, its stored pandas index (sample names, IDs) back among its columns,
+    where every command reads and writes them (an index is not what MIN-ML reads)."""
     import pandas as pd
 
     table = pd.read_parquet(path)
@@ -525,26 +525,30 @@ def _excel_book(header: list[str]):
     """A write-only openpyxl workbook of one sheet whose first row is ``header`` in bold, and
     the sheet."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Sheet1")
     bold = Font(bold=True)
-    names = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.data_type = "s"  # a name such as "=x" or "#N/A" stays text
-        cell.font = bold
-        names.append(cell)
-    sheet.append(names)
+    sheet.append([_text_cell(sheet, name, bold) for name in header])  # a name such as "=x" stays text
     return book, sheet
+
+
+def _text_cell(sheet, value: str, font=None):
+    """A write-only cell holding ``value`` as text: openpyxl would make "=..." a formula and
+    "#N/A" an error cell."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    return cell
 
 
 def _write_sheet_openpyxl(header, parts, n_rows: int, path: Path, progress: bool) -> None:
     """The rows appended through openpyxl (any cell type it knows: dates, decimals, ...);
     ``parts`` gives the rows a step at a time, as lists of columns of cells."""
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
 
     from minml._parallel import progress_bar
@@ -553,9 +557,7 @@ def _write_sheet_openpyxl(header, parts, n_rows: int, path: Path, progress: bool
 
     def as_written(value):
         if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            return cell
+            return _text_cell(sheet, value)
         return value
 
     with progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
