@@ -79,7 +79,7 @@ def main() -> None:
           f"(best of 3; target >= 1 M rows/s)")
     print(f"import minml: {import_time('import minml'):.4f} s (median of 7 fresh interpreters; target < 0.3 s)")
     print(f"import minml + classifier runtime (numpy, model; pandas comes with the first DataFrame): "
-          f"{import_time('import minml.predict; minml.predict.load_default()'):.3f} s; pandas alone: "
+          f"{import_time('import minml.classifier.predict; minml.classifier.predict.load_default()'):.3f} s; pandas alone: "
           f"{import_time('import pandas'):.3f} s")
     print(f"peak memory, {args.rows:,} rows: {peak_memory_mib(args.shared, args.rows):.0f} MiB "
           f"(whole process incl. the table; target < 1024 MiB)")

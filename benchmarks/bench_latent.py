@@ -1,4 +1,4 @@
-"""Speed of `minml.latent.latent` (encode, rebuild, assign to clusters) through the Python API.
+"""Speed of `minml.unsupervised.latent.latent` (encode, rebuild, assign to clusters) through the Python API.
 
     python benchmarks/bench_latent.py [--rows 1000000] [--shared ../shared/data]
 
@@ -16,8 +16,8 @@ from bench_classify import _table, best_time, rows_and_shared
 def main() -> None:
     args = rows_and_shared(__doc__)
 
-    from minml.features import model_inputs
-    from minml.latent import latent, load_default_latent
+    from minml.classifier.features import model_inputs
+    from minml.unsupervised.latent import latent, load_default_latent
 
     table = _table(args.shared, args.rows)
     model = load_default_latent()

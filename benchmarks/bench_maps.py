@@ -2,7 +2,7 @@
 
     python benchmarks/bench_maps.py [--shared ../shared/data]
 
-1. A 1024 x 1024 synthetic map (minml.synthetic_map: grains of olivine, clinopyroxene,
+1. A 1024 x 1024 synthetic map (minml.maps.synthetic: grains of olivine, clinopyroxene,
    orthopyroxene, plagioclase, spinel and amphibole with compositions drawn from the
    training compilations, EDS noise 1.5 wt% at 50 wt%, boundaries blurred over 1 pixel,
    epoxy cracks) is classified; prints pixel accuracy on grain interiors (target >= 0.97),
@@ -30,12 +30,12 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
 
-    from minml.datasets import load_training
-    from minml.features import MODEL_OXIDES
-    from minml.map_io import OxideMap
-    from minml.maps import classify_map
-    from minml.predict import load_default
-    from minml.synthetic_map import map_scores, synthetic_map
+    from minml.training.datasets import load_training
+    from minml.classifier.features import MODEL_OXIDES
+    from minml.maps.read import OxideMap
+    from minml.maps.classify import classify_map
+    from minml.classifier.predict import load_default
+    from minml.maps.synthetic import map_scores, synthetic_map
 
     table, _ = load_training(args.shared)
     rocks = table[table["mineral"].isin(["olivine", "clinopyroxene", "orthopyroxene", "plagioclase", "spinel",

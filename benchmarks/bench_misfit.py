@@ -19,9 +19,9 @@ from bench_classify import _table, best_time, rows_and_shared
 def main() -> None:
     args = rows_and_shared(__doc__)
 
-    from minml.features import model_inputs
-    from minml.misfit import _nearest_mixture, fold_divalent
-    from minml.predict import _scores, load_default
+    from minml.classifier.features import model_inputs
+    from minml.chemistry.misfit import _nearest_mixture, fold_divalent
+    from minml.classifier.predict import _scores, load_default
 
     model = load_default()
     table = _table(args.shared, args.rows)

@@ -36,12 +36,12 @@ def main() -> None:
 
     from sklearn.model_selection import GroupKFold
 
-    from minml.datasets import load_training
-    from minml.evaluation import training_arrays
-    from minml.features import MODEL_OXIDES
-    from minml.model import MineralClassifier
-    from minml.training import DEFAULT_PARAMS, _synthetic
-    from minml.validation import validate
+    from minml.training.datasets import load_training
+    from minml.training.evaluation import training_arrays
+    from minml.classifier.features import MODEL_OXIDES
+    from minml.classifier.model import MineralClassifier
+    from minml.training.shipped import DEFAULT_PARAMS, _synthetic
+    from minml.validation.verdicts import validate
 
     table, _ = load_training(args.shared)
     X, y, groups = training_arrays(table)

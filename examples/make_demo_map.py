@@ -5,7 +5,7 @@
 A 128 x 128 synthetic quantified map (1 µm pixels) of olivine, clinopyroxene,
 orthopyroxene, plagioclase and spinel grains, compositions drawn from the real analyses of
 the test fixtures (tests/data/training, cut from the published compilations), with EDS-level
-noise, blurred boundaries and one epoxy-filled crack (minml.synthetic_map). Classify it with
+noise, blurred boundaries and one epoxy-filled crack (minml.maps.synthetic). Classify it with
 
     minml map examples/demo_map.npz -o demo_map_out
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from minml.features import MODEL_OXIDES
-from minml.synthetic_map import synthetic_map
-from minml.training_data import collect_training_set
+from minml.classifier.features import MODEL_OXIDES
+from minml.maps.synthetic import synthetic_map
+from minml.training.data import collect_training_set
 
 HERE = Path(__file__).resolve().parent
 

@@ -18,7 +18,7 @@ def two_phases(table, suffix: str = "_Min"):
     """``table`` as databases print a mineral beside its melt: each species column renamed
     with ``suffix`` and a second, made-up phase (``_Liq``, 50 wt% of everything) beside it,
     so that only ``suffix=`` reads the table."""
-    from minml.oxides import map_columns
+    from minml.chemistry.oxides import map_columns
 
     species = map_columns(table.columns).mapped
     out = table.rename(columns={c: f"{c}{suffix}" for c in species})
@@ -31,7 +31,7 @@ def as_elements(table):
     """``table`` as EDS software reports it without oxides: each oxide column replaced by its
     element in wt% (a column named by the symbol; FeOt by Fe), and oxygen, the rest of the
     oxide sum, in an ``O`` column.  Computed here from molar masses, apart from the package."""
-    from minml.oxides import atomic_weight, map_columns, species_table
+    from minml.chemistry.oxides import atomic_weight, map_columns, species_table
 
     species = map_columns(table.columns).mapped
     out = table.drop(columns=list(species))

@@ -1,4 +1,4 @@
-"""Arrow tables to numpy and back without pandas (minml._arrow), and CSV files read that way."""
+"""Arrow tables to numpy and back without pandas (minml.io._arrow), and CSV files read that way."""
 
 import subprocess
 import sys
@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from minml._arrow import arrow_array, numpy_column
+from minml.io._arrow import arrow_array, numpy_column
 from minml.io import read_csv_arrow, read_table
-from minml.predict import Coded
+from minml.classifier.predict import Coded
 
 from .conftest import EXAMPLE
 
@@ -38,7 +38,7 @@ def test_text_cells_stay_text_with_none_where_missing():
 
 def test_arrow_columns_check_as_the_dataframe():
     from minml import check_oxides
-    from minml.checks import check_columns
+    from minml.tables.checks import check_columns
 
     frame = pd.DataFrame({"SiO2": [40.1, None, 40.0, 39.9], "MgO": [49.0, 49.5, -3.2, 49.1],
                           "FeO": ["9.5", "bdl", "9,4", "x"], "Sample": ["a", "b", "c", "d"]})

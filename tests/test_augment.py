@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.augment import augmented_classes, synthetic_analyses, synthetic_training_rows
-from minml.features import MODEL_OXIDES
-from minml.minerals import mineral_table
-from minml.stoichiometry import cation_sum
-from minml.training_data import CATION_SCREEN
+from minml.training.augment import augmented_classes, synthetic_analyses, synthetic_training_rows
+from minml.classifier.features import MODEL_OXIDES
+from minml.chemistry.minerals import mineral_table
+from minml.chemistry.formulas import cation_sum
+from minml.training.data import CATION_SCREEN
 
 
 @pytest.mark.parametrize("mineral", sorted(augmented_classes()))

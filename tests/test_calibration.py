@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from minml.calibration import (
+from minml.classifier.calibration import (
     Calibration,
     apply_temperature,
     expected_calibration_error,

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from minml import check_oxides, read_table
-from minml.oxides import CORE_OXIDES
+from minml.chemistry.oxides import CORE_OXIDES
 
 from .conftest import EXAMPLE, as_elements
 
@@ -224,7 +224,7 @@ def test_reads_every_training_workbook(shared_data):
 
 
 def test_named_columns_check_as_the_dataframe(lepr):
-    from minml.checks import check_columns
+    from minml.tables.checks import check_columns
 
     messy = lepr.astype({"MgO": object})
     messy.loc[[0, 3], "MgO"] = ["bdl", "12..5"]
@@ -244,8 +244,8 @@ def test_named_columns_check_as_the_dataframe(lepr):
 
 
 def test_named_columns_checked_already_take_no_check_options(lepr):
-    from minml.checks import check_columns
-    from minml.features import model_inputs
+    from minml.tables.checks import check_columns
+    from minml.classifier.features import model_inputs
 
     checked = check_columns({name: lepr[name].to_numpy() for name in lepr.columns}, len(lepr), notes=False)
     X, same = model_inputs(checked)
@@ -255,7 +255,7 @@ def test_named_columns_checked_already_take_no_check_options(lepr):
 
 
 def test_usable_rows_are_those_without_a_refused_cell(lepr):
-    from minml.features import model_inputs, usable_rows
+    from minml.classifier.features import model_inputs, usable_rows
 
     messy = lepr.astype({"MgO": object})
     messy.loc[[0, 3], "MgO"] = ["junk", "150"]  # refused: NaN

@@ -406,14 +406,14 @@ def test_train_refuses_one_output_for_two_models(capsys, tmp_path):
 def test_train_without_torch_says_so_before_building_the_data(capsys, tmp_path, monkeypatch):
     import importlib.util
 
-    import minml.training
+    import minml.training.shipped
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
-    monkeypatch.setattr(minml.training, "train_default", lambda *a, **k: pytest.fail("trained without torch"))
+    monkeypatch.setattr(minml.training.shipped, "train_default", lambda *a, **k: pytest.fail("trained without torch"))
     assert main(["train", "--which", "classifier", "-o", str(tmp_path / "m.npz")]) == 2
     assert 'minml train: error: Training needs PyTorch: pip install "min-ml[train]"' in capsys.readouterr().err
-    monkeypatch.setattr(minml.training, "evaluate_model", lambda *a, **k: pytest.fail("evaluated without torch"))
+    monkeypatch.setattr(minml.training.shipped, "evaluate_model", lambda *a, **k: pytest.fail("evaluated without torch"))
     assert main(["evaluate", "--card", str(tmp_path / "card.md")]) == 2
     assert 'minml evaluate: error: Training needs PyTorch' in capsys.readouterr().err
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.evaluation import (
+from minml.training.evaluation import (
     expected_calibration_error,
     grouped_cv,
     lepr_class,
@@ -11,8 +11,8 @@ from minml.evaluation import (
     nested_cv,
     training_arrays,
 )
-from minml.model import MineralClassifier
-from minml.training_data import collect_training_set
+from minml.classifier.model import MineralClassifier
+from minml.training.data import collect_training_set
 
 from .conftest import DATA
 
@@ -39,7 +39,7 @@ def test_lepr_protocol():
 
 def test_unsettled_lepr_rows_follow_their_rules():
     from minml import read_table
-    from minml.stoichiometry import formula
+    from minml.chemistry.formulas import formula
 
     from .conftest import SHARED
 
@@ -71,9 +71,9 @@ def test_unsettled_lepr_rows_follow_their_rules():
 
 def test_unsettled_olivine_rule_is_beyond_every_natural_olivine(shared_data):
     # the rule's reason quotes the training set: 21,497 natural olivines, at most 3.05 cations per 4 O
-    from minml.datasets import load_training
-    from minml.evaluation import LEPR_UNSETTLED
-    from minml.stoichiometry import formula
+    from minml.training.datasets import load_training
+    from minml.training.evaluation import LEPR_UNSETTLED
+    from minml.chemistry.formulas import formula
 
     rule = next(r for r in LEPR_UNSETTLED if r.label == "Olivine")
     training, _ = load_training(shared_data)
@@ -86,8 +86,8 @@ def test_unsettled_olivine_rule_is_beyond_every_natural_olivine(shared_data):
 
 def test_model_card_accounts_for_the_unsettled_rows_and_the_bound_they_set():
     from minml import read_table
-    from minml.training import _unsettled_lines as unsettled_lines
-    from minml.training import lepr_results
+    from minml.training.shipped import _unsettled_lines as unsettled_lines
+    from minml.training.shipped import lepr_results
 
     from .conftest import SHARED
 
@@ -141,7 +141,7 @@ def test_extra_rows_train_but_are_never_tested(arrays):
     X, y, groups = arrays
     keep = pd.Series(groups).map(pd.Series(groups).value_counts()) >= 6
     X, y, groups = X[keep], y[keep], groups[keep]
-    from minml.augment import synthetic_analyses
+    from minml.training.augment import synthetic_analyses
 
     extra_X = synthetic_analyses("garnet", 50, random_state=0).to_numpy(np.float32)
     extra = (extra_X, np.full(50, "garnet", dtype=object))

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.features import MODEL_OXIDES
-from minml.minerals import end_member_table, mineral_table
-from minml.oxides import species_table
-from minml.stoichiometry import evaluate_index, formula, resolve_mineral
+from minml.classifier.features import MODEL_OXIDES
+from minml.chemistry.minerals import end_member_table, mineral_table
+from minml.chemistry.oxides import species_table
+from minml.chemistry.formulas import evaluate_index, formula, resolve_mineral
 
 
 def test_published_olivine():

@@ -177,9 +177,9 @@ def test_a_table_too_long_for_excel_is_refused_before_writing(lepr, tmp_path, mo
                                          r"write big.csv or .parquet instead"):
         write_table(lepr, tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
-    import minml.predict
+    import minml.classifier.predict
 
-    monkeypatch.setattr(minml.predict, "classify", lambda *a, **k: pytest.fail("classified a table it cannot write"))
+    monkeypatch.setattr(minml.classifier.predict, "classify", lambda *a, **k: pytest.fail("classified a table it cannot write"))
     assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "big.xlsx")]) == 2
     assert write_table(lepr.head(49), tmp_path / "fits.xlsx").exists()
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from minml.iron import IRON_RULES, total_iron
+from minml.chemistry.iron import IRON_RULES, total_iron
 
 
 def _arrays(**columns):

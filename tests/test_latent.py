@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from minml import classify, read_table
-from minml.features import MODEL_OXIDES
-from minml.latent import LatentModel, latent, load_default_latent, reconstruct
-from minml.training_data import collect_training_set
+from minml.classifier.features import MODEL_OXIDES
+from minml.unsupervised.latent import LatentModel, latent, load_default_latent, reconstruct
+from minml.training.data import collect_training_set
 
 from .conftest import DATA, EXAMPLE, leaves_global_rng_alone, run_without_torch
 
@@ -22,7 +22,7 @@ def small():
 
 @pytest.fixture(scope="module")
 def fitted(small):
-    from minml.latent_training import fit_latent
+    from minml.training.latent_fit import fit_latent
 
     return fit_latent(*small, **SMALL)
 
@@ -43,7 +43,7 @@ def test_autoencoder_learns_the_fixture(fitted, small):
 
 @pytest.mark.train
 def test_fit_is_deterministic_and_leaves_global_state(small):
-    from minml.latent_training import fit_latent
+    from minml.training.latent_fit import fit_latent
 
     X, _ = small
     params = {**SMALL, "epochs": 5}
@@ -70,7 +70,7 @@ def test_save_load_round_trip(fitted, small, tmp_path):
 
 @pytest.mark.train
 def test_wider_latent_space_is_shown_on_its_principal_axes(small, tmp_path):
-    from minml.latent_training import fit_latent
+    from minml.training.latent_fit import fit_latent
 
     X, y = small
     model = fit_latent(X, y, **{**SMALL, "latent": 3})
@@ -115,7 +115,7 @@ def test_schema_1_files_still_load(fitted, small, tmp_path):
 
 @pytest.mark.train
 def test_fit_refuses_bad_arrays(small):
-    from minml.latent_training import fit_latent
+    from minml.training.latent_fit import fit_latent
 
     X, _ = small
     with pytest.raises(ValueError, match="shape"):
@@ -131,7 +131,7 @@ def test_cross_validation_and_card_section(small, shared_data):
     import json
 
     from minml._resources import data_path
-    from minml.latent_training import (
+    from minml.training.latent_fit import (
         cross_validate_latent,
         latent_card_lines,
         lepr_latent_results,
@@ -165,7 +165,7 @@ def test_shipped_model_places_real_analyses():
     assert result["cluster_probability"].between(0, 1).all()
     named = classify(table)
     # the clusters were found without labels; named afterwards, they agree with the classifier
-    from minml.minerals import class_groups
+    from minml.chemistry.minerals import class_groups
 
     groups = class_groups()
     both = (result["cluster"] >= 0) & (named["mineral"] != "unknown")
@@ -181,7 +181,7 @@ def test_shipped_model_places_real_analyses():
 
 def test_latent_is_deterministic_and_runs_without_torch():
     code = ("import minml\n"
-            "from minml.latent import latent\n"
+            "from minml.unsupervised.latent import latent\n"
             "print(latent(minml.read_table(sys.argv[1]))['LV1'].round(4).tolist()[:3], 'torch' in sys.modules)\n")
     runs = [run_without_torch(code, EXAMPLE) for _ in range(2)]
     assert runs[0] == runs[1] and runs[0].strip().endswith("False")

@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 
 from minml.cli import main
-from minml.features import MODEL_OXIDES
-from minml.map_io import OxideMap, from_xarray, read_map, to_oxides
-from minml.maps import MASKED, MIXTURE, classify_map, clean, write_outputs
-from minml.synthetic_map import map_scores, synthetic_map
+from minml.classifier.features import MODEL_OXIDES
+from minml.maps.read import OxideMap, from_xarray, read_map, to_oxides
+from minml.maps.classify import MASKED, MIXTURE, classify_map, clean, write_outputs
+from minml.maps.synthetic import map_scores, synthetic_map
 
 from .conftest import DATA, ROOT
 
@@ -130,7 +130,7 @@ def test_images_saved_beside_the_maps_are_left_out_and_named(tmp_path):
 
 
 def _fixture_compositions():
-    from minml.training_data import collect_training_set
+    from minml.training.data import collect_training_set
 
     table, _ = collect_training_set(DATA / "training")
     rocks = table[table["mineral"].isin(["olivine", "clinopyroxene", "orthopyroxene", "plagioclase", "spinel"])]
@@ -236,7 +236,7 @@ def _fake_rsciio(monkeypatch, signals):
 
 
 def test_hspy_signals(tmp_path, monkeypatch):
-    from minml.map_io import read_map
+    from minml.maps.read import read_map
 
     path = tmp_path / "quantified.hspy"
     path.write_bytes(b"")  # the stand-in reader never opens it
@@ -258,7 +258,7 @@ def test_hspy_signals(tmp_path, monkeypatch):
 def test_hspy_without_rosettasciio(tmp_path, monkeypatch):
     import sys
 
-    from minml.map_io import read_map
+    from minml.maps.read import read_map
 
     path = tmp_path / "quantified.hspy"
     path.write_bytes(b"")

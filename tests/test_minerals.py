@@ -1,8 +1,8 @@
 import pytest
 
-from minml.minerals import class_groups, end_member_table, mineral_table
-from minml.oxides import atomic_weight, species_table
-from minml.stoichiometry import parse_formula
+from minml.chemistry.minerals import class_groups, end_member_table, mineral_table
+from minml.chemistry.oxides import atomic_weight, species_table
+from minml.chemistry.formulas import parse_formula
 
 MINERALS = mineral_table()
 END_MEMBERS = end_member_table()

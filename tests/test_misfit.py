@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from minml.augment import augmented_classes, synthetic_analyses
-from minml.features import MODEL_OXIDES
-from minml.minerals import end_member_table, mineral_table
-from minml.misfit import _nearest_mixture, _simplex, end_member_compositions, end_member_misfit
-from minml.oxides import species_table
+from minml.training.augment import augmented_classes, synthetic_analyses
+from minml.classifier.features import MODEL_OXIDES
+from minml.chemistry.minerals import end_member_table, mineral_table
+from minml.chemistry.misfit import _nearest_mixture, _simplex, end_member_compositions, end_member_misfit
+from minml.chemistry.oxides import species_table
 
 
 def _ideal_wt(formula_oxides: dict) -> np.ndarray:
@@ -70,7 +70,7 @@ def test_bad_input():
 def test_nickel_cobalt_and_zinc_stand_in_for_ferrous_iron():
     import pandas as pd
 
-    from minml.misfit import fold_divalent
+    from minml.chemistry.misfit import fold_divalent
 
     olivine = end_member_compositions("olivine", MODEL_OXIDES)
     # liebenbergite Ni2SiO4 and Co2SiO4 olivines: far from Fo-Fa-Tep until Ni, Co count as Fe2+

@@ -9,12 +9,12 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import check_estimator
 
 from minml import classify, read_table
-from minml._runtime import Runtime
-from minml.evaluation import lepr_correct
-from minml.features import MODEL_OXIDES
-from minml.model import SCHEMA_VERSION, MineralClassifier
-from minml.predict import load_default
-from minml.training_data import collect_training_set
+from minml.classifier._runtime import Runtime
+from minml.training.evaluation import lepr_correct
+from minml.classifier.features import MODEL_OXIDES
+from minml.classifier.model import SCHEMA_VERSION, MineralClassifier
+from minml.classifier.predict import load_default
+from minml.training.data import collect_training_set
 
 from .conftest import DATA, EXAMPLE, leaves_global_rng_alone, run_without_torch
 
@@ -120,7 +120,7 @@ def test_gda_baseline(small):
 
 
 def test_misfit_thresholds_see_nickel_as_the_classifier_does():
-    from minml.misfit import fold_divalent
+    from minml.chemistry.misfit import fold_divalent
 
     table, _ = collect_training_set(DATA / "training")
     y = table["mineral"].to_numpy()
@@ -291,7 +291,7 @@ def test_shipped_model_runs_without_torch_or_scikit_learn():
         "import pandas as pd, minml\n"
         "table = minml.read_table(sys.argv[1])\n"
         "result = minml.classify(table)\n"
-        "print(len(minml.predict.load_default().classes), result['mineral'].iloc[1],\n"
+        "print(len(minml.classifier.predict.load_default().classes), result['mineral'].iloc[1],\n"
         "      any(m in sys.modules for m in ('torch', 'sklearn')))\n"
     )
     assert run_without_torch(code, EXAMPLE).split() == ["18", "amphibole", "False"]
@@ -299,8 +299,8 @@ def test_shipped_model_runs_without_torch_or_scikit_learn():
 
 
 def test_shipped_calibration_temperature_in_the_logits_equals_the_generic_one():
-    from minml.calibration import apply_temperature
-    from minml.predict import load_default
+    from minml.classifier.calibration import apply_temperature
+    from minml.classifier.predict import load_default
 
     model = load_default()
     assert model.calibration is not None and model.calibration.temperature != 1.0
@@ -312,7 +312,7 @@ def test_shipped_calibration_temperature_in_the_logits_equals_the_generic_one():
 def test_tourmaline_without_boron_is_still_tourmaline(shared_data):
     # EPMA cannot measure B: raw tourmaline analyses sum to ~85 wt%; with the nominal B2O3 and
     # H2O of minerals.toml they are sane, and the flag says so
-    from minml.datasets import load_training
+    from minml.training.datasets import load_training
 
     training, _ = load_training(shared_data)
     raw = training.loc[training["mineral"] == "tourmaline", list(MODEL_OXIDES)].head(300)

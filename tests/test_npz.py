@@ -7,8 +7,8 @@ import pytest
 
 from minml import MineralClassifier
 from minml._resources import data_path
-from minml.latent import LatentModel
-from minml.map_io import read_map
+from minml.unsupervised.latent import LatentModel
+from minml.maps.read import read_map
 
 CLASSIFIER = data_path("default-v1.npz")
 LATENT = data_path("latent-v1.npz")

@@ -1,6 +1,6 @@
 import pytest
 
-from minml.oxides import (
+from minml.chemistry.oxides import (
     CORE_OXIDES,
     FEO_PER_FE2O3,
     atomic_weight,

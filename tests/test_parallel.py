@@ -25,7 +25,7 @@ def test_errors_in_a_thread_reach_the_caller():
 
 
 def test_classify_gives_the_same_answer_on_one_thread_or_several(monkeypatch):
-    import minml.predict as predict
+    import minml.classifier.predict as predict
 
     table = pd.concat([read_table(EXAMPLE)] * 1000, ignore_index=True)  # 76,000 rows: three chunks of 30,000
     monkeypatch.setattr(predict, "_CHUNK", 30_000)

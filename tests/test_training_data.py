@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from minml.minerals import mineral_table
-from minml.training_data import DROP_REASONS, build_training_set, content_hash
+from minml.chemistry.minerals import mineral_table
+from minml.training.data import DROP_REASONS, build_training_set, content_hash
 
 from .conftest import DATA
 
@@ -101,8 +101,8 @@ def test_full_build(shared_data, tmp_path):
 
 
 def test_cation_floor_drops_other_minerals_under_a_mica_label():
-    from minml.checks import check_oxides
-    from minml.training_data import CATION_FLOOR, _drop_reasons
+    from minml.tables.checks import check_oxides
+    from minml.training.data import CATION_FLOOR, _drop_reasons
 
     # three rows of the biotite compilation (Lubbers et al. 2020): an alkali feldspar, a
     # quartz, and a real biotite (5.6 and 6.8 vs 7.8 cations per 11 O)

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from minml import read_table
-from minml.labels import match_label, match_labels
-from minml.validation import VERDICTS, label_summary, validate
+from minml.chemistry.labels import match_label, match_labels
+from minml.validation.verdicts import VERDICTS, label_summary, validate
 
 from .conftest import EXAMPLE, two_phases
 
@@ -57,7 +57,7 @@ def test_validate_lepr_rows(shared_data):
     nepheline = table["Mineral"].isin(["Nepheline", "Leucite", "Corundum"])
     assert nepheline.sum() > 10 and (result.loc[nepheline, "verdict"] == "unknown_phase").mean() > 0.9
     # bad analyses (oxide sum far off) are never "agree"
-    from minml.checks import check_oxides
+    from minml.tables.checks import check_oxides
 
     total = check_oxides(table).flags["total"]
     assert (result.loc[(total < 80) | (total > 110), "verdict"] == "bad_analysis").all()
@@ -80,7 +80,7 @@ def test_validate_lepr_rows(shared_data):
 def test_swapped_labels_are_found(shared_data):
     """2 % of labels swapped between similar classes in natural analyses (in-sample for the
     shipped model; benchmarks/validate_swapped_labels.py measures held-out publications)."""
-    from minml.datasets import load_training
+    from minml.training.datasets import load_training
 
     training, _ = load_training(shared_data)
     rng = np.random.default_rng(0)
@@ -128,7 +128,7 @@ def test_bad_input(tmp_path):
 
 def test_a_missing_label_column_points_at_the_column_of_phase_names():
     from minml import formula
-    from minml.labels import label_columns
+    from minml.chemistry.labels import label_columns
 
     table = read_table(EXAMPLE)
     assert label_columns(table) == ["Mineral"]  # not entity_id, method or the oxides
@@ -142,8 +142,8 @@ def test_a_missing_label_column_points_at_the_column_of_phase_names():
     georoc = pd.DataFrame({"MINERAL": ["CLINOPYROXENE", "PLAGIOCLASE RIM", "OL-2", "GLASS", "", None],
                            "SAMPLE NAME": ["A", "B", "C", "D", "E", "F"], "SIO2(WT%)": [50.0] * 6})
     assert label_columns(georoc) == ["MINERAL"]
-    from minml._runtime import Runtime
-    from minml.predict import load_default
+    from minml.classifier._runtime import Runtime
+    from minml.classifier.predict import load_default
 
     bare = Runtime(**{**load_default().__dict__, "calibration": None})
     with pytest.raises(ValueError, match="needs a calibrated model"):
@@ -153,7 +153,7 @@ def test_a_missing_label_column_points_at_the_column_of_phase_names():
 def test_report_and_plots(tmp_path):
     pytest.importorskip("matplotlib")
     from minml.plot import feldspar_ternary, pyroxene_quadrilateral, save_figure
-    from minml.report import write_report
+    from minml.validation.report import write_report
 
     table = read_table(EXAMPLE)
     result = validate(table)
@@ -173,7 +173,7 @@ def test_report_reads_the_table_as_validate_did(tmp_path):
     the report's pyroxene and feldspar plots must read the same columns (they raised the
     'several columns name the same species' error after the validation had been written)."""
     pytest.importorskip("matplotlib")
-    from minml.report import write_report
+    from minml.validation.report import write_report
 
     example = read_table(EXAMPLE)
     table = two_phases(example).assign(Mineral="Clinopyroxene")  # disputed pyroxenes and feldspars, to plot
@@ -187,7 +187,7 @@ def test_report_of_a_table_with_nothing_to_compare(tmp_path):
     """Only bad analyses (or no labels of a class): the report says so where its figures
     would be (it raised 'zero-size array to reduction operation maximum')."""
     pytest.importorskip("matplotlib")
-    from minml.report import write_report
+    from minml.validation.report import write_report
 
     example = read_table(EXAMPLE)
     bad = example.iloc[64:]  # empty rows, fractions, impossible sums

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml._values import Status, parse_column
+from minml.tables._values import Status, parse_column
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ def _add_check(sub) -> None:
 def _run_check(args) -> int:
     import pandas as pd
 
-    from minml.checks import check_oxides
+    from minml.tables.checks import check_oxides
 
     _outputs(args, args.output)
     table = _read_input(args, args.output)
@@ -160,7 +160,7 @@ def _add_data(sub) -> None:
 
 
 def _run_data_build(args) -> int:
-    from minml.training_data import build_training_set
+    from minml.training.data import build_training_set
 
     result = build_training_set(args.source, args.output, progress=sys.stderr.isatty())
     report = result.report
@@ -223,7 +223,7 @@ def _prefixed_note(prefix: str) -> str:
 
 def _fill_missing(text: str) -> float:
     """``--fill-missing``, checked as the API checks ``fill_missing``, before any work."""
-    from minml.features import check_fill
+    from minml.classifier.features import check_fill
 
     try:
         value = float(text)
@@ -271,14 +271,14 @@ def _map_option(option: str, check, convert=float, off=None):
 
 
 def _map_check(name: str):
-    """The API's rule for map setting ``name`` (:func:`minml.maps.check_map_options`,
-    :func:`minml.map_io.check_pixel_size`), imported only when a map command runs."""
+    """The API's rule for map setting ``name`` (:func:`minml.maps.classify.check_map_options`,
+    :func:`minml.maps.read.check_pixel_size`), imported only when a map command runs."""
     def check(value):
         if name == "pixel_size":
-            from minml.map_io import check_pixel_size
+            from minml.maps.read import check_pixel_size
 
             return check_pixel_size(value)
-        from minml.maps import check_map_options
+        from minml.maps.classify import check_map_options
 
         return check_map_options(**{name: value})
 
@@ -288,14 +288,14 @@ def _map_check(name: str):
 def _run_classify(args) -> int:
     import numpy as np
 
-    from minml._runtime import Runtime
+    from minml.classifier._runtime import Runtime
 
     output = _outputs(args, _default_output(args, "_classified.csv"))
     model = Runtime.load(args.model) if args.model else None
     options = dict(fill_missing=args.fill_missing, coverage=args.coverage, progress=sys.stderr.isatty())
     arrow = _classify_arrow(args, model, options, output)
     if arrow is None:
-        from minml.predict import classify
+        from minml.classifier.predict import classify
 
         table = _read_input(args, output)
         result = classify(table, model, total_range=tuple(args.total_range), **_reading(args), **options)
@@ -312,7 +312,7 @@ def _run_classify(args) -> int:
           + (_prefixed_note("classify_") if prefixed else ""))
     unknown = codes == list(names).index("unknown")
     if unknown.any():
-        from minml.predict import none_of_the_classes
+        from minml.classifier.predict import none_of_the_classes
 
         novel = int(none_of_the_classes(np.asarray(flags, dtype=object)[unknown]).sum())
         bad = int(unknown.sum()) - novel
@@ -334,10 +334,10 @@ def _classify_arrow(args, model, options, output: Path):
     table = read_csv_arrow(args.input, encoding=args.encoding, **_reading(args))
     if table is None:
         return None
-    from minml._arrow import arrow_array
-    from minml.checks import check_columns
+    from minml.io._arrow import arrow_array
+    from minml.tables.checks import check_columns
     from minml.io import write_csv_arrow
-    from minml.predict import classify_columns
+    from minml.classifier.predict import classify_columns
 
     columns = {name: table.column(name) for name in table.column_names}
     checked = check_columns(columns, table.num_rows, total_range=tuple(args.total_range), notes=False,
@@ -367,7 +367,7 @@ def _add_formula(sub) -> None:
 
 
 def _run_formula(args) -> int:
-    from minml.stoichiometry import formula
+    from minml.chemistry.formulas import formula
 
     output = _outputs(args, _default_output(args, "_formula.csv"))
     table = _read_input(args, output)
@@ -389,7 +389,7 @@ def _merged_cells_hint(labels, column: str) -> str:
     """A hint when a label column looks like Excel's merged cells (a label, then blanks below
     it, block after block: the first row labelled, at least two labels, a third of the rows or
     more blank): nothing is filled in for the user."""
-    from minml.labels import is_label
+    from minml.chemistry.labels import is_label
 
     given = labels.map(is_label).to_numpy(dtype=bool)
     if not given[:1].any() or given.sum() < 2 or (~given).sum() < len(given) / 3:
@@ -426,8 +426,8 @@ def _run_validate(args) -> int:
     import pandas as pd
 
     from minml.io import write_table
-    from minml.labels import is_label
-    from minml.validation import label_summary, validate
+    from minml.chemistry.labels import is_label
+    from minml.validation.verdicts import label_summary, validate
 
     output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
     table = _read_input(args, output)
@@ -455,7 +455,7 @@ def _run_validate(args) -> int:
     print(summary.head(20).to_string(float_format=lambda x: f"{x:.3f}"))
     print(f"\nwrote {output} (most certain disagreements first; validate_row: the row's place in the input)")
     if args.report is not None:
-        from minml.report import write_report
+        from minml.validation.report import write_report
 
         write_report(table, result, args.report, title=f"MIN-ML validation of {args.input.name}", **_reading(args))
         print(f"wrote {args.report}")
@@ -485,8 +485,8 @@ def _add_map(sub) -> None:
 
 
 def _run_map(args) -> int:
-    from minml.map_io import read_map
-    from minml.maps import classify_map, clean, write_outputs
+    from minml.maps.read import read_map
+    from minml.maps.classify import classify_map, clean, write_outputs
     from minml.plot import require_matplotlib
 
     require_matplotlib()  # the phase and confidence maps are figures: known before the map is classified
@@ -537,15 +537,15 @@ def _require_torch() -> None:
 
 def _run_train(args) -> int:
     from minml._resources import data_path
-    from minml.latent import DEFAULT_LATENT_MODEL
-    from minml.predict import DEFAULT_MODEL
+    from minml.unsupervised.latent import DEFAULT_LATENT_MODEL
+    from minml.classifier.predict import DEFAULT_MODEL
 
     if args.output and args.which == "all":
         raise ValueError("--output names one model file; add --which classifier or --which latent.")
     _require_torch()
     progress = sys.stderr.isatty()
     if args.which in ("classifier", "all"):
-        from minml.training import train_default
+        from minml.training.shipped import train_default
 
         output = args.output or Path(str(data_path(DEFAULT_MODEL)))
         meta = train_default(args.shared, output, progress=progress)
@@ -554,7 +554,7 @@ def _run_train(args) -> int:
               f"(temperature {meta['calibration']['temperature']:.2f})")
         print(f"wrote {output} and {output.with_suffix('.json')}")
     if args.which in ("latent", "all"):
-        from minml.latent_training import train_default_latent
+        from minml.training.latent_fit import train_default_latent
 
         output = args.output or Path(str(data_path(DEFAULT_LATENT_MODEL)))
         meta = train_default_latent(args.shared, output, progress=progress)
@@ -586,7 +586,7 @@ def _add_latent(sub) -> None:
 
 
 def _run_latent(args) -> int:
-    from minml.latent import LatentModel, latent
+    from minml.unsupervised.latent import LatentModel, latent
 
     output = _outputs(args, _default_output(args, "_latent.csv"), *_figure_files(args.plot),
                       *_figure_files(args.plot_reconstruction))
@@ -604,13 +604,13 @@ def _run_latent(args) -> int:
 
         shown = result
         if args.color_by in ("mineral", "probability"):
-            from minml.predict import classify
+            from minml.classifier.predict import classify
 
             shown = result.assign(**classify(table, fill_missing=args.fill_missing, **_reading(args))[
                 ["mineral", "probability"]])
         written += save_figure(latent_space(shown, args.color_by, model=model), args.plot)
     if args.plot_reconstruction:
-        from minml.latent import reconstruct
+        from minml.unsupervised.latent import reconstruct
         from minml.plot import reconstruction, save_figure
 
         rebuilt = reconstruct(table, model, fill_missing=args.fill_missing, **_reading(args))
@@ -639,8 +639,8 @@ def _add_evaluate(sub) -> None:
 
 def _run_evaluate(args) -> int:
     from minml._resources import data_path
-    from minml.predict import DEFAULT_MODEL
-    from minml.training import evaluate_model, write_model_card
+    from minml.classifier.predict import DEFAULT_MODEL
+    from minml.training.shipped import evaluate_model, write_model_card
 
     _require_torch()  # cross-validation trains networks
     model = args.model or Path(str(data_path(DEFAULT_MODEL)))

@@ -230,7 +230,7 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
     Parameters
     ----------
     result : pandas.DataFrame
-        Output of :func:`minml.latent.latent` (``LV1``, ``LV2`` and the column ``by``).
+        Output of :func:`minml.unsupervised.latent.latent` (``LV1``, ``LV2`` and the column ``by``).
     by : str, default="cluster"
         Colour by this column: categories (``cluster``, ``cluster_mineral``, ``mineral``) get
         colour and marker and a legend with counts; numbers (``probability``,
@@ -254,7 +254,7 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
     size = _point_size(len(result)) if size is None else size
     ax = _axes(ax, size=(8.0, 5.6))
     if model is None:
-        from minml.latent import load_default_latent
+        from minml.unsupervised.latent import load_default_latent
 
         model = load_default_latent()
     if model is not False:
@@ -299,7 +299,7 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float | N
     Parameters
     ----------
     measured, rebuilt : pandas.DataFrame
-        Same rows; ``rebuilt`` from :func:`minml.latent.reconstruct`.
+        Same rows; ``rebuilt`` from :func:`minml.unsupervised.latent.reconstruct`.
     axes : array of matplotlib.axes.Axes, optional
         One per oxide.
     oxides : sequence of str, optional
@@ -313,7 +313,7 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float | N
     -------
     numpy.ndarray of matplotlib.axes.Axes
     """
-    from minml.checks import check_oxides
+    from minml.tables.checks import check_oxides
 
     oxides = list(oxides or rebuilt.columns)
     size = _point_size(len(rebuilt)) if size is None else size

@@ -1,0 +1,175 @@
+"""A fitted model as plain arrays: what inference needs, in numpy only.
+
+:class:`Runtime` is what ``classify`` runs and what a ``.npz`` model file holds (no pickle):
+kind, classes and their groups, the oxide inputs, the scaler, the network posterior and
+per-class Gaussians, the outlier threshold, the classes' end-member compositions with their
+misfit thresholds, the calibration (temperature, conformal quantiles) and a schema version.  It imports neither
+scikit-learn nor torch, so ``minml classify`` starts fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from minml.classifier import _gda, _nn
+from minml.io._npz import open_npz
+from minml._parallel import run_in_threads
+from minml.classifier.calibration import Calibration
+from minml.chemistry.misfit import end_member_misfit
+
+__all__ = ["SCHEMA_VERSION", "Runtime", "standardise"]
+
+SCHEMA_VERSION = 2
+"""Version 2 added the end-member misfit and the calibration; version 1 files still load
+(without them)."""
+_READABLE = (1, 2)
+_REQUIRED = ("schema_version", "kind", "classes", "oxides", "scaler_mean", "hidden")  # in every schema version
+
+
+def standardise(values: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(values - mean) / scale as float32: the models' input scaling."""
+    return ((values - mean) / scale).astype(np.float32)
+
+
+@dataclass
+class Runtime:
+    """A fitted classifier, ready to predict.
+
+    Attributes
+    ----------
+    kind : {"bnn", "gda"}
+    classes, groups : numpy.ndarray
+        Class names and the group of each.
+    oxides : tuple of str
+        The inputs, in order.
+    scaler_mean, scaler_scale : numpy.ndarray of float32
+    params : dict of str to numpy.ndarray
+        Network posterior (``W{i}_mu`` ...) and per-class Gaussians (``gda_*``).
+    ood_threshold : float
+        ``ood_score`` above this is flagged (99.5th percentile of the training rows).
+    hidden : tuple of int
+    members : numpy.ndarray
+        End-member compositions (wt% of ``oxides``) of all classes, stacked.
+    member_class : numpy.ndarray of int
+        The class (index into ``classes``) of each row of ``members``.
+    misfit_threshold : numpy.ndarray
+        Per class: misfit (wt%) above which a row is no member of it (from the class's
+        training rows, see ``minml.classifier.model.MISFIT_FENCE``; infinite for classes without end-members).
+    calibration : Calibration, optional
+    samples : int, optional
+        Monte Carlo draws for the predictive; None for the analytic one.
+    random_state : int
+    """
+
+    kind: str
+    classes: np.ndarray
+    groups: np.ndarray
+    oxides: tuple
+    scaler_mean: np.ndarray
+    scaler_scale: np.ndarray
+    params: dict = field(repr=False)
+    ood_threshold: float = np.inf
+    hidden: tuple = ()
+    members: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    member_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    misfit_threshold: np.ndarray | None = field(default=None, repr=False)
+    calibration: Calibration | None = field(default=None, repr=False)
+    samples: int | None = None
+    random_state: int = 0
+
+    def __post_init__(self):
+        if self.misfit_threshold is None:
+            self.misfit_threshold = np.full(len(self.classes), np.inf)
+
+    def scaled(self, values: np.ndarray) -> np.ndarray:
+        """Standardised float32 inputs."""
+        return standardise(values, self.scaler_mean, self.scaler_scale)
+
+    def proba(self, Z: np.ndarray) -> np.ndarray:
+        """Class probabilities of scaled inputs, shape (n, n_classes)."""
+        if self.kind == "gda":
+            return _gda.gaussian_posterior(self.params, Z).astype(np.float32)
+        rng = None if self.samples is None else np.random.default_rng(self.random_state)
+        return _nn.predictive_proba(self.params, Z, samples=self.samples, rng=rng)
+
+    def calibrated_proba(self, Z: np.ndarray) -> np.ndarray:
+        """:meth:`proba`, calibrated where the model carries a calibration."""
+        if self.calibration is None:
+            return self.proba(Z)
+        if self.kind == "bnn":  # the network applies the temperature to its logits: no extra pass
+            rng = None if self.samples is None else np.random.default_rng(self.random_state)
+            return _nn.predictive_proba(self.params, Z, samples=self.samples, rng=rng,
+                                        temperature=self.calibration.temperature)
+        return self.calibration.apply(self.proba(Z))
+
+    def misfit(self, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Stoichiometric misfit (wt%) of each row of unscaled ``values`` under class ``codes``
+        (NaN for classes without end-members; see :mod:`minml.chemistry.misfit`)."""
+        out = np.full(len(values), np.nan)
+
+        def fit(code):  # one class's rows; the classes run on a few threads, largest first
+            members = self.members[self.member_class == code]
+            if len(members):
+                rows = codes == code
+                out[rows] = end_member_misfit(values[rows], members)[0]
+
+        present, counts = np.unique(codes, return_counts=True)
+        run_in_threads(fit, present[np.argsort(-counts, kind="stable")])
+        return out
+
+    def log_density(self, Z: np.ndarray) -> np.ndarray:
+        """Best class-conditional Gaussian log-density of scaled inputs (lower: more abnormal)."""
+        return _gda.gaussian_log_density(self.params, Z).max(axis=1)
+
+    def save(self, path) -> Path:
+        """Write one ``.npz`` (no pickle)."""
+        path = Path(path)
+        np.savez_compressed(
+            path,
+            schema_version=np.array(SCHEMA_VERSION),
+            kind=np.array(self.kind),
+            classes=np.array(self.classes, dtype=str),
+            classes_numeric=np.array(np.issubdtype(np.asarray(self.classes).dtype, np.number)),
+            groups=np.array(self.groups, dtype=str),
+            oxides=np.array(self.oxides, dtype=str),
+            scaler_mean=self.scaler_mean,
+            scaler_scale=self.scaler_scale,
+            ood_threshold=np.array(self.ood_threshold),
+            hidden=np.array(self.hidden, dtype=np.int64),
+            members=np.asarray(self.members, dtype=np.float64),
+            member_class=np.asarray(self.member_class, dtype=np.int64),
+            misfit_threshold=np.asarray(self.misfit_threshold, dtype=np.float64),
+            **({} if self.calibration is None else self.calibration.to_arrays()),
+            **{f"param_{k}": v for k, v in self.params.items()},
+        )
+        return path
+
+    @classmethod
+    def load(cls, path) -> Runtime:
+        """Read a ``.npz`` written by :meth:`save`."""
+        path = Path(path)
+        with open_npz(path, "MIN-ML classifier model", _REQUIRED) as data:
+            version = int(data["schema_version"])
+            if version not in _READABLE:
+                raise ValueError(
+                    f"{path.name} has model schema version {version}; this MIN-ML reads versions "
+                    f"{', '.join(map(str, _READABLE))}. Retrain it with `minml train` or use a matching MIN-ML."
+                )
+            extra = {} if version < 2 else {
+                "members": data["members"], "member_class": data["member_class"],
+                "misfit_threshold": data["misfit_threshold"], "calibration": Calibration.from_arrays(data)}
+            return cls(
+                kind=str(data["kind"]),
+                classes=data["classes"].astype(float if bool(data["classes_numeric"]) else object),
+                groups=data["groups"].astype(object),
+                oxides=tuple(str(o) for o in data["oxides"]),
+                scaler_mean=data["scaler_mean"],
+                scaler_scale=data["scaler_scale"],
+                params={k[len("param_"):]: data[k] for k in data.files if k.startswith("param_")},
+                ood_threshold=float(data["ood_threshold"]),
+                hidden=tuple(int(h) for h in data["hidden"]),
+                **extra,
+            )

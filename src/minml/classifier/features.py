@@ -1,0 +1,128 @@
+"""From a table of analyses to the model's input matrix.
+
+The models see oxides in wt% as analysed, not normalised to 100 %: the missing mass (H2O in
+micas and amphibole, B2O3 in tourmaline, ZrO2 in zircon when it was not analysed) is
+information.  Any form of iron enters as FeOt (see :mod:`minml.chemistry.iron`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minml.tables.checks import OxideCheck, check_oxides
+from minml.chemistry.iron import IRON_FORMS
+
+__all__ = ["MODEL_OXIDES", "check_fill", "missing_columns", "model_inputs", "usable_rows"]
+
+MODEL_OXIDES: tuple[str, ...] = (
+    "SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O", "Cr2O3", "P2O5",
+)
+"""The oxides the shipped models read, in input order."""
+
+
+
+def missing_columns(checked: OxideCheck, oxides=MODEL_OXIDES) -> list[str]:
+    """The ``oxides`` a checked table has no column for (``FeOt``: no form of iron at all)."""
+    found = set(checked.mapping.mapped.values())
+    missing = []
+    for name in oxides:
+        if name == "FeOt":
+            if not found.intersection(IRON_FORMS):
+                missing.append(name)
+        elif name not in found:
+            missing.append(name)
+    return missing
+
+
+def check_fill(fill_missing) -> None:
+    """Refuse a ``fill_missing`` that is no amount in wt% (NaN would turn whole tables unknown
+    without a reason; a negative value is no analysis)."""
+    if fill_missing is None:
+        return
+    try:
+        value = float(fill_missing)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or isinstance(fill_missing, (str, bytes, bool)) or not 0.0 <= value <= 100.0:
+        raise ValueError(f"fill_missing must be an amount in wt% between 0 and 100 (0.0: below detection), "
+                         f"got {fill_missing!r}.")
+
+
+def model_inputs(
+    df,
+    oxides=MODEL_OXIDES,
+    *,
+    fill_missing: float | None = None,
+    model_name: str = "the model",
+    **check_options,
+) -> tuple[np.ndarray, OxideCheck]:
+    """The model input matrix of a table, and what the reader made of it.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or OxideCheck
+        Analyses in wt% (any column spelling :func:`minml.map_columns` knows), not
+        modified; or a table checked already (:func:`minml.tables.checks.check_columns`).
+    oxides : sequence of str
+        The inputs, in order.
+    fill_missing : float, optional
+        Value for oxides the table has no column for.  By default a missing column is an
+        error: a silent 0 could turn an unanalysed oxide into a wrong answer.
+    model_name : str
+        Named in the error message.
+    **check_options
+        Passed to :func:`minml.check_oxides` (``suffix``, ``total_range``; ``notes`` is off
+        unless asked for).
+
+    Returns
+    -------
+    X : numpy.ndarray of float32, shape (n_rows, len(oxides))
+        NaN where a cell was unusable (its row is flagged).
+    checked : OxideCheck
+
+    Raises
+    ------
+    ValueError
+        When columns are missing and ``fill_missing`` is None.
+    """
+    if isinstance(df, OxideCheck):
+        if check_options:
+            raise TypeError(f"{sorted(check_options)} apply when checking a table; this one is checked already.")
+        checked = df
+    else:
+        check_options.setdefault("notes", False)
+        checked = check_oxides(df, **check_options)
+    check_fill(fill_missing)
+    missing = missing_columns(checked, oxides)
+    if missing and fill_missing is None:
+        hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
+        hints += [f"{c!r} ({n})" for c, n in checked.mapping.notes.items()]
+        unrecognised = f"\nUnrecognised: {', '.join(hints)}" if hints else ""
+        raise ValueError(
+            f"Oxide columns do not match {model_name}.\n"
+            f"Missing: {missing}{unrecognised}\n"
+            "Add the missing columns (0.0 if below detection) or pass fill_missing=0.0 "
+            "(on the command line: --fill-missing 0)."
+        )
+    X = np.empty((len(checked), len(oxides)), dtype=np.float32)
+    for j, name in enumerate(oxides):
+        X[:, j] = fill_missing if name in missing else checked.species_values(name)
+    return X, checked
+
+
+def usable_rows(X: np.ndarray) -> np.ndarray:
+    """Rows of a checked input matrix whose every value is usable (finite; NaN marks a cell
+    the reader refused).
+
+    One matrix-vector product carries any NaN or infinity of a row into its sum, several times
+    faster than ``np.isfinite(X).all(axis=1)`` on a row-major matrix; the values are checked
+    wt% (none above a few hundred), so no finite row overflows.
+
+    Examples
+    --------
+    >>> usable_rows(np.array([[40.0, 9.5], [np.nan, 9.5], [40.0, np.inf]], dtype=np.float32)).tolist()
+    [True, False, False]
+    """
+    X = np.asarray(X)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, as wanted
+        return np.isfinite(X @ np.ones(X.shape[1], dtype=X.dtype))

@@ -1,0 +1,363 @@
+"""``classify``: which mineral is each analysis of a table, with the shipped model or yours.
+
+Runs on numpy (see :mod:`minml.classifier._runtime`): neither scikit-learn nor torch is imported, and
+pandas only to hand back a DataFrame (:func:`classify_columns` does without), so the
+command line starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from minml.io._npz import model_from
+from minml._parallel import run_in_threads
+from minml._resources import load_shipped
+from minml.classifier._runtime import Runtime
+from minml._text import one_decimal
+from minml.classifier.calibration import prediction_sets
+from minml.tables.checks import OxideCheck
+from minml.classifier.features import model_inputs, usable_rows
+from minml.chemistry.misfit import DIVALENT_SUBSTITUTES, fold_divalent
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFAULT_MODEL", "Coded", "classify", "classify_checked", "classify_columns", "classify_values",
+           "load_default", "none_of_the_classes", "resolve_model"]
+
+DEFAULT_MODEL = "default-v1.npz"
+_CHUNK = 8_192  # rows per step: the class distances of a chunk (6.5 MB) stay in cache; fastest of 4k-64k
+
+
+def load_default() -> Runtime:
+    """The shipped model (``minml/data/default-v1.npz``), loaded once."""
+    return load_shipped(DEFAULT_MODEL, Runtime.load, "minml train --which classifier")
+
+
+def resolve_model(model=None) -> Runtime:
+    """The model to run: the shipped one for None, a fitted ``MineralClassifier``'s arrays, a
+    Runtime, or the one saved at a path (``.npz``)."""
+    if hasattr(model, "_runtime"):
+        return model._runtime()
+    return model_from(model, default=load_default, load=Runtime.load, types=Runtime,
+                      what="a fitted MineralClassifier, a Runtime")
+
+
+class Coded(NamedTuple):
+    """A column of text held as integer codes into its categories (a pandas Categorical's parts)."""
+
+    codes: np.ndarray
+    categories: list
+
+
+def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
+             progress: bool = False, **check_options) -> pd.DataFrame:
+    """Classify every analysis of a table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
+    model : MineralClassifier, Runtime or path, optional
+        A fitted estimator, a model read with ``Runtime.load``, or the path of a model file
+        (``.npz``, as ``MineralClassifier.save`` and ``minml train`` write); defaults to the
+        shipped model.
+    fill_missing : float, optional
+        Value for model oxides the table has no column for (by default: an error).
+    coverage : float, optional
+        Add ``prediction_set``: the classes (``|``-joined, most probable first) that hold a
+        row's true class with this probability (e.g. 0.95), by conformal prediction on
+        held-out data (:mod:`minml.classifier.calibration`).
+    progress : bool, default=False
+        Show a progress bar (for tables of more than one chunk of 8,192 rows).
+    **check_options
+        ``suffix``, ``total_range``: see :func:`minml.check_oxides`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On the caller's index: ``mineral``, ``group``, ``probability`` (calibrated),
+        ``uncertainty`` (predictive entropy / log of the number of classes: 0 sure, 1 no
+        idea), ``second_mineral``, ``second_probability``, ``ood_score`` (higher is less like
+        the training data), ``flag`` (empty when accepted; else ';'-joined reasons), and
+        ``prediction_set`` when ``coverage`` is given.
+
+        ``mineral = "unknown"`` (with the reason in ``flag``) for: rows with unusable values,
+        empty rows, fractions and column shifts (no analysis: every other column empty);
+        oxide sums outside the accepted range (bad analyses); and rows unlike the training
+        data (``ood_score`` above the model's threshold) that the predicted class's
+        end-members do not explain either (misfit above the class's threshold, see
+        :mod:`minml.chemistry.misfit`; glass has no end-members).  For the last two,
+        ``second_mineral`` and ``second_probability`` hold the class the network would name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> olivine = pd.DataFrame({"SiO2": [40.5], "TiO2": [0.0], "Al2O3": [0.03], "FeOt": [9.6],
+    ...     "MnO": [0.14], "MgO": [49.3], "CaO": [0.1], "Na2O": [0.0], "K2O": [0.0],
+    ...     "Cr2O3": [0.02], "P2O5": [0.0]})
+    >>> classify(olivine)[["mineral", "group"]].to_numpy().tolist()
+    [['olivine', 'olivine']]
+    """
+    return classify_checked(df, model, fill_missing=fill_missing, coverage=coverage, progress=progress,
+                            **check_options)[0]
+
+
+def classify_checked(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
+                     progress: bool = False, **check_options) -> tuple[pd.DataFrame, np.ndarray, OxideCheck]:
+    """:func:`classify`, and the model inputs and table check it worked from (for callers
+    that go on with them, such as :func:`minml.validate`, instead of checking the table again).
+
+    Returns
+    -------
+    result : pandas.DataFrame
+        As :func:`classify`.
+    values : numpy.ndarray
+        The model inputs (:func:`minml.classifier.features.model_inputs`).
+    checked : OxideCheck
+    """
+    columns, values, checked = _classify_table(df, model, fill_missing, coverage, progress, check_options)
+    return _frame(columns, checked.index), values, checked
+
+
+def classify_columns(checked: OxideCheck, model=None, *, fill_missing=None, coverage: float | None = None,
+                     progress: bool = False) -> dict:
+    """:func:`classify` for a table checked already (:func:`minml.tables.checks.check_columns`),
+    returning plain columns instead of a DataFrame: for callers that write them on without
+    pandas (``minml classify`` on CSV files).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or Coded
+        The columns of :func:`classify`, in order; ``mineral``, ``group`` and
+        ``second_mineral`` as :class:`Coded`.
+    """
+    return _classify_table(checked, model, fill_missing, coverage, progress, {})[0]
+
+
+def _classify_table(table, model, fill_missing, coverage, progress, check_options) -> tuple:
+    """(result columns, model inputs, table check) of a DataFrame or an :class:`OxideCheck`."""
+    name = "the shipped model" if model is None else "the model"
+    runtime = resolve_model(model)
+    values, checked = model_inputs(table, runtime.oxides, fill_missing=fill_missing, model_name=name, **check_options)
+    return _classify(runtime, name, values, checked, coverage, progress), values, checked
+
+
+def _frame(columns: dict, index) -> pd.DataFrame:
+    """The DataFrame of :func:`classify` from its columns."""
+    import pandas as pd
+
+    text_dtype = pd.Series([""]).dtype  # what pandas makes of text: str (pandas >= 3) or object
+
+    def column(value):
+        if isinstance(value, Coded):
+            return pd.Categorical.from_codes(*value)
+        if value.dtype == object and text_dtype != object:
+            # that string dtype built from Arrow buffers: pandas would otherwise read every
+            # str of the column (0.1 s per million rows)
+            from minml.io._arrow import arrow_array
+
+            return pd.array(arrow_array(value), dtype=text_dtype)
+        return value
+
+    return pd.DataFrame({key: column(value) for key, value in columns.items()}, index=index,
+                        copy=False)  # fresh arrays: no need to stack them into blocks
+
+
+def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> dict:
+    """The result columns of :func:`classify` for checked model inputs."""
+    classes = np.asarray(model.classes, dtype=object)
+    if coverage is not None:
+        if model.calibration is None:
+            raise ValueError(f"coverage needs a calibrated model; {name} has none: fit it with "
+                             "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...).")
+    groups = np.asarray(model.groups, dtype=object)
+    # bad analyses get the network's answer as second choice; sane ones may get a mineral
+    analysis = usable_rows(values) & ~checked.no_analysis
+    ok = analysis & ~checked.total_outside
+    out = _scores(model, values, analysis, cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
+                  progress=progress)
+    flag = checked.flag_text.copy()
+    _rejudge_totals(checked, classes, out["top"], analysis, ok, flag)
+    divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
+    rejected = _judge_outliers(model, values, out, ok, flag, analyses=divalent)
+    n_classes = len(classes)
+    group_names = sorted(set(groups))
+    group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
+    named = ok & ~rejected
+    top = np.where(named, out["top"], n_classes)  # n_classes: "unknown"
+    second = np.where(named, out["second"], np.where(analysis, out["top"], n_classes))
+    columns = {
+        "mineral": Coded(top, [*classes, "unknown"]),
+        "group": Coded(group_of[top], [*group_names, ""]),
+        "probability": np.where(named, out["p1"], np.nan),
+        "uncertainty": np.where(named, out["uncertainty"], np.nan),
+        "second_mineral": Coded(second, [*classes, ""]),
+        "second_probability": np.where(named, out["p2"], np.where(analysis, out["p1"], np.nan)),
+        "ood_score": np.where(analysis, out["ood"], np.nan),
+        "flag": flag,
+    }
+    if coverage is not None:
+        columns["prediction_set"] = np.where(named, out["sets"], "")
+    return columns
+
+
+def _largest(by_class: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index (the first, on ties, as argmax) and value of each column's largest entry.
+    ``argmax(axis=0)`` copies the array to move the axis; one max and one comparison per
+    class do not (3x faster on a chunk)."""
+    best = by_class.max(axis=0)
+    index = np.zeros(by_class.shape[1], dtype=np.intp)
+    hit = np.empty(by_class.shape[1], dtype=bool)
+    for k in range(len(by_class) - 1, -1, -1):  # the lowest index written last
+        np.equal(by_class[k], best, out=hit)
+        np.copyto(index, k, where=hit)
+    return index, best
+
+
+def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) -> None:
+    """Fill ``out[...][part]`` for one chunk of rows (disjoint slices: safe from threads)."""
+    Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
+    proba = model.calibrated_proba(Z)
+    by_class = np.ascontiguousarray(proba.T)  # (classes, rows), no copy: the runtimes return this layout
+    rows = np.arange(proba.shape[0])
+    top, out["p1"][part] = _largest(by_class)
+    out["top"][part] = top
+    terms = np.maximum(by_class, 1e-12)
+    np.log(terms, out=terms)
+    terms *= by_class
+    out["uncertainty"][part] = -terms.sum(axis=0) / log_k  # entropy over log(classes)
+    if cutoffs is not None:
+        out["sets"][part] = prediction_sets(proba, cutoffs, classes)
+    by_class[top, rows] = -1.0  # proba (a view of by_class) is not read after this
+    out["second"][part], out["p2"][part] = _largest(by_class)
+    out["ood"][part] = -model.log_density(Z)
+
+
+def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
+    """Top and second class, their probabilities, uncertainty, ood score (and prediction sets
+    with ``cutoffs``) of every row, in chunks on a few threads; rows that are no ``analysis``
+    are scored on zeros."""
+    n = len(values)
+    classes = np.asarray(model.classes, dtype=object)
+    out = {name: np.empty(n, dtype=dtype) for name, dtype in
+           [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
+            ("uncertainty", np.float32), ("ood", np.float32)]}  # the network and density work in float32
+    if cutoffs is not None:
+        out["sets"] = np.empty(n, dtype=object)
+    log_k = np.log(len(classes))
+    run_in_threads(lambda part: _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k),
+                   [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)], progress=progress,
+                   desc="classifying")
+    return out
+
+
+def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
+    """The class of each row of a clean numeric array, for callers that need no table checks
+    (:func:`minml.maps.classify.classify_map`): rows with NaN, and rows unlike the training data that
+    their class's end-members do not explain, get code ``len(model.classes)`` ("unknown").
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x ``model.oxides``, wt%.
+    model : Runtime
+
+    Returns
+    -------
+    codes : numpy.ndarray of int16
+    probability : numpy.ndarray of float32
+        Of the class (NaN for unknown).
+    """
+    values = np.asarray(values, dtype=np.float32)
+    analysis = usable_rows(values)
+    out = _scores(model, values, analysis)
+    rejected = _judge_outliers(model, values, out, analysis, None)
+    named = analysis & ~rejected
+    codes = np.where(named, out["top"], len(model.classes)).astype(np.int16)
+    return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
+
+
+_TOTAL_OUTSIDE = "total outside "  # how minml.tables.checks begins the message of a sum outside the range
+_NONE_OF_THE_CLASSES = "unknown: "  # how the reason of a row that is none of the classes begins
+
+
+def none_of_the_classes(flag) -> np.ndarray:
+    """Which rows of a ``flag`` column say the analysis is none of the classes (unknown for
+    its composition, not for being a bad analysis)."""
+    return np.array([_NONE_OF_THE_CLASSES in text for text in np.asarray(flag, dtype=object).tolist()], dtype=bool)
+
+
+def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
+    """Rows rejected for their oxide sum alone get a second look under the predicted class:
+    with the class's nominal unanalysed species (tourmaline's B2O3 and H2O, which EPMA does
+    not measure) the sum may be fine. Such rows are accepted, and ``flag`` says so (in place)."""
+    if checked.total_range is None:
+        return
+    from minml.chemistry.minerals import mineral_table, nominal_total
+
+    table = mineral_table()
+    lo, hi = checked.total_range
+    suspects = np.flatnonzero(analysis & ~ok)
+    if not len(suspects):
+        return
+    # flagged for the sum and nothing else: the one message, "total outside ..."
+    only_total = np.array([text.startswith(_TOTAL_OUTSIDE) and "; " not in text for text in flag[suspects].tolist()],
+                          dtype=bool)
+    for code in np.flatnonzero(np.bincount(top[suspects[only_total]], minlength=len(classes))):
+        mineral = table.get(str(classes[code]))
+        if mineral is None or not mineral.unanalysed:
+            continue
+        rows = suspects[only_total & (top[suspects] == code)]
+        total = checked.total[rows]
+        reported = {s: checked.species_values(s)[rows] for s in mineral.unanalysed if s in checked.species}
+        fixed = nominal_total(total, reported, mineral)
+        good = (fixed >= lo) & (fixed <= hi)
+        names = ", ".join(mineral.unanalysed)
+        ok[rows[good]] = True
+        flag[rows[good]] = [f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
+                            for t, f in zip(total[good], fixed[good], strict=True)]
+
+
+def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
+    """Add ``notes`` (one string, or one per row) to the flags of ``rows`` in place."""
+    notes = np.broadcast_to(np.asarray(notes, dtype=object), rows.shape)
+    flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
+
+
+def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
+    """Rows unlike the training data: rejected (True) unless the predicted class's
+    end-members explain them; both outcomes are noted in ``flag`` (None: no notes).
+    ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
+    (:func:`minml.chemistry.misfit.fold_divalent`)."""
+    # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
+    far = np.flatnonzero(ok & (out["ood"] > np.float64(model.ood_threshold)))
+    rejected = np.zeros(len(values), dtype=bool)
+    if not len(far):
+        return rejected
+    top = out["top"][far]
+    far_values = fold_divalent(values[far], model.oxides,
+                               None if analyses is None else {s: v[far] for s, v in analyses.items()})
+    misfit = model.misfit(far_values, top)
+    limit = np.asarray(model.misfit_threshold)[top]
+    explained = misfit <= limit  # False for NaN: classes without end-members (glass)
+    rejected[far[~explained]] = True
+    if flag is None:
+        return rejected
+    names = np.asarray(model.classes, dtype=object)[top].tolist()
+    ood = one_decimal(out["ood"][far]).tolist()
+    threshold = f"{model.ood_threshold:.1f}"
+    text = one_decimal(np.nan_to_num(misfit)).tolist()
+    limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
+    fitted = np.isfinite(misfit).tolist()
+    unlike = _NONE_OF_THE_CLASSES + "unlike the training data (ood_score {} above " + threshold + ")"
+    _append(flag, far[explained], [
+        f"unusual {names[i]}: ood_score {ood[i]} above {threshold}, but its end-members explain it (misfit {text[i]} wt%)"
+        for i in np.flatnonzero(explained).tolist()])
+    reasons = [unlike.format(ood[i]) + (f" and no {names[i]} (misfit {text[i]} wt% from its end-members, "
+                                         f"limit {limit_text[i]})" if fitted[i] else "")
+               for i in np.flatnonzero(~explained).tolist()]
+    _append(flag, far[~explained], reasons)
+    return rejected

@@ -1,0 +1,96 @@
+"""Between Arrow tables and numpy arrays without pandas.
+
+``pyarrow.array`` and ``Array.to_numpy`` load pandas (about half a second) whenever it is
+installed, which would be most of the time ``minml classify`` takes on a CSV file.  The
+arrays here are read from and built on Arrow's buffers instead: numbers as float64 with NaN
+for missing cells (nulls), text as str (None for missing), and back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = ["arrow_array", "numpy_column"]
+
+_NUMBERS = {pa.int64(): np.int64, pa.float64(): np.float64, pa.int32(): np.int32, pa.float32(): np.float32}
+_STRING_LIMIT = 2**31 - 1  # bytes a pa.string() array can hold (int32 offsets)
+
+
+def _valid(chunk: pa.Array) -> np.ndarray | None:
+    """The chunk's validity as booleans, or None when it has no nulls."""
+    if not chunk.null_count:
+        return None
+    bits = np.unpackbits(np.frombuffer(chunk.buffers()[0], dtype=np.uint8), bitorder="little")
+    return bits[chunk.offset:chunk.offset + len(chunk)].astype(bool)
+
+
+def _fill(out: np.ndarray, chunk: pa.Array) -> None:
+    """Write a chunk of numbers into ``out`` as float64, NaN where a cell is missing."""
+    if pa.types.is_null(chunk.type):
+        out[:] = np.nan
+        return
+    out[:] = np.frombuffer(chunk.buffers()[1], dtype=_NUMBERS[chunk.type])[chunk.offset:chunk.offset + len(chunk)]
+    valid = _valid(chunk)
+    if valid is not None:
+        out[~valid] = np.nan
+
+
+def numpy_column(column: pa.ChunkedArray | pa.Array, out: np.ndarray | None = None) -> np.ndarray:
+    """One column as a new numpy array: integers and floats as float64 (NaN where missing),
+    written into ``out`` where given; other types as objects (str for text, None where
+    missing; ``out`` is then not used)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not all(c.type in _NUMBERS or pa.types.is_null(c.type) for c in chunks):  # text, for the text parser
+        cells = [cell for chunk in chunks for cell in chunk.to_pylist()]
+        return np.array(cells + [None], dtype=object)[:-1]  # 1-D even when cells are lists
+    if out is None:
+        out = np.empty(sum(len(c) for c in chunks))
+    start = 0
+    for chunk in chunks:  # straight into one array: no copy per chunk, no concatenation
+        _fill(out[start:start + len(chunk)], chunk)
+        start += len(chunk)
+    return out
+
+
+def _floats(values: np.ndarray) -> pa.Array:
+    single = values.dtype == np.float32
+    values = np.ascontiguousarray(values, dtype=np.float32 if single else np.float64)
+    missing = np.isnan(values)
+    n_missing = int(missing.sum())
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if n_missing else None
+    return pa.Array.from_buffers(pa.float32() if single else pa.float64(), len(values),
+                                 [validity, pa.py_buffer(values)], null_count=n_missing)
+
+
+def _strings(data: bytes, lengths: np.ndarray) -> pa.Array:
+    """A string array of the UTF-8 ``data`` cut into pieces of ``lengths`` bytes."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    large = offsets[-1] > _STRING_LIMIT
+    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(lengths),
+                                 [None, pa.py_buffer(offsets if large else offsets.astype(np.int32)),
+                                  pa.py_buffer(data)], null_count=0)
+
+
+def arrow_array(column) -> pa.Array:
+    """A result column as Arrow: floats (NaN as a missing value), an object array of str, or
+    anything with ``codes`` and ``categories`` (:class:`minml.classifier.predict.Coded`), as text."""
+    if hasattr(column, "codes") and hasattr(column, "categories"):
+        words = [str(c).encode() for c in column.categories]
+        codes = np.asarray(column.codes)
+        lengths = np.array([len(w) for w in words], dtype=np.int64)[codes]
+        padded = np.array(words, dtype=f"S{max(map(len, words), default=0) or 1}")[codes]  # rows x width bytes
+        width = padded.dtype.itemsize
+        data = padded.view(np.uint8).reshape(len(codes), width)[np.arange(width) < lengths[:, None]]
+        return _strings(data.tobytes(), lengths)
+    column = np.asarray(column)
+    if column.dtype.kind == "f":
+        return _floats(column)
+    if column.dtype == object or column.dtype.kind == "U":
+        filled = np.flatnonzero(column != "")  # most rows' flags are empty: encode only the others
+        pieces = [str(text).encode() for text in column[filled].tolist()]
+        lengths = np.zeros(len(column), dtype=np.int64)
+        lengths[filled] = [len(p) for p in pieces]
+        return _strings(b"".join(pieces), lengths)
+    raise TypeError(f"No Arrow column for numpy dtype {column.dtype}.")

@@ -1,0 +1,175 @@
+"""Reading the cells of one oxide column: numbers, text, detection limits, junk.
+
+Each cell gets a value and a status.  Statuses that keep the row usable become 0 with a
+note (``empty``, ``below_detection``, ``small_negative``), or keep the value before its
+stated uncertainty (``with_uncertainty``: ``40.52(32)``, ``40.52 (0.32)``, ``40.52 ± 0.32``,
+as experimental papers print a mean and its spread); statuses that make the value
+unknowable (``junk``, ``large_negative``, ``over_100``) become NaN and flag the row, so a bad
+value is never silently turned into a number.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["PURE_PHASE_MAX", "SMALL_NEGATIVE", "Status", "parse_column"]
+
+SMALL_NEGATIVE = -0.1
+"""Negatives down to this value are analytical noise around zero and read as 0."""
+
+PURE_PHASE_MAX = 104.0
+"""Highest credible wt% of an oxide that forms a phase alone (quartz, rutile, ...): an
+analysis of a pure phase closes at 100 within analytical error, as totals do (the
+training compilations reach 103.2 wt% TiO2 in rutile, 102.2 wt% SiO2 in quartz)."""
+
+
+class Status(IntEnum):
+    """How a cell was read."""
+
+    OK = 0
+    EMPTY = 1
+    BELOW_DETECTION = 2
+    SMALL_NEGATIVE = 3
+    LARGE_NEGATIVE = 4
+    OVER_100 = 5
+    JUNK = 6
+    WITH_UNCERTAINTY = 7
+
+
+# "<0.01", "< 0.01", "bdl", "b.d.l.", "b.d.", "bd", "n.d.", "nd", "-", "--", "–", "—", "lod",
+# "<lod", "below detection (limit)".
+_BELOW_DETECTION = re.compile(
+    r"^(<.*|b\.?d\.?l?\.?|n\.?d\.?|-+|[\u2013\u2014]|<?\s*lod|below\s+detection.*)$",
+    re.IGNORECASE,
+)
+MISSING_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+                "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+"""Cells pandas reads as missing in a CSV file (its default ``na_values``): text cells of a
+table passed in Python are read so too, and so is the CSV path that bypasses pandas."""
+# "n.a.", "not analysed", "not analyzed": the oxide was not measured, as an empty cell says
+_NOT_ANALYSED = re.compile(r"^(n\.?a\.?|not\s+analy[sz]ed)$", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+# a value and its uncertainty: "40.52(32)" (in the last digits), "40.52 (0.32)", "40.52 ± 0.32",
+# "40.52 +/- 0.32", decimal commas too; the value is the first number
+_WITH_UNCERTAINTY = re.compile(
+    r"^([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*(?:\(\s*\d*[.,]?\d+\s*\)|(?:\u00b1|\+/-|\+-)\s*\d*[.,]?\d+)$"
+)
+
+
+def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd  # text cells only: a table of numbers is read without pandas
+
+    text = pd.Series(raw, copy=False).astype("string").str.strip()
+    values = np.full(len(raw), np.nan)
+    status = np.full(len(raw), Status.OK, dtype=np.int8)
+    empty = (text.isna() | text.isin(MISSING_TEXT) | text.str.match(_NOT_ANALYSED)).to_numpy(dtype=bool)
+    status[empty] = Status.EMPTY
+    filled = text.fillna("")
+    bdl = filled.str.match(_BELOW_DETECTION).to_numpy(dtype=bool) & ~empty
+    status[bdl] = Status.BELOW_DETECTION
+    rest = ~empty & ~bdl
+    numbers = filled.where(~filled.str.match(_DECIMAL_COMMA), filled.str.replace(",", ".", regex=False))
+    parsed = pd.to_numeric(numbers.where(rest, None), errors="coerce").to_numpy(dtype=float)
+    junk = rest & np.isnan(parsed)
+    if junk.any():
+        value = filled.where(junk, "").str.extract(_WITH_UNCERTAINTY, expand=False)
+        spread = pd.to_numeric(value.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
+        read = junk & ~np.isnan(spread)
+        parsed[read] = spread[read]
+        status[read] = Status.WITH_UNCERTAINTY
+        junk &= ~read
+    status[junk] = Status.JUNK
+    values[rest & ~junk] = parsed[rest & ~junk]
+    return values, status
+
+
+def from_arrow(raw, out: np.ndarray | None = None):
+    """A pyarrow column as a new numpy array (numbers into ``out`` where given; read
+    without pandas, see :func:`minml.io._arrow.numpy_column`); any other column as it is."""
+    if not hasattr(raw, "chunks"):
+        return raw
+    from minml.io._arrow import numpy_column
+
+    return numpy_column(raw, out=out)
+
+
+def _is_numbers(raw) -> bool:
+    """Whether a column holds numbers only (not text, not booleans)."""
+    if isinstance(raw.dtype, np.dtype):
+        return raw.dtype.kind in "iuf"
+    import pandas as pd  # a pandas extension dtype: pandas is loaded already
+
+    return pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
+
+
+def parse_column(raw, max_value: float = 100.0, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read one column of wt% values.
+
+    Parameters
+    ----------
+    raw : pandas.Series, numpy.ndarray or pyarrow.ChunkedArray
+        The column as read from the file (numbers, text, or a mix).  Not modified.
+    max_value : float, default=100.0
+        Values above this are impossible for the species (``OVER_100``).
+    out : numpy.ndarray of float, optional
+        Where to write the values (a column of the caller's matrix); a new array by default.
+
+    Returns
+    -------
+    values : numpy.ndarray of float
+        wt%; 0 where the cell was empty, below detection or a small negative;
+        NaN where the value is unusable (see ``status``).
+    status : numpy.ndarray of int8
+        A :class:`Status` per cell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v, s = parse_column(pd.Series(["12,5", "<0.01", "abc", -0.05, 150, None, "40.52(32)"]))
+    >>> v.tolist()
+    [12.5, 0.0, nan, 0.0, nan, 0.0, 40.52]
+    >>> [Status(x).name for x in s]
+    ['OK', 'BELOW_DETECTION', 'JUNK', 'SMALL_NEGATIVE', 'OVER_100', 'EMPTY', 'WITH_UNCERTAINTY']
+    """
+    converted = from_arrow(raw, out)
+    owned, raw = converted is not raw, converted
+    if _is_numbers(raw):
+        if not isinstance(raw, np.ndarray):
+            raw = raw.to_numpy(dtype=float, na_value=np.nan, copy=False)
+        if owned:
+            values = raw
+        elif out is None:
+            values = np.array(raw, dtype=float)
+        else:
+            values = out
+            values[:] = raw
+        status = np.zeros(len(values), dtype=np.int8)
+        empty = np.isnan(values)
+        if empty.any():
+            status[empty] = Status.EMPTY
+            values[empty] = 0.0
+    else:
+        values, status = _parse_text(raw)
+        if out is not None:
+            out[:] = values
+            values = out
+        values[(status == Status.EMPTY) | (status == Status.BELOW_DETECTION)] = 0.0
+    if ((values >= 0.0) & (values <= max_value)).all():  # the common case: nothing to mark
+        return values, status
+    with np.errstate(invalid="ignore"):
+        negative = values < 0
+        over = values > max_value
+    if negative.any():
+        small = negative & (values >= SMALL_NEGATIVE)
+        large = negative & ~small
+        status[small] = Status.SMALL_NEGATIVE
+        status[large] = Status.LARGE_NEGATIVE
+        values[small] = 0.0
+        values[large] = np.nan
+    if over.any():
+        status[over] = Status.OVER_100
+        values[over] = np.nan
+    return values, status

@@ -1,0 +1,302 @@
+"""How good is a classifier: nested and source-grouped cross-validation, LEPR, calibration.
+
+* Nested k-fold cross-validation: the outer folds report, the inner folds choose the
+  hyperparameters (from a small grid) on the outer training part only.
+* Source-grouped cross-validation: folds by publication (``source``), because random folds
+  are saturated (~99.9 % for every model family) and say little about a new database.
+* LEPR (external, never used for training or choices): the protocol of the issues: labels
+  KFeldspar -> k-feldspar; Spinel -> spinel or magnetite; FeTiOxide -> magnetite, ilmenite
+  or spinel; Quartz/Tridymite/Cristobalite -> quartz; "unknown" counts as wrong.
+* Calibration: expected calibration error of the top label (15 equal-width bins).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+from minml.classifier.calibration import expected_calibration_error
+from minml.classifier.features import MODEL_OXIDES
+
+__all__ = [
+    "LEPR_ACCEPT",
+    "LEPR_SAME_COMPOSITION",
+    "LEPR_UNSETTLED",
+    "UnsettledRule",
+    "expected_calibration_error",
+    "grouped_cv",
+    "held_out_proba",
+    "lepr_correct",
+    "lepr_unsettled",
+    "nested_cv",
+    "per_class_scores",
+]
+
+LEPR_ACCEPT = {
+    "Amphibole": {"amphibole"}, "Apatite": {"apatite"}, "Biotite": {"biotite"},
+    "Clinopyroxene": {"clinopyroxene"}, "Garnet": {"garnet"}, "KFeldspar": {"k-feldspar"},
+    "Muscovite": {"muscovite"}, "Olivine": {"olivine"}, "Orthopyroxene": {"orthopyroxene"},
+    "Plagioclase": {"plagioclase"}, "Rutile": {"rutile"}, "Zircon": {"zircon"},
+    "Spinel": {"spinel", "magnetite"}, "FeTiOxide": {"magnetite", "ilmenite", "spinel"},
+    "Quartz": {"quartz"}, "Tridymite": {"quartz"}, "Cristobalite": {"quartz"},
+}
+"""LEPR label -> the classes that count as right."""
+
+LEPR_SAME_COMPOSITION = {
+    "Ringwoodite": "olivine", "Wadsleyite": "olivine", "Bridgmanite": "orthopyroxene",
+    "Coesite": "quartz", "Stishovite": "quartz", "CaAl2SiO6": "clinopyroxene",
+    "Wollastonite": "clinopyroxene", "Ferrobustamite": "clinopyroxene", "Oxide": "magnetite",
+}
+"""LEPR labels of ``lepr_allphases.csv`` that are no class but share a class's composition
+(high-pressure polymorphs, the Ca-Tschermak pyroxene, pyroxenoids) or name no phase at all
+("Oxide"): composition cannot tell them from the class, so the "none of the classes" target
+leaves them out and the card reports them apart."""
+
+
+@dataclass(frozen=True)
+class UnsettledRule:
+    """LEPR rows whose label composition alone cannot confirm (a reported limit, not a filter).
+
+    Attributes
+    ----------
+    label : str
+        The LEPR label the rule reads.
+    quantity : str
+        An oxide column (wt%), or a column of :func:`minml.formula` on ``basis``.
+    basis : str or None
+        The class whose formula gives ``quantity`` (None: an oxide column).
+    below, above : float or None
+        The row is unsettled where ``quantity`` is below / above this.
+    reason : str
+        Why composition cannot settle it.
+    remedy : str
+        What would.
+    """
+
+    label: str
+    quantity: str
+    basis: str | None
+    below: float | None
+    above: float | None
+    reason: str
+    remedy: str
+
+
+LEPR_UNSETTLED = (
+    UnsettledRule(
+        "KFeldspar", "Al2O3", None, 1.0, None,
+        "no Al2O3 (a feldspar has 18-37 wt%): a K2Si2O5-like quench phase, no feldspar of any kind",
+        "a corrected label; the analysis itself is fine"),
+    UnsettledRule(
+        "Clinopyroxene", "Wo", "clinopyroxene", 5.0, None,
+        "Wo < 5 mol%: enstatite-ferrosilite, which is ortho- or clinopyroxene by space group only "
+        "(Morimoto 1988, Mineral. Mag. 52, 535-550)",
+        "structure: XRD, EBSD or Raman of the run product"),
+    UnsettledRule(
+        "Garnet", "Si", "garnet", None, 3.05,
+        "Si > 3.05 per 12 O: majoritic garnet (Si on the octahedral site, Mg3(MgSi)Si3O12), "
+        "whose composition converges on pyroxene's at high pressure",
+        "structure (Raman or XRD), or the run's pressure beside the analysis"),
+    UnsettledRule(
+        "Olivine", "cation_sum", "olivine", None, 3.05,
+        "more than 3.05 cations per 4 O (all iron as Fe2+): too little SiO2 for olivine, which has 3; "
+        "the 21,497 natural olivines of the training set reach 3.05. An analysis of olivine mixed with a "
+        "silica-poor phase, or a bad analysis: by the project's rules, no confident olivine",
+        "a clean re-analysis of the crystal (the label may well be right for the crystal)"),
+)
+"""Compositions two classes share, or labels the composition contradicts, in the LEPR test
+set: the model card reports them apart, with the rows, so that a missed target can be traced
+to physics or to the model."""
+
+
+def lepr_unsettled(lepr: pd.DataFrame, label_column: str = "Mineral") -> np.ndarray:
+    """The :data:`LEPR_UNSETTLED` reason of each row ('' for rows composition can settle)."""
+    from minml.chemistry.formulas import formula
+
+    out = np.full(len(lepr), "", dtype=object)
+    for rule in LEPR_UNSETTLED:
+        rows = np.flatnonzero((lepr[label_column] == rule.label).to_numpy())
+        if not len(rows):
+            continue
+        part = lepr.iloc[rows]
+        value = (formula(part, rule.basis)[rule.quantity] if rule.basis else part[rule.quantity].fillna(0.0))
+        value = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
+        hit = np.zeros(len(rows), dtype=bool)
+        if rule.below is not None:
+            hit |= value < rule.below
+        if rule.above is not None:
+            hit |= value > rule.above
+        out[rows[hit]] = rule.reason
+    return out
+
+
+def lepr_correct(labels: pd.Series, predicted: pd.Series) -> np.ndarray:
+    """True where a prediction is right under the LEPR protocol."""
+    return np.array([p in LEPR_ACCEPT.get(label, set()) for label, p in zip(labels, predicted, strict=True)])
+
+
+def lepr_class(labels: pd.Series, predicted: pd.Series) -> np.ndarray:
+    """The LEPR label as a class name for per-class scores: the prediction where it is
+    accepted, else the label's first accepted class."""
+    out = []
+    for label, p in zip(labels, predicted, strict=True):
+        accept = LEPR_ACCEPT.get(label, set())
+        out.append(p if p in accept else sorted(accept)[0] if accept else str(label).lower())
+    return np.array(out, dtype=object)
+
+
+def per_class_scores(y_true, y_pred, classes) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class."""
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
+    return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(classes))
+
+
+def _fit(estimator, X, y, train, extra=None):
+    """A clone of ``estimator`` fitted on ``train`` (plus the ``extra`` rows, e.g. synthetic analyses)."""
+    X_train, y_train = X[train], y[train]
+    if extra is not None:
+        X_train, y_train = np.vstack([X_train, extra[0]]), np.concatenate([y_train, extra[1]])
+    return clone(estimator).fit(X_train, y_train)
+
+
+def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int = 5, inner: int = 3,
+              random_state: int = 0, extra=None, progress: bool = False) -> dict:
+    """Nested stratified k-fold cross-validation.
+
+    Parameters
+    ----------
+    estimator : MineralClassifier
+    X, y : numpy.ndarray
+    grid : dict of str to list
+        Hyperparameters to choose from in the inner folds (by macro-F1).
+    outer, inner : int
+    random_state : int
+    extra : tuple of numpy.ndarray, optional
+        ``(X, y)`` added to every training fold and never tested on (synthetic analyses).
+
+    Returns
+    -------
+    dict
+        ``per_class`` (DataFrame of mean and sd across outer folds), ``accuracy``, ``macro_f1``
+        (mean, sd), ``chosen`` (the parameters each outer fold chose), ``seconds``.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    classes = np.unique(y)
+    candidates = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())] or [{}]
+    folds = StratifiedKFold(outer, shuffle=True, random_state=random_state)
+    tables, accuracy, macro, chosen = [], [], [], []
+    steps = outer * (inner * len(candidates) if len(candidates) > 1 else 0) + outer
+    bar = tqdm(total=steps, desc="nested CV", unit="fit", disable=not progress)
+    for train, test in folds.split(X, y):
+        best = candidates[0]
+        if len(candidates) > 1:
+            inner_folds = StratifiedKFold(inner, shuffle=True, random_state=random_state + 1)
+            scores = []
+            for params in candidates:
+                f1s = []
+                for itrain, itest in inner_folds.split(X[train], y[train]):
+                    candidate = clone(estimator).set_params(**params)  # never change the caller's estimator
+                    pred = _fit(candidate, X[train], y[train], itrain, extra).predict(X[train][itest])
+                    f1s.append(f1_score(y[train][itest], pred, average="macro"))
+                    bar.update()
+                scores.append(np.mean(f1s))
+            best = candidates[int(np.argmax(scores))]
+        chosen.append(best)
+        pred = _fit(clone(estimator).set_params(**best), X, y, train, extra).predict(X[test])
+        bar.update()
+        tables.append(per_class_scores(y[test], pred, classes))
+        accuracy.append(float((pred == y[test]).mean()))
+        macro.append(float(f1_score(y[test], pred, average="macro")))
+    bar.close()
+    stacked = pd.concat(tables, keys=range(len(tables)))
+    per_class = stacked.groupby(level=1).agg(["mean", "std"]).reindex(classes)
+    return {
+        "per_class": per_class,
+        "accuracy": (float(np.mean(accuracy)), float(np.std(accuracy, ddof=1))),
+        "macro_f1": (float(np.mean(macro)), float(np.std(macro, ddof=1))),
+        "chosen": chosen,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def held_out_proba(estimator, X: np.ndarray, y: np.ndarray, *, groups=None, folds: int = 5, extra=None,
+                   random_state: int = 0, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of every row from a clone fitted without it (cross-validation).
+
+    Parameters
+    ----------
+    estimator : MineralClassifier
+    X, y : numpy.ndarray
+    groups : numpy.ndarray, optional
+        Folds by group (source) when given; stratified folds otherwise.
+    folds : int, default=5
+    extra : tuple of numpy.ndarray, optional
+        ``(X, y)`` rows added to every training fold, never held out.
+    random_state : int, default=0
+    progress : bool, default=False
+
+    Returns
+    -------
+    classes : numpy.ndarray
+        The classes of ``y`` and ``extra``.
+    proba : numpy.ndarray
+        Rows x classes; 0 for a class a training fold lacked.
+    """
+    from tqdm.auto import tqdm
+
+    classes = np.unique(y if extra is None else np.concatenate([y, extra[1]]))
+    proba = np.zeros((len(y), len(classes)))
+    if groups is None:
+        splits = StratifiedKFold(folds, shuffle=True, random_state=random_state).split(X, y)
+    else:
+        splits = GroupKFold(folds).split(X, y, groups)
+    for train, test in tqdm(splits, total=folds, desc="held-out folds", unit="fit", disable=not progress):
+        model = _fit(estimator, X, y, train, extra)
+        proba[np.ix_(test, np.searchsorted(classes, model.classes_))] = model.predict_proba(X[test])
+    return classes, proba
+
+
+def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int = 5,
+               extra=None, progress: bool = False) -> dict:
+    """Cross-validation with folds by source: no publication is on both sides.
+
+    ``extra`` = ``(X, y)`` rows join every training fold and are never tested on.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``macro_f1`` (pooled over the held-out predictions), ``per_class``,
+        ``confusions`` (the most frequent mistakes), ``classes``, ``proba`` (the held-out
+        probabilities, rows x ``classes``; 0 for a class a training fold lacked: data to
+        calibrate on, see :mod:`minml.classifier.calibration`), ``seconds``.
+    """
+    start = time.perf_counter()
+    classes, proba = held_out_proba(estimator, X, y, groups=groups, folds=folds, extra=extra, progress=progress)
+    pred = classes[proba.argmax(axis=1)]
+    wrong = pred != y
+    confusions = (pd.DataFrame({"label": y[wrong], "predicted": pred[wrong], "source": groups[wrong]})
+                  .value_counts().head(10))
+    return {
+        "accuracy": float((~wrong).mean()),
+        "macro_f1": float(f1_score(y, pred, average="macro")),
+        "per_class": per_class_scores(y, pred, np.unique(y)),
+        "confusions": confusions,
+        "classes": classes,
+        "proba": proba,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def training_arrays(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs, labels and source groups of a training table (see :mod:`minml.training.datasets`)."""
+    X = table[list(MODEL_OXIDES)].to_numpy(dtype=np.float32)
+    return X, table["mineral"].to_numpy(dtype=object), table["source"].astype(str).to_numpy()
