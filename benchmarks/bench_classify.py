@@ -41,8 +41,10 @@ def best_time(call, repeats: int = 3):
 def import_time(statement: str, runs: int = 7) -> float:
     """Median seconds of ``statement`` in fresh interpreters."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                  check=True).stdout) for _ in range(runs)]
+    times = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
     return statistics.median(times)
 
 
@@ -53,8 +55,12 @@ def peak_memory_mib(shared: Path, rows: int) -> float:
         "t = _table(Path(sys.argv[1]), int(sys.argv[2])); r = minml.classify(t);"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(shared), str(rows), str(Path(__file__).parent)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(shared), str(rows), str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(out)
 
 
@@ -75,14 +81,20 @@ def main() -> None:
     minml.classify(table.head(1000))  # load the model once
     best, result = best_time(lambda: minml.classify(table))
     assert len(result) == args.rows
-    print(f"classify: {args.rows:,} rows in {best:.2f} s = {args.rows / best / 1e6:.2f} M rows/s "
-          f"(best of 3; target >= 1 M rows/s)")
+    print(
+        f"classify: {args.rows:,} rows in {best:.2f} s = {args.rows / best / 1e6:.2f} M rows/s "
+        f"(best of 3; target >= 1 M rows/s)"
+    )
     print(f"import minml: {import_time('import minml'):.4f} s (median of 7 fresh interpreters; target < 0.3 s)")
-    print(f"import minml + classifier runtime (numpy, model; pandas comes with the first DataFrame): "
-          f"{import_time('import minml.classifier.predict; minml.classifier.predict.load_default()'):.3f} s; pandas alone: "
-          f"{import_time('import pandas'):.3f} s")
-    print(f"peak memory, {args.rows:,} rows: {peak_memory_mib(args.shared, args.rows):.0f} MiB "
-          f"(whole process incl. the table; target < 1024 MiB)")
+    print(
+        f"import minml + classifier runtime (numpy, model; pandas comes with the first DataFrame): "
+        f"{import_time('import minml.classifier.predict; minml.classifier.predict.load_default()'):.3f} s; pandas alone: "
+        f"{import_time('import pandas'):.3f} s"
+    )
+    print(
+        f"peak memory, {args.rows:,} rows: {peak_memory_mib(args.shared, args.rows):.0f} MiB "
+        f"(whole process incl. the table; target < 1024 MiB)"
+    )
 
 
 if __name__ == "__main__":

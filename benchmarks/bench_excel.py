@@ -54,7 +54,8 @@ def main() -> None:
         write = {
             "minml.write_table": best_time(lambda: minml.write_table(table, ours)),
             "openpyxl write-only, cell by cell": best_time(
-                lambda: _write_sheet_openpyxl(header, iter([cells]), len(table), Path(tmp) / "cells.xlsx", False)),
+                lambda: _write_sheet_openpyxl(header, iter([cells]), len(table), Path(tmp) / "cells.xlsx", False)
+            ),
             "DataFrame.to_excel": best_time(lambda: table.to_excel(theirs, index=False)),
         }
         read = {

@@ -27,10 +27,14 @@ def main() -> None:
     checks, _ = best_time(lambda: model_inputs(table, model.oxides))
     coords = model.encode(model_inputs(table.head(args.rows), model.oxides, fill_missing=0.0)[0])
     assigned, _ = best_time(lambda: model.assign(coords))
-    print(f"latent: {args.rows:,} rows in {best:.2f} s = {args.rows / best / 1e6:.2f} M rows/s "
-          f"(best of 3; target: 1 M rows in < 5 s)")
-    print(f"  of which reading and checking the table {checks:.2f} s, cluster assignment {assigned:.2f} s; "
-          "the rest is the encoder and decoder")
+    print(
+        f"latent: {args.rows:,} rows in {best:.2f} s = {args.rows / best / 1e6:.2f} M rows/s "
+        f"(best of 3; target: 1 M rows in < 5 s)"
+    )
+    print(
+        f"  of which reading and checking the table {checks:.2f} s, cluster assignment {assigned:.2f} s; "
+        "the rest is the encoder and decoder"
+    )
     print(f"  clusters: {result['cluster'].nunique()} found in the data, noise {(result['cluster'] < 0).mean():.1%}")
 
 

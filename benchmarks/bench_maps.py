@@ -30,16 +30,17 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
 
-    from minml.training.datasets import load_training
     from minml.classifier.features import MODEL_OXIDES
-    from minml.maps.read import OxideMap
-    from minml.maps.classify import classify_map
     from minml.classifier.predict import load_default
+    from minml.maps.classify import classify_map
+    from minml.maps.read import OxideMap
     from minml.maps.synthetic import map_scores, synthetic_map
+    from minml.training.datasets import load_training
 
     table, _ = load_training(args.shared)
-    rocks = table[table["mineral"].isin(["olivine", "clinopyroxene", "orthopyroxene", "plagioclase", "spinel",
-                                         "amphibole"])][[*MODEL_OXIDES, "mineral"]]
+    rocks = table[
+        table["mineral"].isin(["olivine", "clinopyroxene", "orthopyroxene", "plagioclase", "spinel", "amphibole"])
+    ][[*MODEL_OXIDES, "mineral"]]
     oxide_map, truth = synthetic_map(rocks, (1024, 1024), grains=400, cracks=4, random_state=0)
     load_default()
     start = time.perf_counter()
@@ -64,15 +65,19 @@ def main() -> None:
             stack[..., i] = np.tile(oxide_map.data[ox], (4, 4))
         stack.flush()
         del stack
-        code = ("import resource, sys; from minml.cli import main; "
-                f"rc = main(['map', {str(path)!r}, '-o', {str(Path(tmp) / 'out')!r}, '--channels', "
-                f"{', '.join(repr(o) for o in MODEL_OXIDES)}]); "
-                "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+        code = (
+            "import resource, sys; from minml.cli import main; "
+            f"rc = main(['map', {str(path)!r}, '-o', {str(Path(tmp) / 'out')!r}, '--channels', "
+            f"{', '.join(repr(o) for o in MODEL_OXIDES)}]); "
+            "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        )
         start = time.perf_counter()
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         peak = float(run.stdout.strip().splitlines()[-1].split()[-1])
-        print(f"4096 x 4096 memory-mapped map through `minml map`: {time.perf_counter() - start:.0f} s, "
-              f"peak memory {peak:.0f} MiB (target < 2048)")
+        print(
+            f"4096 x 4096 memory-mapped map through `minml map`: {time.perf_counter() - start:.0f} s, "
+            f"peak memory {peak:.0f} MiB (target < 2048)"
+        )
 
 
 if __name__ == "__main__":

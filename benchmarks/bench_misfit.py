@@ -19,8 +19,8 @@ from bench_classify import _table, best_time, rows_and_shared
 def main() -> None:
     args = rows_and_shared(__doc__)
 
-    from minml.classifier.features import model_inputs
     from minml.chemistry.misfit import _nearest_mixture, fold_divalent
+    from minml.classifier.features import model_inputs
     from minml.classifier.predict import _scores, load_default
 
     model = load_default()
@@ -45,8 +45,10 @@ def main() -> None:
         assert np.allclose(np.sqrt(exact), np.sqrt(exhaustive), atol=1e-6)
         totals[0] += searched
         totals[1] += every
-        print(f"  {model.classes[code]:<15}{len(X):>8,}{len(members):>9}{searched:>11.3f}s{every:>11.3f}s"
-              f"{every / searched:>7.1f}x")
+        print(
+            f"  {model.classes[code]:<15}{len(X):>8,}{len(members):>9}{searched:>11.3f}s{every:>11.3f}s"
+            f"{every / searched:>7.1f}x"
+        )
     print(f"  {'all':<15}{'':>8}{'':>9}{totals[0]:>11.3f}s{totals[1]:>11.3f}s{totals[1] / totals[0]:>7.1f}x")
 
 

@@ -82,10 +82,13 @@ def main() -> None:
         script.write_text(MINERALML_SCRIPT)
         ours, theirs = [], []
         for _ in range(args.repeat):
-            ours.append(timed([sys.executable, "-m", "minml.cli", "classify", str(source), "-o", str(Path(tmp) / "a.csv")]))
+            ours.append(
+                timed([sys.executable, "-m", "minml.cli", "classify", str(source), "-o", str(Path(tmp) / "a.csv")])
+            )
             theirs.append(timed([str(python), str(script), str(source), str(Path(tmp) / "b.csv")], env=env))
-    print(f"{args.rows:,} rows, end to end in a fresh process (read CSV, classify, write CSV), "
-          f"fastest of {args.repeat}:")
+    print(
+        f"{args.rows:,} rows, end to end in a fresh process (read CSV, classify, write CSV), fastest of {args.repeat}:"
+    )
     print(f"  minml classify               {min(ours):8.2f} s   (all: {', '.join(f'{t:.2f}' for t in ours)})")
     print(f"  mineralML 0.0.3.23           {min(theirs):8.2f} s   (all: {', '.join(f'{t:.2f}' for t in theirs)})")
     ours, theirs = min(ours), min(theirs)

@@ -49,8 +49,7 @@ def _runs() -> list[tuple[str, list[str], list[str]]]:
         runs += [
             ("validate_lepr", ["validate", lepr, "--label-column", "Mineral", "-o", "out.csv"], ["out.csv"]),
             ("formula_lepr", ["formula", lepr, "--mineral-column", "Mineral", "-o", "out.csv"], ["out.csv"]),
-            ("latent_lepr", ["latent", str(SHARED / "test" / "lepr_allphases_lim.csv"), "-o", "out.csv"],
-             ["out.csv"]),
+            ("latent_lepr", ["latent", str(SHARED / "test" / "lepr_allphases_lim.csv"), "-o", "out.csv"], ["out.csv"]),
         ]
         for workbook in sorted((SHARED / "training").glob("*.xlsx")):
             runs.append((f"classify_{workbook.stem}", ["classify", str(workbook), "-o", "out.csv"], ["out.csv"]))

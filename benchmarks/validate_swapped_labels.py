@@ -24,8 +24,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SWAPS = {"clinopyroxene": "amphibole", "amphibole": "clinopyroxene", "orthopyroxene": "clinopyroxene",
-         "spinel": "magnetite", "magnetite": "spinel", "plagioclase": "k-feldspar", "k-feldspar": "plagioclase"}
+SWAPS = {
+    "clinopyroxene": "amphibole",
+    "amphibole": "clinopyroxene",
+    "orthopyroxene": "clinopyroxene",
+    "spinel": "magnetite",
+    "magnetite": "spinel",
+    "plagioclase": "k-feldspar",
+    "k-feldspar": "plagioclase",
+}
 
 
 def main() -> None:
@@ -36,10 +43,10 @@ def main() -> None:
 
     from sklearn.model_selection import GroupKFold
 
-    from minml.training.datasets import load_training
-    from minml.training.evaluation import training_arrays
     from minml.classifier.features import MODEL_OXIDES
     from minml.classifier.model import MineralClassifier
+    from minml.training.datasets import load_training
+    from minml.training.evaluation import training_arrays
     from minml.training.shipped import DEFAULT_PARAMS, _synthetic
     from minml.validation.verdicts import validate
 
@@ -48,18 +55,21 @@ def main() -> None:
     train, test = next(GroupKFold(5).split(X, y, groups))
     synthetic = _synthetic()
     start = time.perf_counter()
-    model = MineralClassifier(**DEFAULT_PARAMS).fit(np.vstack([X[train], synthetic[0]]),
-                                                  np.concatenate([y[train], synthetic[1]]))
+    model = MineralClassifier(**DEFAULT_PARAMS).fit(
+        np.vstack([X[train], synthetic[0]]), np.concatenate([y[train], synthetic[1]])
+    )
     model.calibrate(X[train], y[train], groups=groups[train], extra=synthetic)
-    print(f"trained and calibrated on {len(train)} rows of {len(set(groups[train]))} sources "
-          f"in {time.perf_counter() - start:.0f} s")
+    print(
+        f"trained and calibrated on {len(train)} rows of {len(set(groups[train]))} sources "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
 
     held = table.iloc[test]
     held = held[held["mineral"] != "glass"]
     labels = held["mineral"].to_numpy(dtype=object).copy()
     rng = np.random.default_rng(0)
     candidates = np.flatnonzero(np.isin(labels, list(SWAPS)))
-    swapped = rng.choice(candidates, size=int(round(args.swap * len(labels))), replace=False)
+    swapped = rng.choice(candidates, size=round(args.swap * len(labels)), replace=False)
     labels[swapped] = [SWAPS[label] for label in labels[swapped]]
     frame = held[list(MODEL_OXIDES)].assign(Mineral=labels)
     result = validate(frame, model=model)
@@ -71,11 +81,15 @@ def main() -> None:
     print(f"untouched rows called disagree: {disagree[~is_swapped].mean():.4f} (target <= 0.01)")
     print("verdicts of the swapped rows:", result.loc[is_swapped, "verdict"].value_counts().to_dict())
     missed = result[is_swapped & ~disagree]
-    print("missed swaps (label -> mineral):",
-          pd.crosstab(missed["label"], missed["mineral"]).stack().loc[lambda s: s > 0].to_dict())
+    print(
+        "missed swaps (label -> mineral):",
+        pd.crosstab(missed["label"], missed["mineral"]).stack().loc[lambda s: s > 0].to_dict(),
+    )
     untouched = result[~is_swapped & disagree]
-    print("untouched rows disputed (label -> mineral):",
-          pd.crosstab(untouched["label"], untouched["mineral"]).stack().loc[lambda s: s > 0].to_dict())
+    print(
+        "untouched rows disputed (label -> mineral):",
+        pd.crosstab(untouched["label"], untouched["mineral"]).stack().loc[lambda s: s > 0].to_dict(),
+    )
 
     lepr = pd.read_csv(args.shared / "test" / "lepr_allphases.csv")
     big = pd.concat([lepr] * (-(-100_000 // len(lepr))), ignore_index=True).iloc[:100_000]

@@ -23,8 +23,10 @@ HERE = Path(__file__).resolve().parent
 table, _ = collect_training_set(HERE.parent / "tests" / "data" / "training")
 rocks = table[table["mineral"].isin(["olivine", "clinopyroxene", "orthopyroxene", "plagioclase", "spinel"])]
 oxide_map, truth = synthetic_map(rocks[[*MODEL_OXIDES, "mineral"]], (128, 128), grains=14, cracks=1, random_state=7)
-np.savez_compressed(HERE / "demo_map.npz", pixel_size=np.array(1.0),
-                    **{k: v.astype(np.float32) for k, v in oxide_map.data.items()})
-np.savez_compressed(HERE / "demo_map_truth.npz", mineral=truth["mineral"].astype(str),
-                    boundary=truth["boundary"], crack=truth["crack"])
+np.savez_compressed(
+    HERE / "demo_map.npz", pixel_size=np.array(1.0), **{k: v.astype(np.float32) for k, v in oxide_map.data.items()}
+)
+np.savez_compressed(
+    HERE / "demo_map_truth.npz", mineral=truth["mineral"].astype(str), boundary=truth["boundary"], crack=truth["crack"]
+)
 print(f"wrote {HERE / 'demo_map.npz'} ({(HERE / 'demo_map.npz').stat().st_size / 1e3:.0f} kB) and its truth")

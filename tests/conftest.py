@@ -100,5 +100,6 @@ def run_without_torch(code: str, *args) -> str:
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-c", _BLOCK_TORCH + code, *map(str, args)], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-c", _BLOCK_TORCH + code, *map(str, args)], capture_output=True, text=True, check=True
+    ).stdout

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from minml.io._arrow import arrow_array, numpy_column
-from minml.io import read_csv_arrow, read_table
 from minml.classifier.predict import Coded
+from minml.io import read_csv_arrow, read_table
+from minml.io._arrow import arrow_array, numpy_column
 
 from .conftest import EXAMPLE
 
@@ -40,10 +40,22 @@ def test_arrow_columns_check_as_the_dataframe():
     from minml import check_oxides
     from minml.tables.checks import check_columns
 
-    frame = pd.DataFrame({"SiO2": [40.1, None, 40.0, 39.9], "MgO": [49.0, 49.5, -3.2, 49.1],
-                          "FeO": ["9.5", "bdl", "9,4", "x"], "Sample": ["a", "b", "c", "d"]})
-    table = pa.table({"SiO2": [40.1, None, 40.0, 39.9], "MgO": [49.0, 49.5, -3.2, 49.1],
-                      "FeO": ["9.5", "bdl", "9,4", "x"], "Sample": ["a", "b", "c", "d"]})
+    frame = pd.DataFrame(
+        {
+            "SiO2": [40.1, None, 40.0, 39.9],
+            "MgO": [49.0, 49.5, -3.2, 49.1],
+            "FeO": ["9.5", "bdl", "9,4", "x"],
+            "Sample": ["a", "b", "c", "d"],
+        }
+    )
+    table = pa.table(
+        {
+            "SiO2": [40.1, None, 40.0, 39.9],
+            "MgO": [49.0, 49.5, -3.2, 49.1],
+            "FeO": ["9.5", "bdl", "9,4", "x"],
+            "Sample": ["a", "b", "c", "d"],
+        }
+    )
     table = pa.concat_tables([table.slice(0, 2), table.slice(2)])  # two chunks per column
     checked = check_columns({name: table.column(name) for name in table.column_names}, table.num_rows)
     expected = check_oxides(frame)
@@ -88,11 +100,14 @@ def test_csv_read_without_pandas_cells_and_headers(tmp_path):
     assert numpy_column(table.column("Date")).tolist() == ["2020-01-01", None]
 
 
-@pytest.mark.parametrize("text, why", [
-    ("SiO2,MgO,SiO2\n40,49,41\n", "repeated column names"),
-    ("SiO2,MgO\n40,49\n41\n", "a ragged row"),
-    ("Sample,Note\na,b\n", "no species column"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("SiO2,MgO,SiO2\n40,49,41\n", "repeated column names"),
+        ("SiO2,MgO\n40,49\n41\n", "a ragged row"),
+        ("Sample,Note\na,b\n", "no species column"),
+    ],
+)
 def test_csv_that_pandas_must_read(tmp_path, text, why):
     path = tmp_path / "odd.csv"
     path.write_text(text)
@@ -116,9 +131,11 @@ def test_csv_read_without_pandas_refuses_other_files(tmp_path):
 
 def test_classify_csv_imports_no_pandas(tmp_path):
     out = tmp_path / "out.csv"
-    code = ("import sys; from minml.cli import main; "
-            f"code = main(['classify', {str(EXAMPLE)!r}, '-o', {str(out)!r}]); "
-            "print('pandas' in sys.modules, code)")
+    code = (
+        "import sys; from minml.cli import main; "
+        f"code = main(['classify', {str(EXAMPLE)!r}, '-o', {str(out)!r}]); "
+        "print('pandas' in sys.modules, code)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("False 0")

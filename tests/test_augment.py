@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.training.augment import augmented_classes, synthetic_analyses, synthetic_training_rows
-from minml.classifier.features import MODEL_OXIDES
-from minml.chemistry.minerals import mineral_table
 from minml.chemistry.formulas import cation_sum
+from minml.chemistry.minerals import mineral_table
+from minml.classifier.features import MODEL_OXIDES
+from minml.training.augment import augmented_classes, synthetic_analyses, synthetic_training_rows
 from minml.training.data import CATION_SCREEN
 
 
@@ -30,10 +30,12 @@ def test_synthetic_analyses_keep_their_class_stoichiometry(mineral):
 def test_clinopyroxene_keeps_calcium_and_orthopyroxene_little():
     cpx = synthetic_analyses("clinopyroxene", 2000, random_state=2)
     opx = synthetic_analyses("orthopyroxene", 2000, random_state=2)
+
     # Wo = Ca / (Ca + Mg + Fe) in mol
     def wo(df):
         ca, mg, fe = df["CaO"] / 56.077, df["MgO"] / 40.304, df["FeOt"] / 71.844
         return ca / (ca + mg + fe)
+
     assert wo(cpx).min() > 0.04  # pigeonite: Ca end-members >= 10 %
     assert wo(opx).max() < 0.06  # Wo end-member <= 5 %, plus 2 % analytical noise
 

@@ -83,12 +83,15 @@ def test_prediction_sets_order_and_empty():
     assert prediction_sets(proba, np.array([0.6, 0.01, 0.5]), ["a", "b", "c"]) == ["a|b", "c|b", "c|b"]
 
 
-@pytest.mark.parametrize("n_classes, cutoff, decimals", [
-    (6, 0.4, None),  # sets keyed as numbers
-    (6, 0.4, 1),  # ties in probability: class order decides
-    (20, 0.02, 2),  # sets of more than 12 members: compared row by row
-    (40, 0.03, None),  # more classes than a key holds
-])
+@pytest.mark.parametrize(
+    "n_classes, cutoff, decimals",
+    [
+        (6, 0.4, None),  # sets keyed as numbers
+        (6, 0.4, 1),  # ties in probability: class order decides
+        (20, 0.02, 2),  # sets of more than 12 members: compared row by row
+        (40, 0.03, None),  # more classes than a key holds
+    ],
+)
 def test_prediction_sets_agree_with_their_definition_row_by_row(n_classes, cutoff, decimals):
     # the vectorised sets against the definition written out per row: members are the classes
     # at or above their cut-off plus the most probable one, by falling probability

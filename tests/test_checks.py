@@ -61,12 +61,14 @@ def test_real_lepr_rows(lepr):
 
 
 def test_every_bad_value_names_column_and_value():
-    df = pd.DataFrame({
-        "SiO2": ["40.1", "abc", "40.0", "40.0", "40,2", "<0.01"],
-        "MgO": [49.0, 49.0, -3.2, 49.0, 49.0, 49.0],
-        "FeOT": [10.0, 10.0, 10.0, 120.0, 10.0, 10.0],
-        "NiO": [0.3, 0.3, 0.3, 0.3, -0.04, "bdl"],
-    })
+    df = pd.DataFrame(
+        {
+            "SiO2": ["40.1", "abc", "40.0", "40.0", "40,2", "<0.01"],
+            "MgO": [49.0, 49.0, -3.2, 49.0, 49.0, 49.0],
+            "FeOT": [10.0, 10.0, 10.0, 120.0, 10.0, 10.0],
+            "NiO": [0.3, 0.3, 0.3, 0.3, -0.04, "bdl"],
+        }
+    )
     checked = check_oxides(df)
     flags, notes = checked.flags["flag"].tolist(), checked.flags["notes"].tolist()
     assert flags[0] == ""
@@ -151,8 +153,12 @@ def test_columns_of_several_header_levels_are_refused_with_the_way_to_one(lepr):
     sample = lepr.iloc[:40]
     stacked = sample.copy()
     stacked.columns = pd.MultiIndex.from_product([["Cpx"], sample.columns])
-    for call in (check_oxides, classify, lambda t: validate(t, label_column="Mineral"),
-                 lambda t: formula(t, mineral_column="Mineral")):
+    for call in (
+        check_oxides,
+        classify,
+        lambda t: validate(t, label_column="Mineral"),
+        lambda t: formula(t, mineral_column="Mineral"),
+    ):
         with pytest.raises(ValueError, match=r"2 header levels \(a MultiIndex.*'_'\.join\(map\(str, c\)\)"):
             call(stacked)
     flattened = stacked.copy()
@@ -161,7 +167,9 @@ def test_columns_of_several_header_levels_are_refused_with_the_way_to_one(lepr):
 
 
 def test_thermobar_style_table_with_suffix(lepr):
-    cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)].drop(columns=["Mineral", "method", "entity_id"])
+    cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)].drop(
+        columns=["Mineral", "method", "entity_id"]
+    )
     side_by_side = pd.concat([cpx.add_suffix("_Cpx"), cpx.mul(0.5).add_suffix("_Liq")], axis=1)
     checked = check_oxides(side_by_side, suffix="_Cpx")
     np.testing.assert_allclose(checked.oxides["SiO2"], cpx["SiO2"])
@@ -210,8 +218,16 @@ def test_reads_shared_test_files(shared_data):
 @pytest.mark.shared_data
 @pytest.mark.slow
 def test_reads_every_training_workbook(shared_data):
-    provenance = {"Sample Name", "Total", "Tectonic Setting", "Mineral", "Sample Type", "Volcano", "Source",
-                  "Submineral"}
+    provenance = {
+        "Sample Name",
+        "Total",
+        "Tectonic Setting",
+        "Mineral",
+        "Sample Type",
+        "Volcano",
+        "Source",
+        "Submineral",
+    }
     for path in sorted((shared_data / "training").glob("*.xlsx")):
         checked = check_oxides(read_table(path))
         extra = set(checked.mapping.unrecognised) - provenance
@@ -244,8 +260,8 @@ def test_named_columns_check_as_the_dataframe(lepr):
 
 
 def test_named_columns_checked_already_take_no_check_options(lepr):
-    from minml.tables.checks import check_columns
     from minml.classifier.features import model_inputs
+    from minml.tables.checks import check_columns
 
     checked = check_columns({name: lepr[name].to_numpy() for name in lepr.columns}, len(lepr), notes=False)
     X, same = model_inputs(checked)
@@ -273,8 +289,11 @@ def test_a_table_with_oxides_as_rows_is_told_to_transpose():
     """Papers print analyses as columns, oxides as rows; the fix the message gives works."""
     table = read_table(EXAMPLE).head(4)
     printed = table.set_index("entity_id").drop(columns=["Mineral", "method"]).T.reset_index()
-    with pytest.raises(ValueError, match=r"The oxides are rows here \(first column: SiO2, TiO2, Al2O3, Cr2O3, FeOt, "
-                                         r"\.\.\.\), the analyses columns: transpose the table"):
+    with pytest.raises(
+        ValueError,
+        match=r"The oxides are rows here \(first column: SiO2, TiO2, Al2O3, Cr2O3, FeOt, "
+        r"\.\.\.\), the analyses columns: transpose the table",
+    ):
         check_oxides(printed)
     from minml import classify
 
@@ -306,8 +325,9 @@ def test_a_number_excel_turned_into_a_date_is_named_as_such(tmp_path):
     table.loc[1, "MgO"] = datetime.datetime(2026, 10, 1)
     path = write_table(table, tmp_path / "typed.xlsx")
     flags = check_oxides(read_table(path)).flags["flag"]
-    assert flags[1].startswith("MgO not a number: a date, 2026-10-01 (Excel reads numbers such as 1.10 as dates: "
-                               "format the column as Number)")
+    assert flags[1].startswith(
+        "MgO not a number: a date, 2026-10-01 (Excel reads numbers such as 1.10 as dates: format the column as Number)"
+    )
     assert "date" not in flags[0] + flags[2] + flags[3]
 
 

@@ -63,13 +63,16 @@ def test_output_cut_short_by_the_reader_is_no_error(unbuffered):
     (set up before the command runs, so the outcome does not hang on timing)."""
     import os
 
-    code = ("import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); "
-            "from minml.cli import main; sys.exit(main(['check', sys.argv[1]]))")
+    code = (
+        "import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); "
+        "from minml.cli import main; sys.exit(main(['check', sys.argv[1]]))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     if unbuffered:
         env["PYTHONUNBUFFERED"] = unbuffered
-    done = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, env=env,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, env=env, check=False
+    )
     assert done.returncode == 141 and done.stderr == "", done.stderr
 
 
@@ -81,8 +84,9 @@ def test_data_build(capsys, tmp_path):
 
 
 def test_installed_command_runs():
-    result = subprocess.run([sys.executable, "-m", "minml.cli", "check", str(EXAMPLE)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "minml.cli", "check", str(EXAMPLE)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "Flagged rows" in result.stdout
 
@@ -105,7 +109,15 @@ def test_classify_each_format(tmp_path, capsys, suffix):
         assert main(["classify", str(source), "-o", str(csv_out)]) == 0
         assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf") == (suffix == ".xlsx")
     assert list(result.columns) == list(read_table(EXAMPLE).columns) + [
-        "mineral", "group", "probability", "uncertainty", "second_mineral", "second_probability", "ood_score", "flag"]
+        "mineral",
+        "group",
+        "probability",
+        "uncertainty",
+        "second_mineral",
+        "second_probability",
+        "ood_score",
+        "flag",
+    ]
     assert result["mineral"].notna().all()
     assert (result["flag"].fillna("") != "").sum() >= 12  # the reader's flags come through
 
@@ -129,9 +141,14 @@ def _two_phase_csv(path):
     return path
 
 
-@pytest.mark.parametrize("make, suffix", [(lambda tmp: EXAMPLE, None),
-                                          (lambda tmp: _messy_csv(tmp / "messy.csv"), None),
-                                          (lambda tmp: _two_phase_csv(tmp / "pairs.csv"), "_Cpx")])
+@pytest.mark.parametrize(
+    "make, suffix",
+    [
+        (lambda tmp: EXAMPLE, None),
+        (lambda tmp: _messy_csv(tmp / "messy.csv"), None),
+        (lambda tmp: _two_phase_csv(tmp / "pairs.csv"), "_Cpx"),
+    ],
+)
 def test_classify_csv_without_pandas_answers_as_the_dataframe_route(tmp_path, capsys, make, suffix):
     from minml import classify, read_table
     from minml.io import read_csv_arrow
@@ -203,8 +220,10 @@ def test_fill_missing_is_refused_before_any_work(tmp_path, capsys, command):
     for value in ("-1", "nan", "abc", "150"):
         with pytest.raises(SystemExit):
             main([command, str(EXAMPLE), "-o", str(tmp_path / "out.csv"), "--fill-missing", value])
-        assert ("argument --fill-missing: --fill-missing must be an amount in wt% between 0 and 100 (0.0: below "
-                "detection), got ") in capsys.readouterr().err
+        assert (
+            "argument --fill-missing: --fill-missing must be an amount in wt% between 0 and 100 (0.0: below "
+            "detection), got "
+        ) in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
@@ -223,7 +242,7 @@ def test_classify_default_output_and_clash(tmp_path, capsys):
         assert main(["classify", str(tmp_path / "mine_classified.csv"), "-o", str(tmp_path / f"again{route}")]) == 0
         assert "(result columns prefixed classify_: the input has some of the same names)" in capsys.readouterr().out
         again = read_table(tmp_path / f"again{route}")
-        assert list(again.columns[:len(first.columns)]) == list(first.columns)
+        assert list(again.columns[: len(first.columns)]) == list(first.columns)
         assert again["classify_mineral"].tolist() == first["mineral"].tolist()
     assert main(["classify", str(tmp_path / "again.csv")]) == 2  # classify_mineral taken as well
     assert "already has columns ['classify_mineral', 'classify_group'" in capsys.readouterr().err
@@ -258,16 +277,19 @@ def test_classify_header_row_option(tmp_path, capsys, suffix):
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.csv"), pd.read_csv(tmp_path / "plain.csv"))
 
 
-@pytest.mark.parametrize("command", [["classify"], ["formula", "--mineral", "auto"], ["validate"], ["latent"],
-                                     ["check"]])
+@pytest.mark.parametrize(
+    "command", [["classify"], ["formula", "--mineral", "auto"], ["validate"], ["latent"], ["check"]]
+)
 def test_outputs_are_refused_before_any_work(tmp_path, capsys, command):
     import shutil
 
     source = shutil.copy(EXAMPLE, tmp_path / "mine.csv")
     before = source.read_bytes()
-    cases = [(["-o", str(source)], "mine.csv' is the input; write to another file"),
-             (["-o", str(tmp_path / "..." / "out.csv")], "there is no folder"),
-             (["-o", str(tmp_path / "out.json")], "use .csv, .tsv, .xlsx or .parquet")]
+    cases = [
+        (["-o", str(source)], "mine.csv' is the input; write to another file"),
+        (["-o", str(tmp_path / "..." / "out.csv")], "there is no folder"),
+        (["-o", str(tmp_path / "out.json")], "use .csv, .tsv, .xlsx or .parquet"),
+    ]
     if command == ["validate"]:
         cases.append((["--report", str(source)], "mine.csv' is the input"))
         cases.append((["-o", str(tmp_path / "r.csv"), "--report", str(tmp_path / "r.csv")], "named for two outputs"))
@@ -299,8 +321,10 @@ def test_formula_command(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert re.search(r"\d+ of 76 formulas computed", printed) and "charge balance (Droop 1987)" in printed
     # why the others have none, counted (the example's 4 FeTiOxide rows and one with SiO2 146.6 wt%)
-    assert ("  no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel (name one): 4 rows\n"
-            "  no formula: unusable values: 1 row\n") in printed
+    assert (
+        "  no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel (name one): 4 rows\n"
+        "  no formula: unusable values: 1 row\n"
+    ) in printed
     result = pd.read_csv(out)
     olivine = result["Mineral"].eq("Olivine") & result["flag"].isna()
     assert result.loc[olivine, "Fo"].between(50, 100).all()
@@ -354,19 +378,43 @@ def test_labels_in_merged_cells_are_pointed_at(tmp_path, capsys):
 def test_latent_command(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     out, figure, rebuilt = tmp_path / "placed.parquet", tmp_path / "latent.png", tmp_path / "rebuilt.png"
-    assert main(["latent", str(EXAMPLE), "-o", str(out), "--plot", str(figure), "--color-by", "mineral",
-                 "--plot-reconstruction", str(rebuilt)]) == 0
+    assert (
+        main(
+            [
+                "latent",
+                str(EXAMPLE),
+                "-o",
+                str(out),
+                "--plot",
+                str(figure),
+                "--color-by",
+                "mineral",
+                "--plot-reconstruction",
+                str(rebuilt),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert printed.startswith("76 analyses placed: ") and "latent.svg" in printed
     result = pd.read_parquet(out)
-    assert list(result.columns[-7:]) == ["LV1", "LV2", "cluster", "cluster_probability", "cluster_mineral",
-                                         "reconstruction_error", "flag"]
+    assert list(result.columns[-7:]) == [
+        "LV1",
+        "LV2",
+        "cluster",
+        "cluster_probability",
+        "cluster_mineral",
+        "reconstruction_error",
+        "flag",
+    ]
     assert result["Mineral"].tolist() == pd.read_csv(EXAMPLE)["Mineral"].tolist()  # input columns kept
     assert all(p.stat().st_size > 1000 for p in (figure, figure.with_suffix(".svg"), rebuilt))
     side_by_side = tmp_path / "two_phases.csv"
     two_phases(pd.read_csv(EXAMPLE)).to_csv(side_by_side, index=False)
-    assert main(["latent", str(side_by_side), "--suffix", "_Min", "-o", str(out),
-                 "--plot-reconstruction", str(rebuilt)]) == 0  # the figure reads the columns latent did
+    assert (
+        main(["latent", str(side_by_side), "--suffix", "_Min", "-o", str(out), "--plot-reconstruction", str(rebuilt)])
+        == 0
+    )  # the figure reads the columns latent did
     pd.testing.assert_series_equal(pd.read_parquet(out)["LV1"], result["LV1"])
     capsys.readouterr()
     placed = pd.read_csv(EXAMPLE).assign(LV1=0.0)  # a name the results use: they are prefixed
@@ -382,8 +430,9 @@ def test_latent_command(tmp_path, capsys):
     assert "already has columns ['latent_LV1']" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [["latent", "--plot", "{tmp}/latent.png"], ["validate", "--report", "{tmp}/r.html"],
-                                     ["map"]])
+@pytest.mark.parametrize(
+    "command", [["latent", "--plot", "{tmp}/latent.png"], ["validate", "--report", "{tmp}/r.html"], ["map"]]
+)
 def test_figures_without_matplotlib_are_refused_before_any_work(tmp_path, capsys, monkeypatch, command):
     import minml.plot
 
@@ -413,9 +462,11 @@ def test_train_without_torch_says_so_before_building_the_data(capsys, tmp_path, 
     monkeypatch.setattr(minml.training.shipped, "train_default", lambda *a, **k: pytest.fail("trained without torch"))
     assert main(["train", "--which", "classifier", "-o", str(tmp_path / "m.npz")]) == 2
     assert 'minml train: error: Training needs PyTorch: pip install "min-ml[train]"' in capsys.readouterr().err
-    monkeypatch.setattr(minml.training.shipped, "evaluate_model", lambda *a, **k: pytest.fail("evaluated without torch"))
+    monkeypatch.setattr(
+        minml.training.shipped, "evaluate_model", lambda *a, **k: pytest.fail("evaluated without torch")
+    )
     assert main(["evaluate", "--card", str(tmp_path / "card.md")]) == 2
-    assert 'minml evaluate: error: Training needs PyTorch' in capsys.readouterr().err
+    assert "minml evaluate: error: Training needs PyTorch" in capsys.readouterr().err
 
 
 def test_classify_csv_without_pandas_on_all_lepr_phases(shared_data, tmp_path, capsys):

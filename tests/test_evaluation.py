@@ -2,6 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from minml.classifier.model import MineralClassifier
+from minml.training.data import collect_training_set
 from minml.training.evaluation import (
     expected_calibration_error,
     grouped_cv,
@@ -11,8 +13,6 @@ from minml.training.evaluation import (
     nested_cv,
     training_arrays,
 )
-from minml.classifier.model import MineralClassifier
-from minml.training.data import collect_training_set
 
 from .conftest import DATA
 
@@ -33,8 +33,15 @@ def test_lepr_protocol():
     labels = pd.Series(["Spinel", "Spinel", "FeTiOxide", "Tridymite", "KFeldspar", "Clinopyroxene", "Olivine"])
     pred = pd.Series(["magnetite", "ilmenite", "spinel", "quartz", "k-feldspar", "amphibole", "unknown"])
     assert lepr_correct(labels, pred).tolist() == [True, False, True, True, True, False, False]
-    assert lepr_class(labels, pred).tolist() == ["magnetite", "magnetite", "spinel", "quartz", "k-feldspar",
-                                                 "clinopyroxene", "olivine"]
+    assert lepr_class(labels, pred).tolist() == [
+        "magnetite",
+        "magnetite",
+        "spinel",
+        "quartz",
+        "k-feldspar",
+        "clinopyroxene",
+        "olivine",
+    ]
 
 
 def test_unsettled_lepr_rows_follow_their_rules():
@@ -71,9 +78,9 @@ def test_unsettled_lepr_rows_follow_their_rules():
 
 def test_unsettled_olivine_rule_is_beyond_every_natural_olivine(shared_data):
     # the rule's reason quotes the training set: 21,497 natural olivines, at most 3.05 cations per 4 O
+    from minml.chemistry.formulas import formula
     from minml.training.datasets import load_training
     from minml.training.evaluation import LEPR_UNSETTLED
-    from minml.chemistry.formulas import formula
 
     rule = next(r for r in LEPR_UNSETTLED if r.label == "Olivine")
     training, _ = load_training(shared_data)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.chemistry.oxides import molar_mass
 from minml.chemistry.formulas import cation_sum
+from minml.chemistry.oxides import molar_mass
 
 
 def _wt(formula: dict) -> pd.DataFrame:

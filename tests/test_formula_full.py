@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.classifier.features import MODEL_OXIDES
+from minml.chemistry.formulas import evaluate_index, formula, resolve_mineral
 from minml.chemistry.minerals import end_member_table, mineral_table
 from minml.chemistry.oxides import species_table
-from minml.chemistry.formulas import evaluate_index, formula, resolve_mineral
+from minml.classifier.features import MODEL_OXIDES
 
 
 def test_published_olivine():
@@ -27,11 +27,33 @@ def test_published_aluminous_diopside_with_fe3_by_charge_balance():
     # Si 1.72, Al(IV) 0.28, Al 0.38, Al(VI) 0.10, Ti 0.03, Fe3+ 0.14, Fe2+ 0.16, Mg 0.57, Ca 0.97,
     # Na 0.02, recalculated Fe2O3 5.11, FeO 5.18 wt%. (Their Fe3+ comes from an O sum rounded to
     # 5.93; unrounded it is 0.145: one unit of the last digit is the published precision.)
-    cpx = pd.DataFrame({"SiO2": [45.76], "TiO2": [0.96], "Al2O3": [8.45], "FeO*": [9.77], "MnO": [0.09],
-                        "MgO": [10.15], "CaO": [24.01], "Na2O": [0.31], "K2O": [0.0], "BaO": [0.14]})
+    cpx = pd.DataFrame(
+        {
+            "SiO2": [45.76],
+            "TiO2": [0.96],
+            "Al2O3": [8.45],
+            "FeO*": [9.77],
+            "MnO": [0.09],
+            "MgO": [10.15],
+            "CaO": [24.01],
+            "Na2O": [0.31],
+            "K2O": [0.0],
+            "BaO": [0.14],
+        }
+    )
     f = formula(cpx, "cpx").iloc[0]
-    published = {"Si": 1.72, "AlIV": 0.28, "Al": 0.38, "AlVI": 0.10, "Ti": 0.03, "Fe3": 0.14, "Fe2": 0.16,
-                 "Mg": 0.57, "Ca": 0.97, "Na": 0.02}
+    published = {
+        "Si": 1.72,
+        "AlIV": 0.28,
+        "Al": 0.38,
+        "AlVI": 0.10,
+        "Ti": 0.03,
+        "Fe3": 0.14,
+        "Fe2": 0.16,
+        "Mg": 0.57,
+        "Ca": 0.97,
+        "Na": 0.02,
+    }
     for element, value in published.items():
         assert f[element] == pytest.approx(value, abs=0.01), element
     assert f["fe3_method"] == "charge balance (Droop 1987)"
@@ -64,8 +86,11 @@ def test_every_end_member_gives_its_ideal_formula(mineral):
 
 def test_magnetite_iron_split_and_indices():
     magnetite = pd.DataFrame({"FeOt": [93.09], "SiO2": [0.0]})  # Fe3O4 as FeO
-    with pytest.warns(UserWarning, match=r"no column for oxides the end-members hold \(TiO2, in magnetite; Al2O3, in "
-                      r"magnetite; MgO, in magnetite; Cr2O3, in magnetite\): the formulas take them as 0 wt%"):
+    with pytest.warns(
+        UserWarning,
+        match=r"no column for oxides the end-members hold \(TiO2, in magnetite; Al2O3, in "
+        r"magnetite; MgO, in magnetite; Cr2O3, in magnetite\): the formulas take them as 0 wt%",
+    ):
         f = formula(magnetite, "magnetite").iloc[0]
     assert f["Fe3"] == pytest.approx(2.0, abs=0.01) and f["Fe2"] == pytest.approx(1.0, abs=0.01)
     assert f["Fe3_number"] == pytest.approx(100.0)
@@ -73,8 +98,20 @@ def test_magnetite_iron_split_and_indices():
 
 
 def test_analysed_ferric_iron_is_used_as_analysed():
-    both = pd.DataFrame({"SiO2": [45.76], "TiO2": [0.96], "Al2O3": [8.45], "FeO": [5.18], "Fe2O3": [5.11],
-                         "MnO": [0.09], "MgO": [10.15], "CaO": [24.01], "Na2O": [0.31], "K2O": [0.0]})
+    both = pd.DataFrame(
+        {
+            "SiO2": [45.76],
+            "TiO2": [0.96],
+            "Al2O3": [8.45],
+            "FeO": [5.18],
+            "Fe2O3": [5.11],
+            "MnO": [0.09],
+            "MgO": [10.15],
+            "CaO": [24.01],
+            "Na2O": [0.31],
+            "K2O": [0.0],
+        }
+    )
     f = formula(both, "clinopyroxene").iloc[0]
     assert f["fe3_method"] == "analysed"
     assert f["Fe3"] == pytest.approx(0.14, abs=0.01) and f["Fe2"] == pytest.approx(0.16, abs=0.01)
@@ -99,13 +136,18 @@ def test_per_row_labels_auto_and_bad_rows(shared_data):
     ol = (lepr["Mineral"] == "Olivine") & (by_label["flag"] == "")
     assert ol.sum() > 100
     fo = by_label.loc[ol, "Fo"]
-    assert fo.dropna().between(0, 100).all() and fo.notna().mean() > 0.95  # NaN: no Mg, no Fe (LEPR CaO-SiO2 "olivines")
+    assert (
+        fo.dropna().between(0, 100).all() and fo.notna().mean() > 0.95
+    )  # NaN: no Mg, no Fe (LEPR CaO-SiO2 "olivines")
     assert by_label.loc[ol, "cation_excess"].abs().median() < 0.03
     # FeTiOxide names several classes: no formula, and the row says why
     fe_ti = lepr["Mineral"] == "FeTiOxide"
     assert (by_label.loc[fe_ti, "mineral"] == "").all()
-    assert by_label.loc[fe_ti, "flag"].str.startswith("no formula: label 'FeTiOxide' may be magnetite or ilmenite or "
-                                                      "spinel (name one)").all()
+    assert (
+        by_label.loc[fe_ti, "flag"]
+        .str.startswith("no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel (name one)")
+        .all()
+    )
     auto = formula(lepr.head(200), "auto")
     assert (auto["mineral"] != "").mean() > 0.9
 
@@ -145,11 +187,13 @@ def test_rows_without_a_formula_say_why():
     table["Mineral"] = [np.nan, "  ", "Nepheline", "Plagioklas", "FeTiOxide", "Glass", "Cpx"]
     f = formula(table, mineral_column="Mineral")
     assert f["flag"].tolist()[:6] == [
-        "no formula: no label", "no formula: no label",
+        "no formula: no label",
+        "no formula: no label",
         "no formula: label 'Nepheline' names no class with a formula",
         "no formula: label 'Plagioklas' is not in labels.toml",
         "no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel (name one)",
-        "no formula: label 'Glass' names no class with a formula"]
+        "no formula: label 'Glass' names no class with a formula",
+    ]
     assert f["mineral"].tolist() == [""] * 6 + ["clinopyroxene"] and f.loc[6, "flag"] == ""
     auto = formula(pd.read_csv(EXAMPLE), "auto")
     named = auto["mineral"] == ""
@@ -159,11 +203,25 @@ def test_rows_without_a_formula_say_why():
 
 def test_a_table_without_iron_is_warned_of():
     """No iron column at all: the formulas would be those of an iron-free mineral (Mg# 100)."""
-    cpx = pd.DataFrame({"SiO2": [52.1], "TiO2": [0.5], "Al2O3": [3.2], "Cr2O3": [0.6], "MnO": [0.1], "MgO": [17.0],
-                        "CaO": [20.5], "Na2O": [0.4], "K2O": [0.0]})
-    with pytest.warns(UserWarning, match=r"no column for oxides the end-members hold \(FeOt \(no form of iron\), "
-                      r"in clinopyroxene\): the formulas take them as 0 wt%\. Add the columns \(0 where below "
-                      r"detection\)"):
+    cpx = pd.DataFrame(
+        {
+            "SiO2": [52.1],
+            "TiO2": [0.5],
+            "Al2O3": [3.2],
+            "Cr2O3": [0.6],
+            "MnO": [0.1],
+            "MgO": [17.0],
+            "CaO": [20.5],
+            "Na2O": [0.4],
+            "K2O": [0.0],
+        }
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"no column for oxides the end-members hold \(FeOt \(no form of iron\), "
+        r"in clinopyroxene\): the formulas take them as 0 wt%\. Add the columns \(0 where below "
+        r"detection\)",
+    ):
         f = formula(cpx, "cpx")
     assert f.loc[0, "Mg_number"] == 100.0
     formula(cpx.assign(FeOt=0.0), "cpx")  # analysed and absent: no warning (warnings are errors here)

@@ -43,8 +43,11 @@ def test_rows_longer_than_the_header_are_refused_not_shifted(lepr, tmp_path):
     header: each name then labelled its neighbour's values (SiO2 read from TiO2's column)."""
     longer = tmp_path / "longer.csv"
     longer.write_text("Sample,SiO2,MgO,FeO\nol1,40.5,49.3,9.6,0.3\nol2,40.1,48.9,10.1,0.2\n")
-    with pytest.raises(ValueError, match=r"'longer.csv': line 2 has 5 fields but the header names 4 columns "
-                                         r"\('ol1,40.5,49.3,9.6,0.3'\).*Add the missing column names"):
+    with pytest.raises(
+        ValueError,
+        match=r"'longer.csv': line 2 has 5 fields but the header names 4 columns "
+        r"\('ol1,40.5,49.3,9.6,0.3'\).*Add the missing column names",
+    ):
         read_table(longer)
     spaced = tmp_path / "longer.txt"
     spaced.write_text("Sample SiO2 MgO FeO\nol1 40.5 49.3 9.6 0.3\n")
@@ -93,8 +96,11 @@ def test_workbook_sheets_of_notes_are_no_analyses(lepr, tmp_path):
     stacked = read_table(own, sheet="all")
     assert stacked["sheet"].tolist() == ["thin section 4"] * 2 + ["thin section 9"]
     assert stacked["source_sheet"].tolist() == ["Cpx", "Cpx", "Ol"]
-    with pytest.raises(ValueError, match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns; "
-                                         r"sheets \['Cpx', 'Ol'\] have: pass sheet='Cpx' .*--sheet \"Cpx\""):
+    with pytest.raises(
+        ValueError,
+        match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns; "
+        r"sheets \['Cpx', 'Ol'\] have: pass sheet='Cpx' .*--sheet \"Cpx\"",
+    ):
         read_table(path)
     notes = tmp_path / "notes.xlsx"
     with pd.ExcelWriter(notes) as writer:
@@ -115,8 +121,11 @@ def test_header_row_of_every_sheet_never_leaves_out_a_sheet_with_its_names_elsew
         pd.DataFrame({"Reference": ["Smith 2001"]}).to_excel(writer, sheet_name="References", index=False)
     with pytest.raises(ValueError, match=r"'Ol': row 1 holds no oxide names but row 3 does"):
         read_table(path, sheet="all")
-    with pytest.raises(ValueError, match=r"'mixed.xlsx', sheet 'Cpx': row 3 holds no oxide names but row 1 does\. "
-                                         r"header_row applies to every sheet: .* --sheet NAME --header-row N"):
+    with pytest.raises(
+        ValueError,
+        match=r"'mixed.xlsx', sheet 'Cpx': row 3 holds no oxide names but row 1 does\. "
+        r"header_row applies to every sheet: .* --sheet NAME --header-row N",
+    ):
         read_table(path, sheet="all", header_row=3)
     stacked = pd.concat([read_table(path, sheet="Cpx"), read_table(path, sheet="Ol", header_row=3)])
     assert len(stacked) == 5  # the way the message gives
@@ -173,13 +182,18 @@ def test_a_table_too_long_for_excel_is_refused_before_writing(lepr, tmp_path, mo
     from minml.cli import main
 
     monkeypatch.setattr(minml.io, "EXCEL_ROWS", 50)  # 76 rows and a header, as 1,048,576 would be
-    with pytest.raises(ValueError, match=r"76 rows do not fit an Excel sheet \(50 rows, the header's included\): "
-                                         r"write big.csv or .parquet instead"):
+    with pytest.raises(
+        ValueError,
+        match=r"76 rows do not fit an Excel sheet \(50 rows, the header's included\): "
+        r"write big.csv or .parquet instead",
+    ):
         write_table(lepr, tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
     import minml.classifier.predict
 
-    monkeypatch.setattr(minml.classifier.predict, "classify", lambda *a, **k: pytest.fail("classified a table it cannot write"))
+    monkeypatch.setattr(
+        minml.classifier.predict, "classify", lambda *a, **k: pytest.fail("classified a table it cannot write")
+    )
     assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "big.xlsx")]) == 2
     assert write_table(lepr.head(49), tmp_path / "fits.xlsx").exists()
 
@@ -208,19 +222,29 @@ def test_excel_output_writes_what_pandas_wrote_and_text_excel_cannot_store(lepr,
 
     import openpyxl
 
-    table = pd.DataFrame({
-        "i": [1, 2, 3], "f": [1.5, np.nan, 2.25], "f32": np.array([0.1, 0.2, np.nan], dtype="float32"),
-        "inf": [np.inf, -np.inf, 1.0], "oinf": [np.inf, "x", None],  # openpyxl dropped infinity: text, as pandas
-        "b": [True, False, True], "I": pd.array([1, None, 3], dtype="Int64"),
-        "s": pd.array(["a", None, "b"], dtype="string"),
-        "c": pd.Categorical(["ol", None, "cpx"]), "o": [1.5, "bdl", None],
-        "d": pd.to_datetime(["2020-01-01", None, "2021-05-03 10:00"], format="ISO8601"),
-        "dec": [decimal.Decimal("1.25"), None, decimal.Decimal("3")], "date": [datetime.date(2020, 1, 1), None, None],
-    })
+    table = pd.DataFrame(
+        {
+            "i": [1, 2, 3],
+            "f": [1.5, np.nan, 2.25],
+            "f32": np.array([0.1, 0.2, np.nan], dtype="float32"),
+            "inf": [np.inf, -np.inf, 1.0],
+            "oinf": [np.inf, "x", None],  # openpyxl dropped infinity: text, as pandas
+            "b": [True, False, True],
+            "I": pd.array([1, None, 3], dtype="Int64"),
+            "s": pd.array(["a", None, "b"], dtype="string"),
+            "c": pd.Categorical(["ol", None, "cpx"]),
+            "o": [1.5, "bdl", None],
+            "d": pd.to_datetime(["2020-01-01", None, "2021-05-03 10:00"], format="ISO8601"),
+            "dec": [decimal.Decimal("1.25"), None, decimal.Decimal("3")],
+            "date": [datetime.date(2020, 1, 1), None, None],
+        }
+    )
     ours, theirs = write_table(table, tmp_path / "ours.xlsx"), tmp_path / "pandas.xlsx"
     table.to_excel(theirs, index=False)
-    cells = [[list(row) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True)]
-             for path in (ours, theirs)]
+    cells = [
+        [list(row) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True)]
+        for path in (ours, theirs)
+    ]
     assert cells[0] == cells[1]
     assert openpyxl.load_workbook(ours).active["A1"].font.b  # names in bold, as pandas wrote them
     with pytest.raises(ValueError, match=r"Column 'when' holds dates with a time zone.*tz_localize\(None\)"):
@@ -235,15 +259,49 @@ def test_excel_output_writes_what_pandas_wrote_and_text_excel_cannot_store(lepr,
 
 def _zoo():
     """Cells that an Excel writer can get wrong."""
-    return pd.DataFrame({
-        "s": ["", "   ", " x", "x ", "a&b<c>d", "=SUM(A1)", "#N/A", "#DIV/0!", "°C µm", "two\nlines", "tab\there",
-              "cr\rhere", 'quote"s', "it's", "\u2028sep", "emoji \U0001f642"],
-        "n": [0.0, -0.0, 1e-20, 1e300, 0.1 + 0.2, 45.86000061, np.nan, np.inf, -np.inf, 2.5, 1 / 3, 1e16,
-              123456789.123, -5.0, 7, 8],
-        "i": [0, 1, -1, 2**53, 2**53 + 1, -(2**60), 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
-        "b": [True, False] * 8,
-        "o": [None, "x", 1.5, 2, True, "", None, "y", 3.25, None, "=1", "#REF!", 1e-7, "z", None, 0],
-    })
+    return pd.DataFrame(
+        {
+            "s": [
+                "",
+                "   ",
+                " x",
+                "x ",
+                "a&b<c>d",
+                "=SUM(A1)",
+                "#N/A",
+                "#DIV/0!",
+                "°C µm",
+                "two\nlines",
+                "tab\there",
+                "cr\rhere",
+                'quote"s',
+                "it's",
+                "\u2028sep",
+                "emoji \U0001f642",
+            ],
+            "n": [
+                0.0,
+                -0.0,
+                1e-20,
+                1e300,
+                0.1 + 0.2,
+                45.86000061,
+                np.nan,
+                np.inf,
+                -np.inf,
+                2.5,
+                1 / 3,
+                1e16,
+                123456789.123,
+                -5.0,
+                7,
+                8,
+            ],
+            "i": [0, 1, -1, 2**53, 2**53 + 1, -(2**60), 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+            "b": [True, False] * 8,
+            "o": [None, "x", 1.5, 2, True, "", None, "y", 3.25, None, "=1", "#REF!", 1e-7, "z", None, 0],
+        }
+    )
 
 
 @pytest.mark.parametrize("which", ["classified", "zoo"])
@@ -268,8 +326,9 @@ def test_excel_rows_rendered_as_openpyxl_renders_them(lepr, tmp_path, monkeypatc
     parts = []
     for path in (tmp_path / "rendered.xlsx", tmp_path / "openpyxl.xlsx"):
         with zipfile.ZipFile(path) as book:
-            parts.append({info.filename: book.read(info) for info in book.infolist()
-                          if info.filename != "docProps/core.xml"})
+            parts.append(
+                {info.filename: book.read(info) for info in book.infolist() if info.filename != "docProps/core.xml"}
+            )
     assert parts[0] == parts[1]
     assert len(parts[0]["xl/worksheets/sheet1.xml"]) > 1000
 
@@ -288,7 +347,11 @@ def test_excel_output_keeps_text_as_text_and_says_what_it_cannot_hold(tmp_path):
     assert not any(cell.data_type in ("e", "f") for row in cells.iter_rows() for cell in row)
     # as stored ('#N/A' is text in the file; pandas, reading it, takes it for missing)
     assert [row[0] for row in cells.iter_rows(min_row=6, max_row=9, values_only=True)] == [
-        "a&b<c>d", "=SUM(A1)", "#N/A", "#DIV/0!"]
+        "a&b<c>d",
+        "=SUM(A1)",
+        "#N/A",
+        "#DIV/0!",
+    ]
     long = pd.DataFrame({"note": ["x" * 40_000], "SiO2": [40.0]})
     with pytest.warns(UserWarning, match=r"columns \['note'\] held text longer than an Excel cell's 32,767"):
         back = read_table(write_table(long, tmp_path / "long.xlsx"))
@@ -325,8 +388,9 @@ def test_workbooks_read_alike_with_calamine_and_without(lepr, tmp_path, monkeypa
     assert _excel_reader() == "calamine"
     fast = read_table(path)
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "python_calamine" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "python_calamine" else real(name, *a)
+    )
     assert _excel_reader() == "openpyxl"
     pd.testing.assert_frame_equal(read_table(path), fast)
 
@@ -337,8 +401,10 @@ def test_identifiers_keep_their_leading_zeros(tmp_path):
     from minml.cli import main
 
     path = tmp_path / "ids.csv"
-    path.write_text("Sample,SiO2,MgO,FeOt,T,Spot,Spot\n007,40.1,48.0,10.2,1200,1,1\n0123,39.8,45.0,14.0,1250,2,02\n"
-                    "12345678901234567890,40.0,47.0,12.0,1300,3,3\n")
+    path.write_text(
+        "Sample,SiO2,MgO,FeOt,T,Spot,Spot\n007,40.1,48.0,10.2,1200,1,1\n0123,39.8,45.0,14.0,1250,2,02\n"
+        "12345678901234567890,40.0,47.0,12.0,1300,3,3\n"
+    )
     table = read_table(path)
     assert table["Sample"].tolist() == ["007", "0123", "12345678901234567890"]
     assert table["Spot.1"].tolist() == ["1", "02", "3"] and table["Spot"].tolist() == [1, 2, 3]
@@ -348,7 +414,10 @@ def test_identifiers_keep_their_leading_zeros(tmp_path):
     out = tmp_path / "out.csv"
     assert main(["classify", str(titled), "--header-row", "2", "--fill-missing", "0", "-o", str(out)]) == 0
     assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
-        '"007"', '"0123"', '"12345678901234567890"']
+        '"007"',
+        '"0123"',
+        '"12345678901234567890"',
+    ]
 
 
 def test_xlsx_and_csv_round_trip(lepr, tmp_path):
@@ -419,9 +488,12 @@ def test_utf8_default_reads_a_byte_order_mark_and_names_an_empty_file(lepr, tmp_
         read_table(empty)
     ragged = tmp_path / "ragged.csv"
     ragged.write_text(lepr.head(3).to_csv(index=False) + "1,2,3" + ",4" * len(lepr.columns) + "\n")
-    with pytest.raises(ValueError, match=rf"'ragged.csv' is not one table of rows as long as its header: Expected "
-                                         rf"{len(lepr.columns)} fields in line 5, saw {len(lepr.columns) + 3}\. "
-                                         r"Separator read as ','\."):
+    with pytest.raises(
+        ValueError,
+        match=rf"'ragged.csv' is not one table of rows as long as its header: Expected "
+        rf"{len(lepr.columns)} fields in line 5, saw {len(lepr.columns) + 3}\. "
+        r"Separator read as ','\.",
+    ):
         read_table(ragged)
 
 
@@ -445,8 +517,10 @@ def supplementary_table(folder, suffix):
 def test_column_names_below_a_title_are_found_and_asked_for(tmp_path, suffix):
     path, table = supplementary_table(tmp_path, suffix)
     sheet = ", sheet 'S3'" if suffix == ".xlsx" else ""
-    message = (f"'supplement{suffix}'{sheet}: row 1 holds no oxide names but row 3 does \\(SiO2, TiO2, Al2O3, Cr2O3, "
-               r"FeOt, ...\): if the column names are there, pass header_row=3 \(on the command line: --header-row 3\)")
+    message = (
+        f"'supplement{suffix}'{sheet}: row 1 holds no oxide names but row 3 does \\(SiO2, TiO2, Al2O3, Cr2O3, "
+        r"FeOt, ...\): if the column names are there, pass header_row=3 \(on the command line: --header-row 3\)"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the workbook's two sheets
         with pytest.raises(ValueError, match=message):
@@ -498,7 +572,12 @@ def test_csv_output_carries_a_byte_order_mark_for_excel(lepr, tmp_path):
     workbook = write_table(lepr, tmp_path / "book.xlsx")
     parquet = write_table(lepr, tmp_path / "t.parquet")
     assert [bom_for(EXAMPLE), bom_for(marked), bom_for(windows, "cp1252"), bom_for(workbook), bom_for(parquet)] == [
-        False, True, True, True, False]
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
     for bom in (False, True):
         path = write_table(lepr, tmp_path / f"out_{bom}.csv", bom=bom)
         assert path.read_bytes().startswith(b"\xef\xbb\xbf") == bom

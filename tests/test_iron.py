@@ -40,5 +40,5 @@ def test_reported_feot_that_disagrees_is_reported_not_double_counted():
 
 
 def test_rows_without_any_iron():
-    feot, rule, mismatch = total_iron({}, {}, 3)
+    feot, rule, _mismatch = total_iron({}, {}, 3)
     assert feot.tolist() == [0.0, 0.0, 0.0] and [IRON_RULES[r] for r in rule] == ["none"] * 3

@@ -4,13 +4,20 @@ import pytest
 
 from minml import classify, read_table
 from minml.classifier.features import MODEL_OXIDES
-from minml.unsupervised.latent import LatentModel, latent, load_default_latent, reconstruct
 from minml.training.data import collect_training_set
+from minml.unsupervised.latent import LatentModel, latent, load_default_latent, reconstruct
 
 from .conftest import DATA, EXAMPLE, leaves_global_rng_alone, run_without_torch
 
 COLUMNS = ["LV1", "LV2", "cluster", "cluster_probability", "cluster_mineral", "reconstruction_error", "flag"]
-SMALL = {"hidden": (32, 16), "epochs": 150, "batch_size": 32, "min_cluster_fraction": 0.04, "min_samples": 5, "random_state": 1}
+SMALL = {
+    "hidden": (32, 16),
+    "epochs": 150,
+    "batch_size": 32,
+    "min_cluster_fraction": 0.04,
+    "min_samples": 5,
+    "random_state": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +187,11 @@ def test_shipped_model_places_real_analyses():
 
 
 def test_latent_is_deterministic_and_runs_without_torch():
-    code = ("import minml\n"
-            "from minml.unsupervised.latent import latent\n"
-            "print(latent(minml.read_table(sys.argv[1]))['LV1'].round(4).tolist()[:3], 'torch' in sys.modules)\n")
+    code = (
+        "import minml\n"
+        "from minml.unsupervised.latent import latent\n"
+        "print(latent(minml.read_table(sys.argv[1]))['LV1'].round(4).tolist()[:3], 'torch' in sys.modules)\n"
+    )
     runs = [run_without_torch(code, EXAMPLE) for _ in range(2)]
     assert runs[0] == runs[1] and runs[0].strip().endswith("False")
 

@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml.cli import main
 from minml.classifier.features import MODEL_OXIDES
-from minml.maps.read import OxideMap, from_xarray, read_map, to_oxides
+from minml.cli import main
 from minml.maps.classify import MASKED, MIXTURE, classify_map, clean, write_outputs
+from minml.maps.read import OxideMap, from_xarray, read_map, to_oxides
 from minml.maps.synthetic import map_scores, synthetic_map
 
 from .conftest import DATA, ROOT
@@ -116,8 +116,7 @@ def test_images_saved_beside_the_maps_are_left_out_and_named(tmp_path):
     folder was refused ("Channel 'BSE' is neither an oxide nor an element symbol")."""
     folder = tmp_path / "export"
     folder.mkdir()
-    for name, value in (("Si Ka", 18.7), ("Mg Ka", 29.7), ("Fe Ka", 7.5), ("O", 43.6), ("BSE", 120.0),
-                        ("Total", 99.5)):
+    for name, value in (("Si Ka", 18.7), ("Mg Ka", 29.7), ("Fe Ka", 7.5), ("O", 43.6), ("BSE", 120.0), ("Total", 99.5)):
         np.savetxt(folder / f"{name}.csv", np.full((3, 4), value), delimiter=",")
     m = read_map(folder)
     assert sorted(m.data) == ["FeOt", "MgO", "SiO2"]
@@ -240,11 +239,20 @@ def test_hspy_signals(tmp_path, monkeypatch):
 
     path = tmp_path / "quantified.hspy"
     path.write_bytes(b"")  # the stand-in reader never opens it
-    axes = [{"name": "y", "units": "nm", "scale": 500.0, "size": 2, "offset": 0.0, "index_in_array": 0},
-            {"name": "x", "units": "nm", "scale": 500.0, "size": 3, "offset": 0.0, "index_in_array": 1}]
+    axes = [
+        {"name": "y", "units": "nm", "scale": 500.0, "size": 2, "offset": 0.0, "index_in_array": 0},
+        {"name": "x", "units": "nm", "scale": 500.0, "size": 3, "offset": 0.0, "index_in_array": 1},
+    ]
     wt = {"Si": 18.9, "Mg": 29.8, "Fe": 7.5, "O": 43.6}  # forsterite-rich olivine, element wt%
-    signals = [{"data": np.full((2, 3), v), "axes": axes, "metadata": {"General": {"title": f"{el}_Ka"}},
-                "original_metadata": {}} for el, v in wt.items()]
+    signals = [
+        {
+            "data": np.full((2, 3), v),
+            "axes": axes,
+            "metadata": {"General": {"title": f"{el}_Ka"}},
+            "original_metadata": {},
+        }
+        for el, v in wt.items()
+    ]
     _fake_rsciio(monkeypatch, signals)
     oxide_map = read_map(path)
     assert oxide_map.shape == (2, 3) and oxide_map.pixel_size == pytest.approx(0.5)

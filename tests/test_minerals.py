@@ -1,8 +1,8 @@
 import pytest
 
+from minml.chemistry.formulas import parse_formula
 from minml.chemistry.minerals import class_groups, end_member_table, mineral_table
 from minml.chemistry.oxides import atomic_weight, species_table
-from minml.chemistry.formulas import parse_formula
 
 MINERALS = mineral_table()
 END_MEMBERS = end_member_table()
@@ -74,4 +74,11 @@ def test_parse_formula_refuses_what_it_cannot_read(bad):
 
 def test_parse_formula_decimal_and_nested():
     assert parse_formula("Na(Li1.5Al1.5)Al6(Si6O18)(BO3)3(OH)4") == {
-        "Na": 1.0, "Li": 1.5, "Al": 7.5, "Si": 6.0, "O": 31.0, "B": 3.0, "H": 4.0}
+        "Na": 1.0,
+        "Li": 1.5,
+        "Al": 7.5,
+        "Si": 6.0,
+        "O": 31.0,
+        "B": 3.0,
+        "H": 4.0,
+    }

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from minml.training.augment import augmented_classes, synthetic_analyses
-from minml.classifier.features import MODEL_OXIDES
 from minml.chemistry.minerals import end_member_table, mineral_table
 from minml.chemistry.misfit import _nearest_mixture, _simplex, end_member_compositions, end_member_misfit
 from minml.chemistry.oxides import species_table
+from minml.classifier.features import MODEL_OXIDES
+from minml.training.augment import augmented_classes, synthetic_analyses
 
 
 def _ideal_wt(formula_oxides: dict) -> np.ndarray:
@@ -85,7 +85,8 @@ def test_nickel_cobalt_and_zinc_stand_in_for_ferrous_iron():
         assert end_member_misfit(folded, olivine)[0][0] < 0.05
     # gahnite ZnAl2O4 is a spinel once Zn counts as Fe2+ (hercynite's place)
     gahnite = pd.DataFrame([dict(zip(MODEL_OXIDES, _ideal_wt({"Al2O3": 1.0}), strict=True))]).assign(
-        ZnO=species_table()["ZnO"].molar_mass)
+        ZnO=species_table()["ZnO"].molar_mass
+    )
     folded = fold_divalent(gahnite[list(MODEL_OXIDES)].to_numpy(), MODEL_OXIDES, gahnite)
     assert end_member_misfit(folded, end_member_compositions("spinel", MODEL_OXIDES))[0][0] < 0.05
     # nothing to fold: the very same array; blanks and negative cells add nothing

@@ -10,16 +10,24 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from minml import classify, read_table
 from minml.classifier._runtime import Runtime
-from minml.training.evaluation import lepr_correct
 from minml.classifier.features import MODEL_OXIDES
 from minml.classifier.model import SCHEMA_VERSION, MineralClassifier
 from minml.classifier.predict import load_default
 from minml.training.data import collect_training_set
+from minml.training.evaluation import lepr_correct
 
 from .conftest import DATA, EXAMPLE, leaves_global_rng_alone, run_without_torch
 
-OUTPUT_COLUMNS = ["mineral", "group", "probability", "uncertainty", "second_mineral",
-                  "second_probability", "ood_score", "flag"]
+OUTPUT_COLUMNS = [
+    "mineral",
+    "group",
+    "probability",
+    "uncertainty",
+    "second_mineral",
+    "second_probability",
+    "ood_score",
+    "flag",
+]
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +186,7 @@ def test_bad_inputs(small):
 
 # ---- classify with the shipped model ----
 
+
 def test_classify_shipped_model_on_real_lepr_rows():
     lepr = read_table(EXAMPLE)
     before = lepr.copy(deep=True)
@@ -266,22 +275,29 @@ def test_classify_takes_a_model_by_its_path(tmp_path):
         pd.testing.assert_frame_equal(classify(table, model=path), shipped)
     with pytest.raises(FileNotFoundError, match="No MIN-ML classifier model file '.*none.npz'"):
         classify(table, model=tmp_path / "none.npz")
-    with pytest.raises(TypeError, match="model must be a fitted MineralClassifier, a Runtime or the path of a model "
-                                        ".npz; got dict"):
+    with pytest.raises(
+        TypeError, match="model must be a fitted MineralClassifier, a Runtime or the path of a model .npz; got dict"
+    ):
         classify(table, model={"kind": "bnn"})
 
 
 def test_classify_needs_the_model_oxides():
     lepr = read_table(EXAMPLE).drop(columns=["Cr2O3"]).rename(columns={"SiO2": "Si02"})
-    with pytest.raises(ValueError, match=r"Oxide columns do not match the shipped model.\n"
-                                         r"Missing: \['SiO2', 'Cr2O3'\]\nUnrecognised: 'Si02' \(did you mean 'SiO2'\?\)\n"
-                                         r"Add the missing columns \(0.0 if below detection\) or pass fill_missing=0.0."):
+    with pytest.raises(
+        ValueError,
+        match=r"Oxide columns do not match the shipped model.\n"
+        r"Missing: \['SiO2', 'Cr2O3'\]\nUnrecognised: 'Si02' \(did you mean 'SiO2'\?\)\n"
+        r"Add the missing columns \(0.0 if below detection\) or pass fill_missing=0.0.",
+    ):
         classify(lepr)
     ok = read_table(EXAMPLE).drop(columns=["Cr2O3"])
     assert len(classify(ok, fill_missing=0.0)) == len(ok)
     for bad in (float("nan"), -5.0, 150.0, "0", True, [0.0]):
-        with pytest.raises(ValueError, match=r"fill_missing must be an amount in wt% between 0 and 100 \(0.0: below "
-                                             f"detection\\), got {re.escape(repr(bad))}"):
+        with pytest.raises(
+            ValueError,
+            match=r"fill_missing must be an amount in wt% between 0 and 100 \(0.0: below "
+            f"detection\\), got {re.escape(repr(bad))}",
+        ):
             classify(ok, fill_missing=bad)
     assert classify(ok, fill_missing=0.01)["mineral"].tolist() == classify(ok, fill_missing=0)["mineral"].tolist()
 
@@ -305,8 +321,9 @@ def test_shipped_calibration_temperature_in_the_logits_equals_the_generic_one():
     model = load_default()
     assert model.calibration is not None and model.calibration.temperature != 1.0
     Z = np.random.default_rng(0).standard_normal((500, len(model.oxides))).astype(np.float32)
-    np.testing.assert_allclose(model.calibrated_proba(Z), apply_temperature(model.proba(Z), model.calibration.temperature),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        model.calibrated_proba(Z), apply_temperature(model.proba(Z), model.calibration.temperature), atol=1e-5
+    )
 
 
 def test_tourmaline_without_boron_is_still_tourmaline(shared_data):
@@ -319,7 +336,10 @@ def test_tourmaline_without_boron_is_still_tourmaline(shared_data):
     assert raw.sum(axis=1).lt(88).mean() > 0.9
     result = classify(raw)
     assert (result["mineral"] == "tourmaline").mean() > 0.97
-    assert result["flag"].str.match(r"oxide sum \d+\.\d wt%, \d+\.\d with the nominal H2O, B2O3 of tourmaline").mean() > 0.9
+    assert (
+        result["flag"].str.match(r"oxide sum \d+\.\d wt%, \d+\.\d with the nominal H2O, B2O3 of tourmaline").mean()
+        > 0.9
+    )
     # a silicate summing to 85 wt% that is no tourmaline stays a bad analysis
     olivine = training.loc[training["mineral"] == "olivine", list(MODEL_OXIDES)].head(50) * 0.85
     assert (classify(olivine)["mineral"] == "unknown").all()

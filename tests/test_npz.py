@@ -7,8 +7,8 @@ import pytest
 
 from minml import MineralClassifier
 from minml._resources import data_path
-from minml.unsupervised.latent import LatentModel
 from minml.maps.read import read_map
+from minml.unsupervised.latent import LatentModel
 
 CLASSIFIER = data_path("default-v1.npz")
 LATENT = data_path("latent-v1.npz")
@@ -27,8 +27,13 @@ def wrong_files(tmp_path):
     return {"text": text, "array": array, "classifier": classifier, "latent": latent}
 
 
-@pytest.mark.parametrize("load, what, other", [(MineralClassifier.load, "MIN-ML classifier model", "latent"),
-                                               (LatentModel.load, "MIN-ML latent model", "classifier")])
+@pytest.mark.parametrize(
+    "load, what, other",
+    [
+        (MineralClassifier.load, "MIN-ML classifier model", "latent"),
+        (LatentModel.load, "MIN-ML latent model", "classifier"),
+    ],
+)
 def test_model_loaders_say_what_a_file_is_not(wrong_files, tmp_path, load, what, other):
     with pytest.raises(FileNotFoundError, match=f"No {what} file '.*missing.npz'"):
         load(tmp_path / "missing.npz")

@@ -15,22 +15,59 @@ from minml.chemistry.oxides import (
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("FeOT", "FeOt"), ("FeO*", "FeOt"), ("FeOtot", "FeOt"), ("FeO_tot", "FeOt"), ("FeOt", "FeOt"),
-        ("Fe2O3T", "Fe2O3t"), ("FeO", "FeO"), ("Fe2O3", "Fe2O3"),
-        ("SiO2 (wt%)", "SiO2"), ("SIO2(WT%)", "SiO2"), ("sio2", "SiO2"), (" SiO2 ", "SiO2"),
-        ("SiO2\u00a0", "SiO2"), ("Na2O [wt.%]", "Na2O"), ("Al2O3 wt%", "Al2O3"),
-        ("SiO2_Cpx", "SiO2"), ("FeOt_Amp", "FeOt"), ("Clinopyroxene_SiO2", "SiO2"),
-        ("ZrO2", "ZrO2"), ("BaO", "BaO"), ("SrO", "SrO"), ("ZnO", "ZnO"), ("V2O3", "V2O3"),
-        ("F", "F"), ("Cl", "Cl"), ("H2O", "H2O"), ("B2O3", "B2O3"), ("Cr2O3", "Cr2O3"), ("P2O5", "P2O5"),
-        ("SiO2_wt%", "SiO2"), ("MgO_wt", "MgO"),
+        ("FeOT", "FeOt"),
+        ("FeO*", "FeOt"),
+        ("FeOtot", "FeOt"),
+        ("FeO_tot", "FeOt"),
+        ("FeOt", "FeOt"),
+        ("Fe2O3T", "Fe2O3t"),
+        ("FeO", "FeO"),
+        ("Fe2O3", "Fe2O3"),
+        ("SiO2 (wt%)", "SiO2"),
+        ("SIO2(WT%)", "SiO2"),
+        ("sio2", "SiO2"),
+        (" SiO2 ", "SiO2"),
+        ("SiO2\u00a0", "SiO2"),
+        ("Na2O [wt.%]", "Na2O"),
+        ("Al2O3 wt%", "Al2O3"),
+        ("SiO2_Cpx", "SiO2"),
+        ("FeOt_Amp", "FeOt"),
+        ("Clinopyroxene_SiO2", "SiO2"),
+        ("ZrO2", "ZrO2"),
+        ("BaO", "BaO"),
+        ("SrO", "SrO"),
+        ("ZnO", "ZnO"),
+        ("V2O3", "V2O3"),
+        ("F", "F"),
+        ("Cl", "Cl"),
+        ("H2O", "H2O"),
+        ("B2O3", "B2O3"),
+        ("Cr2O3", "Cr2O3"),
+        ("P2O5", "P2O5"),
+        ("SiO2_wt%", "SiO2"),
+        ("MgO_wt", "MgO"),
         # subscripts, as tables copied from a PDF or a word processor spell them
-        ("TiO\u2082", "TiO2"), ("Al\u2082O\u2083", "Al2O3"), ("Na\u2082O (wt%)", "Na2O"), ("Fe\u2082O\u2083", "Fe2O3"),
+        ("TiO\u2082", "TiO2"),
+        ("Al\u2082O\u2083", "Al2O3"),
+        ("Na\u2082O (wt%)", "Na2O"),
+        ("Fe\u2082O\u2083", "Fe2O3"),
         # units as spreadsheets write them, and total iron in words
-        ("SiO2, wt%", "SiO2"), ("SiO2 %", "SiO2"), ("K2O%", "K2O"), ("SiO2 (mass%)", "SiO2"), ("MgO mass %", "MgO"),
-        ("Total FeO", "FeOt"), ("FeO (total)", "FeOt"), ("Total Fe2O3", "Fe2O3t"), ("Fe2O3 (total)", "Fe2O3t"),
+        ("SiO2, wt%", "SiO2"),
+        ("SiO2 %", "SiO2"),
+        ("K2O%", "K2O"),
+        ("SiO2 (mass%)", "SiO2"),
+        ("MgO mass %", "MgO"),
+        ("Total FeO", "FeOt"),
+        ("FeO (total)", "FeOt"),
+        ("Total Fe2O3", "Fe2O3t"),
+        ("Fe2O3 (total)", "Fe2O3t"),
         # T-FeO was read as FeO with a phase prefix 'T-'
-        ("T-FeO", "FeOt"), ("T.FeO", "FeOt"), ("FeO tot.", "FeOt"), ("Total Fe as FeO", "FeOt"),
-        ("T-Fe2O3", "Fe2O3t"), ("Fe as Fe2O3", "Fe2O3t"),
+        ("T-FeO", "FeOt"),
+        ("T.FeO", "FeOt"),
+        ("FeO tot.", "FeOt"),
+        ("Total Fe as FeO", "FeOt"),
+        ("T-Fe2O3", "Fe2O3t"),
+        ("Fe as Fe2O3", "Fe2O3t"),
     ],
 )
 def test_aliases_map_to_canonical_names(name, expected):
@@ -43,8 +80,22 @@ def test_non_species_are_not_mapped(name):
 
 
 def test_core_oxides_in_model_order():
-    assert CORE_OXIDES == ("SiO2", "TiO2", "Al2O3", "Cr2O3", "FeOt", "FeO", "Fe2O3",
-                           "MnO", "MgO", "NiO", "CaO", "Na2O", "K2O", "P2O5")
+    assert CORE_OXIDES == (
+        "SiO2",
+        "TiO2",
+        "Al2O3",
+        "Cr2O3",
+        "FeOt",
+        "FeO",
+        "Fe2O3",
+        "MnO",
+        "MgO",
+        "NiO",
+        "CaO",
+        "Na2O",
+        "K2O",
+        "P2O5",
+    )
 
 
 def test_molar_masses_from_atomic_weights():
@@ -52,7 +103,7 @@ def test_molar_masses_from_atomic_weights():
     assert molar_mass("SiO2") == pytest.approx(60.083)
     assert molar_mass("Fe2O3") == pytest.approx(159.687)
     assert molar_mass("H2O") == pytest.approx(18.015)
-    assert FEO_PER_FE2O3 == pytest.approx(0.8998, abs=5e-5)
+    assert pytest.approx(0.8998, abs=5e-5) == FEO_PER_FE2O3
     assert atomic_weight("O") == 15.999
 
 
@@ -93,8 +144,11 @@ def test_prefix_is_detected():
 
 
 def test_two_phases_side_by_side_need_a_suffix():
-    with pytest.raises(ValueError, match=r"Several columns name the same species:\n  SiO2: \['SiO2_Cpx', 'SiO2_Liq'\]"
-                       r"[\s\S]*suffix='_Cpx'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Several columns name the same species:\n  SiO2: \['SiO2_Cpx', 'SiO2_Liq'\]"
+        r"[\s\S]*suffix='_Cpx'",
+    ):
         map_columns(["SiO2_Cpx", "SiO2_Liq"])
 
 
@@ -124,9 +178,18 @@ def test_element_oxides_match_a_published_conversion_table():
     """Element wt% -> oxide wt% factors as the JEOL microprobe lab of Victoria University of
     Wellington tabulates them (J. E. Patterson, jepspectro.com/electron_microprobe/
     oxide_conversion.htm; its atomic weights are older, hence a tolerance of 3e-4)."""
-    published = {"Si": ("SiO2", 2.1395), "Ti": ("TiO2", 1.6681), "Al": ("Al2O3", 1.8893), "Fe": ("FeOt", 1.2865),
-                 "Mn": ("MnO", 1.2912), "Mg": ("MgO", 1.6581), "Ca": ("CaO", 1.3992), "Na": ("Na2O", 1.3479),
-                 "K": ("K2O", 1.2045), "P": ("P2O5", 2.2915)}
+    published = {
+        "Si": ("SiO2", 2.1395),
+        "Ti": ("TiO2", 1.6681),
+        "Al": ("Al2O3", 1.8893),
+        "Fe": ("FeOt", 1.2865),
+        "Mn": ("MnO", 1.2912),
+        "Mg": ("MgO", 1.6581),
+        "Ca": ("CaO", 1.3992),
+        "Na": ("Na2O", 1.3479),
+        "K": ("K2O", 1.2045),
+        "P": ("P2O5", 2.2915),
+    }
     table = element_oxides()
     for element, (oxide, factor) in published.items():
         assert table[element][0] == oxide
@@ -140,8 +203,9 @@ def test_element_columns_are_read_only_when_told():
     assert plain.mapped == {}  # Si may be at%, cations per formula unit; P may be a pressure
     mapping = map_columns(columns, elements=True)
     assert mapping.mapped == {"Si": "SiO2", "Fe (wt%)": "FeOt", "MG": "MgO", "P": "P2O5"}
-    assert mapping.factors == {c: element_oxides()[s][1] for c, s in [("Si", "Si"), ("Fe (wt%)", "Fe"),
-                                                                       ("MG", "Mg"), ("P", "P")]}
+    assert mapping.factors == {
+        c: element_oxides()[s][1] for c, s in [("Si", "Si"), ("Fe (wt%)", "Fe"), ("MG", "Mg"), ("P", "P")]
+    }
     assert mapping.unrecognised == ["Sample", "O", "Total"]
     assert "oxygen, not read" in mapping.notes["O"]
     assert "Si -> SiO2    (element Si wt% x 2.1393)" in "\n".join(mapping.describe())
@@ -166,19 +230,40 @@ def test_ppm_columns_are_kept_and_said_not_read(elements):
 def test_columns_in_other_units_are_kept_and_said_not_read(elements):
     """A unit word after an underscore was taken for a phase suffix: SiO2_mol, SiO2_apfu,
     Cr2O3_ppm and Cl_ppm were read as wt%, silently."""
-    names = ["SiO2_mol", "Al2O3 (mol%)", "MgO mol %", "FeOt_apfu", "CaO (a.p.f.u.)", "Na2O (at%)",
-             "Cr2O3_ppm", "Cl_ppm", "F (ppm)", "NiO (ppb)", "Si_cations", "K2O", "TiO2_Cpx"]
+    names = [
+        "SiO2_mol",
+        "Al2O3 (mol%)",
+        "MgO mol %",
+        "FeOt_apfu",
+        "CaO (a.p.f.u.)",
+        "Na2O (at%)",
+        "Cr2O3_ppm",
+        "Cl_ppm",
+        "F (ppm)",
+        "NiO (ppb)",
+        "Si_cations",
+        "K2O",
+        "TiO2_Cpx",
+    ]
     mapping = map_columns(names, elements=elements)
     assert mapping.mapped == {"K2O": "K2O", "TiO2_Cpx": "TiO2"}  # wt%, and a phase suffix, still read
     cations = "cations per formula unit"
-    units = {"SiO2_mol": "mol%", "Al2O3 (mol%)": "mol%", "MgO mol %": "mol%", "FeOt_apfu": cations,
-             "CaO (a.p.f.u.)": cations, "Na2O (at%)": "atoms (at% or atomic proportions)", "NiO (ppb)": "ppb",
-             "Si_cations": cations}
+    units = {
+        "SiO2_mol": "mol%",
+        "Al2O3 (mol%)": "mol%",
+        "MgO mol %": "mol%",
+        "FeOt_apfu": cations,
+        "CaO (a.p.f.u.)": cations,
+        "Na2O (at%)": "atoms (at% or atomic proportions)",
+        "NiO (ppb)": "ppb",
+        "Si_cations": cations,
+    }
     for name, unit in units.items():
         assert mapping.notes[name] == f"in {unit}, not wt%: not read (give the analysis as oxide wt%)"
     for name, species in (("Cr2O3_ppm", "Cr2O3"), ("Cl_ppm", "Cl"), ("F (ppm)", "F")):
-        assert mapping.notes[name] == (f"in ppm, not read: divide by 10,000 for wt% and name the column {species} "
-                                       "to use it")
+        assert mapping.notes[name] == (
+            f"in ppm, not read: divide by 10,000 for wt% and name the column {species} to use it"
+        )
     # words that are no unit stay phase suffixes; a name that is no species gets no note
     assert map_columns(["SiO2_Cat_Liq", "MgO_Catalina"]).mapped == {"MgO_Catalina": "MgO"}
     assert map_columns(["Total cations", "Sample_mol", "MgO"]).notes == {}
@@ -193,15 +278,18 @@ def test_columns_in_other_units_are_kept_and_said_not_read(elements):
 def test_detection_limits_statistics_and_counts_beside_the_values_are_kept_not_read():
     """Microprobe exports print each oxide beside its detection limit (SiO2_DL) or counts: the
     advice was 'pass suffix=_DL', which would have classified the detection limits."""
-    mapping = map_columns(["SiO2", "SiO2_DL", "MgO", "LOD_MgO", "FeOt", "FeOt_max", "FeOt_n", "CaO", "CaO_cps",
-                           "Na2O", "Na2O_relerr"])
+    mapping = map_columns(
+        ["SiO2", "SiO2_DL", "MgO", "LOD_MgO", "FeOt", "FeOt_max", "FeOt_n", "CaO", "CaO_cps", "Na2O", "Na2O_relerr"]
+    )
     assert mapping.mapped == {name: name for name in ("SiO2", "MgO", "FeOt", "CaO", "Na2O")}
-    assert mapping.notes == {"SiO2_DL": "the detection limit of SiO2, not read",
-                             "LOD_MgO": "the detection limit of MgO, not read",
-                             "FeOt_max": "a statistic (min, max, count) of FeOt, not read",
-                             "FeOt_n": "a statistic (min, max, count) of FeOt, not read",
-                             "CaO_cps": "X-ray counts or k-ratio of CaO, not read",
-                             "Na2O_relerr": "the spread (sd, error) of Na2O, not read"}
+    assert mapping.notes == {
+        "SiO2_DL": "the detection limit of SiO2, not read",
+        "LOD_MgO": "the detection limit of MgO, not read",
+        "FeOt_max": "a statistic (min, max, count) of FeOt, not read",
+        "FeOt_n": "a statistic (min, max, count) of FeOt, not read",
+        "CaO_cps": "X-ray counts or k-ratio of CaO, not read",
+        "Na2O_relerr": "the spread (sd, error) of Na2O, not read",
+    }
 
 
 def test_a_species_named_twice_in_the_header_is_refused(tmp_path):
@@ -213,8 +301,11 @@ def test_a_species_named_twice_in_the_header_is_refused(tmp_path):
     path.write_text("Sample,SiO2,MgO,FeO,FeO,CaO,Note,Note\na,40.1,48.0,10.2,11.3,0.1,x,y\n")
     table = read_table(path)
     assert list(table.columns) == ["Sample", "SiO2", "MgO", "FeO", "FeO.1", "CaO", "Note", "Note.1"]
-    with pytest.raises(ValueError, match=r"names a species more than once:\n  'FeO' \(2 times; pandas named the "
-                                         r"others \['FeO.1'\]\)\nRename them"):
+    with pytest.raises(
+        ValueError,
+        match=r"names a species more than once:\n  'FeO' \(2 times; pandas named the "
+        r"others \['FeO.1'\]\)\nRename them",
+    ):
         check_oxides(table)
     # other repeated names (two Note columns) and near misses are as before
     assert map_columns(["SiO2", "Note", "Note.1", "MgO", "Si02.1"]).mapped == {"SiO2": "SiO2", "MgO": "MgO"}
@@ -226,9 +317,11 @@ def test_spread_columns_beside_the_means_are_kept_not_read():
     pass suffix='_sd', which would have classified the standard deviations."""
     mapping = map_columns(["SiO2", "SiO2_sd", "MgO", "err_MgO", "FeOt", "FeOt_stdev", "CaO_Cpx_sd"])
     assert mapping.mapped == {"SiO2": "SiO2", "MgO": "MgO", "FeOt": "FeOt"}
-    assert mapping.notes == {"SiO2_sd": "the spread (sd, error) of SiO2, not read",
-                             "err_MgO": "the spread (sd, error) of MgO, not read",
-                             "FeOt_stdev": "the spread (sd, error) of FeOt, not read"}
+    assert mapping.notes == {
+        "SiO2_sd": "the spread (sd, error) of SiO2, not read",
+        "err_MgO": "the spread (sd, error) of MgO, not read",
+        "FeOt_stdev": "the spread (sd, error) of FeOt, not read",
+    }
     assert map_columns(["SiO2_Cpx", "SiO2_Cpx_sd", "MgO_Cpx"]).mapped == {"SiO2_Cpx": "SiO2", "MgO_Cpx": "MgO"}
     assert canonical_name("SiO2_sd") is None and canonical_name("SiO2_Cpx") == "SiO2"
 

@@ -7,13 +7,17 @@ import minml
 
 
 def test_import_loads_neither_torch_nor_matplotlib():
-    code = ("import sys, minml; heavy = [m for m in ('torch', 'matplotlib', 'sklearn', 'pandas') if m in sys.modules]; "
-            "print(','.join(heavy))")
+    code = (
+        "import sys, minml; heavy = [m for m in ('torch', 'matplotlib', 'sklearn', 'pandas') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
     # reading and checking tables needs numpy and pandas, still no torch or matplotlib
-    code = ("import sys, minml; minml.check_oxides; "
-            "print(','.join(m for m in ('torch', 'matplotlib', 'sklearn') if m in sys.modules))")
+    code = (
+        "import sys, minml; minml.check_oxides; "
+        "print(','.join(m for m in ('torch', 'matplotlib', 'sklearn') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 
@@ -33,11 +37,13 @@ def test_public_functions_stay_functions_whatever_is_imported_first():
 
     modules = {info.name for info in pkgutil.iter_modules(minml.__path__)}
     assert not modules & set(minml.__all__)
-    code = ("import importlib, pkgutil, minml\n"
-            "for info in pkgutil.walk_packages(minml.__path__, 'minml.'):\n"
-            "    if info.name != 'minml.training._torch':  # the one module that needs torch\n"
-            "        importlib.import_module(info.name)\n"
-            "print(','.join(n for n in minml.__all__ if type(getattr(minml, n)).__name__ == 'module'))")
+    code = (
+        "import importlib, pkgutil, minml\n"
+        "for info in pkgutil.walk_packages(minml.__path__, 'minml.'):\n"
+        "    if info.name != 'minml.training._torch':  # the one module that needs torch\n"
+        "        importlib.import_module(info.name)\n"
+        "print(','.join(n for n in minml.__all__ if type(getattr(minml, n)).__name__ == 'module'))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 

@@ -96,7 +96,11 @@ for a, b in zip(alone, together):
     pd.testing.assert_frame_equal(a, b)
 print("same", len(together))
 """
-    result = subprocess.run([sys.executable, "-c", code, str(shared_data / "test" / "lepr_allphases_lim.csv")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(shared_data / "test" / "lepr_allphases_lim.csv")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "same 12"

@@ -7,11 +7,13 @@ from .conftest import EXAMPLE
 
 def test_one_decimal_writes_what_python_writes():
     rng = np.random.default_rng(0)
-    values = np.concatenate([
-        rng.uniform(-200, 2000, 20_000),
-        np.round(rng.uniform(0, 200, 20_000), 2),  # two decimals: many halves of a tenth
-        rng.integers(-2000, 20_000, 20_000) / 20,  # exact multiples of 0.05
-    ])
+    values = np.concatenate(
+        [
+            rng.uniform(-200, 2000, 20_000),
+            np.round(rng.uniform(0, 200, 20_000), 2),  # two decimals: many halves of a tenth
+            rng.integers(-2000, 20_000, 20_000) / 20,  # exact multiples of 0.05
+        ]
+    )
     expected = [f"{v:.1f}" for v in values.tolist()]
     expected = ["0.0" if e == "-0.0" else e for e in expected]
     assert one_decimal(values).tolist() == expected

@@ -106,11 +106,19 @@ def test_cation_floor_drops_other_minerals_under_a_mica_label():
 
     # three rows of the biotite compilation (Lubbers et al. 2020): an alkali feldspar, a
     # quartz, and a real biotite (5.6 and 6.8 vs 7.8 cations per 11 O)
-    rows = pd.DataFrame({
-        "SiO2": [66.48, 97.76, 37.59], "TiO2": [0.0223, 0.6505, 6.74], "Al2O3": [19.44, 0.657, 13.84],
-        "FeOT": [0.2068, 1.1934, 13.53], "MnO": [0.0167, 0.0346, 0.3251], "MgO": [0.0069, 0.894, 14.9],
-        "CaO": [0.6573, 0.0441, 0.008], "Na2O": [5.18, 0.0, 0.8415], "K2O": [7.92, 0.0247, 8.25],
-    })
+    rows = pd.DataFrame(
+        {
+            "SiO2": [66.48, 97.76, 37.59],
+            "TiO2": [0.0223, 0.6505, 6.74],
+            "Al2O3": [19.44, 0.657, 13.84],
+            "FeOT": [0.2068, 1.1934, 13.53],
+            "MnO": [0.0167, 0.0346, 0.3251],
+            "MgO": [0.0069, 0.894, 14.9],
+            "CaO": [0.6573, 0.0441, 0.008],
+            "Na2O": [5.18, 0.0, 0.8415],
+            "K2O": [7.92, 0.0247, 8.25],
+        }
+    )
     biotite = mineral_table()["biotite"]
     assert not biotite.screen_cations and CATION_FLOOR == -1.0
     reasons = _drop_reasons(check_oxides(rows, total_range=None), biotite, (88.0, 105.0))
@@ -118,7 +126,19 @@ def test_cation_floor_drops_other_minerals_under_a_mica_label():
     # 96 wt% biotite (H2O not analysed) is kept
     assert reasons.tolist() == ["cation sum off", "cation sum off", ""]
     # the floor reads the lowest ideal of a range (amphibole 15-16 per 23 O): a real amphibole passes
-    hornblende = pd.DataFrame({"SiO2": [44.0], "TiO2": [1.5], "Al2O3": [10.0], "FeOt": [14.0], "MnO": [0.3],
-                               "MgO": [13.0], "CaO": [11.0], "Na2O": [2.0], "K2O": [0.6]})
-    assert _drop_reasons(check_oxides(hornblende, total_range=None), mineral_table()["amphibole"],
-                         (88.0, 105.0)).tolist() == [""]
+    hornblende = pd.DataFrame(
+        {
+            "SiO2": [44.0],
+            "TiO2": [1.5],
+            "Al2O3": [10.0],
+            "FeOt": [14.0],
+            "MnO": [0.3],
+            "MgO": [13.0],
+            "CaO": [11.0],
+            "Na2O": [2.0],
+            "K2O": [0.6],
+        }
+    )
+    assert _drop_reasons(
+        check_oxides(hornblende, total_range=None), mineral_table()["amphibole"], (88.0, 105.0)
+    ).tolist() == [""]

@@ -24,24 +24,54 @@ def test_label_synonyms():
     assert out["label_status"].tolist() == ["class", "unmapped", "class"]
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("Olivine core", ("olivine",)), ("Cpx rim", ("clinopyroxene",)), ("Pl (microlite)", ("plagioclase",)),
-    ("Ol-1", ("olivine",)), ("cpx2", ("clinopyroxene",)), ("Plag-1 core", ("plagioclase",)),
-    ("Opx?", ("orthopyroxene",)),
-    ("Cr-spinel core", ("spinel",)), ("Glass (matrix)", ("glass",)), ("Amph", ("amphibole",)), ("Sa", ("k-feldspar",)),
-    ("Nepheline rim", ()),  # not a class, qualified
-    # GEOROC's and the IMA symbols' spellings: unmapped before
-    ("MAGNETITE-ULVOSPINEL", ("magnetite",)), ("Anatase", ("rutile",)), ("BROOKITE", ("rutile",)),
-    ("TTN", ()), ("Chl", ()), ("PYRITE", ()), ("Baddeleyite", ()), ("Xenotime", ()), ("Allanite", ()), ("Ne", ()),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Olivine core", ("olivine",)),
+        ("Cpx rim", ("clinopyroxene",)),
+        ("Pl (microlite)", ("plagioclase",)),
+        ("Ol-1", ("olivine",)),
+        ("cpx2", ("clinopyroxene",)),
+        ("Plag-1 core", ("plagioclase",)),
+        ("Opx?", ("orthopyroxene",)),
+        ("Cr-spinel core", ("spinel",)),
+        ("Glass (matrix)", ("glass",)),
+        ("Amph", ("amphibole",)),
+        ("Sa", ("k-feldspar",)),
+        ("Nepheline rim", ()),  # not a class, qualified
+        # GEOROC's and the IMA symbols' spellings: unmapped before
+        ("MAGNETITE-ULVOSPINEL", ("magnetite",)),
+        ("Anatase", ("rutile",)),
+        ("BROOKITE", ("rutile",)),
+        ("TTN", ()),
+        ("Chl", ()),
+        ("PYRITE", ()),
+        ("Baddeleyite", ()),
+        ("Xenotime", ()),
+        ("Allanite", ()),
+        ("Ne", ()),
+    ],
+)
 def test_labels_with_what_they_say_of_the_grain(label, expected):
     """Labels as people type them: the grain's place, its number, a note in brackets."""
     assert match_label(label).classes == expected
     assert match_label(label).status == ("class" if expected else "not a class")
 
 
-@pytest.mark.parametrize("label", ["Ol/Cpx", "Olivine-hosted melt inclusion", "Spinel inclusion in olivine",
-                                   "Ol Fo90", "core", "(rim)", "12", "GROUNDMASS", "Py"])  # Py: pyrite or pyrope
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Ol/Cpx",
+        "Olivine-hosted melt inclusion",
+        "Spinel inclusion in olivine",
+        "Ol Fo90",
+        "core",
+        "(rim)",
+        "12",
+        "GROUNDMASS",
+        "Py",
+    ],
+)  # Py: pyrite or pyrope
 def test_labels_that_name_no_one_phase_stay_unmapped(label):
     assert match_label(label).status == "unmapped" and match_label(label).classes == ()
 
@@ -86,8 +116,15 @@ def test_swapped_labels_are_found(shared_data):
     rng = np.random.default_rng(0)
     sample = training[training["mineral"] != "glass"].sample(5000, random_state=0)
     labels = sample["mineral"].to_numpy(dtype=object).copy()
-    pairs = {"clinopyroxene": "amphibole", "amphibole": "clinopyroxene", "orthopyroxene": "clinopyroxene",
-             "spinel": "magnetite", "magnetite": "spinel", "plagioclase": "k-feldspar", "k-feldspar": "plagioclase"}
+    pairs = {
+        "clinopyroxene": "amphibole",
+        "amphibole": "clinopyroxene",
+        "orthopyroxene": "clinopyroxene",
+        "spinel": "magnetite",
+        "magnetite": "spinel",
+        "plagioclase": "k-feldspar",
+        "k-feldspar": "plagioclase",
+    }
     candidates = np.flatnonzero(np.isin(labels, list(pairs)))
     swapped = rng.choice(candidates, size=int(0.02 * len(labels)), replace=False)
     labels[swapped] = [pairs[label] for label in labels[swapped]]
@@ -133,14 +170,22 @@ def test_a_missing_label_column_points_at_the_column_of_phase_names():
     table = read_table(EXAMPLE)
     assert label_columns(table) == ["Mineral"]  # not entity_id, method or the oxides
     renamed = table.rename(columns={"Mineral": "PHASE NAME"})
-    with pytest.raises(ValueError, match=r"'PHASE NAME' holds phase names: pass label_column='PHASE NAME' "
-                                         r"\(on the command line: --label-column 'PHASE NAME'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"'PHASE NAME' holds phase names: pass label_column='PHASE NAME' "
+        r"\(on the command line: --label-column 'PHASE NAME'\)",
+    ):
         validate(renamed)
     with pytest.raises(ValueError, match=r"pass mineral_column='PHASE NAME' .*--mineral-column 'PHASE NAME'"):
         formula(renamed, mineral_column="Mineral")
     # the labels of a real database (GEOROC spells them in capitals, with grain notes) count
-    georoc = pd.DataFrame({"MINERAL": ["CLINOPYROXENE", "PLAGIOCLASE RIM", "OL-2", "GLASS", "", None],
-                           "SAMPLE NAME": ["A", "B", "C", "D", "E", "F"], "SIO2(WT%)": [50.0] * 6})
+    georoc = pd.DataFrame(
+        {
+            "MINERAL": ["CLINOPYROXENE", "PLAGIOCLASE RIM", "OL-2", "GLASS", "", None],
+            "SAMPLE NAME": ["A", "B", "C", "D", "E", "F"],
+            "SIO2(WT%)": [50.0] * 6,
+        }
+    )
     assert label_columns(georoc) == ["MINERAL"]
     from minml.classifier._runtime import Runtime
     from minml.classifier.predict import load_default

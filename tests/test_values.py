@@ -8,27 +8,49 @@ from minml.tables._values import Status, parse_column
 @pytest.mark.parametrize(
     ("cell", "value", "status"),
     [
-        ("12.5", 12.5, Status.OK), ("12,5", 12.5, Status.OK), (" 38.52\u00a0", 38.52, Status.OK),
-        ("<0.01", 0.0, Status.BELOW_DETECTION), ("< 0.03", 0.0, Status.BELOW_DETECTION),
-        ("bdl", 0.0, Status.BELOW_DETECTION), ("b.d.l.", 0.0, Status.BELOW_DETECTION),
-        ("bdl.", 0.0, Status.BELOW_DETECTION), ("n.d.", 0.0, Status.BELOW_DETECTION),
-        ("-", 0.0, Status.BELOW_DETECTION), ("BDL", 0.0, Status.BELOW_DETECTION),
-        ("", 0.0, Status.EMPTY), (None, 0.0, Status.EMPTY),
+        ("12.5", 12.5, Status.OK),
+        ("12,5", 12.5, Status.OK),
+        (" 38.52\u00a0", 38.52, Status.OK),
+        ("<0.01", 0.0, Status.BELOW_DETECTION),
+        ("< 0.03", 0.0, Status.BELOW_DETECTION),
+        ("bdl", 0.0, Status.BELOW_DETECTION),
+        ("b.d.l.", 0.0, Status.BELOW_DETECTION),
+        ("bdl.", 0.0, Status.BELOW_DETECTION),
+        ("n.d.", 0.0, Status.BELOW_DETECTION),
+        ("-", 0.0, Status.BELOW_DETECTION),
+        ("BDL", 0.0, Status.BELOW_DETECTION),
+        ("", 0.0, Status.EMPTY),
+        (None, 0.0, Status.EMPTY),
         # not measured: as an empty cell (they were 'below detection', or junk that flagged the row)
-        ("n.a.", 0.0, Status.EMPTY), ("NA", 0.0, Status.EMPTY), ("not analysed", 0.0, Status.EMPTY),
+        ("n.a.", 0.0, Status.EMPTY),
+        ("NA", 0.0, Status.EMPTY),
+        ("not analysed", 0.0, Status.EMPTY),
         ("Not analyzed", 0.0, Status.EMPTY),
         # what pandas reads as missing in a CSV file, given as text in Python (df.astype(str) makes 'nan')
-        ("nan", 0.0, Status.EMPTY), ("#N/A", 0.0, Status.EMPTY), ("N/A", 0.0, Status.EMPTY),
-        ("None", 0.0, Status.EMPTY), ("null", 0.0, Status.EMPTY),
-        ("-0.05", 0.0, Status.SMALL_NEGATIVE), ("-0.1", 0.0, Status.SMALL_NEGATIVE),
-        ("-0.2", np.nan, Status.LARGE_NEGATIVE), ("101", np.nan, Status.OVER_100),
-        ("abc", np.nan, Status.JUNK), ("12.5.3", np.nan, Status.JUNK), ("1,234,5", np.nan, Status.JUNK),
+        ("nan", 0.0, Status.EMPTY),
+        ("#N/A", 0.0, Status.EMPTY),
+        ("N/A", 0.0, Status.EMPTY),
+        ("None", 0.0, Status.EMPTY),
+        ("null", 0.0, Status.EMPTY),
+        ("-0.05", 0.0, Status.SMALL_NEGATIVE),
+        ("-0.1", 0.0, Status.SMALL_NEGATIVE),
+        ("-0.2", np.nan, Status.LARGE_NEGATIVE),
+        ("101", np.nan, Status.OVER_100),
+        ("abc", np.nan, Status.JUNK),
+        ("12.5.3", np.nan, Status.JUNK),
+        ("1,234,5", np.nan, Status.JUNK),
         # a mean and its spread, as experimental papers print them: the mean is read
-        ("40.52(32)", 40.52, Status.WITH_UNCERTAINTY), ("40.52 (0.32)", 40.52, Status.WITH_UNCERTAINTY),
-        ("40,52 (0,32)", 40.52, Status.WITH_UNCERTAINTY), ("0.08 \u00b1 0.02", 0.08, Status.WITH_UNCERTAINTY),
-        ("40.52\u00b10.32", 40.52, Status.WITH_UNCERTAINTY), ("40.52 +/- .32", 40.52, Status.WITH_UNCERTAINTY),
-        ("-0.5(2)", np.nan, Status.LARGE_NEGATIVE), ("104(2)", np.nan, Status.OVER_100),
-        ("40.52 (n=5)", np.nan, Status.JUNK), ("(0.32)", np.nan, Status.JUNK), ("40.5(3)x", np.nan, Status.JUNK),
+        ("40.52(32)", 40.52, Status.WITH_UNCERTAINTY),
+        ("40.52 (0.32)", 40.52, Status.WITH_UNCERTAINTY),
+        ("40,52 (0,32)", 40.52, Status.WITH_UNCERTAINTY),
+        ("0.08 \u00b1 0.02", 0.08, Status.WITH_UNCERTAINTY),
+        ("40.52\u00b10.32", 40.52, Status.WITH_UNCERTAINTY),
+        ("40.52 +/- .32", 40.52, Status.WITH_UNCERTAINTY),
+        ("-0.5(2)", np.nan, Status.LARGE_NEGATIVE),
+        ("104(2)", np.nan, Status.OVER_100),
+        ("40.52 (n=5)", np.nan, Status.JUNK),
+        ("(0.32)", np.nan, Status.JUNK),
+        ("40.5(3)x", np.nan, Status.JUNK),
         ("40.52 \u00b1", np.nan, Status.JUNK),
     ],
 )
@@ -41,8 +63,7 @@ def test_text_cells(cell, value, status):
 def test_numeric_column_keeps_numbers_and_marks_bad_ones():
     values, statuses = parse_column(pd.Series([40.1, np.nan, -0.03, -3.0, 150.0]))
     np.testing.assert_equal(values, [40.1, 0.0, 0.0, np.nan, np.nan])
-    assert statuses.tolist() == [Status.OK, Status.EMPTY, Status.SMALL_NEGATIVE, Status.LARGE_NEGATIVE,
-                                 Status.OVER_100]
+    assert statuses.tolist() == [Status.OK, Status.EMPTY, Status.SMALL_NEGATIVE, Status.LARGE_NEGATIVE, Status.OVER_100]
 
 
 def test_pure_phase_limit():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 if sys.version_info >= (3, 11):
@@ -17,7 +17,7 @@ def data_path(name: str):
     return resources.files("minml") / "data" / name
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_toml(name: str) -> dict:
     """Parse ``minml/data/<name>`` as TOML (cached: treat the result as read-only)."""
     return tomllib.loads(data_path(name).read_text(encoding="utf-8"))
@@ -35,6 +35,8 @@ def load_shipped(name: str, loader, rebuild: str):
     if name not in _SHIPPED:
         path = data_path(name)
         if not path.is_file():
-            raise FileNotFoundError(f"The shipped model {name} is missing from the package; rebuild it with `{rebuild}`.")
+            raise FileNotFoundError(
+                f"The shipped model {name} is missing from the package; rebuild it with `{rebuild}`."
+            )
         _SHIPPED[name] = loader(path)
     return _SHIPPED[name]

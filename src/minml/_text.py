@@ -40,6 +40,8 @@ def one_decimal(values: np.ndarray, template: str = "{}") -> np.ndarray:
         tenths[tie] = [round(float(f"{v:.1f}") * 10.0) for v in values[tie].tolist()]
     tenths = tenths.astype(np.int64)
     distinct, inverse = np.unique(tenths, return_inverse=True)
-    text = np.array([template.format(f"{'-' if t < 0 else ''}{abs(t) // 10}.{abs(t) % 10}") for t in distinct.tolist()],
-                    dtype=object)
+    text = np.array(
+        [template.format(f"{'-' if t < 0 else ''}{abs(t) // 10}.{abs(t) % 10}") for t in distinct.tolist()],
+        dtype=object,
+    )
     return text[inverse.reshape(-1)]

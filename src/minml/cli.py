@@ -34,29 +34,50 @@ def _add_table_arguments(p) -> None:
     """INPUT, --sheet and --suffix: how every table-reading command finds its analyses."""
     p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
     p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
-    p.add_argument("--suffix", default=None,
-                   help="phase suffix (or prefix) of the oxide columns to read, e.g. _Cpx or Core_")
-    p.add_argument("--elements", action="store_true",
-                   help="columns named by an element (Si, Fe, Mg, ...) hold element wt%%, as EDS software reports "
-                   "without oxides: read each as its oxide (iron as FeOt); an O column is left out")
-    p.add_argument("--header-row", type=int, default=None, metavar="N",
-                   help="row holding the column names, counted from 1 (default: the first; rows above are skipped)")
-    p.add_argument("--encoding", default=None,
-                   help="text encoding of a CSV input, e.g. cp1252 for Excel on Windows (default: UTF-8); "
-                   "output is UTF-8")
+    p.add_argument(
+        "--suffix", default=None, help="phase suffix (or prefix) of the oxide columns to read, e.g. _Cpx or Core_"
+    )
+    p.add_argument(
+        "--elements",
+        action="store_true",
+        help="columns named by an element (Si, Fe, Mg, ...) hold element wt%%, as EDS software reports "
+        "without oxides: read each as its oxide (iron as FeOt); an O column is left out",
+    )
+    p.add_argument(
+        "--header-row",
+        type=int,
+        default=None,
+        metavar="N",
+        help="row holding the column names, counted from 1 (default: the first; rows above are skipped)",
+    )
+    p.add_argument(
+        "--encoding",
+        default=None,
+        help="text encoding of a CSV input, e.g. cp1252 for Excel on Windows (default: UTF-8); output is UTF-8",
+    )
 
 
 def _add_output(p, default_suffix: str) -> None:
     """-o/--output of a command that writes one table, by default beside INPUT."""
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help=f"output file (CSV, XLSX or Parquet by extension; default: INPUT{default_suffix})")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help=f"output file (CSV, XLSX or Parquet by extension; default: INPUT{default_suffix})",
+    )
 
 
 def _add_model_arguments(p, model_help: str) -> None:
     """--model and --fill-missing of a command that runs a shipped model."""
     p.add_argument("--model", type=Path, default=None, help=model_help)
-    p.add_argument("--fill-missing", type=_fill_missing, default=None, metavar="VALUE",
-                   help="value for model oxides the table lacks (default: refuse)")
+    p.add_argument(
+        "--fill-missing",
+        type=_fill_missing,
+        default=None,
+        metavar="VALUE",
+        help="value for model oxides the table lacks (default: refuse)",
+    )
 
 
 def _reading(args) -> dict:
@@ -109,8 +130,14 @@ def _default_output(args, suffix: str) -> Path:
 
 
 def _add_total_range(p, consequence: str) -> None:
-    p.add_argument("--total-range", nargs=2, type=float, metavar=("LOW", "HIGH"), default=(88.0, 105.0),
-                   help=f"accepted oxide sum in wt%%{consequence} (default: 88 105)")
+    p.add_argument(
+        "--total-range",
+        nargs=2,
+        type=float,
+        metavar=("LOW", "HIGH"),
+        default=(88.0, 105.0),
+        help=f"accepted oxide sum in wt%%{consequence} (default: 88 105)",
+    )
 
 
 def _add_check(sub) -> None:
@@ -122,8 +149,13 @@ def _add_check(sub) -> None:
     )
     _add_table_arguments(p)
     _add_total_range(p, "")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="write the canonical oxides and per-row flags (CSV, XLSX or Parquet, by extension)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="write the canonical oxides and per-row flags (CSV, XLSX or Parquet, by extension)",
+    )
     p.set_defaults(run=_run_check)
 
 
@@ -138,8 +170,9 @@ def _run_check(args) -> int:
     print(f"{args.input}")
     print(checked.summary())
     if args.output is not None:  # the columns kept as they were, then the oxides and flags as read
-        prefixed = _write_beside_input(checked.other, pd.concat([checked.oxides, checked.flags], axis=1),
-                                       args.output, _bom(args), "check_")
+        prefixed = _write_beside_input(
+            checked.other, pd.concat([checked.oxides, checked.flags], axis=1), args.output, _bom(args), "check_"
+        )
         print(f"\nwrote {args.output}" + (_prefixed_note("check_") if prefixed else ""))
     return 0
 
@@ -153,8 +186,12 @@ def _add_data(sub) -> None:
         description="Turn the per-mineral compilations (one .xlsx per class) into training.parquet "
         "and report.json (rows in/out per class, why each dropped row went, content hash).",
     )
-    b.add_argument("--source", type=Path, default=Path("../shared/data/training"),
-                   help="folder of per-mineral .xlsx files (default: ../shared/data/training)")
+    b.add_argument(
+        "--source",
+        type=Path,
+        default=Path("../shared/data/training"),
+        help="folder of per-mineral .xlsx files (default: ../shared/data/training)",
+    )
     b.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     b.set_defaults(run=_run_data_build)
 
@@ -184,8 +221,13 @@ def _add_classify(sub) -> None:
     _add_table_arguments(p)
     _add_output(p, "_classified.csv")
     _add_model_arguments(p, "a model .npz (default: the shipped model)")
-    p.add_argument("--coverage", type=_coverage, default=None, metavar="P",
-                   help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95")
+    p.add_argument(
+        "--coverage",
+        type=_coverage,
+        default=None,
+        metavar="P",
+        help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95",
+    )
     _add_total_range(p, "; rows outside are bad analyses: unknown")
     p.set_defaults(run=_run_classify)
 
@@ -199,8 +241,9 @@ def _write_beside_input(table, result, output: Path, bom: bool, prefix: str) -> 
     from minml.io import write_table
 
     names = _named_apart(table.columns, result.columns, prefix)
-    write_table(pd.concat([table, result.set_axis(names, axis=1)], axis=1), output, bom=bom,
-                progress=sys.stderr.isatty())
+    write_table(
+        pd.concat([table, result.set_axis(names, axis=1)], axis=1), output, bom=bom, progress=sys.stderr.isatty()
+    )
     return names != list(result.columns)
 
 
@@ -254,6 +297,7 @@ def _map_option(option: str, check, convert=float, off=None):
     """An argparse type for a map setting: a number, checked by the API's rule ``check``
     (a function of the value that raises ValueError) before the map is read; ``off`` is
     taken as it is (``--clean 0``)."""
+
     def parse(text: str):
         value = _number(text, option)
         if convert is int and value != int(value):
@@ -273,6 +317,7 @@ def _map_option(option: str, check, convert=float, off=None):
 def _map_check(name: str):
     """The API's rule for map setting ``name`` (:func:`minml.maps.classify.check_map_options`,
     :func:`minml.maps.read.check_pixel_size`), imported only when a map command runs."""
+
     def check(value):
         if name == "pixel_size":
             from minml.maps.read import check_pixel_size
@@ -308,16 +353,21 @@ def _run_classify(args) -> int:
     counts = np.bincount(codes, minlength=len(names))
     order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
     found = ", ".join(f"{names[k]} {counts[k]}" for k in order)
-    print(f"{len(codes)} {'analysis' if len(codes) == 1 else 'analyses'} classified" + (f": {found}" if found else "")
-          + (_prefixed_note("classify_") if prefixed else ""))
+    print(
+        f"{len(codes)} {'analysis' if len(codes) == 1 else 'analyses'} classified"
+        + (f": {found}" if found else "")
+        + (_prefixed_note("classify_") if prefixed else "")
+    )
     unknown = codes == list(names).index("unknown")
     if unknown.any():
         from minml.classifier.predict import none_of_the_classes
 
         novel = int(none_of_the_classes(np.asarray(flags, dtype=object)[unknown]).sum())
         bad = int(unknown.sum()) - novel
-        print(f"unknown {int(unknown.sum())}: {bad} bad {'analysis' if bad == 1 else 'analyses'}, "
-              f"{novel} none of the classes")
+        print(
+            f"unknown {int(unknown.sum())}: {bad} bad {'analysis' if bad == 1 else 'analyses'}, "
+            f"{novel} none of the classes"
+        )
     print(f"{int((flags != '').sum())} flagged (see the flag column)")
     print(f"wrote {output}")
     return 0
@@ -334,14 +384,13 @@ def _classify_arrow(args, model, options, output: Path):
     table = read_csv_arrow(args.input, encoding=args.encoding, **_reading(args))
     if table is None:
         return None
+    from minml.classifier.predict import classify_columns
+    from minml.io import write_csv_arrow
     from minml.io._arrow import arrow_array
     from minml.tables.checks import check_columns
-    from minml.io import write_csv_arrow
-    from minml.classifier.predict import classify_columns
 
     columns = {name: table.column(name) for name in table.column_names}
-    checked = check_columns(columns, table.num_rows, total_range=tuple(args.total_range), notes=False,
-                            **_reading(args))
+    checked = check_columns(columns, table.num_rows, total_range=tuple(args.total_range), notes=False, **_reading(args))
     result = classify_columns(checked, model, **options)
     names = _named_apart(table.column_names, list(result), "classify_")
     for name, column in zip(names, result.values(), strict=True):
@@ -352,7 +401,8 @@ def _classify_arrow(args, model, options, output: Path):
 
 def _add_formula(sub) -> None:
     p = sub.add_parser(
-        "formula", help="mineral formulas: cations, Fe3+, end-members, misfit",
+        "formula",
+        help="mineral formulas: cations, Fe3+, end-members, misfit",
         description="Cations per formula unit on each class's oxygen basis, Fe3+ by charge balance "
         "(Droop 1987) where the structure allows, the indices users quote (Fo, Wo-En-Fs, An-Ab-Or, Cr#, ...) "
         "and the stoichiometric misfit. Give --mineral (a class, a synonym such as cpx, or auto) or "
@@ -394,8 +444,10 @@ def _merged_cells_hint(labels, column: str) -> str:
     given = labels.map(is_label).to_numpy(dtype=bool)
     if not given[:1].any() or given.sum() < 2 or (~given).sum() < len(given) / 3:
         return ""
-    return (f" (one label per block of rows, as merged cells leave them? fill them down first: in Excel "
-            f"select the column, Go To Special > Blanks, ='cell above'; in pandas df[{column!r}].ffill())")
+    return (
+        f" (one label per block of rows, as merged cells leave them? fill them down first: in Excel "
+        f"select the column, Go To Special > Blanks, ='cell above'; in pandas df[{column!r}].ffill())"
+    )
 
 
 def _rows(count: int) -> str:
@@ -405,7 +457,8 @@ def _rows(count: int) -> str:
 
 def _add_validate(sub) -> None:
     p = sub.add_parser(
-        "validate", help="find the phase labels of a table that its analyses contradict",
+        "validate",
+        help="find the phase labels of a table that its analyses contradict",
         description="Compare each row's published phase label with its analysis (calibrated network, "
         "conformal prediction sets, stoichiometric misfit). Writes every row with label_class, mineral, "
         "verdict (agree, disagree, uncertain, unknown_phase, bad_analysis, unmapped_label), misfits and a "
@@ -413,11 +466,20 @@ def _add_validate(sub) -> None:
     )
     _add_table_arguments(p)
     p.add_argument("--label-column", default="Mineral", help="column with the published phase (default: Mineral)")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="ranked table (CSV, XLSX or Parquet; default: INPUT_validated.csv)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="ranked table (CSV, XLSX or Parquet; default: INPUT_validated.csv)",
+    )
     p.add_argument("--report", type=Path, default=None, help="also write a self-contained HTML report with figures")
-    p.add_argument("--coverage", type=_coverage, default=0.99,
-                   help="prediction-set coverage: a true label is disputed for ~1 - P of rows (default: 0.99)")
+    p.add_argument(
+        "--coverage",
+        type=_coverage,
+        default=0.99,
+        help="prediction-set coverage: a true label is disputed for ~1 - P of rows (default: 0.99)",
+    )
     _add_total_range(p, "; rows outside are bad analyses")
     p.set_defaults(run=_run_validate)
 
@@ -425,14 +487,20 @@ def _add_validate(sub) -> None:
 def _run_validate(args) -> int:
     import pandas as pd
 
-    from minml.io import write_table
     from minml.chemistry.labels import is_label
+    from minml.io import write_table
     from minml.validation.verdicts import label_summary, validate
 
     output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
     table = _read_input(args, output)
-    result = validate(table, args.label_column, coverage=args.coverage, total_range=tuple(args.total_range),
-                      progress=sys.stderr.isatty(), **_reading(args))
+    result = validate(
+        table,
+        args.label_column,
+        coverage=args.coverage,
+        total_range=tuple(args.total_range),
+        progress=sys.stderr.isatty(),
+        **_reading(args),
+    )
     found = result.drop(columns=["label"]).add_prefix("validate_")
     found["validate_row"] = range(1, len(found) + 1)  # sorting by it gives back the input's order
     columns = _named_apart(table.columns, found.columns, "validate_")  # a table validated before
@@ -440,16 +508,21 @@ def _run_validate(args) -> int:
     ranked = pd.concat([table, found.set_axis(columns, axis=1)], axis=1).sort_values(rank, kind="stable")
     write_table(ranked, output, bom=_bom(args), progress=sys.stderr.isatty())
     counts = result["verdict"].value_counts()
-    print(f"{len(result)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-          + (_prefixed_note("validate_") if columns != list(found.columns) else ""))
+    print(
+        f"{len(result)} rows: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        + (_prefixed_note("validate_") if columns != list(found.columns) else "")
+    )
     unmapped = result.loc[result["verdict"] == "unmapped_label", "label"]
     given = unmapped[unmapped.map(is_label).astype(bool)]
     names = sorted(set(given.astype(str)))
     if names:
         print(f"labels not in labels.toml ({len(names)}): " + ", ".join(names[:20]))
     if len(given) < len(unmapped):
-        print(f"{_rows(len(unmapped) - len(given))} without a label in {args.label_column!r}"
-              + _merged_cells_hint(table[args.label_column], args.label_column))
+        print(
+            f"{_rows(len(unmapped) - len(given))} without a label in {args.label_column!r}"
+            + _merged_cells_hint(table[args.label_column], args.label_column)
+        )
     summary = label_summary(result)
     print("\nper label (share of rows):")
     print(summary.head(20).to_string(float_format=lambda x: f"{x:.3f}"))
@@ -464,29 +537,52 @@ def _run_validate(args) -> int:
 
 def _add_map(sub) -> None:
     p = sub.add_parser(
-        "map", help="classify a quantified EDS/WDS map pixel by pixel",
+        "map",
+        help="classify a quantified EDS/WDS map pixel by pixel",
         description="Phase map, confidence map, per-pixel table and modal abundances of a quantified map: a folder "
         "of per-element or per-oxide grids (CSV/TXT/TIFF), or a .npz, .npy (with --channels) or .tif file.",
     )
     p.add_argument("input", type=Path, help="map folder or file")
-    p.add_argument("-o", "--output", type=Path, required=True, help="folder for phase_map.png, confidence.png, "
-                   "pixels.parquet and modes.csv")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="folder for phase_map.png, confidence.png, pixels.parquet and modes.csv",
+    )
     p.add_argument("--channels", nargs="+", default=None, help="channel names of a .npy or multi-page TIFF, in order")
     p.add_argument("--units", choices=["wt%", "at%"], default="wt%", help="units of element channels (default: wt%%)")
-    p.add_argument("--pixel-size", type=_map_option("--pixel-size", _map_check("pixel_size")), default=None,
-                   help="micrometres per pixel (for the scale bar)")
-    p.add_argument("--min-total", type=_map_option("--min-total", _map_check("min_total")), default=80.0,
-                   help="pixels with a lower oxide sum are masked: epoxy, holes, cracks (default: 80)")
-    p.add_argument("--max-total", type=_map_option("--max-total", _map_check("max_total")), default=110.0,
-                   help="pixels with a higher oxide sum are unknown: no analysis (default: 110)")
-    p.add_argument("--clean", type=_map_option("--clean", _map_check("min_region"), int, off=0), default=0, metavar="N",
-                   help="replace mineral pixels with fewer than N like neighbours by the local majority (default: off)")
+    p.add_argument(
+        "--pixel-size",
+        type=_map_option("--pixel-size", _map_check("pixel_size")),
+        default=None,
+        help="micrometres per pixel (for the scale bar)",
+    )
+    p.add_argument(
+        "--min-total",
+        type=_map_option("--min-total", _map_check("min_total")),
+        default=80.0,
+        help="pixels with a lower oxide sum are masked: epoxy, holes, cracks (default: 80)",
+    )
+    p.add_argument(
+        "--max-total",
+        type=_map_option("--max-total", _map_check("max_total")),
+        default=110.0,
+        help="pixels with a higher oxide sum are unknown: no analysis (default: 110)",
+    )
+    p.add_argument(
+        "--clean",
+        type=_map_option("--clean", _map_check("min_region"), int, off=0),
+        default=0,
+        metavar="N",
+        help="replace mineral pixels with fewer than N like neighbours by the local majority (default: off)",
+    )
     p.set_defaults(run=_run_map)
 
 
 def _run_map(args) -> int:
-    from minml.maps.read import read_map
     from minml.maps.classify import classify_map, clean, write_outputs
+    from minml.maps.read import read_map
     from minml.plot import require_matplotlib
 
     require_matplotlib()  # the phase and confidence maps are figures: known before the map is classified
@@ -516,14 +612,22 @@ def _writable_folder(folder: Path) -> None:
 
 
 def _add_train(sub) -> None:
-    p = sub.add_parser("train", help="retrain the shipped models",
-                       description="Train the shipped Bayesian network (classifier) and the autoencoder with its "
-                       "clusters (latent) on the shared training data.")
+    p = sub.add_parser(
+        "train",
+        help="retrain the shipped models",
+        description="Train the shipped Bayesian network (classifier) and the autoencoder with its "
+        "clusters (latent) on the shared training data.",
+    )
     p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
     p.add_argument("--which", choices=("classifier", "latent", "all"), default="all", help="what to train")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="model file (default: the package's data/default-v1.npz or latent-v1.npz; "
-                   "only with --which classifier or latent)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="model file (default: the package's data/default-v1.npz or latent-v1.npz; "
+        "only with --which classifier or latent)",
+    )
     p.set_defaults(run=_run_train)
 
 
@@ -537,8 +641,8 @@ def _require_torch() -> None:
 
 def _run_train(args) -> int:
     from minml._resources import data_path
-    from minml.unsupervised.latent import DEFAULT_LATENT_MODEL
     from minml.classifier.predict import DEFAULT_MODEL
+    from minml.unsupervised.latent import DEFAULT_LATENT_MODEL
 
     if args.output and args.which == "all":
         raise ValueError("--output names one model file; add --which classifier or --which latent.")
@@ -549,17 +653,21 @@ def _run_train(args) -> int:
 
         output = args.output or Path(str(data_path(DEFAULT_MODEL)))
         meta = train_default(args.shared, output, progress=progress)
-        print(f"classifier: trained on {meta['training_rows']} rows in {meta['train_seconds']} s; calibrated on "
-              f"{meta['calibration']['folds']} folds in {meta['calibration_seconds']} s "
-              f"(temperature {meta['calibration']['temperature']:.2f})")
+        print(
+            f"classifier: trained on {meta['training_rows']} rows in {meta['train_seconds']} s; calibrated on "
+            f"{meta['calibration']['folds']} folds in {meta['calibration_seconds']} s "
+            f"(temperature {meta['calibration']['temperature']:.2f})"
+        )
         print(f"wrote {output} and {output.with_suffix('.json')}")
     if args.which in ("latent", "all"):
         from minml.training.latent_fit import train_default_latent
 
         output = args.output or Path(str(data_path(DEFAULT_LATENT_MODEL)))
         meta = train_default_latent(args.shared, output, progress=progress)
-        print(f"latent: autoencoder trained on {meta['training_rows']} rows in {meta['train_seconds']} s; "
-              f"{meta['clusters']} clusters in {meta['cluster_seconds']} s ({meta['training_noise']:.1%} noise)")
+        print(
+            f"latent: autoencoder trained on {meta['training_rows']} rows in {meta['train_seconds']} s; "
+            f"{meta['clusters']} clusters in {meta['cluster_seconds']} s ({meta['training_noise']:.1%} noise)"
+        )
         print(f"wrote {output} and {output.with_suffix('.json')}")
     return 0
 
@@ -575,29 +683,45 @@ def _add_latent(sub) -> None:
     _add_table_arguments(p)
     _add_output(p, "_latent.csv")
     _add_model_arguments(p, "a latent model .npz (default: the shipped one)")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE",
-                   help="also draw the latent space (PNG and SVG beside it), e.g. latent.png")
-    p.add_argument("--color-by", choices=("cluster", "cluster_mineral", "mineral", "probability",
-                                          "reconstruction_error"), default="cluster",
-                   help="what colours the plot; mineral and probability run the classifier (default: cluster)")
-    p.add_argument("--plot-reconstruction", type=Path, default=None, metavar="FILE",
-                   help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png")
+    p.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also draw the latent space (PNG and SVG beside it), e.g. latent.png",
+    )
+    p.add_argument(
+        "--color-by",
+        choices=("cluster", "cluster_mineral", "mineral", "probability", "reconstruction_error"),
+        default="cluster",
+        help="what colours the plot; mineral and probability run the classifier (default: cluster)",
+    )
+    p.add_argument(
+        "--plot-reconstruction",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png",
+    )
     p.set_defaults(run=_run_latent)
 
 
 def _run_latent(args) -> int:
     from minml.unsupervised.latent import LatentModel, latent
 
-    output = _outputs(args, _default_output(args, "_latent.csv"), *_figure_files(args.plot),
-                      *_figure_files(args.plot_reconstruction))
+    output = _outputs(
+        args, _default_output(args, "_latent.csv"), *_figure_files(args.plot), *_figure_files(args.plot_reconstruction)
+    )
     table = _read_input(args, output)
     model = LatentModel.load(args.model) if args.model else None
     result = latent(table, model, fill_missing=args.fill_missing, progress=sys.stderr.isatty(), **_reading(args))
     prefixed = _write_beside_input(table, result, output, _bom(args), "latent_")
     counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
     found = ", ".join(f"{k} {v}" for k, v in counts.items())
-    print(f"{len(result)} {'analysis' if len(result) == 1 else 'analyses'} placed: {found}"
-          + (_prefixed_note("latent_") if prefixed else ""))
+    print(
+        f"{len(result)} {'analysis' if len(result) == 1 else 'analyses'} placed: {found}"
+        + (_prefixed_note("latent_") if prefixed else "")
+    )
     written = [output]
     if args.plot:
         from minml.plot import latent_space, save_figure
@@ -606,12 +730,13 @@ def _run_latent(args) -> int:
         if args.color_by in ("mineral", "probability"):
             from minml.classifier.predict import classify
 
-            shown = result.assign(**classify(table, fill_missing=args.fill_missing, **_reading(args))[
-                ["mineral", "probability"]])
+            shown = result.assign(
+                **classify(table, fill_missing=args.fill_missing, **_reading(args))[["mineral", "probability"]]
+            )
         written += save_figure(latent_space(shown, args.color_by, model=model), args.plot)
     if args.plot_reconstruction:
-        from minml.unsupervised.latent import reconstruct
         from minml.plot import reconstruction, save_figure
+        from minml.unsupervised.latent import reconstruct
 
         rebuilt = reconstruct(table, model, fill_missing=args.fill_missing, **_reading(args))
         written += save_figure(reconstruction(table, rebuilt, **_reading(args))[0], args.plot_reconstruction)
@@ -625,13 +750,16 @@ def _figure_files(path: Path | None) -> list[Path]:
 
 
 def _add_evaluate(sub) -> None:
-    p = sub.add_parser("evaluate", help="cross-validate and test the shipped model; write its model card",
-                       description="Nested and source-grouped cross-validation, GDA baseline, LEPR, glass; "
-                       "writes the model card.")
+    p = sub.add_parser(
+        "evaluate",
+        help="cross-validate and test the shipped model; write its model card",
+        description="Nested and source-grouped cross-validation, GDA baseline, LEPR, glass; writes the model card.",
+    )
     p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
     p.add_argument("--model", type=Path, default=None, help="model .npz (default: the shipped model)")
-    p.add_argument("--latent-model", type=Path, default=None,
-                   help="latent model .npz (default: the shipped latent-v1.npz)")
+    p.add_argument(
+        "--latent-model", type=Path, default=None, help="latent model .npz (default: the shipped latent-v1.npz)"
+    )
     p.add_argument("--card", type=Path, default=Path("docs/model_card.md"), help="model card to write")
     p.add_argument("--quick", action="store_true", help="a fast smoke run (fewer folds and epochs)")
     p.set_defaults(run=_run_evaluate)
@@ -644,12 +772,15 @@ def _run_evaluate(args) -> int:
 
     _require_torch()  # cross-validation trains networks
     model = args.model or Path(str(data_path(DEFAULT_MODEL)))
-    results = evaluate_model(args.shared, model, latent_path=args.latent_model, quick=args.quick,
-                             progress=sys.stderr.isatty())
+    results = evaluate_model(
+        args.shared, model, latent_path=args.latent_model, quick=args.quick, progress=sys.stderr.isatty()
+    )
     path = write_model_card(results, args.card)
     nested, lepr = results["nested"], results["lepr"]
-    print(f"nested CV macro-F1 {nested['macro_f1'][0]:.4f} ± {nested['macro_f1'][1]:.4f}; "
-          f"grouped CV accuracy {results['grouped']['accuracy']:.4f}; LEPR accuracy {lepr['accuracy']:.4f}")
+    print(
+        f"nested CV macro-F1 {nested['macro_f1'][0]:.4f} ± {nested['macro_f1'][1]:.4f}; "
+        f"grouped CV accuracy {results['grouped']['accuracy']:.4f}; LEPR accuracy {lepr['accuracy']:.4f}"
+    )
     print(f"wrote {path}")
     return 0
 

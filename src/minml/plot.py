@@ -9,8 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["OKABE_ITO", "confidence_map", "confusion_matrix", "feldspar_ternary", "latent_space", "phase_map",
-           "probability_histogram", "pyroxene_quadrilateral", "reconstruction", "require_matplotlib", "save_figure"]
+__all__ = [
+    "OKABE_ITO",
+    "confidence_map",
+    "confusion_matrix",
+    "feldspar_ternary",
+    "latent_space",
+    "phase_map",
+    "probability_histogram",
+    "pyroxene_quadrilateral",
+    "reconstruction",
+    "require_matplotlib",
+    "save_figure",
+]
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 _SQRT3 = np.sqrt(3.0)
@@ -57,13 +68,22 @@ def confusion_matrix(truth, predicted, *, ax=None, title="Published label vs MIN
     ax = _axes(ax, size=(max(1.0 + 0.45 * table.shape[1], 4.0), max(1.0 + 0.4 * table.shape[0], 3.0)))
     from matplotlib.colors import LogNorm
 
-    image = ax.imshow(table.to_numpy() + 0.5, cmap="cividis", norm=LogNorm(vmin=0.5, vmax=max(table.to_numpy().max(), 1)))
+    image = ax.imshow(
+        table.to_numpy() + 0.5, cmap="cividis", norm=LogNorm(vmin=0.5, vmax=max(table.to_numpy().max(), 1))
+    )
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=60, ha="right")
     ax.set_yticks(range(table.shape[0]), table.index)
     for (i, j), n in np.ndenumerate(table.to_numpy()):
         if n:
-            ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
-                    color="white" if n < table.to_numpy().max() ** 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(n),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if n < table.to_numpy().max() ** 0.5 else "black",
+            )
     ax.set_xlabel("MIN-ML mineral")
     ax.set_ylabel("published label (class)")
     ax.set_title(title)
@@ -110,7 +130,12 @@ def pyroxene_quadrilateral(wo, en, fs, groups, *, ax=None, title="Pyroxenes (mol
         ax.plot([h / _SQRT3, 1 - h / _SQRT3], [h, h], color="0.7", lw=0.8, ls="--")
         ax.text(1 - h / _SQRT3 + 0.01, h, f"Wo {level}", fontsize=7, va="center", color="0.4")
     _scatter_groups(ax, x, y, groups)
-    for text, (tx, ty) in {"En": (0, -0.04), "Fs": (1, -0.04), "Di": (0.25, half + 0.02), "Hd": (0.75, half + 0.02)}.items():
+    for text, (tx, ty) in {
+        "En": (0, -0.04),
+        "Fs": (1, -0.04),
+        "Di": (0.25, half + 0.02),
+        "Hd": (0.75, half + 0.02),
+    }.items():
         ax.text(tx, ty, text, ha="center", fontsize=9)
     ax.set_xlim(-0.05, 1.12)
     ax.set_ylim(-0.08, max(half, float(np.nanmax(y, initial=0.0))) + 0.08)
@@ -136,8 +161,19 @@ def feldspar_ternary(an, ab, or_, groups, *, ax=None, title="Feldspars (mol%)"):
     return ax
 
 
-_PHASE_COLOURS = OKABE_ITO[:7] + ["#882255", "#44AA99", "#999933", "#117733", "#332288", "#AA4499", "#88CCEE",
-                                  "#DDCC77", "#CC6677", "#661100", "#6699CC"]
+_PHASE_COLOURS = OKABE_ITO[:7] + [
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#117733",
+    "#332288",
+    "#AA4499",
+    "#88CCEE",
+    "#DDCC77",
+    "#CC6677",
+    "#661100",
+    "#6699CC",
+]
 
 
 def _scale_bar(ax, width_px: int, pixel_size: float | None) -> None:
@@ -149,8 +185,16 @@ def _scale_bar(ax, width_px: int, pixel_size: float | None) -> None:
     px = length / pixel_size
     y = ax.get_ylim()[0] - 0.04 * abs(ax.get_ylim()[0] - ax.get_ylim()[1])
     ax.plot([0.03 * width_px, 0.03 * width_px + px], [y, y], color="white", lw=4, solid_capstyle="butt")
-    ax.text(0.03 * width_px + px / 2, y - 0.02 * width_px, f"{length:g} µm", color="white", ha="center", va="bottom",
-            fontsize=8, fontweight="bold")
+    ax.text(
+        0.03 * width_px + px / 2,
+        y - 0.02 * width_px,
+        f"{length:g} µm",
+        color="white",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        fontweight="bold",
+    )
 
 
 def _display_stride(shape, most: int = 2048) -> int:
@@ -177,11 +221,20 @@ def phase_map(result, *, ax=None, title="", modes=None):
     k = len(result.class_proba_sum)
     colours = [_PHASE_COLOURS[i % len(_PHASE_COLOURS)] for i in range(k)] + ["#7f7f7f", "#d9d9d9", "#000000"]
     n = _display_stride(result.codes.shape)
-    ax.imshow(result.codes[::n, ::n], cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5,
-              interpolation="nearest", extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+    ax.imshow(
+        result.codes[::n, ::n],
+        cmap=ListedColormap(colours),
+        vmin=-0.5,
+        vmax=len(colours) - 0.5,
+        interpolation="nearest",
+        extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+    )
     modes = result.modes() if modes is None else modes
-    handles = [Patch(color=colours[result.names.index(name)], label=f"{name} {row['area_percent']:.1f} %")
-               for name, row in modes.iterrows() if row["pixels"] > 0]
+    handles = [
+        Patch(color=colours[result.names.index(name)], label=f"{name} {row['area_percent']:.1f} %")
+        for name, row in modes.iterrows()
+        if row["pixels"] > 0
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
     _scale_bar(ax, w, result.pixel_size)
     ax.set_xticks([])
@@ -199,8 +252,9 @@ def confidence_map(result, *, ax=None, title=""):
     n = _display_stride(result.codes.shape)
     codes, probability = result.codes[::n, ::n], result.probability[::n, ::n]
     shown = np.where(codes < k, probability, np.nan)
-    image = ax.imshow(shown, cmap="cividis", vmin=0.5, vmax=1.0, interpolation="nearest",
-                      extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+    image = ax.imshow(
+        shown, cmap="cividis", vmin=0.5, vmax=1.0, interpolation="nearest", extent=(-0.5, w - 0.5, h - 0.5, -0.5)
+    )
     plt.colorbar(image, ax=ax, label="probability of the pixel's mineral")
     _scale_bar(ax, w, result.pixel_size)
     ax.set_xticks([])
@@ -276,16 +330,31 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
             label = "noise" if name in ("-1", "") else name
             style = {"color": "0.6", "marker": "."} if label in ("noise", "unknown") else _category_style(i)
             ax.scatter(x[keep], y[keep], s=size, lw=0, zorder=2, label=f"{label} ({counts[name]})", **style)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7, markerscale=8 / max(size, 1) ** 0.5,
-                  title=by.replace("_", " "), title_fontsize=8)
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            fontsize=7,
+            markerscale=8 / max(size, 1) ** 0.5,
+            title=by.replace("_", " "),
+            title_fontsize=8,
+        )
     if model is not False:  # frame the training set; say how many points lie beyond
         xmin, xmax, ymin, ymax = model.extent
         outside = int(((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)).sum())
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
         if outside:
-            ax.text(0.99, 0.01, f"{outside} points beyond the training set's frame", transform=ax.transAxes,
-                    ha="right", va="bottom", fontsize=7, color="0.4")
+            ax.text(
+                0.99,
+                0.01,
+                f"{outside} points beyond the training set's frame",
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=7,
+                color="0.4",
+            )
     ax.set_xlabel("LV1 (latent axis 1)")
     ax.set_ylabel("LV2 (latent axis 2)")
     ax.set_title(title or f"Latent space, coloured by {by.replace('_', ' ')}")
@@ -335,6 +404,6 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float | N
         ax.set_xlabel("measured (wt%)", fontsize=7)
         ax.set_ylabel("rebuilt (wt%)", fontsize=7)
         ax.tick_params(labelsize=7)
-    for ax in axes[len(oxides):]:
+    for ax in axes[len(oxides) :]:
         ax.axis("off")
     return axes

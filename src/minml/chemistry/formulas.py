@@ -100,7 +100,8 @@ def cation_oxygen_ratio(values: np.ndarray, oxides) -> np.ndarray:
         raise ValueError(f"No species {unknown} in the oxide table.")
     used = np.array([not table[ox].halogen and ox != "H2O" for ox in names])
     moles = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0) / np.array(
-        [table[ox].molar_mass for ox in names])
+        [table[ox].molar_mass for ox in names]
+    )
     cations = moles @ np.where(used, [table[ox].cations for ox in names], 0.0)
     anions = moles @ np.where(used, [table[ox].oxygens for ox in names], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -170,6 +171,7 @@ def evaluate_index(expression: str, values: dict) -> np.ndarray:
     >>> evaluate_index("100 * Mg / (Mg + Fe)", {"Mg": np.array([1.8, 0.0]), "Fe": np.array([0.2, 0.0])}).tolist()
     [90.0, nan]
     """
+
     def walk(node):
         if isinstance(node, ast.Expression):
             return walk(node.body)
@@ -183,8 +185,13 @@ def evaluate_index(expression: str, values: dict) -> np.ndarray:
             if node.id not in values:
                 raise ValueError(f"Index {expression!r} names {node.id!r}; known: {sorted(values)}.")
             return values[node.id]
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
-                and len(node.args) == 2 and not node.keywords):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 2
+            and not node.keywords
+        ):
             return _FUNCTIONS[node.func.id](walk(node.args[0]), walk(node.args[1]))
         raise ValueError(f"Index {expression!r}: only numbers, names, + - * /, min and max are allowed.")
 
@@ -194,6 +201,7 @@ def evaluate_index(expression: str, values: dict) -> np.ndarray:
 
 
 # ---- the formula ----
+
 
 def resolve_mineral(name: str) -> str:
     """The class a mineral name or database label names (``"cpx"`` -> ``"clinopyroxene"``).
@@ -209,11 +217,19 @@ def resolve_mineral(name: str) -> str:
     match = match_label(name)
     if len(match.classes) == 1 and match.classes[0] in mineral_table():
         return match.classes[0]
-    detail = (f"it names several ({', '.join(match.classes)})" if len(match.classes) > 1
-              else f"{match.classes[0]} has no formula (no stoichiometry in minerals.toml)" if match.classes
-              else "it is none of the classes" if match.status == "not a class" else "it is not a known name")
-    raise ValueError(f"Cannot compute a formula for mineral {name!r}: {detail}. "
-                     f"Give one of {sorted(mineral_table())} (or a synonym such as cpx, opx, plag).")
+    detail = (
+        f"it names several ({', '.join(match.classes)})"
+        if len(match.classes) > 1
+        else f"{match.classes[0]} has no formula (no stoichiometry in minerals.toml)"
+        if match.classes
+        else "it is none of the classes"
+        if match.status == "not a class"
+        else "it is not a known name"
+    )
+    raise ValueError(
+        f"Cannot compute a formula for mineral {name!r}: {detail}. "
+        f"Give one of {sorted(mineral_table())} (or a synonym such as cpx, opx, plag)."
+    )
 
 
 def _moles(oxides: pd.DataFrame, iron: str) -> dict[str, np.ndarray]:
@@ -223,7 +239,7 @@ def _moles(oxides: pd.DataFrame, iron: str) -> dict[str, np.ndarray]:
     oxygen = np.zeros(len(oxides))
     for name in oxides.columns:
         spec = table.get(name)
-        if spec is None or name in ("H2O", "Fe2O3t") or spec.total_iron and name != "FeOt":
+        if spec is None or name in ("H2O", "Fe2O3t") or (spec.total_iron and name != "FeOt"):
             continue
         if name in ("FeO", "Fe2O3") and iron != "analysed":
             continue
@@ -268,8 +284,11 @@ def _class_formula(oxides: pd.DataFrame, measured_iron: np.ndarray, mineral) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         s_fe2 = sum(all_fe2[e] for e in all_fe2 if e != "O") * X / all_fe2["O"]
     s_fe2 = np.where(np.isfinite(s_fe2), s_fe2, np.nan)
-    method = np.where(measured_iron, "analysed", {"charge balance": "Fe2+ only (no balance)", "all": "all Fe3+"}
-                      .get(mineral.fe3, "all Fe2+")).astype(object)
+    method = np.where(
+        measured_iron,
+        "analysed",
+        {"charge balance": "Fe2+ only (no balance)", "all": "all Fe3+"}.get(mineral.fe3, "all Fe2+"),
+    ).astype(object)
     if mineral.fe3 == "charge balance" and scalar_t:
         balance = ~measured_iron & np.isfinite(s_fe2) & (s_fe2 > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -324,8 +343,14 @@ def _charges(elements) -> dict[str, float]:
     return {e: charge[e] for e in elements if e in charge}
 
 
-def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str | None = None,
-            suffix: str | None = None, elements: bool = False) -> pd.DataFrame:
+def formula(
+    df: pd.DataFrame,
+    mineral: str | None = None,
+    *,
+    mineral_column: str | None = None,
+    suffix: str | None = None,
+    elements: bool = False,
+) -> pd.DataFrame:
     """Mineral formulas: cations per formula unit, Fe3+/Fe2+, indices and stoichiometric misfit.
 
     Parameters
@@ -361,13 +386,15 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
     >>> formula(ol, "olivine")[["Si", "Fe2", "Mn", "Mg", "Fo"]].round(3).values.tolist()
     [[0.989, 0.87, 0.012, 1.14, 56.726]]
     """
-    from minml.tables.checks import check_oxides
-    from minml.classifier.features import MODEL_OXIDES, missing_columns
     from minml.chemistry.minerals import mineral_table
     from minml.chemistry.misfit import end_member_compositions, end_member_misfit, fold_divalent
+    from minml.classifier.features import MODEL_OXIDES, missing_columns
+    from minml.tables.checks import check_oxides
 
     if (mineral is None) == (mineral_column is None):
-        raise ValueError("Give either mineral= (one class, or 'auto') or mineral_column= (a column naming each row's mineral).")
+        raise ValueError(
+            "Give either mineral= (one class, or 'auto') or mineral_column= (a column naming each row's mineral)."
+        )
     checked = check_oxides(df, suffix=suffix, elements=elements)  # formulas of bad analyses are computed, and flagged
     oxides, flags = checked.oxides, checked.flags
     classes, why = _row_classes(df, mineral, mineral_column, checked)
@@ -389,8 +416,9 @@ def formula(df: pd.DataFrame, mineral: str | None = None, *, mineral_column: str
             continue
         rows = usable & (codes == k)
         part = _class_formula(oxides.loc[rows], measured[rows], table[name])
-        values = fold_divalent(oxides.loc[rows, list(MODEL_OXIDES)].to_numpy(dtype=float), MODEL_OXIDES,
-                               oxides.loc[rows])
+        values = fold_divalent(
+            oxides.loc[rows, list(MODEL_OXIDES)].to_numpy(dtype=float), MODEL_OXIDES, oxides.loc[rows]
+        )
         part["misfit"] = end_member_misfit(values, end_member_compositions(name, MODEL_OXIDES))[0]
         parts.append(part.assign(mineral=name))
         positions.append(np.flatnonzero(rows))
@@ -408,8 +436,8 @@ def _warn_absent(absent: list[str], classes: list[str]) -> None:
     """Warn of the ``absent`` columns that end-members of the ``classes`` contain: their
     formulas take them as 0 wt% (an olivine table needs no K2O; one without iron, or a
     clinopyroxene table without Na2O, gives formulas of another mineral)."""
-    from minml.classifier.features import MODEL_OXIDES
     from minml.chemistry.misfit import end_member_compositions
+    from minml.classifier.features import MODEL_OXIDES
 
     needed = {}
     for name in classes:
@@ -418,10 +446,15 @@ def _warn_absent(absent: list[str], classes: list[str]) -> None:
             if held[MODEL_OXIDES.index(oxide)]:
                 needed.setdefault(oxide, []).append(name)
     if needed:
-        lines = "; ".join(f"{'FeOt (no form of iron)' if oxide == 'FeOt' else oxide}, in {', '.join(names)}"
-                          for oxide, names in needed.items())
-        warnings.warn(f"The table has no column for oxides the end-members hold ({lines}): the formulas take them "
-                      "as 0 wt%. Add the columns (0 where below detection) to say they were analysed.", stacklevel=3)
+        lines = "; ".join(
+            f"{'FeOt (no form of iron)' if oxide == 'FeOt' else oxide}, in {', '.join(names)}"
+            for oxide, names in needed.items()
+        )
+        warnings.warn(
+            f"The table has no column for oxides the end-members hold ({lines}): the formulas take them "
+            "as 0 wt%. Add the columns (0 where below detection) to say they were analysed.",
+            stacklevel=3,
+        )
 
 
 def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Series]:
@@ -442,8 +475,10 @@ def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Se
         codes, _ = pd.factorize(labels, use_na_sentinel=False)  # each distinct label explained once
         _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
         found, status = matched["label_class"].to_numpy()[rows], matched["label_status"].to_numpy()[rows]
-        said = np.array([_no_class_reason(labels[i], found[i], status[i], is_label(labels[i])) for i in first.tolist()],
-                        dtype=object)
+        said = np.array(
+            [_no_class_reason(labels[i], found[i], status[i], is_label(labels[i])) for i in first.tolist()],
+            dtype=object,
+        )
         why[rows] = said[inverse.reshape(-1)]
         return classes, pd.Series(why, index=df.index, dtype=object)
     if str(mineral).lower() == "auto":
@@ -453,8 +488,10 @@ def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Se
         named = pd.Series(np.asarray(coded.categories, dtype=object)[coded.codes], index=df.index, dtype=object)
         classes = named.where(named.ne("unknown") & named.ne("glass"), "").astype(object)
         return classes, ("classified " + named).where(classes == "", "").astype(object)
-    return (pd.Series(resolve_mineral(mineral), index=df.index, dtype=object),
-            pd.Series("", index=df.index, dtype=object))
+    return (
+        pd.Series(resolve_mineral(mineral), index=df.index, dtype=object),
+        pd.Series("", index=df.index, dtype=object),
+    )
 
 
 def _no_class_reason(label, found: str, status: str, given: bool) -> str:

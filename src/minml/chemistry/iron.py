@@ -59,6 +59,7 @@ def total_iron(values: dict, present: dict, n: int) -> tuple[np.ndarray, np.ndar
     >>> feot.round(4).tolist(), [IRON_RULES[r] for r in rule]
     ([9.7996, 8.9981], ['FeO+Fe2O3', 'Fe2O3t'])
     """
+
     def get(name):
         v = values.get(name)
         p = present.get(name)

@@ -17,8 +17,15 @@ import pandas as pd
 
 from minml._resources import load_toml
 
-__all__ = ["LabelMatch", "class_aliases", "is_label", "label_columns", "match_label", "match_labels",
-           "require_label_column"]
+__all__ = [
+    "LabelMatch",
+    "class_aliases",
+    "is_label",
+    "label_columns",
+    "match_label",
+    "match_labels",
+    "require_label_column",
+]
 
 NOT_A_CLASS = "not a class"
 UNMAPPED = "unmapped"
@@ -74,9 +81,29 @@ def class_aliases() -> dict[str, tuple]:
 
 
 # Words that say where or how a grain was analysed, not what it is ("Olivine core", "Cpx rim").
-_QUALIFIERS = {"core", "rim", "mantle", "interior", "margin", "edge", "center", "centre", "zone", "microlite",
-               "microphenocryst", "phenocryst", "xenocryst", "antecryst", "megacryst", "inclusion", "host", "grain",
-               "crystal", "groundmass", "matrix"}
+_QUALIFIERS = {
+    "core",
+    "rim",
+    "mantle",
+    "interior",
+    "margin",
+    "edge",
+    "center",
+    "centre",
+    "zone",
+    "microlite",
+    "microphenocryst",
+    "phenocryst",
+    "xenocryst",
+    "antecryst",
+    "megacryst",
+    "inclusion",
+    "host",
+    "grain",
+    "crystal",
+    "groundmass",
+    "matrix",
+}
 _NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # "(microlite)", "[Fo90]"
 _WORDS = re.compile(r"[\s_\-,;:.]+")
 
@@ -85,8 +112,9 @@ def _bare_forms(label: str) -> list[str]:
     """The label without what it says of the grain, for a second look-up: without notes in
     brackets, a trailing "?" and qualifier words (``Pl (microlite)``, ``Olivine core``,
     ``olivine?``); then also without a grain number (``Ol-1``, ``cpx2``, ``Cpx 3a``)."""
-    words = [w for w in _WORDS.split(_NOTE.sub(" ", label).strip().rstrip("?").strip())
-             if w and w.lower() not in _QUALIFIERS]
+    words = [
+        w for w in _WORDS.split(_NOTE.sub(" ", label).strip().rstrip("?").strip()) if w and w.lower() not in _QUALIFIERS
+    ]
     if not words:
         return []
     forms = [" ".join(words)]
@@ -178,8 +206,10 @@ def require_label_column(df: pd.DataFrame, column, keyword: str, option: str) ->
     likely = label_columns(df)
     if likely:
         which = ", ".join(map(repr, likely))
-        how = (f"{which} {'holds' if len(likely) == 1 else 'hold'} phase names: pass {keyword}={likely[0]!r} "
-               f"(on the command line: {option} {shlex.quote(str(likely[0]))}).")
+        how = (
+            f"{which} {'holds' if len(likely) == 1 else 'hold'} phase names: pass {keyword}={likely[0]!r} "
+            f"(on the command line: {option} {shlex.quote(str(likely[0]))})."
+        )
     else:
         how = f"Pass {keyword}= naming the column with the phase of each row (on the command line: {option} NAME)."
     raise ValueError(f"No label column {column!r}; columns: {shown}. {how}")

@@ -24,7 +24,7 @@ of a nickel-partitioning experiment with 5 wt% NiO would read as no olivine.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -39,7 +39,7 @@ DIVALENT_SUBSTITUTES = ("NiO", "CoO", "ZnO")
 _KKT_TOLERANCE = 1e-7  # wt%^2: a gradient this far below the multiplier still certifies
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compositions(mineral: str, oxides: tuple) -> np.ndarray:
     table, members = species_table(), end_member_table()
     folded = {"FeO": 1.0, "Fe2O3": FEO_PER_FE2O3} if "FeOt" in oxides else {}
@@ -107,8 +107,10 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
     if "FeOt" not in oxides or not present:
         return values
     table = species_table()
-    moles = sum(np.nan_to_num(np.asarray(analyses[s], dtype=np.float64), nan=0.0).clip(min=0.0)
-                / table[s].molar_mass for s in present)
+    moles = sum(
+        np.nan_to_num(np.asarray(analyses[s], dtype=np.float64), nan=0.0).clip(min=0.0) / table[s].molar_mass
+        for s in present
+    )
     out = np.array(values, copy=True)
     out[:, oxides.index("FeOt")] += (moles * table["FeO"].molar_mass).astype(out.dtype)
     return out

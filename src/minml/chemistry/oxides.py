@@ -146,8 +146,9 @@ FEO_PER_FE2O3: float = 2.0 * molar_mass("FeO") / molar_mass("Fe2O3")
 
 # Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%",
 # "_wt", ", wt%", "(mass%)", "(%)", and a bare "%" at the end ("K2O%", "SiO2 %").
-_UNITS = re.compile(r",?\s*_?[\(\[]?\s*(?:wt\.?\s*%?|mass\s*%)\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$|\s*%$",
-                    re.IGNORECASE)
+_UNITS = re.compile(
+    r",?\s*_?[\(\[]?\s*(?:wt\.?\s*%?|mass\s*%)\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$|\s*%$", re.IGNORECASE
+)
 # subscript digits, as in SiO₂ copied from a PDF or a word processor
 _SUBSCRIPTS = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
 _SPACES = re.compile(r"[\s\u00a0]+")
@@ -157,13 +158,26 @@ _AFFIX_SEP = re.compile(r"[_\-\s.]")
 # suffix, as "SiO2_mol" was)
 _ATOMS, _CATIONS = "atoms (at% or atomic proportions)", "cations per formula unit"
 _OTHER_UNIT_WORDS = {
-    "ppm": "ppm", "ppb": "ppb", "mol": "mol%", "mole": "mol%", "molar": "mol%", "molpct": "mol%",
-    "at": _ATOMS, "atpct": _ATOMS, "atom": _ATOMS, "atomic": _ATOMS,
-    "apfu": _CATIONS, "pfu": _CATIONS, "cation": _CATIONS, "cations": _CATIONS, "cat": "cation %",
+    "ppm": "ppm",
+    "ppb": "ppb",
+    "mol": "mol%",
+    "mole": "mol%",
+    "molar": "mol%",
+    "molpct": "mol%",
+    "at": _ATOMS,
+    "atpct": _ATOMS,
+    "atom": _ATOMS,
+    "atomic": _ATOMS,
+    "apfu": _CATIONS,
+    "pfu": _CATIONS,
+    "cation": _CATIONS,
+    "cations": _CATIONS,
+    "cat": "cation %",
 }
 _UNIT = r"(?:ppm|ppb|mol(?:e|ar|pct)?|at(?:om(?:ic)?|pct)?|a\.?p\.?f\.?u\.?|pfu|cations?|cat)\.?\s*%?"
 _OTHER_UNIT = re.compile(
-    rf"[\s_]*[\(\[]\s*(?P<a>{_UNIT})\s*[\)\]]\s*$|[\s_]+(?P<b>{_UNIT})\s*$|^\s*(?P<c>{_UNIT})[\s_]+", re.IGNORECASE)
+    rf"[\s_]*[\(\[]\s*(?P<a>{_UNIT})\s*[\)\]]\s*$|[\s_]+(?P<b>{_UNIT})\s*$|^\s*(?P<c>{_UNIT})[\s_]+", re.IGNORECASE
+)
 
 
 def _key(name: str) -> str:
@@ -187,8 +201,28 @@ def _alias_keys() -> dict[str, str]:
 # spread (SiO2_sd, err_SiO2), detection limit (SiO2_DL), other statistics (SiO2_max) or the
 # microprobe's counts (SiO2_cps). Kept, named, never read, never taken for a phase suffix.
 _BESIDE_WORDS = {
-    "the spread (sd, error)": ("sd", "se", "sem", "err", "error", "errors", "std", "stdev", "stddev", "sigma",
-                               "unc", "uncert", "uncertainty", "rsd", "mad", "ci", "pm", "relerr", "rse", "cv"),
+    "the spread (sd, error)": (
+        "sd",
+        "se",
+        "sem",
+        "err",
+        "error",
+        "errors",
+        "std",
+        "stdev",
+        "stddev",
+        "sigma",
+        "unc",
+        "uncert",
+        "uncertainty",
+        "rsd",
+        "mad",
+        "ci",
+        "pm",
+        "relerr",
+        "rse",
+        "cv",
+    ),
     "the detection limit": ("dl", "lod", "mdl", "lld", "detlim", "dlim", "detectionlimit"),
     "a statistic (min, max, count)": ("min", "max", "range", "n", "count"),
     "X-ray counts or k-ratio": ("cps", "counts", "net", "bg", "bkg", "peak", "kratio"),
@@ -219,8 +253,9 @@ def _split_affix(key: str) -> tuple[str, str, str] | None:
 def _beside_of(key: str) -> str | None:
     """What a column printed beside a species holds, as a note: ``sio2_sd`` -> "the spread (sd,
     error) of SiO2, not read"; None for other columns."""
-    return next((f"{_BESIDE[word]} of {species}, not read" for species, _, _, word in _affixes(key)
-                 if word in _BESIDE), None)
+    return next(
+        (f"{_BESIDE[word]} of {species}, not read" for species, _, _, word in _affixes(key) if word in _BESIDE), None
+    )
 
 
 def _original_affix(column: str, affix: str, kind: str) -> str:
@@ -260,7 +295,7 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
         if key.endswith(skey):
             key = key[: len(key) - len(skey)]
         elif key.startswith(skey):  # a prefix, as the clash message may advise (Core_SiO2, Rim_SiO2)
-            key = key[len(skey):]
+            key = key[len(skey) :]
         else:
             return None
     keys = _alias_keys()
@@ -392,8 +427,10 @@ def _unit_note(name: str) -> str | None:
     if species is not None:
         return f"in ppm, not read: divide by 10,000 for wt% and name the column {species} to use it"
     oxide, factor = element_oxides()[symbol]
-    return (f"{symbol} in ppm, not read: {oxide} wt% is {symbol} ppm x {factor:.4g} / 10,000 "
-            f"(a column named {oxide} in wt% is read)")
+    return (
+        f"{symbol} in ppm, not read: {oxide} wt% is {symbol} ppm x {factor:.4g} / 10,000 "
+        f"(a column named {oxide} in wt% is read)"
+    )
 
 
 _REPEATED = re.compile(r"^(.+)\.(\d+)$")  # pandas' name for a repeated column: FeO, FeO.1, FeO.2
@@ -409,11 +446,14 @@ def _refuse_repeats(columns, mapping: ColumnMapping) -> None:
         if found and found.group(1) in read:
             repeated.setdefault(found.group(1), [found.group(1)]).append(str(col))
     if repeated:
-        lines = [f"  {name!r} ({len(cols)} times; pandas named the others {cols[1:]})"
-                 for name, cols in repeated.items()]
-        raise ValueError("The header names a species more than once:\n" + "\n".join(lines) + "\nRename them so "
-                         "that each says what it holds (FeO and FeOt; FeO_core and FeO_rim, then suffix=...), "
-                         "or drop all but one.")
+        lines = [
+            f"  {name!r} ({len(cols)} times; pandas named the others {cols[1:]})" for name, cols in repeated.items()
+        ]
+        raise ValueError(
+            "The header names a species more than once:\n" + "\n".join(lines) + "\nRename them so "
+            "that each says what it holds (FeO and FeOt; FeO_core and FeO_rim, then suffix=...), "
+            "or drop all but one."
+        )
 
 
 def map_columns(columns, suffix: str | None = None, elements: bool = False) -> ColumnMapping:
@@ -452,8 +492,9 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
     ({'SiO2 (wt%)': 'SiO2', 'FeOT': 'FeOt'}, ['Al203', 'Sample'], {'Al203': 'Al2O3'})
     """
     if elements and suffix is not None:
-        raise ValueError("elements=True reads columns named by an element symbol (Si, Fe, ...); "
-                         "it does not combine with suffix=.")
+        raise ValueError(
+            "elements=True reads columns named by an element symbol (Si, Fe, ...); it does not combine with suffix=."
+        )
     keys = _alias_keys()
     mapping = ColumnMapping()
     for col in columns:

@@ -49,8 +49,9 @@ def _hidden(params: dict, X: np.ndarray, weights=None) -> np.ndarray:
     return h
 
 
-def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rng=None,
-                     temperature: float = 1.0) -> np.ndarray:
+def predictive_proba(
+    params: dict, X: np.ndarray, samples: int | None = None, rng=None, temperature: float = 1.0
+) -> np.ndarray:
     """Posterior predictive class probabilities.
 
     Parameters
@@ -96,9 +97,11 @@ def predictive_proba(params: dict, X: np.ndarray, samples: int | None = None, rn
         weights = []
         for i in range(last + 1):
             W = params[f"W{i}_mu"] + np.sqrt(params[f"W{i}_var"]) * rng.standard_normal(
-                params[f"W{i}_mu"].shape, dtype=np.float32)
+                params[f"W{i}_mu"].shape, dtype=np.float32
+            )
             b = params[f"b{i}_mu"] + np.sqrt(params[f"b{i}_var"]) * rng.standard_normal(
-                params[f"b{i}_mu"].shape, dtype=np.float32)
+                params[f"b{i}_mu"].shape, dtype=np.float32
+            )
             weights.append((W, b))
         h = _hidden(params, X, weights)
         logits = weights[last][0].T @ h

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from minml.classifier import _gda, _nn
-from minml.io._npz import open_npz
 from minml._parallel import run_in_threads
-from minml.classifier.calibration import Calibration
 from minml.chemistry.misfit import end_member_misfit
+from minml.classifier import _gda, _nn
+from minml.classifier.calibration import Calibration
+from minml.io._npz import open_npz
 
 __all__ = ["SCHEMA_VERSION", "Runtime", "standardise"]
 
@@ -101,8 +101,9 @@ class Runtime:
             return self.proba(Z)
         if self.kind == "bnn":  # the network applies the temperature to its logits: no extra pass
             rng = None if self.samples is None else np.random.default_rng(self.random_state)
-            return _nn.predictive_proba(self.params, Z, samples=self.samples, rng=rng,
-                                        temperature=self.calibration.temperature)
+            return _nn.predictive_proba(
+                self.params, Z, samples=self.samples, rng=rng, temperature=self.calibration.temperature
+            )
         return self.calibration.apply(self.proba(Z))
 
     def misfit(self, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -158,9 +159,16 @@ class Runtime:
                     f"{path.name} has model schema version {version}; this MIN-ML reads versions "
                     f"{', '.join(map(str, _READABLE))}. Retrain it with `minml train` or use a matching MIN-ML."
                 )
-            extra = {} if version < 2 else {
-                "members": data["members"], "member_class": data["member_class"],
-                "misfit_threshold": data["misfit_threshold"], "calibration": Calibration.from_arrays(data)}
+            extra = (
+                {}
+                if version < 2
+                else {
+                    "members": data["members"],
+                    "member_class": data["member_class"],
+                    "misfit_threshold": data["misfit_threshold"],
+                    "calibration": Calibration.from_arrays(data),
+                }
+            )
             return cls(
                 kind=str(data["kind"]),
                 classes=data["classes"].astype(float if bool(data["classes_numeric"]) else object),
@@ -168,7 +176,7 @@ class Runtime:
                 oxides=tuple(str(o) for o in data["oxides"]),
                 scaler_mean=data["scaler_mean"],
                 scaler_scale=data["scaler_scale"],
-                params={k[len("param_"):]: data[k] for k in data.files if k.startswith("param_")},
+                params={k[len("param_") :]: data[k] for k in data.files if k.startswith("param_")},
                 ood_threshold=float(data["ood_threshold"]),
                 hidden=tuple(int(h) for h in data["hidden"]),
                 **extra,

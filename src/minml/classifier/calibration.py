@@ -108,8 +108,9 @@ def _checked(proba, codes):
     proba = np.asarray(proba, dtype=np.float64)
     codes = np.asarray(codes)
     if proba.ndim != 2 or len(proba) != len(codes):
-        raise ValueError(f"proba must be rows x classes with one class code per row; got {proba.shape} "
-                         f"and {codes.shape}.")
+        raise ValueError(
+            f"proba must be rows x classes with one class code per row; got {proba.shape} and {codes.shape}."
+        )
     if not np.isfinite(proba).all():
         raise ValueError("proba holds NaN or infinite values; calibrate on usable rows only.")
     if len(codes) and (codes.min() < 0 or codes.max() >= proba.shape[1]):
@@ -160,9 +161,11 @@ class Calibration:
         calibrated = apply_temperature(proba, temperature)
         scores = 1.0 - calibrated[np.arange(len(codes)), codes]
         right = proba.argmax(axis=1) == codes
-        summary = {"accuracy": float(right.mean()),
-                   "ece_raw": expected_calibration_error(proba.max(axis=1), right),
-                   "ece": expected_calibration_error(calibrated.max(axis=1), right)}
+        summary = {
+            "accuracy": float(right.mean()),
+            "ece_raw": expected_calibration_error(proba.max(axis=1), right),
+            "ece": expected_calibration_error(calibrated.max(axis=1), right),
+        }
         k = proba.shape[1]
         counts = np.bincount(codes, minlength=k)
         levels = np.linspace(0.0, 1.0, _LEVELS)
@@ -193,22 +196,28 @@ class Calibration:
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays a model file stores (prefix ``calibration_``)."""
-        return {"calibration_temperature": np.array(self.temperature),
-                "calibration_quantiles": self.quantiles.astype(np.float32),
-                "calibration_counts": self.counts.astype(np.int64),
-                "calibration_summary_keys": np.array(list(self.summary), dtype=str),
-                "calibration_summary_values": np.array(list(self.summary.values()), dtype=np.float64)}
+        return {
+            "calibration_temperature": np.array(self.temperature),
+            "calibration_quantiles": self.quantiles.astype(np.float32),
+            "calibration_counts": self.counts.astype(np.int64),
+            "calibration_summary_keys": np.array(list(self.summary), dtype=str),
+            "calibration_summary_values": np.array(list(self.summary.values()), dtype=np.float64),
+        }
 
     @classmethod
     def from_arrays(cls, data) -> Calibration | None:
         """Read what :meth:`to_arrays` wrote; None when the file has no calibration."""
         if "calibration_temperature" not in data:
             return None
-        return cls(temperature=float(data["calibration_temperature"]),
-                   quantiles=np.asarray(data["calibration_quantiles"], dtype=np.float64),
-                   counts=np.asarray(data["calibration_counts"], dtype=np.int64),
-                   summary={str(k): float(v) for k, v in zip(data["calibration_summary_keys"],
-                                                             data["calibration_summary_values"], strict=True)})
+        return cls(
+            temperature=float(data["calibration_temperature"]),
+            quantiles=np.asarray(data["calibration_quantiles"], dtype=np.float64),
+            counts=np.asarray(data["calibration_counts"], dtype=np.int64),
+            summary={
+                str(k): float(v)
+                for k, v in zip(data["calibration_summary_keys"], data["calibration_summary_values"], strict=True)
+            },
+        )
 
 
 def prediction_sets(proba: np.ndarray, cutoffs: np.ndarray, classes) -> list[str]:

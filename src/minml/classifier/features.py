@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from minml.tables.checks import OxideCheck, check_oxides
 from minml.chemistry.iron import IRON_FORMS
+from minml.tables.checks import OxideCheck, check_oxides
 
 __all__ = ["MODEL_OXIDES", "check_fill", "missing_columns", "model_inputs", "usable_rows"]
 
 MODEL_OXIDES: tuple[str, ...] = (
-    "SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O", "Cr2O3", "P2O5",
+    "SiO2",
+    "TiO2",
+    "Al2O3",
+    "FeOt",
+    "MnO",
+    "MgO",
+    "CaO",
+    "Na2O",
+    "K2O",
+    "Cr2O3",
+    "P2O5",
 )
 """The oxides the shipped models read, in input order."""
-
 
 
 def missing_columns(checked: OxideCheck, oxides=MODEL_OXIDES) -> list[str]:
@@ -44,8 +53,9 @@ def check_fill(fill_missing) -> None:
     except (TypeError, ValueError):
         value = None
     if value is None or isinstance(fill_missing, (str, bytes, bool)) or not 0.0 <= value <= 100.0:
-        raise ValueError(f"fill_missing must be an amount in wt% between 0 and 100 (0.0: below detection), "
-                         f"got {fill_missing!r}.")
+        raise ValueError(
+            f"fill_missing must be an amount in wt% between 0 and 100 (0.0: below detection), got {fill_missing!r}."
+        )
 
 
 def model_inputs(

@@ -27,16 +27,16 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from minml.classifier import _gda
-from minml.classifier._runtime import SCHEMA_VERSION, Runtime, standardise
-from minml.classifier.calibration import Calibration
-from minml.tables.checks import OxideCheck
-from minml.classifier.features import MODEL_OXIDES, model_inputs, usable_rows
 from minml.chemistry.minerals import class_groups, mineral_table
 from minml.chemistry.misfit import end_member_compositions, end_member_misfit, fold_divalent
 from minml.chemistry.oxides import map_columns
+from minml.classifier import _gda
+from minml.classifier._runtime import SCHEMA_VERSION, Runtime, standardise
+from minml.classifier.calibration import Calibration
+from minml.classifier.features import MODEL_OXIDES, model_inputs, usable_rows
+from minml.tables.checks import OxideCheck
 
-__all__ = ["MineralClassifier", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "MineralClassifier"]
 
 OOD_QUANTILE = 0.995
 MISFIT_FENCE = 4.0
@@ -137,12 +137,21 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         """The fitted model as plain arrays (what ``classify`` and ``.npz`` files use)."""
         check_is_fitted(self, "params_")
         return Runtime(
-            kind=self.kind, classes=np.asarray(self.classes_), groups=np.asarray(self.groups_),
-            oxides=tuple(self.oxides), scaler_mean=self.scaler_mean_, scaler_scale=self.scaler_scale_,
-            params=self.params_, ood_threshold=getattr(self, "ood_threshold_", np.inf),
-            hidden=tuple(self.hidden), members=self.members_, member_class=self.member_class_,
-            misfit_threshold=self.misfit_threshold_, calibration=getattr(self, "calibration_", None),
-            samples=self.samples, random_state=self.random_state,
+            kind=self.kind,
+            classes=np.asarray(self.classes_),
+            groups=np.asarray(self.groups_),
+            oxides=tuple(self.oxides),
+            scaler_mean=self.scaler_mean_,
+            scaler_scale=self.scaler_scale_,
+            params=self.params_,
+            ood_threshold=getattr(self, "ood_threshold_", np.inf),
+            hidden=tuple(self.hidden),
+            members=self.members_,
+            member_class=self.member_class_,
+            misfit_threshold=self.misfit_threshold_,
+            calibration=getattr(self, "calibration_", None),
+            samples=self.samples,
+            random_state=self.random_state,
         )
 
     def _scaled(self, values: np.ndarray) -> np.ndarray:
@@ -160,21 +169,26 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         if self.kind not in ("bnn", "gda"):
             raise ValueError(f"kind must be 'bnn' or 'gda', got {self.kind!r}.")
         if y is None:
-            raise ValueError("MineralClassifier requires y to be passed, but the target y is None: "
-                             "give the class of each analysis.")
+            raise ValueError(
+                "MineralClassifier requires y to be passed, but the target y is None: give the class of each analysis."
+            )
         values, checked = self._inputs(X, reset=True)
         if misfit_values is None:
             misfit_values = values if checked is None else fold_divalent(values, self.oxides, checked.oxides)
         elif np.shape(misfit_values) != values.shape:
-            raise ValueError(f"misfit_values has shape {np.shape(misfit_values)}, X {values.shape}: one row per "
-                             "analysis, one column per model oxide.")
+            raise ValueError(
+                f"misfit_values has shape {np.shape(misfit_values)}, X {values.shape}: one row per "
+                "analysis, one column per model oxide."
+            )
         y = column_or_1d(y, warn=True)
         if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity; every analysis needs a class.")
         missing = pd.isna(y)
         if missing.any():
-            raise ValueError(f"y has {int(np.sum(missing))} missing labels (None or NaN), first at position "
-                             f"{int(np.flatnonzero(missing)[0])}; every analysis needs a class: drop those rows.")
+            raise ValueError(
+                f"y has {int(np.sum(missing))} missing labels (None or NaN), first at position "
+                f"{int(np.flatnonzero(missing)[0])}; every analysis needs a class: drop those rows."
+            )
         check_classification_targets(y)
         if len(y) != len(values):
             raise ValueError(f"X has {len(values)} rows but y has {len(y)}.")
@@ -191,8 +205,10 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         if (counts < 2).any():
             lonely = [repr(str(c)) for c in self.classes_[counts < 2]]
             which = f"Class {lonely[0]} has" if len(lonely) == 1 else f"Classes {', '.join(lonely)} have"
-            raise ValueError(f"{which} one analysis; a class needs at least 2 (its Gaussian has a covariance): "
-                             "add analyses or drop those rows.")
+            raise ValueError(
+                f"{which} one analysis; a class needs at least 2 (its Gaussian has a covariance): "
+                "add analyses or drop those rows."
+            )
         known = class_groups()
         self.groups_ = np.array([known.get(str(c), str(c)) for c in self.classes_])
         self.scaler_mean_ = values.mean(axis=0, dtype=np.float64).astype(np.float32)
@@ -206,10 +222,17 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
 
             params.update(
                 train_bnn(
-                    Z, codes, len(self.classes_), hidden=tuple(self.hidden), epochs=self.epochs,
-                    batch_size=self.batch_size, learning_rate=self.learning_rate,
-                    prior_sigma=self.prior_sigma, class_weights=self._class_weights(codes),
-                    random_state=self.random_state, progress=self.progress,
+                    Z,
+                    codes,
+                    len(self.classes_),
+                    hidden=tuple(self.hidden),
+                    epochs=self.epochs,
+                    batch_size=self.batch_size,
+                    learning_rate=self.learning_rate,
+                    prior_sigma=self.prior_sigma,
+                    class_weights=self._class_weights(codes),
+                    random_state=self.random_state,
+                    progress=self.progress,
                 )
             )
         self.params_ = params
@@ -262,11 +285,12 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "params_")
         values, _ = self._inputs(X, reset=False)
         y = column_or_1d(y)
-        classes, proba = held_out_proba(self, values, y, groups=groups, folds=folds, extra=extra,
-                                        progress=progress)
+        classes, proba = held_out_proba(self, values, y, groups=groups, folds=folds, extra=extra, progress=progress)
         if not np.array_equal(classes, self.classes_):
-            raise ValueError(f"calibrate needs the classes the model was fitted on: {list(self.classes_)}; "
-                             f"y (with extra) has {list(classes)}.")
+            raise ValueError(
+                f"calibrate needs the classes the model was fitted on: {list(self.classes_)}; "
+                f"y (with extra) has {list(classes)}."
+            )
         self.calibration_ = Calibration.fit(proba, np.searchsorted(self.classes_, y))
         return self
 

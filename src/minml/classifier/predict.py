@@ -11,21 +11,30 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from minml.io._npz import model_from
 from minml._parallel import run_in_threads
 from minml._resources import load_shipped
-from minml.classifier._runtime import Runtime
 from minml._text import one_decimal
-from minml.classifier.calibration import prediction_sets
-from minml.tables.checks import OxideCheck
-from minml.classifier.features import model_inputs, usable_rows
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES, fold_divalent
+from minml.classifier._runtime import Runtime
+from minml.classifier.calibration import prediction_sets
+from minml.classifier.features import model_inputs, usable_rows
+from minml.io._npz import model_from
+from minml.tables.checks import OxideCheck
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_MODEL", "Coded", "classify", "classify_checked", "classify_columns", "classify_values",
-           "load_default", "none_of_the_classes", "resolve_model"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "Coded",
+    "classify",
+    "classify_checked",
+    "classify_columns",
+    "classify_values",
+    "load_default",
+    "none_of_the_classes",
+    "resolve_model",
+]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 8_192  # rows per step: the class distances of a chunk (6.5 MB) stay in cache; fastest of 4k-64k
@@ -41,8 +50,9 @@ def resolve_model(model=None) -> Runtime:
     Runtime, or the one saved at a path (``.npz``)."""
     if hasattr(model, "_runtime"):
         return model._runtime()
-    return model_from(model, default=load_default, load=Runtime.load, types=Runtime,
-                      what="a fitted MineralClassifier, a Runtime")
+    return model_from(
+        model, default=load_default, load=Runtime.load, types=Runtime, what="a fitted MineralClassifier, a Runtime"
+    )
 
 
 class Coded(NamedTuple):
@@ -52,8 +62,15 @@ class Coded(NamedTuple):
     categories: list
 
 
-def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
-             progress: bool = False, **check_options) -> pd.DataFrame:
+def classify(
+    df: pd.DataFrame,
+    model=None,
+    *,
+    fill_missing=None,
+    coverage: float | None = None,
+    progress: bool = False,
+    **check_options,
+) -> pd.DataFrame:
     """Classify every analysis of a table.
 
     Parameters
@@ -101,12 +118,20 @@ def classify(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float
     >>> classify(olivine)[["mineral", "group"]].to_numpy().tolist()
     [['olivine', 'olivine']]
     """
-    return classify_checked(df, model, fill_missing=fill_missing, coverage=coverage, progress=progress,
-                            **check_options)[0]
+    return classify_checked(
+        df, model, fill_missing=fill_missing, coverage=coverage, progress=progress, **check_options
+    )[0]
 
 
-def classify_checked(df: pd.DataFrame, model=None, *, fill_missing=None, coverage: float | None = None,
-                     progress: bool = False, **check_options) -> tuple[pd.DataFrame, np.ndarray, OxideCheck]:
+def classify_checked(
+    df: pd.DataFrame,
+    model=None,
+    *,
+    fill_missing=None,
+    coverage: float | None = None,
+    progress: bool = False,
+    **check_options,
+) -> tuple[pd.DataFrame, np.ndarray, OxideCheck]:
     """:func:`classify`, and the model inputs and table check it worked from (for callers
     that go on with them, such as :func:`minml.validate`, instead of checking the table again).
 
@@ -122,8 +147,9 @@ def classify_checked(df: pd.DataFrame, model=None, *, fill_missing=None, coverag
     return _frame(columns, checked.index), values, checked
 
 
-def classify_columns(checked: OxideCheck, model=None, *, fill_missing=None, coverage: float | None = None,
-                     progress: bool = False) -> dict:
+def classify_columns(
+    checked: OxideCheck, model=None, *, fill_missing=None, coverage: float | None = None, progress: bool = False
+) -> dict:
     """:func:`classify` for a table checked already (:func:`minml.tables.checks.check_columns`),
     returning plain columns instead of a DataFrame: for callers that write them on without
     pandas (``minml classify`` on CSV files).
@@ -154,7 +180,7 @@ def _frame(columns: dict, index) -> pd.DataFrame:
     def column(value):
         if isinstance(value, Coded):
             return pd.Categorical.from_codes(*value)
-        if value.dtype == object and text_dtype != object:
+        if value.dtype == object and text_dtype != object:  # noqa: E721 (numpy dtypes compare with ==)
             # that string dtype built from Arrow buffers: pandas would otherwise read every
             # str of the column (0.1 s per million rows)
             from minml.io._arrow import arrow_array
@@ -162,8 +188,9 @@ def _frame(columns: dict, index) -> pd.DataFrame:
             return pd.array(arrow_array(value), dtype=text_dtype)
         return value
 
-    return pd.DataFrame({key: column(value) for key, value in columns.items()}, index=index,
-                        copy=False)  # fresh arrays: no need to stack them into blocks
+    return pd.DataFrame(
+        {key: column(value) for key, value in columns.items()}, index=index, copy=False
+    )  # fresh arrays: no need to stack them into blocks
 
 
 def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> dict:
@@ -171,14 +198,21 @@ def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> d
     classes = np.asarray(model.classes, dtype=object)
     if coverage is not None:
         if model.calibration is None:
-            raise ValueError(f"coverage needs a calibrated model; {name} has none: fit it with "
-                             "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...).")
+            raise ValueError(
+                f"coverage needs a calibrated model; {name} has none: fit it with "
+                "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...)."
+            )
     groups = np.asarray(model.groups, dtype=object)
     # bad analyses get the network's answer as second choice; sane ones may get a mineral
     analysis = usable_rows(values) & ~checked.no_analysis
     ok = analysis & ~checked.total_outside
-    out = _scores(model, values, analysis, cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
-                  progress=progress)
+    out = _scores(
+        model,
+        values,
+        analysis,
+        cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
+        progress=progress,
+    )
     flag = checked.flag_text.copy()
     _rejudge_totals(checked, classes, out["top"], analysis, ok, flag)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
@@ -242,15 +276,26 @@ def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
     are scored on zeros."""
     n = len(values)
     classes = np.asarray(model.classes, dtype=object)
-    out = {name: np.empty(n, dtype=dtype) for name, dtype in
-           [("top", np.int64), ("second", np.int64), ("p1", np.float32), ("p2", np.float32),
-            ("uncertainty", np.float32), ("ood", np.float32)]}  # the network and density work in float32
+    out = {
+        name: np.empty(n, dtype=dtype)
+        for name, dtype in [
+            ("top", np.int64),
+            ("second", np.int64),
+            ("p1", np.float32),
+            ("p2", np.float32),
+            ("uncertainty", np.float32),
+            ("ood", np.float32),
+        ]
+    }  # the network and density work in float32
     if cutoffs is not None:
         out["sets"] = np.empty(n, dtype=object)
     log_k = np.log(len(classes))
-    run_in_threads(lambda part: _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k),
-                   [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)], progress=progress,
-                   desc="classifying")
+    run_in_threads(
+        lambda part: _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k),
+        [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)],
+        progress=progress,
+        desc="classifying",
+    )
     return out
 
 
@@ -304,8 +349,9 @@ def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
     if not len(suspects):
         return
     # flagged for the sum and nothing else: the one message, "total outside ..."
-    only_total = np.array([text.startswith(_TOTAL_OUTSIDE) and "; " not in text for text in flag[suspects].tolist()],
-                          dtype=bool)
+    only_total = np.array(
+        [text.startswith(_TOTAL_OUTSIDE) and "; " not in text for text in flag[suspects].tolist()], dtype=bool
+    )
     for code in np.flatnonzero(np.bincount(top[suspects[only_total]], minlength=len(classes))):
         mineral = table.get(str(classes[code]))
         if mineral is None or not mineral.unanalysed:
@@ -317,8 +363,10 @@ def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
         good = (fixed >= lo) & (fixed <= hi)
         names = ", ".join(mineral.unanalysed)
         ok[rows[good]] = True
-        flag[rows[good]] = [f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
-                            for t, f in zip(total[good], fixed[good], strict=True)]
+        flag[rows[good]] = [
+            f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
+            for t, f in zip(total[good], fixed[good], strict=True)
+        ]
 
 
 def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
@@ -338,8 +386,9 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     if not len(far):
         return rejected
     top = out["top"][far]
-    far_values = fold_divalent(values[far], model.oxides,
-                               None if analyses is None else {s: v[far] for s, v in analyses.items()})
+    far_values = fold_divalent(
+        values[far], model.oxides, None if analyses is None else {s: v[far] for s, v in analyses.items()}
+    )
     misfit = model.misfit(far_values, top)
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
@@ -353,11 +402,22 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
     fitted = np.isfinite(misfit).tolist()
     unlike = _NONE_OF_THE_CLASSES + "unlike the training data (ood_score {} above " + threshold + ")"
-    _append(flag, far[explained], [
-        f"unusual {names[i]}: ood_score {ood[i]} above {threshold}, but its end-members explain it (misfit {text[i]} wt%)"
-        for i in np.flatnonzero(explained).tolist()])
-    reasons = [unlike.format(ood[i]) + (f" and no {names[i]} (misfit {text[i]} wt% from its end-members, "
-                                         f"limit {limit_text[i]})" if fitted[i] else "")
-               for i in np.flatnonzero(~explained).tolist()]
+    _append(
+        flag,
+        far[explained],
+        [
+            f"unusual {names[i]}: ood_score {ood[i]} above {threshold}, but its end-members explain it (misfit {text[i]} wt%)"
+            for i in np.flatnonzero(explained).tolist()
+        ],
+    )
+    reasons = [
+        unlike.format(ood[i])
+        + (
+            f" and no {names[i]} (misfit {text[i]} wt% from its end-members, limit {limit_text[i]})"
+            if fitted[i]
+            else ""
+        )
+        for i in np.flatnonzero(~explained).tolist()
+    ]
     _append(flag, far[~explained], reasons)
     return rejected

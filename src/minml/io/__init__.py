@@ -51,8 +51,9 @@ def _text_encoding(encoding: str | None, path: Path | None = None) -> str:
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
-        raise ValueError(f"Unknown encoding {encoding!r}; e.g. 'utf-8', 'cp1252' (Excel on Windows), "
-                         "'latin-1'.") from None
+        raise ValueError(
+            f"Unknown encoding {encoding!r}; e.g. 'utf-8', 'cp1252' (Excel on Windows), 'latin-1'."
+        ) from None
     return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else encoding
 
 
@@ -67,7 +68,7 @@ def _not_utf8(path: Path, error: UnicodeDecodeError) -> ValueError:
         line = data.count(b"\n", 0, first.start) + 1
         start = data.rfind(b"\n", 0, first.start) + 1
         end = data.find(b"\n", first.start)
-        text = data[start:end if end >= 0 else len(data)].decode("utf-8", errors="replace").strip()
+        text = data[start : end if end >= 0 else len(data)].decode("utf-8", errors="replace").strip()
         where = f": byte 0x{data[first.start]:02x} on line {line} ({text[:60]!r})"
     return ValueError(
         f"{path.name!r} is not UTF-8 text{where or f' ({error.reason})'}. Files saved as 'CSV' by Excel on "
@@ -137,8 +138,10 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     if sheet is not None and suffix not in _EXCEL:
         raise ValueError(f"sheet= applies to Excel files only; {path.name!r} is {suffix or 'without extension'}.")
     if encoding is not None and suffix not in _CSV:
-        raise ValueError(f"encoding= applies to text files (.csv, .tsv, .txt) only; {path.name!r} is "
-                         f"{suffix or 'without extension'}.")
+        raise ValueError(
+            f"encoding= applies to text files (.csv, .tsv, .txt) only; {path.name!r} is "
+            f"{suffix or 'without extension'}."
+        )
     counted = isinstance(header_row, int) and not isinstance(header_row, bool) and header_row >= 1
     if header_row is not None and not counted:
         raise ValueError(f"header_row counts rows from 1 (as a spreadsheet shows them), got {header_row!r}.")
@@ -151,8 +154,7 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     if suffix in _EXCEL:
         return _read_excel(path, sheet, header_row)
     raise ValueError(
-        f"Cannot read {path.name!r}: unknown extension {suffix!r}. "
-        f"Use one of {sorted(_CSV | _EXCEL | _PARQUET)}."
+        f"Cannot read {path.name!r}: unknown extension {suffix!r}. Use one of {sorted(_CSV | _EXCEL | _PARQUET)}."
     )
 
 
@@ -172,19 +174,26 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
                 _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
             _refuse_longer_rows(path, codec, sep, skip)
     except UnicodeDecodeError as error:
-        raise _not_utf8(path, error) if codec == "utf-8-sig" else ValueError(
-            f"{path.name!r} is not {codec} text ({error.reason}).") from None
+        raise (
+            _not_utf8(path, error)
+            if codec == "utf-8-sig"
+            else ValueError(f"{path.name!r} is not {codec} text ({error.reason}).")
+        ) from None
     except pd.errors.EmptyDataError:
         if header_row is not None and path.stat().st_size:
-            raise ValueError(f"{path.name!r} has no row {header_row} to read column names from "
-                             "(header_row counts the file's rows from 1).") from None
+            raise ValueError(
+                f"{path.name!r} has no row {header_row} to read column names from "
+                "(header_row counts the file's rows from 1)."
+            ) from None
         raise ValueError(f"{path.name!r} is empty: not even a header row of column names.") from None
     except pd.errors.ParserError as error:  # ragged rows: a title line above the table, or a broken file
         if header_row is None:
             _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
         detail = str(error).removeprefix("Error tokenizing data. C error: ").strip()
-        raise ValueError(f"{path.name!r} is not one table of rows as long as its header: {detail}. "
-                         f"Separator read as {_separator_name(sep)}.") from None
+        raise ValueError(
+            f"{path.name!r} is not one table of rows as long as its header: {detail}. "
+            f"Separator read as {_separator_name(sep)}."
+        ) from None
     if header_row is None and not species_names(table.columns):
         _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
     return _ids_as_written(table, path, codec, sep, skip)
@@ -196,15 +205,22 @@ def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip:
     ``0123``) or with more digits than a float holds.  Other number columns (T, P) stay numbers."""
     import pandas as pd
 
-    numeric = [i for i, (name, dtype) in enumerate(table.dtypes.items()) if pd.api.types.is_numeric_dtype(dtype)
-               and not pd.api.types.is_bool_dtype(dtype) and not species_names([name])]
+    numeric = [
+        i
+        for i, (name, dtype) in enumerate(table.dtypes.items())
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) and not species_names([name])
+    ]
     if not numeric:
         return table
-    text = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False, skiprows=skip, index_col=False,
-                       usecols=numeric, dtype=str)  # by position: names may be blank or repeated
+    text = pd.read_csv(
+        path, sep=sep, encoding=codec, low_memory=False, skiprows=skip, index_col=False, usecols=numeric, dtype=str
+    )  # by position: names may be blank or repeated
     written = dict(zip(numeric, (text.iloc[:, k] for k in range(len(numeric))), strict=True))
-    lost = [i for i, cells in written.items()
-            if cells.str.strip().str.contains(r"^[+-]?0\d|^[+-]?\d{16,}$", regex=True, na=False).any()]
+    lost = [
+        i
+        for i, cells in written.items()
+        if cells.str.strip().str.contains(r"^[+-]?0\d|^[+-]?\d{16,}$", regex=True, na=False).any()
+    ]
     if not lost:
         return table
     table = table.copy()
@@ -239,7 +255,8 @@ def _refuse_longer_rows(path: Path, codec: str, sep: str, skip: int) -> None:
                 raise ValueError(
                     f"{path.name!r}: line {number} has {len(cells)} fields but the header names {width} columns "
                     f"({shown[:80]!r}); the values beyond the header would be lost or shifted. Add the missing "
-                    f"column names to the header. Separator read as {_separator_name(sep)}.")
+                    f"column names to the header. Separator read as {_separator_name(sep)}."
+                )
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -284,8 +301,9 @@ def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool =
     if header_row is not None and len(table.columns) == 0 and short_ok:
         return table
     if header_row is not None and len(table.columns) == 0:
-        raise ValueError(f"{where} has no row {header_row} to read column names from "
-                         "(header_row counts the sheet's rows from 1).")
+        raise ValueError(
+            f"{where} has no row {header_row} to read column names from (header_row counts the sheet's rows from 1)."
+        )
     if header_row is None and not species_names(table.columns):
         rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
         _refuse_names_below(where, rows)
@@ -305,7 +323,8 @@ def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:
                 f"{where}: row {header_row} holds no oxide names but row {number} does. header_row applies to "
                 "every sheet: give the row that holds the column names in all of them, or, where the sheets differ, "
                 "read them one at a time (sheet=NAME with its header_row; on the command line --sheet NAME "
-                "--header-row N) and stack the tables (pd.concat).")
+                "--header-row N) and stack the tables (pd.concat)."
+            )
 
 
 def _excel_reader() -> str:
@@ -338,22 +357,29 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
                 on = "" if header_row is None else f" on row {header_row}"
                 raise ValueError(f"No sheet of {path.name} names an oxide in its columns{on}; its sheets are {names}.")
             if len(kept) < len(tables):  # notes, references: no analyses to stack
-                warnings.warn(f"{path.name}: sheets without oxide columns left out: "
-                              f"{[name for name in names if name not in kept]}.", stacklevel=3)
+                warnings.warn(
+                    f"{path.name}: sheets without oxide columns left out: "
+                    f"{[name for name in names if name not in kept]}.",
+                    stacklevel=3,
+                )
             taken = {column for table in kept.values() for column in table.columns}
             origin = next((c for c in ("sheet", "source_sheet") if c not in taken), None)
             if origin is None:
-                raise ValueError(f"{path.name}: the sheets already have columns 'sheet' and 'source_sheet'; "
-                                 "rename one so that the stacked table can say which sheet each row came from.")
+                raise ValueError(
+                    f"{path.name}: the sheets already have columns 'sheet' and 'source_sheet'; "
+                    "rename one so that the stacked table can say which sheet each row came from."
+                )
             return pd.concat([table.assign(**{origin: name}) for name, table in kept.items()], ignore_index=True)
         if sheet is None:
             table = read(names[0])
             if len(names) > 1 and not species_names(table.columns):
                 others = [name for name in names[1:] if species_names(read(name).columns)]
                 if others:
-                    raise ValueError(f"The first sheet of {path.name}, {names[0]!r}, has no oxide columns; "
-                                     f"sheets {others} have: pass sheet={others[0]!r} (on the command line: "
-                                     f'--sheet "{others[0]}"), or sheet="all" for every sheet with analyses.')
+                    raise ValueError(
+                        f"The first sheet of {path.name}, {names[0]!r}, has no oxide columns; "
+                        f"sheets {others} have: pass sheet={others[0]!r} (on the command line: "
+                        f'--sheet "{others[0]}"), or sheet="all" for every sheet with analyses.'
+                    )
             if len(names) > 1:
                 warnings.warn(
                     f"{path.name} has {len(names)} sheets {names}; read the first, {names[0]!r}. "
@@ -419,17 +445,22 @@ def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
     positions = index.nlevels == 1 and index.name is None and pd.api.types.is_integer_dtype(index.dtype)
     if positions:
         return df
-    names = [name if name is not None else ("index" if index.nlevels == 1 else f"level_{i}")
-             for i, name in enumerate(index.names)]
+    names = [
+        name if name is not None else ("index" if index.nlevels == 1 else f"level_{i}")
+        for i, name in enumerate(index.names)
+    ]
     taken = [name for name in names if name in df.columns]
     repeats = len(taken) == len(names) and all(
-        np.array_equal(index.get_level_values(i).to_numpy(), df[name].to_numpy()) for i, name in enumerate(names))
+        np.array_equal(index.get_level_values(i).to_numpy(), df[name].to_numpy()) for i, name in enumerate(names)
+    )
     if repeats:  # set_index(..., drop=False): the index repeats its columns
         return df
     if taken:
-        raise ValueError(f"The table's index is named {taken[0]!r}, as one of its columns is; the file would hold "
-                         "two columns of that name: rename the index (df.rename_axis('sample')) or drop it "
-                         "(df.reset_index(drop=True)).")
+        raise ValueError(
+            f"The table's index is named {taken[0]!r}, as one of its columns is; the file would hold "
+            "two columns of that name: rename the index (df.rename_axis('sample')) or drop it "
+            "(df.reset_index(drop=True))."
+        )
     return df.rename_axis(names).reset_index()
 
 
@@ -439,11 +470,17 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     naming it (pyarrow refused the whole table: "Expected bytes, got a 'float' object")."""
     import pandas as pd
 
-    mixed = [column for column in df.columns if df[column].dtype == object
-             and pd.api.types.infer_dtype(df[column], skipna=True).startswith("mixed")]
+    mixed = [
+        column
+        for column in df.columns
+        if df[column].dtype == object and pd.api.types.infer_dtype(df[column], skipna=True).startswith("mixed")
+    ]
     if mixed:
-        warnings.warn(f"{path.name}: columns {mixed} mix numbers and text; written as text (a Parquet column "
-                      "holds one type), numbers as they print.", stacklevel=3)
+        warnings.warn(
+            f"{path.name}: columns {mixed} mix numbers and text; written as text (a Parquet column "
+            "holds one type), numbers as they print.",
+            stacklevel=3,
+        )
         df = df.copy(deep=False)  # the caller's table stays as it is
         for column in mixed:
             df[column] = df[column].map(lambda v: None if pd.isna(v) else str(v))
@@ -471,12 +508,15 @@ def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
     zoned = [name for name, dtype in df.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
     if zoned:  # refused before anything is written
         name = zoned[0]
-        raise ValueError(f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
-                         f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None).")
-    changed: dict[str, list] = {"held control characters (such as \\x0b, a line break pasted from Word) that "
-                                "an Excel file cannot store; written as spaces": [],
-                                f"held text longer than an Excel cell's {_EXCEL_TEXT_LIMIT:,} characters; "
-                                "cut there": []}
+        raise ValueError(
+            f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
+            f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None)."
+        )
+    changed: dict[str, list] = {
+        "held control characters (such as \\x0b, a line break pasted from Word) that "
+        "an Excel file cannot store; written as spaces": [],
+        f"held text longer than an Excel cell's {_EXCEL_TEXT_LIMIT:,} characters; cut there": [],
+    }
     spaced, cut = changed.values()
 
     def text(value: str, name) -> str:
@@ -492,16 +532,19 @@ def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
 
     def parts():  # rows a step at a time: a million rows never become 24 million Python objects at once
         for start in range(0, len(df), _EXCEL_ROWS_PER_STEP):
-            part = df.iloc[start:start + _EXCEL_ROWS_PER_STEP]
-            yield [_excel_cells(part.iloc[:, j], name, lambda value, name=name: text(value, name))
-                   for j, name in enumerate(df.columns)]
+            part = df.iloc[start : start + _EXCEL_ROWS_PER_STEP]
+            yield [
+                _excel_cells(part.iloc[:, j], name, lambda value, name=name: text(value, name))
+                for j, name in enumerate(df.columns)
+            ]
 
     writer = _write_sheet_rendered if _numbers_and_text(df) else _write_sheet_openpyxl
     writer(header, parts(), len(df), path, progress)
     for what, names in changed.items():
         if names:
-            warnings.warn(f"{path.name}: columns {list(dict.fromkeys(names))} {what} (a CSV output keeps them).",
-                          stacklevel=3)
+            warnings.warn(
+                f"{path.name}: columns {list(dict.fromkeys(names))} {what} (a CSV output keeps them).", stacklevel=3
+            )
 
 
 def _numbers_and_text(df: pd.DataFrame) -> bool:
@@ -515,8 +558,9 @@ def _numbers_and_text(df: pd.DataFrame) -> bool:
     for j, dtype in enumerate(df.dtypes):
         if pd.api.types.is_datetime64_any_dtype(dtype):
             return False
-        if dtype == object and any(isinstance(value, (decimal.Decimal, datetime.date, datetime.time))
-                                   for value in df.iloc[:, j].tolist()):
+        if dtype == object and any(  # noqa: E721 (numpy dtypes compare with ==)
+            isinstance(value, (decimal.Decimal, datetime.date, datetime.time)) for value in df.iloc[:, j].tolist()
+        ):
             return False
     return True
 
@@ -592,8 +636,10 @@ def _write_sheet_rendered(header, parts, n_rows: int, path: Path, progress: bool
                 target.writestr(info, data)
                 continue
             head, tail = data.split(b"</sheetData>")
-            with target.open(info, "w", force_zip64=big) as sheet, \
-                    progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
+            with (
+                target.open(info, "w", force_zip64=big) as sheet,
+                progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar,
+            ):
                 sheet.write(head)
                 first = 2  # row 1 holds the names
                 for columns in parts:
@@ -628,7 +674,7 @@ def _rows_xml(columns: list[list], letters: list[str], first: int) -> str:
             elif kind is bool:
                 out.append(f'<c r="{letter}{r}" t="b"><v>{int(value)}</v></c>')
             else:
-                out.append(f'<c r="{letter}{r}" t="n"><v>{"%.16g" % value}</v></c>')
+                out.append(f'<c r="{letter}{r}" t="n"><v>{"%.16g" % value}</v></c>')  # noqa: UP031 (the exact text openpyxl writes)
         out.append("</row>")
     return "".join(out)
 
@@ -651,8 +697,10 @@ def _excel_cells(column: pd.Series, name, text) -> list:
     if kind and kind in "iu":
         return [text(str(v)) if abs(v) > 2**53 else v for v in column.tolist()]
     if kind == "f":
-        return [None if v != v else text(repr(v)) if v in (math.inf, -math.inf) else v
-                for v in column.to_numpy(dtype=float).tolist()]
+        return [
+            None if v != v else text(repr(v)) if v in (math.inf, -math.inf) else v
+            for v in column.to_numpy(dtype=float).tolist()
+        ]
     out = []
     for value in column.astype(object).tolist():
         if isinstance(value, np.generic):
@@ -690,8 +738,10 @@ def writable_path(path, *, table: bool = True) -> Path:
     if not path.parent.is_dir():
         raise ValueError(f"Cannot write {str(path)!r}: there is no folder {str(path.parent)!r}; create it first.")
     if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ValueError(f"Cannot write {str(path)!r}: {'it' if path.exists() else 'its folder'} is read-only "
-                         "here; write to another folder (on the command line: -o PATH).")
+        raise ValueError(
+            f"Cannot write {str(path)!r}: {'it' if path.exists() else 'its folder'} is read-only "
+            "here; write to another folder (on the command line: -o PATH)."
+        )
     return path
 
 
@@ -702,8 +752,10 @@ def check_fits(path, n_rows: int) -> None:
     """Refuse, before long work, a table of ``n_rows`` rows (and a header) for an Excel file
     that cannot hold them."""
     if Path(path).suffix.lower() in _EXCEL_WRITTEN and n_rows + 1 > EXCEL_ROWS:
-        raise ValueError(f"{n_rows:,} rows do not fit an Excel sheet ({EXCEL_ROWS:,} rows, the header's "
-                         f"included): write {Path(path).stem}.csv or .parquet instead.")
+        raise ValueError(
+            f"{n_rows:,} rows do not fit an Excel sheet ({EXCEL_ROWS:,} rows, the header's "
+            f"included): write {Path(path).stem}.csv or .parquet instead."
+        )
 
 
 def bom_for(source, encoding: str | None = None) -> bool:
@@ -738,8 +790,9 @@ def _write_csv(df: pd.DataFrame, path: Path, sep: str, bom: bool = False) -> Non
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         df.to_csv(path, index=False, sep=sep, encoding="utf-8-sig" if bom else "utf-8")
         return
-    table = pa.table([c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns],
-                     names=table.column_names)
+    table = pa.table(
+        [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns], names=table.column_names
+    )
     write_csv_arrow(table, path, sep, bom=bom)
 
 
@@ -780,8 +833,9 @@ def write_csv_arrow(table: pa.Table, path, sep: str = ",", *, bom: bool = False)
     return path
 
 
-def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None,
-                   elements: bool = False) -> pa.Table | None:
+def read_csv_arrow(
+    path, suffix: str | None = None, encoding: str | None = None, elements: bool = False
+) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
     Species columns (:func:`minml.map_columns` with ``suffix`` and ``elements``) are typed by their cells;
@@ -835,8 +889,11 @@ def read_csv_arrow(path, suffix: str | None = None, encoding: str | None = None,
             path,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names if n not in species},
-                                                 null_values=list(MISSING_TEXT), strings_can_be_null=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names if n not in species},
+                null_values=list(MISSING_TEXT),
+                strings_can_be_null=True,
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None

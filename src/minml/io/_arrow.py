@@ -22,7 +22,7 @@ def _valid(chunk: pa.Array) -> np.ndarray | None:
     if not chunk.null_count:
         return None
     bits = np.unpackbits(np.frombuffer(chunk.buffers()[0], dtype=np.uint8), bitorder="little")
-    return bits[chunk.offset:chunk.offset + len(chunk)].astype(bool)
+    return bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)
 
 
 def _fill(out: np.ndarray, chunk: pa.Array) -> None:
@@ -30,7 +30,7 @@ def _fill(out: np.ndarray, chunk: pa.Array) -> None:
     if pa.types.is_null(chunk.type):
         out[:] = np.nan
         return
-    out[:] = np.frombuffer(chunk.buffers()[1], dtype=_NUMBERS[chunk.type])[chunk.offset:chunk.offset + len(chunk)]
+    out[:] = np.frombuffer(chunk.buffers()[1], dtype=_NUMBERS[chunk.type])[chunk.offset : chunk.offset + len(chunk)]
     valid = _valid(chunk)
     if valid is not None:
         out[~valid] = np.nan
@@ -48,7 +48,7 @@ def numpy_column(column: pa.ChunkedArray | pa.Array, out: np.ndarray | None = No
         out = np.empty(sum(len(c) for c in chunks))
     start = 0
     for chunk in chunks:  # straight into one array: no copy per chunk, no concatenation
-        _fill(out[start:start + len(chunk)], chunk)
+        _fill(out[start : start + len(chunk)], chunk)
         start += len(chunk)
     return out
 
@@ -59,8 +59,9 @@ def _floats(values: np.ndarray) -> pa.Array:
     missing = np.isnan(values)
     n_missing = int(missing.sum())
     validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if n_missing else None
-    return pa.Array.from_buffers(pa.float32() if single else pa.float64(), len(values),
-                                 [validity, pa.py_buffer(values)], null_count=n_missing)
+    return pa.Array.from_buffers(
+        pa.float32() if single else pa.float64(), len(values), [validity, pa.py_buffer(values)], null_count=n_missing
+    )
 
 
 def _strings(data: bytes, lengths: np.ndarray) -> pa.Array:
@@ -68,9 +69,12 @@ def _strings(data: bytes, lengths: np.ndarray) -> pa.Array:
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     large = offsets[-1] > _STRING_LIMIT
-    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(lengths),
-                                 [None, pa.py_buffer(offsets if large else offsets.astype(np.int32)),
-                                  pa.py_buffer(data)], null_count=0)
+    return pa.Array.from_buffers(
+        pa.large_string() if large else pa.string(),
+        len(lengths),
+        [None, pa.py_buffer(offsets if large else offsets.astype(np.int32)), pa.py_buffer(data)],
+        null_count=0,
+    )
 
 
 def arrow_array(column) -> pa.Array:

@@ -84,8 +84,10 @@ class MapResult:
         share = np.zeros(k)
         if shared.any():
             size = 2 * radius + 1
-            near = np.stack([uniform_filter((self.codes == c).astype(np.float32), size, mode="constant")[shared]
-                             for c in range(k)], axis=1)
+            near = np.stack(
+                [uniform_filter((self.codes == c).astype(np.float32), size, mode="constant")[shared] for c in range(k)],
+                axis=1,
+            )
             total = near.sum(axis=1, keepdims=True)
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.nan_to_num(near / total).sum(axis=0)
@@ -105,12 +107,15 @@ class MapResult:
         code = codes.ravel()
         minerals = [*self.names[:k], UNKNOWN]
         flags = ["", *self.names[k:]]
-        return pd.DataFrame({
-            "row": (r + first).astype(np.int32), "col": c.astype(np.int32),
-            "mineral": pd.Categorical.from_codes(np.minimum(code, k), minerals),
-            "probability": self.probability[rows].ravel(),
-            "flag": pd.Categorical.from_codes(np.where(code >= k, code - k + 1, 0), flags),
-        })
+        return pd.DataFrame(
+            {
+                "row": (r + first).astype(np.int32),
+                "col": c.astype(np.int32),
+                "mineral": pd.Categorical.from_codes(np.minimum(code, k), minerals),
+                "probability": self.probability[rows].ravel(),
+                "flag": pd.Categorical.from_codes(np.where(code >= k, code - k + 1, 0), flags),
+            }
+        )
 
     def write_pixels(self, path, rows_per_part: int = 512) -> Path:
         """Write :meth:`pixels` to Parquet part by part (memory bounded by ``rows_per_part`` map rows)."""
@@ -130,9 +135,16 @@ class MapResult:
         return path
 
 
-def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, max_total: float = 110.0,
-                 mixture_probability: float = 0.8, block_pixels: int = _BLOCK_PIXELS,
-                 progress: bool = False) -> MapResult:
+def classify_map(
+    oxide_map: OxideMap,
+    model=None,
+    *,
+    min_total: float = 80.0,
+    max_total: float = 110.0,
+    mixture_probability: float = 0.8,
+    block_pixels: int = _BLOCK_PIXELS,
+    progress: bool = False,
+) -> MapResult:
     """Classify every pixel of a map.
 
     Parameters
@@ -198,12 +210,17 @@ def classify_map(oxide_map: OxideMap, model=None, *, min_total: float = 80.0, ma
     _mixtures_at_contacts(codes, k, names)
     codes[over_total] = names.index(UNKNOWN)  # no analysis, even between two grains
     if (codes == names.index(MASKED)).all():
-        warnings.warn(f"Every pixel's oxide sum is below min_total={min_total:g} wt%: the whole map is masked. "
-                      "Check the channels' units (--units) or lower min_total.", stacklevel=2)
+        warnings.warn(
+            f"Every pixel's oxide sum is below min_total={min_total:g} wt%: the whole map is masked. "
+            "Check the channels' units (--units) or lower min_total.",
+            stacklevel=2,
+        )
     if over_total.sum() > 0.5 * (codes != names.index(MASKED)).sum():
-        warnings.warn(f"{over_total.sum()} pixels, most of those not masked, have oxide sums above max_total="
-                      f"{max_total:g} wt% and are unknown: are the channels in wt% (not wt% x 100, counts or ppm)?",
-                      stacklevel=2)
+        warnings.warn(
+            f"{over_total.sum()} pixels, most of those not masked, have oxide sums above max_total="
+            f"{max_total:g} wt% and are unknown: are the channels in wt% (not wt% x 100, counts or ppm)?",
+            stacklevel=2,
+        )
     return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size)
 
 
@@ -212,9 +229,12 @@ def _warn_absent_channels(oxide_map: OxideMap, oxides) -> None:
     is right for an element below detection and wrong for one not mapped."""
     absent = [name for name in oxides if name not in oxide_map.data]
     if absent:
-        warnings.warn(f"The map has no channel for {', '.join(absent)}: read as 0 wt% in every pixel. Map the "
-                      "elements of the minerals present (a map without Al, Na or Ca cannot tell feldspars and "
-                      "pyroxenes well apart).", stacklevel=3)
+        warnings.warn(
+            f"The map has no channel for {', '.join(absent)}: read as 0 wt% in every pixel. Map the "
+            "elements of the minerals present (a map without Al, Na or Ca cannot tell feldspars and "
+            "pyroxenes well apart).",
+            stacklevel=3,
+        )
 
 
 def check_map_options(*, min_total=None, max_total=None, mixture_probability=None, min_region=None) -> None:
@@ -263,8 +283,9 @@ def clean(result: MapResult, *, min_region: int = 3) -> MapResult:
         around = around[(around >= 0) & (around < k)]
         if len(around):
             codes[r, c] = np.bincount(around).argmax()
-    return MapResult(codes, result.probability, result.names, result.class_proba_sum, result.class_proba_var,
-                     result.pixel_size)
+    return MapResult(
+        codes, result.probability, result.names, result.class_proba_sum, result.class_proba_var, result.pixel_size
+    )
 
 
 def write_outputs(result: MapResult, outdir, *, title: str = "") -> list[Path]:

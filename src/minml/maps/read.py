@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml.io._npz import open_npz
 from minml.chemistry.oxides import (
     FEO_PER_FE2O3,
     atomic_weight,
@@ -30,6 +29,7 @@ from minml.chemistry.oxides import (
     element_symbol,
     species_table,
 )
+from minml.io._npz import open_npz
 
 __all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
 
@@ -74,7 +74,9 @@ class OxideMap:
 
     def rows(self, start: int, stop: int) -> pd.DataFrame:
         """Pixels of rows ``start:stop`` as a table (one row per pixel, one column per species)."""
-        return pd.DataFrame({name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()})
+        return pd.DataFrame(
+            {name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()}
+        )
 
 
 def check_pixel_size(value) -> None:
@@ -135,8 +137,10 @@ def _read_grid(path: Path) -> np.ndarray:
     text_cells = np.isnan(grid) & ~no_pixel
     if text_cells.any():
         bad = np.argwhere(text_cells)[0]
-        raise ValueError(f"{path.name}: cell (row {bad[0]}, column {bad[1]}) is not a number; a map grid holds "
-                         "numbers only (export it without labels).")
+        raise ValueError(
+            f"{path.name}: cell (row {bad[0]}, column {bad[1]}) is not a number; a map grid holds "
+            "numbers only (export it without labels)."
+        )
     return grid
 
 
@@ -154,8 +158,11 @@ _MICROMETRES = {"µm": 1.0, "um": 1.0, "micron": 1.0, "nm": 1e-3, "mm": 1e3}
 def _hspy_pixel_size(axes) -> float | None:
     """Micrometres per pixel from rosettasciio axes (``scale`` in ``units``), when both image
     axes agree and their unit is a length."""
-    scales = {float(a["scale"]) * _MICROMETRES[a.get("units", "")] for a in axes
-              if "scale" in a and a.get("units", "") in _MICROMETRES}
+    scales = {
+        float(a["scale"]) * _MICROMETRES[a.get("units", "")]
+        for a in axes
+        if "scale" in a and a.get("units", "") in _MICROMETRES
+    }
     return scales.pop() if len(scales) == 1 and len(axes) == 2 else None
 
 
@@ -192,8 +199,10 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
             if p.name not in others:
                 raw.add(p.stem, _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p), repr(p.name))
         if not raw:
-            raise ValueError(f"{path}: no file is named by an element or oxide ({', '.join(others[:6])}); name each "
-                             "grid by its channel: Si.csv or SiO2.csv.")
+            raise ValueError(
+                f"{path}: no file is named by an element or oxide ({', '.join(others[:6])}); name each "
+                "grid by its channel: Si.csv or SiO2.csv."
+            )
     elif path.suffix == ".npz":
         with open_npz(path, "map (one array per element or oxide)") as data:
             for k in data.files:
@@ -204,8 +213,10 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
     elif path.suffix in (".npy",) + _TIFF_SUFFIXES:
         stack = np.load(path, mmap_mode="r") if path.suffix == ".npy" else _tiff(path)
         if channels is None or stack.ndim != 3:
-            raise ValueError(f"{path.name} is one array: give channels=[...] naming its {stack.shape[-1] if stack.ndim == 3 else '?'} "
-                             "channels in order (.npy: height x width x channels; TIFF: pages).")
+            raise ValueError(
+                f"{path.name} is one array: give channels=[...] naming its {stack.shape[-1] if stack.ndim == 3 else '?'} "
+                "channels in order (.npy: height x width x channels; TIFF: pages)."
+            )
         axis = 2 if path.suffix == ".npy" else 0
         if stack.shape[axis] != len(channels):
             raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
@@ -222,8 +233,10 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
         for i, signal in enumerate(signals):
             data = np.asarray(signal["data"])
             if data.ndim != 2:
-                raise ValueError(f"{path.name}: signal {i} has shape {data.shape}; a quantified map holds one "
-                                 "2-D image per element or oxide (quantify the spectrum image in HyperSpy first).")
+                raise ValueError(
+                    f"{path.name}: signal {i} has shape {data.shape}; a quantified map holds one "
+                    "2-D image per element or oxide (quantify the spectrum image in HyperSpy first)."
+                )
             title = signal.get("metadata", {}).get("General", {}).get("title") or f"channel{i}"
             raw.add(str(title), data, repr(str(title)))
         if pixel_size is None:
@@ -283,8 +296,10 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
         try:
             atomic_weight(symbol)
         except KeyError:
-            raise ValueError(f"Channel {name!r} is neither an oxide nor an element symbol; rename its file "
-                             "(e.g. 'Si.csv' or 'SiO2.csv').") from None
+            raise ValueError(
+                f"Channel {name!r} is neither an oxide nor an element symbol; rename its file "
+                "(e.g. 'Si.csv' or 'SiO2.csv')."
+            ) from None
         elements[symbol] = grid
     if units == "at%" and elements:
         mass = {e: np.asarray(g, dtype=np.float32) * atomic_weight(e) for e, g in elements.items()}

@@ -19,8 +19,17 @@ from minml.maps.read import OxideMap
 __all__ = ["map_scores", "synthetic_map"]
 
 
-def synthetic_map(compositions: pd.DataFrame, shape=(256, 256), *, grains: int = 40, noise: float = 1.5,
-                  blur: float = 1.0, cracks: int = 2, pixel_size: float = 1.0, random_state=0):
+def synthetic_map(
+    compositions: pd.DataFrame,
+    shape=(256, 256),
+    *,
+    grains: int = 40,
+    noise: float = 1.5,
+    blur: float = 1.0,
+    cracks: int = 2,
+    pixel_size: float = 1.0,
+    random_state=0,
+):
     """A synthetic map and its truth.
 
     Parameters
@@ -58,8 +67,12 @@ def synthetic_map(compositions: pd.DataFrame, shape=(256, 256), *, grains: int =
     grain = cKDTree(seeds).query(np.column_stack([rows.ravel(), cols.ravel()]))[1].reshape(h, w)
     minerals = np.array(sorted(compositions["mineral"].unique()), dtype=object)
     grain_mineral = rng.integers(0, len(minerals), size=grains)
-    by_mineral = {m: compositions.loc[compositions["mineral"] == m, oxides].fillna(0.0).to_numpy(float) for m in minerals}
-    grain_values = np.array([by_mineral[minerals[m]][rng.integers(len(by_mineral[minerals[m]]))] for m in grain_mineral])
+    by_mineral = {
+        m: compositions.loc[compositions["mineral"] == m, oxides].fillna(0.0).to_numpy(float) for m in minerals
+    }
+    grain_values = np.array(
+        [by_mineral[minerals[m]][rng.integers(len(by_mineral[minerals[m]]))] for m in grain_mineral]
+    )
     clean = grain_values[grain]  # h x w x oxides
     if blur > 0:
         clean = np.stack([gaussian_filter(clean[..., j], blur) for j in range(len(oxides))], axis=-1)
@@ -104,12 +117,16 @@ def map_scores(result, truth: dict) -> dict:
     padded = np.pad(grain, 2, constant_values=None)
     ok = []
     for r, c in boundary:
-        near = set(padded[r:r + 5, c:c + 5].ravel()) - {None}
+        near = set(padded[r : r + 5, c : c + 5].ravel()) - {None}
         ok.append(mineral[r, c] in near or mineral[r, c] in ("mixture", "unknown"))
     true_modes = pd.Series(grain[~truth["crack"]]).value_counts(normalize=True) * 100
     modes = result.modes()["mode_percent"]
-    error = max(abs(modes.get(m, 0.0) - true_modes.get(m, 0.0)) for m in set(true_modes.index) | set(modes.dropna().index))
-    return {"interior_accuracy": float((mineral[interior] == grain[interior]).mean()),
-            "boundary_ok": float(np.mean(ok)) if ok else 1.0,
-            "crack_masked": float((mineral[truth["crack"]] == "masked").mean()) if truth["crack"].any() else 1.0,
-            "mode_error": float(error)}
+    error = max(
+        abs(modes.get(m, 0.0) - true_modes.get(m, 0.0)) for m in set(true_modes.index) | set(modes.dropna().index)
+    )
+    return {
+        "interior_accuracy": float((mineral[interior] == grain[interior]).mean()),
+        "boundary_ok": float(np.mean(ok)) if ok else 1.0,
+        "crack_masked": float((mineral[truth["crack"]] == "masked").mean()) if truth["crack"].any() else 1.0,
+        "mode_error": float(error),
+    }

@@ -45,8 +45,27 @@ _BELOW_DETECTION = re.compile(
     r"^(<.*|b\.?d\.?l?\.?|n\.?d\.?|-+|[\u2013\u2014]|<?\s*lod|below\s+detection.*)$",
     re.IGNORECASE,
 )
-MISSING_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
-                "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+MISSING_TEXT = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
 """Cells pandas reads as missing in a CSV file (its default ``na_values``): text cells of a
 table passed in Python are read so too, and so is the CSV path that bypasses pandas."""
 # "n.a.", "not analysed", "not analyzed": the oxide was not measured, as an empty cell says

@@ -20,7 +20,6 @@ import numpy as np
 
 from minml._parallel import run_in_threads
 from minml._text import one_decimal
-from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 from minml.chemistry.iron import IRON_FORMS, IRON_RULES, total_iron
 from minml.chemistry.oxides import (
     CORE_OXIDES,
@@ -31,6 +30,7 @@ from minml.chemistry.oxides import (
     species_names,
     species_table,
 )
+from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_columns", "check_oxides"]
 
@@ -100,8 +100,22 @@ class OxideCheck:
         ``notes=False``).
     """
 
-    def __init__(self, *, species, values, iron_rule, total, flag_text, notes_text, mapping: ColumnMapping,
-                 other, total_range, no_analysis, total_outside, index=None):
+    def __init__(
+        self,
+        *,
+        species,
+        values,
+        iron_rule,
+        total,
+        flag_text,
+        notes_text,
+        mapping: ColumnMapping,
+        other,
+        total_range,
+        no_analysis,
+        total_outside,
+        index=None,
+    ):
         self.species = list(species)
         self.values = values
         self.iron_rule = iron_rule
@@ -157,16 +171,22 @@ class OxideCheck:
     def summary(self) -> str:
         """A readable account of what was understood: columns, iron, flags."""
         n = len(self.flags)
-        lines = [f"{n} rows, {len(self.mapping.mapped)} species columns, "
-                 f"{len(self.mapping.unrecognised)} other columns", "", "Columns:"]
+        lines = [
+            f"{n} rows, {len(self.mapping.mapped)} species columns, {len(self.mapping.unrecognised)} other columns",
+            "",
+            "Columns:",
+        ]
         lines += ["  " + line for line in self.mapping.describe()]
         lines += ["", "Iron (rule used per row):"]
         for rule, count in self.flags["iron_rule"].value_counts().items():
             if count:
                 lines.append(f"  {rule:<10} {count:>8} rows")
         total = self.flags["total"]
-        lines += ["", f"Oxide sum (iron as FeOt): median {total.median():.1f} wt%, "
-                      f"5-95 % of rows {total.quantile(0.05):.1f}-{total.quantile(0.95):.1f} wt%"]
+        lines += [
+            "",
+            f"Oxide sum (iron as FeOt): median {total.median():.1f} wt%, "
+            f"5-95 % of rows {total.quantile(0.05):.1f}-{total.quantile(0.95):.1f} wt%",
+        ]
         flagged = self.flags["flag"] != ""
         lines += ["", f"Flagged rows: {int(flagged.sum())} of {n}"]
         reasons = _reason_counts(self.flags.loc[flagged, "flag"])
@@ -270,8 +290,15 @@ def check_oxides(
     """
     require_table(df)
     mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
-    return _check(mapping, {col: df[col] for col in mapping.mapped}, len(df), index=df.index,
-                  other=df[mapping.unrecognised], total_range=total_range, notes=notes)  # copy on write
+    return _check(
+        mapping,
+        {col: df[col] for col in mapping.mapped},
+        len(df),
+        index=df.index,
+        other=df[mapping.unrecognised],
+        total_range=total_range,
+        notes=notes,
+    )  # copy on write
 
 
 def require_table(value) -> None:
@@ -284,7 +311,8 @@ def require_table(value) -> None:
                 f"The table's columns have {value.columns.nlevels} header levels (a MultiIndex, such as "
                 "read_excel(header=[0, 1]) makes): give each column one name first, e.g. "
                 "table.columns = ['_'.join(map(str, c)) for c in table.columns] (a phase prefix such as "
-                "Cpx_SiO2 is read), or table.columns = table.columns.get_level_values(-1).")
+                "Cpx_SiO2 is read), or table.columns = table.columns.get_level_values(-1)."
+            )
         return
     fix = {
         pd.Series: "for one analysis, pass series.to_frame().T (one row)",
@@ -293,12 +321,22 @@ def require_table(value) -> None:
     how = next((text for kind, text in fix.items() if isinstance(value, kind)), None)
     if how is None and hasattr(value, "shape") and hasattr(value, "dtype"):  # numpy and the like
         how = "name the oxide of each column: pd.DataFrame(values, columns=['SiO2', 'TiO2', ...])"
-    raise TypeError("Expected a pandas DataFrame of analyses (one per row, oxides as named columns), "
-                    f"got {type(value).__name__}" + (f": {how}." if how else "."))
+    raise TypeError(
+        "Expected a pandas DataFrame of analyses (one per row, oxides as named columns), "
+        f"got {type(value).__name__}" + (f": {how}." if how else ".")
+    )
 
 
-def check_columns(columns, n_rows: int, *, other=None, suffix: str | None = None, elements: bool = False,
-                  total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE, notes: bool = True) -> OxideCheck:
+def check_columns(
+    columns,
+    n_rows: int,
+    *,
+    other=None,
+    suffix: str | None = None,
+    elements: bool = False,
+    total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE,
+    notes: bool = True,
+) -> OxideCheck:
     """:func:`check_oxides` for a table given as named columns (no pandas needed).
 
     Parameters
@@ -341,13 +379,17 @@ def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
         in_rows = [] if first_column is None else species_names(first_column.head(100).tolist(), suffix)
         symbols = [c for c in mapping.unrecognised if element_symbol(c) not in (None, "O")]
         if len(in_rows) >= 2:
-            fix = ("The oxides are rows here (first column: " + ", ".join(in_rows[:5]) + ", ...), the analyses "
-                   "columns: transpose the table (in Excel: Paste Special > Transpose; in pandas: "
-                   "df.set_index(df.columns[0]).T).")
+            fix = (
+                "The oxides are rows here (first column: " + ", ".join(in_rows[:5]) + ", ...), the analyses "
+                "columns: transpose the table (in Excel: Paste Special > Transpose; in pandas: "
+                "df.set_index(df.columns[0]).T)."
+            )
         elif len(symbols) >= 2 and not elements:
-            fix = (f"Columns {', '.join(map(str, symbols[:6]))} name elements. If they hold element wt% (as EDS "
-                   "software reports without oxides), pass elements=True (on the command line: --elements) to "
-                   "read each as its oxide; at% or cations per formula unit must be converted to oxide wt% first.")
+            fix = (
+                f"Columns {', '.join(map(str, symbols[:6]))} name elements. If they hold element wt% (as EDS "
+                "software reports without oxides), pass elements=True (on the command line: --elements) to "
+                "read each as its oxide; at% or cations per formula unit must be converted to oxide wt% first."
+            )
         else:
             fix = "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
         raise ValueError(f"No oxide columns found among {list(names)}.{hints}\n{fix}")
@@ -374,9 +416,14 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
     # iron forms below) and Fe2O3t into arrays of their own
     direct = {name: j for j, name in enumerate(columns) if name != "FeOt"}
     factor = [mapping.factors.get(col, 1.0) for col in mapping.mapped]
-    cells = [(raw[col], (PURE_PHASE_MAX if table[name].pure_phase else 100.0) / f,  # the limit in the column's unit
-              matrix[:, direct[name]] if name in direct else None)
-             for (col, name), f in zip(mapping.mapped.items(), factor, strict=True)]
+    cells = [
+        (
+            raw[col],
+            (PURE_PHASE_MAX if table[name].pure_phase else 100.0) / f,  # the limit in the column's unit
+            matrix[:, direct[name]] if name in direct else None,
+        )
+        for (col, name), f in zip(mapping.mapped.items(), factor, strict=True)
+    ]
     parsed = run_in_threads(lambda item: parse_column(*item), cells)  # numpy leaves the GIL: columns side by side
     for (v, _), f in zip(parsed, factor, strict=True):
         if f != 1.0:
@@ -390,36 +437,59 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         note = _Messages(n)
         note.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
         note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
-        note.add_patterns(order, [status[c] == Status.WITH_UNCERTAINTY for c in order],
-                          "value read without its uncertainty")
+        note.add_patterns(
+            order, [status[c] == Status.WITH_UNCERTAINTY for c in order], "value read without its uncertainty"
+        )
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
         said = f"{name} (from {col})" if col in mapping.factors else name  # the cells shown are the column's
         if notes:
-            note.add(status[name] == Status.SMALL_NEGATIVE,
-                     lambda idx, said=said, col=col: [f"small negative read as 0: {said} {_shown(cell)}"
-                                                      for cell in _cells(raw[col], idx)])
+            note.add(
+                status[name] == Status.SMALL_NEGATIVE,
+                lambda idx, said=said, col=col: [
+                    f"small negative read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
+                ],
+            )
         for code, problem in _CELL_PROBLEM.items():
-            flags.add(status[name] == code,
-                      lambda idx, said=said, col=col, problem=problem: [f"{said} {problem}: {_shown(cell)}"
-                                                                        for cell in _cells(raw[col], idx)])
+            flags.add(
+                status[name] == code,
+                lambda idx, said=said, col=col, problem=problem: [
+                    f"{said} {problem}: {_shown(cell)}" for cell in _cells(raw[col], idx)
+                ],
+            )
 
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in IRON_FORMS if k in values},
         {k: status[k] != Status.EMPTY for k in IRON_FORMS if k in values},
         n,
     )
-    flags.add(~np.isnan(mismatch), lambda idx: [
-        f"iron mismatch: FeOt {feot[i]:.4g} but FeO + 0.8998 Fe2O3 (or Fe2O3t) gives {mismatch[i]:.4g} "
-        "(which is total iron?)" for i in idx])
+    flags.add(
+        ~np.isnan(mismatch),
+        lambda idx: [
+            f"iron mismatch: FeOt {feot[i]:.4g} but FeO + 0.8998 Fe2O3 (or Fe2O3t) gives {mismatch[i]:.4g} "
+            "(which is total iron?)"
+            for i in idx
+        ],
+    )
 
     matrix[:, columns.index("FeOt")] = feot
 
     total, largest, top = _sum_and_largest(columns, matrix)
     no_analysis, total_outside = _flag_row_shape(columns, total, largest, top, flags, total_range)
-    return OxideCheck(species=columns, values=matrix, iron_rule=rule, total=total, flag_text=flags.text,
-                      notes_text=None if note is None else note.text, mapping=mapping, other=other,
-                      total_range=total_range, no_analysis=no_analysis, total_outside=total_outside, index=index)
+    return OxideCheck(
+        species=columns,
+        values=matrix,
+        iron_rule=rule,
+        total=total,
+        flag_text=flags.text,
+        notes_text=None if note is None else note.text,
+        mapping=mapping,
+        other=other,
+        total_range=total_range,
+        no_analysis=no_analysis,
+        total_outside=total_outside,
+        index=index,
+    )
 
 
 def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -453,13 +523,19 @@ def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range)
 
     # a total written into an oxide column: one value equal to the sum of the others
     rest = total - largest
-    holds_total = (largest >= _TOTAL_LIKE) & (rest >= _TOTAL_LIKE) & (np.abs(largest - rest) <= np.maximum(2.0, 0.03 * largest))
+    holds_total = (
+        (largest >= _TOTAL_LIKE) & (rest >= _TOTAL_LIKE) & (np.abs(largest - rest) <= np.maximum(2.0, 0.03 * largest))
+    )
     # one oxide ~100 with nothing else, in a column that never forms a phase alone
     lonely = np.array([not table[name].pure_phase for name in columns], dtype=bool)
     alone = (largest >= _SHIFT_SINGLE) & (rest < _SHIFT_REST) & lonely[top]
-    flags.add(holds_total | alone, lambda idx: [
-        f"column shift?: {columns[top[i]]} = {largest[i]:.4g} with the other oxides summing to {rest[i]:.4g}"
-        for i in idx])
+    flags.add(
+        holds_total | alone,
+        lambda idx: [
+            f"column shift?: {columns[top[i]]} = {largest[i]:.4g} with the other oxides summing to {rest[i]:.4g}"
+            for i in idx
+        ],
+    )
     no_analysis = empty | fractions | holds_total | alone
 
     if total_range is None:

@@ -48,9 +48,7 @@ class _BayesLinear(nn.Module):
         """KL(q || N(0, prior_sigma^2)) summed over the layer's weights and biases."""
         total = 0.0
         for mu, var in ((self.w_mu, self.variances()[0]), (self.b_mu, self.variances()[1])):
-            total = total + 0.5 * torch.sum(
-                (var + mu**2) / self.prior_var - 1.0 - torch.log(var / self.prior_var)
-            )
+            total = total + 0.5 * torch.sum((var + mu**2) / self.prior_var - 1.0 - torch.log(var / self.prior_var))
         return total
 
 
@@ -208,7 +206,8 @@ def train_autoencoder(
     params = list(encoder.parameters()) + list(decoder.parameters())
     optimiser = torch.optim.Adam(params, lr=learning_rate)
     schedule = torch.optim.lr_scheduler.MultiStepLR(
-        optimiser, milestones=[max(1, 2 * epochs // 3), max(2, 5 * epochs // 6)], gamma=0.5)
+        optimiser, milestones=[max(1, 2 * epochs // 3), max(2, 5 * epochs // 6)], gamma=0.5
+    )
 
     from tqdm.auto import tqdm
 

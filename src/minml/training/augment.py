@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from minml._resources import load_toml
-from minml.classifier.features import MODEL_OXIDES
 from minml.chemistry.minerals import end_member_table, mineral_table
 from minml.chemistry.oxides import FEO_PER_FE2O3, species_table
+from minml.classifier.features import MODEL_OXIDES
 
 __all__ = ["augmented_classes", "synthetic_analyses", "synthetic_arrays", "synthetic_training_rows"]
 
@@ -37,8 +37,11 @@ def augmented_classes() -> dict[str, list[dict]]:
     """The ``augment`` entries of ``minerals.toml`` by class: a list of populations each (one
     table, or an array of tables such as clinopyroxene's augite and pigeonite)."""
     raw = load_toml("minerals.toml")["mineral"]
-    return {name: spec["augment"] if isinstance(spec["augment"], list) else [spec["augment"]]
-            for name, spec in sorted(raw.items()) if "augment" in spec}
+    return {
+        name: spec["augment"] if isinstance(spec["augment"], list) else [spec["augment"]]
+        for name, spec in sorted(raw.items())
+        if "augment" in spec
+    }
 
 
 def _dirichlet(rng, alpha, n, simple) -> np.ndarray:

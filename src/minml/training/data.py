@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml.tables.checks import DEFAULT_TOTAL_RANGE, check_oxides
-from minml.io import read_table
-from minml.chemistry.minerals import Mineral, mineral_table, nominal_total
 from minml.chemistry.formulas import cation_sum
+from minml.chemistry.minerals import Mineral, mineral_table, nominal_total
+from minml.io import read_table
+from minml.tables.checks import DEFAULT_TOTAL_RANGE, check_oxides
 
 __all__ = ["DROP_REASONS", "BuildResult", "build_training_set", "collect_training_set", "content_hash", "file_hash"]
 
@@ -141,8 +141,12 @@ def _read_class(path: Path, mineral: Mineral, total_range) -> tuple[pd.DataFrame
     reason = _drop_reasons(checked, mineral, total_range)
 
     table = pd.DataFrame(
-        {"mineral": mineral.name, "group": mineral.group, "source_file": path.name,
-         "source_row": np.arange(len(raw)) + 2},  # the Excel row number (row 1 is the header)
+        {
+            "mineral": mineral.name,
+            "group": mineral.group,
+            "source_file": path.name,
+            "source_row": np.arange(len(raw)) + 2,
+        },  # the Excel row number (row 1 is the header)
         index=raw.index,
     )
     for column, name in _PROVENANCE.items():
@@ -241,10 +245,10 @@ def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: b
             "fractions": "oxide sum 0.8-1.2 with every value <= 1",
             "required species missing": "a species the class cannot be judged without (zircon: ZrO2)",
             "total outside range": "oxide sum (iron as FeOt, plus the class's nominal unanalysed species) "
-                                   "outside total_range",
+            "outside total_range",
             "cation sum off": "cations per formula unit (class's oxygen basis, all iron as Fe2+) outside "
-                              f"ideal {CATION_SCREEN[0]:+g}/{CATION_SCREEN[1]:+g} for classes marked screen_cations, "
-                              f"below ideal {CATION_FLOOR:+g} for the others",
+            f"ideal {CATION_SCREEN[0]:+g}/{CATION_SCREEN[1]:+g} for classes marked screen_cations, "
+            f"below ideal {CATION_FLOOR:+g} for the others",
             "duplicate": "the same oxide values as an earlier row of the same class",
         },
         "content_sha256": content_hash(table),

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml.tables.checks import check_oxides
-from minml.io import read_table
 from minml.chemistry.minerals import class_groups
+from minml.io import read_table
+from minml.tables.checks import check_oxides
 
 __all__ = ["GLASS_FILE", "LEPR_ALL_FILE", "LEPR_FILE", "glass_split", "load_glass", "load_training"]
 
@@ -28,6 +28,7 @@ LEPR_ALL_FILE = Path("test") / "lepr_allphases.csv"  # all 62 labels: the unknow
 
 def glass_split(sample_names: pd.Series) -> np.ndarray:
     """True for glass rows used in training: samples whose name hashes to an even number."""
+
     def even(name) -> bool:
         return hashlib.sha256(str(name).encode("utf-8")).digest()[0] % 2 == 0
 

@@ -40,19 +40,36 @@ __all__ = [
 ]
 
 LEPR_ACCEPT = {
-    "Amphibole": {"amphibole"}, "Apatite": {"apatite"}, "Biotite": {"biotite"},
-    "Clinopyroxene": {"clinopyroxene"}, "Garnet": {"garnet"}, "KFeldspar": {"k-feldspar"},
-    "Muscovite": {"muscovite"}, "Olivine": {"olivine"}, "Orthopyroxene": {"orthopyroxene"},
-    "Plagioclase": {"plagioclase"}, "Rutile": {"rutile"}, "Zircon": {"zircon"},
-    "Spinel": {"spinel", "magnetite"}, "FeTiOxide": {"magnetite", "ilmenite", "spinel"},
-    "Quartz": {"quartz"}, "Tridymite": {"quartz"}, "Cristobalite": {"quartz"},
+    "Amphibole": {"amphibole"},
+    "Apatite": {"apatite"},
+    "Biotite": {"biotite"},
+    "Clinopyroxene": {"clinopyroxene"},
+    "Garnet": {"garnet"},
+    "KFeldspar": {"k-feldspar"},
+    "Muscovite": {"muscovite"},
+    "Olivine": {"olivine"},
+    "Orthopyroxene": {"orthopyroxene"},
+    "Plagioclase": {"plagioclase"},
+    "Rutile": {"rutile"},
+    "Zircon": {"zircon"},
+    "Spinel": {"spinel", "magnetite"},
+    "FeTiOxide": {"magnetite", "ilmenite", "spinel"},
+    "Quartz": {"quartz"},
+    "Tridymite": {"quartz"},
+    "Cristobalite": {"quartz"},
 }
 """LEPR label -> the classes that count as right."""
 
 LEPR_SAME_COMPOSITION = {
-    "Ringwoodite": "olivine", "Wadsleyite": "olivine", "Bridgmanite": "orthopyroxene",
-    "Coesite": "quartz", "Stishovite": "quartz", "CaAl2SiO6": "clinopyroxene",
-    "Wollastonite": "clinopyroxene", "Ferrobustamite": "clinopyroxene", "Oxide": "magnetite",
+    "Ringwoodite": "olivine",
+    "Wadsleyite": "olivine",
+    "Bridgmanite": "orthopyroxene",
+    "Coesite": "quartz",
+    "Stishovite": "quartz",
+    "CaAl2SiO6": "clinopyroxene",
+    "Wollastonite": "clinopyroxene",
+    "Ferrobustamite": "clinopyroxene",
+    "Oxide": "magnetite",
 }
 """LEPR labels of ``lepr_allphases.csv`` that are no class but share a class's composition
 (high-pressure polymorphs, the Ca-Tschermak pyroxene, pyroxenoids) or name no phase at all
@@ -91,25 +108,45 @@ class UnsettledRule:
 
 LEPR_UNSETTLED = (
     UnsettledRule(
-        "KFeldspar", "Al2O3", None, 1.0, None,
+        "KFeldspar",
+        "Al2O3",
+        None,
+        1.0,
+        None,
         "no Al2O3 (a feldspar has 18-37 wt%): a K2Si2O5-like quench phase, no feldspar of any kind",
-        "a corrected label; the analysis itself is fine"),
+        "a corrected label; the analysis itself is fine",
+    ),
     UnsettledRule(
-        "Clinopyroxene", "Wo", "clinopyroxene", 5.0, None,
+        "Clinopyroxene",
+        "Wo",
+        "clinopyroxene",
+        5.0,
+        None,
         "Wo < 5 mol%: enstatite-ferrosilite, which is ortho- or clinopyroxene by space group only "
         "(Morimoto 1988, Mineral. Mag. 52, 535-550)",
-        "structure: XRD, EBSD or Raman of the run product"),
+        "structure: XRD, EBSD or Raman of the run product",
+    ),
     UnsettledRule(
-        "Garnet", "Si", "garnet", None, 3.05,
+        "Garnet",
+        "Si",
+        "garnet",
+        None,
+        3.05,
         "Si > 3.05 per 12 O: majoritic garnet (Si on the octahedral site, Mg3(MgSi)Si3O12), "
         "whose composition converges on pyroxene's at high pressure",
-        "structure (Raman or XRD), or the run's pressure beside the analysis"),
+        "structure (Raman or XRD), or the run's pressure beside the analysis",
+    ),
     UnsettledRule(
-        "Olivine", "cation_sum", "olivine", None, 3.05,
+        "Olivine",
+        "cation_sum",
+        "olivine",
+        None,
+        3.05,
         "more than 3.05 cations per 4 O (all iron as Fe2+): too little SiO2 for olivine, which has 3; "
         "the 21,497 natural olivines of the training set reach 3.05. An analysis of olivine mixed with a "
         "silica-poor phase, or a bad analysis: by the project's rules, no confident olivine",
-        "a clean re-analysis of the crystal (the label may well be right for the crystal)"),
+        "a clean re-analysis of the crystal (the label may well be right for the crystal)",
+    ),
 )
 """Compositions two classes share, or labels the composition contradicts, in the LEPR test
 set: the model card reports them apart, with the rows, so that a missed target can be traced
@@ -126,7 +163,7 @@ def lepr_unsettled(lepr: pd.DataFrame, label_column: str = "Mineral") -> np.ndar
         if not len(rows):
             continue
         part = lepr.iloc[rows]
-        value = (formula(part, rule.basis)[rule.quantity] if rule.basis else part[rule.quantity].fillna(0.0))
+        value = formula(part, rule.basis)[rule.quantity] if rule.basis else part[rule.quantity].fillna(0.0)
         value = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
         hit = np.zeros(len(rows), dtype=bool)
         if rule.below is not None:
@@ -166,8 +203,18 @@ def _fit(estimator, X, y, train, extra=None):
     return clone(estimator).fit(X_train, y_train)
 
 
-def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int = 5, inner: int = 3,
-              random_state: int = 0, extra=None, progress: bool = False) -> dict:
+def nested_cv(
+    estimator,
+    X: np.ndarray,
+    y: np.ndarray,
+    grid: dict,
+    *,
+    outer: int = 5,
+    inner: int = 3,
+    random_state: int = 0,
+    extra=None,
+    progress: bool = False,
+) -> dict:
     """Nested stratified k-fold cross-validation.
 
     Parameters
@@ -228,8 +275,17 @@ def nested_cv(estimator, X: np.ndarray, y: np.ndarray, grid: dict, *, outer: int
     }
 
 
-def held_out_proba(estimator, X: np.ndarray, y: np.ndarray, *, groups=None, folds: int = 5, extra=None,
-                   random_state: int = 0, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def held_out_proba(
+    estimator,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    groups=None,
+    folds: int = 5,
+    extra=None,
+    random_state: int = 0,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of every row from a clone fitted without it (cross-validation).
 
     Parameters
@@ -265,8 +321,9 @@ def held_out_proba(estimator, X: np.ndarray, y: np.ndarray, *, groups=None, fold
     return classes, proba
 
 
-def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int = 5,
-               extra=None, progress: bool = False) -> dict:
+def grouped_cv(
+    estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int = 5, extra=None, progress: bool = False
+) -> dict:
     """Cross-validation with folds by source: no publication is on both sides.
 
     ``extra`` = ``(X, y)`` rows join every training fold and are never tested on.
@@ -283,8 +340,9 @@ def grouped_cv(estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, f
     classes, proba = held_out_proba(estimator, X, y, groups=groups, folds=folds, extra=extra, progress=progress)
     pred = classes[proba.argmax(axis=1)]
     wrong = pred != y
-    confusions = (pd.DataFrame({"label": y[wrong], "predicted": pred[wrong], "source": groups[wrong]})
-                  .value_counts().head(10))
+    confusions = (
+        pd.DataFrame({"label": y[wrong], "predicted": pred[wrong], "source": groups[wrong]}).value_counts().head(10)
+    )
     return {
         "accuracy": float((~wrong).mean()),
         "macro_f1": float(f1_score(y, pred, average="macro")),

@@ -19,15 +19,30 @@ import numpy as np
 import pandas as pd
 
 from minml.classifier._runtime import standardise
-from minml.training.augment import synthetic_arrays
 from minml.classifier.features import MODEL_OXIDES, usable_rows
+from minml.training.augment import synthetic_arrays
 from minml.unsupervised.latent import LatentModel, _forward
 
-__all__ = ["LATENT_PARAMS", "cluster_scores", "cross_validate_latent", "fit_latent", "latent_card_lines",
-           "latent_results", "lepr_latent_results", "reconstruction_errors", "train_default_latent"]
+__all__ = [
+    "LATENT_PARAMS",
+    "cluster_scores",
+    "cross_validate_latent",
+    "fit_latent",
+    "latent_card_lines",
+    "latent_results",
+    "lepr_latent_results",
+    "reconstruction_errors",
+    "train_default_latent",
+]
 
-LATENT_PARAMS = {"hidden": (128, 64), "latent": 4, "epochs": 40, "min_cluster_fraction": 0.01, "min_samples": 25,
-                 "random_state": 0}
+LATENT_PARAMS = {
+    "hidden": (128, 64),
+    "latent": 4,
+    "epochs": 40,
+    "min_cluster_fraction": 0.01,
+    "min_samples": 25,
+    "random_state": 0,
+}
 """Hyperparameters of the shipped latent model, chosen on held-out folds of the training set
 (LEPR never seen): a wider encoder rebuilds the oxides better at the same clustering;
 clusters of at least 1 % of the rows with 25-neighbour core distances leave ~4 % of the
@@ -93,15 +108,26 @@ def _density(coords: np.ndarray) -> tuple[np.ndarray, tuple]:
     low, high = np.percentile(coords, [0.1, 99.9], axis=0)
     pad = 0.08 * (high - low)
     low, high = low - pad, high + pad
-    counts, xedges, yedges = np.histogram2d(coords[:, 0], coords[:, 1], bins=_GRID,
-                                            range=[[low[0], high[0]], [low[1], high[1]]])
+    counts, xedges, yedges = np.histogram2d(
+        coords[:, 0], coords[:, 1], bins=_GRID, range=[[low[0], high[0]], [low[1], high[1]]]
+    )
     return gaussian_filter(counts.T, 1.5).astype(np.float32), (xedges[0], xedges[-1], yedges[0], yedges[-1])
 
 
-def fit_latent(X: np.ndarray, labels=None, *, extra=None, hidden=(128, 64), latent: int = 2, epochs: int = 40,
-               batch_size: int = 256,
-               min_cluster_fraction: float = 0.01, min_samples: int = 25, random_state: int = 0,
-               progress: bool = False) -> LatentModel:
+def fit_latent(
+    X: np.ndarray,
+    labels=None,
+    *,
+    extra=None,
+    hidden=(128, 64),
+    latent: int = 2,
+    epochs: int = 40,
+    batch_size: int = 256,
+    min_cluster_fraction: float = 0.01,
+    min_samples: int = 25,
+    random_state: int = 0,
+    progress: bool = False,
+) -> LatentModel:
     """Fit an autoencoder and density clusters in its 2-D latent space.
 
     Parameters
@@ -144,18 +170,30 @@ def fit_latent(X: np.ndarray, labels=None, *, extra=None, hidden=(128, 64), late
         X = np.vstack([X, np.asarray(extra[0], dtype=np.float32)])
         labels = None if labels is None else np.concatenate([np.asarray(labels, dtype=object), extra[1]])
     if X.ndim != 2 or X.shape[1] != len(MODEL_OXIDES) or not np.isfinite(X).all():
-        raise ValueError(f"X must be a finite array of shape (n, {len(MODEL_OXIDES)}) (columns {MODEL_OXIDES}); "
-                         f"got shape {X.shape}" + ("" if np.isfinite(X).all() else " with NaN or inf") + ".")
+        raise ValueError(
+            f"X must be a finite array of shape (n, {len(MODEL_OXIDES)}) (columns {MODEL_OXIDES}); "
+            f"got shape {X.shape}" + ("" if np.isfinite(X).all() else " with NaN or inf") + "."
+        )
     start = time.perf_counter()
     mean, scale = _standardise(X)
-    weights = train_autoencoder((X - mean) / scale, hidden=hidden, latent=latent, epochs=epochs, batch_size=batch_size,
-                                random_state=random_state, progress=progress)
-    layers = {name: [(weights[f"{name}{i}_W"], weights[f"{name}{i}_b"]) for i in range(len(hidden) + 1)]
-              for name in ("enc", "dec")}
+    weights = train_autoencoder(
+        (X - mean) / scale,
+        hidden=hidden,
+        latent=latent,
+        epochs=epochs,
+        batch_size=batch_size,
+        random_state=random_state,
+        progress=progress,
+    )
+    layers = {
+        name: [(weights[f"{name}{i}_W"], weights[f"{name}{i}_b"]) for i in range(len(hidden) + 1)]
+        for name in ("enc", "dec")
+    }
     coords = _forward(standardise(X, mean, scale), layers["enc"])
     train_seconds = time.perf_counter() - start
-    clusterer = HDBSCAN(min_cluster_size=max(5, round(min_cluster_fraction * len(X))),
-                        min_samples=min_samples, copy=True).fit(coords)
+    clusterer = HDBSCAN(
+        min_cluster_size=max(5, round(min_cluster_fraction * len(X))), min_samples=min_samples, copy=True
+    ).fit(coords)
     cluster = clusterer.labels_.astype(np.int16)
     clustered = cluster >= 0
     if not clustered.any():
@@ -174,26 +212,50 @@ def fit_latent(X: np.ndarray, labels=None, *, extra=None, hidden=(128, 64), late
     view_mean, view_axes = _principal_axes(coords)
     density, extent = _density((coords - view_mean) @ view_axes)
     info = {
-        "hidden": list(hidden), "latent": latent, "epochs": epochs, "batch_size": batch_size,
-        "min_cluster_fraction": min_cluster_fraction, "min_samples": min_samples, "random_state": random_state,
-        "training_rows": len(X), "clusters": n_clusters, "training_noise": float((~clustered).mean()),
-        "train_seconds": round(train_seconds, 1), "cluster_seconds": round(time.perf_counter() - start - train_seconds, 1),
+        "hidden": list(hidden),
+        "latent": latent,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "min_cluster_fraction": min_cluster_fraction,
+        "min_samples": min_samples,
+        "random_state": random_state,
+        "training_rows": len(X),
+        "clusters": n_clusters,
+        "training_noise": float((~clustered).mean()),
+        "train_seconds": round(train_seconds, 1),
+        "cluster_seconds": round(time.perf_counter() - start - train_seconds, 1),
     }
-    return LatentModel(oxides=MODEL_OXIDES, scaler_mean=mean, scaler_scale=scale, encoder=layers["enc"],
-                       decoder=layers["dec"], points=coords[keep], point_cluster=cluster[keep],
-                       point_probability=clusterer.probabilities_[keep].astype(np.float32),
-                       radius=float(np.quantile(distance, RADIUS_QUANTILE)), cluster_names=names, density=density,
-                       extent=extent, view_mean=view_mean, view_axes=view_axes, info=info)
+    return LatentModel(
+        oxides=MODEL_OXIDES,
+        scaler_mean=mean,
+        scaler_scale=scale,
+        encoder=layers["enc"],
+        decoder=layers["dec"],
+        points=coords[keep],
+        point_cluster=cluster[keep],
+        point_probability=clusterer.probabilities_[keep].astype(np.float32),
+        radius=float(np.quantile(distance, RADIUS_QUANTILE)),
+        cluster_names=names,
+        density=density,
+        extent=extent,
+        view_mean=view_mean,
+        view_axes=view_axes,
+        info=info,
+    )
 
 
 def _error_table(error: np.ndarray, truth: np.ndarray, oxides) -> pd.DataFrame:
     major = truth >= 1.0
-    table = pd.DataFrame({
-        "major_rows": major.sum(axis=0),
-        "median_error_major": [float(np.median(error[major[:, j], j])) if major[:, j].any() else np.nan
-                               for j in range(truth.shape[1])],
-        "median_error_all": np.median(error, axis=0),
-    }, index=list(oxides))
+    table = pd.DataFrame(
+        {
+            "major_rows": major.sum(axis=0),
+            "median_error_major": [
+                float(np.median(error[major[:, j], j])) if major[:, j].any() else np.nan for j in range(truth.shape[1])
+            ],
+            "median_error_all": np.median(error, axis=0),
+        },
+        index=list(oxides),
+    )
     table.loc["all majors"] = [int(major.sum()), float(np.median(error[major])), float(np.median(error))]
     return table
 
@@ -212,17 +274,21 @@ def cluster_scores(truth, cluster, named) -> dict:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     truth = np.asarray(truth, dtype=object)
-    return {"ari": float(adjusted_rand_score(truth, cluster)), "nmi": float(normalized_mutual_info_score(truth, cluster)),
-            "ari_named": float(adjusted_rand_score(truth, named)),
-            "nmi_named": float(normalized_mutual_info_score(truth, named))}
+    return {
+        "ari": float(adjusted_rand_score(truth, cluster)),
+        "nmi": float(normalized_mutual_info_score(truth, cluster)),
+        "ari_named": float(adjusted_rand_score(truth, named)),
+        "nmi_named": float(normalized_mutual_info_score(truth, named)),
+    }
 
 
 def _named(model: LatentModel, cluster: np.ndarray) -> np.ndarray:
     return np.append(np.asarray(model.cluster_names, dtype=object), "noise")[cluster]
 
 
-def cross_validate_latent(X: np.ndarray, y: np.ndarray, *, folds: int = 5, extra=None, progress: bool = False,
-                          **params) -> dict:
+def cross_validate_latent(
+    X: np.ndarray, y: np.ndarray, *, folds: int = 5, extra=None, progress: bool = False, **params
+) -> dict:
     """Fit on k-1 stratified folds, score the held-out fold: clusters against minerals and
     against mineral groups; reconstruction error.  ``extra`` rows (synthetic) join every
     training fold and are never scored.
@@ -250,20 +316,48 @@ def cross_validate_latent(X: np.ndarray, y: np.ndarray, *, folds: int = 5, extra
         named = _named(model, cluster)
         named_group = np.array([groups.get(c, c) for c in named], dtype=object)
         noise = float((cluster < 0).mean())
-        rows.append({"fold": fold, "truth": "mineral", "noise": noise, "clusters": model.n_clusters,
-                     **cluster_scores(y[test], cluster, named)})
-        rows.append({"fold": fold, "truth": "group", "noise": noise, "clusters": model.n_clusters,
-                     **cluster_scores(group_of[test], cluster, named_group)})
+        rows.append(
+            {
+                "fold": fold,
+                "truth": "mineral",
+                "noise": noise,
+                "clusters": model.n_clusters,
+                **cluster_scores(y[test], cluster, named),
+            }
+        )
+        rows.append(
+            {
+                "fold": fold,
+                "truth": "group",
+                "noise": noise,
+                "clusters": model.n_clusters,
+                **cluster_scores(group_of[test], cluster, named_group),
+            }
+        )
         held_out_models.append((model, test))
     error = np.concatenate([np.abs(m.decode(m.encode(X[t])) - X[t]) for m, t in held_out_models])
     reconstruction = _error_table(error, np.concatenate([X[t] for _, t in held_out_models]), MODEL_OXIDES)
     return {"scores": pd.DataFrame(rows), "reconstruction": reconstruction, "params": params}
 
 
-LEPR_GROUP = {"Amphibole": "amphibole", "Apatite": "phosphate", "Biotite": "mica", "Muscovite": "mica",
-              "Clinopyroxene": "pyroxene", "Orthopyroxene": "pyroxene", "Garnet": "garnet", "Olivine": "olivine",
-              "KFeldspar": "feldspar", "Plagioclase": "feldspar", "Rutile": "Ti oxide", "Zircon": "zircon",
-              "Spinel": "spinel group", "Quartz": "silica", "Tridymite": "silica", "Cristobalite": "silica"}
+LEPR_GROUP = {
+    "Amphibole": "amphibole",
+    "Apatite": "phosphate",
+    "Biotite": "mica",
+    "Muscovite": "mica",
+    "Clinopyroxene": "pyroxene",
+    "Orthopyroxene": "pyroxene",
+    "Garnet": "garnet",
+    "Olivine": "olivine",
+    "KFeldspar": "feldspar",
+    "Plagioclase": "feldspar",
+    "Rutile": "Ti oxide",
+    "Zircon": "zircon",
+    "Spinel": "spinel group",
+    "Quartz": "silica",
+    "Tridymite": "silica",
+    "Cristobalite": "silica",
+}
 """LEPR label -> mineral group (FeTiOxide, which may be spinel group or Fe-Ti oxide, is left out)."""
 
 
@@ -273,14 +367,14 @@ def lepr_latent_results(model: LatentModel, shared) -> dict:
     phases of ``lepr_allphases.csv`` that are none of the classes."""
     from sklearn.metrics import roc_auc_score
 
+    from minml.chemistry.minerals import class_groups
+    from minml.classifier.features import model_inputs
+    from minml.classifier.predict import classify
+    from minml.io import read_table
     from minml.tables.checks import check_oxides
     from minml.training.datasets import LEPR_ALL_FILE, LEPR_FILE
     from minml.training.evaluation import LEPR_ACCEPT, LEPR_SAME_COMPOSITION
-    from minml.classifier.features import model_inputs
-    from minml.io import read_table
     from minml.unsupervised.latent import latent
-    from minml.chemistry.minerals import class_groups
-    from minml.classifier.predict import classify
 
     lepr = read_table(Path(shared) / LEPR_FILE)
     sensible = check_oxides(lepr).flags["total"].between(88, 105).to_numpy()
@@ -306,9 +400,12 @@ def lepr_latent_results(model: LatentModel, shared) -> dict:
         "scores": cluster_scores(truth, cluster, named_group),
         "crosstab": pd.crosstab(rows["Mineral"].to_numpy(), named.to_numpy()),
         "reconstruction": reconstruction_errors(model, model_inputs(rows, model.oxides, fill_missing=0.0)[0]),
-        "anomaly_auc": {"reconstruction_error": float(roc_auc_score(is_other[usable], error[usable])),
-                        "ood_score": float(roc_auc_score(is_other[usable], ood[usable])),
-                        "rows_known": int((~is_other & usable).sum()), "rows_other": int((is_other & usable).sum())},
+        "anomaly_auc": {
+            "reconstruction_error": float(roc_auc_score(is_other[usable], error[usable])),
+            "ood_score": float(roc_auc_score(is_other[usable], ood[usable])),
+            "rows_known": int((~is_other & usable).sum()),
+            "rows_other": int((is_other & usable).sum()),
+        },
     }
 
 
@@ -323,11 +420,15 @@ def train_default_latent(shared, out_path, *, progress: bool = False) -> dict:
     model = fit_latent(X, y, extra=extra, progress=progress, **LATENT_PARAMS)
     out_path = Path(out_path)
     model.save(out_path)
-    meta = {"model": out_path.name, **model.info, "synthetic_rows": 0 if extra is None else len(extra[1]),
-            "training_set_sha256": report["content_sha256"],
-            "glass_sha256": report["glass"]["content_sha256"],
-            "cluster_names": [str(c) for c in model.cluster_names],
-            "radius": model.radius}
+    meta = {
+        "model": out_path.name,
+        **model.info,
+        "synthetic_rows": 0 if extra is None else len(extra[1]),
+        "training_set_sha256": report["content_sha256"],
+        "glass_sha256": report["glass"]["content_sha256"],
+        "cluster_names": [str(c) for c in model.cluster_names],
+        "radius": model.radius,
+    }
     out_path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
 
@@ -373,8 +474,10 @@ def latent_card_lines(results: dict) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for truth in ("mineral", "group"):
-        lines.append(f"| {truth} | {pm(truth, 'ari')} | {pm(truth, 'nmi')} | {pm(truth, 'ari_named')} | "
-                     f"{pm(truth, 'nmi_named')} | {pm(truth, 'noise')} |")
+        lines.append(
+            f"| {truth} | {pm(truth, 'ari')} | {pm(truth, 'nmi')} | {pm(truth, 'ari_named')} | "
+            f"{pm(truth, 'nmi_named')} | {pm(truth, 'noise')} |"
+        )
     scores = lepr["scores"]
     lines += [
         "",
@@ -393,6 +496,8 @@ def latent_card_lines(results: dict) -> list[str]:
     ]
     for name, row in recon.iterrows():
         other = lepr["reconstruction"].loc[name]
-        lines.append(f"| {name} | {int(row['major_rows'])} | {row['median_error_major']:.2f} | "
-                     f"{int(other['major_rows'])} | {other['median_error_major']:.2f} |")
+        lines.append(
+            f"| {name} | {int(row['major_rows'])} | {row['median_error_major']:.2f} | "
+            f"{int(other['major_rows'])} | {other['median_error_major']:.2f} |"
+        )
     return lines

@@ -16,6 +16,11 @@ import numpy as np
 import pandas as pd
 
 from minml._version import __version__
+from minml.chemistry.misfit import fold_divalent
+from minml.classifier.features import MODEL_OXIDES
+from minml.classifier.model import MineralClassifier
+from minml.classifier.predict import classify, classify_checked
+from minml.io import read_table
 from minml.training.augment import augmented_classes, synthetic_arrays
 from minml.training.datasets import LEPR_ALL_FILE, LEPR_FILE, load_glass, load_training
 from minml.training.evaluation import (
@@ -28,13 +33,8 @@ from minml.training.evaluation import (
     per_class_scores,
     training_arrays,
 )
-from minml.classifier.features import MODEL_OXIDES
-from minml.io import read_table
-from minml.chemistry.misfit import fold_divalent
-from minml.classifier.model import MineralClassifier
-from minml.classifier.predict import classify, classify_checked
 
-__all__ = ["DEFAULT_PARAMS", "NESTED_GRID", "train_default", "evaluate_model", "write_model_card"]
+__all__ = ["DEFAULT_PARAMS", "NESTED_GRID", "evaluate_model", "train_default", "write_model_card"]
 
 DEFAULT_PARAMS = {"kind": "bnn", "hidden": (32, 32), "epochs": 20, "random_state": 0}
 """Hyperparameters of the shipped network: the width the nested CV's inner folds chose most
@@ -84,8 +84,7 @@ def train_default(shared, out_path, *, progress: bool = False) -> dict:
     start = time.perf_counter()
     model = MineralClassifier(**DEFAULT_PARAMS, progress=progress).fit(X, y, misfit_values=stoichiometry)
     seconds = time.perf_counter() - start
-    model.calibrate(X_natural, y_natural, groups=groups, folds=CALIBRATION_FOLDS, extra=synthetic,
-                    progress=progress)
+    model.calibrate(X_natural, y_natural, groups=groups, folds=CALIBRATION_FOLDS, extra=synthetic, progress=progress)
     calibration_seconds = time.perf_counter() - start - seconds
     out_path = Path(out_path)
     model.save(out_path)
@@ -93,18 +92,23 @@ def train_default(shared, out_path, *, progress: bool = False) -> dict:
         "model": out_path.name,
         "minml_version": __version__,
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in DEFAULT_PARAMS.items()},
-        "training_rows": int(len(y)),
-        "synthetic_rows": 0 if synthetic is None else int(len(synthetic[1])),
+        "training_rows": len(y),
+        "synthetic_rows": 0 if synthetic is None else len(synthetic[1]),
         "rows_per_class": {str(k): int(v) for k, v in pd.Series(y).value_counts().sort_index().items()},
         "training_set_sha256": report["content_sha256"],
         "glass_sha256": report["glass"]["content_sha256"],
         "input_files_sha256": {k: v["input_sha256"] for k, v in report["classes"].items()},
         "train_seconds": round(seconds, 1),
         "calibration_seconds": round(calibration_seconds, 1),
-        "calibration": {"folds": f"{CALIBRATION_FOLDS} source-grouped", "temperature": model.calibration_.temperature,
-                        **{f"held_out_{k}": v for k, v in model.calibration_.summary.items()}},
-        "misfit_threshold": {str(c): (None if not np.isfinite(t) else round(float(t), 3))
-                             for c, t in zip(model.classes_, model.misfit_threshold_, strict=True)},
+        "calibration": {
+            "folds": f"{CALIBRATION_FOLDS} source-grouped",
+            "temperature": model.calibration_.temperature,
+            **{f"held_out_{k}": v for k, v in model.calibration_.summary.items()},
+        },
+        "misfit_threshold": {
+            str(c): (None if not np.isfinite(t) else round(float(t), 3))
+            for c, t in zip(model.classes_, model.misfit_threshold_, strict=True)
+        },
         "ood_threshold": model.ood_threshold_,
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
     }
@@ -136,8 +140,9 @@ def lepr_results(model, shared) -> dict:
         "rows": len(lepr),
         "rows_88_105": int(sensible.sum()),
         "accuracy": float(right[sensible].mean()),
-        "macro_f1": float(f1_score(truth[sensible], result["mineral"].to_numpy()[sensible], labels=labels,
-                                   average="macro")),
+        "macro_f1": float(
+            f1_score(truth[sensible], result["mineral"].to_numpy()[sensible], labels=labels, average="macro")
+        ),
         "unknown": float((~named[sensible]).mean()),
         "accuracy_named": float(right[inside].mean()),
         "ece": expected_calibration_error(conf[sensible], right[sensible]),
@@ -160,11 +165,16 @@ def _settled_results(lepr, result, sensible, right, conf, truth) -> dict:
     settled = sensible & (reason == "")
     answer = result["mineral"].astype(str).to_numpy()
     labels = sorted(set(truth[settled]))
-    rows = pd.DataFrame({
-        "entity_id": lepr["entity_id"].to_numpy() if "entity_id" in lepr else lepr.index.to_numpy(),
-        "label": lepr["Mineral"].to_numpy(), "answer": answer,
-        "probability": result["probability"].round(3).to_numpy(), "right": right, "reason": reason,
-    })[sensible & (reason != "")]
+    rows = pd.DataFrame(
+        {
+            "entity_id": lepr["entity_id"].to_numpy() if "entity_id" in lepr else lepr.index.to_numpy(),
+            "label": lepr["Mineral"].to_numpy(),
+            "answer": answer,
+            "probability": result["probability"].round(3).to_numpy(),
+            "right": right,
+            "reason": reason,
+        }
+    )[sensible & (reason != "")]
     return {
         "settled_rows": int(settled.sum()),
         "settled_accuracy": float(right[settled].mean()),
@@ -185,10 +195,12 @@ def unknown_results(model, shared) -> dict:
     result = classify(table[other], model)
     same = label[other].isin(list(LEPR_SAME_COMPOSITION)).to_numpy()
     unknown = (result["mineral"] == "unknown").to_numpy()
-    per_label = pd.DataFrame({"label": label[other].to_numpy(), "unknown": unknown,
-                              "named": result["mineral"].astype(str).to_numpy()})
-    summary = per_label.groupby("label").agg(rows=("unknown", "size"), unknown=("unknown", "mean"),
-                                             most_named=("named", lambda s: s.value_counts().index[0]))
+    per_label = pd.DataFrame(
+        {"label": label[other].to_numpy(), "unknown": unknown, "named": result["mineral"].astype(str).to_numpy()}
+    )
+    summary = per_label.groupby("label").agg(
+        rows=("unknown", "size"), unknown=("unknown", "mean"), most_named=("named", lambda s: s.value_counts().index[0])
+    )
     return {
         "rows": int((~same).sum()),
         "unknown": float(unknown[~same].mean()),
@@ -238,8 +250,11 @@ def evaluate_model(shared, model_path, *, latent_path=None, quick: bool = False,
     results["unknown"] = unknown_results(model, shared)
     glass = load_glass(shared, "test")
     glass_pred = classify(glass, model)["mineral"]
-    results["glass_test"] = {"rows": len(glass), "glass": float((glass_pred == "glass").mean()),
-                             "glass_or_unknown": float(glass_pred.isin(["glass", "unknown"]).mean())}
+    results["glass_test"] = {
+        "rows": len(glass),
+        "glass": float((glass_pred == "glass").mean()),
+        "glass_or_unknown": float(glass_pred.isin(["glass", "unknown"]).mean()),
+    }
     from minml.chemistry.oxides import species_table
 
     minerals = table["mineral"] != "glass"
@@ -331,8 +346,10 @@ def write_model_card(results: dict, path) -> Path:
         "|---|---|---|---|---|---|",
     ]
     for name, r in (("BNN (shipped)", lepr), ("GDA baseline", lepr_gda)):
-        lines.append(f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['ece']:.4f} | "
-                     f"{r['wrong_at_0.9']:.4f} | {r['flagged_outside']:.4f} |")
+        lines.append(
+            f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['ece']:.4f} | "
+            f"{r['wrong_at_0.9']:.4f} | {r['flagged_outside']:.4f} |"
+        )
     lines += [
         "",
         "An unknown answer counts as wrong; in the calibration error an unknown row has confidence 0.",
@@ -340,9 +357,15 @@ def write_model_card(results: dict, path) -> Path:
         f"names {lepr['accuracy_named']:.4f}, calibration error there {lepr['ece_named']:.4f}; "
         f"{lepr['unknown_outside']:.4f} of the rows outside 88-105 answered unknown (bad analyses).",
         "",
-        "Per class (BNN, rows 88-105 wt%):", "", "| class | precision | recall | F1 | n |", "|---|---|---|---|---|"]
+        "Per class (BNN, rows 88-105 wt%):",
+        "",
+        "| class | precision | recall | F1 | n |",
+        "|---|---|---|---|---|",
+    ]
     for name, row in lepr["per_class"].iterrows():
-        lines.append(f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']:.0f} |")
+        lines.append(
+            f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']:.0f} |"
+        )
     confusions = lepr["confusions"].stack()
     confusions = confusions[confusions > 0].sort_values(ascending=False).head(12)
     lines += ["", "Most frequent LEPR mistakes (label → answer: rows):", ""]
@@ -430,8 +453,10 @@ def _unsettled_lines(lepr: dict) -> list[str]:
         bound = f"< {rule.below:g}" if rule.below is not None else f"> {rule.above:g}"
         answered = ", ".join(f"{a} {n}" for a, n in part["answer"].value_counts().head(3).items())
         confident = int((~part["right"] & (part["probability"] >= 0.9)).sum())
-        lines.append(f"| {rule.label} | {rule.quantity} {bound} | {len(part)} | {int((~part['right']).sum())} | "
-                     f"{confident} | {answered} | {rule.reason} | {rule.remedy} |")
+        lines.append(
+            f"| {rule.label} | {rule.quantity} {bound} | {len(part)} | {int((~part['right']).sum())} | "
+            f"{confident} | {answered} | {rule.reason} | {rule.remedy} |"
+        )
     total = lepr["rows_88_105"]
     unsettled_wrong = int((~rows["right"]).sum())
     unsettled_confident = int((~rows["right"] & (rows["probability"] >= 0.9)).sum())

@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml.io._npz import model_from, open_npz
 from minml._resources import load_shipped
 from minml.classifier._runtime import standardise
 from minml.classifier.features import model_inputs, usable_rows
+from minml.io._npz import model_from, open_npz
 
 __all__ = ["DEFAULT_LATENT_MODEL", "LatentModel", "latent", "load_default_latent", "reconstruct"]
 
@@ -147,12 +147,17 @@ class LatentModel:
         arrays = {
             "schema_version": np.array(SCHEMA_VERSION),
             "oxides": np.array(self.oxides, dtype=str),
-            "scaler_mean": self.scaler_mean, "scaler_scale": self.scaler_scale,
-            "points": self.points.astype(np.float32), "point_cluster": self.point_cluster.astype(np.int16),
+            "scaler_mean": self.scaler_mean,
+            "scaler_scale": self.scaler_scale,
+            "points": self.points.astype(np.float32),
+            "point_cluster": self.point_cluster.astype(np.int16),
             "point_probability": self.point_probability.astype(np.float16),
-            "radius": np.array(self.radius), "cluster_names": np.array(self.cluster_names, dtype=str),
-            "density": self.density.astype(np.float32), "extent": np.array(self.extent, dtype=np.float64),
-            "view_mean": self.view_mean.astype(np.float32), "view_axes": self.view_axes.astype(np.float32),
+            "radius": np.array(self.radius),
+            "cluster_names": np.array(self.cluster_names, dtype=str),
+            "density": self.density.astype(np.float32),
+            "extent": np.array(self.extent, dtype=np.float64),
+            "view_mean": self.view_mean.astype(np.float32),
+            "view_axes": self.view_axes.astype(np.float32),
             "info": np.array(json.dumps(self.info)),
         }
         for name, layers in (("enc", self.encoder), ("dec", self.decoder)):
@@ -167,20 +172,29 @@ class LatentModel:
         with open_npz(path, "MIN-ML latent model", _REQUIRED) as f:
             version = int(f["schema_version"])
             if version not in _READABLE:
-                raise ValueError(f"{path} is a latent model of schema version {version}; this MIN-ML reads "
-                                 f"version {SCHEMA_VERSION}. Retrain it with `minml train --which latent`.")
+                raise ValueError(
+                    f"{path} is a latent model of schema version {version}; this MIN-ML reads "
+                    f"version {SCHEMA_VERSION}. Retrain it with `minml train --which latent`."
+                )
 
             def layers(name):
                 count = sum(1 for key in f.files if key.startswith(name) and key.endswith("_W"))
                 return [(f[f"{name}{i}_W"], f[f"{name}{i}_b"]) for i in range(count)]
 
             return cls(
-                oxides=tuple(str(o) for o in f["oxides"]), scaler_mean=f["scaler_mean"],
-                scaler_scale=f["scaler_scale"], encoder=layers("enc"), decoder=layers("dec"),
-                points=f["points"], point_cluster=f["point_cluster"],
-                point_probability=f["point_probability"].astype(np.float32), radius=float(f["radius"]),
-                cluster_names=f["cluster_names"].astype(object), density=f["density"],
-                extent=tuple(float(v) for v in f["extent"]), info=json.loads(str(f["info"])),
+                oxides=tuple(str(o) for o in f["oxides"]),
+                scaler_mean=f["scaler_mean"],
+                scaler_scale=f["scaler_scale"],
+                encoder=layers("enc"),
+                decoder=layers("dec"),
+                points=f["points"],
+                point_cluster=f["point_cluster"],
+                point_probability=f["point_probability"].astype(np.float32),
+                radius=float(f["radius"]),
+                cluster_names=f["cluster_names"].astype(object),
+                density=f["density"],
+                extent=tuple(float(v) for v in f["extent"]),
+                info=json.loads(str(f["info"])),
                 **({"view_mean": f["view_mean"], "view_axes": f["view_axes"]} if "view_axes" in f.files else {}),
             )
 
@@ -192,8 +206,9 @@ def load_default_latent() -> LatentModel:
 
 def _inputs(df, model, fill_missing, check_options):
     name = "the shipped latent model" if model is None else "the latent model"
-    model = model_from(model, default=load_default_latent, load=LatentModel.load, types=LatentModel,
-                       what="a LatentModel")
+    model = model_from(
+        model, default=load_default_latent, load=LatentModel.load, types=LatentModel, what="a LatentModel"
+    )
     values, checked = model_inputs(df, model.oxides, fill_missing=fill_missing, model_name=name, **check_options)
     return model, values, checked
 
@@ -203,8 +218,9 @@ def _usable(values: np.ndarray, checked) -> np.ndarray:
     return usable_rows(values) & ~checked.no_analysis
 
 
-def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None, progress: bool = False,
-           **check_options) -> pd.DataFrame:
+def latent(
+    df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None, progress: bool = False, **check_options
+) -> pd.DataFrame:
     """Place every analysis of a table in the latent space and its clusters.
 
     Parameters
@@ -257,15 +273,18 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
         coords[part] = np.where(ok[:, None], z, np.nan)
         error[part] = np.where(ok, np.sqrt((rebuilt * rebuilt).mean(axis=1)), np.nan)
 
-    run_in_threads(place, [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)], progress=progress,
-                   desc="latent")
+    run_in_threads(
+        place, [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)], progress=progress, desc="latent"
+    )
     cluster, probability = model.assign(coords)
     names = np.append(np.asarray(model.cluster_names, dtype=object), "")
     shown = model.view(coords)
     return pd.DataFrame(
         {
-            "LV1": shown[:, 0], "LV2": shown[:, 1],
-            "cluster": cluster, "cluster_probability": probability,
+            "LV1": shown[:, 0],
+            "LV2": shown[:, 1],
+            "cluster": cluster,
+            "cluster_probability": probability,
             "cluster_mineral": pd.Categorical(names[cluster], categories=list(dict.fromkeys(names))),
             "reconstruction_error": error,
             "flag": checked.flags["flag"].to_numpy(dtype=object),
@@ -274,8 +293,9 @@ def latent(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=N
     )
 
 
-def reconstruct(df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None,
-                **check_options) -> pd.DataFrame:
+def reconstruct(
+    df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None, **check_options
+) -> pd.DataFrame:
     """The oxides as the autoencoder rebuilds them from the latent space (wt%).
 
     Returns

@@ -22,8 +22,7 @@ table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px soli
 th{background:#f3f3f3}img{max-width:100%}.note{color:#555;font-size:13px}"""
 
 
-_NONE = ("<p class='note'>No row to show: none has both a label of a class and a mineral "
-         "(see the verdicts above).</p>")
+_NONE = "<p class='note'>No row to show: none has both a label of a class and a mineral (see the verdicts above).</p>"
 
 
 def _png(ax) -> str:
@@ -37,17 +36,28 @@ def _png(ax) -> str:
 
 def _mol(df: pd.DataFrame, names, check_options: dict) -> dict:
     """Moles of cations of CaO, MgO, FeOt, Na2O, K2O per 100 g (for Wo-En-Fs, An-Ab-Or)."""
-    from minml.tables.checks import check_oxides
     from minml.chemistry.oxides import species_table
+    from minml.tables.checks import check_oxides
 
     oxides = check_oxides(df, total_range=None, **check_options).oxides
     table = species_table()
-    return {name: np.nan_to_num(oxides[name].to_numpy(float)) / table["FeO" if name == "FeOt" else name].molar_mass
-            * (2 if name in ("Na2O", "K2O") else 1) for name in names}
+    return {
+        name: np.nan_to_num(oxides[name].to_numpy(float))
+        / table["FeO" if name == "FeOt" else name].molar_mass
+        * (2 if name in ("Na2O", "K2O") else 1)
+        for name in names
+    }
 
 
-def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="MIN-ML validation",
-                 disputed_rows: int = 50, **check_options) -> Path:
+def write_report(
+    table: pd.DataFrame,
+    validated: pd.DataFrame,
+    path,
+    *,
+    title="MIN-ML validation",
+    disputed_rows: int = 50,
+    **check_options,
+) -> Path:
     """Write the HTML report of :func:`minml.validate` output ``validated`` for ``table``.
 
     Parameters
@@ -67,26 +77,40 @@ def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="M
     from minml.plot import confusion_matrix, feldspar_ternary, probability_histogram, pyroxene_quadrilateral
 
     path = Path(path)
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+    ]
     counts = validated["verdict"].value_counts()
     parts.append("<h2>Verdicts</h2>" + counts.to_frame("rows").to_html())
-    parts.append("<p class='note'>disagree: the label's class is outside the calibrated prediction set; "
-                 "uncertain: inside it but not the top class; unknown_phase: none of the classes; "
-                 "bad_analysis: no analysis or a bad one; unmapped_label: spelling not in labels.toml.</p>")
+    parts.append(
+        "<p class='note'>disagree: the label's class is outside the calibrated prediction set; "
+        "uncertain: inside it but not the top class; unknown_phase: none of the classes; "
+        "bad_analysis: no analysis or a bad one; unmapped_label: spelling not in labels.toml.</p>"
+    )
     parts.append("<h2>Per label</h2>" + label_summary(validated).to_html(float_format=lambda x: f"{x:.3f}"))
     named = validated["label_class"].ne("") & validated["mineral"].ne("unknown")
     parts.append("<h2>Published label vs MIN-ML</h2>")
-    parts.append(_png(confusion_matrix(validated.loc[named, "label_class"], validated.loc[named, "mineral"]))
-                 if named.any() else _NONE)
+    parts.append(
+        _png(confusion_matrix(validated.loc[named, "label_class"], validated.loc[named, "mineral"]))
+        if named.any()
+        else _NONE
+    )
     parts.append("<h2>Probability of the published label</h2>")
     judged = validated["verdict"].isin(["agree", "disagree", "uncertain"])
-    parts.append(_png(probability_histogram(validated.loc[judged, "label_probability"],
-                                            validated.loc[judged, "verdict"].astype(str)))
-                 if judged.any() else _NONE)
+    parts.append(
+        _png(
+            probability_histogram(
+                validated.loc[judged, "label_probability"], validated.loc[judged, "verdict"].astype(str)
+            )
+        )
+        if judged.any()
+        else _NONE
+    )
     disputed = validated["verdict"].isin(["disagree", "uncertain"])
-    involves = lambda names: disputed & (validated["label_class"].str.contains("|".join(names))  # noqa: E731
-                                         | validated["mineral"].isin(names))
+    involves = lambda names: (  # noqa: E731
+        disputed & (validated["label_class"].str.contains("|".join(names)) | validated["mineral"].isin(names))
+    )
     pyroxene = involves(["clinopyroxene", "orthopyroxene"])
     if pyroxene.any():
         mol = _mol(table.loc[pyroxene], ["CaO", "MgO", "FeOt"], check_options)
@@ -99,12 +123,17 @@ def write_report(table: pd.DataFrame, validated: pd.DataFrame, path, *, title="M
     if feldspar.any():
         mol = _mol(table.loc[feldspar], ["CaO", "Na2O", "K2O"], check_options)
         groups = validated.loc[feldspar, "label"].astype(str) + " → " + validated.loc[feldspar, "mineral"].astype(str)
-        parts.append("<h2>Disputed feldspars</h2>"
-                     + _png(feldspar_ternary(mol["CaO"], mol["Na2O"], mol["K2O"], groups.to_numpy())))
+        parts.append(
+            "<h2>Disputed feldspars</h2>"
+            + _png(feldspar_ternary(mol["CaO"], mol["Na2O"], mol["K2O"], groups.to_numpy()))
+        )
     top = validated[validated["verdict"] == "disagree"].sort_values("rank").head(disputed_rows)
-    parts.append(f"<h2>The {len(top)} most certain disagreements</h2>"
-                 + top[["label", "mineral", "probability", "label_probability", "reason"]].to_html(
-                     float_format=lambda x: f"{x:.3g}"))
+    parts.append(
+        f"<h2>The {len(top)} most certain disagreements</h2>"
+        + top[["label", "mineral", "probability", "label_probability", "reason"]].to_html(
+            float_format=lambda x: f"{x:.3g}"
+        )
+    )
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

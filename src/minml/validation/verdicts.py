@@ -25,10 +25,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from minml.tables.checks import require_table
-from minml.classifier.features import usable_rows
 from minml.chemistry.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels, require_label_column
 from minml.chemistry.misfit import fold_divalent
+from minml.classifier.features import usable_rows
+from minml.tables.checks import require_table
 
 __all__ = ["VERDICTS", "label_summary", "validate"]
 
@@ -36,9 +36,18 @@ VERDICTS = ("agree", "disagree", "uncertain", "unknown_phase", "bad_analysis", "
 DEFAULT_COVERAGE = 0.99
 
 
-def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, coverage: float = DEFAULT_COVERAGE,
-             fill_missing=None, suffix=None, elements: bool = False, total_range=(88.0, 105.0),
-             progress: bool = False) -> pd.DataFrame:
+def validate(
+    df: pd.DataFrame,
+    label_column: str = "Mineral",
+    *,
+    model=None,
+    coverage: float = DEFAULT_COVERAGE,
+    fill_missing=None,
+    suffix=None,
+    elements: bool = False,
+    total_range=(88.0, 105.0),
+    progress: bool = False,
+) -> pd.DataFrame:
     """Check every row's published label against its analysis.
 
     Parameters
@@ -71,9 +80,16 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     runtime = resolve_model(model)
     if runtime.calibration is None:
         raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
-    result, values, checked = classify_checked(df, runtime, fill_missing=fill_missing, coverage=coverage,
-                                               suffix=suffix, elements=elements, total_range=total_range,
-                                               progress=progress)
+    result, values, checked = classify_checked(
+        df,
+        runtime,
+        fill_missing=fill_missing,
+        coverage=coverage,
+        suffix=suffix,
+        elements=elements,
+        total_range=total_range,
+        progress=progress,
+    )
     labels = match_labels(df[label_column])
     classes = np.asarray(runtime.classes, dtype=object)
     code = {c: i for i, c in enumerate(classes)}
@@ -98,8 +114,9 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
     sets = result["prediction_set"].to_numpy(dtype=object)
 
     label_misfit = _misfit(runtime, stoichiometry, usable, first_label)
-    mineral_misfit = np.where(top == first_label, label_misfit,
-                              _misfit(runtime, stoichiometry, usable & (top != first_label), top))
+    mineral_misfit = np.where(
+        top == first_label, label_misfit, _misfit(runtime, stoichiometry, usable & (top != first_label), top)
+    )
 
     agree = _per_distinct_pair(mineral, label_class, lambda m, lc: m in str(lc).split("|"))
     in_set = _per_distinct_pair(label_class, sets, lambda lc, s: bool(set(str(lc).split("|")) & set(str(s).split("|"))))
@@ -110,8 +127,21 @@ def validate(df: pd.DataFrame, label_column: str = "Mineral", *, model=None, cov
         ["unmapped_label", "bad_analysis", "unknown_phase", "agree", "uncertain"],
         default="disagree",
     ).astype(object)
-    reason = _reasons(runtime, values, verdict, df[label_column].to_numpy(dtype=object), label_class, mineral,
-                      result["probability"].to_numpy(), label_p, label_misfit, mineral_misfit, first_label, top, flag)
+    reason = _reasons(
+        runtime,
+        values,
+        verdict,
+        df[label_column].to_numpy(dtype=object),
+        label_class,
+        mineral,
+        result["probability"].to_numpy(),
+        label_p,
+        label_misfit,
+        mineral_misfit,
+        first_label,
+        top,
+        flag,
+    )
     order = np.lexsort((-np.nan_to_num(label_misfit), np.nan_to_num(label_p, nan=2.0), verdict != "disagree"))
     rank = np.empty(len(df), dtype=np.int64)
     rank[order] = np.arange(1, len(df) + 1)
@@ -139,8 +169,9 @@ def _per_distinct_pair(a: np.ndarray, b: np.ndarray, rule) -> np.ndarray:
     codes_a, values_a = pd.factorize(a, use_na_sentinel=False)
     codes_b, values_b = pd.factorize(b, use_na_sentinel=False)
     pairs, row_pair = np.unique(codes_a.astype(np.int64) * len(values_b) + codes_b, return_inverse=True)
-    outcome = np.array([rule(values_a[k // len(values_b)], values_b[k % len(values_b)]) for k in pairs.tolist()],
-                       dtype=bool)
+    outcome = np.array(
+        [rule(values_a[k // len(values_b)], values_b[k % len(values_b)]) for k in pairs.tolist()], dtype=bool
+    )
     return outcome[row_pair.reshape(-1)]
 
 
@@ -161,8 +192,21 @@ def _typical(runtime):
     return mean, sd
 
 
-def _reasons(runtime, values, verdict, label, label_class, mineral, p, label_p, label_misfit, mineral_misfit,
-             first_label, top, flag) -> np.ndarray:
+def _reasons(
+    runtime,
+    values,
+    verdict,
+    label,
+    label_class,
+    mineral,
+    p,
+    label_p,
+    label_misfit,
+    mineral_misfit,
+    first_label,
+    top,
+    flag,
+) -> np.ndarray:
     """One readable line per row."""
     mean, sd = _typical(runtime)
     oxides = list(runtime.oxides)
@@ -188,15 +232,20 @@ def _reasons(runtime, values, verdict, label, label_class, mineral, p, label_p, 
                 # the oxide (in wt%) that is farthest from the label's class and nearest the
                 # predicted one: the contrast a petrologist would check first
                 j = int(np.argmax(np.abs(values[i] - mean[lab]) - np.abs(values[i] - mean[pred])))
-                cue = (f"{oxides[j]} {values[i, j]:.1f} wt% ({label_class[i].split('|')[0]} typically "
-                       f"{mean[lab, j]:.1f} ± {sd[lab, j]:.1f}): ")
+                cue = (
+                    f"{oxides[j]} {values[i, j]:.1f} wt% ({label_class[i].split('|')[0]} typically "
+                    f"{mean[lab, j]:.1f} ± {sd[lab, j]:.1f}): "
+                )
             stoich = ""
             if lab >= 0 and np.isfinite(label_misfit[i]):
                 beyond = label_misfit[i] > thresholds[lab]
-                stoich = (f"; {label_misfit[i]:.1f} wt% from the {label_class[i].split('|')[0]} end-members"
-                          + (f" (beyond its {thresholds[lab]:.1f})" if beyond else ""))
-            out[i] = (f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(label_class[i].replace('|', ' or '))} "
-                      f"(p {label_p[i]:.3f}){stoich}")
+                stoich = f"; {label_misfit[i]:.1f} wt% from the {label_class[i].split('|')[0]} end-members" + (
+                    f" (beyond its {thresholds[lab]:.1f})" if beyond else ""
+                )
+            out[i] = (
+                f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(label_class[i].replace('|', ' or '))} "
+                f"(p {label_p[i]:.3f}){stoich}"
+            )
     return out
 
 
@@ -216,7 +265,8 @@ def label_summary(validated: pd.DataFrame) -> pd.DataFrame:
     counts = counts.reindex(columns=list(VERDICTS), fill_value=0.0)
     other = validated[validated["verdict"].isin(["disagree", "uncertain"])]
     alternative = other.groupby(other["label"].astype(str))["mineral"].agg(
-        lambda s: s.value_counts().index[0] if len(s) else "")
+        lambda s: s.value_counts().index[0] if len(s) else ""
+    )
     summary = counts.assign(rows=validated["label"].astype(str).value_counts(), top_alternative=alternative)
     summary["top_alternative"] = summary["top_alternative"].fillna("")
     return summary[["rows", *VERDICTS, "top_alternative"]].sort_values("rows", ascending=False)
