@@ -271,7 +271,7 @@ def test_classify_header_row_option(tmp_path, capsys, suffix):
     path, _ = supplementary_table(tmp_path, suffix)
     sheet = ["--sheet", "S3"] if suffix == ".xlsx" else []
     assert main(["classify", str(path), "-o", str(tmp_path / "out.csv"), *sheet]) == 2
-    assert "pass header_row=3 (on the command line: --header-row 3)" in capsys.readouterr().err
+    assert "if the column names are there, pass --header-row 3.\n" in capsys.readouterr().err  # in the command's words
     assert main(["classify", str(path), "-o", str(tmp_path / "out.csv"), "--header-row", "3", *sheet]) == 0
     assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "plain.csv")]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.csv"), pd.read_csv(tmp_path / "plain.csv"))

@@ -159,7 +159,7 @@ def test_bad_input(tmp_path):
     table = read_table(EXAMPLE)
     with pytest.raises(ValueError, match="No label column 'Phase'"):
         validate(table, "Phase")
-    with pytest.raises(ValueError, match=r"Pass label_column= naming the column with the phase of each row"):
+    with pytest.raises(ValueError, match=r"Pass label_column=NAME, the column with the phase of each row"):
         validate(table.drop(columns="Mineral"))  # nothing to point at
 
 
@@ -172,11 +172,10 @@ def test_a_missing_label_column_points_at_the_column_of_phase_names():
     renamed = table.rename(columns={"Mineral": "PHASE NAME"})
     with pytest.raises(
         ValueError,
-        match=r"'PHASE NAME' holds phase names: pass label_column='PHASE NAME' "
-        r"\(on the command line: --label-column 'PHASE NAME'\)",
+        match=r"'PHASE NAME' holds phase names: pass label_column='PHASE NAME'\.$",  # in Python's words
     ):
         validate(renamed)
-    with pytest.raises(ValueError, match=r"pass mineral_column='PHASE NAME' .*--mineral-column 'PHASE NAME'"):
+    with pytest.raises(ValueError, match=r"pass mineral_column='PHASE NAME'\.$"):
         formula(renamed, mineral_column="Mineral")
     # the labels of a real database (GEOROC spells them in capitals, with grain notes) count
     georoc = pd.DataFrame(

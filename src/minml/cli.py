@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shlex
 import sys
 import warnings
 from pathlib import Path
 
-from minml._version import __version__
+from minml import DEFAULT_TOTAL_RANGE, __version__
+from minml.pipelines import check_file, check_option, classify_file, formula_file, latent_file, validate_file
 
 _DESCRIPTION = """\
 MIN-ML: which mineral is an analysis, and can a database label be trusted?
@@ -28,6 +31,69 @@ Commands:
 
 def _sheet(value: str):
     return int(value) if value.lstrip("-").isdigit() else value
+
+
+def _reading(args) -> dict:
+    """How INPUT is read (``--sheet``, ``--header-row``, ``--encoding``, ``--suffix``,
+    ``--elements``), as the pipelines' keywords; progress bars on a terminal."""
+    return {
+        "sheet": args.sheet,
+        "header_row": args.header_row,
+        "encoding": args.encoding,
+        "suffix": args.suffix,
+        "elements": args.elements,
+        "progress": sys.stderr.isatty(),
+    }
+
+
+def _report(summary) -> int:
+    """Print what a pipeline did (its summary's lines)."""
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
+_FLAGS = {
+    "fill_missing": "--fill-missing",
+    "suffix": "--suffix",
+    "elements": "--elements",
+    "sheet": "--sheet",
+    "header_row": "--header-row",
+    "encoding": "--encoding",
+    "label_column": "--label-column",
+    "mineral_column": "--mineral-column",
+    "coverage": "--coverage",
+    "total_range": "--total-range",
+    "units": "--units",
+    "channels": "--channels",
+    "pixel_size": "--pixel-size",
+    "min_total": "--min-total",
+    "max_total": "--max-total",
+    "min_region": "--clean",
+}
+"""The library's keyword names and the command's options for them: the one place where
+messages written for Python callers are put in the command's words."""
+
+_KEYWORD = re.compile(r"\b(" + "|".join(_FLAGS) + r")=(?!\()('[^']*'|\"[^\"]*\"|[^\s,;)]+)?")
+_BARE = re.compile(r"(?<![\w.-])(" + "|".join(k for k in _FLAGS if "_" in k) + r")\b(?!=)")
+_SAID_FOR_THE_COMMAND = re.compile(r" \(on the command line: [^)]*\)")
+
+
+def _with_flags(message: str) -> str:
+    """A library message in the command's words: ``fill_missing=0.0`` becomes ``--fill-missing
+    0.0``, ``elements=True`` ``--elements``, ``label_column='Rock type'`` ``--label-column 'Rock
+    type'``, a bare ``fill_missing`` ``--fill-missing``; what a message still says of the
+    command line itself in parentheses goes (it would say it twice)."""
+
+    def option(match: re.Match) -> str:
+        flag, value = _FLAGS[match.group(1)], match.group(2)
+        if value and value[0] in "'\"" and value[-1] == value[0]:
+            value = value[1:-1]
+        return flag if value in (None, "True") else f"{flag} {shlex.quote(value)}"
+
+    message = _SAID_FOR_THE_COMMAND.sub("", message)
+    message = _KEYWORD.sub(option, message)
+    return _BARE.sub(lambda match: _FLAGS[match.group(1)], message)
 
 
 def _add_table_arguments(p) -> None:
@@ -80,63 +146,15 @@ def _add_model_arguments(p, model_help: str) -> None:
     )
 
 
-def _reading(args) -> dict:
-    """How the table's columns are read (``--suffix``, ``--elements``), as the API's keywords."""
-    return {"suffix": args.suffix, "elements": args.elements}
-
-
-def _read_input(args, output: Path | None = None):
-    """The table ``INPUT`` names, as :func:`minml.read_table` reads it with ``--sheet``,
-    ``--header-row`` and ``--encoding``; refused, before any work, when ``output`` is an Excel
-    file too small for it."""
-    from minml.io import check_fits, read_table
-
-    table = read_table(args.input, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row)
-    if output is not None:
-        check_fits(output, len(table))
-    return table
-
-
-def _outputs(args, table: Path | None, *others: Path | None) -> Path | None:
-    """Check, before any work, that the output ``table`` (a known extension) and the
-    ``others`` (reports, figures: matplotlib must be there) can be written: existing
-    folders, none of them the input or each other.  Returns ``table``."""
-    from minml.io import writable_path
-
-    written = [writable_path(table)] if table is not None else []
-    written += [writable_path(path, table=False) for path in others if path is not None]
-    if any(path is not None for path in others):
-        from minml.plot import require_matplotlib
-
-        require_matplotlib()
-    for i, path in enumerate(written):
-        if args.input.exists() and path.exists() and path.samefile(args.input):
-            raise ValueError(f"{str(path)!r} is the input; write to another file so that the input stays as it is.")
-        if path.resolve() in {p.resolve() for p in written[:i]}:
-            raise ValueError(f"{str(path)!r} is named for two outputs; give each its own file.")
-    return table
-
-
-def _bom(args) -> bool:
-    """Whether CSV output starts with a UTF-8 byte-order mark (:func:`minml.io.bom_for`)."""
-    from minml.io import bom_for
-
-    return bom_for(args.input, args.encoding)
-
-
-def _default_output(args, suffix: str) -> Path:
-    """``-o``, or a CSV file beside the input named INPUT + ``suffix``."""
-    return args.output or args.input.with_name(args.input.stem + suffix)
-
-
 def _add_total_range(p, consequence: str) -> None:
+    low, high = DEFAULT_TOTAL_RANGE
     p.add_argument(
         "--total-range",
         nargs=2,
         type=float,
         metavar=("LOW", "HIGH"),
-        default=(88.0, 105.0),
-        help=f"accepted oxide sum in wt%%{consequence} (default: 88 105)",
+        default=DEFAULT_TOTAL_RANGE,
+        help=f"accepted oxide sum in wt%%{consequence} (default: {low:g} {high:g})",
     )
 
 
@@ -160,21 +178,7 @@ def _add_check(sub) -> None:
 
 
 def _run_check(args) -> int:
-    import pandas as pd
-
-    from minml.tables.checks import check_oxides
-
-    _outputs(args, args.output)
-    table = _read_input(args, args.output)
-    checked = check_oxides(table, total_range=tuple(args.total_range), **_reading(args))
-    print(f"{args.input}")
-    print(checked.summary())
-    if args.output is not None:  # the columns kept as they were, then the oxides and flags as read
-        prefixed = _write_beside_input(
-            checked.other, pd.concat([checked.oxides, checked.flags], axis=1), args.output, _bom(args), "check_"
-        )
-        print(f"\nwrote {args.output}" + (_prefixed_note("check_") if prefixed else ""))
-    return 0
+    return _report(check_file(args.input, args.output, total_range=tuple(args.total_range), **_reading(args)))
 
 
 def _add_data(sub) -> None:
@@ -232,50 +236,17 @@ def _add_classify(sub) -> None:
     p.set_defaults(run=_run_classify)
 
 
-def _write_beside_input(table, result, output: Path, bom: bool, prefix: str) -> bool:
-    """Write the input's columns and the result's side by side to ``output`` (``bom``: as
-    :func:`minml.io.write_table`), the result's named apart (:func:`_named_apart`); returns
-    whether they were prefixed."""
-    import pandas as pd
-
-    from minml.io import write_table
-
-    names = _named_apart(table.columns, result.columns, prefix)
-    write_table(
-        pd.concat([table, result.set_axis(names, axis=1)], axis=1), output, bom=bom, progress=sys.stderr.isatty()
-    )
-    return names != list(result.columns)
-
-
-def _named_apart(columns, names, prefix: str) -> list[str]:
-    """The result's column ``names``, all with ``prefix`` when one would overwrite an input
-    column (an input labelled in a column ``mineral``): the input's columns are never replaced."""
-    taken = set(columns)
-    if not taken & set(names):
-        return list(names)
-    prefixed = [prefix + name for name in names]
-    clash = [name for name in prefixed if name in taken]
-    if clash:
-        raise ValueError(f"The input already has columns {clash}; rename them so the results do not overwrite them.")
-    return prefixed
-
-
-def _prefixed_note(prefix: str) -> str:
-    return f" (result columns prefixed {prefix}: the input has some of the same names)"
-
-
 def _fill_missing(text: str) -> float:
     """``--fill-missing``, checked as the API checks ``fill_missing``, before any work."""
-    from minml.classifier.features import check_fill
-
+    value: float | str
     try:
         value = float(text)
     except ValueError:
         value = text  # refused below, in the same words
     try:
-        check_fill(value)
+        check_option("fill_missing", value)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error).replace("fill_missing", "--fill-missing", 1)) from None
+        raise argparse.ArgumentTypeError(_with_flags(str(error))) from None
     return value
 
 
@@ -331,72 +302,16 @@ def _map_check(name: str):
 
 
 def _run_classify(args) -> int:
-    import numpy as np
-
-    from minml.classifier._runtime import Runtime
-
-    output = _outputs(args, _default_output(args, "_classified.csv"))
-    model = Runtime.load(args.model) if args.model else None
-    options = dict(fill_missing=args.fill_missing, coverage=args.coverage, progress=sys.stderr.isatty())
-    arrow = _classify_arrow(args, model, options, output)
-    if arrow is None:
-        from minml.classifier.predict import classify
-
-        table = _read_input(args, output)
-        result = classify(table, model, total_range=tuple(args.total_range), **_reading(args), **options)
-        prefixed = _write_beside_input(table, result, output, _bom(args), "classify_")
-        minerals = result["mineral"].cat
-        minerals, flags = (minerals.codes.to_numpy(), list(minerals.categories)), result["flag"].to_numpy()
-    else:
-        minerals, flags, prefixed = arrow
-    codes, names = minerals
-    counts = np.bincount(codes, minlength=len(names))
-    order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
-    found = ", ".join(f"{names[k]} {counts[k]}" for k in order)
-    print(
-        f"{len(codes)} {'analysis' if len(codes) == 1 else 'analyses'} classified"
-        + (f": {found}" if found else "")
-        + (_prefixed_note("classify_") if prefixed else "")
+    summary = classify_file(
+        args.input,
+        args.output,
+        model=args.model,
+        fill_missing=args.fill_missing,
+        coverage=args.coverage,
+        total_range=tuple(args.total_range),
+        **_reading(args),
     )
-    unknown = codes == list(names).index("unknown")
-    if unknown.any():
-        from minml.classifier.predict import none_of_the_classes
-
-        novel = int(none_of_the_classes(np.asarray(flags, dtype=object)[unknown]).sum())
-        bad = int(unknown.sum()) - novel
-        print(
-            f"unknown {int(unknown.sum())}: {bad} bad {'analysis' if bad == 1 else 'analyses'}, "
-            f"{novel} none of the classes"
-        )
-    print(f"{int((flags != '').sum())} flagged (see the flag column)")
-    print(f"wrote {output}")
-    return 0
-
-
-def _classify_arrow(args, model, options, output: Path):
-    """``minml classify`` from CSV to CSV without pandas (:func:`minml.io.read_csv_arrow`):
-    returns the mineral codes with their names, the flags, and whether the result columns were
-    prefixed; None for other files, which take the pandas route."""
-    from minml.io import is_csv, read_csv_arrow
-
-    if args.sheet is not None or args.header_row not in (None, 1) or not is_csv(output):
-        return None
-    table = read_csv_arrow(args.input, encoding=args.encoding, **_reading(args))
-    if table is None:
-        return None
-    from minml.classifier.predict import classify_columns
-    from minml.io import write_csv_arrow
-    from minml.io._arrow import arrow_array
-    from minml.tables.checks import check_columns
-
-    columns = {name: table.column(name) for name in table.column_names}
-    checked = check_columns(columns, table.num_rows, total_range=tuple(args.total_range), notes=False, **_reading(args))
-    result = classify_columns(checked, model, **options)
-    names = _named_apart(table.column_names, list(result), "classify_")
-    for name, column in zip(names, result.values(), strict=True):
-        table = table.append_column(name, arrow_array(column))
-    write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",", bom=_bom(args))
-    return (result["mineral"].codes, result["mineral"].categories), result["flag"], names != list(result)
+    return _report(summary)
 
 
 def _add_formula(sub) -> None:
@@ -417,42 +332,11 @@ def _add_formula(sub) -> None:
 
 
 def _run_formula(args) -> int:
-    from minml.chemistry.formulas import formula
-
-    output = _outputs(args, _default_output(args, "_formula.csv"))
-    table = _read_input(args, output)
-    result = formula(table, args.mineral, mineral_column=args.mineral_column, **_reading(args))
-    prefixed = _write_beside_input(table, result, output, _bom(args), "formula_")
-    done = int((result["mineral"] != "").sum())
-    print(f"{done} of {len(result)} formulas computed" + (_prefixed_note("formula_") if prefixed else ""))
-    for name, count in result.loc[result["mineral"] != "", "fe3_method"].value_counts().items():
-        print(f"  iron: {name}: {_rows(count)}")
-    why = result.loc[result["mineral"] == "", "flag"].str.split("; ").str[0].str.removeprefix("no formula: ")
-    for reason, count in why.value_counts().head(10).items():  # the reason, without the reader's flags
-        hint = _merged_cells_hint(table[args.mineral_column], args.mineral_column) if reason == "no label" else ""
-        print(f"  no formula: {reason}: {_rows(count)}{hint}")
-    print(f"wrote {output}")
-    return 0
-
-
-def _merged_cells_hint(labels, column: str) -> str:
-    """A hint when a label column looks like Excel's merged cells (a label, then blanks below
-    it, block after block: the first row labelled, at least two labels, a third of the rows or
-    more blank): nothing is filled in for the user."""
-    from minml.chemistry.labels import is_label
-
-    given = labels.map(is_label).to_numpy(dtype=bool)
-    if not given[:1].any() or given.sum() < 2 or (~given).sum() < len(given) / 3:
-        return ""
-    return (
-        f" (one label per block of rows, as merged cells leave them? fill them down first: in Excel "
-        f"select the column, Go To Special > Blanks, ='cell above'; in pandas df[{column!r}].ffill())"
+    return _report(
+        formula_file(
+            args.input, args.output, mineral=args.mineral, mineral_column=args.mineral_column, **_reading(args)
+        )
     )
-
-
-def _rows(count: int) -> str:
-    """'1 row', '2 rows'."""
-    return f"{count} row" + ("" if count == 1 else "s")
 
 
 def _add_validate(sub) -> None:
@@ -485,54 +369,16 @@ def _add_validate(sub) -> None:
 
 
 def _run_validate(args) -> int:
-    import pandas as pd
-
-    from minml.chemistry.labels import is_label
-    from minml.io import write_table
-    from minml.validation.verdicts import label_summary, validate
-
-    output = _outputs(args, _default_output(args, "_validated.csv"), args.report)
-    table = _read_input(args, output)
-    result = validate(
-        table,
-        args.label_column,
+    summary = validate_file(
+        args.input,
+        args.output,
+        label_column=args.label_column,
+        report=args.report,
         coverage=args.coverage,
         total_range=tuple(args.total_range),
-        progress=sys.stderr.isatty(),
         **_reading(args),
     )
-    found = result.drop(columns=["label"]).add_prefix("validate_")
-    found["validate_row"] = range(1, len(found) + 1)  # sorting by it gives back the input's order
-    columns = _named_apart(table.columns, found.columns, "validate_")  # a table validated before
-    rank = columns[list(found.columns).index("validate_rank")]
-    ranked = pd.concat([table, found.set_axis(columns, axis=1)], axis=1).sort_values(rank, kind="stable")
-    write_table(ranked, output, bom=_bom(args), progress=sys.stderr.isatty())
-    counts = result["verdict"].value_counts()
-    print(
-        f"{len(result)} rows: "
-        + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-        + (_prefixed_note("validate_") if columns != list(found.columns) else "")
-    )
-    unmapped = result.loc[result["verdict"] == "unmapped_label", "label"]
-    given = unmapped[unmapped.map(is_label).astype(bool)]
-    names = sorted(set(given.astype(str)))
-    if names:
-        print(f"labels not in labels.toml ({len(names)}): " + ", ".join(names[:20]))
-    if len(given) < len(unmapped):
-        print(
-            f"{_rows(len(unmapped) - len(given))} without a label in {args.label_column!r}"
-            + _merged_cells_hint(table[args.label_column], args.label_column)
-        )
-    summary = label_summary(result)
-    print("\nper label (share of rows):")
-    print(summary.head(20).to_string(float_format=lambda x: f"{x:.3f}"))
-    print(f"\nwrote {output} (most certain disagreements first; validate_row: the row's place in the input)")
-    if args.report is not None:
-        from minml.validation.report import write_report
-
-        write_report(table, result, args.report, title=f"MIN-ML validation of {args.input.name}", **_reading(args))
-        print(f"wrote {args.report}")
-    return 0
+    return _report(summary)
 
 
 def _add_map(sub) -> None:
@@ -707,46 +553,17 @@ def _add_latent(sub) -> None:
 
 
 def _run_latent(args) -> int:
-    from minml.unsupervised.latent import LatentModel, latent
-
-    output = _outputs(
-        args, _default_output(args, "_latent.csv"), *_figure_files(args.plot), *_figure_files(args.plot_reconstruction)
+    summary = latent_file(
+        args.input,
+        args.output,
+        plot=args.plot,
+        color_by=args.color_by,
+        plot_reconstruction=args.plot_reconstruction,
+        model=args.model,
+        fill_missing=args.fill_missing,
+        **_reading(args),
     )
-    table = _read_input(args, output)
-    model = LatentModel.load(args.model) if args.model else None
-    result = latent(table, model, fill_missing=args.fill_missing, progress=sys.stderr.isatty(), **_reading(args))
-    prefixed = _write_beside_input(table, result, output, _bom(args), "latent_")
-    counts = result["cluster_mineral"].astype(str).replace("", "noise").value_counts()
-    found = ", ".join(f"{k} {v}" for k, v in counts.items())
-    print(
-        f"{len(result)} {'analysis' if len(result) == 1 else 'analyses'} placed: {found}"
-        + (_prefixed_note("latent_") if prefixed else "")
-    )
-    written = [output]
-    if args.plot:
-        from minml.plot import latent_space, save_figure
-
-        shown = result
-        if args.color_by in ("mineral", "probability"):
-            from minml.classifier.predict import classify
-
-            shown = result.assign(
-                **classify(table, fill_missing=args.fill_missing, **_reading(args))[["mineral", "probability"]]
-            )
-        written += save_figure(latent_space(shown, args.color_by, model=model), args.plot)
-    if args.plot_reconstruction:
-        from minml.plot import reconstruction, save_figure
-        from minml.unsupervised.latent import reconstruct
-
-        rebuilt = reconstruct(table, model, fill_missing=args.fill_missing, **_reading(args))
-        written += save_figure(reconstruction(table, rebuilt, **_reading(args))[0], args.plot_reconstruction)
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
-
-
-def _figure_files(path: Path | None) -> list[Path]:
-    """The files :func:`minml.plot.save_figure` writes for ``path`` (PNG and SVG)."""
-    return [] if path is None else [path.with_suffix(".png"), path.with_suffix(".svg")]
+    return _report(summary)
 
 
 def _add_evaluate(sub) -> None:
@@ -820,15 +637,20 @@ def main(argv=None) -> int:
             return status
         except (FileNotFoundError, ValueError, KeyError, ImportError) as error:  # ImportError: a missing extra
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
+            if isinstance(error, (ValueError, KeyError)):
+                message = _with_flags(str(message))
             print(f"minml {args.command}: error: {message}", file=sys.stderr)
             return 2
         except BrokenPipeError:  # `minml validate ... | head`: the reader left; no traceback
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor one at exit, flushing
             return 141  # as a shell reports a process ended by SIGPIPE
+        except KeyboardInterrupt:  # Ctrl-C: outputs are written whole or not at all
+            print(f"\nminml {args.command}: interrupted", file=sys.stderr)
+            return 130  # as a shell reports a process ended by SIGINT
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {_with_flags(str(message))}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

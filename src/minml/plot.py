@@ -367,8 +367,10 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float | N
 
     Parameters
     ----------
-    measured, rebuilt : pandas.DataFrame
-        Same rows; ``rebuilt`` from :func:`minml.unsupervised.latent.reconstruct`.
+    measured : pandas.DataFrame or OxideCheck
+        The analyses as read, or as checked already (:func:`minml.check_oxides`).
+    rebuilt : pandas.DataFrame
+        Same rows; from :func:`minml.unsupervised.latent.reconstruct`.
     axes : array of matplotlib.axes.Axes, optional
         One per oxide.
     oxides : sequence of str, optional
@@ -382,11 +384,12 @@ def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float | N
     -------
     numpy.ndarray of matplotlib.axes.Axes
     """
-    from minml.tables.checks import check_oxides
+    from minml.tables.checks import OxideCheck, check_oxides
 
     oxides = list(oxides or rebuilt.columns)
     size = _point_size(len(rebuilt)) if size is None else size
-    truth = check_oxides(measured, notes=False, **check_options).oxides
+    checked = measured if isinstance(measured, OxideCheck) else check_oxides(measured, notes=False, **check_options)
+    truth = checked.oxides
     if axes is None:
         columns = 4
         rows = -(-len(oxides) // columns)

@@ -344,7 +344,7 @@ def _charges(elements) -> dict[str, float]:
 
 
 def formula(
-    df: pd.DataFrame,
+    df,
     mineral: str | None = None,
     *,
     mineral_column: str | None = None,
@@ -355,8 +355,10 @@ def formula(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
+    df : pandas.DataFrame or OxideCheck
+        Analyses in wt% (any column spelling :func:`minml.map_columns` knows), not modified;
+        or a table checked already by :func:`minml.check_oxides` (then without ``suffix``,
+        ``elements``: they were given to the check).
     mineral : str, optional
         One class for every row (a class name or a synonym: ``"cpx"``, ``"plag"``), or
         ``"auto"`` for the class :func:`minml.classify` names (rows it calls unknown get none).
@@ -386,25 +388,39 @@ def formula(
     >>> formula(ol, "olivine")[["Si", "Fe2", "Mn", "Mg", "Fo"]].round(3).values.tolist()
     [[0.989, 0.87, 0.012, 1.14, 56.726]]
     """
+    return formula_rows(df, mineral, mineral_column=mineral_column, suffix=suffix, elements=elements)[0]
+
+
+def formula_rows(
+    df, mineral=None, *, mineral_column=None, suffix=None, elements=False
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`formula`, and why each row has no formula (``""`` where it has one), as data
+    beside the ``flag`` text that renders it."""
     from minml.chemistry.minerals import mineral_table
     from minml.chemistry.misfit import end_member_compositions, end_member_misfit, fold_divalent
     from minml.classifier.features import MODEL_OXIDES, missing_columns
-    from minml.tables.checks import check_oxides
+    from minml.tables.checks import OxideCheck, check_oxides
 
     if (mineral is None) == (mineral_column is None):
         raise ValueError(
             "Give either mineral= (one class, or 'auto') or mineral_column= (a column naming each row's mineral)."
         )
-    checked = check_oxides(df, suffix=suffix, elements=elements)  # formulas of bad analyses are computed, and flagged
+    if isinstance(df, OxideCheck):
+        if suffix is not None or elements:
+            raise TypeError("suffix and elements apply when checking a table; this one is checked already.")
+        checked, df = df, df.other  # the label column is among the columns that are not species
+    else:
+        checked = check_oxides(df, suffix=suffix, elements=elements)  # formulas of bad analyses are computed, flagged
     oxides, flags = checked.oxides, checked.flags
     classes, why = _row_classes(df, mineral, mineral_column, checked)
     codes, names = pd.factorize(classes.to_numpy(dtype=object))
     _warn_absent(missing_columns(checked), sorted(name for name in names if name))
     usable = np.isfinite(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)).all(axis=1)
-    reason = pd.Series("", index=df.index, dtype=object)
-    reason[~usable] = "no formula: unusable values"
+    cause = pd.Series("", index=df.index, dtype=object)
+    cause[~usable] = "unusable values"
     no_class = usable & (classes == "").to_numpy()
-    reason[no_class] = "no formula: " + why[no_class]
+    cause[no_class] = why[no_class]
+    reason = ("no formula: " + cause).where(cause != "", "")
     # ferric iron as analysed only where both forms were reported and Fe2O3 > 0 (a blank or 0
     # Fe2O3 in a database usually means "not determined")
     measured = ((flags["iron_rule"] == "FeO+Fe2O3") & oxides["FeO"].notna() & (oxides["Fe2O3"] > 0)).to_numpy()
@@ -429,7 +445,7 @@ def formula(
     note = flags["flag"].where(flags["flag"] != "", "")
     out["flag"] = np.where(reason != "", reason + np.where(note != "", "; " + note, ""), note)
     front = ["mineral"]
-    return out[front + [c for c in out.columns if c not in front]]
+    return out[front + [c for c in out.columns if c not in front]], cause.to_numpy(dtype=object)
 
 
 def _warn_absent(absent: list[str], classes: list[str]) -> None:
@@ -453,7 +469,7 @@ def _warn_absent(absent: list[str], classes: list[str]) -> None:
         warnings.warn(
             f"The table has no column for oxides the end-members hold ({lines}): the formulas take them "
             "as 0 wt%. Add the columns (0 where below detection) to say they were analysed.",
-            stacklevel=3,
+            stacklevel=4,  # formula -> formula_rows -> here
         )
 
 
@@ -463,18 +479,19 @@ def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Se
     if mineral_column is not None:
         from minml.chemistry.labels import is_label, match_labels, require_label_column
 
-        require_label_column(df, mineral_column, "mineral_column", "--mineral-column")
+        require_label_column(df, mineral_column, "mineral_column")
         from minml.chemistry.minerals import mineral_table
 
         matched = match_labels(df[mineral_column])
         known = set(mineral_table())
-        classes = matched["label_class"].where(matched["label_class"].isin(known), "").astype(object)
+        single = {c: c[0] if len(c) == 1 and c[0] in known else "" for c in set(matched["label_classes"])}
+        classes = matched["label_classes"].map(single).astype(object)  # labels that name one class with a formula
         why = np.full(len(df), "", dtype=object)
         rows = np.flatnonzero((classes == "").to_numpy())
         labels = df[mineral_column].to_numpy(dtype=object)[rows]
         codes, _ = pd.factorize(labels, use_na_sentinel=False)  # each distinct label explained once
         _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-        found, status = matched["label_class"].to_numpy()[rows], matched["label_status"].to_numpy()[rows]
+        found, status = matched["label_classes"].to_numpy()[rows], matched["label_status"].to_numpy()[rows]
         said = np.array(
             [_no_class_reason(labels[i], found[i], status[i], is_label(labels[i])) for i in first.tolist()],
             dtype=object,
@@ -494,13 +511,13 @@ def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Se
     )
 
 
-def _no_class_reason(label, found: str, status: str, given: bool) -> str:
-    """Why a row labelled ``label`` (matched to the classes ``found``, ``|``-joined, with
-    ``status``) gets no formula."""
+def _no_class_reason(label, found: tuple, status: str, given: bool) -> str:
+    """Why a row labelled ``label`` (matched to the classes ``found``, with ``status``) gets
+    no formula."""
     if not given:
         return "no label"
     if status == "ambiguous":
-        return f"label {label!r} may be {' or '.join(found.split('|'))} (name one)"
+        return f"label {label!r} may be {' or '.join(found)} (name one)"
     if status == "unmapped":
         return f"label {label!r} is not in labels.toml"
     return f"label {label!r} names no class with a formula"  # glass, or a phase none of the classes covers

@@ -9,7 +9,6 @@ spelling the table does not know: reported, never guessed).
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from functools import cache
 
@@ -160,14 +159,16 @@ def is_label(cell) -> bool:
 
 
 def match_labels(labels: pd.Series) -> pd.DataFrame:
-    """:func:`match_label` for a column: ``label_class`` (``|``-joined classes) and ``label_status``
-    on the column's index (each distinct label is looked up once)."""
+    """:func:`match_label` for a column, on the column's index (each distinct label is looked
+    up once): ``label_classes`` (a tuple of classes), ``label_class`` (the same written as text,
+    ``|``-joined) and ``label_status``."""
     keys = labels.astype(object).where(labels.notna(), "").astype(str)
     distinct = {label: match_label(label) for label in pd.unique(keys)}
     return pd.DataFrame(
         {
             "label_class": keys.map({k: "|".join(m.classes) for k, m in distinct.items()}).astype(object),
             "label_status": keys.map({k: m.status for k, m in distinct.items()}).astype(object),
+            "label_classes": keys.map({k: m.classes for k, m in distinct.items()}).astype(object),
         },
         index=labels.index,
     )
@@ -195,10 +196,9 @@ def label_columns(df: pd.DataFrame, sample: int = 2000) -> list[str]:
     return found
 
 
-def require_label_column(df: pd.DataFrame, column, keyword: str, option: str) -> None:
+def require_label_column(df: pd.DataFrame, column, keyword: str) -> None:
     """Raise a ValueError unless ``df`` has ``column``, naming the columns that hold phase
-    labels (:func:`label_columns`) and how to pass one: ``keyword=`` in Python, ``option``
-    on the command line."""
+    labels (:func:`label_columns`) and how to pass one (``keyword=``)."""
     if column in df.columns:
         return
     names = list(df.columns)
@@ -206,10 +206,7 @@ def require_label_column(df: pd.DataFrame, column, keyword: str, option: str) ->
     likely = label_columns(df)
     if likely:
         which = ", ".join(map(repr, likely))
-        how = (
-            f"{which} {'holds' if len(likely) == 1 else 'hold'} phase names: pass {keyword}={likely[0]!r} "
-            f"(on the command line: {option} {shlex.quote(str(likely[0]))})."
-        )
+        how = f"{which} {'holds' if len(likely) == 1 else 'hold'} phase names: pass {keyword}={str(likely[0])!r}."
     else:
-        how = f"Pass {keyword}= naming the column with the phase of each row (on the command line: {option} NAME)."
+        how = f"Pass {keyword}=NAME, the column with the phase of each row."
     raise ValueError(f"No label column {column!r}; columns: {shown}. {how}")

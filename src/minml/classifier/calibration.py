@@ -220,6 +220,20 @@ class Calibration:
         )
 
 
+def set_members(proba: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
+    """Which classes are in each row's prediction set (rows x classes, bool): those whose
+    probability reaches their cut-off, and always the most probable one.
+
+    Examples
+    --------
+    >>> set_members(np.array([[0.7, 0.25, 0.05]]), np.array([0.9, 0.2, 0.1])).tolist()
+    [[True, True, False]]
+    """
+    inside = proba >= cutoffs
+    inside[np.arange(len(proba)), proba.argmax(axis=1)] = True
+    return inside
+
+
 def prediction_sets(proba: np.ndarray, cutoffs: np.ndarray, classes) -> list[str]:
     """Each row's prediction set as class names joined by ``|``, most probable first.
 
@@ -234,8 +248,7 @@ def prediction_sets(proba: np.ndarray, cutoffs: np.ndarray, classes) -> list[str
     ['cpx|opx']
     """
     classes = np.asarray(classes, dtype=object)
-    inside = proba >= cutoffs
-    inside[np.arange(len(proba)), proba.argmax(axis=1)] = True
+    inside = set_members(proba, cutoffs)
     size = inside.sum(axis=1)
     out = classes[inside.argmax(axis=1)].astype(object)  # sets of one: their member
     multi = np.flatnonzero(size > 1)

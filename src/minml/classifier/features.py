@@ -111,8 +111,7 @@ def model_inputs(
         raise ValueError(
             f"Oxide columns do not match {model_name}.\n"
             f"Missing: {missing}{unrecognised}\n"
-            "Add the missing columns (0.0 if below detection) or pass fill_missing=0.0 "
-            "(on the command line: --fill-missing 0)."
+            "Add the missing columns (0.0 if below detection) or pass fill_missing=0.0."
         )
     X = np.empty((len(checked), len(oxides)), dtype=np.float32)
     for j, name in enumerate(oxides):

@@ -7,6 +7,7 @@ command line starts fast.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -20,21 +21,12 @@ from minml.classifier.calibration import prediction_sets
 from minml.classifier.features import model_inputs, usable_rows
 from minml.io._npz import model_from
 from minml.tables.checks import OxideCheck
+from minml.tables.reasons import Reason
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "DEFAULT_MODEL",
-    "Coded",
-    "classify",
-    "classify_checked",
-    "classify_columns",
-    "classify_values",
-    "load_default",
-    "none_of_the_classes",
-    "resolve_model",
-]
+__all__ = ["classify"]
 
 DEFAULT_MODEL = "default-v1.npz"
 _CHUNK = 8_192  # rows per step: the class distances of a chunk (6.5 MB) stay in cache; fastest of 4k-64k
@@ -62,6 +54,46 @@ class Coded(NamedTuple):
     categories: list
 
 
+@dataclass
+class Classified:
+    """What one pass of the classifier over a checked table gives.
+
+    Attributes
+    ----------
+    columns : dict of str to numpy.ndarray or Coded
+        The columns of :func:`classify`, in order (``mineral``, ``group``, ``second_mineral``
+        as :class:`Coded`).
+    reasons : numpy.ndarray of uint16
+        Per row, the :class:`~minml.tables.reasons.Reason` bits that its ``flag`` renders.
+    values : numpy.ndarray
+        The model inputs (:func:`minml.classifier.features.model_inputs`).
+    checked : OxideCheck
+    proba : numpy.ndarray or None
+        Calibrated probabilities (rows x classes) of the usable rows (zeros scored for the
+        others), when asked for.
+    """
+
+    columns: dict
+    reasons: np.ndarray
+    values: np.ndarray
+    checked: OxideCheck
+    proba: np.ndarray | None = None
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame of :func:`classify`."""
+        return _frame(self.columns, self.checked.index)
+
+    def unknown(self) -> np.ndarray:
+        """Rows whose mineral is ``unknown``."""
+        mineral = self.columns["mineral"]
+        return mineral.codes == len(mineral.categories) - 1
+
+    def none_of_the_classes(self) -> np.ndarray:
+        """Rows that are unknown for their composition (none of the classes), not for being
+        bad analyses."""
+        return (self.reasons & np.uint16(Reason.NONE_OF_THE_CLASSES)) != 0
+
+
 def classify(
     df: pd.DataFrame,
     model=None,
@@ -75,8 +107,10 @@ def classify(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
+    df : pandas.DataFrame or OxideCheck
+        Analyses in wt% (any column spelling :func:`minml.map_columns` knows), not modified;
+        or a table checked already by :func:`minml.check_oxides` (then without ``suffix``,
+        ``total_range``: they were given to the check).
     model : MineralClassifier, Runtime or path, optional
         A fitted estimator, a model read with ``Runtime.load``, or the path of a model file
         (``.npz``, as ``MineralClassifier.save`` and ``minml train`` write); defaults to the
@@ -143,8 +177,8 @@ def classify_checked(
         The model inputs (:func:`minml.classifier.features.model_inputs`).
     checked : OxideCheck
     """
-    columns, values, checked = _classify_table(df, model, fill_missing, coverage, progress, check_options)
-    return _frame(columns, checked.index), values, checked
+    found = classify_table(df, model, fill_missing=fill_missing, coverage=coverage, progress=progress, **check_options)
+    return found.frame(), found.values, found.checked
 
 
 def classify_columns(
@@ -160,15 +194,26 @@ def classify_columns(
         The columns of :func:`classify`, in order; ``mineral``, ``group`` and
         ``second_mineral`` as :class:`Coded`.
     """
-    return _classify_table(checked, model, fill_missing, coverage, progress, {})[0]
+    return classify_table(checked, model, fill_missing=fill_missing, coverage=coverage, progress=progress).columns
 
 
-def _classify_table(table, model, fill_missing, coverage, progress, check_options) -> tuple:
-    """(result columns, model inputs, table check) of a DataFrame or an :class:`OxideCheck`."""
+def classify_table(
+    table,
+    model=None,
+    *,
+    fill_missing=None,
+    coverage: float | None = None,
+    progress: bool = False,
+    keep_proba: bool = False,
+    **check_options,
+) -> Classified:
+    """One pass of the classifier over a DataFrame or an :class:`OxideCheck`: the result
+    columns with their reason codes, the model inputs, the check (and, with ``keep_proba``,
+    the calibrated probabilities, for :func:`minml.validate`)."""
     name = "the shipped model" if model is None else "the model"
     runtime = resolve_model(model)
     values, checked = model_inputs(table, runtime.oxides, fill_missing=fill_missing, model_name=name, **check_options)
-    return _classify(runtime, name, values, checked, coverage, progress), values, checked
+    return _classify(runtime, name, values, checked, coverage, progress, keep_proba)
 
 
 def _frame(columns: dict, index) -> pd.DataFrame:
@@ -193,7 +238,7 @@ def _frame(columns: dict, index) -> pd.DataFrame:
     )  # fresh arrays: no need to stack them into blocks
 
 
-def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> dict:
+def _classify(model, name, values, checked: OxideCheck, coverage, progress, keep_proba=False) -> Classified:
     """The result columns of :func:`classify` for checked model inputs."""
     classes = np.asarray(model.classes, dtype=object)
     if coverage is not None:
@@ -204,19 +249,22 @@ def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> d
             )
     groups = np.asarray(model.groups, dtype=object)
     # bad analyses get the network's answer as second choice; sane ones may get a mineral
-    analysis = usable_rows(values) & ~checked.no_analysis
+    usable = usable_rows(values)
+    analysis = usable & ~checked.no_analysis
     ok = analysis & ~checked.total_outside
     out = _scores(
         model,
         values,
-        analysis,
+        usable,  # the rows that are no analysis are scored too, but their scores are not shown
         cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
         progress=progress,
+        keep_proba=keep_proba,
     )
     flag = checked.flag_text.copy()
-    _rejudge_totals(checked, classes, out["top"], analysis, ok, flag)
+    reasons = checked.reasons.copy()
+    _rejudge_totals(checked, classes, out["top"], analysis, ok, flag, reasons)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
-    rejected = _judge_outliers(model, values, out, ok, flag, analyses=divalent)
+    rejected = _judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
@@ -235,7 +283,7 @@ def _classify(model, name, values, checked: OxideCheck, coverage, progress) -> d
     }
     if coverage is not None:
         columns["prediction_set"] = np.where(named, out["sets"], "")
-    return columns
+    return Classified(columns, reasons, values, checked, out.get("proba"))
 
 
 def _largest(by_class: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -255,6 +303,8 @@ def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) ->
     """Fill ``out[...][part]`` for one chunk of rows (disjoint slices: safe from threads)."""
     Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
     proba = model.calibrated_proba(Z)
+    if "proba" in out:
+        out["proba"][part] = proba
     by_class = np.ascontiguousarray(proba.T)  # (classes, rows), no copy: the runtimes return this layout
     rows = np.arange(proba.shape[0])
     top, out["p1"][part] = _largest(by_class)
@@ -270,10 +320,10 @@ def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) ->
     out["ood"][part] = -model.log_density(Z)
 
 
-def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
+def _scores(model, values, analysis, *, cutoffs=None, progress=False, keep_proba=False) -> dict:
     """Top and second class, their probabilities, uncertainty, ood score (and prediction sets
-    with ``cutoffs``) of every row, in chunks on a few threads; rows that are no ``analysis``
-    are scored on zeros."""
+    with ``cutoffs``, all probabilities with ``keep_proba``) of every row, in chunks on a few
+    threads; rows that are no ``analysis`` are scored on zeros."""
     n = len(values)
     classes = np.asarray(model.classes, dtype=object)
     out = {
@@ -289,6 +339,8 @@ def _scores(model, values, analysis, *, cutoffs=None, progress=False) -> dict:
     }  # the network and density work in float32
     if cutoffs is not None:
         out["sets"] = np.empty(n, dtype=object)
+    if keep_proba:
+        out["proba"] = np.empty((n, len(classes)), dtype=np.float32)
     log_k = np.log(len(classes))
     run_in_threads(
         lambda part: _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k),
@@ -325,20 +377,11 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
 
 
-_TOTAL_OUTSIDE = "total outside "  # how minml.tables.checks begins the message of a sum outside the range
-_NONE_OF_THE_CLASSES = "unknown: "  # how the reason of a row that is none of the classes begins
-
-
-def none_of_the_classes(flag) -> np.ndarray:
-    """Which rows of a ``flag`` column say the analysis is none of the classes (unknown for
-    its composition, not for being a bad analysis)."""
-    return np.array([_NONE_OF_THE_CLASSES in text for text in np.asarray(flag, dtype=object).tolist()], dtype=bool)
-
-
-def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
+def _rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
     """Rows rejected for their oxide sum alone get a second look under the predicted class:
     with the class's nominal unanalysed species (tourmaline's B2O3 and H2O, which EPMA does
-    not measure) the sum may be fine. Such rows are accepted, and ``flag`` says so (in place)."""
+    not measure) the sum may be fine. Such rows are accepted, and ``flag`` says so, with
+    their ``reasons`` (both in place)."""
     if checked.total_range is None:
         return
     from minml.chemistry.minerals import mineral_table, nominal_total
@@ -348,10 +391,7 @@ def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
     suspects = np.flatnonzero(analysis & ~ok)
     if not len(suspects):
         return
-    # flagged for the sum and nothing else: the one message, "total outside ..."
-    only_total = np.array(
-        [text.startswith(_TOTAL_OUTSIDE) and "; " not in text for text in flag[suspects].tolist()], dtype=bool
-    )
+    only_total = reasons[suspects] == np.uint16(Reason.TOTAL_OUTSIDE)  # flagged for the sum and nothing else
     for code in np.flatnonzero(np.bincount(top[suspects[only_total]], minlength=len(classes))):
         mineral = table.get(str(classes[code]))
         if mineral is None or not mineral.unanalysed:
@@ -363,6 +403,7 @@ def _rejudge_totals(checked, classes, top, analysis, ok, flag) -> None:
         good = (fixed >= lo) & (fixed <= hi)
         names = ", ".join(mineral.unanalysed)
         ok[rows[good]] = True
+        reasons[rows[good]] = np.uint16(Reason.NOMINAL_TOTAL)
         flag[rows[good]] = [
             f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
             for t, f in zip(total[good], fixed[good], strict=True)
@@ -375,9 +416,10 @@ def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
     flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
 
 
-def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
+def _judge_outliers(model, values, out, ok, notes, analyses=None) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
-    end-members explain them; both outcomes are noted in ``flag`` (None: no notes).
+    end-members explain them; both outcomes are noted in ``notes``, the (flag text, reason
+    codes) of the rows, in place (None: no notes).
     ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
     (:func:`minml.chemistry.misfit.fold_divalent`)."""
     # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
@@ -393,15 +435,18 @@ def _judge_outliers(model, values, out, ok, flag, analyses=None) -> np.ndarray:
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
     rejected[far[~explained]] = True
-    if flag is None:
+    if notes is None:
         return rejected
+    flag, reasons = notes
+    reasons[far[explained]] |= np.uint16(Reason.UNUSUAL)
+    reasons[far[~explained]] |= np.uint16(Reason.NONE_OF_THE_CLASSES)
     names = np.asarray(model.classes, dtype=object)[top].tolist()
     ood = one_decimal(out["ood"][far]).tolist()
     threshold = f"{model.ood_threshold:.1f}"
     text = one_decimal(np.nan_to_num(misfit)).tolist()
     limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
     fitted = np.isfinite(misfit).tolist()
-    unlike = _NONE_OF_THE_CLASSES + "unlike the training data (ood_score {} above " + threshold + ")"
+    unlike = "unknown: unlike the training data (ood_score {} above " + threshold + ")"
     _append(
         flag,
         far[explained],

@@ -212,7 +212,7 @@ def classify_map(
     if (codes == names.index(MASKED)).all():
         warnings.warn(
             f"Every pixel's oxide sum is below min_total={min_total:g} wt%: the whole map is masked. "
-            "Check the channels' units (--units) or lower min_total.",
+            "Check the channels' units (units=) or lower min_total.",
             stacklevel=2,
         )
     if over_total.sum() > 0.5 * (codes != names.index(MASKED)).sum():

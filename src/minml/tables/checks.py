@@ -9,6 +9,9 @@ Nothing is guessed silently.  Each row gets
 * ``flag`` -- why the row should not be trusted (unusable values with the column and the
   value, a total outside the accepted range, an empty row, a column shift, fractions
   instead of wt%); empty when the row is fine.
+
+Each kind of flag also sets a :class:`~minml.tables.reasons.Reason` bit in
+``OxideCheck.reasons``: callers decide on the codes, never on the text.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from minml.chemistry.oxides import (
     species_table,
 )
 from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
+from minml.tables.reasons import Reason
 
-__all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_columns", "check_oxides"]
+__all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "Reason", "check_oxides"]
 
 DEFAULT_TOTAL_RANGE = (88.0, 105.0)
 """Accepted oxide sum in wt% (iron as FeOt)."""
@@ -98,6 +102,9 @@ class OxideCheck:
     flag_text, notes_text : numpy.ndarray of object
         The ``flag`` and ``notes`` columns of ``flags`` (``notes_text`` is None with
         ``notes=False``).
+    reasons : numpy.ndarray of uint16
+        Per row, the :class:`~minml.tables.reasons.Reason` bits of its flags (0: not flagged):
+        the codes that ``flag_text`` renders.
     """
 
     def __init__(
@@ -115,6 +122,9 @@ class OxideCheck:
         no_analysis,
         total_outside,
         index=None,
+        reasons=None,
+        flag_kinds=None,
+        note_kinds=None,
     ):
         self.species = list(species)
         self.values = values
@@ -128,6 +138,9 @@ class OxideCheck:
         self.no_analysis = no_analysis
         self.total_outside = total_outside
         self.index = index
+        n = len(values)
+        self.reasons = np.zeros(n, dtype=np.uint16) if reasons is None else reasons
+        self._kinds = {"flag": flag_kinds, "notes": note_kinds}  # (rows, kind per row) per message added
 
     def __len__(self) -> int:
         return len(self.values)
@@ -189,39 +202,52 @@ class OxideCheck:
         ]
         flagged = self.flags["flag"] != ""
         lines += ["", f"Flagged rows: {int(flagged.sum())} of {n}"]
-        reasons = _reason_counts(self.flags.loc[flagged, "flag"])
+        reasons = _kind_counts(self._kinds["flag"])
         lines += [f"  {count:>8}  {reason}" for reason, count in reasons.items()]
-        noted = _reason_counts(self.flags["notes"]) if "notes" in self.flags else {}
+        noted = _kind_counts(self._kinds["notes"]) if self.notes_text is not None else {}
         if noted:
             lines += ["", "Read as 0 (notes):"]
             lines += [f"  {count:>8}  {reason}" for reason, count in noted.items()]
         return "\n".join(lines)
 
 
-def _reason_counts(messages) -> dict[str, int]:
-    """Rows per kind of reason in ';'-joined messages (a reason's kind is its text before ':')."""
-    parts = messages[messages != ""].str.split("; ").explode()
-    if parts.empty:
+def _kind_counts(kinds) -> dict[str, int]:
+    """Rows per kind of message, most frequent first (ties: in the order the messages appear
+    row by row), from the (rows, kind per row) that :class:`_Messages` recorded."""
+    import pandas as pd
+
+    if not kinds:
         return {}
-    return parts.str.split(":").str[0].value_counts().to_dict()
+    rows = np.concatenate([idx for idx, _ in kinds])
+    seq = np.concatenate([np.full(len(idx), k) for k, (idx, _) in enumerate(kinds)])
+    names = np.concatenate([np.broadcast_to(np.asarray(kind, dtype=object), idx.shape) for idx, kind in kinds])
+    return pd.Series(names[np.lexsort((seq, rows))], dtype=object).value_counts().to_dict()
 
 
 class _Messages:
-    """Per-row ';'-joined messages.  Text is built only for the rows a message concerns, so
-    a clean table of a million rows costs no string work."""
+    """Per-row ';'-joined messages, with a :class:`Reason` code per row and the kind of each
+    message (what the summary counts).  Text is built only for the rows a message concerns,
+    so a clean table of a million rows costs no string work."""
 
     def __init__(self, n: int):
         self.text = np.full(n, "", dtype=object)
+        self.codes = np.zeros(n, dtype=np.uint16)
+        self.kinds: list[tuple[np.ndarray, object]] = []
 
-    def add(self, mask: np.ndarray, text) -> None:
+    def add(self, mask: np.ndarray, text, code: Reason = Reason.OTHER_CHECK, kind=None) -> None:
         """Append ``text`` where ``mask``: a str, or a function of the row positions that
-        returns one str per position."""
+        returns one str per position; set ``code`` on those rows.  ``kind`` names the message
+        in the summary (a str, or one per row); by default the text before its first ':'."""
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
         new = np.full(len(idx), text, dtype=object) if isinstance(text, str) else np.array(text(idx), dtype=object)
         old = self.text[idx]
         self.text[idx] = np.where(old == "", new, old + "; " + new)
+        self.codes[idx] |= np.uint16(code)
+        if kind is None:  # the message's own head, as it was just written
+            kind = text.split(":")[0] if isinstance(text, str) else np.array([t.split(":")[0] for t in new.tolist()])
+        self.kinds.append((idx, kind))
 
     def add_patterns(self, columns: list[str], masks: list[np.ndarray], label: str) -> None:
         """Append ``label: A, B`` naming the columns whose mask is set, per row."""
@@ -236,7 +262,7 @@ class _Messages:
         for k, pattern in enumerate(patterns):
             if pattern:
                 names = ", ".join(c for i, c in enumerate(columns) if pattern >> i & 1)
-                self.add(inverse == k, f"{label}: {names}")
+                self.add(inverse == k, f"{label}: {names}", kind=label)
 
 
 def check_oxides(
@@ -387,7 +413,7 @@ def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
         elif len(symbols) >= 2 and not elements:
             fix = (
                 f"Columns {', '.join(map(str, symbols[:6]))} name elements. If they hold element wt% (as EDS "
-                "software reports without oxides), pass elements=True (on the command line: --elements) to "
+                "software reports without oxides), pass elements=True to "
                 "read each as its oxide; at% or cations per formula unit must be converted to oxide wt% first."
             )
         else:
@@ -449,6 +475,7 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
                 lambda idx, said=said, col=col: [
                     f"small negative read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
                 ],
+                kind="small negative read as 0",
             )
         for code, problem in _CELL_PROBLEM.items():
             flags.add(
@@ -456,6 +483,8 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
                 lambda idx, said=said, col=col, problem=problem: [
                     f"{said} {problem}: {_shown(cell)}" for cell in _cells(raw[col], idx)
                 ],
+                Reason.UNUSABLE_VALUE,
+                f"{said} {problem}",
             )
 
     feot, rule, mismatch = total_iron(
@@ -470,6 +499,8 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
             "(which is total iron?)"
             for i in idx
         ],
+        Reason.IRON_MISMATCH,
+        "iron mismatch",
     )
 
     matrix[:, columns.index("FeOt")] = feot
@@ -489,6 +520,9 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         no_analysis=no_analysis,
         total_outside=total_outside,
         index=index,
+        reasons=flags.codes,
+        flag_kinds=flags.kinds,
+        note_kinds=None if note is None else note.kinds,
     )
 
 
@@ -516,10 +550,15 @@ def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range)
     the rows that are no analysis, and the analyses with a total outside ``total_range``."""
     table = species_table()
     empty = total <= 0
-    flags.add(empty, "empty row: no oxide values")
+    flags.add(empty, "empty row: no oxide values", Reason.EMPTY_ROW, "empty row")
     lo_f, hi_f = _FRACTION_RANGE
     fractions = (total >= lo_f) & (total <= hi_f) & (largest <= 1.0)
-    flags.add(fractions, lambda idx: [f"fractions?: oxide sum {total[i]:.4g}, multiply by 100 for wt%" for i in idx])
+    flags.add(
+        fractions,
+        lambda idx: [f"fractions?: oxide sum {total[i]:.4g}, multiply by 100 for wt%" for i in idx],
+        Reason.FRACTIONS,
+        "fractions?",
+    )
 
     # a total written into an oxide column: one value equal to the sum of the others
     rest = total - largest
@@ -535,6 +574,8 @@ def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range)
             f"column shift?: {columns[top[i]]} = {largest[i]:.4g} with the other oxides summing to {rest[i]:.4g}"
             for i in idx
         ],
+        Reason.COLUMN_SHIFT,
+        "column shift?",
     )
     no_analysis = empty | fractions | holds_total | alone
 
@@ -542,5 +583,10 @@ def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range)
         return no_analysis, np.zeros(len(total), dtype=bool)
     lo, hi = total_range
     outside = ~empty & ~fractions & ((total < lo) | (total > hi))
-    flags.add(outside, lambda idx: one_decimal(total[idx], f"total outside {lo:g}-{hi:g}: {{}} wt%"))
+    flags.add(
+        outside,
+        lambda idx: one_decimal(total[idx], f"total outside {lo:g}-{hi:g}: {{}} wt%"),
+        Reason.TOTAL_OUTSIDE,
+        f"total outside {lo:g}-{hi:g}",
+    )
     return no_analysis, outside

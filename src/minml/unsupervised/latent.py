@@ -219,14 +219,15 @@ def _usable(values: np.ndarray, checked) -> np.ndarray:
 
 
 def latent(
-    df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None, progress: bool = False, **check_options
+    df, model: LatentModel | None = None, *, fill_missing=None, progress: bool = False, **check_options
 ) -> pd.DataFrame:
     """Place every analysis of a table in the latent space and its clusters.
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Analyses in wt% (any column spelling :func:`minml.map_columns` knows). Not modified.
+    df : pandas.DataFrame or OxideCheck
+        Analyses in wt% (any column spelling :func:`minml.map_columns` knows), not modified;
+        or a table checked already by :func:`minml.check_oxides` (then without ``**check_options``).
     model : LatentModel or path, optional
         Defaults to the shipped model.
     fill_missing : float, optional
@@ -289,14 +290,13 @@ def latent(
             "reconstruction_error": error,
             "flag": checked.flags["flag"].to_numpy(dtype=object),
         },
-        index=df.index,
+        index=checked.index,
     )
 
 
-def reconstruct(
-    df: pd.DataFrame, model: LatentModel | None = None, *, fill_missing=None, **check_options
-) -> pd.DataFrame:
-    """The oxides as the autoencoder rebuilds them from the latent space (wt%).
+def reconstruct(df, model: LatentModel | None = None, *, fill_missing=None, **check_options) -> pd.DataFrame:
+    """The oxides as the autoencoder rebuilds them from the latent space (wt%) of a table
+    (a DataFrame, or an OxideCheck: see :func:`latent`).
 
     Returns
     -------
@@ -307,4 +307,4 @@ def reconstruct(
     usable = _usable(values, checked)
     rebuilt = model.decode(model.encode(np.where(usable[:, None], values, 0.0)))
     rebuilt[~usable] = np.nan
-    return pd.DataFrame(rebuilt, columns=list(model.oxides), index=df.index)
+    return pd.DataFrame(rebuilt, columns=list(model.oxides), index=checked.index)

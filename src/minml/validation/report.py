@@ -34,12 +34,11 @@ def _png(ax) -> str:
     return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
-def _mol(df: pd.DataFrame, names, check_options: dict) -> dict:
-    """Moles of cations of CaO, MgO, FeOt, Na2O, K2O per 100 g (for Wo-En-Fs, An-Ab-Or)."""
+def _mol(oxides: pd.DataFrame, names) -> dict:
+    """Moles of cations of CaO, MgO, FeOt, Na2O, K2O per 100 g (for Wo-En-Fs, An-Ab-Or) of
+    checked ``oxides``."""
     from minml.chemistry.oxides import species_table
-    from minml.tables.checks import check_oxides
 
-    oxides = check_oxides(df, total_range=None, **check_options).oxides
     table = species_table()
     return {
         name: np.nan_to_num(oxides[name].to_numpy(float))
@@ -62,8 +61,8 @@ def write_report(
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        The validated analyses.
+    table : pandas.DataFrame or OxideCheck
+        The validated analyses, as read or as checked already (:func:`minml.check_oxides`).
     validated : pandas.DataFrame
         ``validate(table, ...)``.
     path : path-like
@@ -72,9 +71,13 @@ def write_report(
         Disagreements listed with their reasons.
     **check_options
         How ``table`` was read by :func:`minml.validate` (``suffix``): see
-        :func:`minml.check_oxides`.
+        :func:`minml.check_oxides` (none for a checked table).
     """
+    from minml.chemistry.labels import match_labels
     from minml.plot import confusion_matrix, feldspar_ternary, probability_histogram, pyroxene_quadrilateral
+    from minml.tables.checks import OxideCheck, check_oxides
+
+    checked = table if isinstance(table, OxideCheck) else check_oxides(table, total_range=None, **check_options)
 
     path = Path(path)
     parts = [
@@ -108,12 +111,13 @@ def write_report(
         else _NONE
     )
     disputed = validated["verdict"].isin(["disagree", "uncertain"])
+    label_classes = match_labels(validated["label"])["label_classes"]  # tuples, not the written text
     involves = lambda names: (  # noqa: E731
-        disputed & (validated["label_class"].str.contains("|".join(names)) | validated["mineral"].isin(names))
+        disputed & (label_classes.map(lambda found: bool(set(found) & set(names))) | validated["mineral"].isin(names))
     )
     pyroxene = involves(["clinopyroxene", "orthopyroxene"])
     if pyroxene.any():
-        mol = _mol(table.loc[pyroxene], ["CaO", "MgO", "FeOt"], check_options)
+        mol = _mol(checked.oxides[pyroxene.to_numpy()], ["CaO", "MgO", "FeOt"])
         total = mol["CaO"] + mol["MgO"] + mol["FeOt"]
         with np.errstate(invalid="ignore", divide="ignore"):
             wo, en, fs = (100 * mol[k] / total for k in ("CaO", "MgO", "FeOt"))
@@ -121,7 +125,7 @@ def write_report(
         parts.append("<h2>Disputed pyroxenes</h2>" + _png(pyroxene_quadrilateral(wo, en, fs, groups.to_numpy())))
     feldspar = involves(["plagioclase", "k-feldspar"])
     if feldspar.any():
-        mol = _mol(table.loc[feldspar], ["CaO", "Na2O", "K2O"], check_options)
+        mol = _mol(checked.oxides[feldspar.to_numpy()], ["CaO", "Na2O", "K2O"])
         groups = validated.loc[feldspar, "label"].astype(str) + " → " + validated.loc[feldspar, "mineral"].astype(str)
         parts.append(
             "<h2>Disputed feldspars</h2>"

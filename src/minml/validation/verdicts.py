@@ -28,7 +28,7 @@ import pandas as pd
 from minml.chemistry.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels, require_label_column
 from minml.chemistry.misfit import fold_divalent
 from minml.classifier.features import usable_rows
-from minml.tables.checks import require_table
+from minml.tables.checks import DEFAULT_TOTAL_RANGE, OxideCheck, require_table
 
 __all__ = ["VERDICTS", "label_summary", "validate"]
 
@@ -37,7 +37,7 @@ DEFAULT_COVERAGE = 0.99
 
 
 def validate(
-    df: pd.DataFrame,
+    df,
     label_column: str = "Mineral",
     *,
     model=None,
@@ -45,15 +45,17 @@ def validate(
     fill_missing=None,
     suffix=None,
     elements: bool = False,
-    total_range=(88.0, 105.0),
+    total_range=DEFAULT_TOTAL_RANGE,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Check every row's published label against its analysis.
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Analyses in wt% with a label column. Not modified.
+    df : pandas.DataFrame or OxideCheck
+        Analyses in wt% with a label column, not modified; or a table checked already by
+        :func:`minml.check_oxides` (the label column among its ``other`` columns; then without
+        ``suffix``, ``elements``, ``total_range``: they were given to the check).
     label_column : str, default="Mineral"
     model : MineralClassifier, Runtime or path, optional
         A calibrated model, or the path of one (default: the shipped one).
@@ -73,106 +75,112 @@ def validate(
         label's class and of the predicted mineral), ``rank`` (1 = the most certain
         disagreement) and ``reason`` (one line a person can read).
     """
-    from minml.classifier.predict import classify_checked, none_of_the_classes, resolve_model
+    from minml.classifier.predict import classify_table, resolve_model
 
-    require_table(df)
-    require_label_column(df, label_column, "label_column", "--label-column")
+    if isinstance(df, OxideCheck):
+        table = df.other
+        given = {"suffix": suffix, "elements": elements, "total_range": total_range}
+        defaults = {"suffix": None, "elements": False, "total_range": DEFAULT_TOTAL_RANGE}
+        check_options = {k: v for k, v in given.items() if v != defaults[k]}  # refused: checked already
+    else:
+        require_table(df)
+        table, check_options = df, {"suffix": suffix, "elements": elements, "total_range": total_range}
+    require_label_column(table, label_column, "label_column")
     runtime = resolve_model(model)
     if runtime.calibration is None:
         raise ValueError("validate needs a calibrated model (prediction sets); calibrate it first.")
-    result, values, checked = classify_checked(
-        df,
-        runtime,
-        fill_missing=fill_missing,
-        coverage=coverage,
-        suffix=suffix,
-        elements=elements,
-        total_range=total_range,
-        progress=progress,
+    # the probabilities of every class come with the answers (the prediction sets' members)
+    found = classify_table(
+        df, runtime, fill_missing=fill_missing, coverage=coverage, progress=progress, keep_proba=True, **check_options
     )
-    labels = match_labels(df[label_column])
-    classes = np.asarray(runtime.classes, dtype=object)
-    code = {c: i for i, c in enumerate(classes)}
-    usable = usable_rows(values)
-    Z = runtime.scaled(np.where(usable[:, None], values, 0.0))
-    proba = runtime.calibrated_proba(Z)
-    stoichiometry = fold_divalent(values, runtime.oxides, checked.oxides)
-
+    labels = match_labels(table[label_column])
+    verdict, evidence = _verdicts(runtime, found, labels, coverage)
+    mineral, p, label_p, label_misfit = (
+        evidence["mineral"],
+        evidence["p"],
+        evidence["label_p"],
+        evidence["label_misfit"],
+    )
+    label = table[label_column].to_numpy(dtype=object)
     label_class = labels["label_class"].to_numpy(dtype=object)
+    evidence.update(verdict=verdict, label=label, label_class=label_class, flag=found.columns["flag"])
+    reason = _reasons(runtime, found.values, evidence)
+    order = np.lexsort((-np.nan_to_num(label_misfit), np.nan_to_num(label_p, nan=2.0), verdict != "disagree"))
+    rank = np.empty(len(label), dtype=np.int64)
+    rank[order] = np.arange(1, len(label) + 1)
+    return pd.DataFrame(
+        {
+            "label": label,
+            "label_class": label_class,
+            "mineral": mineral,
+            "probability": p,
+            "label_probability": label_p,
+            "prediction_set": found.columns["prediction_set"],
+            "verdict": pd.Categorical(verdict, categories=list(VERDICTS)),
+            "label_misfit": label_misfit,
+            "mineral_misfit": evidence["mineral_misfit"],
+            "rank": rank,
+            "reason": reason,
+        },
+        index=found.checked.index,
+    )
+
+
+def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np.ndarray, dict]:
+    """Each row's verdict, and the evidence it rests on: the label's classes (tuples, as
+    :func:`match_labels` gives them) against the classifier's pass ``found``."""
+    from minml.classifier.calibration import set_members
+
+    n_classes = len(runtime.classes)
+    code = {c: i for i, c in enumerate(runtime.classes)}
+    values = found.values
+    usable = usable_rows(values)
+    # the label's probability from a pass over the whole table at once: the chunked pass of
+    # ``found`` differs from it in the last bits of float32 for some rows (BLAS blocking), and
+    # the ranked outputs (sorted on it) stay as they were recorded
+    proba = runtime.calibrated_proba(runtime.scaled(np.where(usable[:, None], values, 0.0)))
+    stoichiometry = fold_divalent(values, runtime.oxides, found.checked.oxides)
     status = labels["label_status"].to_numpy(dtype=object)
-    label_p = np.full(len(df), np.nan)
-    first_label = np.full(len(df), -1)
-    kinds, kind_of = np.unique(label_class.astype(str), return_inverse=True)
-    for k, kind in enumerate(kinds):  # a few distinct label classes ("spinel|magnetite", ...)
-        codes = [code[c] for c in kind.split("|") if c in code]
+    kind_of, kinds = pd.factorize(labels["label_classes"].to_numpy(dtype=object), use_na_sentinel=False)
+    member = np.zeros((len(kinds), n_classes + 1), dtype=bool)  # the label's classes; the last column: unknown
+    label_p = np.full(len(kind_of), np.nan)
+    first_label = np.full(len(kind_of), -1)
+    for k, kind in enumerate(kinds):  # a few distinct label classes (("spinel", "magnetite"), ...)
+        codes = [code[c] for c in kind if c in code]
+        member[k, codes] = True
         if codes:
-            rows = kind_of.reshape(-1) == k
+            rows = kind_of == k
             label_p[rows] = proba[np.ix_(rows, codes)].sum(axis=1)
             first_label[rows] = codes[0]
-    mineral = result["mineral"].astype(str).to_numpy(dtype=object)
-    top = np.array([code.get(m, -1) for m in mineral])
-    sets = result["prediction_set"].to_numpy(dtype=object)
-
+    mineral = found.columns["mineral"]
+    top = np.where(found.unknown(), -1, mineral.codes)
     label_misfit = _misfit(runtime, stoichiometry, usable, first_label)
     mineral_misfit = np.where(
         top == first_label, label_misfit, _misfit(runtime, stoichiometry, usable & (top != first_label), top)
     )
-
-    agree = _per_distinct_pair(mineral, label_class, lambda m, lc: m in str(lc).split("|"))
-    in_set = _per_distinct_pair(label_class, sets, lambda lc, s: bool(set(str(lc).split("|")) & set(str(s).split("|"))))
-    flag = result["flag"].to_numpy(dtype=object)
-    bad = (mineral == "unknown") & ~none_of_the_classes(flag)
+    agree = member[kind_of, np.where(top >= 0, top, n_classes)]
+    named = top >= 0
+    in_set = np.zeros(len(top), dtype=bool)
+    inside = set_members(found.proba[named], runtime.calibration.cutoffs(coverage))  # the sets written
+    in_set[named] = (inside & member[kind_of[named], :n_classes]).any(axis=1)
+    unknown = found.unknown()
+    bad = unknown & ~found.none_of_the_classes()
     verdict = np.select(
-        [status == UNMAPPED, bad, (mineral == "unknown") | (status == NOT_A_CLASS), agree, in_set],
+        [status == UNMAPPED, bad, unknown | (status == NOT_A_CLASS), agree, in_set],
         ["unmapped_label", "bad_analysis", "unknown_phase", "agree", "uncertain"],
         default="disagree",
     ).astype(object)
-    reason = _reasons(
-        runtime,
-        values,
-        verdict,
-        df[label_column].to_numpy(dtype=object),
-        label_class,
-        mineral,
-        result["probability"].to_numpy(),
-        label_p,
-        label_misfit,
-        mineral_misfit,
-        first_label,
-        top,
-        flag,
-    )
-    order = np.lexsort((-np.nan_to_num(label_misfit), np.nan_to_num(label_p, nan=2.0), verdict != "disagree"))
-    rank = np.empty(len(df), dtype=np.int64)
-    rank[order] = np.arange(1, len(df) + 1)
-    return pd.DataFrame(
-        {
-            "label": df[label_column].to_numpy(dtype=object),
-            "label_class": label_class,
-            "mineral": mineral,
-            "probability": result["probability"].to_numpy(),
-            "label_probability": label_p,
-            "prediction_set": sets,
-            "verdict": pd.Categorical(verdict, categories=list(VERDICTS)),
-            "label_misfit": label_misfit,
-            "mineral_misfit": mineral_misfit,
-            "rank": rank,
-            "reason": reason,
-        },
-        index=df.index,
-    )
-
-
-def _per_distinct_pair(a: np.ndarray, b: np.ndarray, rule) -> np.ndarray:
-    """``rule(a[i], b[i])`` for every row, evaluated once per distinct pair of values (a few
-    hundred pairs of labels and answers, where a database has millions of rows)."""
-    codes_a, values_a = pd.factorize(a, use_na_sentinel=False)
-    codes_b, values_b = pd.factorize(b, use_na_sentinel=False)
-    pairs, row_pair = np.unique(codes_a.astype(np.int64) * len(values_b) + codes_b, return_inverse=True)
-    outcome = np.array(
-        [rule(values_a[k // len(values_b)], values_b[k % len(values_b)]) for k in pairs.tolist()], dtype=bool
-    )
-    return outcome[row_pair.reshape(-1)]
+    evidence = {
+        "mineral": np.asarray(mineral.categories, dtype=object)[mineral.codes],
+        "p": found.columns["probability"],
+        "label_p": label_p,
+        "label_misfit": label_misfit,
+        "mineral_misfit": mineral_misfit,
+        "first_label": first_label,
+        "top": top,
+        "label_classes": labels["label_classes"].to_numpy(dtype=object),
+    }
+    return verdict, evidence
 
 
 def _misfit(runtime, values, rows, codes) -> np.ndarray:
@@ -192,22 +200,12 @@ def _typical(runtime):
     return mean, sd
 
 
-def _reasons(
-    runtime,
-    values,
-    verdict,
-    label,
-    label_class,
-    mineral,
-    p,
-    label_p,
-    label_misfit,
-    mineral_misfit,
-    first_label,
-    top,
-    flag,
-) -> np.ndarray:
-    """One readable line per row."""
+def _reasons(runtime, values, evidence: dict) -> np.ndarray:
+    """One readable line per row, from the ``evidence`` of :func:`_verdicts` with the row's
+    ``verdict``, ``label``, ``label_class`` and ``flag``."""
+    verdict, label, mineral, p, flag = (evidence[k] for k in ("verdict", "label", "mineral", "p", "flag"))
+    label_classes, label_p, label_misfit = evidence["label_classes"], evidence["label_p"], evidence["label_misfit"]
+    first_label, top = evidence["first_label"], evidence["top"]
     mean, sd = _typical(runtime)
     oxides = list(runtime.oxides)
     thresholds = np.asarray(runtime.misfit_threshold)
@@ -233,17 +231,17 @@ def _reasons(
                 # predicted one: the contrast a petrologist would check first
                 j = int(np.argmax(np.abs(values[i] - mean[lab]) - np.abs(values[i] - mean[pred])))
                 cue = (
-                    f"{oxides[j]} {values[i, j]:.1f} wt% ({label_class[i].split('|')[0]} typically "
+                    f"{oxides[j]} {values[i, j]:.1f} wt% ({label_classes[i][0]} typically "
                     f"{mean[lab, j]:.1f} ± {sd[lab, j]:.1f}): "
                 )
             stoich = ""
             if lab >= 0 and np.isfinite(label_misfit[i]):
                 beyond = label_misfit[i] > thresholds[lab]
-                stoich = f"; {label_misfit[i]:.1f} wt% from the {label_class[i].split('|')[0]} end-members" + (
+                stoich = f"; {label_misfit[i]:.1f} wt% from the {label_classes[i][0]} end-members" + (
                     f" (beyond its {thresholds[lab]:.1f})" if beyond else ""
                 )
             out[i] = (
-                f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(label_class[i].replace('|', ' or '))} "
+                f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(' or '.join(label_classes[i]))} "
                 f"(p {label_p[i]:.3f}){stoich}"
             )
     return out

@@ -1,0 +1,191 @@
+"""``classify_file``: a file of analyses in, the same rows with their minerals out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from minml.pipelines._files import Source, analyses, named_apart, prefixed_note, prepare_outputs, write_beside
+from minml.tables.checks import DEFAULT_TOTAL_RANGE
+
+__all__ = ["ClassifySummary", "check_option", "classify_file"]
+
+
+def check_option(name: str, value) -> None:
+    """Refuse, before any work, a value the pipelines would refuse for keyword ``name``
+    (``fill_missing``: an amount in wt% between 0 and 100); a ValueError says why, in the
+    keyword's name."""
+    if name == "fill_missing":
+        from minml.classifier.features import check_fill
+
+        check_fill(value)
+    else:
+        raise ValueError(f"check_option knows fill_missing, not {name!r}.")
+
+
+@dataclass
+class ClassifySummary:
+    """What :func:`classify_file` did.
+
+    Attributes
+    ----------
+    rows : int
+        Analyses classified.
+    counts : list of (str, int)
+        Rows per mineral (``unknown`` included), most frequent first (ties in class order).
+    unknown, bad_analyses, none_of_the_classes : int
+        Rows called ``unknown``; of them, the bad analyses (no analysis, unusable values, a
+        sum outside the range) and those whose composition is none of the classes.
+    flagged : int
+        Rows with a flag.
+    output : pathlib.Path
+    prefixed : bool
+        Whether the result columns were written with the prefix ``classify_`` (the input
+        had columns of the same names).
+    route : str
+        ``"arrow"`` (CSV to CSV without pandas) or ``"pandas"``.
+    """
+
+    rows: int
+    counts: list = field(default_factory=list)
+    unknown: int = 0
+    bad_analyses: int = 0
+    none_of_the_classes: int = 0
+    flagged: int = 0
+    output: Path | None = None
+    prefixed: bool = False
+    route: str = "pandas"
+
+    def lines(self) -> list[str]:
+        """The summary as the ``minml classify`` command prints it."""
+        found = ", ".join(f"{name} {count}" for name, count in self.counts)
+        out = [
+            f"{analyses(self.rows)} classified"
+            + (f": {found}" if found else "")
+            + (prefixed_note("classify_") if self.prefixed else "")
+        ]
+        if self.unknown:
+            bad = self.bad_analyses
+            out.append(
+                f"unknown {self.unknown}: {bad} bad {'analysis' if bad == 1 else 'analyses'}, "
+                f"{self.none_of_the_classes} none of the classes"
+            )
+        out += [f"{self.flagged} flagged (see the flag column)", f"wrote {self.output}"]
+        return out
+
+
+def classify_file(
+    src,
+    dst=None,
+    *,
+    sheet=None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+    suffix: str | None = None,
+    elements: bool = False,
+    model=None,
+    fill_missing: float | None = None,
+    coverage: float | None = None,
+    total_range: tuple[float, float] = DEFAULT_TOTAL_RANGE,
+    progress: bool = False,
+) -> ClassifySummary:
+    """Classify every analysis of a file and write the input's columns with the results.
+
+    CSV to CSV (or TSV) runs without pandas, on Arrow, where the file allows; other files
+    are read with :func:`minml.read_table`.  Either way the table is checked once and the
+    network runs once; the output is written whole, and checked for being writable before
+    any work.
+
+    Parameters
+    ----------
+    src : path-like
+        CSV, TSV, XLSX or Parquet file of analyses in wt%.
+    dst : path-like, optional
+        Output file (CSV, XLSX or Parquet by extension); default: INPUT_classified.csv beside
+        the input.
+    sheet, header_row, encoding
+        How to read ``src``: see :func:`minml.read_table`.
+    suffix, elements, total_range
+        How to read the oxide columns: see :func:`minml.check_oxides`.
+    model, fill_missing, coverage, progress
+        See :func:`minml.classify`.
+
+    Returns
+    -------
+    ClassifySummary
+    """
+    from minml.classifier.predict import resolve_model
+
+    source = Source(src, sheet=sheet, header_row=header_row, encoding=encoding)
+    output = source.default_output(dst, "_classified.csv")
+    prepare_outputs(source, output)
+    loaded = resolve_model(model)  # a model that cannot be read is refused before the table is
+    runtime = None if model is None else loaded  # None: named "the shipped model" in messages
+    options = dict(fill_missing=fill_missing, coverage=coverage, progress=progress)
+    reading = dict(suffix=suffix, elements=elements, total_range=tuple(total_range))
+    found = _classify_arrow(source, output, runtime, reading, options)
+    route = "arrow"
+    if found is None:
+        found, prefixed = _classify_pandas(source, output, runtime, reading, options)
+        route = "pandas"
+    else:
+        found, prefixed = found
+    mineral = found.columns["mineral"]
+    counts = np.bincount(mineral.codes, minlength=len(mineral.categories))
+    order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
+    unknown = found.unknown()
+    novel = int((unknown & found.none_of_the_classes()).sum())
+    return ClassifySummary(
+        rows=len(mineral.codes),
+        counts=[(str(mineral.categories[k]), int(counts[k])) for k in order],
+        unknown=int(unknown.sum()),
+        bad_analyses=int(unknown.sum()) - novel,
+        none_of_the_classes=novel,
+        flagged=int((found.columns["flag"] != "").sum()),
+        output=output,
+        prefixed=prefixed,
+        route=route,
+    )
+
+
+def _classify_pandas(source: Source, output: Path, runtime, reading: dict, options: dict):
+    """Any file: read with pandas, written beside the input's columns."""
+    from minml.classifier.predict import classify_table
+    from minml.tables.checks import check_oxides
+
+    table = source.read(output)
+    checked = check_oxides(table, notes=False, **reading)
+    found = classify_table(checked, runtime, **options)
+    prefixed = write_beside(
+        table, found.frame(), output, bom=source.bom, prefix="classify_", progress=options["progress"]
+    )
+    return found, prefixed
+
+
+def _classify_arrow(source: Source, output: Path, runtime, reading: dict, options: dict):
+    """CSV to CSV without pandas (:func:`minml.io.read_csv_arrow`): the classifier's pass and
+    whether the result columns were prefixed; None for other files (the pandas route)."""
+    from minml.io import is_csv, read_csv_arrow
+
+    if source.sheet is not None or source.header_row not in (None, 1) or not is_csv(output):
+        return None
+    table = read_csv_arrow(
+        source.path, encoding=source.encoding, suffix=reading["suffix"], elements=reading["elements"]
+    )
+    if table is None:
+        return None
+    from minml.classifier.predict import classify_table
+    from minml.io import write_csv_arrow
+    from minml.io._arrow import arrow_array
+    from minml.tables.checks import check_columns
+
+    columns = {name: table.column(name) for name in table.column_names}
+    checked = check_columns(columns, table.num_rows, notes=False, **reading)
+    found = classify_table(checked, runtime, **options)
+    names = named_apart(table.column_names, list(found.columns), "classify_")
+    for name, column in zip(names, found.columns.values(), strict=True):
+        table = table.append_column(name, arrow_array(column))
+    write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",", bom=source.bom)
+    return found, names != list(found.columns)
