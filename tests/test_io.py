@@ -97,12 +97,21 @@ def test_workbook_sheets_of_notes_are_no_analyses(lepr, tmp_path):
     stacked = read_table(own, sheet="all")
     assert stacked["sheet"].tolist() == ["thin section 4"] * 2 + ["thin section 9"]
     assert stacked["source_sheet"].tolist() == ["Cpx", "Cpx", "Ol"]
-    with pytest.raises(
-        ValueError,
-        match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns; "
-        r"sheets \['Cpx', 'Ol'\] have: pass sheet='Cpx' .*--sheet \"Cpx\"",
-    ):
-        read_table(path)
+    with pytest.warns(
+        UserWarning,
+        match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns: read the sheets that have, "
+        r"\['Cpx', 'Ol'\], stacked \(as sheet='all'\), the column 'sheet' naming each row's sheet; "
+        r"left out: \['README', 'References'\]",
+    ) as caught:
+        default = read_table(path)  # no sheet given: the sheets with analyses, as sheet="all" reads them
+    assert len(caught) == 1  # one warning says it all
+    pd.testing.assert_frame_equal(default, both)
+    first = tmp_path / "first_has_oxides.xlsx"  # a first sheet with oxide columns reads as before
+    with pd.ExcelWriter(first) as writer:
+        lepr.head(3).to_excel(writer, sheet_name="Cpx", index=False)
+        pd.DataFrame({"Notes": ["none"]}).to_excel(writer, sheet_name="README", index=False)
+    with pytest.warns(UserWarning, match=r"has 2 sheets \['Cpx', 'README'\]; read the first, 'Cpx'"):
+        pd.testing.assert_frame_equal(read_table(first), read_table(first, sheet="Cpx"))
     notes = tmp_path / "notes.xlsx"
     with pd.ExcelWriter(notes) as writer:
         pd.DataFrame({"Notes": ["none"]}).to_excel(writer, sheet_name="a", index=False)
@@ -452,11 +461,13 @@ def _windows_csv(path):
     return path, table
 
 
-def test_csv_not_in_utf8_is_refused_with_its_line_then_read_in_its_encoding(tmp_path):
+def test_csv_not_in_utf8_is_read_as_cp1252_with_a_warning_naming_its_line(tmp_path):
     path, table = _windows_csv(tmp_path / "windows.csv")
-    with pytest.raises(ValueError, match=r"'windows.csv' is not UTF-8 text: byte 0xb0 on line 4 .*--encoding cp1252"):
-        read_table(path)
-    read = read_table(path, encoding="cp1252")
+    with pytest.warns(
+        UserWarning, match=r"'windows.csv' is not UTF-8 text: byte 0xb0 on line 4 \('59740,1200°C,.*read as cp1252"
+    ):
+        pd.testing.assert_frame_equal(read_table(path), table)
+    read = read_table(path, encoding="cp1252")  # encoding= stays an override, with no warning
     pd.testing.assert_frame_equal(read, table)
     assert read.loc[2, "run"] == "1200°C"
     pd.testing.assert_frame_equal(read_table(path, encoding="windows-1252"), table)  # any name Python knows

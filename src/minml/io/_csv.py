@@ -13,11 +13,15 @@ from minml.chemistry.oxides import species_names
 from minml.io._csv_arrow import _write_csv_arrow_to, is_csv
 from minml.io._excel import _EXCEL_SUFFIXES
 from minml.io._sniff import (
+    _FALLBACK,
     _WHITESPACE,
     _cells_of,
+    _first_foreign_byte,
     _first_lines,
     _not_utf8,
+    _refuse_binary,
     _refuse_names_below,
+    _refuse_wide_header,
     _separator_name,
     _sniff_separator,
     _text_encoding,
@@ -28,21 +32,58 @@ if TYPE_CHECKING:
 
 
 def read_csv(path: Path, encoding: str | None = None, header_row: int | None = None) -> pd.DataFrame:
-    """A CSV file as :func:`minml.io.read_table` reads it (``encoding`` and ``header_row`` as there)."""
-    return _read_csv(path, _text_encoding(encoding, path), header_row)
+    """A CSV file as :func:`minml.io.read_table` reads it (``encoding`` and ``header_row`` as there).
+
+    A file that is not UTF-8 but is cp1252 text is read as cp1252, with a warning naming the
+    first byte that is not UTF-8 (numbers read the same in either; only text such as ``‰`` or
+    ``°`` depends on it); a file that looks binary is refused."""
+    codec = _text_encoding(encoding, path)
+    _refuse_binary(path, codec)
+    if encoding is None and codec == _FALLBACK:
+        with open(path, "rb") as handle:
+            where = _first_foreign_byte(handle.read(1 << 20), shown=_FALLBACK)
+        warnings.warn(
+            f"{path.name!r} is not UTF-8 text{where}; read as {_FALLBACK} (Excel's 'CSV' on Windows): "
+            f"numbers read the same in either, only text depends on it. Pass encoding= to read it otherwise.",
+            stacklevel=4,
+        )
+    return _read_csv(path, codec, header_row)
+
+
+def _missing_text(path: Path, codec: str, sep: str, skip: int) -> dict[int, list[str]]:
+    """pandas' ``na_values`` by column position: in species columns the texts that mean "no
+    value" (``NA``, ``N/A``, ``nan``, ...); elsewhere only an empty field, so that a sample
+    named ``NA`` or a note saying ``None`` comes back as written."""
+    import pandas as pd
+
+    from minml.tables._values import MISSING_TEXT
+
+    names = pd.read_csv(path, sep=sep, encoding=codec, skiprows=skip, index_col=False, nrows=0).columns
+    return {i: list(MISSING_TEXT) if species_names([name]) else [""] for i, name in enumerate(names)}
 
 
 def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
     import pandas as pd
 
     sep = _sniff_separator(path, codec)
+    _refuse_wide_header(path, codec, sep)
     skip = 0 if header_row is None else header_row - 1
     try:
+        missing = _missing_text(path, codec, sep, skip)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             # index_col=False: rows one field longer than the header must not turn the first
             # column into the index and shift every name one column to the right
-            table = pd.read_csv(path, sep=sep, encoding=codec, low_memory=False, skiprows=skip, index_col=False)
+            table = pd.read_csv(
+                path,
+                sep=sep,
+                encoding=codec,
+                low_memory=False,
+                skiprows=skip,
+                index_col=False,
+                keep_default_na=False,
+                na_values=missing,
+            )
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
             if header_row is None:  # a title line above the table is the likelier cause
                 _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))

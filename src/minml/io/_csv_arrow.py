@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import map_columns
 from minml.io._paths import atomic_path
-from minml.io._sniff import _WHITESPACE, _sniff_separator, _text_encoding
+from minml.io._sniff import _WHITESPACE, _refuse_wide_header, _sniff_separator, _text_encoding
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -106,6 +106,7 @@ def read_csv_arrow(
     if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these
         return None
     try:
+        _refuse_wide_header(path, "utf-8-sig", sep)  # read_table refuses it
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle, delimiter=sep), None)
         if not header:
@@ -119,15 +120,37 @@ def read_csv_arrow(
     if not species:
         return None
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names if n not in species},
                 null_values=list(MISSING_TEXT),
-                strings_can_be_null=True,
+                strings_can_be_null=False,  # text such as NA in a column of names stays as written
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    return _empty_as_missing(table, species)
+
+
+def _empty_as_missing(table: pa.Table, species: set) -> pa.Table:
+    """``table`` with its empty text cells missing, as pandas reads them, and in species columns
+    read as text (``bdl`` among the numbers) the texts meaning "no value" (``NA``, ``N/A``, ...)
+    too; other text (``NA`` as a sample's name) as written."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from minml.io._arrow import _strings
+    from minml.tables._values import MISSING_TEXT
+
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            words = [w.encode() for w in (MISSING_TEXT if name in species else ("",))]
+            missing = _strings(b"".join(words), np.array([len(w) for w in words])).cast(column.type)
+            column = pc.if_else(pc.is_in(column, value_set=missing), pa.nulls(len(column), column.type), column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)

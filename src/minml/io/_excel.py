@@ -21,7 +21,14 @@ def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool =
     a sheet shorter than ``header_row`` is an error, or an empty table with ``short_ok``."""
     import pandas as pd
 
-    table = pd.read_excel(book, sheet_name=name, skiprows=0 if header_row is None else header_row - 1)
+    table = pd.read_excel(
+        book,
+        sheet_name=name,
+        skiprows=0 if header_row is None else header_row - 1,
+        keep_default_na=False,
+        na_values=[""],
+    )
+    table = _missing_in_species(table)
     if header_row is not None and len(table.columns) == 0 and short_ok:
         return table
     if header_row is not None and len(table.columns) == 0:
@@ -32,6 +39,63 @@ def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool =
         rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
         _refuse_names_below(where, rows)
     return table
+
+
+def _missing_in_species(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the texts meaning "no value" (``NA``, ``N/A``, ``nan``, ...) missing in its
+    species columns, where they were read as text (the sheet is read with only empty cells
+    missing, so that a sample named ``NA`` or a note saying ``None`` comes back as written)."""
+    import numpy as np
+
+    from minml.tables._values import MISSING_TEXT
+
+    marked = [
+        j
+        for j, (name, dtype) in enumerate(table.dtypes.items())
+        if dtype.kind == "O" and species_names([name]) and table.iloc[:, j].isin(MISSING_TEXT).any()
+    ]
+    if not marked:
+        return table
+    table = table.copy()
+    for j in marked:
+        column = table.iloc[:, j]
+        table.isetitem(j, column.mask(column.isin(MISSING_TEXT), np.nan).infer_objects())
+    return table
+
+
+def _stacked(path: Path, book, tables: dict, header_row: int | None, first_notes: bool = False) -> pd.DataFrame:
+    """The sheets of ``tables`` that have oxide columns, stacked, with a column ``sheet`` (or
+    ``source_sheet``) naming each row's sheet; the others (notes, references) left out with a
+    warning, which with ``first_notes`` (no sheet was asked for, and the first holds none)
+    also says that the sheets with analyses were read in its place."""
+    import pandas as pd
+
+    names = list(tables)
+    kept = {name: table for name, table in tables.items() if species_names(table.columns)}
+    if header_row is not None:
+        for name in [name for name in names if name not in kept]:
+            _refuse_names_elsewhere(book, name, header_row, f"{path.name!r}, sheet {name!r}")
+    if not kept:
+        on = "" if header_row is None else f" on row {header_row}"
+        raise ValueError(f"No sheet of {path.name} names an oxide in its columns{on}; its sheets are {names}.")
+    taken = {column for table in kept.values() for column in table.columns}
+    origin = next((c for c in ("sheet", "source_sheet") if c not in taken), None)
+    if origin is None:
+        raise ValueError(
+            f"{path.name}: the sheets already have columns 'sheet' and 'source_sheet'; "
+            "rename one so that the stacked table can say which sheet each row came from."
+        )
+    left = [name for name in names if name not in kept]
+    if first_notes:
+        warnings.warn(
+            f"The first sheet of {path.name}, {names[0]!r}, has no oxide columns: read the sheets that have, "
+            f"{list(kept)}, stacked (as sheet='all'), the column {origin!r} naming each row's sheet; left out: "
+            f"{left}. Pass sheet=NAME to read one sheet.",
+            stacklevel=4,
+        )
+    elif left:  # notes, references: no analyses to stack
+        warnings.warn(f"{path.name}: sheets without oxide columns left out: {left}.", stacklevel=4)
+    return pd.concat([table.assign(**{origin: name}) for name, table in kept.items()], ignore_index=True)
 
 
 def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:
@@ -72,38 +136,13 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
             return _read_sheet(book, name, header_row, where, short_ok)
 
         if sheet == "all":  # a sheet too short for header_row holds no analyses: left out as notes are
-            tables = {name: read(name, short_ok=True) for name in names}
-            kept = {name: table for name, table in tables.items() if species_names(table.columns)}
-            if header_row is not None:
-                for name in [name for name in names if name not in kept]:
-                    _refuse_names_elsewhere(book, name, header_row, f"{path.name!r}, sheet {name!r}")
-            if not kept:
-                on = "" if header_row is None else f" on row {header_row}"
-                raise ValueError(f"No sheet of {path.name} names an oxide in its columns{on}; its sheets are {names}.")
-            if len(kept) < len(tables):  # notes, references: no analyses to stack
-                warnings.warn(
-                    f"{path.name}: sheets without oxide columns left out: "
-                    f"{[name for name in names if name not in kept]}.",
-                    stacklevel=3,
-                )
-            taken = {column for table in kept.values() for column in table.columns}
-            origin = next((c for c in ("sheet", "source_sheet") if c not in taken), None)
-            if origin is None:
-                raise ValueError(
-                    f"{path.name}: the sheets already have columns 'sheet' and 'source_sheet'; "
-                    "rename one so that the stacked table can say which sheet each row came from."
-                )
-            return pd.concat([table.assign(**{origin: name}) for name, table in kept.items()], ignore_index=True)
+            return _stacked(path, book, {name: read(name, short_ok=True) for name in names}, header_row)
         if sheet is None:
             table = read(names[0])
             if len(names) > 1 and not species_names(table.columns):
-                others = [name for name in names[1:] if species_names(read(name).columns)]
-                if others:
-                    raise ValueError(
-                        f"The first sheet of {path.name}, {names[0]!r}, has no oxide columns; "
-                        f"sheets {others} have: pass sheet={others[0]!r} (on the command line: "
-                        f'--sheet "{others[0]}"), or sheet="all" for every sheet with analyses.'
-                    )
+                others = {name: read(name, short_ok=True) for name in names[1:]}
+                if any(species_names(other.columns) for other in others.values()):
+                    return _stacked(path, book, {names[0]: table, **others}, header_row, first_notes=True)
             if len(names) > 1:
                 warnings.warn(
                     f"{path.name} has {len(names)} sheets {names}; read the first, {names[0]!r}. "
