@@ -42,7 +42,7 @@ def main() -> None:
     import pandas as pd
 
     import minml
-    from minml.io import _excel_cells, _write_sheet_openpyxl
+    from minml.io._xlsx import _excel_cells, _write_sheet_openpyxl
 
     lepr = pd.read_csv(args.shared / "test" / "lepr_allphases_lim.csv").drop(columns=["Unnamed: 0"])
     table = pd.concat([lepr] * (-(-args.rows // len(lepr))), ignore_index=True).iloc[: args.rows]

@@ -96,8 +96,10 @@ def test_csv_read_without_pandas_cells_and_headers(tmp_path):
     assert table.column_names == ["Unnamed: 0", "SiO2", "MgO", "Sample", "Date"]  # pandas' name, no BOM
     assert numpy_column(table.column("SiO2")).tolist() == ["40,1", None]  # text for the parser; NA missing
     assert numpy_column(table.column("MgO")).tolist() == ["bdl", "49.5"]
-    assert numpy_column(table.column("Sample")).tolist() == ["007", None]  # as written, not the number 7
+    # as written: not the number 7, and a sample named NA is no missing value (an empty field is)
+    assert numpy_column(table.column("Sample")).tolist() == ["007", "NA"]
     assert numpy_column(table.column("Date")).tolist() == ["2020-01-01", None]
+    assert read_table(path)["Sample"].tolist() == ["007", "NA"]  # the pandas route reads them alike
 
 
 @pytest.mark.parametrize(

@@ -252,8 +252,8 @@ def test_classify_reads_a_windows_csv_with_its_encoding(tmp_path, capsys):
     from .test_io import _windows_csv
 
     path, _ = _windows_csv(tmp_path / "windows.csv")
-    assert main(["classify", str(path), "-o", str(tmp_path / "out.csv")]) == 2
-    assert "not UTF-8 text: byte 0xb0 on line 4" in capsys.readouterr().err
+    assert main(["classify", str(path), "-o", str(tmp_path / "cp1252.csv")]) == 0  # read as cp1252, and said
+    assert "not UTF-8 text: byte 0xb0 on line 4 ('59740,1200°C" in capsys.readouterr().err
     assert main(["classify", str(path), "-o", str(tmp_path / "out.csv"), "--encoding", "cp1252"]) == 0
     assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "utf8.csv")]) == 0
     # written as UTF-8, with the byte-order mark by which Excel (whose CSV this was) reads it right
@@ -261,6 +261,7 @@ def test_classify_reads_a_windows_csv_with_its_encoding(tmp_path, capsys):
     assert not (tmp_path / "utf8.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # plain in, plain out
     out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
     assert out.loc[2, "run"] == "1200°C"
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cp1252.csv", encoding="utf-8-sig"), out)
     pd.testing.assert_frame_equal(out.drop(columns="run"), pd.read_csv(tmp_path / "utf8.csv"))
 
 

@@ -1,3 +1,4 @@
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -96,12 +97,21 @@ def test_workbook_sheets_of_notes_are_no_analyses(lepr, tmp_path):
     stacked = read_table(own, sheet="all")
     assert stacked["sheet"].tolist() == ["thin section 4"] * 2 + ["thin section 9"]
     assert stacked["source_sheet"].tolist() == ["Cpx", "Cpx", "Ol"]
-    with pytest.raises(
-        ValueError,
-        match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns; "
-        r"sheets \['Cpx', 'Ol'\] have: pass sheet='Cpx' .*--sheet \"Cpx\"",
-    ):
-        read_table(path)
+    with pytest.warns(
+        UserWarning,
+        match=r"The first sheet of supplement.xlsx, 'README', has no oxide columns: read the sheets that have, "
+        r"\['Cpx', 'Ol'\], stacked \(as sheet='all'\), the column 'sheet' naming each row's sheet; "
+        r"left out: \['README', 'References'\]",
+    ) as caught:
+        default = read_table(path)  # no sheet given: the sheets with analyses, as sheet="all" reads them
+    assert len(caught) == 1  # one warning says it all
+    pd.testing.assert_frame_equal(default, both)
+    first = tmp_path / "first_has_oxides.xlsx"  # a first sheet with oxide columns reads as before
+    with pd.ExcelWriter(first) as writer:
+        lepr.head(3).to_excel(writer, sheet_name="Cpx", index=False)
+        pd.DataFrame({"Notes": ["none"]}).to_excel(writer, sheet_name="README", index=False)
+    with pytest.warns(UserWarning, match=r"has 2 sheets \['Cpx', 'README'\]; read the first, 'Cpx'"):
+        pd.testing.assert_frame_equal(read_table(first), read_table(first, sheet="Cpx"))
     notes = tmp_path / "notes.xlsx"
     with pd.ExcelWriter(notes) as writer:
         pd.DataFrame({"Notes": ["none"]}).to_excel(writer, sheet_name="a", index=False)
@@ -181,7 +191,9 @@ def test_a_table_too_long_for_excel_is_refused_before_writing(lepr, tmp_path, mo
     import minml.io
     from minml.cli import main
 
-    monkeypatch.setattr(minml.io, "EXCEL_ROWS", 50)  # 76 rows and a header, as 1,048,576 would be
+    monkeypatch.setitem(
+        minml.io.FORMATS, ".xlsx", dataclasses.replace(minml.io.FORMATS[".xlsx"], max_rows=50)
+    )  # 76 rows and a header, as 1,048,576 would be
     with pytest.raises(
         ValueError,
         match=r"76 rows do not fit an Excel sheet \(50 rows, the header's included\): "
@@ -314,13 +326,13 @@ def test_excel_rows_rendered_as_openpyxl_renders_them(lepr, tmp_path, monkeypatc
 
     import minml.io
     from minml import classify
-    from minml.io import _excel_cells, _write_sheet_openpyxl
+    from minml.io._xlsx import _excel_cells, _write_sheet_openpyxl
 
     table = pd.concat([lepr, classify(lepr)], axis=1) if which == "classified" else _zoo()
     header = [str(name) for name in table.columns]
     columns = [_excel_cells(table[name], name, lambda value: value) for name in table.columns]
-    monkeypatch.setattr(minml.io, "_EXCEL_ROWS_PER_STEP", 7)
-    assert minml.io._numbers_and_text(table)  # the rendered route
+    monkeypatch.setattr(minml.io._xlsx, "_EXCEL_ROWS_PER_STEP", 7)
+    assert minml.io._xlsx._numbers_and_text(table)  # the rendered route
     write_table(table, tmp_path / "rendered.xlsx")
     _write_sheet_openpyxl(header, iter([columns]), len(table), tmp_path / "openpyxl.xlsx", False)
     parts = []
@@ -382,7 +394,7 @@ def test_workbooks_read_alike_with_calamine_and_without(lepr, tmp_path, monkeypa
     same table; either way pandas is told which, so it has no engine warning to give."""
     import importlib.util
 
-    from minml.io import _excel_reader
+    from minml.io._excel import _excel_reader
 
     path = write_table(lepr, tmp_path / "t.xlsx")
     assert _excel_reader() == "calamine"
@@ -433,7 +445,7 @@ def test_bad_paths(tmp_path):
     odd.write_text("{}")
     with pytest.raises(ValueError, match=r"unknown extension '.json'"):
         read_table(odd)
-    with pytest.raises(ValueError, match="sheet= applies to Excel files only"):
+    with pytest.raises(ValueError, match=r"sheet= applies to Excel files \(.xlsx, .xlsm, .xls\) only"):
         read_table(EXAMPLE, sheet="Sheet1")
     with pytest.raises(ValueError, match="use .csv, .tsv, .xlsx or .parquet"):
         write_table(pd.DataFrame(), tmp_path / "x.json")
@@ -449,11 +461,13 @@ def _windows_csv(path):
     return path, table
 
 
-def test_csv_not_in_utf8_is_refused_with_its_line_then_read_in_its_encoding(tmp_path):
+def test_csv_not_in_utf8_is_read_as_cp1252_with_a_warning_naming_its_line(tmp_path):
     path, table = _windows_csv(tmp_path / "windows.csv")
-    with pytest.raises(ValueError, match=r"'windows.csv' is not UTF-8 text: byte 0xb0 on line 4 .*--encoding cp1252"):
-        read_table(path)
-    read = read_table(path, encoding="cp1252")
+    with pytest.warns(
+        UserWarning, match=r"'windows.csv' is not UTF-8 text: byte 0xb0 on line 4 \('59740,1200°C,.*read as cp1252"
+    ):
+        pd.testing.assert_frame_equal(read_table(path), table)
+    read = read_table(path, encoding="cp1252")  # encoding= stays an override, with no warning
     pd.testing.assert_frame_equal(read, table)
     assert read.loc[2, "run"] == "1200°C"
     pd.testing.assert_frame_equal(read_table(path, encoding="windows-1252"), table)  # any name Python knows
@@ -462,7 +476,9 @@ def test_csv_not_in_utf8_is_refused_with_its_line_then_read_in_its_encoding(tmp_
     with pytest.raises(ValueError, match="Unknown encoding 'latin-9x'"):
         read_table(path, encoding="latin-9x")
     parquet = write_table(table, tmp_path / "t.parquet")
-    with pytest.raises(ValueError, match=r"encoding= applies to text files \(.csv, .tsv, .txt\) only; 't.parquet'"):
+    with pytest.raises(
+        ValueError, match=r"encoding= applies to CSV files \(.csv, .tsv, .txt\) only; 't.parquet' is Parquet"
+    ):
         read_table(parquet, encoding="cp1252")
 
 
@@ -538,7 +554,7 @@ def test_header_row_must_count_from_one(tmp_path):
         with pytest.raises(ValueError, match=r"header_row counts rows from 1 \(as a spreadsheet shows them\), got"):
             read_table(EXAMPLE, header_row=bad)
     parquet = write_table(pd.read_csv(EXAMPLE), tmp_path / "t.parquet")
-    with pytest.raises(ValueError, match="header_row= applies to CSV and Excel files; 't.parquet' is Parquet"):
+    with pytest.raises(ValueError, match="header_row= applies to CSV and Excel files .* only; 't.parquet' is Parquet"):
         read_table(parquet, header_row=2)
     pd.testing.assert_frame_equal(read_table(EXAMPLE, header_row=1), pd.read_csv(EXAMPLE))
     # past the last row: said so (a CSV file was called "empty", a sheet read as no columns)
@@ -626,7 +642,7 @@ def test_csv_written_in_pieces_is_one_table(lepr, tmp_path, monkeypatch):
 
     table = pd.concat([lepr, classify(lepr)], axis=1)  # numbers, text, categories, blanks
     whole = write_table(table, tmp_path / "whole.csv").read_bytes()
-    monkeypatch.setattr(minml.io, "_CSV_PIECE", 7)  # 76 rows: 11 pieces on several threads
+    monkeypatch.setattr(minml.io._csv_arrow, "_CSV_PIECE", 7)  # 76 rows: 11 pieces on several threads
     pieces = write_table(table, tmp_path / "pieces.csv")
     assert pieces.read_bytes() == whole
     assert whole.count(b"\n") == len(table) + 1 and whole.startswith(b'"entity_id","Mineral"')

@@ -53,10 +53,13 @@ def save_figure(ax, path) -> list:
     """Save the axes' figure as PNG (200 dpi) and SVG beside it; returns both paths."""
     from pathlib import Path
 
+    from minml.io import atomic_path
+
     path = Path(path)
     paths = [path.with_suffix(".png"), path.with_suffix(".svg")]
     for p in paths:
-        ax.figure.savefig(p, dpi=200)
+        with atomic_path(p) as part:  # whole or not at all
+            ax.figure.savefig(part, dpi=200)
     return paths
 
 

@@ -18,7 +18,7 @@ from minml._parallel import run_in_threads
 from minml.chemistry.misfit import end_member_misfit
 from minml.classifier import _gda, _nn
 from minml.classifier.calibration import Calibration
-from minml.io._npz import open_npz
+from minml.io._npz import open_npz, save_npz
 
 __all__ = ["SCHEMA_VERSION", "Runtime", "standardise"]
 
@@ -127,26 +127,26 @@ class Runtime:
 
     def save(self, path) -> Path:
         """Write one ``.npz`` (no pickle)."""
-        path = Path(path)
-        np.savez_compressed(
+        return save_npz(
             path,
-            schema_version=np.array(SCHEMA_VERSION),
-            kind=np.array(self.kind),
-            classes=np.array(self.classes, dtype=str),
-            classes_numeric=np.array(np.issubdtype(np.asarray(self.classes).dtype, np.number)),
-            groups=np.array(self.groups, dtype=str),
-            oxides=np.array(self.oxides, dtype=str),
-            scaler_mean=self.scaler_mean,
-            scaler_scale=self.scaler_scale,
-            ood_threshold=np.array(self.ood_threshold),
-            hidden=np.array(self.hidden, dtype=np.int64),
-            members=np.asarray(self.members, dtype=np.float64),
-            member_class=np.asarray(self.member_class, dtype=np.int64),
-            misfit_threshold=np.asarray(self.misfit_threshold, dtype=np.float64),
-            **({} if self.calibration is None else self.calibration.to_arrays()),
-            **{f"param_{k}": v for k, v in self.params.items()},
+            dict(
+                schema_version=np.array(SCHEMA_VERSION),
+                kind=np.array(self.kind),
+                classes=np.array(self.classes, dtype=str),
+                classes_numeric=np.array(np.issubdtype(np.asarray(self.classes).dtype, np.number)),
+                groups=np.array(self.groups, dtype=str),
+                oxides=np.array(self.oxides, dtype=str),
+                scaler_mean=self.scaler_mean,
+                scaler_scale=self.scaler_scale,
+                ood_threshold=np.array(self.ood_threshold),
+                hidden=np.array(self.hidden, dtype=np.int64),
+                members=np.asarray(self.members, dtype=np.float64),
+                member_class=np.asarray(self.member_class, dtype=np.int64),
+                misfit_threshold=np.asarray(self.misfit_threshold, dtype=np.float64),
+                **({} if self.calibration is None else self.calibration.to_arrays()),
+                **{f"param_{k}": v for k, v in self.params.items()},
+            ),
         )
-        return path
 
     @classmethod
     def load(cls, path) -> Runtime:
@@ -169,7 +169,7 @@ class Runtime:
                     "calibration": Calibration.from_arrays(data),
                 }
             )
-            return cls(
+            runtime = cls(
                 kind=str(data["kind"]),
                 classes=data["classes"].astype(float if bool(data["classes_numeric"]) else object),
                 groups=data["groups"].astype(object),
@@ -181,3 +181,76 @@ class Runtime:
                 hidden=tuple(int(h) for h in data["hidden"]),
                 **extra,
             )
+        problem = _problem(runtime)
+        if problem is not None:
+            entry, what = problem
+            raise ValueError(
+                f"{path.name!r} is not a usable MIN-ML classifier model: its entry {entry!r} {what}. The file was "
+                "damaged or edited after it was written: copy it again from where it came (the shipped model: "
+                "reinstall MIN-ML), or retrain it (minml train)."
+            )
+        return runtime
+
+
+def _problem(runtime: Runtime) -> tuple[str, str] | None:
+    """The first entry of a loaded model that cannot be right, and what is wrong with it: shapes
+    that do not fit the oxides, classes and layers; weights that are not finite numbers;
+    scales that are not positive.  None for a sound model."""
+    n_in, n_classes = len(runtime.oxides), len(runtime.classes)
+    if runtime.kind not in ("bnn", "gda"):
+        return "kind", f"is {runtime.kind!r}, not 'bnn' or 'gda'"
+    sizes = [n_in, *runtime.hidden, n_classes]
+    shapes: dict[str, tuple[int, ...]] = {
+        "groups": (n_classes,),
+        "scaler_mean": (n_in,),
+        "scaler_scale": (n_in,),
+        "misfit_threshold": (n_classes,),
+        "param_gda_mean": (n_classes, n_in),
+        "param_gda_prec_chol": (n_classes, n_in, n_in),
+        "param_gda_log_det": (n_classes,),
+        "param_gda_log_prior": (n_classes,),
+    }
+    if runtime.kind == "bnn":
+        for i in range(len(sizes) - 1):
+            for part in ("mu", "var"):
+                shapes[f"param_W{i}_{part}"] = (sizes[i], sizes[i + 1])
+                shapes[f"param_b{i}_{part}"] = (sizes[i + 1],)
+    arrays = {
+        "groups": runtime.groups,
+        "scaler_mean": runtime.scaler_mean,
+        "scaler_scale": runtime.scaler_scale,
+        "misfit_threshold": runtime.misfit_threshold,
+        "members": runtime.members,
+        "ood_threshold": np.asarray(runtime.ood_threshold),
+        **{f"param_{k}": v for k, v in runtime.params.items()},
+    }
+    if n_in == 0 or n_classes == 0 or any(h <= 0 for h in runtime.hidden):
+        return "oxides" if n_in == 0 else "classes" if n_classes == 0 else "hidden", "is empty or holds a size <= 0"
+    for entry, shape in shapes.items():
+        if entry not in arrays:
+            return entry, "is missing"
+        if np.shape(arrays[entry]) != shape:
+            return entry, f"has shape {np.shape(arrays[entry])}, not {shape} (from the oxides, classes and layers)"
+    for entry, values in arrays.items():
+        values = np.asarray(values)
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            return entry, "holds NaN (not a number)"
+        infinite_ok = entry in ("ood_threshold", "misfit_threshold")  # infinite: no threshold
+        if values.dtype.kind == "f" and not infinite_ok and np.isinf(values).any():
+            return entry, "holds infinite values"
+        if entry == "scaler_scale" and (values <= 0).any():
+            return entry, "holds values <= 0 (a scale must be positive)"
+        if entry.endswith("_var") and (values < 0).any():
+            return entry, "holds negative variances"
+    if len(runtime.members) and np.shape(runtime.members)[1:] != (n_in,):
+        return "members", f"has shape {np.shape(runtime.members)}, not (n, {n_in})"
+    if len(runtime.member_class) != len(runtime.members) or not np.isin(runtime.member_class, range(n_classes)).all():
+        return "member_class", "does not give a class for each row of 'members'"
+    calibration = runtime.calibration
+    if calibration is not None and not (np.isfinite(calibration.temperature) and calibration.temperature > 0):
+        return "calibration_temperature", f"is {calibration.temperature}, not a positive number"
+    if calibration is not None and (
+        len(calibration.quantiles) != n_classes or not np.isfinite(calibration.quantiles).all()
+    ):
+        return "calibration_quantiles", f"is not one row of finite numbers per class ({n_classes})"
+    return None

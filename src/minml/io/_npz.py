@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["model_from", "open_npz"]
+__all__ = ["model_from", "open_npz", "save_npz"]
 
 
 @contextmanager
@@ -55,7 +55,36 @@ def open_npz(path, what: str, required=()):
         missing = [name for name in required if name not in data.files]
         if missing:
             raise ValueError(f"{not_one}: it has no {', '.join(missing)}.")
-        yield data
+        yield _Entries(data, not_one)
+
+
+class _Entries:
+    """An open ``.npz`` archive whose entries, read one by one, are checked as they are read: a
+    damaged entry (one flipped byte fails its CRC, a cut file its decompression) is a
+    :class:`ValueError` naming the entry, not ``BadZipFile`` or ``zlib.error``."""
+
+    def __init__(self, data: np.lib.npyio.NpzFile, not_one: str):
+        self._data = data
+        self._not_one = not_one
+        self.files = data.files
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.files
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise ValueError(
+                f"{self._not_one}: it has no entry {name!r}. Write it again with this MIN-ML (or copy it again: "
+                "a damaged file loses names)."
+            ) from None
+        except Exception as error:  # any failure to read an entry (CRC, decompression, header) is damage
+            raise ValueError(
+                f"{self._not_one} as it stands: its entry {name!r} is damaged ({error}). The file was changed or cut "
+                "after it was written: copy it again from where it came (the shipped models: reinstall MIN-ML), "
+                "or write it again."
+            ) from None
 
 
 def model_from(model, *, default, load, types, what: str):
@@ -76,3 +105,22 @@ def model_from(model, *, default, load, types, what: str):
     if isinstance(model, types):
         return model
     raise TypeError(f"model must be {what} or the path of a model .npz; got {type(model).__name__}.")
+
+
+def save_npz(path, arrays: dict) -> Path:
+    """Write ``arrays`` as one compressed ``.npz`` archive (no pickle), whole or not at all
+    (:func:`minml.io.atomic_path`); ``.npz`` is added to a name without it, as numpy adds it.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    from minml.io._paths import atomic_path
+
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    with atomic_path(path) as part, open(part, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    return path

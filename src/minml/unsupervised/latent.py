@@ -29,7 +29,7 @@ import pandas as pd
 from minml._resources import load_shipped
 from minml.classifier._runtime import standardise
 from minml.classifier.features import model_inputs, usable_rows
-from minml.io._npz import model_from, open_npz
+from minml.io._npz import model_from, open_npz, save_npz
 
 __all__ = ["DEFAULT_LATENT_MODEL", "LatentModel", "latent", "load_default_latent", "reconstruct"]
 
@@ -163,8 +163,7 @@ class LatentModel:
         for name, layers in (("enc", self.encoder), ("dec", self.decoder)):
             for i, (W, b) in enumerate(layers):
                 arrays[f"{name}{i}_W"], arrays[f"{name}{i}_b"] = W, b
-        np.savez_compressed(path, **arrays)
-        return path
+        return save_npz(path, arrays)
 
     @classmethod
     def load(cls, path) -> LatentModel:

@@ -1,0 +1,208 @@
+"""CSV files through pandas: every layout the sniffing finds, with its refusals (rows longer
+than the header, names below a title), identifiers kept as written; and CSV written through
+pyarrow where the table allows it."""
+
+from __future__ import annotations
+
+import codecs
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from minml.chemistry.oxides import species_names
+from minml.io._csv_arrow import _write_csv_arrow_to, is_csv
+from minml.io._excel import _EXCEL_SUFFIXES
+from minml.io._sniff import (
+    _FALLBACK,
+    _WHITESPACE,
+    _cells_of,
+    _first_foreign_byte,
+    _first_lines,
+    _not_utf8,
+    _refuse_binary,
+    _refuse_names_below,
+    _refuse_wide_header,
+    _separator_name,
+    _sniff_separator,
+    _text_encoding,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def read_csv(path: Path, encoding: str | None = None, header_row: int | None = None) -> pd.DataFrame:
+    """A CSV file as :func:`minml.io.read_table` reads it (``encoding`` and ``header_row`` as there).
+
+    A file that is not UTF-8 but is cp1252 text is read as cp1252, with a warning naming the
+    first byte that is not UTF-8 (numbers read the same in either; only text such as ``‰`` or
+    ``°`` depends on it); a file that looks binary is refused."""
+    codec = _text_encoding(encoding, path)
+    _refuse_binary(path, codec)
+    if encoding is None and codec == _FALLBACK:
+        with open(path, "rb") as handle:
+            where = _first_foreign_byte(handle.read(1 << 20), shown=_FALLBACK)
+        warnings.warn(
+            f"{path.name!r} is not UTF-8 text{where}; read as {_FALLBACK} (Excel's 'CSV' on Windows): "
+            f"numbers read the same in either, only text depends on it. Pass encoding= to read it otherwise.",
+            stacklevel=4,
+        )
+    return _read_csv(path, codec, header_row)
+
+
+def _missing_text(path: Path, codec: str, sep: str, skip: int) -> dict[int, list[str]]:
+    """pandas' ``na_values`` by column position: in species columns the texts that mean "no
+    value" (``NA``, ``N/A``, ``nan``, ...); elsewhere only an empty field, so that a sample
+    named ``NA`` or a note saying ``None`` comes back as written."""
+    import pandas as pd
+
+    from minml.tables._values import MISSING_TEXT
+
+    names = pd.read_csv(path, sep=sep, encoding=codec, skiprows=skip, index_col=False, nrows=0).columns
+    return {i: list(MISSING_TEXT) if species_names([name]) else [""] for i, name in enumerate(names)}
+
+
+def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
+    import pandas as pd
+
+    sep = _sniff_separator(path, codec)
+    _refuse_wide_header(path, codec, sep)
+    skip = 0 if header_row is None else header_row - 1
+    try:
+        missing = _missing_text(path, codec, sep, skip)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: rows one field longer than the header must not turn the first
+            # column into the index and shift every name one column to the right
+            table = pd.read_csv(
+                path,
+                sep=sep,
+                encoding=codec,
+                low_memory=False,
+                skiprows=skip,
+                index_col=False,
+                keep_default_na=False,
+                na_values=missing,
+            )
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            if header_row is None:  # a title line above the table is the likelier cause
+                _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+            _refuse_longer_rows(path, codec, sep, skip)
+    except UnicodeDecodeError as error:
+        raise (
+            _not_utf8(path, error)
+            if codec == "utf-8-sig"
+            else ValueError(f"{path.name!r} is not {codec} text ({error.reason}).")
+        ) from None
+    except pd.errors.EmptyDataError:
+        if header_row is not None and path.stat().st_size:
+            raise ValueError(
+                f"{path.name!r} has no row {header_row} to read column names from "
+                "(header_row counts the file's rows from 1)."
+            ) from None
+        raise ValueError(f"{path.name!r} is empty: not even a header row of column names.") from None
+    except pd.errors.ParserError as error:  # ragged rows: a title line above the table, or a broken file
+        if header_row is None:
+            _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+        detail = str(error).removeprefix("Error tokenizing data. C error: ").strip()
+        raise ValueError(
+            f"{path.name!r} is not one table of rows as long as its header: {detail}. "
+            f"Separator read as {_separator_name(sep)}."
+        ) from None
+    if header_row is None and not species_names(table.columns):
+        _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+    return _ids_as_written(table, path, codec, sep, skip)
+
+
+def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip: int) -> pd.DataFrame:
+    """``table`` with the columns that are not species, and that pandas read as numbers, back as
+    the text written wherever the numbers lose it: identifiers with leading zeros (``007``,
+    ``0123``) or with more digits than a float holds.  Other number columns (T, P) stay numbers."""
+    import pandas as pd
+
+    numeric = [
+        i
+        for i, (name, dtype) in enumerate(table.dtypes.items())
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) and not species_names([name])
+    ]
+    if not numeric:
+        return table
+    text = pd.read_csv(
+        path, sep=sep, encoding=codec, low_memory=False, skiprows=skip, index_col=False, usecols=numeric, dtype=str
+    )  # by position: names may be blank or repeated
+    written = dict(zip(numeric, (text.iloc[:, k] for k in range(len(numeric))), strict=True))
+    lost = [
+        i
+        for i, cells in written.items()
+        if cells.str.strip().str.contains(r"^[+-]?0\d|^[+-]?\d{16,}$", regex=True, na=False).any()
+    ]
+    if not lost:
+        return table
+    table = table.copy()
+    for i in lost:
+        table.isetitem(i, written[i].to_numpy(dtype=object))
+    return table
+
+
+def _refuse_longer_rows(path: Path, codec: str, sep: str, skip: int) -> None:
+    """Raise when a row holds a value beyond the header's last column; rows that only end
+    with empty fields (a separator at the end of each line) are read as they are."""
+    with open(path, newline="", encoding=codec, errors="replace") as handle:
+        lines = _cells_of(handle, sep)
+        width = None
+        for number, cells in enumerate(lines, start=1):
+            if number <= skip:
+                continue
+            if width is None:
+                width = len(cells)
+            elif any(cell.strip() for cell in cells[width:]):
+                shown = " ".join(cells) if sep == _WHITESPACE else sep.join(cells)
+                raise ValueError(
+                    f"{path.name!r}: line {number} has {len(cells)} fields but the header names {width} columns "
+                    f"({shown[:80]!r}); the values beyond the header would be lost or shifted. Add the missing "
+                    f"column names to the header. Separator read as {_separator_name(sep)}."
+                )
+
+
+def bom_for(source, encoding: str | None = None) -> bool:
+    """Whether CSV output made from the table at ``source`` should start with a UTF-8
+    byte-order mark: when the table came from Excel's world (a workbook, a CSV file saved
+    with a mark, as Excel's "CSV UTF-8" is, or one in another encoding, as Excel's "CSV"
+    is on Windows), so that Excel reads the output's text as it read the input's. A plain
+    UTF-8 CSV file gets plain UTF-8 back."""
+    path = Path(source)
+    if path.suffix.lower() in _EXCEL_SUFFIXES:
+        return True
+    if not is_csv(path) or not path.is_file():
+        return False
+    if _text_encoding(encoding, path) != "utf-8-sig":
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+
+
+def _write_csv(df: pd.DataFrame, path: Path, sep: str, bom: bool = False) -> None:
+    """CSV through pyarrow's writer (several times faster than pandas on large tables);
+    pandas writes the tables pyarrow cannot type (columns mixing numbers and text)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    plain = df.copy(deep=False)
+    for column in plain.columns:  # categories as their text (pyarrow writes no dictionaries)
+        if isinstance(plain[column].dtype, pd.CategoricalDtype) and not _text_categories(plain[column]):
+            plain[column] = plain[column].astype(str)
+    try:
+        table = pa.Table.from_pandas(plain, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        df.to_csv(path, index=False, sep=sep, encoding="utf-8-sig" if bom else "utf-8")
+        return
+    table = pa.table(
+        [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns], names=table.column_names
+    )
+    _write_csv_arrow_to(table, path, sep, bom)
+
+
+def _text_categories(column) -> bool:
+    """Whether a categorical column's categories are all text (pyarrow then writes them as
+    they are, missing values as empty fields)."""
+    return all(isinstance(c, str) for c in column.cat.categories)

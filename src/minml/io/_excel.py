@@ -1,0 +1,161 @@
+"""Reading workbooks: one sheet, a named one, or every sheet with oxide columns (calamine, or
+openpyxl where calamine is missing)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from minml.chemistry.oxides import species_names
+from minml.io._sniff import _HEADER_SEARCH, _refuse_names_below
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}  # workbooks (for bom_for: output from Excel's world)
+
+
+def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool = False) -> pd.DataFrame:
+    """One sheet, with its column names on ``header_row``, or on row 1 when they are there;
+    a sheet shorter than ``header_row`` is an error, or an empty table with ``short_ok``."""
+    import pandas as pd
+
+    table = pd.read_excel(
+        book,
+        sheet_name=name,
+        skiprows=0 if header_row is None else header_row - 1,
+        keep_default_na=False,
+        na_values=[""],
+    )
+    table = _missing_in_species(table)
+    if header_row is not None and len(table.columns) == 0 and short_ok:
+        return table
+    if header_row is not None and len(table.columns) == 0:
+        raise ValueError(
+            f"{where} has no row {header_row} to read column names from (header_row counts the sheet's rows from 1)."
+        )
+    if header_row is None and not species_names(table.columns):
+        rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
+        _refuse_names_below(where, rows)
+    return table
+
+
+def _missing_in_species(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the texts meaning "no value" (``NA``, ``N/A``, ``nan``, ...) missing in its
+    species columns, where they were read as text (the sheet is read with only empty cells
+    missing, so that a sample named ``NA`` or a note saying ``None`` comes back as written)."""
+    import numpy as np
+
+    from minml.tables._values import MISSING_TEXT
+
+    marked = [
+        j
+        for j, (name, dtype) in enumerate(table.dtypes.items())
+        if dtype.kind == "O" and species_names([name]) and table.iloc[:, j].isin(MISSING_TEXT).any()
+    ]
+    if not marked:
+        return table
+    table = table.copy()
+    for j in marked:
+        column = table.iloc[:, j]
+        table.isetitem(j, column.mask(column.isin(MISSING_TEXT), np.nan).infer_objects())
+    return table
+
+
+def _stacked(path: Path, book, tables: dict, header_row: int | None, first_notes: bool = False) -> pd.DataFrame:
+    """The sheets of ``tables`` that have oxide columns, stacked, with a column ``sheet`` (or
+    ``source_sheet``) naming each row's sheet; the others (notes, references) left out with a
+    warning, which with ``first_notes`` (no sheet was asked for, and the first holds none)
+    also says that the sheets with analyses were read in its place."""
+    import pandas as pd
+
+    names = list(tables)
+    kept = {name: table for name, table in tables.items() if species_names(table.columns)}
+    if header_row is not None:
+        for name in [name for name in names if name not in kept]:
+            _refuse_names_elsewhere(book, name, header_row, f"{path.name!r}, sheet {name!r}")
+    if not kept:
+        on = "" if header_row is None else f" on row {header_row}"
+        raise ValueError(f"No sheet of {path.name} names an oxide in its columns{on}; its sheets are {names}.")
+    taken = {column for table in kept.values() for column in table.columns}
+    origin = next((c for c in ("sheet", "source_sheet") if c not in taken), None)
+    if origin is None:
+        raise ValueError(
+            f"{path.name}: the sheets already have columns 'sheet' and 'source_sheet'; "
+            "rename one so that the stacked table can say which sheet each row came from."
+        )
+    left = [name for name in names if name not in kept]
+    if first_notes:
+        warnings.warn(
+            f"The first sheet of {path.name}, {names[0]!r}, has no oxide columns: read the sheets that have, "
+            f"{list(kept)}, stacked (as sheet='all'), the column {origin!r} naming each row's sheet; left out: "
+            f"{left}. Pass sheet=NAME to read one sheet.",
+            stacklevel=4,
+        )
+    elif left:  # notes, references: no analyses to stack
+        warnings.warn(f"{path.name}: sheets without oxide columns left out: {left}.", stacklevel=4)
+    return pd.concat([table.assign(**{origin: name}) for name, table in kept.items()], ignore_index=True)
+
+
+def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:
+    """Raise when a sheet read with ``sheet="all"`` has no oxide names on ``header_row`` but
+    has them on another row: the sheets name their columns on different rows, and leaving
+    this one out would lose its analyses."""
+    import pandas as pd
+
+    rows = pd.read_excel(book, sheet_name=name, header=None, nrows=_HEADER_SEARCH).astype(object).to_numpy().tolist()
+    for number, cells in enumerate(rows, start=1):
+        if number != header_row and len(species_names(cells)) >= 2:
+            raise ValueError(
+                f"{where}: row {header_row} holds no oxide names but row {number} does. header_row applies to "
+                "every sheet: give the row that holds the column names in all of them, or, where the sheets differ, "
+                "read them one at a time (sheet=NAME with its header_row; on the command line --sheet NAME "
+                "--header-row N) and stack the tables (pd.concat)."
+            )
+
+
+def _excel_reader() -> str:
+    """pandas' engine for reading workbooks: calamine (Rust; a dependency) reads them ten times
+    faster than openpyxl (100,000 rows in 4 s, not 45 s) and gives the same cells (every
+    training workbook reads identically with either); openpyxl where calamine is missing.
+    Named, never left to pandas, whose default is changing (it warns when calamine is there)."""
+    import importlib.util
+
+    return "calamine" if importlib.util.find_spec("python_calamine") else "openpyxl"
+
+
+def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFrame:
+    import pandas as pd
+
+    with pd.ExcelFile(path, engine=_excel_reader()) as book:
+        names = book.sheet_names
+
+        def read(name, short_ok=False):
+            where = f"{path.name!r}, sheet {name!r}" if len(names) > 1 else repr(path.name)
+            return _read_sheet(book, name, header_row, where, short_ok)
+
+        if sheet == "all":  # a sheet too short for header_row holds no analyses: left out as notes are
+            return _stacked(path, book, {name: read(name, short_ok=True) for name in names}, header_row)
+        if sheet is None:
+            table = read(names[0])
+            if len(names) > 1 and not species_names(table.columns):
+                others = {name: read(name, short_ok=True) for name in names[1:]}
+                if any(species_names(other.columns) for other in others.values()):
+                    return _stacked(path, book, {names[0]: table, **others}, header_row, first_notes=True)
+            if len(names) > 1:
+                warnings.warn(
+                    f"{path.name} has {len(names)} sheets {names}; read the first, {names[0]!r}. "
+                    "Pass sheet=NAME for another, or sheet='all' for all of them.",
+                    stacklevel=3,
+                )
+            return table
+        if isinstance(sheet, int) and str(sheet) in names:  # a sheet named 2023: the name, not a position
+            return read(str(sheet))
+        if isinstance(sheet, int):
+            if not -len(names) <= sheet < len(names):
+                raise ValueError(f"{path.name} has {len(names)} sheets {names}; no sheet number {sheet}.")
+            return read(names[sheet])
+        if sheet not in names:
+            raise ValueError(f"{path.name} has no sheet {sheet!r}; its sheets are {names}.")
+        return read(sheet)
