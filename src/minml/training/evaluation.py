@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
+from minml.classifier._held_out import fit_clone, held_out_proba
 from minml.classifier.calibration import expected_calibration_error
 from minml.classifier.features import MODEL_OXIDES
 
@@ -195,14 +196,6 @@ def per_class_scores(y_true, y_pred, classes) -> pd.DataFrame:
     return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(classes))
 
 
-def _fit(estimator, X, y, train, extra=None):
-    """A clone of ``estimator`` fitted on ``train`` (plus the ``extra`` rows, e.g. synthetic analyses)."""
-    X_train, y_train = X[train], y[train]
-    if extra is not None:
-        X_train, y_train = np.vstack([X_train, extra[0]]), np.concatenate([y_train, extra[1]])
-    return clone(estimator).fit(X_train, y_train)
-
-
 def nested_cv(
     estimator,
     X: np.ndarray,
@@ -252,13 +245,13 @@ def nested_cv(
                 f1s = []
                 for itrain, itest in inner_folds.split(X[train], y[train]):
                     candidate = clone(estimator).set_params(**params)  # never change the caller's estimator
-                    pred = _fit(candidate, X[train], y[train], itrain, extra).predict(X[train][itest])
+                    pred = fit_clone(candidate, X[train], y[train], itrain, extra).predict(X[train][itest])
                     f1s.append(f1_score(y[train][itest], pred, average="macro"))
                     bar.update()
                 scores.append(np.mean(f1s))
             best = candidates[int(np.argmax(scores))]
         chosen.append(best)
-        pred = _fit(clone(estimator).set_params(**best), X, y, train, extra).predict(X[test])
+        pred = fit_clone(clone(estimator).set_params(**best), X, y, train, extra).predict(X[test])
         bar.update()
         tables.append(per_class_scores(y[test], pred, classes))
         accuracy.append(float((pred == y[test]).mean()))
@@ -273,52 +266,6 @@ def nested_cv(
         "chosen": chosen,
         "seconds": time.perf_counter() - start,
     }
-
-
-def held_out_proba(
-    estimator,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    groups=None,
-    folds: int = 5,
-    extra=None,
-    random_state: int = 0,
-    progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of every row from a clone fitted without it (cross-validation).
-
-    Parameters
-    ----------
-    estimator : MineralClassifier
-    X, y : numpy.ndarray
-    groups : numpy.ndarray, optional
-        Folds by group (source) when given; stratified folds otherwise.
-    folds : int, default=5
-    extra : tuple of numpy.ndarray, optional
-        ``(X, y)`` rows added to every training fold, never held out.
-    random_state : int, default=0
-    progress : bool, default=False
-
-    Returns
-    -------
-    classes : numpy.ndarray
-        The classes of ``y`` and ``extra``.
-    proba : numpy.ndarray
-        Rows x classes; 0 for a class a training fold lacked.
-    """
-    from tqdm.auto import tqdm
-
-    classes = np.unique(y if extra is None else np.concatenate([y, extra[1]]))
-    proba = np.zeros((len(y), len(classes)))
-    if groups is None:
-        splits = StratifiedKFold(folds, shuffle=True, random_state=random_state).split(X, y)
-    else:
-        splits = GroupKFold(folds).split(X, y, groups)
-    for train, test in tqdm(splits, total=folds, desc="held-out folds", unit="fit", disable=not progress):
-        model = _fit(estimator, X, y, train, extra)
-        proba[np.ix_(test, np.searchsorted(classes, model.classes_))] = model.predict_proba(X[test])
-    return classes, proba
 
 
 def grouped_cv(
