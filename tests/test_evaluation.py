@@ -154,3 +154,18 @@ def test_extra_rows_train_but_are_never_tested(arrays):
     extra = (extra_X, np.full(50, "garnet", dtype=object))
     result = grouped_cv(MineralClassifier(kind="gda"), X, y, groups, folds=3, extra=extra)
     assert result["per_class"]["support"].sum() == len(y)  # only natural rows are scored
+
+
+def test_lepr_protocol_is_data_naming_known_classes():
+    # lepr.toml names classes of minerals.toml only: a new class is added there and in lepr.toml, not in code
+    from minml.chemistry.minerals import class_groups
+    from minml.training.evaluation import LEPR_ACCEPT, LEPR_SAME_COMPOSITION, LEPR_UNSETTLED, lepr_groups
+
+    known = set(class_groups())
+    assert set().union(*LEPR_ACCEPT.values()) <= known
+    assert set(LEPR_SAME_COMPOSITION.values()) <= known
+    assert not set(LEPR_SAME_COMPOSITION) & set(LEPR_ACCEPT)
+    assert all(rule.label in LEPR_ACCEPT and (rule.below is None) != (rule.above is None) for rule in LEPR_UNSETTLED)
+    assert all(rule.basis is None or rule.basis in known for rule in LEPR_UNSETTLED)
+    groups = lepr_groups()  # one group per label where its classes share one; FeTiOxide spans two
+    assert groups["Spinel"] == "spinel group" and groups["Tridymite"] == "silica" and "FeTiOxide" not in groups

@@ -340,27 +340,6 @@ def cross_validate_latent(
     return {"scores": pd.DataFrame(rows), "reconstruction": reconstruction, "params": params}
 
 
-LEPR_GROUP = {
-    "Amphibole": "amphibole",
-    "Apatite": "phosphate",
-    "Biotite": "mica",
-    "Muscovite": "mica",
-    "Clinopyroxene": "pyroxene",
-    "Orthopyroxene": "pyroxene",
-    "Garnet": "garnet",
-    "Olivine": "olivine",
-    "KFeldspar": "feldspar",
-    "Plagioclase": "feldspar",
-    "Rutile": "Ti oxide",
-    "Zircon": "zircon",
-    "Spinel": "spinel group",
-    "Quartz": "silica",
-    "Tridymite": "silica",
-    "Cristobalite": "silica",
-}
-"""LEPR label -> mineral group (FeTiOxide, which may be spinel group or Fe-Ti oxide, is left out)."""
-
-
 def lepr_latent_results(model: LatentModel, shared) -> dict:
     """Clusters of the LEPR rows with oxide sums 88-105 wt% against their labels' mineral groups;
     reconstruction error there; and reconstruction error as an anomaly score against the
@@ -373,17 +352,18 @@ def lepr_latent_results(model: LatentModel, shared) -> dict:
     from minml.io import read_table
     from minml.tables.checks import check_oxides
     from minml.training.datasets import LEPR_ALL_FILE, LEPR_FILE
-    from minml.training.evaluation import LEPR_ACCEPT, LEPR_SAME_COMPOSITION
+    from minml.training.evaluation import LEPR_ACCEPT, LEPR_SAME_COMPOSITION, lepr_groups
     from minml.unsupervised.latent import latent
 
     lepr = read_table(Path(shared) / LEPR_FILE)
     sensible = check_oxides(lepr).flags["total"].between(88, 105).to_numpy()
-    rows = lepr[sensible & lepr["Mineral"].isin(list(LEPR_GROUP)).to_numpy()]
+    lepr_group = lepr_groups()
+    rows = lepr[sensible & lepr["Mineral"].isin(list(lepr_group)).to_numpy()]
     placed = latent(rows, model)
     groups = class_groups()
     named = placed["cluster_mineral"].astype(str).replace("", "noise")
     named_group = named.map(lambda c: groups.get(c, c)).to_numpy(dtype=object)
-    truth = rows["Mineral"].map(LEPR_GROUP).to_numpy(dtype=object)
+    truth = rows["Mineral"].map(lepr_group).to_numpy(dtype=object)
     cluster = placed["cluster"].to_numpy()
     everything = read_table(Path(shared) / LEPR_ALL_FILE)
     label = everything["Mineral"].astype(str)
