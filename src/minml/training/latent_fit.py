@@ -28,7 +28,6 @@ __all__ = [
     "cluster_scores",
     "cross_validate_latent",
     "fit_latent",
-    "latent_card_lines",
     "latent_results",
     "lepr_latent_results",
     "reconstruction_errors",
@@ -427,57 +426,3 @@ def latent_results(shared, X, y, latent_path=None, *, quick: bool = False, progr
         "lepr": lepr_latent_results(LatentModel.load(path), shared),
         "meta": json.loads(path.with_suffix(".json").read_text()),
     }
-
-
-def latent_card_lines(results: dict) -> list[str]:
-    """The model card's section on the latent model (Markdown lines)."""
-    meta, cv, lepr = results["meta"], results["cv"], results["lepr"]
-    mean = cv["scores"].groupby("truth")[["ari", "nmi", "ari_named", "nmi_named", "noise"]].agg(["mean", "std"])
-
-    def pm(truth, key):
-        return f"{mean.loc[truth, (key, 'mean')]:.3f} ± {mean.loc[truth, (key, 'std')]:.3f}"
-
-    recon = cv["reconstruction"]
-    lines = [
-        "## Latent space (autoencoder + HDBSCAN, no labels)",
-        f"- Autoencoder {len(MODEL_OXIDES)} → {tuple(meta['hidden'])} → {meta.get('latent', 2)} → mirror (plots: "
-        f"the latent space's two principal axes), trained {meta['epochs']} epochs "
-        f"on the {meta['training_rows']} training rows (standardised wt%) in {meta['train_seconds']} s; HDBSCAN "
-        f"(min_cluster_size {meta['min_cluster_fraction']:.0%} of the rows, min_samples {meta['min_samples']}) "
-        f"found {meta['clusters']} clusters in the latent space in {meta['cluster_seconds']} s, {meta['training_noise']:.1%} of the "
-        "rows noise. Clusters are named after their majority training label only afterwards, for reporting. "
-        "Reproduce: `minml train --which latent`; figures: `minml latent FILE --plot latent.png`.",
-        f"- Held-out folds ({cv['scores']['fold'].nunique()} stratified; autoencoder and clusters fitted on the "
-        "others; noise counts as one more cluster):",
-        "",
-        "| truth | ARI (clusters) | NMI (clusters) | ARI (named clusters) | NMI (named clusters) | noise |",
-        "|---|---|---|---|---|---|",
-    ]
-    for truth in ("mineral", "group"):
-        lines.append(
-            f"| {truth} | {pm(truth, 'ari')} | {pm(truth, 'nmi')} | {pm(truth, 'ari_named')} | "
-            f"{pm(truth, 'nmi_named')} | {pm(truth, 'noise')} |"
-        )
-    scores = lepr["scores"]
-    lines += [
-        "",
-        f"- LEPR ({lepr['rows']} rows 88-105 wt% whose label names a group; FeTiOxide left out), mineral groups "
-        f"as truth: ARI {scores['ari']:.3f} (clusters), {scores['ari_named']:.3f} (named clusters); NMI "
-        f"{scores['nmi']:.3f}, {scores['nmi_named']:.3f}; noise {lepr['noise']:.3f}.",
-        f"- Reconstruction error as an anomaly score: ROC AUC {lepr['anomaly_auc']['reconstruction_error']:.3f} for "
-        f"telling the {lepr['anomaly_auc']['rows_other']} phases of lepr_allphases.csv that are none of the classes "
-        f"from the {lepr['anomaly_auc']['rows_known']} that are (the classifier's ood_score: "
-        f"{lepr['anomaly_auc']['ood_score']:.3f}).",
-        "",
-        "Median absolute reconstruction error (wt%) where the oxide is major (≥ 1 wt%), held-out folds and LEPR:",
-        "",
-        "| oxide | held-out rows | held-out error | LEPR rows | LEPR error |",
-        "|---|---|---|---|---|",
-    ]
-    for name, row in recon.iterrows():
-        other = lepr["reconstruction"].loc[name]
-        lines.append(
-            f"| {name} | {int(row['major_rows'])} | {row['median_error_major']:.2f} | "
-            f"{int(other['major_rows'])} | {other['median_error_major']:.2f} |"
-        )
-    return lines
