@@ -69,6 +69,9 @@ least 200 of each): a KD-tree over 10,000 points in the 4-D latent space answers
 
 _GRID = 200
 
+_SETTINGS = ("hidden", "latent", "epochs", "batch_size", "min_cluster_fraction", "min_samples", "random_state")
+"""fit_latent's settings, in the order the model's ``info`` (and its ``.json`` sidecar) lists them."""
+
 
 def _standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = X.mean(axis=0).astype(np.float32)
@@ -157,23 +160,60 @@ def fit_latent(
     -------
     LatentModel
     """
+    X, labels = _rows(X, labels, extra)
+    start = time.perf_counter()
+    mean, scale, layers, coords = _autoencoder(X, hidden, latent, epochs, batch_size, random_state, progress)
+    train_seconds = time.perf_counter() - start
+    cluster, probability, radius = _clusters(coords, min_cluster_fraction, min_samples)
+    keep = _keep_points(cluster, np.random.default_rng(random_state))
+    n_clusters = int(cluster.max()) + 1
+    view_mean, view_axes = _principal_axes(coords)
+    density, extent = _density((coords - view_mean) @ view_axes)
+    settings = (list(hidden), latent, epochs, batch_size, min_cluster_fraction, min_samples, random_state)
+    info = {
+        **dict(zip(_SETTINGS, settings, strict=True)),
+        "training_rows": len(X),
+        "clusters": n_clusters,
+        "training_noise": float((cluster < 0).mean()),
+        "train_seconds": round(train_seconds, 1),
+        "cluster_seconds": round(time.perf_counter() - start - train_seconds, 1),
+    }
+    return LatentModel(
+        oxides=MODEL_OXIDES,
+        scaler_mean=mean,
+        scaler_scale=scale,
+        encoder=layers["enc"],
+        decoder=layers["dec"],
+        points=coords[keep],
+        point_cluster=cluster[keep],
+        point_probability=probability[keep],
+        radius=radius,
+        cluster_names=_cluster_names(cluster, labels),
+        density=density,
+        extent=extent,
+        view_mean=view_mean,
+        view_axes=view_axes,
+        info=info,
+    )
+
+
+def _cluster_names(cluster: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """Each cluster's majority label ('' without labels): for reporting only."""
+    names = np.full(int(cluster.max()) + 1, "", dtype=object)
+    if labels is not None:
+        clustered = cluster >= 0
+        names[:] = pd.crosstab(cluster[clustered], labels[clustered]).idxmax(axis=1).to_numpy()
+    return names
+
+
+def _autoencoder(X, hidden, latent, epochs, batch_size, random_state, progress):
+    """Scaler, encoder and decoder layers ``[(W, b), ...]`` of an autoencoder trained on
+    ``X`` (:func:`minml.training._torch.train_autoencoder`), and the latent coordinates of ``X``."""
     try:
         from minml.training._torch import train_autoencoder
     except ImportError as error:
         raise ImportError('Fitting the latent model needs PyTorch: pip install "min-ml[train]"') from error
-    from scipy.spatial import cKDTree
-    from sklearn.cluster import HDBSCAN
 
-    X = np.asarray(X, dtype=np.float32)
-    if extra is not None:
-        X = np.vstack([X, np.asarray(extra[0], dtype=np.float32)])
-        labels = None if labels is None else np.concatenate([np.asarray(labels, dtype=object), extra[1]])
-    if X.ndim != 2 or X.shape[1] != len(MODEL_OXIDES) or not np.isfinite(X).all():
-        raise ValueError(
-            f"X must be a finite array of shape (n, {len(MODEL_OXIDES)}) (columns {MODEL_OXIDES}); "
-            f"got shape {X.shape}" + ("" if np.isfinite(X).all() else " with NaN or inf") + "."
-        )
-    start = time.perf_counter()
     mean, scale = _standardise(X)
     weights = train_autoencoder(
         (X - mean) / scale,
@@ -188,59 +228,44 @@ def fit_latent(
         name: [(weights[f"{name}{i}_W"], weights[f"{name}{i}_b"]) for i in range(len(hidden) + 1)]
         for name in ("enc", "dec")
     }
-    coords = _forward(standardise(X, mean, scale), layers["enc"])
-    train_seconds = time.perf_counter() - start
+    return mean, scale, layers, _forward(standardise(X, mean, scale), layers["enc"])
+
+
+def _rows(X, labels, extra) -> tuple[np.ndarray, np.ndarray | None]:
+    """The training rows (``X`` and the ``extra`` rows) as float32 and their labels; refuses
+    anything but a finite (n, len(MODEL_OXIDES)) array."""
+    X = np.asarray(X, dtype=np.float32)
+    if extra is not None:
+        X = np.vstack([X, np.asarray(extra[0], dtype=np.float32)])
+        labels = None if labels is None else np.concatenate([np.asarray(labels, dtype=object), extra[1]])
+    if X.ndim != 2 or X.shape[1] != len(MODEL_OXIDES) or not np.isfinite(X).all():
+        raise ValueError(
+            f"X must be a finite array of shape (n, {len(MODEL_OXIDES)}) (columns {MODEL_OXIDES}); "
+            f"got shape {X.shape}" + ("" if np.isfinite(X).all() else " with NaN or inf") + "."
+        )
+    return X, None if labels is None else np.asarray(labels, dtype=object)
+
+
+def _clusters(coords: np.ndarray, min_cluster_fraction: float, min_samples: int):
+    """HDBSCAN on latent coordinates: each row's cluster (-1: noise) and membership
+    probability, and the assignment radius (:data:`RADIUS_QUANTILE` of the distances from
+    each training row to the nearest *other* clustered row)."""
+    from scipy.spatial import cKDTree
+    from sklearn.cluster import HDBSCAN
+
     clusterer = HDBSCAN(
-        min_cluster_size=max(5, round(min_cluster_fraction * len(X))), min_samples=min_samples, copy=True
+        min_cluster_size=max(5, round(min_cluster_fraction * len(coords))), min_samples=min_samples, copy=True
     ).fit(coords)
     cluster = clusterer.labels_.astype(np.int16)
     clustered = cluster >= 0
     if not clustered.any():
         raise ValueError("HDBSCAN found no cluster in the latent space; lower min_cluster_fraction.")
-    # how close training rows lie to the nearest *other* clustered row sets the radius
-    distance = np.empty(len(X))
+    distance = np.empty(len(coords))
     tree = cKDTree(coords[clustered])
     distance[clustered] = tree.query(coords[clustered], k=2, workers=-1)[0][:, 1]
     distance[~clustered] = tree.query(coords[~clustered], k=1, workers=-1)[0]
-    keep = _keep_points(cluster, np.random.default_rng(random_state))
-    n_clusters = int(cluster.max()) + 1
-    names = np.full(n_clusters, "", dtype=object)
-    if labels is not None:
-        labels = np.asarray(labels, dtype=object)
-        names[:] = pd.crosstab(cluster[clustered], labels[clustered]).idxmax(axis=1).to_numpy()
-    view_mean, view_axes = _principal_axes(coords)
-    density, extent = _density((coords - view_mean) @ view_axes)
-    info = {
-        "hidden": list(hidden),
-        "latent": latent,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "min_cluster_fraction": min_cluster_fraction,
-        "min_samples": min_samples,
-        "random_state": random_state,
-        "training_rows": len(X),
-        "clusters": n_clusters,
-        "training_noise": float((~clustered).mean()),
-        "train_seconds": round(train_seconds, 1),
-        "cluster_seconds": round(time.perf_counter() - start - train_seconds, 1),
-    }
-    return LatentModel(
-        oxides=MODEL_OXIDES,
-        scaler_mean=mean,
-        scaler_scale=scale,
-        encoder=layers["enc"],
-        decoder=layers["dec"],
-        points=coords[keep],
-        point_cluster=cluster[keep],
-        point_probability=clusterer.probabilities_[keep].astype(np.float32),
-        radius=float(np.quantile(distance, RADIUS_QUANTILE)),
-        cluster_names=names,
-        density=density,
-        extent=extent,
-        view_mean=view_mean,
-        view_axes=view_axes,
-        info=info,
-    )
+    probability = clusterer.probabilities_.astype(np.float32)
+    return cluster, probability, float(np.quantile(distance, RADIUS_QUANTILE))
 
 
 def _error_table(error: np.ndarray, truth: np.ndarray, oxides) -> pd.DataFrame:
