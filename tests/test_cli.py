@@ -448,8 +448,27 @@ def test_figures_without_matplotlib_are_refused_before_any_work(tmp_path, capsys
     assert not any(tmp_path.iterdir())  # nothing computed, nothing written
 
 
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        (["data", "build", "-o", "out"], "--source"),
+        (["train", "--which", "classifier"], "--shared"),
+        (["evaluate", "--card", "card.md"], "--shared"),
+        (["evaluate", "--shared", "data"], "--card"),
+    ],
+)
+def test_maintainer_commands_name_the_folder_they_need(command, missing, capsys, tmp_path, monkeypatch):
+    # no default points into a folder beside the repository: the command says what to pass
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(command)
+    assert exit_.value.code == 2
+    assert f"the following arguments are required: {missing}" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 def test_train_refuses_one_output_for_two_models(capsys, tmp_path):
-    assert main(["train", "-o", str(tmp_path / "m.npz")]) == 2
+    assert main(["train", "--shared", str(tmp_path), "-o", str(tmp_path / "m.npz")]) == 2
     assert "--which classifier or --which latent" in capsys.readouterr().err
 
 
@@ -461,12 +480,12 @@ def test_train_without_torch_says_so_before_building_the_data(capsys, tmp_path, 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     monkeypatch.setattr(minml.training.shipped, "train_default", lambda *a, **k: pytest.fail("trained without torch"))
-    assert main(["train", "--which", "classifier", "-o", str(tmp_path / "m.npz")]) == 2
+    assert main(["train", "--shared", str(tmp_path), "--which", "classifier", "-o", str(tmp_path / "m.npz")]) == 2
     assert 'minml train: error: Training needs PyTorch: pip install "min-ml[train]"' in capsys.readouterr().err
     monkeypatch.setattr(
         minml.training.shipped, "evaluate_model", lambda *a, **k: pytest.fail("evaluated without torch")
     )
-    assert main(["evaluate", "--card", str(tmp_path / "card.md")]) == 2
+    assert main(["evaluate", "--shared", str(tmp_path), "--card", str(tmp_path / "card.md")]) == 2
     assert "minml evaluate: error: Training needs PyTorch" in capsys.readouterr().err
 
 

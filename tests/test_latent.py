@@ -138,11 +138,8 @@ def test_cross_validation_and_card_section(small, shared_data):
     import json
 
     from minml._resources import data_path
-    from minml.training.latent_fit import (
-        cross_validate_latent,
-        latent_card_lines,
-        lepr_latent_results,
-    )
+    from minml.training.card import _latent_section, latent_card_results
+    from minml.training.latent_fit import cross_validate_latent, lepr_latent_results
 
     X, y = small
     keep = (pd.Series(y).map(pd.Series(y).value_counts()) >= 4).to_numpy()  # stratified folds need a few of each
@@ -158,7 +155,7 @@ def test_cross_validation_and_card_section(small, shared_data):
     assert lepr["scores"]["ari_named"] > 0.6  # the shipped clusters, named, follow LEPR's mineral groups
     assert lepr["anomaly_auc"]["reconstruction_error"] > 0.8  # foreign phases are rebuilt worse
     meta = json.loads(data_path("latent-v1.json").read_text())
-    lines = latent_card_lines({"cv": result, "lepr": lepr, "meta": meta})
+    lines = _latent_section(latent_card_results({"cv": result, "lepr": lepr, "meta": meta})).splitlines()
     assert lines[0].startswith("## Latent space") and any(line.startswith("| mineral |") for line in lines)
     assert sum(line.startswith("| SiO2 |") for line in lines) == 1
 

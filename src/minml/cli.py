@@ -193,8 +193,8 @@ def _add_data(sub) -> None:
     b.add_argument(
         "--source",
         type=Path,
-        default=Path("../shared/data/training"),
-        help="folder of per-mineral .xlsx files (default: ../shared/data/training)",
+        required=True,
+        help="folder of per-mineral .xlsx files, one per class of minerals.toml (the team's: ../shared/data/training)",
     )
     b.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     b.set_defaults(run=_run_data_build)
@@ -464,7 +464,13 @@ def _add_train(sub) -> None:
         description="Train the shipped Bayesian network (classifier) and the autoencoder with its "
         "clusters (latent) on the shared training data.",
     )
-    p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
+    p.add_argument(
+        "--shared",
+        type=Path,
+        required=True,
+        help="data folder holding training/ (one .xlsx per class) and test/ (glasses_df.csv, LEPR); "
+        "the team's: ../shared/data",
+    )
     p.add_argument("--which", choices=("classifier", "latent", "all"), default="all", help="what to train")
     p.add_argument(
         "-o",
@@ -572,12 +578,23 @@ def _add_evaluate(sub) -> None:
         help="cross-validate and test the shipped model; write its model card",
         description="Nested and source-grouped cross-validation, GDA baseline, LEPR, glass; writes the model card.",
     )
-    p.add_argument("--shared", type=Path, default=Path("../shared/data"), help="shared data folder")
+    p.add_argument(
+        "--shared",
+        type=Path,
+        required=True,
+        help="data folder holding training/ (one .xlsx per class) and test/ (glasses_df.csv, LEPR); "
+        "the team's: ../shared/data",
+    )
     p.add_argument("--model", type=Path, default=None, help="model .npz (default: the shipped model)")
     p.add_argument(
         "--latent-model", type=Path, default=None, help="latent model .npz (default: the shipped latent-v1.npz)"
     )
-    p.add_argument("--card", type=Path, default=Path("docs/model_card.md"), help="model card to write")
+    p.add_argument(
+        "--card",
+        type=Path,
+        required=True,
+        help="model card to write, e.g. docs/model_card.md (its data go beside it as .json, with lepr_unsettled.csv)",
+    )
     p.add_argument("--quick", action="store_true", help="a fast smoke run (fewer folds and epochs)")
     p.set_defaults(run=_run_evaluate)
 
@@ -585,7 +602,8 @@ def _add_evaluate(sub) -> None:
 def _run_evaluate(args) -> int:
     from minml._resources import data_path
     from minml.classifier.predict import DEFAULT_MODEL
-    from minml.training.shipped import evaluate_model, write_model_card
+    from minml.training.card import write_model_card
+    from minml.training.shipped import evaluate_model
 
     _require_torch()  # cross-validation trains networks
     model = args.model or Path(str(data_path(DEFAULT_MODEL)))

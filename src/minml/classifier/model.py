@@ -280,7 +280,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         self
             With ``calibration_`` (:class:`minml.classifier.calibration.Calibration`).
         """
-        from minml.training.evaluation import held_out_proba
+        from minml.classifier._held_out import held_out_proba  # scikit-learn's folds load only here
 
         check_is_fitted(self, "params_")
         values, _ = self._inputs(X, reset=False)

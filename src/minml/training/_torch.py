@@ -185,21 +185,7 @@ def train_autoencoder(
     """
     generator = torch.Generator().manual_seed(int(random_state))
     sizes = [X.shape[1], *hidden, latent]
-
-    def stack(widths):
-        layers = []
-        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-            linear = nn.utils.skip_init(nn.Linear, a, b)  # no draw from the global RNG
-            bound = 1.0 / math.sqrt(a)
-            with torch.no_grad():
-                linear.weight.uniform_(-bound, bound, generator=generator)
-                linear.bias.zero_()
-            layers.append(linear)
-            if i < len(widths) - 2:
-                layers.append(nn.ReLU())
-        return nn.Sequential(*layers)
-
-    encoder, decoder = stack(sizes), stack(sizes[::-1])
+    encoder, decoder = _stack(sizes, generator), _stack(sizes[::-1], generator)
     Xt = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32)
     w = np.ones(len(X), dtype=np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
     wt = torch.as_tensor(w / w.mean())
@@ -223,6 +209,27 @@ def train_autoencoder(
             optimiser.step()
         schedule.step()
 
+    return _weights(encoder, decoder)
+
+
+def _stack(widths, generator) -> nn.Sequential:
+    """Linear layers ``widths[0] -> ... -> widths[-1]``, ReLU between them, initialised
+    from ``generator`` (uniform +-1/sqrt(fan in), zero bias)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        linear = nn.utils.skip_init(nn.Linear, a, b)  # no draw from the global RNG
+        bound = 1.0 / math.sqrt(a)
+        with torch.no_grad():
+            linear.weight.uniform_(-bound, bound, generator=generator)
+            linear.bias.zero_()
+        layers.append(linear)
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def _weights(encoder: nn.Sequential, decoder: nn.Sequential) -> dict:
+    """The layers' weights as float32 numpy arrays, ``enc{i}_W`` (in x out), ``enc{i}_b``, ``dec...``."""
     out = {}
     for name, net in (("enc", encoder), ("dec", decoder)):
         linears = [m for m in net if isinstance(m, nn.Linear)]

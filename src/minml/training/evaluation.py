@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
+from minml.classifier._held_out import fit_clone, held_out_proba
 from minml.classifier.calibration import expected_calibration_error
 from minml.classifier.features import MODEL_OXIDES
 
@@ -34,47 +35,32 @@ __all__ = [
     "grouped_cv",
     "held_out_proba",
     "lepr_correct",
+    "lepr_groups",
     "lepr_unsettled",
     "nested_cv",
     "per_class_scores",
 ]
 
-LEPR_ACCEPT = {
-    "Amphibole": {"amphibole"},
-    "Apatite": {"apatite"},
-    "Biotite": {"biotite"},
-    "Clinopyroxene": {"clinopyroxene"},
-    "Garnet": {"garnet"},
-    "KFeldspar": {"k-feldspar"},
-    "Muscovite": {"muscovite"},
-    "Olivine": {"olivine"},
-    "Orthopyroxene": {"orthopyroxene"},
-    "Plagioclase": {"plagioclase"},
-    "Rutile": {"rutile"},
-    "Zircon": {"zircon"},
-    "Spinel": {"spinel", "magnetite"},
-    "FeTiOxide": {"magnetite", "ilmenite", "spinel"},
-    "Quartz": {"quartz"},
-    "Tridymite": {"quartz"},
-    "Cristobalite": {"quartz"},
-}
-"""LEPR label -> the classes that count as right."""
 
-LEPR_SAME_COMPOSITION = {
-    "Ringwoodite": "olivine",
-    "Wadsleyite": "olivine",
-    "Bridgmanite": "orthopyroxene",
-    "Coesite": "quartz",
-    "Stishovite": "quartz",
-    "CaAl2SiO6": "clinopyroxene",
-    "Wollastonite": "clinopyroxene",
-    "Ferrobustamite": "clinopyroxene",
-    "Oxide": "magnetite",
-}
+def _protocol() -> dict:
+    """``lepr.toml`` beside this module, parsed."""
+    from importlib import resources
+
+    from minml._resources import tomllib
+
+    return tomllib.loads(resources.files("minml.training").joinpath("lepr.toml").read_text(encoding="utf-8"))
+
+
+_PROTOCOL = _protocol()
+
+LEPR_ACCEPT: dict[str, set[str]] = {label: set(classes) for label, classes in _PROTOCOL["accept"].items()}
+"""LEPR label -> the classes that count as right (``lepr.toml``, ``[accept]``)."""
+
+LEPR_SAME_COMPOSITION: dict[str, str] = dict(_PROTOCOL["same_composition"])
 """LEPR labels of ``lepr_allphases.csv`` that are no class but share a class's composition
 (high-pressure polymorphs, the Ca-Tschermak pyroxene, pyroxenoids) or name no phase at all
 ("Oxide"): composition cannot tell them from the class, so the "none of the classes" target
-leaves them out and the card reports them apart."""
+leaves them out and the card reports them apart (``lepr.toml``, ``[same_composition]``)."""
 
 
 @dataclass(frozen=True)
@@ -99,58 +85,17 @@ class UnsettledRule:
 
     label: str
     quantity: str
-    basis: str | None
-    below: float | None
-    above: float | None
     reason: str
     remedy: str
+    basis: str | None = None
+    below: float | None = None
+    above: float | None = None
 
 
-LEPR_UNSETTLED = (
-    UnsettledRule(
-        "KFeldspar",
-        "Al2O3",
-        None,
-        1.0,
-        None,
-        "no Al2O3 (a feldspar has 18-37 wt%): a K2Si2O5-like quench phase, no feldspar of any kind",
-        "a corrected label; the analysis itself is fine",
-    ),
-    UnsettledRule(
-        "Clinopyroxene",
-        "Wo",
-        "clinopyroxene",
-        5.0,
-        None,
-        "Wo < 5 mol%: enstatite-ferrosilite, which is ortho- or clinopyroxene by space group only "
-        "(Morimoto 1988, Mineral. Mag. 52, 535-550)",
-        "structure: XRD, EBSD or Raman of the run product",
-    ),
-    UnsettledRule(
-        "Garnet",
-        "Si",
-        "garnet",
-        None,
-        3.05,
-        "Si > 3.05 per 12 O: majoritic garnet (Si on the octahedral site, Mg3(MgSi)Si3O12), "
-        "whose composition converges on pyroxene's at high pressure",
-        "structure (Raman or XRD), or the run's pressure beside the analysis",
-    ),
-    UnsettledRule(
-        "Olivine",
-        "cation_sum",
-        "olivine",
-        None,
-        3.05,
-        "more than 3.05 cations per 4 O (all iron as Fe2+): too little SiO2 for olivine, which has 3; "
-        "the 21,497 natural olivines of the training set reach 3.05. An analysis of olivine mixed with a "
-        "silica-poor phase, or a bad analysis: by the project's rules, no confident olivine",
-        "a clean re-analysis of the crystal (the label may well be right for the crystal)",
-    ),
-)
+LEPR_UNSETTLED = tuple(UnsettledRule(**rule) for rule in _PROTOCOL["unsettled"])
 """Compositions two classes share, or labels the composition contradicts, in the LEPR test
-set: the model card reports them apart, with the rows, so that a missed target can be traced
-to physics or to the model."""
+set (``lepr.toml``, ``[[unsettled]]``): the model card reports them apart, with the rows, so
+that a missed target can be traced to physics or to the model."""
 
 
 def lepr_unsettled(lepr: pd.DataFrame, label_column: str = "Mineral") -> np.ndarray:
@@ -174,6 +119,17 @@ def lepr_unsettled(lepr: pd.DataFrame, label_column: str = "Mineral") -> np.ndar
     return out
 
 
+def lepr_groups() -> dict[str, str]:
+    """LEPR label -> mineral group, for the labels whose accepted classes all share one group
+    (:func:`minml.chemistry.minerals.class_groups`); FeTiOxide, which may be spinel group or
+    Fe-Ti oxide, has none."""
+    from minml.chemistry.minerals import class_groups
+
+    groups = class_groups()
+    named = {label: {groups[c] for c in classes} for label, classes in LEPR_ACCEPT.items()}
+    return {label: group.pop() for label, group in named.items() if len(group) == 1}
+
+
 def lepr_correct(labels: pd.Series, predicted: pd.Series) -> np.ndarray:
     """True where a prediction is right under the LEPR protocol."""
     return np.array([p in LEPR_ACCEPT.get(label, set()) for label, p in zip(labels, predicted, strict=True)])
@@ -193,14 +149,6 @@ def per_class_scores(y_true, y_pred, classes) -> pd.DataFrame:
     """Precision, recall, F1 and support per class."""
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
     return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(classes))
-
-
-def _fit(estimator, X, y, train, extra=None):
-    """A clone of ``estimator`` fitted on ``train`` (plus the ``extra`` rows, e.g. synthetic analyses)."""
-    X_train, y_train = X[train], y[train]
-    if extra is not None:
-        X_train, y_train = np.vstack([X_train, extra[0]]), np.concatenate([y_train, extra[1]])
-    return clone(estimator).fit(X_train, y_train)
 
 
 def nested_cv(
@@ -252,13 +200,13 @@ def nested_cv(
                 f1s = []
                 for itrain, itest in inner_folds.split(X[train], y[train]):
                     candidate = clone(estimator).set_params(**params)  # never change the caller's estimator
-                    pred = _fit(candidate, X[train], y[train], itrain, extra).predict(X[train][itest])
+                    pred = fit_clone(candidate, X[train], y[train], itrain, extra).predict(X[train][itest])
                     f1s.append(f1_score(y[train][itest], pred, average="macro"))
                     bar.update()
                 scores.append(np.mean(f1s))
             best = candidates[int(np.argmax(scores))]
         chosen.append(best)
-        pred = _fit(clone(estimator).set_params(**best), X, y, train, extra).predict(X[test])
+        pred = fit_clone(clone(estimator).set_params(**best), X, y, train, extra).predict(X[test])
         bar.update()
         tables.append(per_class_scores(y[test], pred, classes))
         accuracy.append(float((pred == y[test]).mean()))
@@ -273,52 +221,6 @@ def nested_cv(
         "chosen": chosen,
         "seconds": time.perf_counter() - start,
     }
-
-
-def held_out_proba(
-    estimator,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    groups=None,
-    folds: int = 5,
-    extra=None,
-    random_state: int = 0,
-    progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of every row from a clone fitted without it (cross-validation).
-
-    Parameters
-    ----------
-    estimator : MineralClassifier
-    X, y : numpy.ndarray
-    groups : numpy.ndarray, optional
-        Folds by group (source) when given; stratified folds otherwise.
-    folds : int, default=5
-    extra : tuple of numpy.ndarray, optional
-        ``(X, y)`` rows added to every training fold, never held out.
-    random_state : int, default=0
-    progress : bool, default=False
-
-    Returns
-    -------
-    classes : numpy.ndarray
-        The classes of ``y`` and ``extra``.
-    proba : numpy.ndarray
-        Rows x classes; 0 for a class a training fold lacked.
-    """
-    from tqdm.auto import tqdm
-
-    classes = np.unique(y if extra is None else np.concatenate([y, extra[1]]))
-    proba = np.zeros((len(y), len(classes)))
-    if groups is None:
-        splits = StratifiedKFold(folds, shuffle=True, random_state=random_state).split(X, y)
-    else:
-        splits = GroupKFold(folds).split(X, y, groups)
-    for train, test in tqdm(splits, total=folds, desc="held-out folds", unit="fit", disable=not progress):
-        model = _fit(estimator, X, y, train, extra)
-        proba[np.ix_(test, np.searchsorted(classes, model.classes_))] = model.predict_proba(X[test])
-    return classes, proba
 
 
 def grouped_cv(

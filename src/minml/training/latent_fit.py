@@ -28,7 +28,6 @@ __all__ = [
     "cluster_scores",
     "cross_validate_latent",
     "fit_latent",
-    "latent_card_lines",
     "latent_results",
     "lepr_latent_results",
     "reconstruction_errors",
@@ -69,6 +68,9 @@ least 200 of each): a KD-tree over 10,000 points in the 4-D latent space answers
 ~1.1 s (40,000: ~2.5 s) and changed LEPR's named-cluster ARI by 0.003."""
 
 _GRID = 200
+
+_SETTINGS = ("hidden", "latent", "epochs", "batch_size", "min_cluster_fraction", "min_samples", "random_state")
+"""fit_latent's settings, in the order the model's ``info`` (and its ``.json`` sidecar) lists them."""
 
 
 def _standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,23 +160,60 @@ def fit_latent(
     -------
     LatentModel
     """
+    X, labels = _rows(X, labels, extra)
+    start = time.perf_counter()
+    mean, scale, layers, coords = _autoencoder(X, hidden, latent, epochs, batch_size, random_state, progress)
+    train_seconds = time.perf_counter() - start
+    cluster, probability, radius = _clusters(coords, min_cluster_fraction, min_samples)
+    keep = _keep_points(cluster, np.random.default_rng(random_state))
+    n_clusters = int(cluster.max()) + 1
+    view_mean, view_axes = _principal_axes(coords)
+    density, extent = _density((coords - view_mean) @ view_axes)
+    settings = (list(hidden), latent, epochs, batch_size, min_cluster_fraction, min_samples, random_state)
+    info = {
+        **dict(zip(_SETTINGS, settings, strict=True)),
+        "training_rows": len(X),
+        "clusters": n_clusters,
+        "training_noise": float((cluster < 0).mean()),
+        "train_seconds": round(train_seconds, 1),
+        "cluster_seconds": round(time.perf_counter() - start - train_seconds, 1),
+    }
+    return LatentModel(
+        oxides=MODEL_OXIDES,
+        scaler_mean=mean,
+        scaler_scale=scale,
+        encoder=layers["enc"],
+        decoder=layers["dec"],
+        points=coords[keep],
+        point_cluster=cluster[keep],
+        point_probability=probability[keep],
+        radius=radius,
+        cluster_names=_cluster_names(cluster, labels),
+        density=density,
+        extent=extent,
+        view_mean=view_mean,
+        view_axes=view_axes,
+        info=info,
+    )
+
+
+def _cluster_names(cluster: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """Each cluster's majority label ('' without labels): for reporting only."""
+    names = np.full(int(cluster.max()) + 1, "", dtype=object)
+    if labels is not None:
+        clustered = cluster >= 0
+        names[:] = pd.crosstab(cluster[clustered], labels[clustered]).idxmax(axis=1).to_numpy()
+    return names
+
+
+def _autoencoder(X, hidden, latent, epochs, batch_size, random_state, progress):
+    """Scaler, encoder and decoder layers ``[(W, b), ...]`` of an autoencoder trained on
+    ``X`` (:func:`minml.training._torch.train_autoencoder`), and the latent coordinates of ``X``."""
     try:
         from minml.training._torch import train_autoencoder
     except ImportError as error:
         raise ImportError('Fitting the latent model needs PyTorch: pip install "min-ml[train]"') from error
-    from scipy.spatial import cKDTree
-    from sklearn.cluster import HDBSCAN
 
-    X = np.asarray(X, dtype=np.float32)
-    if extra is not None:
-        X = np.vstack([X, np.asarray(extra[0], dtype=np.float32)])
-        labels = None if labels is None else np.concatenate([np.asarray(labels, dtype=object), extra[1]])
-    if X.ndim != 2 or X.shape[1] != len(MODEL_OXIDES) or not np.isfinite(X).all():
-        raise ValueError(
-            f"X must be a finite array of shape (n, {len(MODEL_OXIDES)}) (columns {MODEL_OXIDES}); "
-            f"got shape {X.shape}" + ("" if np.isfinite(X).all() else " with NaN or inf") + "."
-        )
-    start = time.perf_counter()
     mean, scale = _standardise(X)
     weights = train_autoencoder(
         (X - mean) / scale,
@@ -189,59 +228,44 @@ def fit_latent(
         name: [(weights[f"{name}{i}_W"], weights[f"{name}{i}_b"]) for i in range(len(hidden) + 1)]
         for name in ("enc", "dec")
     }
-    coords = _forward(standardise(X, mean, scale), layers["enc"])
-    train_seconds = time.perf_counter() - start
+    return mean, scale, layers, _forward(standardise(X, mean, scale), layers["enc"])
+
+
+def _rows(X, labels, extra) -> tuple[np.ndarray, np.ndarray | None]:
+    """The training rows (``X`` and the ``extra`` rows) as float32 and their labels; refuses
+    anything but a finite (n, len(MODEL_OXIDES)) array."""
+    X = np.asarray(X, dtype=np.float32)
+    if extra is not None:
+        X = np.vstack([X, np.asarray(extra[0], dtype=np.float32)])
+        labels = None if labels is None else np.concatenate([np.asarray(labels, dtype=object), extra[1]])
+    if X.ndim != 2 or X.shape[1] != len(MODEL_OXIDES) or not np.isfinite(X).all():
+        raise ValueError(
+            f"X must be a finite array of shape (n, {len(MODEL_OXIDES)}) (columns {MODEL_OXIDES}); "
+            f"got shape {X.shape}" + ("" if np.isfinite(X).all() else " with NaN or inf") + "."
+        )
+    return X, None if labels is None else np.asarray(labels, dtype=object)
+
+
+def _clusters(coords: np.ndarray, min_cluster_fraction: float, min_samples: int):
+    """HDBSCAN on latent coordinates: each row's cluster (-1: noise) and membership
+    probability, and the assignment radius (:data:`RADIUS_QUANTILE` of the distances from
+    each training row to the nearest *other* clustered row)."""
+    from scipy.spatial import cKDTree
+    from sklearn.cluster import HDBSCAN
+
     clusterer = HDBSCAN(
-        min_cluster_size=max(5, round(min_cluster_fraction * len(X))), min_samples=min_samples, copy=True
+        min_cluster_size=max(5, round(min_cluster_fraction * len(coords))), min_samples=min_samples, copy=True
     ).fit(coords)
     cluster = clusterer.labels_.astype(np.int16)
     clustered = cluster >= 0
     if not clustered.any():
         raise ValueError("HDBSCAN found no cluster in the latent space; lower min_cluster_fraction.")
-    # how close training rows lie to the nearest *other* clustered row sets the radius
-    distance = np.empty(len(X))
+    distance = np.empty(len(coords))
     tree = cKDTree(coords[clustered])
     distance[clustered] = tree.query(coords[clustered], k=2, workers=-1)[0][:, 1]
     distance[~clustered] = tree.query(coords[~clustered], k=1, workers=-1)[0]
-    keep = _keep_points(cluster, np.random.default_rng(random_state))
-    n_clusters = int(cluster.max()) + 1
-    names = np.full(n_clusters, "", dtype=object)
-    if labels is not None:
-        labels = np.asarray(labels, dtype=object)
-        names[:] = pd.crosstab(cluster[clustered], labels[clustered]).idxmax(axis=1).to_numpy()
-    view_mean, view_axes = _principal_axes(coords)
-    density, extent = _density((coords - view_mean) @ view_axes)
-    info = {
-        "hidden": list(hidden),
-        "latent": latent,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "min_cluster_fraction": min_cluster_fraction,
-        "min_samples": min_samples,
-        "random_state": random_state,
-        "training_rows": len(X),
-        "clusters": n_clusters,
-        "training_noise": float((~clustered).mean()),
-        "train_seconds": round(train_seconds, 1),
-        "cluster_seconds": round(time.perf_counter() - start - train_seconds, 1),
-    }
-    return LatentModel(
-        oxides=MODEL_OXIDES,
-        scaler_mean=mean,
-        scaler_scale=scale,
-        encoder=layers["enc"],
-        decoder=layers["dec"],
-        points=coords[keep],
-        point_cluster=cluster[keep],
-        point_probability=clusterer.probabilities_[keep].astype(np.float32),
-        radius=float(np.quantile(distance, RADIUS_QUANTILE)),
-        cluster_names=names,
-        density=density,
-        extent=extent,
-        view_mean=view_mean,
-        view_axes=view_axes,
-        info=info,
-    )
+    probability = clusterer.probabilities_.astype(np.float32)
+    return cluster, probability, float(np.quantile(distance, RADIUS_QUANTILE))
 
 
 def _error_table(error: np.ndarray, truth: np.ndarray, oxides) -> pd.DataFrame:
@@ -340,27 +364,6 @@ def cross_validate_latent(
     return {"scores": pd.DataFrame(rows), "reconstruction": reconstruction, "params": params}
 
 
-LEPR_GROUP = {
-    "Amphibole": "amphibole",
-    "Apatite": "phosphate",
-    "Biotite": "mica",
-    "Muscovite": "mica",
-    "Clinopyroxene": "pyroxene",
-    "Orthopyroxene": "pyroxene",
-    "Garnet": "garnet",
-    "Olivine": "olivine",
-    "KFeldspar": "feldspar",
-    "Plagioclase": "feldspar",
-    "Rutile": "Ti oxide",
-    "Zircon": "zircon",
-    "Spinel": "spinel group",
-    "Quartz": "silica",
-    "Tridymite": "silica",
-    "Cristobalite": "silica",
-}
-"""LEPR label -> mineral group (FeTiOxide, which may be spinel group or Fe-Ti oxide, is left out)."""
-
-
 def lepr_latent_results(model: LatentModel, shared) -> dict:
     """Clusters of the LEPR rows with oxide sums 88-105 wt% against their labels' mineral groups;
     reconstruction error there; and reconstruction error as an anomaly score against the
@@ -373,17 +376,18 @@ def lepr_latent_results(model: LatentModel, shared) -> dict:
     from minml.io import read_table
     from minml.tables.checks import check_oxides
     from minml.training.datasets import LEPR_ALL_FILE, LEPR_FILE
-    from minml.training.evaluation import LEPR_ACCEPT, LEPR_SAME_COMPOSITION
+    from minml.training.evaluation import LEPR_ACCEPT, LEPR_SAME_COMPOSITION, lepr_groups
     from minml.unsupervised.latent import latent
 
     lepr = read_table(Path(shared) / LEPR_FILE)
     sensible = check_oxides(lepr).flags["total"].between(88, 105).to_numpy()
-    rows = lepr[sensible & lepr["Mineral"].isin(list(LEPR_GROUP)).to_numpy()]
+    lepr_group = lepr_groups()
+    rows = lepr[sensible & lepr["Mineral"].isin(list(lepr_group)).to_numpy()]
     placed = latent(rows, model)
     groups = class_groups()
     named = placed["cluster_mineral"].astype(str).replace("", "noise")
     named_group = named.map(lambda c: groups.get(c, c)).to_numpy(dtype=object)
-    truth = rows["Mineral"].map(LEPR_GROUP).to_numpy(dtype=object)
+    truth = rows["Mineral"].map(lepr_group).to_numpy(dtype=object)
     cluster = placed["cluster"].to_numpy()
     everything = read_table(Path(shared) / LEPR_ALL_FILE)
     label = everything["Mineral"].astype(str)
@@ -447,57 +451,3 @@ def latent_results(shared, X, y, latent_path=None, *, quick: bool = False, progr
         "lepr": lepr_latent_results(LatentModel.load(path), shared),
         "meta": json.loads(path.with_suffix(".json").read_text()),
     }
-
-
-def latent_card_lines(results: dict) -> list[str]:
-    """The model card's section on the latent model (Markdown lines)."""
-    meta, cv, lepr = results["meta"], results["cv"], results["lepr"]
-    mean = cv["scores"].groupby("truth")[["ari", "nmi", "ari_named", "nmi_named", "noise"]].agg(["mean", "std"])
-
-    def pm(truth, key):
-        return f"{mean.loc[truth, (key, 'mean')]:.3f} ± {mean.loc[truth, (key, 'std')]:.3f}"
-
-    recon = cv["reconstruction"]
-    lines = [
-        "## Latent space (autoencoder + HDBSCAN, no labels)",
-        f"- Autoencoder {len(MODEL_OXIDES)} → {tuple(meta['hidden'])} → {meta.get('latent', 2)} → mirror (plots: "
-        f"the latent space's two principal axes), trained {meta['epochs']} epochs "
-        f"on the {meta['training_rows']} training rows (standardised wt%) in {meta['train_seconds']} s; HDBSCAN "
-        f"(min_cluster_size {meta['min_cluster_fraction']:.0%} of the rows, min_samples {meta['min_samples']}) "
-        f"found {meta['clusters']} clusters in the latent space in {meta['cluster_seconds']} s, {meta['training_noise']:.1%} of the "
-        "rows noise. Clusters are named after their majority training label only afterwards, for reporting. "
-        "Reproduce: `minml train --which latent`; figures: `minml latent FILE --plot latent.png`.",
-        f"- Held-out folds ({cv['scores']['fold'].nunique()} stratified; autoencoder and clusters fitted on the "
-        "others; noise counts as one more cluster):",
-        "",
-        "| truth | ARI (clusters) | NMI (clusters) | ARI (named clusters) | NMI (named clusters) | noise |",
-        "|---|---|---|---|---|---|",
-    ]
-    for truth in ("mineral", "group"):
-        lines.append(
-            f"| {truth} | {pm(truth, 'ari')} | {pm(truth, 'nmi')} | {pm(truth, 'ari_named')} | "
-            f"{pm(truth, 'nmi_named')} | {pm(truth, 'noise')} |"
-        )
-    scores = lepr["scores"]
-    lines += [
-        "",
-        f"- LEPR ({lepr['rows']} rows 88-105 wt% whose label names a group; FeTiOxide left out), mineral groups "
-        f"as truth: ARI {scores['ari']:.3f} (clusters), {scores['ari_named']:.3f} (named clusters); NMI "
-        f"{scores['nmi']:.3f}, {scores['nmi_named']:.3f}; noise {lepr['noise']:.3f}.",
-        f"- Reconstruction error as an anomaly score: ROC AUC {lepr['anomaly_auc']['reconstruction_error']:.3f} for "
-        f"telling the {lepr['anomaly_auc']['rows_other']} phases of lepr_allphases.csv that are none of the classes "
-        f"from the {lepr['anomaly_auc']['rows_known']} that are (the classifier's ood_score: "
-        f"{lepr['anomaly_auc']['ood_score']:.3f}).",
-        "",
-        "Median absolute reconstruction error (wt%) where the oxide is major (≥ 1 wt%), held-out folds and LEPR:",
-        "",
-        "| oxide | held-out rows | held-out error | LEPR rows | LEPR error |",
-        "|---|---|---|---|---|",
-    ]
-    for name, row in recon.iterrows():
-        other = lepr["reconstruction"].loc[name]
-        lines.append(
-            f"| {name} | {int(row['major_rows'])} | {row['median_error_major']:.2f} | "
-            f"{int(other['major_rows'])} | {other['median_error_major']:.2f} |"
-        )
-    return lines

@@ -1,0 +1,37 @@
+"""The user guide's runnable examples run as printed."""
+
+import re
+import shutil
+
+import pytest
+
+from .conftest import EXAMPLE, ROOT
+
+
+def _python_blocks(page: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "guide" / page).read_text(encoding="utf-8"), re.S)
+
+
+def test_retraining_example_trains_saves_and_classifies(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("sklearn")
+    (tmp_path / "examples").mkdir()
+    shutil.copy(EXAMPLE, tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    (code,) = _python_blocks("retraining.md")
+    names: dict = {}
+    exec(compile(code, "retraining.md", "exec"), names)
+    assert (tmp_path / "my-model.npz").is_file()
+    assert set(names["model"].classes_) == set(names["labels"])  # the user's own labels, not the shipped classes
+    assert names["model"].calibration_ is not None
+    named = names["result"]["mineral"]
+    assert set(named) - {"unknown"} <= set(names["labels"]) and (named == "Olivine").sum() >= 3
+    assert "Olivine" in capsys.readouterr().out
+
+
+def test_guide_links_resolve():
+    pages = [ROOT / "README.md", ROOT / "docs" / "index.md", *(ROOT / "docs" / "guide").glob("*.md")]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#]+?)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if target.startswith("http") or target.endswith(("app.md", "dask.md", "species.md")):
+                continue  # pages other branches add
+            assert (page.parent / target).exists(), (page.name, target)
