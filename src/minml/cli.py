@@ -229,7 +229,44 @@ def _add_classify(sub) -> None:
         help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95",
     )
     _add_total_range(p, "; rows outside are bad analyses: unknown")
+    p.add_argument(
+        "--by-mineral",
+        type=_workbook,
+        default=None,
+        metavar="FILE.xlsx",
+        help="also write one sheet per mineral with Thermobar's column names (SiO2_Cpx, FeOt_Amp, ...) and the "
+        "rows the model is unsure of (prediction set at --coverage, default 0.95) on a sheet of their own",
+    )
     p.set_defaults(run=_run_classify)
+
+
+def _workbook(text: str) -> Path:
+    """``--by-mineral``: an .xlsx file in an existing folder, checked before any work."""
+    path = Path(text)
+    if path.suffix.lower() != ".xlsx" or not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"name an .xlsx file in an existing folder, got {text!r}")
+    return path
+
+
+def _write_by_mineral(args, model) -> None:
+    """``--by-mineral``: the table classified with prediction sets, one sheet per mineral
+    (:func:`minml.thermobar.by_mineral`)."""
+    from minml.classifier.predict import classify
+    from minml.thermobar import REVIEW_SHEET, by_mineral, write_by_mineral
+
+    table = _read_input(args)
+    classified = classify(
+        table,
+        model,
+        fill_missing=args.fill_missing,
+        coverage=args.coverage or 0.95,
+        total_range=tuple(args.total_range),
+        **_reading(args),
+    )
+    sheets = by_mineral(table, classified, **_reading(args))
+    write_by_mineral(sheets, args.by_mineral)
+    review = len(sheets.get(REVIEW_SHEET, ()))
+    print(f"wrote {args.by_mineral} ({len(sheets)} sheets; {_rows(review)} to review on {REVIEW_SHEET!r})")
 
 
 def _write_beside_input(table, result, output: Path, bom: bool, prefix: str) -> bool:
@@ -370,6 +407,8 @@ def _run_classify(args) -> int:
         )
     print(f"{int((flags != '').sum())} flagged (see the flag column)")
     print(f"wrote {output}")
+    if args.by_mineral is not None:
+        _write_by_mineral(args, model)
     return 0
 
 
