@@ -233,7 +233,23 @@ def _add_classify(sub) -> None:
         help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95",
     )
     _add_total_range(p, "; rows outside are bad analyses: unknown")
+    p.add_argument(
+        "--by-mineral",
+        type=_workbook,
+        default=None,
+        metavar="FILE.xlsx",
+        help="also write one sheet per mineral with Thermobar's column names (SiO2_Cpx, FeOt_Amp, ...) and the "
+        "rows the model is unsure of (prediction set at --coverage, default 0.95) on a sheet of their own",
+    )
     p.set_defaults(run=_run_classify)
+
+
+def _workbook(text: str) -> Path:
+    """``--by-mineral``: an .xlsx file in an existing folder, checked before any work."""
+    path = Path(text)
+    if path.suffix.lower() != ".xlsx" or not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"name an .xlsx file in an existing folder, got {text!r}")
+    return path
 
 
 def _fill_missing(text: str) -> float:
@@ -309,6 +325,7 @@ def _run_classify(args) -> int:
         fill_missing=args.fill_missing,
         coverage=args.coverage,
         total_range=tuple(args.total_range),
+        by_mineral=args.by_mineral,
         **_reading(args),
     )
     return _report(summary)

@@ -115,8 +115,9 @@ def _ternary_xy(left, right, top):
 
 
 def _scatter_groups(ax, x, y, groups):
-    for colour, name in zip(OKABE_ITO, pd.unique(np.asarray(groups)), strict=False):
+    for i, name in enumerate(pd.unique(np.asarray(groups))):
         keep = np.asarray(groups) == name
+        colour = _category_style(i, str(name))["color"]  # a mineral in its own colour
         ax.scatter(x[keep], y[keep], s=10, color=colour, label=f"{name} ({int(keep.sum())})", alpha=0.8, lw=0)
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
@@ -269,10 +270,15 @@ def confidence_map(result, *, ax=None, title=""):
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def _category_style(i: int) -> dict:
-    """Colour and marker of the i-th category: the 8 Okabe-Ito colours, then the same colours
-    with the next marker, so 18+ categories stay apart for colour-blind readers."""
-    return {"color": OKABE_ITO[i % len(OKABE_ITO)], "marker": _MARKERS[(i // len(OKABE_ITO)) % len(_MARKERS)]}
+def _category_style(i: int, name: str = "") -> dict:
+    """Colour and marker of the i-th category: a class (or unknown) has its colour of
+    :func:`minml.palette.mineral_colours`, the same in every figure; other categories (clusters)
+    the 8 Okabe-Ito colours, then the same colours with the next marker, so 18+ categories stay
+    apart for colour-blind readers."""
+    from minml.palette import mineral_colours
+
+    marker = _MARKERS[(i // len(OKABE_ITO)) % len(_MARKERS)]
+    return {"color": mineral_colours().get(name, OKABE_ITO[i % len(OKABE_ITO)]), "marker": marker}
 
 
 def _point_size(n: int) -> float:
@@ -331,7 +337,7 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
         for i, name in enumerate(order):
             keep = (names == name).to_numpy()
             label = "noise" if name in ("-1", "") else name
-            style = {"color": "0.6", "marker": "."} if label in ("noise", "unknown") else _category_style(i)
+            style = {"color": "0.6", "marker": "."} if label == "noise" else _category_style(i, label)
             ax.scatter(x[keep], y[keep], s=size, lw=0, zorder=2, label=f"{label} ({counts[name]})", **style)
         ax.legend(
             loc="upper left",

@@ -46,6 +46,10 @@ class ClassifySummary:
         had columns of the same names).
     route : str
         ``"arrow"`` (CSV to CSV without pandas) or ``"pandas"``.
+    by_mineral : pathlib.Path or None
+        The workbook of one sheet per mineral, when asked (:mod:`minml.thermobar`).
+    sheets, review : int
+        Its sheets, and the rows on its sheet of rows to review.
     """
 
     rows: int
@@ -57,6 +61,9 @@ class ClassifySummary:
     output: Path | None = None
     prefixed: bool = False
     route: str = "pandas"
+    by_mineral: Path | None = None
+    sheets: int = 0
+    review: int = 0
 
     def lines(self) -> list[str]:
         """The summary as the ``minml classify`` command prints it."""
@@ -73,6 +80,11 @@ class ClassifySummary:
                 f"{self.none_of_the_classes} none of the classes"
             )
         out += [f"{self.flagged} flagged (see the flag column)", f"wrote {self.output}"]
+        if self.by_mineral is not None:
+            from minml.thermobar import REVIEW_SHEET
+
+            rows = f"{self.review} row" + ("" if self.review == 1 else "s")
+            out.append(f"wrote {self.by_mineral} ({self.sheets} sheets; {rows} to review on {REVIEW_SHEET!r})")
         return out
 
 
@@ -89,6 +101,7 @@ def classify_file(
     fill_missing: float | None = None,
     coverage: float | None = None,
     total_range: tuple[float, float] = DEFAULT_TOTAL_RANGE,
+    by_mineral=None,
     progress: bool = False,
 ) -> ClassifySummary:
     """Classify every analysis of a file and write the input's columns with the results.
@@ -111,6 +124,11 @@ def classify_file(
         How to read the oxide columns: see :func:`minml.check_oxides`.
     model, fill_missing, coverage, progress
         See :func:`minml.classify`.
+    by_mineral : path-like, optional
+        Also write this ``.xlsx``: one sheet per mineral with the column names Thermobar reads,
+        and the rows the model is unsure of or flags on a sheet of their own
+        (:func:`minml.thermobar.by_mineral`; prediction sets at ``coverage``, default 0.95,
+        which the main output carries only when ``coverage`` is given).
 
     Returns
     -------
@@ -125,10 +143,10 @@ def classify_file(
     runtime = None if model is None else loaded  # None: named "the shipped model" in messages
     options = dict(fill_missing=fill_missing, coverage=coverage, progress=progress)
     reading = dict(suffix=suffix, elements=elements, total_range=tuple(total_range))
-    found = _classify_arrow(source, output, runtime, reading, options)
-    route = "arrow"
+    found = None if by_mineral is not None else _classify_arrow(source, output, runtime, reading, options)
+    route, workbook = "arrow", None
     if found is None:
-        found, prefixed = _classify_pandas(source, output, runtime, reading, options)
+        found, prefixed, workbook = _classify_pandas(source, output, runtime, reading, options, by_mineral)
         route = "pandas"
     else:
         found, prefixed = found
@@ -147,21 +165,42 @@ def classify_file(
         output=output,
         prefixed=prefixed,
         route=route,
+        by_mineral=None if workbook is None else Path(by_mineral),
+        sheets=0 if workbook is None else len(workbook),
+        review=0 if workbook is None else len(workbook.get(_review_sheet(), ())),
     )
 
 
-def _classify_pandas(source: Source, output: Path, runtime, reading: dict, options: dict):
-    """Any file: read with pandas, written beside the input's columns."""
+def _review_sheet() -> str:
+    from minml.thermobar import REVIEW_SHEET
+
+    return REVIEW_SHEET
+
+
+def _classify_pandas(source: Source, output: Path, runtime, reading: dict, options: dict, by_mineral=None):
+    """Any file: read with pandas, written beside the input's columns; with ``by_mineral``,
+    the same pass (prediction sets at least at 0.95) also fills the workbook of one sheet per
+    mineral, whose sheets are returned (None without)."""
     from minml.classifier.predict import classify_table
     from minml.tables.checks import check_oxides
 
     table = source.read(output)
     checked = check_oxides(table, notes=False, **reading)
+    asked = options["coverage"]
+    if by_mineral is not None and asked is None:
+        options = {**options, "coverage": 0.95}
     found = classify_table(checked, runtime, **options)
-    prefixed = write_beside(
-        table, found.frame(), output, bom=source.bom, prefix="classify_", progress=options["progress"]
-    )
-    return found, prefixed
+    frame = found.frame()
+    written = frame if asked is not None or by_mineral is None else frame.drop(columns="prediction_set")
+    prefixed = write_beside(table, written, output, bom=source.bom, prefix="classify_", progress=options["progress"])
+    if by_mineral is None:
+        return found, prefixed, None
+    from minml.thermobar import by_mineral as sheets_by_mineral
+    from minml.thermobar import write_by_mineral
+
+    sheets = sheets_by_mineral(table, frame, suffix=reading["suffix"], elements=reading["elements"])
+    write_by_mineral(sheets, by_mineral)
+    return found, prefixed, sheets
 
 
 def _classify_arrow(source: Source, output: Path, runtime, reading: dict, options: dict):
