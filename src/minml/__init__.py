@@ -15,6 +15,7 @@ __all__ = [
     "canonical_name",
     "check_oxides",
     "classify",
+    "classify_files",
     "classify_map",
     "formula",
     "latent",
@@ -22,6 +23,7 @@ __all__ = [
     "read_map",
     "read_table",
     "validate",
+    "validate_files",
     "write_table",
 ]
 
@@ -40,6 +42,8 @@ _LAZY = {
     "latent": "minml.unsupervised.latent",
     "read_map": "minml.maps.read",
     "classify_map": "minml.maps.classify",
+    "classify_files": "minml._dask_files",
+    "validate_files": "minml._dask_files",
 }
 
 
