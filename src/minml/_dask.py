@@ -186,6 +186,8 @@ def formula(ddf, mineral=None, **options):
             meta = eager(ddf._meta_nonempty, **options).iloc[:0]
     else:
         meta = _meta(eager, _every_class(ddf, options), **dict(options, mineral=None, mineral_column="_minml_class"))
+    # a row without a formula is NaN in every number: integer columns of the meta are float
+    meta = meta.astype({c: float for c, d in meta.dtypes.items() if d.kind in "iu"})
     return ddf.map_partitions(_formula_part, options, meta, meta=meta)
 
 

@@ -230,7 +230,8 @@ def _result(out_dir: Path, done: list, summary=None) -> FilesResult:
     counts: dict = {}
     for d in done:
         for key, value in d["counts"].items():
-            counts[str(key)] = counts.get(str(key), 0) + int(value)
+            if value:
+                counts[str(key)] = counts.get(str(key), 0) + int(value)
     parts = [out_dir / _part_name(i) for i in range(len(done))]
     return FilesResult(out_dir, parts, sum(d["rows"] for d in done), counts, summary)
 

@@ -99,6 +99,13 @@ class LazyMapResult:
         parts = dask.compute(self.codes, self.probability, self.class_proba_sum, self.class_proba_var)
         return MapResult(*parts[:2], self.names, *parts[2:], self.pixel_size)
 
+    def persist(self) -> LazyMapResult:
+        """The same result with its arrays computed and kept on the workers (for several reads)."""
+        import dask
+
+        parts = dask.persist(self.codes, self.probability, self.class_proba_sum, self.class_proba_var)
+        return LazyMapResult(parts[0], parts[1], self.names, parts[2], parts[3], self.pixel_size)
+
     def modes(self, radius: int = 2):
         """:meth:`minml.maps.classify.MapResult.modes`, as a reduction over the bands."""
         import dask
@@ -112,6 +119,7 @@ class LazyMapResult:
         counts, share, p_var = dask.compute(
             dask.delayed(sum)([s[0] for s in shares]), dask.delayed(sum)([s[1] for s in shares]), self.class_proba_var
         )
+        p_var = np.asarray(p_var)
         return _modes_frame(counts, share, p_var, self.names, self.codes.size)
 
     def write(self, out_dir, *, title: str = "", preview_pixels: int = 4_000_000) -> list[Path]:
@@ -126,14 +134,23 @@ class LazyMapResult:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         store = out_dir / "phase_map.zarr"
-        da.to_zarr(self.codes, str(store), component="codes", overwrite=True)
-        da.to_zarr(self.probability, str(store), component="probability", overwrite=True)
-        modes = self.modes()
+        writes = [
+            da.to_zarr(array, str(store), component=name, overwrite=True, compute=False)
+            for name, array in (("codes", self.codes), ("probability", self.probability))
+        ]
+        p_sum, p_var = dask.compute(*writes, self.class_proba_sum, self.class_proba_var)[2:]  # one pass over the bands
+        stored = LazyMapResult(
+            da.from_zarr(str(store), component="codes"),
+            da.from_zarr(str(store), component="probability"),
+            self.names,
+            p_sum,
+            p_var,
+            self.pixel_size,
+        )
+        modes = stored.modes()
         modes.to_csv(out_dir / "modes.csv", float_format="%.4f")
         step = max(1, int(np.ceil(np.sqrt(self.codes.size / preview_pixels))))
-        codes, probability, p_sum, p_var = dask.compute(
-            self.codes[::step, ::step], self.probability[::step, ::step], self.class_proba_sum, self.class_proba_var
-        )
+        codes, probability = dask.compute(stored.codes[::step, ::step], stored.probability[::step, ::step])
         size = None if self.pixel_size is None else self.pixel_size * step
         ax = phase_map(MapResult(codes, probability, self.names, p_sum, p_var, size), title=title, modes=modes)
         ax.figure.savefig(out_dir / "phase_map.png", dpi=150)
