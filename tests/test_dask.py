@@ -207,7 +207,7 @@ def _map():
 
 
 def test_map_from_zarr_as_in_memory(client, tmp_path):
-    import zarr
+    zarr = pytest.importorskip("zarr")
 
     from minml.maps._lazy import classify_lazy, open_lazy
     from minml.maps.classify import classify_map, clean
