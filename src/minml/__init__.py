@@ -19,6 +19,7 @@ __all__ = [
     "check_oxides",
     "classify",
     "classify_file",
+    "classify_files",
     "classify_map",
     "formula",
     "formula_file",
@@ -29,6 +30,7 @@ __all__ = [
     "read_table",
     "validate",
     "validate_file",
+    "validate_files",
     "write_table",
 ]
 
@@ -54,6 +56,8 @@ _LAZY = {
     "latent": "minml.unsupervised.latent",
     "read_map": "minml.maps.read",
     "classify_map": "minml.maps.classify",
+    "classify_files": "minml._dask_files",
+    "validate_files": "minml._dask_files",
 }
 
 

@@ -29,6 +29,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from minml import _dask
 from minml.chemistry.oxides import species_table
 
 __all__ = ["cation_oxygen_ratio", "cation_sum", "evaluate_index", "formula", "parse_formula", "resolve_mineral"]
@@ -388,6 +389,8 @@ def formula(
     >>> formula(ol, "olivine")[["Si", "Fe2", "Mn", "Mg", "Fo"]].round(3).values.tolist()
     [[0.989, 0.87, 0.012, 1.14, 56.726]]
     """
+    if _dask.is_dask(df):
+        return _dask.formula(df, mineral, mineral_column=mineral_column, suffix=suffix, elements=elements)
     return formula_rows(df, mineral, mineral_column=mineral_column, suffix=suffix, elements=elements)[0]
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from minml import _dask
 from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml._text import one_decimal
@@ -152,6 +153,8 @@ def classify(
     >>> classify(olivine)[["mineral", "group"]].to_numpy().tolist()
     [['olivine', 'olivine']]
     """
+    if _dask.is_dask(df):
+        return _dask.classify(df, model, fill_missing=fill_missing, coverage=coverage, **check_options)
     return classify_checked(
         df, model, fill_missing=fill_missing, coverage=coverage, progress=progress, **check_options
     )[0]

@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from minml import _dask
 from minml._parallel import run_in_threads
 from minml._text import one_decimal
 from minml.chemistry.iron import IRON_FORMS, IRON_RULES, total_iron
@@ -314,6 +315,8 @@ def check_oxides(
     >>> checked.flags["flag"].tolist()
     ['', 'total outside 88-105: 49.6 wt%']
     """
+    if _dask.is_dask(df):
+        return _dask.check_oxides(df, suffix=suffix, elements=elements, total_range=total_range, notes=notes)
     require_table(df)
     mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
     return _check(

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minml import _dask
 from minml._resources import load_shipped
 from minml.classifier._runtime import standardise
 from minml.classifier.features import model_inputs, usable_rows
@@ -256,6 +257,8 @@ def latent(
     >>> latent(olivine)["cluster_mineral"].tolist()
     ['olivine']
     """
+    if _dask.is_dask(df):
+        return _dask.latent(df, model, fill_missing=fill_missing, **check_options)
     model, values, checked = _inputs(df, model, fill_missing, check_options)
     from minml._parallel import run_in_threads
 

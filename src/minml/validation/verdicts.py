@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from minml import _dask
 from minml.chemistry.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels, require_label_column
 from minml.chemistry.misfit import fold_divalent
 from minml.classifier.features import usable_rows
@@ -77,6 +78,17 @@ def validate(
     """
     from minml.classifier.predict import classify_table, resolve_model
 
+    if _dask.is_dask(df):
+        return _dask.validate(
+            df,
+            label_column,
+            model=model,
+            coverage=coverage,
+            fill_missing=fill_missing,
+            suffix=suffix,
+            elements=elements,
+            total_range=total_range,
+        )
     if isinstance(df, OxideCheck):
         table = df.other
         given = {"suffix": suffix, "elements": elements, "total_range": total_range}
@@ -259,6 +271,8 @@ def label_summary(validated: pd.DataFrame) -> pd.DataFrame:
     validated : pandas.DataFrame
         The output of :func:`validate`.
     """
+    if _dask.is_dask(validated):
+        return _dask.label_summary(validated)
     counts = pd.crosstab(validated["label"].astype(str), validated["verdict"], normalize="index")
     counts = counts.reindex(columns=list(VERDICTS), fill_value=0.0)
     other = validated[validated["verdict"].isin(["disagree", "uncertain"])]

@@ -1,0 +1,285 @@
+"""Maps past memory: lazy readers into Dask arrays, classification band by band, modes as reductions.
+
+:func:`open_lazy` reads a Zarr group (one 2-D array per channel), or a folder of ``.npy``
+(memory-mapped) or ``.tif`` files (one per channel, named as :func:`minml.read_map` names
+them), into an :class:`~minml.maps.read.OxideMap` of Dask arrays: nothing is read yet.
+
+:func:`classify_lazy` cuts the map into bands of ``band_rows`` full rows and runs
+:func:`minml.classify_map` itself on each band with ``HALO`` rows of its neighbours above and
+below, then keeps the band's own rows: the neighbourhood steps (mixtures at contacts, radius 2;
+:func:`minml.maps.classify.clean`, radius 1) see the same pixels as on the whole map, so the
+phase map is the in-memory one.  The per-mineral probability sums of a band are those of the
+band with its halo less those of the halo rows alone.  The result (:class:`LazyMapResult`)
+holds Dask arrays: :meth:`LazyMapResult.modes` is a reduction over the bands (with halos for
+the neighbourhood shares), :meth:`LazyMapResult.write` writes the phase map and probability to
+Zarr band by band (each band one task, one Zarr chunk row) and a downsampled ``phase_map.png``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["HALO", "LazyMapResult", "classify_lazy", "open_lazy"]
+
+HALO = 4
+"""Rows of the neighbouring bands each band is classified with: at least the largest
+neighbourhood radius of :func:`minml.classify_map` (mixtures at contacts: 2) and of the modes (2)."""
+
+
+def open_lazy(path, *, band_rows: int = 256, units: str = "wt%", pixel_size: float | None = None):
+    """An OxideMap of Dask arrays (chunks of ``band_rows`` full rows) from a Zarr group, or a
+    folder of ``.npy`` (memory-mapped) or ``.tif`` files, one channel each."""
+    import dask.array as da
+
+    from minml.maps.read import OxideMap, _Channels, _is_channel, to_oxides
+
+    path = Path(path)
+    raw = _Channels()
+    if path.suffix == ".zarr" or (path / "zarr.json").is_file() or (path / ".zgroup").is_file():
+        import zarr
+
+        group = zarr.open_group(str(path), mode="r")
+        for name, array in group.arrays():
+            raw.add(name, da.from_zarr(array, chunks=(band_rows, array.shape[1])), repr(name))
+    elif path.is_dir():
+        for file in sorted(path.iterdir()):
+            suffix = file.suffix.lower()
+            if suffix not in (".npy", ".tif", ".tiff") or not _is_channel(file.stem):
+                continue
+            grid = np.load(file, mmap_mode="r") if suffix == ".npy" else _tiff_array(file)
+            raw.add(file.stem, da.from_array(grid, chunks=(band_rows, grid.shape[1])), file.name)
+    else:
+        raise ValueError(f"Cannot read {path} lazily: give a Zarr group or a folder of .npy or .tif files.")
+    if not raw:
+        raise ValueError(f"No channel named by an element or oxide in {path}.")
+    oxides, notes = to_oxides(raw, units=units)
+    return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes)
+
+
+def _tiff_array(path: Path):
+    """A TIFF's first image as a Zarr array read tile by tile (tifffile's Zarr view)."""
+    import tifffile
+    import zarr
+
+    return zarr.open(tifffile.imread(path, aszarr=True), mode="r")
+
+
+@dataclass
+class LazyMapResult:
+    """A classified map as Dask arrays (see :class:`minml.maps.classify.MapResult`).
+
+    Attributes
+    ----------
+    codes : dask.array.Array of int16
+    probability : dask.array.Array of float32
+    names : list of str
+    class_proba_sum, class_proba_var : dask.array.Array
+        Summed over the bands (computed with the modes).
+    pixel_size : float or None
+    """
+
+    codes: Any
+    probability: Any
+    names: list
+    class_proba_sum: Any
+    class_proba_var: Any
+    pixel_size: float | None = None
+
+    def compute(self):
+        """The whole :class:`~minml.maps.classify.MapResult` in memory (maps that fit)."""
+        import dask
+
+        from minml.maps.classify import MapResult
+
+        parts = dask.compute(self.codes, self.probability, self.class_proba_sum, self.class_proba_var)
+        return MapResult(*parts[:2], self.names, *parts[2:], self.pixel_size)
+
+    def persist(self) -> LazyMapResult:
+        """The same result with its arrays computed and kept on the workers (for several reads)."""
+        import dask
+
+        parts = dask.persist(self.codes, self.probability, self.class_proba_sum, self.class_proba_var)
+        return LazyMapResult(parts[0], parts[1], self.names, parts[2], parts[3], self.pixel_size)
+
+    def modes(self, radius: int = 2):
+        """:meth:`minml.maps.classify.MapResult.modes`, as a reduction over the bands."""
+        import dask
+
+        k = len(self.names) - 3
+        bands = _bands(self.codes.shape[0], self.codes.chunks[0])
+        shares = [
+            dask.delayed(_band_counts)(self.codes[a:b], top, stop, k, len(self.names), radius)
+            for (a, b), (top, stop) in bands
+        ]
+        counts, share, p_var = dask.compute(
+            dask.delayed(sum)([s[0] for s in shares]), dask.delayed(sum)([s[1] for s in shares]), self.class_proba_var
+        )
+        p_var = np.asarray(p_var)
+        return _modes_frame(counts, share, p_var, self.names, self.codes.size)
+
+    def write(self, out_dir, *, title: str = "", preview_pixels: int = 4_000_000) -> list[Path]:
+        """Write ``phase_map.zarr`` (``codes``, ``probability``; one chunk per band, written band
+        by band), ``modes.csv`` and a ``phase_map.png`` subsampled to about ``preview_pixels``."""
+        import dask
+        import dask.array as da
+
+        from minml.maps.classify import MapResult
+        from minml.plot import phase_map
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        store = out_dir / "phase_map.zarr"
+        writes = [
+            da.to_zarr(array, str(store), component=name, overwrite=True, compute=False)
+            for name, array in (("codes", self.codes), ("probability", self.probability))
+        ]
+        p_sum, p_var = dask.compute(*writes, self.class_proba_sum, self.class_proba_var)[2:]  # one pass over the bands
+        stored = LazyMapResult(
+            da.from_zarr(str(store), component="codes"),
+            da.from_zarr(str(store), component="probability"),
+            self.names,
+            p_sum,
+            p_var,
+            self.pixel_size,
+        )
+        modes = stored.modes()
+        modes.to_csv(out_dir / "modes.csv", float_format="%.4f")
+        step = max(1, int(np.ceil(np.sqrt(self.codes.size / preview_pixels))))
+        codes, probability = dask.compute(stored.codes[::step, ::step], stored.probability[::step, ::step])
+        size = None if self.pixel_size is None else self.pixel_size * step
+        ax = phase_map(MapResult(codes, probability, self.names, p_sum, p_var, size), title=title, modes=modes)
+        ax.figure.savefig(out_dir / "phase_map.png", dpi=150)
+        import matplotlib.pyplot as plt
+
+        plt.close(ax.figure)
+        return [store, out_dir / "modes.csv", out_dir / "phase_map.png"]
+
+
+def _bands(height: int, chunks) -> list:
+    """Per band: the rows read (with the halo) and where the band's own rows lie in them."""
+    out, start = [], 0
+    for size in chunks:
+        a, b = max(0, start - HALO), min(height, start + size + HALO)
+        out.append(((a, b), (start - a, start - a + size)))
+        start += size
+    return out
+
+
+def _band_counts(codes: np.ndarray, top: int, stop: int, k: int, n_names: int, radius: int):
+    """Pixel counts of a band's own rows, and the shares of its unknown and mixture pixels among
+    the minerals within ``radius`` (as :meth:`MapResult.modes` computes them on the whole map)."""
+    from scipy.ndimage import uniform_filter
+
+    own = codes[top:stop]
+    counts = np.bincount(own.ravel(), minlength=n_names).astype(np.int64)
+    shared = np.zeros(codes.shape, dtype=bool)
+    shared[top:stop] = (own == n_names - 3) | (own == n_names - 2)
+    share = np.zeros(k)
+    if shared.any():
+        size = 2 * radius + 1
+        near = np.stack(
+            [uniform_filter((codes == c).astype(np.float32), size, mode="constant")[shared] for c in range(k)], axis=1
+        )
+        total = near.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.nan_to_num(near / total).sum(axis=0)
+    return counts, share
+
+
+def _modes_frame(counts, share, p_var, names: list, n: int):
+    """The table of :meth:`MapResult.modes` from its sums (the same formulas)."""
+    import pandas as pd
+
+    from minml.maps.classify import MASKED
+
+    k = len(p_var)
+    analysed = max(n - counts[names.index(MASKED)], 1)
+    frame = pd.DataFrame({"pixels": counts, "area_percent": 100.0 * counts / n}, index=names)
+    frame["mode_percent"] = np.r_[100.0 * (counts[:k] + share) / analysed, [np.nan] * (len(names) - k)]
+    frame["sd_percent"] = np.r_[100.0 * np.sqrt(p_var) / analysed, [np.nan] * (len(names) - k)]
+    frame.index.name = "phase"
+    return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
+
+
+def _classify_band(grids: np.ndarray, channels: list, top: int, stop: int, model, options: dict, min_region):
+    """:func:`minml.classify_map` of one band with its halo rows; the band's own rows kept."""
+    from minml import _dask
+    from minml.maps.classify import classify_map, clean
+    from minml.maps.read import OxideMap
+
+    runtime = _dask._model(model)
+
+    def run(rows: slice):
+        part = OxideMap({name: grids[i, rows] for i, name in enumerate(channels)})
+        with warnings.catch_warnings():  # all-masked bands (epoxy) are normal; the map's warnings come once
+            warnings.simplefilter("ignore")
+            return classify_map(part, runtime, **options)
+
+    whole = run(slice(None))
+    if min_region is not None:
+        whole = clean(whole, min_region=min_region)
+    p_sum, p_var = whole.class_proba_sum.copy(), whole.class_proba_var.copy()
+    for rows in (slice(0, top), slice(stop, grids.shape[1])):  # the halo rows: counted by their own band
+        if rows.stop > rows.start:
+            halo = run(rows)
+            p_sum -= halo.class_proba_sum
+            p_var -= halo.class_proba_var
+    return whole.codes[top:stop], whole.probability[top:stop], p_sum, p_var
+
+
+def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: int | None = None, **options):
+    """:func:`minml.classify_map` of a map of any size, lazily (see the module).
+
+    Parameters
+    ----------
+    oxide_map : OxideMap
+        Channels as Dask arrays (:func:`open_lazy`), numpy or memory-mapped arrays.
+    model : path, MineralClassifier or Runtime, optional
+        Sent to each worker once (:mod:`minml._dask`).
+    band_rows : int, default=256
+        Map rows per task (memory per task is about band_rows x width x channels x 4 bytes, a
+        few times over).
+    min_region : int, optional
+        Also :func:`minml.maps.classify.clean` the map with this setting.
+    **options
+        ``min_total``, ``max_total``, ``mixture_probability`` as :func:`minml.classify_map`.
+
+    Returns
+    -------
+    LazyMapResult
+    """
+    import dask
+    import dask.array as da
+
+    from minml import _dask
+    from minml.maps.classify import MASKED, MIXTURE, UNKNOWN, _warn_absent_channels, check_map_options
+
+    check_map_options(min_region=min_region, **options)
+    arg, runtime = _dask._model_arg(model, "classifier")
+    _warn_absent_channels(oxide_map, runtime.oxides)
+    channels = list(oxide_map.data)
+    h, w = oxide_map.shape
+    stack = da.stack([da.asarray(oxide_map.data[c]) for c in channels]).astype(np.float32)
+    rows = tuple(min(band_rows, h - s) for s in range(0, h, band_rows))
+    names = [*(str(c) for c in runtime.classes), UNKNOWN, MIXTURE, MASKED]
+    k = len(names) - 3
+    codes, probability, sums, variances = [], [], [], []
+    for (a, b), (top, stop) in _bands(h, rows):
+        band = dask.delayed(_classify_band, nout=4)(stack[:, a:b], channels, top, stop, arg, options, min_region)
+        codes.append(da.from_delayed(band[0], (stop - top, w), dtype=np.int16))
+        probability.append(da.from_delayed(band[1], (stop - top, w), dtype=np.float32))
+        sums.append(da.from_delayed(band[2], (k,), dtype=float))
+        variances.append(da.from_delayed(band[3], (k,), dtype=float))
+    return LazyMapResult(
+        da.concatenate(codes),
+        da.concatenate(probability),
+        names,
+        da.stack(sums).sum(axis=0),
+        da.stack(variances).sum(axis=0),
+        oxide_map.pixel_size,
+    )

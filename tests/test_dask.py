@@ -1,0 +1,232 @@
+"""The Dask paths on a real two-worker ``distributed.LocalCluster``: the same rows as in memory,
+partitioned files read back whole, a worker killed mid-run, the model sent once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import minml
+from minml import _dask
+from minml.classifier.features import MODEL_OXIDES
+
+from .conftest import EXAMPLE
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="1GiB"
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    return pd.read_csv(EXAMPLE)
+
+
+def _eager(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
+
+
+def _same(lazy: pd.DataFrame, eager: pd.DataFrame) -> None:
+    """Row for row: text, categories and integers exactly; floats to float32 rounding (the network's
+    matrix products round the last bit differently for batches of other sizes, in memory too)."""
+    assert list(lazy.index) == list(eager.index)
+    for name in eager.columns:
+        a, b = lazy[name], eager[name]
+        if pd.api.types.is_float_dtype(b):
+            np.testing.assert_allclose(a.to_numpy(dtype=float), b.to_numpy(dtype=float), rtol=1e-5, atol=1e-5)
+        else:
+            assert a.astype(object).tolist() == b.astype(object).tolist(), name
+
+
+def test_tables_as_in_memory(client, sample):
+    ddf = dd.from_pandas(sample, npartitions=4)
+    lazy = minml.classify(ddf)
+    assert isinstance(lazy, dd.DataFrame) and lazy["mineral"].cat.known and lazy["group"].cat.known
+    _same(lazy.compute(), _eager(minml.classify, sample))
+    checked = _eager(minml.check_oxides, sample)
+    _same(minml.check_oxides(ddf).compute(), checked.oxides.join(checked.flags))
+    latent = minml.latent(ddf).compute()
+    _same(latent, _eager(minml.latent, sample))
+    for how in ({"mineral": "auto"}, {"mineral_column": "Mineral"}, {"mineral": "olivine"}):
+        eager = _eager(minml.formula, sample, **how)
+        lazy = minml.formula(ddf, **how).compute()
+        assert set(eager.columns) <= set(lazy.columns)
+        assert lazy.drop(columns=list(eager.columns)).isna().all().all()  # other classes' indices: NaN
+        _same(lazy[eager.columns], eager)
+
+
+def _ranked(validated: pd.DataFrame) -> np.ndarray:
+    """``validate``'s rank recomputed from its own columns (the in-memory rule)."""
+    keys = _dask._rank_keys(validated)
+    rank = np.empty(len(validated), dtype=np.int64)
+    rank[np.lexsort(keys)] = np.arange(1, len(validated) + 1)
+    return rank
+
+
+@pytest.mark.shared_data
+def test_validate_rank_and_summary_across_partitions(client, shared_data):
+    table = pd.read_csv(shared_data / "test" / "lepr_allphases_lim.csv", nrows=3000, low_memory=False)
+    eager = _eager(minml.validate, table)
+    lazy = minml.validate(dd.from_pandas(table, npartitions=5))
+    assert lazy["verdict"].cat.known
+    found = lazy.compute()
+    _same(found.drop(columns="rank"), eager.drop(columns="rank"))
+    # table-wide, not per partition: the rank the in-memory rule gives the same columns
+    assert (found["rank"].to_numpy() == _ranked(found)).all()
+    disagree = int((eager["verdict"] == "disagree").sum())
+    assert disagree > 10
+    first = found["rank"] <= disagree
+    assert (first == (eager["rank"] <= disagree)).all() and (found.loc[first, "verdict"] == "disagree").all()
+    summary = minml.validation.verdicts.label_summary(lazy)
+    assert isinstance(summary, dd.DataFrame)
+    pd.testing.assert_frame_equal(
+        summary.compute(), minml.validation.verdicts.label_summary(eager), check_names=False, check_dtype=False
+    )
+
+
+def test_model_loaded_once_per_worker_not_sent_per_partition(client, sample):
+    ddf = dd.from_pandas(pd.concat([sample] * 4, ignore_index=True), npartitions=16)
+    minml.classify(ddf).compute()
+    minml.latent(ddf).compute()
+    for loads in client.run(lambda: dict(_dask.LOADS)).values():
+        assert loads and all(n == 1 for n in loads.values()), loads
+    # a model object is one key of the graph, whatever the partitions
+    import cloudpickle
+
+    from minml.classifier.predict import load_default
+
+    model = load_default()
+    sizes = [
+        len(cloudpickle.dumps(dict(minml.classify(ddf.repartition(npartitions=n), model).__dask_graph__())))
+        for n in (2, 16)
+    ]
+    assert sizes[1] - sizes[0] < len(cloudpickle.dumps(model)) / 2, sizes
+
+
+def _csv_parts(folder: Path, table: pd.DataFrame, n: int) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for i, part in enumerate(np.array_split(np.arange(len(table)), n)):
+        paths.append(folder / f"t{i}.csv")
+        table.iloc[part].to_csv(paths[-1], index=False)
+    return paths
+
+
+def test_partitioned_files_read_back_equal(client, sample, tmp_path):
+    _csv_parts(tmp_path / "in", sample, 3)
+    done = minml.classify_files(str(tmp_path / "in" / "*.csv"), tmp_path / "out", scheduler=client)
+    back = pd.read_parquet(tmp_path / "out")
+    text = pd.read_csv(EXAMPLE, dtype=str)
+    assert done.rows == len(back) == len(sample) and [p.name for p in done.parts] == [
+        f"part.0000{i}.parquet" for i in range(3)
+    ]
+    assert back[list(text.columns)].astype(object).fillna("").equals(text.astype(object).fillna(""))
+    _same(back.drop(columns=list(text.columns)), _eager(minml.classify, text))
+    assert done.counts == back["mineral"].astype(str).value_counts().to_dict()
+    sample.to_parquet(tmp_path / "in.parquet")
+    validated = minml.validate_files(tmp_path / "in.parquet", tmp_path / "validated", scheduler=client)
+    back = pd.read_parquet(tmp_path / "validated")
+    eager = _eager(minml.validate, sample)
+    assert back["validate_row"].tolist() == list(range(1, len(sample) + 1))
+    assert (back["validate_verdict"].astype(str) == eager["verdict"].astype(str)).all()
+    assert (tmp_path / "validated" / "_summary.csv").is_file() and validated.summary["rows"].sum() == len(sample)
+
+
+def test_files_refused_or_left_whole(client, sample, tmp_path):
+    with pytest.raises(FileNotFoundError, match="No file matches"):
+        minml.classify_files(str(tmp_path / "none*.csv"), tmp_path / "out", scheduler=client)
+    paths = _csv_parts(tmp_path / "in", sample, 2)
+    sample.to_parquet(tmp_path / "in" / "x.parquet")
+    with pytest.raises(ValueError, match="must all be CSV"):
+        minml.classify_files(tmp_path / "in", tmp_path / "out", scheduler=client)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("x")
+    with pytest.raises(FileExistsError, match="not an empty folder"):
+        minml.classify_files(paths, tmp_path / "full", scheduler=client)
+    # the second file lacks an oxide column: the read fails mid-run, and nothing is left
+    sample.drop(columns="MgO").to_csv(paths[1], index=False)
+    with pytest.raises(Exception):
+        minml.classify_files(paths, tmp_path / "out", scheduler=client)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "in"]  # no out, no staging folder
+
+
+def test_worker_killed_mid_run_loses_and_repeats_no_row(client, sample, tmp_path):
+    table = pd.concat([sample] * 16, ignore_index=True)
+    table.insert(0, "row", np.arange(len(table)))
+    paths = _csv_parts(tmp_path / "in", table, 16)
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["done"] = minml.classify_files(paths, tmp_path / "out", scheduler=client)
+        except BaseException as error:  # handed to the test below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("out.incomplete-*/part.*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim = sorted(client.scheduler_info()["workers"])[0]
+    os.kill(client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)  # a worker of this test's cluster
+    worker.join(120)
+    assert "error" not in outcome, outcome.get("error")
+    back = pd.read_parquet(tmp_path / "out")
+    assert sorted(back["row"].astype(int)) == list(range(len(table)))  # every row, once
+    assert outcome["done"].rows == len(table) and not list((tmp_path / "out").glob(".*.tmp"))
+    client.wait_for_workers(2, timeout=60)
+
+
+def _map():
+    """A synthetic thin section of grains of real LEPR analyses (the example file's)."""
+    from minml.maps.synthetic import synthetic_map
+
+    rows = pd.read_csv(EXAMPLE)
+    rows = rows[rows["Mineral"].isin(["Olivine", "Clinopyroxene", "Orthopyroxene", "Plagioclase", "Spinel"])]
+    rows = rows.assign(mineral=rows["Mineral"].str.lower())[[*MODEL_OXIDES, "mineral"]].fillna(0.0)
+    return synthetic_map(rows, (96, 80), grains=8, cracks=1, random_state=3)[0]
+
+
+def test_map_from_zarr_as_in_memory(client, tmp_path):
+    zarr = pytest.importorskip("zarr")
+
+    from minml.maps._lazy import classify_lazy, open_lazy
+    from minml.maps.classify import classify_map, clean
+
+    oxide_map = _map()
+    group = zarr.open_group(str(tmp_path / "map.zarr"), mode="w")
+    for name, grid in oxide_map.data.items():
+        group.create_array(name, data=np.asarray(grid, dtype=np.float32), chunks=(40, 80))
+    lazy_map = open_lazy(tmp_path / "map.zarr", band_rows=37)
+    assert {type(a).__module__.split(".")[0] for a in lazy_map.data.values()} == {"dask"}
+    eager = _eager(classify_map, oxide_map)
+    lazy = classify_lazy(lazy_map, band_rows=37).persist()
+    found = lazy.compute()
+    assert (found.codes == eager.codes).all() and len(set(found.codes.ravel().tolist())) > 5
+    np.testing.assert_allclose(found.probability, eager.probability, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(found.class_proba_sum, eager.class_proba_sum, rtol=1e-6)
+    pd.testing.assert_frame_equal(lazy.modes(), eager.modes(), rtol=1e-6)
+    cleaned = classify_lazy(lazy_map, band_rows=37, min_region=3).compute()
+    assert (cleaned.codes == clean(eager, min_region=3).codes).all()
+    written = lazy.write(tmp_path / "out")
+    assert (zarr.open_group(str(written[0]), mode="r")["codes"][:] == eager.codes).all()
+    assert written[2].stat().st_size > 1000
