@@ -66,7 +66,7 @@ def phase_table() -> dict[str, Phase]:
     Examples
     --------
     >>> phase_table()["leucite"].end_members
-    ('leucite',)
+    ('leucite', 'Na-leucite', 'ferrileucite')
     >>> phase_table()["Al2SiO5"].names["Al2SiO5"]
     ('kyanite', 'sillimanite', 'andalusite')
     """

@@ -287,9 +287,8 @@ def name_species(table, minerals, *, suffix: str | None = None, elements: bool =
 
         named = class_species(values, mineral_table()[name], table_rules[name], fe3_computed)
         for i, row in enumerate(rows.tolist()):
-            if usable[i]:
-                species[row] = named[i]
-        basis[rows[usable]] = "formula+network"
+            if usable[i] and named[i]:
+                species[row], basis[row] = named[i], "formula+network"
         misfit[rows] = fit
     unknown = np.flatnonzero(minerals == "unknown")
     phase_names, phase_misfit = name_phases(checked, unknown)
