@@ -202,3 +202,14 @@ def test_lepr_phases_outside_the_classes(shared_data):
     right = sum(a is True for a in agree) / len(agree)
     wrong = sum(a is False for a in agree) / len(agree)
     assert right >= 0.70 and wrong <= 0.05, (right, wrong)
+
+
+def test_check_and_repeated_index_are_accepted():
+    from minml.tables.checks import check_oxides
+
+    table = pd.read_csv(DATA / "textbook_species.csv").set_axis([7, 7, 3, 3, 9, 9])
+    oxides = table.drop(columns=["name", "class", "source"])
+    from_frame = name_species(oxides, table["class"])
+    from_check = name_species(check_oxides(oxides), table["class"].to_numpy())
+    assert list(from_frame.index) == [7, 7, 3, 3, 9, 9]
+    assert from_frame["species"].tolist() == from_check["species"].tolist()
