@@ -6,6 +6,8 @@ LEPR is only measured here: no threshold or rule was chosen on it (see docs/guid
   (labels.toml ``not_a_class``), counted among those the classifier calls ``unknown`` (where
   phases are named) and among all: named right (the label names one of the species), named
   wrong (species that the label does not name), unnamed.
+* Rows labelled one of the classes that the classifier calls unknown and that get a phase's
+  name: all wrong.
 * Species agreement: rows whose label names a species (labels.toml ``[species]``) and that get
   a species: the share whose species the label names.
 
@@ -47,6 +49,12 @@ def main(path: Path) -> None:
         right = (rows & has_species & (agrees == True)).sum()  # noqa: E712 (object array of True/False/None)
         wrong = (rows & has_species & (agrees != True)).sum()  # noqa: E712
         print(f"{title:<28}{n:>6}{right / n:>8.1%}{wrong / n:>8.1%}{(n - right - wrong) / n:>9.1%}")
+    status = match_labels(labels)["label_status"].to_numpy()
+    of_class = unknown & np.isin(status, ["class", "ambiguous"])
+    print(
+        f"rows labelled one of the classes that the classifier calls unknown: {of_class.sum()}, "
+        f"named a phase outside the classes: {(of_class & has_species).sum()} (all of them wrong)"
+    )
     rows = outside & unknown
     table = pd.DataFrame({"label": labels[rows], "species": species_text(named["species"][rows])})
     counts = table.groupby("label")["species"].value_counts().rename("n").reset_index()

@@ -149,6 +149,8 @@ def test_glass_unknown_far_and_bad_input():
     assert got["species"].tolist() == [(), ()] and got["species_basis"].tolist() == ["", ""]
     with pytest.raises(ValueError, match="one per row"):
         name_species(pd.DataFrame([far]), ["olivine", "olivine"])
+    with pytest.raises(ValueError, match=r"\['Cpx'\], which are no class names"):
+        name_species(pd.DataFrame([far]), ["Cpx"])
     with pytest.raises(TypeError, match="DataFrame"):
         name_species([far], ["olivine"])
     frame = pd.DataFrame([far])

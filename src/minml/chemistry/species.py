@@ -267,6 +267,7 @@ def name_species(table, minerals, *, suffix: str | None = None, elements: bool =
     >>> name_species(ol, ["olivine"])["species"].tolist()
     [('forsterite (Fo89)',)]
     """
+    from minml.chemistry.minerals import mineral_table
     from minml.chemistry.phases import name_phases
     from minml.chemistry.species_formula import class_values
 
@@ -276,6 +277,14 @@ def name_species(table, minerals, *, suffix: str | None = None, elements: bool =
         raise ValueError(
             f"minerals has {len(minerals)} entries, the table {len(checked.index)} rows: give one per row."
         )
+    from minml.chemistry.minerals import class_groups
+
+    strange = sorted(set(minerals.tolist()) - set(class_groups()) - {"unknown", ""})
+    if strange:
+        raise ValueError(
+            f"minerals holds {strange[:5]}, which are no class names; give classify(...)['mineral'] "
+            f"(classes: {sorted(class_groups())}, 'unknown' or '')."
+        )
     species: list = [()] * len(minerals)
     basis = np.full(len(minerals), "", dtype=object)
     misfit = np.full(len(minerals), np.nan)
@@ -283,8 +292,6 @@ def name_species(table, minerals, *, suffix: str | None = None, elements: bool =
     for name in sorted(set(minerals.tolist()) & set(table_rules)):
         rows = np.flatnonzero(minerals == name)
         values, fe3_computed, fit, usable = class_values(checked, rows, name)
-        from minml.chemistry.minerals import mineral_table
-
         named = class_species(values, mineral_table()[name], table_rules[name], fe3_computed)
         for i, row in enumerate(rows.tolist()):
             if usable[i] and named[i]:
