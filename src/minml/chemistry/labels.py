@@ -21,9 +21,11 @@ __all__ = [
     "class_aliases",
     "is_label",
     "label_columns",
+    "label_species",
     "match_label",
     "match_labels",
     "require_label_column",
+    "species_agrees",
 ]
 
 NOT_A_CLASS = "not a class"
@@ -210,3 +212,59 @@ def require_label_column(df: pd.DataFrame, column, keyword: str) -> None:
     else:
         how = f"Pass {keyword}=NAME, the column with the phase of each row."
     raise ValueError(f"No label column {column!r}; columns: {shown}. {how}")
+
+
+# ---- labels that name a species ----
+
+
+def _species_key(name) -> str:
+    """A species name or label without case, spaces, hyphens, accents or a trailing "(...)" qualifier."""
+    import unicodedata
+
+    text = re.sub(r"\s+\([^()]*\)$", "", str(name).strip())
+    return _key(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
+
+
+@cache
+def _species_table() -> dict[str, frozenset]:
+    raw = load_toml("labels.toml").get("species", {})
+    table = {_species_key(name): frozenset({_species_key(name)}) for name in raw.get("self", ())}
+    for label, names in raw.get("names", {}).items():
+        table[_species_key(label)] = frozenset(_species_key(n) for n in names)
+    return table
+
+
+def label_species(label) -> frozenset | None:
+    """The species a label names (normalised keys), or None where it names none (``"cpx"``).
+
+    Examples
+    --------
+    >>> sorted(label_species("Ferropericlase"))
+    ['periclase', 'wustite']
+    >>> label_species("Olivine") is None
+    True
+    """
+    if not is_label(label):
+        return None
+    table = _species_table()
+    for form in [str(label), *_bare_forms(str(label))]:
+        if _species_key(form) in table:
+            return table[_species_key(form)]
+    return None
+
+
+def species_agrees(label, species) -> bool | None:
+    """Whether a row's ``species`` (a tuple of names) holds one its ``label`` names; None where
+    the label names no species or the row has none.
+
+    Examples
+    --------
+    >>> species_agrees("Augite", ("augite (Wo42 En45 Fs13)",)), species_agrees("Kyanite", ("kyanite", "sillimanite"))
+    (True, True)
+    >>> species_agrees("Leucite", ("nepheline",)), species_agrees("Cpx", ("augite",))
+    (False, None)
+    """
+    named = label_species(label)
+    if named is None or not species:
+        return None
+    return any(_species_key(name) in named for name in species)

@@ -110,16 +110,17 @@ class EndMember:
     oxides: dict
 
 
-@lru_cache(maxsize=1)
-def end_member_table() -> dict[str, EndMember]:
-    """All end-members by name.
+@lru_cache(maxsize=4)
+def end_member_table(file: str = "minerals.toml") -> dict[str, EndMember]:
+    """All end-members of a data table by name (``minerals.toml``; ``phases.toml`` holds those
+    of the phases outside the classes, :mod:`minml.chemistry.phases`).
 
     Examples
     --------
     >>> end_member_table()["jadeite"].oxides
     {'Na2O': 0.5, 'Al2O3': 0.5, 'SiO2': 2}
     """
-    raw = load_toml("minerals.toml")["end_member"]
+    raw = load_toml(file)["end_member"]
     return {name: EndMember(name, spec["formula"], dict(spec["oxides"])) for name, spec in raw.items()}
 
 

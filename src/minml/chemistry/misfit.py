@@ -31,7 +31,13 @@ import numpy as np
 from minml.chemistry.minerals import end_member_table, mineral_table
 from minml.chemistry.oxides import FEO_PER_FE2O3, species_table
 
-__all__ = ["DIVALENT_SUBSTITUTES", "end_member_compositions", "end_member_misfit", "fold_divalent"]
+__all__ = [
+    "DIVALENT_SUBSTITUTES",
+    "end_member_compositions",
+    "end_member_misfit",
+    "fold_divalent",
+    "member_compositions",
+]
 
 DIVALENT_SUBSTITUTES = ("NiO", "CoO", "ZnO")
 """Oxides of cations that substitute for Fe2+, folded into ``FeOt`` for the misfit."""
@@ -41,17 +47,30 @@ _KKT_TOLERANCE = 1e-7  # wt%^2: a gradient this far below the multiplier still c
 
 @cache
 def _compositions(mineral: str, oxides: tuple) -> np.ndarray:
-    table, members = species_table(), end_member_table()
+    return member_compositions(mineral_table()[mineral].end_members, oxides)
+
+
+@cache
+def member_compositions(names: tuple, oxides: tuple, file: str = "minerals.toml") -> np.ndarray:
+    """End-members ``names`` of the data table ``file`` as wt% of ``oxides`` (rows summing to
+    100; iron as ``FeOt`` where ``oxides`` has it; species outside ``oxides`` dropped before
+    normalising; end-members with none of ``oxides`` left out). Cached: do not modify.
+
+    Examples
+    --------
+    >>> member_compositions(("forsterite",), ("SiO2", "MgO")).round(1).tolist()
+    [[42.7, 57.3]]
+    """
+    table, members = species_table(), end_member_table(file)
     folded = {"FeO": 1.0, "Fe2O3": FEO_PER_FE2O3} if "FeOt" in oxides else {}
     rows = []
-    for name in mineral_table()[mineral].end_members:
+    for name in names:
         mass = np.zeros(len(oxides))
         for species, moles in members[name].oxides.items():
-            grams = moles * table[species].molar_mass
             if species in folded:
-                mass[oxides.index("FeOt")] += grams * folded[species]
+                mass[oxides.index("FeOt")] += moles * table[species].molar_mass * folded[species]
             elif species in oxides:
-                mass[oxides.index(species)] += grams
+                mass[oxides.index(species)] += moles * table[species].molar_mass
         if mass.sum() > 0:
             rows.append(100.0 * mass / mass.sum())
     return np.array(rows).reshape(len(rows), len(oxides))

@@ -1,0 +1,185 @@
+"""Phases outside the classes, named by their formulas (``data/phases.toml``).
+
+An analysis that none of the classes explains is named a phase when the phase's end-members
+explain it: the distance from their nearest mixture (:mod:`minml.chemistry.misfit`, in wt%
+over the model oxides and the further species the phases hold) is within the phase's
+``misfit_limit``, and the oxide sum lies in the accepted window moved to the sum that mixture
+gives with H2O, CO2 and the species the table lacks unanalysed (calcite ~56 wt%).  Where
+several phases fit, all are named, the closest first; within a phase the dominant end-member
+(in moles) gives the name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+from minml._resources import load_toml
+from minml.chemistry.minerals import end_member_table
+from minml.chemistry.misfit import end_member_misfit, fold_divalent, member_compositions
+from minml.chemistry.oxides import FEO_PER_FE2O3, species_table
+
+__all__ = ["Phase", "name_phases", "phase_table"]
+
+_FILE = "phases.toml"
+_VOLATILE = ("H2O",)  # species of the oxide table never in the fit (CO2 is not in the table at all)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase outside the classes.
+
+    Attributes
+    ----------
+    name : str
+    group : str
+    end_members : tuple of str
+        Names in ``end_member_table("phases.toml")``.
+    names : dict of str to tuple of str
+        Species named where an end-member dominates (default: the phase's name).
+    requires : tuple of tuple of str
+        Species that must be analysed (> 0), each as alternatives.
+    misfit_limit : float
+        wt%.
+    source : str
+    rules : tuple of dict
+        Where given, name the species instead of ``names``: rules as ``species.toml``'s, on
+        the end-members' mole fractions by name.
+    """
+
+    name: str
+    group: str
+    end_members: tuple
+    names: dict = field(default_factory=dict)
+    requires: tuple = ()
+    misfit_limit: float = 2.7
+    source: str = ""
+    rules: tuple = ()
+
+
+@cache
+def phase_table() -> dict[str, Phase]:
+    """The phases of ``phases.toml`` by name.
+
+    Examples
+    --------
+    >>> phase_table()["leucite"].end_members
+    ('leucite', 'Na-leucite', 'ferrileucite')
+    >>> phase_table()["Al2SiO5"].names["Al2SiO5"]
+    ('kyanite', 'sillimanite', 'andalusite')
+    """
+    raw = load_toml(_FILE)
+    limit = float(raw["misfit_limit"])
+    out = {}
+    for name, spec in raw["phase"].items():
+        names = {m: (name,) for m in spec["end_members"]}
+        for member, given in spec.get("names", {}).items():
+            names[member] = tuple(given) if isinstance(given, list) else (given,)
+        out[name] = Phase(
+            name=name,
+            group=spec["group"],
+            end_members=tuple(spec["end_members"]),
+            names=names,
+            requires=tuple(tuple(r.split("|")) for r in spec.get("requires", ())),
+            misfit_limit=float(spec.get("misfit_limit", limit)),
+            source=spec.get("source", ""),
+            rules=tuple(spec.get("rules", ())),
+        )
+    return out
+
+
+def _analysed_share(member: str, oxides: tuple) -> tuple[float, float]:
+    """(share of the end-member's mass the oxides report, with iron as FeOt; its mass in
+    those oxides per formula unit)."""
+    table, spec = species_table(), end_member_table(_FILE)[member]
+    volatile = load_toml(_FILE)["molar_mass"]
+    full = reported = 0.0
+    for species, moles in spec.oxides.items():
+        mass = moles * (volatile[species] if species in volatile else table[species].molar_mass)
+        full += mass
+        if species in ("FeO", "Fe2O3") and "FeOt" in oxides:
+            reported += mass * (FEO_PER_FE2O3 if species == "Fe2O3" else 1.0)
+        elif species in oxides:
+            reported += mass
+    return reported / full, reported
+
+
+def _fitted(phase: Phase, oxides: tuple) -> tuple:
+    """The end-members of ``phase`` that hold any of ``oxides``, their compositions there,
+    analysed shares and masses per formula unit."""
+    members = [m for m in phase.end_members if _analysed_share(m, oxides)[1] > 0]
+    shares = np.array([_analysed_share(m, oxides) for m in members]).reshape(-1, 2)
+    return members, member_compositions(tuple(members), oxides, _FILE), shares[:, 0], shares[:, 1]
+
+
+def _phase_oxides(checked) -> tuple:
+    """The model oxides and the further analysed species that phases' end-members hold."""
+    from minml.classifier.features import MODEL_OXIDES
+
+    held = {s for m in end_member_table(_FILE).values() for s in m.oxides} - set(_VOLATILE)
+    extra = [s for s in checked.species if s in held and s not in MODEL_OXIDES and s not in ("FeO", "Fe2O3")]
+    return tuple(MODEL_OXIDES) + tuple(extra)
+
+
+def _species(phase: Phase, members: list, moles: np.ndarray) -> list:
+    """Per row, the species of ``phase`` for end-member ``moles`` (rows x ``members``): by its
+    rules on the mole fractions, or by the dominant end-member."""
+    if not phase.rules:
+        return [phase.names[members[k]] for k in moles.argmax(axis=1).tolist()]
+    from minml.chemistry.species import SpeciesRules, _rule_names
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fractions = moles / moles.sum(axis=1, keepdims=True)
+    values = {m: np.zeros(len(moles)) for m in phase.end_members}
+    values.update({m: fractions[:, k] for k, m in enumerate(members)})
+    return _rule_names(SpeciesRules(rules=phase.rules), values, len(moles))[0]
+
+
+def name_phases(checked, rows: np.ndarray) -> tuple[list, np.ndarray]:
+    """Phases of ``phases.toml`` that explain ``rows`` of ``checked`` (an :class:`OxideCheck`).
+
+    Returns
+    -------
+    names : list of tuple of str
+        Per row, the species of every phase within its limits, closest first (empty: none).
+    misfit : numpy.ndarray
+        wt% from the closest such phase (NaN: none).
+    """
+    rows = np.asarray(rows, dtype=int)
+    names: list = [()] * len(rows)
+    best = np.full(len(rows), np.nan)
+    if not len(rows):
+        return names, best
+    oxides = _phase_oxides(checked)
+    frame = checked.oxides.iloc[rows]
+    values = fold_divalent(frame[list(oxides)].to_numpy(dtype=float), oxides, frame)
+    usable = np.isfinite(values).all(axis=1) & ~np.asarray(checked.no_analysis)[rows]
+    total = np.asarray(checked.total, dtype=float)[rows]
+    low, high = checked.total_range if checked.total_range is not None else (88.0, 105.0)
+    found = []  # (misfit, species) per phase
+    for phase in phase_table().values():
+        members, E, share, mass = _fitted(phase, oxides)
+        if not members:
+            continue
+        analysed = np.ones(len(rows), dtype=bool)
+        for alternatives in phase.requires:
+            present = [np.nan_to_num(frame[s].to_numpy(dtype=float)) > 0 for s in alternatives if s in frame]
+            analysed &= np.any(present, axis=0) if present else False
+        misfit, W = end_member_misfit(values, E)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = 100.0 / (W / share).sum(axis=1)
+        fits = usable & analysed & (misfit <= phase.misfit_limit)
+        fits &= (total >= expected - (100.0 - low)) & (total <= expected + (high - 100.0))
+        found.append((np.where(fits, misfit, np.nan), _species(phase, members, W / mass)))
+    order = np.argsort(np.vstack([np.where(np.isnan(m), np.inf, m) for m, _ in found]), axis=0)
+    for i in np.flatnonzero(np.any([np.isfinite(m) for m, _ in found], axis=0)).tolist():
+        chosen: tuple = ()
+        for k in order[:, i].tolist():
+            misfit, species = found[k]
+            if np.isfinite(misfit[i]):
+                chosen += tuple(s for s in species[i] if s not in chosen)
+                best[i] = misfit[i] if np.isnan(best[i]) else best[i]
+        names[i] = chosen
+    return names, best
