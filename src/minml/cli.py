@@ -241,6 +241,12 @@ def _add_classify(sub) -> None:
         help="also write one sheet per mineral with Thermobar's column names (SiO2_Cpx, FeOt_Amp, ...) and the "
         "rows the model is unsure of (prediction set at --coverage, default 0.95) on a sheet of their own",
     )
+    p.add_argument(
+        "--species",
+        action="store_true",
+        help="add species (augite, forsterite (Fo88), ...; for unknown rows a phase outside the classes, such as "
+        "nepheline, named from its formula), species_basis and species_misfit",
+    )
     p.set_defaults(run=_run_classify)
 
 
@@ -326,6 +332,7 @@ def _run_classify(args) -> int:
         coverage=args.coverage,
         total_range=tuple(args.total_range),
         by_mineral=args.by_mineral,
+        species=args.species,
         **_reading(args),
     )
     return _report(summary)

@@ -101,6 +101,7 @@ def classify(
     *,
     fill_missing=None,
     coverage: float | None = None,
+    species: bool = False,
     progress: bool = False,
     **check_options,
 ) -> pd.DataFrame:
@@ -122,6 +123,13 @@ def classify(
         Add ``prediction_set``: the classes (``|``-joined, most probable first) that hold a
         row's true class with this probability (e.g. 0.95), by conformal prediction on
         held-out data (:mod:`minml.classifier.calibration`).
+    species : bool, default=False
+        Add ``species`` (the finest name the formula supports within the answered class, e.g.
+        ``augite``, ``forsterite (Fo88)``; for ``unknown`` rows, a phase outside the classes
+        whose end-members explain the analysis, e.g. ``nepheline``; names joined by ``|``
+        where two fit), ``species_basis`` and ``species_misfit``
+        (:func:`minml.chemistry.species.name_species`).  Off by default: it computes every
+        row's formula, several times the classifier's own time.
     progress : bool, default=False
         Show a progress bar (for tables of more than one chunk of 8,192 rows).
     **check_options
@@ -154,10 +162,27 @@ def classify(
     [['olivine', 'olivine']]
     """
     if _dask.is_dask(df):
+        if species:
+            raise ValueError(
+                "species=True is not available on Dask tables yet; classify, then name_species per partition."
+            )
         return _dask.classify(df, model, fill_missing=fill_missing, coverage=coverage, **check_options)
-    return classify_checked(
+    result, _, checked = classify_checked(
         df, model, fill_missing=fill_missing, coverage=coverage, progress=progress, **check_options
-    )[0]
+    )
+    return with_species(result, checked) if species else result
+
+
+def with_species(result: pd.DataFrame, checked: OxideCheck) -> pd.DataFrame:
+    """``result`` (of :func:`classify`) with ``species``, ``species_basis`` and
+    ``species_misfit`` after its columns, the species rendered as text."""
+    import pandas as pd
+
+    from minml.chemistry.species import name_species, species_text
+
+    named = name_species(checked, result["mineral"].astype(str).to_numpy())
+    named["species"] = species_text(named["species"])
+    return pd.concat([result, named.set_axis(result.index)], axis=1)
 
 
 def classify_checked(

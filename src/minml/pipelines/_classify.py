@@ -102,6 +102,7 @@ def classify_file(
     coverage: float | None = None,
     total_range: tuple[float, float] = DEFAULT_TOTAL_RANGE,
     by_mineral=None,
+    species: bool = False,
     progress: bool = False,
 ) -> ClassifySummary:
     """Classify every analysis of a file and write the input's columns with the results.
@@ -124,6 +125,8 @@ def classify_file(
         How to read the oxide columns: see :func:`minml.check_oxides`.
     model, fill_missing, coverage, progress
         See :func:`minml.classify`.
+    species : bool, default=False
+        Add ``species``, ``species_basis`` and ``species_misfit`` (see :func:`minml.classify`).
     by_mineral : path-like, optional
         Also write this ``.xlsx``: one sheet per mineral with the column names Thermobar reads,
         and the rows the model is unsure of or flags on a sheet of their own
@@ -143,10 +146,13 @@ def classify_file(
     runtime = None if model is None else loaded  # None: named "the shipped model" in messages
     options = dict(fill_missing=fill_missing, coverage=coverage, progress=progress)
     reading = dict(suffix=suffix, elements=elements, total_range=tuple(total_range))
-    found = None if by_mineral is not None else _classify_arrow(source, output, runtime, reading, options)
+    pandas_only = by_mineral is not None or species
+    found = None if pandas_only else _classify_arrow(source, output, runtime, reading, options)
     route, workbook = "arrow", None
     if found is None:
-        found, prefixed, workbook = _classify_pandas(source, output, runtime, reading, options, by_mineral)
+        found, prefixed, workbook = _classify_pandas(
+            source, output, runtime, reading, options, by_mineral=by_mineral, species=species
+        )
         route = "pandas"
     else:
         found, prefixed = found
@@ -177,7 +183,9 @@ def _review_sheet() -> str:
     return REVIEW_SHEET
 
 
-def _classify_pandas(source: Source, output: Path, runtime, reading: dict, options: dict, by_mineral=None):
+def _classify_pandas(
+    source: Source, output: Path, runtime, reading: dict, options: dict, *, by_mineral=None, species=False
+):
     """Any file: read with pandas, written beside the input's columns; with ``by_mineral``,
     the same pass (prediction sets at least at 0.95) also fills the workbook of one sheet per
     mineral, whose sheets are returned (None without)."""
@@ -191,6 +199,10 @@ def _classify_pandas(source: Source, output: Path, runtime, reading: dict, optio
         options = {**options, "coverage": 0.95}
     found = classify_table(checked, runtime, **options)
     frame = found.frame()
+    if species:
+        from minml.classifier.predict import with_species
+
+        frame = with_species(frame, checked)
     written = frame if asked is not None or by_mineral is None else frame.drop(columns="prediction_set")
     prefixed = write_beside(table, written, output, bom=source.bom, prefix="classify_", progress=options["progress"])
     if by_mineral is None:
