@@ -26,6 +26,7 @@ __all__ = [
     "latent",
     "latent_file",
     "map_columns",
+    "name_species",
     "read_map",
     "read_table",
     "validate",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "name_species": "minml.chemistry.species",
     "CORE_OXIDES": "minml.chemistry.oxides",
     "canonical_name": "minml.chemistry.oxides",
     "map_columns": "minml.chemistry.oxides",

@@ -389,6 +389,12 @@ def _add_validate(sub) -> None:
         help="prediction-set coverage: a true label is disputed for ~1 - P of rows (default: 0.99)",
     )
     _add_total_range(p, "; rows outside are bad analyses")
+    p.add_argument(
+        "--species",
+        action="store_true",
+        help="add species and species_verdict: labels that name a species (augite, nepheline) against the species "
+        "named from the formula",
+    )
     p.set_defaults(run=_run_validate)
 
 
@@ -401,6 +407,7 @@ def _run_validate(args) -> int:
         coverage=args.coverage,
         total_range=tuple(args.total_range),
         **_reading(args),
+        species=args.species,
     )
     return _report(summary)
 

@@ -84,6 +84,7 @@ def validate_file(
     coverage: float = 0.99,
     fill_missing: float | None = None,
     total_range: tuple[float, float] = DEFAULT_TOTAL_RANGE,
+    species: bool = False,
     progress: bool = False,
 ) -> ValidateSummary:
     """Validate the labels of a file (:func:`minml.validate`) and write every row with its
@@ -94,7 +95,7 @@ def validate_file(
     ----------
     src, dst, sheet, header_row, encoding, suffix, elements, total_range, progress
         As :func:`classify_file` (``dst`` default: INPUT_validated.csv).
-    label_column, model, coverage, fill_missing
+    label_column, model, coverage, fill_missing, species
         See :func:`minml.validate`.
     report : path-like, optional
         HTML report to write (needs matplotlib).
@@ -114,7 +115,13 @@ def validate_file(
     require_label_column(table, label_column, "label_column")
     checked = check_oxides(table, suffix=suffix, elements=elements, total_range=total_range, notes=False)
     result = validate(
-        checked, label_column, model=model, coverage=coverage, fill_missing=fill_missing, progress=progress
+        checked,
+        label_column,
+        model=model,
+        coverage=coverage,
+        fill_missing=fill_missing,
+        species=species,
+        progress=progress,
     )
     found = result.drop(columns=["label"]).add_prefix("validate_")
     found["validate_row"] = range(1, len(found) + 1)  # sorting by it gives back the input's order

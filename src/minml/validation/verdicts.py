@@ -47,6 +47,7 @@ def validate(
     suffix=None,
     elements: bool = False,
     total_range=DEFAULT_TOTAL_RANGE,
+    species: bool = False,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Check every row's published label against its analysis.
@@ -65,6 +66,11 @@ def validate(
         ``1 - coverage`` of rows like the held-out data.
     fill_missing, suffix, elements, total_range
         As in :func:`minml.classify`.
+    species : bool, default=False
+        Add ``species`` (as :func:`minml.classify` names it) and ``species_verdict``: where the
+        label names a species ("augite", "Fo90 olivine", "nepheline"), ``agree`` or
+        ``disagree`` with the species named from the formula; empty where the label names
+        none ("cpx") or the row has no species.
     progress : bool, default=False
 
     Returns
@@ -120,7 +126,7 @@ def validate(
     order = np.lexsort((-np.nan_to_num(label_misfit), np.nan_to_num(label_p, nan=2.0), verdict != "disagree"))
     rank = np.empty(len(label), dtype=np.int64)
     rank[order] = np.arange(1, len(label) + 1)
-    return pd.DataFrame(
+    validated = pd.DataFrame(
         {
             "label": label,
             "label_class": label_class,
@@ -136,6 +142,19 @@ def validate(
         },
         index=found.checked.index,
     )
+    return _with_species(validated, found.checked, label) if species else validated
+
+
+def _with_species(validated: pd.DataFrame, checked, label: np.ndarray) -> pd.DataFrame:
+    """``validated`` with ``species`` and ``species_verdict`` (the label's species, where it
+    names one, against the species named from the formula within the answered class)."""
+    from minml.chemistry.labels import species_agrees
+    from minml.chemistry.species import name_species, species_text
+
+    named = name_species(checked, validated["mineral"].astype(str).to_numpy())["species"]
+    agrees = [species_agrees(text, names) for text, names in zip(label, named, strict=True)]
+    verdict = ["" if a is None else ("agree" if a else "disagree") for a in agrees]
+    return validated.assign(species=species_text(named), species_verdict=verdict)
 
 
 def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np.ndarray, dict]:
