@@ -21,13 +21,19 @@ def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool =
     a sheet shorter than ``header_row`` is an error, or an empty table with ``short_ok``."""
     import pandas as pd
 
-    table = pd.read_excel(
-        book,
-        sheet_name=name,
-        skiprows=0 if header_row is None else header_row - 1,
-        keep_default_na=False,
-        na_values=[""],
-    )
+    try:
+        table = pd.read_excel(
+            book,
+            sheet_name=name,
+            skiprows=0 if header_row is None else header_row - 1,
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except Exception as error:  # a damaged part of the workbook: the engine's own error
+        raise ValueError(
+            f"{where}: the sheet cannot be read ({type(error).__name__}: {error}); the workbook is damaged or cut "
+            "short: copy it again, or open and save it in a spreadsheet program."
+        ) from None
     table = _missing_in_species(table)
     if header_row is not None and len(table.columns) == 0 and short_ok:
         return table
@@ -61,6 +67,22 @@ def _missing_in_species(table: pd.DataFrame) -> pd.DataFrame:
         column = table.iloc[:, j]
         table.isetitem(j, column.mask(column.isin(MISSING_TEXT), np.nan).infer_objects())
     return table
+
+
+def _not_a_workbook(path: Path, error: Exception) -> ValueError:
+    """What to say of a file named as a workbook that the engine cannot open: what it looks
+    like from its first bytes, and what to do."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        what = "a zip archive, but no workbook: its parts are missing or it was cut short (copy it again)"
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        what = "an old-style Office file that cannot be read (damaged, or not a worksheet)"
+    elif head and b"\x00" not in head:
+        what = "text, not a workbook: if it is a CSV file, give it the extension .csv"
+    else:
+        what = "not a workbook" if head else "empty"
+    return ValueError(f"{path.name!r} is {what} ({type(error).__name__}: {error}).")
 
 
 def _stacked(path: Path, book, tables: dict, header_row: int | None, first_notes: bool = False) -> pd.DataFrame:
@@ -128,7 +150,11 @@ def _excel_reader() -> str:
 def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFrame:
     import pandas as pd
 
-    with pd.ExcelFile(path, engine=_excel_reader()) as book:
+    try:
+        opened = pd.ExcelFile(path, engine=_excel_reader())
+    except Exception as error:  # the engines' own errors (CalamineError, BadZipFile, KeyError, ...)
+        raise _not_a_workbook(path, error) from None
+    with opened as book:
         names = book.sheet_names
 
         def read(name, short_ok=False):
