@@ -347,3 +347,57 @@ def test_the_shipped_model_passes_its_checks():
     from minml.classifier._runtime import Runtime, _problem
 
     assert _problem(Runtime.load(MODEL)) is None
+
+
+# ---- Excel cells with no value to read ----------------------------------------------------------
+
+
+def _with_saved_value(path: Path, cell: str, value: str) -> None:
+    """Give the formula of ``cell`` a saved result, as Excel saves one (openpyxl saves none)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    start = sheet.index(f'<c r="{cell}"')
+    end = sheet.index("</c>", start)
+    parts["xl/worksheets/sheet1.xml"] = (
+        sheet[:start] + sheet[start:end].replace("<v />", f"<v>{value}</v>") + sheet[end:]
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_excel_error_cells_and_formulas_without_a_value_are_flagged(lepr, tmp_path):
+    """#DIV/0!, #VALUE!, #REF! and formulas saved without their result were read as empty
+    cells: 'not analysed', no flag.  Now they hold the text Excel shows, and the rows say so."""
+    import openpyxl
+
+    from minml import check_oxides, classify
+
+    rows = lepr.head(6).reset_index(drop=True)
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([*rows.columns, "note"])
+    for values in rows.astype(object).where(rows.notna(), None).itertuples(index=False):
+        sheet.append([*values, "ok"])
+    si, mgo, note = (list(rows.columns).index(c) + 1 for c in ("SiO2", "MgO", "Mineral"))
+    sheet.cell(2, si).value, sheet.cell(2, si).data_type = "#DIV/0!", "e"
+    sheet.cell(3, mgo).value, sheet.cell(3, mgo).data_type = "#VALUE!", "e"
+    sheet.cell(4, note).value, sheet.cell(4, note).data_type = "#REF!", "e"
+    sheet.cell(5, si).value = "=1/0"  # saved by openpyxl without a result
+    sheet.cell(6, si).value = "=40+5.5"
+    book.save(path)
+    _with_saved_value(path, f"{openpyxl.utils.get_column_letter(si)}6", "45.5")  # this formula has its result
+    read = read_table(path)
+    assert read.loc[0, "SiO2"] == "#DIV/0!" and read.loc[1, "MgO"] == "#VALUE!"
+    assert read.loc[2, "Mineral"] == "#REF!" and read.loc[3, "SiO2"] == "=1/0"
+    assert read.loc[4, "SiO2"] == 45.5  # a formula with its saved result reads as the number
+    assert read.loc[5, "SiO2"] == pytest.approx(rows.loc[5, "SiO2"])  # other cells as they were
+    flags = classify(read)["flag"].tolist()
+    assert "SiO2 not a number: '#DIV/0!'" in flags[0]
+    assert "MgO not a number: '#VALUE!'" in flags[1]
+    assert "SiO2 not a number: '=1/0'" in flags[3]
+    assert check_oxides(read).values.shape[0] == len(rows)
+    header_row = read_table(path, header_row=1)  # the same cells, whichever way the header is given
+    pd.testing.assert_frame_equal(header_row, read)
