@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import species_names
 from minml.io._sniff import _HEADER_SEARCH, _refuse_names_below
+from minml.io._xlsx_cells import unreadable_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,19 +17,31 @@ if TYPE_CHECKING:
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}  # workbooks (for bom_for: output from Excel's world)
 
 
-def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool = False) -> pd.DataFrame:
+def _read_sheet(
+    book, name, header_row: int | None, where: str, short_ok: bool = False, path: Path | None = None
+) -> pd.DataFrame:
     """One sheet, with its column names on ``header_row``, or on row 1 when they are there;
-    a sheet shorter than ``header_row`` is an error, or an empty table with ``short_ok``."""
+    a sheet shorter than ``header_row`` is an error, or an empty table with ``short_ok``.
+    Error cells and formulas without a saved value hold the text they show (``#DIV/0!``,
+    ``=B2/C2``), not nothing (:mod:`minml.io._xlsx_cells`)."""
     import pandas as pd
 
-    table = pd.read_excel(
-        book,
-        sheet_name=name,
-        skiprows=0 if header_row is None else header_row - 1,
-        keep_default_na=False,
-        na_values=[""],
-    )
+    try:
+        table = pd.read_excel(
+            book,
+            sheet_name=name,
+            skiprows=0 if header_row is None else header_row - 1,
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except Exception as error:  # a damaged part of the workbook: the engine's own error
+        raise ValueError(
+            f"{where}: the sheet cannot be read ({type(error).__name__}: {error}); the workbook is damaged or cut "
+            "short: copy it again, or open and save it in a spreadsheet program."
+        ) from None
     table = _missing_in_species(table)
+    if path is not None:
+        table = _shown(table, unreadable_cells(path, name), (header_row or 1) + 1)
     if header_row is not None and len(table.columns) == 0 and short_ok:
         return table
     if header_row is not None and len(table.columns) == 0:
@@ -38,6 +51,26 @@ def _read_sheet(book, name, header_row: int | None, where: str, short_ok: bool =
     if header_row is None and not species_names(table.columns):
         rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
         _refuse_names_below(where, rows)
+    return table
+
+
+def _shown(table: pd.DataFrame, cells: dict[tuple[int, int], str], first: int) -> pd.DataFrame:
+    """``table`` with the text of ``cells`` ((sheet row from 1, column from 0): text) where the
+    engine left them empty; ``first`` is the sheet row of the table's first row."""
+    inside = {
+        (row - first, column): text
+        for (row, column), text in cells.items()
+        if 0 <= row - first < len(table) and column < table.shape[1]
+    }
+    if not inside:
+        return table
+    table = table.copy()
+    for j in sorted({column for _, column in inside}):
+        values = table.iloc[:, j].astype(object).to_numpy(copy=True)
+        for (i, column), text in inside.items():
+            if column == j:
+                values[i] = text
+        table.isetitem(j, values)
     return table
 
 
@@ -61,6 +94,22 @@ def _missing_in_species(table: pd.DataFrame) -> pd.DataFrame:
         column = table.iloc[:, j]
         table.isetitem(j, column.mask(column.isin(MISSING_TEXT), np.nan).infer_objects())
     return table
+
+
+def _not_a_workbook(path: Path, error: Exception) -> ValueError:
+    """What to say of a file named as a workbook that the engine cannot open: what it looks
+    like from its first bytes, and what to do."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        what = "a zip archive, but no workbook: its parts are missing or it was cut short (copy it again)"
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        what = "an old-style Office file that cannot be read (damaged, or not a worksheet)"
+    elif head and b"\x00" not in head:
+        what = "text, not a workbook: if it is a CSV file, give it the extension .csv"
+    else:
+        what = "not a workbook" if head else "empty"
+    return ValueError(f"{path.name!r} is {what} ({type(error).__name__}: {error}).")
 
 
 def _stacked(path: Path, book, tables: dict, header_row: int | None, first_notes: bool = False) -> pd.DataFrame:
@@ -128,12 +177,16 @@ def _excel_reader() -> str:
 def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFrame:
     import pandas as pd
 
-    with pd.ExcelFile(path, engine=_excel_reader()) as book:
+    try:
+        opened = pd.ExcelFile(path, engine=_excel_reader())
+    except Exception as error:  # the engines' own errors (CalamineError, BadZipFile, KeyError, ...)
+        raise _not_a_workbook(path, error) from None
+    with opened as book:
         names = book.sheet_names
 
         def read(name, short_ok=False):
             where = f"{path.name!r}, sheet {name!r}" if len(names) > 1 else repr(path.name)
-            return _read_sheet(book, name, header_row, where, short_ok)
+            return _read_sheet(book, name, header_row, where, short_ok, path)
 
         if sheet == "all":  # a sheet too short for header_row holds no analyses: left out as notes are
             return _stacked(path, book, {name: read(name, short_ok=True) for name in names}, header_row)

@@ -127,11 +127,14 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         is the name); ``"all"`` stacks every sheet with oxide columns, with a ``sheet``
         column saying where each row came from (``source_sheet`` when the sheets have a
         ``sheet`` column of their own).  By default the first sheet (with a warning
-        when the workbook has more).
+        when the workbook has more), or, when the first sheet holds no oxide column (notes)
+        and later ones do, those sheets as ``"all"`` reads them, with a warning naming them.
     encoding : str, optional
         Text files only: their codec, e.g. ``"cp1252"`` for a CSV file Excel saved on
-        Windows.  By default UTF-8 (with or without a byte-order mark); a file that is not
-        is refused with the line of the first foreign byte, never guessed at.
+        Windows.  By default UTF-8 (with or without a byte-order mark), UTF-16 where its
+        byte-order mark says so, or cp1252 for a file that is not UTF-8 but is cp1252 text
+        throughout (with a warning naming the first byte that is not UTF-8: numbers read the
+        same, only text depends on it); a file in neither, or one that looks binary, is refused.
     header_row : int, optional
         The row holding the column names, counted from 1 as a spreadsheet shows it (in
         every sheet read: with ``sheet="all"``, a sheet with oxide names on another row is
@@ -142,8 +145,12 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     Returns
     -------
     pandas.DataFrame
-        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  A
-        Parquet file's stored index (``entity_id``, sample names) comes back as columns.
+        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  Text such
+        as ``NA``, ``None`` or ``null`` stays text in columns that are not species (only empty
+        cells are missing there); in species columns it is missing.  Excel error cells and
+        formulas saved without their result hold the text they show (``#DIV/0!``, ``=B2/C2``),
+        which the checks flag.  A Parquet file's stored index (``entity_id``, sample names)
+        comes back as columns.
 
     Raises
     ------
@@ -170,7 +177,10 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
 
 
 def write_table(df: pd.DataFrame, path, *, bom: bool = False, progress: bool = False) -> Path:
-    """Write a table, choosing the format by extension (CSV, XLSX, Parquet).
+    """Write a table, choosing the format by extension (CSV, XLSX, Parquet), whole or not at
+    all: into a temporary file beside ``path``, renamed onto it once complete
+    (:func:`minml.io.atomic_path`), so that a failure, Ctrl-C or a second run writing the same
+    path never leaves a part of a file.
 
     Parameters
     ----------

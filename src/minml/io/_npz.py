@@ -45,17 +45,18 @@ def open_npz(path, what: str, required=()):
     if not path.is_file():
         raise FileNotFoundError(f"No {what} file {str(path)!r}.")
     not_one = f"{path.name!r} is not a {what}"
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
-        raise ValueError(f"{not_one}: it is no .npz archive.") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{not_one}: it holds one array (a .npy file), not a .npz archive.")
-    with data:
-        missing = [name for name in required if name not in data.files]
-        if missing:
-            raise ValueError(f"{not_one}: it has no {', '.join(missing)}.")
-        yield _Entries(data, not_one)
+    with open(path, "rb") as handle:  # closed here: numpy leaves a file it failed to read open
+        try:
+            data = np.load(handle, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+            raise ValueError(f"{not_one}: it is no .npz archive, or one cut short (copy it again).") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"{not_one}: it holds one array (a .npy file), not a .npz archive.")
+        with data:
+            missing = [name for name in required if name not in data.files]
+            if missing:
+                raise ValueError(f"{not_one}: it has no {', '.join(missing)}.")
+            yield _Entries(data, not_one)
 
 
 class _Entries:

@@ -62,7 +62,8 @@ def _fractions(rng, names, spec, n) -> np.ndarray:
     if (alpha <= 0).any():
         missing = [name for name, a in zip(names, alpha, strict=True) if a <= 0]
         raise ValueError(f"augment.alpha lacks a positive weight for {missing}.")
-    kept, tries = [], 0
+    kept: list[np.ndarray] = []
+    tries = 0
     while sum(len(k) for k in kept) < n:
         tries += 1
         if tries > 100:

@@ -103,7 +103,10 @@ def card_results(results: dict) -> dict:
         "model_oxides": list(MODEL_OXIDES),
         "augmented_classes": list(augmented_classes()),
         "meta": results["meta"],
-        "report": {k: report[k] for k in ("rows_in", "rows_kept", "content_sha256", "dropped", "glass")},
+        "report": {
+            **{k: report[k] for k in ("rows_in", "rows_kept", "content_sha256", "dropped", "glass")},
+            "compilations": len(report["classes"]),
+        },
         "nested": {
             **_scores(nested),
             "grid": str(NESTED_GRID),

@@ -126,7 +126,7 @@ def _drop_reasons(checked, mineral: Mineral, total_range) -> np.ndarray:
     total = nominal_total(checked.flags["total"].to_numpy(), checked.oxides, mineral)
     lo, hi = total_range
     mark((total < lo) | (total > hi), "total outside range")
-    if mineral.screen_cations:  # screened classes have one ideal cation sum
+    if mineral.screen_cations and mineral.oxygens is not None:  # screened classes have one ideal cation sum
         excess = cation_sum(checked.oxides, mineral.oxygens) - mineral.cations
         mark(~((excess >= CATION_SCREEN[0]) & (excess <= CATION_SCREEN[1])), "cation sum off")
     elif mineral.oxygens is not None and mineral.cations is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ __all__ = [
     "train_default_latent",
 ]
 
-LATENT_PARAMS = {
+LATENT_PARAMS: dict[str, Any] = {
     "hidden": (128, 64),
     "latent": 4,
     "epochs": 40,
