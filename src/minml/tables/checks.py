@@ -14,6 +14,7 @@ Nothing is guessed silently.  Each row gets
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from functools import cached_property
 
 import numpy as np
@@ -89,6 +90,13 @@ class OxideCheck:
         Rows that are no analysis at all: empty, fractions, or a column shift (flagged).
     total_outside : numpy.ndarray of bool
         Analyses whose oxide sum lies outside ``total_range`` (flagged).
+    codes : dict of str to dict
+        Columns holding a code for "not analysed" (a value such as -0.99 repeated down the
+        column, :data:`minml.tables._values.CODE_MIN_ROWS`) -> each code as shown -> its rows;
+        read as 0, noted per row.
+    absent : dict of str to str
+        Oxides a model reads that the table has no column for -> what was read instead
+        (filled in by :func:`minml.classifier.features.model_inputs`).
     species : list of str
         The columns of ``oxides``, in order.
     values : numpy.ndarray of float, shape (n_rows, len(species))
@@ -128,6 +136,8 @@ class OxideCheck:
         self.no_analysis = no_analysis
         self.total_outside = total_outside
         self.index = index
+        self.codes: dict[str, dict[str, int]] = {}  # column -> each code for "not analysed" -> its rows
+        self.absent: dict[str, str] = {}  # model oxides without a column -> what was read (set by the model's reader)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -440,9 +450,18 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         note.add_patterns(
             order, [status[c] == Status.WITH_UNCERTAINTY for c in order], "value read without its uncertainty"
         )
+    codes = {}
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
         said = f"{name} (from {col})" if col in mapping.factors else name  # the cells shown are the column's
+        coded = status[name] == Status.CODE
+        if coded.any():  # a value repeated down the column: a code for "not analysed"
+            shown = [_shown(cell) for cell in _cells(raw[col], np.flatnonzero(coded))]
+            codes[col] = dict(Counter(shown).most_common())
+            if notes:
+                note.add(coded, lambda idx, said=said, col=col: [
+                    f"code for not analysed, read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
+                ])
         if notes:
             note.add(
                 status[name] == Status.SMALL_NEGATIVE,
@@ -460,7 +479,7 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
 
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in IRON_FORMS if k in values},
-        {k: status[k] != Status.EMPTY for k in IRON_FORMS if k in values},
+        {k: (status[k] != Status.EMPTY) & (status[k] != Status.CODE) for k in IRON_FORMS if k in values},
         n,
     )
     flags.add(
@@ -476,7 +495,7 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
 
     total, largest, top = _sum_and_largest(columns, matrix)
     no_analysis, total_outside = _flag_row_shape(columns, total, largest, top, flags, total_range)
-    return OxideCheck(
+    result = OxideCheck(
         species=columns,
         values=matrix,
         iron_rule=rule,
@@ -490,6 +509,8 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         total_outside=total_outside,
         index=index,
     )
+    result.codes = codes
+    return result
 
 
 def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
