@@ -31,6 +31,7 @@ from minml.chemistry.oxides import (
     species_names,
     species_table,
 )
+from minml.tables._merge import merge_clashes
 from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "check_columns", "check_oxides"]
@@ -285,7 +286,11 @@ def check_oxides(
     Raises
     ------
     ValueError
-        If no column names a species, or two columns name the same one.
+        If no column names a species, or two columns name the same one and hold different
+        values in many rows (phases side by side: the message names the ``suffix=`` to pass).
+        Columns of one species that never both hold a value in a row (a compilation of
+        sources, ``NiO`` and ``NiO_Cpx``) are merged; rows where both hold different values
+        are flagged naming both.
 
     Examples
     --------
@@ -300,14 +305,16 @@ def check_oxides(
     """
     require_table(df)
     mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
+    raw, merged = merge_clashes(mapping, {col: df[col] for col in mapping.mapped}, len(df))
     return _check(
         mapping,
-        {col: df[col] for col in mapping.mapped},
+        raw,
         len(df),
         index=df.index,
         other=df[mapping.unrecognised],
         total_range=total_range,
         notes=notes,
+        extra_flags=merged,
     )  # copy on write
 
 
@@ -375,14 +382,17 @@ def check_columns(
     wrong = {col: len(cells) for col, cells in raw.items() if len(cells) != n_rows}
     if wrong:
         raise ValueError(f"check_columns was told of {n_rows} rows, but columns have other lengths: {wrong}.")
-    return _check(mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes)
+    raw, merged = merge_clashes(mapping, raw, n_rows)
+    return _check(
+        mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes, extra_flags=merged
+    )
 
 
 def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
     """The columns' mapping; an error when none names a species, saying so of a table whose
     ``first_column`` names them (oxides as rows, analyses as columns), or whose columns are
     element symbols (element wt% from EDS software)."""
-    mapping = map_columns(names, suffix=suffix, elements=elements)
+    mapping = map_columns(names, suffix=suffix, elements=elements, merge=True)
     if not mapping.mapped:
         hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
         hints += "".join(f"\n  {c!r}: {n}" for c, n in mapping.notes.items())
@@ -406,7 +416,9 @@ def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
     return mapping
 
 
-def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes) -> OxideCheck:
+def _check(
+    mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes, extra_flags=()
+) -> OxideCheck:
     """The checks on the mapped columns ``raw`` (column name to its cells)."""
     if total_range is not None:
         try:
@@ -442,6 +454,10 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
     status = {name: s for name, (_, s) in zip(names, parsed, strict=True)}
 
     flags = _Messages(n)
+    for mask, text, name in extra_flags:  # merged columns that disagree: the value is unusable
+        flags.add(mask, text)
+        values[name][mask] = np.nan
+        status[name][mask] = Status.OK  # analysed, but unusable (not "not analysed")
     note = None
     if notes:
         note = _Messages(n)
