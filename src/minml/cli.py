@@ -167,6 +167,12 @@ def _run_check(args) -> int:
     _outputs(args, args.output)
     table = _read_input(args, args.output)
     checked = check_oxides(table, total_range=tuple(args.total_range), **_reading(args))
+    from minml.classifier.features import MINIMUM_OXIDES, missing_columns
+
+    checked.absent = {  # what minml classify will make of the model oxides without a column
+        name: "no column: classify needs it" if name in MINIMUM_OXIDES else "no column: classify reads it as not analysed"
+        for name in missing_columns(checked)
+    }
     print(f"{args.input}")
     print(checked.summary())
     if args.output is not None:  # the columns kept as they were, then the oxides and flags as read

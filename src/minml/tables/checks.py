@@ -179,15 +179,54 @@ class OxideCheck:
         """True for rows with no flag (a pandas Series)."""
         return self.flags["flag"] == ""
 
+    def columns_read(self):
+        """What was read, one row per header: the species it was read as (or ``(kept)``), how
+        and why; columns merged into another, codes for "not analysed" found in a column, and
+        the model oxides the table has no column for (:attr:`absent`).  The table the summary
+        (and ``minml check``) prints, as a DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``column``, ``read_as``, ``how``, ``codes``.
+        """
+        import pandas as pd
+
+        m = self.mapping
+        rows = []
+        for col, name in m.mapped.items():
+            how = m.how[col] + (f"; merged with {', '.join(map(str, m.merged[col]))}" if col in m.merged else "")
+            rows.append((col, name, how))
+            rows += [(other, name, f"merged into {col}") for other in m.merged.get(col, [])]
+        for col in m.unrecognised:
+            why = m.notes.get(col) or (f"did you mean {m.hints[col]!r}?" if col in m.hints else "not a species")
+            rows.append((col, "(kept)", why))
+        rows += [("(no column)", name, how) for name, how in self.absent.items()]
+        codes = [
+            "; ".join(f"{code} in {count} rows: not analysed" for code, count in self.codes.get(col, {}).items())
+            for col, _, _ in rows
+        ]
+        return pd.DataFrame(
+            {
+                "column": [str(c) for c, _, _ in rows],
+                "read_as": [r for _, r, _ in rows],
+                "how": [h for _, _, h in rows],
+                "codes": codes,
+            }
+        )
+
     def summary(self) -> str:
-        """A readable account of what was understood: columns, iron, flags."""
+        """A readable account of what was understood: one table of the columns (see
+        :meth:`columns_read`), the iron rule, the oxide sum, the rows flagged and noted by reason."""
         n = len(self.flags)
         lines = [
             f"{n} rows, {len(self.mapping.mapped)} species columns, {len(self.mapping.unrecognised)} other columns",
             "",
-            "Columns:",
+            "Columns (header -> read as):",
         ]
-        lines += ["  " + line for line in self.mapping.describe()]
+        for row in self.columns_read().itertuples(index=False):
+            codes = f"  codes: {row.codes}" if row.codes else ""
+            lines.append(f"  {row.column:>24} -> {row.read_as:<7} ({row.how}){codes}")
         lines += ["", "Iron (rule used per row):"]
         for rule, count in self.flags["iron_rule"].value_counts().items():
             if count:
@@ -204,7 +243,7 @@ class OxideCheck:
         lines += [f"  {count:>8}  {reason}" for reason, count in reasons.items()]
         noted = _reason_counts(self.flags["notes"]) if "notes" in self.flags else {}
         if noted:
-            lines += ["", "Read as 0 (notes):"]
+            lines += ["", "Read as 0 or noted (notes):"]
             lines += [f"  {count:>8}  {reason}" for reason, count in noted.items()]
         return "\n".join(lines)
 
