@@ -14,8 +14,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from minml.classifier.features import MODEL_OXIDES
 from minml.classifier.predict import classify_checked
 from minml.io import read_table

@@ -181,7 +181,10 @@ def test_core_and_rim_side_by_side_are_chosen_by_their_prefix(lepr):
     cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)]
     cpx = cpx.drop(columns=["Mineral", "method", "entity_id"])
     side_by_side = pd.concat([cpx.add_prefix("Core_"), cpx.mul(0.5).add_prefix("Rim_")], axis=1)
-    with pytest.raises(ValueError, match=r"(?s)hold different values in the same rows.*Pass suffix='Core_' \(on the command line: --suffix 'Core_'\): it reads 13 species"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)hold different values in the same rows.*Pass suffix='Core_' \(on the command line: --suffix 'Core_'\): it reads 13 species",
+    ):
         check_oxides(side_by_side)
     for prefix, scale in (("Core_", 1.0), ("rim_", 0.5)):  # the advice, in any case
         checked = check_oxides(side_by_side, suffix=prefix)

@@ -170,7 +170,9 @@ def _run_check(args) -> int:
     from minml.classifier.features import MINIMUM_OXIDES, missing_columns
 
     checked.absent = {  # what minml classify will make of the model oxides without a column
-        name: "no column: classify needs it" if name in MINIMUM_OXIDES else "no column: classify reads it as not analysed"
+        name: "no column: classify needs it"
+        if name in MINIMUM_OXIDES
+        else "no column: classify reads it as not analysed"
         for name in missing_columns(checked)
     }
     print(f"{args.input}")

@@ -492,7 +492,9 @@ def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Se
         named = pd.Series(np.asarray(coded.categories, dtype=object)[coded.codes], index=df.index, dtype=object)
         classes = named.where(named.ne("unknown") & named.ne("glass"), "").astype(object)
         # an unknown row says why (its first reason, e.g. "fractions?"), a glass says it is one
-        first = pd.Series(result["flag"], index=df.index, dtype=object).str.split("; ").str[0].str.removeprefix("unknown: ")
+        first = (
+            pd.Series(result["flag"], index=df.index, dtype=object).str.split("; ").str[0].str.removeprefix("unknown: ")
+        )
         first = first.str.split(r":| \(", regex=True).str[0]
         said = ("classified " + named).where(named.ne("unknown") | first.eq(""), "classified unknown: " + first)
         return classes, said.where(classes == "", "").astype(object)

@@ -147,6 +147,12 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         raise ValueError(f"header_row counts rows from 1 (as a spreadsheet shows them), got {header_row!r}.")
     if header_row is not None and suffix in _PARQUET:
         raise ValueError(f"header_row= applies to CSV and Excel files; {path.name!r} is Parquet (named columns).")
+    if sheet is None and encoding is None and header_row is None and suffix not in _PARQUET:
+        from minml.io.instruments import read_instrument  # instrument exports, recognised from their content
+
+        exported = read_instrument(path)
+        if exported is not None:
+            return exported
     if suffix in _CSV:
         return _read_csv(path, _text_encoding(encoding, path), header_row)
     if suffix in _PARQUET:
@@ -867,6 +873,10 @@ def read_csv_arrow(
 
     path = Path(path)
     if not is_csv(path) or not path.is_file() or _text_encoding(encoding, path) != "utf-8-sig":
+        return None
+    from minml.io.instruments import looks_like_instrument
+
+    if looks_like_instrument(path):  # read_table reads instrument exports
         return None
     sep = _sniff_separator(path)
     if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these

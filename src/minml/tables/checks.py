@@ -343,6 +343,8 @@ def check_oxides(
     ['', 'total outside 88-105: 49.6 wt%']
     """
     require_table(df)
+    if not elements and suffix is None and df.attrs.get("minml_elements"):  # an EDS export of element wt%
+        elements = True  # (minml.io.instruments: its O column is the oxygen of the cations' oxides)
     mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
     raw, merged = merge_clashes(mapping, {col: df[col] for col in mapping.mapped}, len(df))
     return _check(
@@ -514,9 +516,12 @@ def _check(
             shown = [_shown(cell) for cell in _cells(raw[col], np.flatnonzero(coded))]
             codes[col] = dict(Counter(shown).most_common())
             if notes:
-                note.add(coded, lambda idx, said=said, col=col: [
-                    f"code for not analysed, read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
-                ])
+                note.add(
+                    coded,
+                    lambda idx, said=said, col=col: [
+                        f"code for not analysed, read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
+                    ],
+                )
         if notes:
             note.add(
                 status[name] == Status.SMALL_NEGATIVE,
