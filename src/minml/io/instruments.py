@@ -181,10 +181,11 @@ def _kind(rows: list[list], tables: list[dict]) -> str | None:
     if len(tables) > 1 or any(_SAMPLE_LINE.match(" ".join(map(str, r))) for r in rows if r):
         return "Probe for EPMA"
     statistics = any(_STATISTICS.match(str(x).strip()) for x in labels)
+    first_header = next(i for i, r in enumerate(rows) if r and _is_header(r))
+    if heads & {"no.", "no"} and (statistics or first_header > 0):
+        return "JEOL"  # its settings above the table, its statistics below the points
     if not statistics:
         return None  # a plain table (a title above its names is read_table's to judge)
-    if heads & {"no.", "no"}:
-        return "JEOL"
     names = [n for t in tables for n in t["names"] if _species_cell(n)]
     return "EDS element wt%" if all(canonical_name(n) is None for n in names) else "JEOL"
 
