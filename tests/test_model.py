@@ -326,7 +326,7 @@ def test_shipped_model_runs_without_torch_or_scikit_learn():
 
 def test_shipped_calibration_temperature_in_the_logits_equals_the_generic_one():
     from minml.classifier.calibration import apply_temperature
-    from minml.classifier.predict import classify_checked, load_default
+    from minml.classifier.predict import load_default
 
     model = load_default()
     assert model.calibration is not None and model.calibration.temperature != 1.0

@@ -71,7 +71,8 @@ def complete_absent(model, values: np.ndarray, absent) -> np.ndarray:
         )
         fit = np.nan_to_num(fit, nan=-np.inf)  # rows with an unusable value: left as they are, below
         fit -= np.maximum(fit.max(axis=1, keepdims=True), -1e300)
-    trials, mixture = [], 0.0
+    trials = []
+    mixture = np.zeros((len(values), len(model.classes)))
     weight = np.exp(fit)
     weight /= np.maximum(weight.sum(axis=1, keepdims=True), 1e-300)
     for k in range(len(model.classes)):

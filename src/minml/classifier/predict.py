@@ -419,7 +419,7 @@ def _flag_essential(checked: OxideCheck, classes, top, named, flag) -> None:
     for code, name in enumerate(classes.tolist()):
         mineral = mineral_table().get(str(name))
         lacking = [s for s in (mineral.essential if mineral else ()) if s not in found]
-        rows = np.flatnonzero(named & (top == code)) if lacking else ()
+        rows = np.flatnonzero(named & (top == code) & bool(lacking))
         if len(rows):
             _append(
                 flag,

@@ -154,7 +154,8 @@ def _tables(rows: list[list], spaced: bool) -> list[dict]:
             i += 1
             continue
         label, names = _header_parts(cells)
-        body, i = [], i + 1
+        body: list[tuple[str, list]] = []
+        i += 1
         while i < len(rows) and rows[i] and not _is_header(rows[i]):
             row = _data_row(rows[i], names, spaced)
             i += 1
@@ -242,7 +243,7 @@ def _element_wt(table: pd.DataFrame) -> bool:
         return False
     carried = np.zeros(len(table))
     for col, symbol in symbols.items():
-        if symbol == "O":
+        if symbol is None or symbol == "O":
             continue
         _, factor = element_oxides()[symbol]
         carried += np.nan_to_num(_numeric(table[col])) * (factor - 1.0)

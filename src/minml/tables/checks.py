@@ -515,7 +515,7 @@ def _check(
         if coded.any():  # a value repeated down the column: a code for "not analysed"
             shown = [_shown(cell) for cell in _cells(raw[col], np.flatnonzero(coded))]
             codes[col] = dict(Counter(shown).most_common())
-            if notes:
+            if note is not None:
                 note.add(
                     coded,
                     lambda idx, said=said, col=col: [
