@@ -181,7 +181,10 @@ def test_core_and_rim_side_by_side_are_chosen_by_their_prefix(lepr):
     cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)]
     cpx = cpx.drop(columns=["Mineral", "method", "entity_id"])
     side_by_side = pd.concat([cpx.add_prefix("Core_"), cpx.mul(0.5).add_prefix("Rim_")], axis=1)
-    with pytest.raises(ValueError, match=r"Pass suffix= to choose one phase, e.g. suffix='Core_'"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)hold different values in the same rows.*Pass suffix='Core_' \(on the command line: --suffix 'Core_'\): it reads 13 species",
+    ):
         check_oxides(side_by_side)
     for prefix, scale in (("Core_", 1.0), ("rim_", 0.5)):  # the advice, in any case
         checked = check_oxides(side_by_side, suffix=prefix)
@@ -363,3 +366,81 @@ def test_element_columns_without_elements_are_pointed_at_it():
         check_oxides(pd.DataFrame({"Si": [18.9], "Mg": [30.0], "Fe": [7.5], "O": [43.6]}))
     with pytest.raises(ValueError, match=r"(?s)'Cr2O3 \(ppm\)': in ppm, not read.*Name columns as oxides"):
         check_oxides(pd.DataFrame({"Cr2O3 (ppm)": [350.0], "Sample": ["a"]}))
+
+
+def _compilation(lepr, columns, suffix="_Cpx"):
+    """The first half of the rows under plain names, the rest under ``suffix`` names (a
+    compilation of two sources whose columns never both hold a value in a row)."""
+    half = len(lepr) // 2
+    out = lepr.copy()
+    for col in columns:
+        out[f"{col}{suffix}"] = np.nan
+        out.loc[out.index[half:], f"{col}{suffix}"] = out[col].iloc[half:].to_numpy()
+        out.loc[out.index[half:], col] = np.nan
+    return out
+
+
+def test_a_merged_compilation_reads_as_the_table_it_came_from(lepr):
+    merged = _compilation(lepr, ["SiO2", "NiO", "Na2O"])
+    checked = check_oxides(merged)
+    original = check_oxides(lepr)
+    pd.testing.assert_frame_equal(checked.oxides, original.oxides)
+    assert checked.flags["flag"].tolist() == original.flags["flag"].tolist()
+    assert checked.mapping.merged == {"SiO2": ["SiO2_Cpx"], "NiO": ["NiO_Cpx"], "Na2O": ["Na2O_Cpx"]}
+    read = checked.columns_read().set_index("column")
+    assert read.loc["NiO_Cpx", "read_as"] == "NiO" and read.loc["NiO_Cpx", "how"] == "merged into NiO"
+    assert read.loc["NiO", "how"] == "exact; merged with NiO_Cpx"
+    assert "NiO_Cpx -> NiO     (merged into NiO)" in checked.summary()
+    # both hold values in a row and disagree beyond rounding: that row is flagged naming both
+    merged.loc[0, "SiO2_Cpx"] = 30.0
+    merged.loc[1, "SiO2_Cpx"] = merged.loc[1, "SiO2"] + 0.004  # the same value, rounded otherwise
+    checked = check_oxides(merged)
+    assert checked.flags["flag"][0].startswith(f"SiO2 columns disagree: SiO2 {merged.loc[0, 'SiO2']}, SiO2_Cpx 30.0")
+    assert np.isnan(checked.oxides["SiO2"][0]) and checked.oxides["SiO2"][1] == lepr["SiO2"][1]
+    assert checked.flags["flag"][1] == original.flags["flag"][1]
+    assert merged.loc[0, "SiO2_Cpx"] == 30.0  # the caller's table as it was
+
+
+def test_phases_side_by_side_are_refused_with_advice_that_works(lepr):
+    from minml import classify
+
+    # the compilation of the issue: the nine main oxides plain, NiO in both forms, side by side
+    side = lepr.assign(NiO_Cpx=lepr["NiO"].fillna(0.0) + 1.0)
+    with pytest.raises(
+        ValueError, match=r"(?s)NiO: \['NiO', 'NiO_Cpx'\].*Pass suffix='_Cpx' .*it reads 13 species"
+    ) as error:
+        check_oxides(side)
+    assert "did you mean" not in str(error.value)
+    advice = str(error.value).split("Pass suffix=")[1].split(" ")[0]
+    assert len(classify(side, suffix=eval(advice))) == len(lepr)  # the advice, followed literally
+    # phases side by side under two suffixes, plain minor columns beside them
+    two = lepr.rename(columns={c: f"{c}_Cpx" for c in ("SiO2", "Al2O3", "FeOt", "MgO", "CaO")})
+    for col in ("SiO2", "Al2O3", "FeOt"):
+        two[f"{col}_Liq"] = 50.0
+    with pytest.raises(ValueError, match=r"Pass suffix='_Cpx' \(on the command line: --suffix '_Cpx'\)"):
+        check_oxides(two)
+    checked = check_oxides(two, suffix="_Cpx")  # the plain columns are read for what _Cpx lacks
+    pd.testing.assert_frame_equal(checked.oxides, check_oxides(lepr).oxides)
+    pd.testing.assert_series_equal(classify(two, suffix="_Cpx")["mineral"], classify(lepr)["mineral"])
+    kept = check_oxides(lepr.assign(SiO2_Cpx=lepr["SiO2"]), suffix="_Cpx").mapping
+    assert kept.notes["SiO2"] == "SiO2, not read: suffix='_Cpx' reads the columns with it" and "SiO2" not in kept.hints
+
+
+def test_a_value_repeated_down_a_column_is_a_code_for_not_analysed(lepr):
+    coded = lepr.copy()
+    coded["Na2O"] = coded["Na2O"].astype(object)
+    coded.loc[:19, "Na2O"] = -0.99
+    coded.loc[30:34, "P2O5"] = 9999
+    coded.loc[40, "K2O"] = -3.0  # one odd negative: a flag, as before
+    checked = check_oxides(coded)
+    assert checked.codes == {"Na2O": {"-0.99": 20}, "P2O5": {"9999": 5}}
+    assert (checked.oxides.loc[:19, "Na2O"] == 0).all() and (checked.oxides.loc[30:34, "P2O5"] == 0).all()
+    assert checked.flags["notes"][0].endswith("code for not analysed, read as 0: Na2O -0.99")
+    assert checked.flags["flag"][40] == "K2O negative: -3"
+    assert not checked.flags.loc[:19, "flag"].str.contains("Na2O").any()
+    read = checked.columns_read().set_index("column")
+    assert read.loc["Na2O", "codes"] == "-0.99 in 20 rows: not analysed"
+    assert "codes: -0.99 in 20 rows: not analysed" in checked.summary()
+    two = lepr.copy()
+    two.loc[:1, "K2O"] = -3.0  # twice is no code yet
+    assert check_oxides(two).codes == {} and check_oxides(two).flags["flag"][1] == "K2O negative: -3"

@@ -203,7 +203,7 @@ def test_classify_missing_oxides_names_the_option(tmp_path, capsys):
     source.write_text("SiO2,MgO,FeOt,Cr2O3 (ppm)\n40.5,49.1,10.2,350\n")
     assert main(["classify", str(source), "-o", str(tmp_path / "out.csv")]) == 2
     err = capsys.readouterr().err
-    assert "Missing: ['TiO2', 'Al2O3'" in err and "--fill-missing 0" in err
+    assert "Missing: ['Al2O3', 'CaO']" in err and "--fill-missing 0" in err
     assert "\nUnrecognised: 'Cr2O3 (ppm)' (in ppm, not read: divide by 10,000 for wt% and name the column Cr2O3" in err
     assert not (tmp_path / "out.csv").exists()
     assert main(["classify", str(source), "-o", str(tmp_path / "out.csv"), "--fill-missing", "0"]) == 0
@@ -504,3 +504,41 @@ def test_classify_csv_without_pandas_on_all_lepr_phases(shared_data, tmp_path, c
         assert fast[name].fillna("").tolist() == expected[name].astype(str).tolist(), name
     np.testing.assert_allclose(fast["probability"], expected["probability"].astype(float), rtol=1e-6)
     pd.testing.assert_frame_equal(fast[table.columns], table)
+
+
+def test_every_refusal_advice_followed_literally_classifies(tmp_path, capsys):
+    import shlex
+
+    from minml import classify
+
+    table = pd.read_csv(EXAMPLE)
+    two = table.rename(columns={c: f"{c}_Cpx" for c in ("SiO2", "Al2O3", "FeOt", "MgO", "CaO")})
+    for col in ("SiO2", "Al2O3", "FeOt"):
+        two[f"{col}_Liq"] = 50.0
+    source, out = tmp_path / "two.csv", tmp_path / "out.csv"
+    two.to_csv(source, index=False)
+    assert main(["classify", str(source), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    option = err.split("(on the command line: ")[1].split(")")[0]  # --suffix '_Cpx'
+    assert main(["classify", str(source), "-o", str(out), *shlex.split(option)]) == 0
+    assert pd.read_csv(out)["mineral"].tolist() == classify(table)["mineral"].astype(str).tolist()
+    # a table without a major oxide: the advice (--fill-missing 0) classifies it
+    source.write_text("SiO2,MgO,FeOt\n40.5,49.1,10.2\n")
+    assert main(["classify", str(source), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Missing: ['Al2O3', 'CaO']" in err and "(on the command line: --fill-missing 0)" in err
+    assert main(["classify", str(source), "-o", str(out), "--fill-missing", "0"]) == 0
+
+
+def test_check_prints_what_was_read_in_one_table(tmp_path, capsys):
+    table = pd.read_csv(EXAMPLE).drop(columns=["P2O5", "MgO"])
+    table["Na2O"] = table["Na2O"].fillna(-0.99)
+    source = tmp_path / "t.csv"
+    table.to_csv(source, index=False)
+    assert main(["check", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "Columns (header -> read as):" in out
+    assert "Na2O -> Na2O    (exact)  codes: -0.99 in " in out
+    assert "(no column) -> P2O5    (no column: classify reads it as not analysed)" in out
+    assert "(no column) -> MgO     (no column: classify needs it)" in out
+    assert "entity_id -> (kept)  (not a species)" in out

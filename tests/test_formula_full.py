@@ -236,3 +236,21 @@ def test_any_index_of_the_callers(shared_data):
         result = formula(lepr.set_axis(index), mineral_column="Mineral")
         assert result.index.tolist() == index
         pd.testing.assert_frame_equal(result.set_axis(expected.index), expected)
+
+
+def test_auto_on_fractions_says_why_no_row_has_a_formula(tmp_path, capsys):
+    from minml.cli import main
+
+    from .conftest import EXAMPLE
+
+    table = pd.read_csv(EXAMPLE)
+    oxides = [c for c in MODEL_OXIDES if c in table]
+    table[oxides] = table[oxides] / 100.0  # fractions, not wt%
+    result = formula(table, "auto")
+    assert (result["mineral"] == "").all() and result["fe3_method"].eq("").all()
+    assert result["flag"].str.startswith("no formula: classified unknown: fractions?").sum() >= 60
+    path = tmp_path / "fractions.csv"
+    table.to_csv(path, index=False)
+    assert main(["formula", str(path), "--mineral", "auto", "-o", str(tmp_path / "out.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "0 of 76 formulas computed" in out and "no formula: classified unknown: fractions?:" in out

@@ -12,7 +12,7 @@ from minml import classify, read_table
 from minml.classifier._runtime import Runtime
 from minml.classifier.features import MODEL_OXIDES
 from minml.classifier.model import SCHEMA_VERSION, MineralClassifier
-from minml.classifier.predict import load_default
+from minml.classifier.predict import classify_checked, load_default
 from minml.training.data import collect_training_set
 from minml.training.evaluation import lepr_correct
 
@@ -281,17 +281,27 @@ def test_classify_takes_a_model_by_its_path(tmp_path):
         classify(table, model={"kind": "bnn"})
 
 
-def test_classify_needs_the_model_oxides():
+def test_classify_needs_the_major_oxides_only():
     lepr = read_table(EXAMPLE).drop(columns=["Cr2O3"]).rename(columns={"SiO2": "Si02"})
     with pytest.raises(
         ValueError,
         match=r"Oxide columns do not match the shipped model.\n"
-        r"Missing: \['SiO2', 'Cr2O3'\]\nUnrecognised: 'Si02' \(did you mean 'SiO2'\?\)\n"
-        r"Add the missing columns \(0.0 if below detection\) or pass fill_missing=0.0.",
+        r"Missing: \['SiO2'\]\nUnrecognised: 'Si02' \(did you mean 'SiO2'\?\)\n"
+        r"A table needs at least the major oxides SiO2, Al2O3, FeOt, MgO, CaO .*pass fill_missing=0.0",
     ):
         classify(lepr)
-    ok = read_table(EXAMPLE).drop(columns=["Cr2O3"])
-    assert len(classify(ok, fill_missing=0.0)) == len(ok)
+    # an absent minor oxide is not analysed: named once, in a warning, and per row in the notes
+    full = read_table(EXAMPLE)
+    ok = full.drop(columns=["Cr2O3", "P2O5"])
+    with pytest.warns(UserWarning, match=r"No column for Cr2O3, P2O5: not analysed; the model's input completed"):
+        result, _, checked = classify_checked(ok, notes=True)
+    assert list(checked.absent) == ["Cr2O3", "P2O5"]
+    assert checked.flags["notes"].str.contains("no column, not analysed; the model's input completed").all()
+    same = (result["mineral"] == classify(full)["mineral"]).mean()
+    assert same >= 0.95, same
+    assert len(classify(ok, fill_missing=0.0)) == len(ok)  # the explicit override, without a warning
+    # the advice, followed, classifies a table without a major oxide
+    assert len(classify(full.drop(columns=["MgO"]), fill_missing=0.0)) == len(full)
     for bad in (float("nan"), -5.0, 150.0, "0", True, [0.0]):
         with pytest.raises(
             ValueError,
@@ -343,3 +353,26 @@ def test_tourmaline_without_boron_is_still_tourmaline(shared_data):
     # a silicate summing to 85 wt% that is no tourmaline stays a bad analysis
     olivine = training.loc[training["mineral"] == "olivine", list(MODEL_OXIDES)].head(50) * 0.85
     assert (classify(olivine)["mineral"] == "unknown").all()
+
+
+def test_a_class_that_needs_an_absent_oxide_says_so(shared_data):
+    apatite = read_table(shared_data / "training" / "Apatite.xlsx").head(200).drop(columns=["P2O5"])
+    with pytest.warns(UserWarning, match="No column for P2O5"):
+        result = classify(apatite)
+    named = result["mineral"] == "apatite"
+    assert named.mean() > 0.9
+    assert result.loc[named, "flag"].str.contains("P2O5 not analysed (no column): apatite is told", regex=False).all()
+    # in a table of many minerals without P2O5, the rows named apatite are flagged, and only they
+    mixed = read_table(EXAMPLE).drop(columns=["P2O5"])
+    with pytest.warns(UserWarning, match="No column for P2O5"):
+        result = classify(mixed)
+    flagged = result["flag"].str.contains("P2O5 not analysed")
+    assert flagged.tolist() == (result["mineral"] == "apatite").tolist() and 0 < flagged.sum() < len(mixed)
+
+
+def test_an_element_column_of_iron_is_named_when_iron_is_absent():
+    table = read_table(EXAMPLE).rename(columns={"FeOt": "Fe"})
+    with pytest.raises(ValueError, match=r"Missing: \['FeOt'\].*\nIron: column 'Fe' names the element.*elements=True"):
+        classify(table)
+    with pytest.warns(UserWarning, match=r"No column for FeOt: filled with 0 \(fill_missing\).*elements=True"):
+        classify(table, fill_missing=0.0)

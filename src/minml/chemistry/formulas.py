@@ -444,6 +444,9 @@ def formula_rows(
     out = pd.concat(parts) if parts else pd.DataFrame(index=df.index[:0])
     # back in the caller's row order by position: the caller's index may repeat a label
     out = out.set_axis(np.concatenate(positions) if positions else []).reindex(range(len(df))).set_axis(df.index)
+    for column, empty in (("cation_sum", np.nan), ("oxygens", np.nan), ("fe3_method", ""), ("misfit", np.nan)):
+        if column not in out:  # no row has a formula (fractions, nothing classified): the columns all the same
+            out[column] = pd.Series(empty, index=out.index, dtype=object if empty == "" else float)
     out["mineral"] = classes.where(reason == "", "")
     note = flags["flag"].where(flags["flag"] != "", "")
     out["flag"] = np.where(reason != "", reason + np.where(note != "", "; " + note, ""), note)
@@ -504,10 +507,17 @@ def _row_classes(df, mineral, mineral_column, checked) -> tuple[pd.Series, pd.Se
     if str(mineral).lower() == "auto":
         from minml.classifier.predict import classify_columns
 
-        coded = classify_columns(checked)["mineral"]  # the table is not checked a second time
+        result = classify_columns(checked)  # the table is not checked a second time
+        coded = result["mineral"]
         named = pd.Series(np.asarray(coded.categories, dtype=object)[coded.codes], index=df.index, dtype=object)
         classes = named.where(named.ne("unknown") & named.ne("glass"), "").astype(object)
-        return classes, ("classified " + named).where(classes == "", "").astype(object)
+        # an unknown row says why (its first reason, e.g. "fractions?"), a glass says it is one
+        first = (
+            pd.Series(result["flag"], index=df.index, dtype=object).str.split("; ").str[0].str.removeprefix("unknown: ")
+        )
+        first = first.str.split(r":| \(", regex=True).str[0]
+        said = ("classified " + named).where(named.ne("unknown") | first.eq(""), "classified unknown: " + first)
+        return classes, said.where(classes == "", "").astype(object)
     return (
         pd.Series(resolve_mineral(mineral), index=df.index, dtype=object),
         pd.Series("", index=df.index, dtype=object),

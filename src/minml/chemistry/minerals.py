@@ -26,6 +26,9 @@ class Mineral:
         Species an analysis must report to be judged as this class.
     unanalysed : dict of str to float
         Nominal wt% of essential species that analyses usually omit.
+    essential : tuple of str
+        Species of the class's ideal formula without which it cannot be told from others: a
+        row predicted as this class from a table with no column for one is flagged.
     oxygens : float or None
         Oxygen basis of the formula (O of all oxides but ``basis_excludes``).
     cations : float, tuple of float, or None
@@ -52,6 +55,7 @@ class Mineral:
     training_file: str
     requires: tuple[str, ...] = ()
     unanalysed: dict = field(default_factory=dict)
+    essential: tuple[str, ...] = ()
     oxygens: float | None = None
     cations: float | tuple | None = None
     screen_cations: bool = False
@@ -79,6 +83,7 @@ def mineral_table() -> dict[str, Mineral]:
             training_file=spec["training_file"],
             requires=tuple(spec.get("requires", ())),
             unanalysed=dict(spec.get("unanalysed", {})),
+            essential=tuple(spec.get("essential", ())),
             oxygens=spec.get("oxygens"),
             cations=tuple(spec["cations"]) if isinstance(spec.get("cations"), list) else spec.get("cations"),
             screen_cations=spec.get("screen_cations", False),

@@ -386,6 +386,12 @@ class ColumnMapping:
         read with ``elements=True``: ``Si`` x 2.139 is ``SiO2``).
     notes : dict of str to str
         Unrecognised columns that are kept for a reason worth saying (ppm, oxygen).
+    clashes : dict of str to list of str
+        Species named by several columns (``NiO`` and ``NiO_Cpx``) -> those columns, when
+        :func:`map_columns` was asked to leave them to the reader (``merge=True``).
+    merged : dict of str to list of str
+        A mapped column -> the columns of its species merged into it by the reader (never
+        both holding a value in a row: a compilation of sources).
     """
 
     mapped: dict[str, str] = field(default_factory=dict)
@@ -394,14 +400,49 @@ class ColumnMapping:
     hints: dict[str, str] = field(default_factory=dict)
     factors: dict[str, float] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    clashes: dict[str, list[str]] = field(default_factory=dict)
+    merged: dict[str, list[str]] = field(default_factory=dict)
+
+    def affix_groups(self) -> dict[str, list[str]]:
+        """The species read under each phase affix (``''`` for columns named without one),
+        largest group first."""
+        groups: dict[str, list[str]] = {}
+        for col, name in self.mapped.items():
+            how = self.how.get(col) or ""
+            affix = how.split(" ", 1)[1].strip("'\"") if how.startswith(("suffix", "prefix")) else ""
+            if name not in groups.setdefault(affix, []):
+                groups[affix].append(name)
+        return dict(sorted(groups.items(), key=lambda item: -len(item[1])))
+
+    def affix_advice(self) -> str:
+        """Which ``suffix=`` reads the most species: a phase affix's columns, with the columns
+        named without one for the species the affix lacks (or ``''``: those alone)."""
+        groups = self.affix_groups()
+        for cols in self.clashes.values() or [[]]:
+            affixes = [self.how[c] for c in cols if not str(self.how[c]).startswith(("suffix", "prefix"))]
+            if len(affixes) > 1 or len(set(map(str, cols))) < len(cols):
+                return "Rename or drop all but one of each."
+        plain = set(groups.get("", []))
+        reads = {a: len(set(names) | plain) for a, names in groups.items()}
+        best = max(reads, key=lambda a: (reads[a], a != ""))  # ties: a phase affix, in column order
+        sizes = "; ".join(f"{a!r}: {len(names)}" for a, names in groups.items())
+        return (
+            f"Pass suffix={best!r} (on the command line: --suffix {best!r}): it reads {reads[best]} species, the "
+            f"most of any choice. Species per affix: {sizes}."
+        )
 
     def describe(self) -> list[str]:
         """One readable line per column."""
-        lines = [f"{col!s:>24} -> {can:<7} ({self.how[col]})" for col, can in self.mapped.items()]
+        lines = [
+            f"{col!s:>24} -> {can:<7} ({self.how[col]}"
+            + (f"; merged with {', '.join(map(str, self.merged[col]))})" if col in self.merged else ")")
+            for col, can in self.mapped.items()
+        ]
         for col in self.unrecognised:
             hint = f"  did you mean {self.hints[col]!r}?" if col in self.hints else ""
             note = f"  {self.notes[col]}" if col in self.notes else ""
-            lines.append(f"{col!s:>24} -> (kept, not a species){hint}{note}")
+            kept = "(kept)" if note else "(kept, not a species)"
+            lines.append(f"{col!s:>24} -> {kept}{hint}{note}")
         return lines
 
 
@@ -456,7 +497,24 @@ def _refuse_repeats(columns, mapping: ColumnMapping) -> None:
         )
 
 
-def map_columns(columns, suffix: str | None = None, elements: bool = False) -> ColumnMapping:
+def _read_plain_beside(mapping: ColumnMapping, keys: dict) -> None:
+    """With a phase ``suffix``, columns named without any affix (``NiO`` beside ``SiO2_Cpx``,
+    as a compilation that merged sources holds) are read for the species the suffix's columns
+    lack (in place)."""
+    chosen = set(mapping.mapped.values())
+    for col in list(mapping.unrecognised):
+        name = keys.get(_key(col))
+        if name is None or name in chosen or _key(col) in _NOT_SPECIES or _unit_note(col) is not None:
+            continue
+        chosen.add(name)
+        mapping.unrecognised.remove(col)
+        mapping.notes.pop(col, None)
+        mapping.hints.pop(col, None)
+        mapping.mapped[col] = name
+        mapping.how[col] = "exact (no phase affix)" if str(col).strip() == name else "alias (no phase affix)"
+
+
+def map_columns(columns, suffix: str | None = None, elements: bool = False, merge: bool = False) -> ColumnMapping:
     """Map a table's column names to canonical species.
 
     Parameters
@@ -465,7 +523,8 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
         Column names as found in a file.
     suffix : str, optional
         Strip this phase suffix (``"_Cpx"``) or prefix (``"Core_"``) and ignore other
-        columns that carry one.
+        columns that carry one; a species it has no column for is read from a column named
+        without any affix, if there is one (``suffix=""`` reads only those).
         Without it, suffixes and prefixes are detected (``SiO2_Cpx``, ``Clinopyroxene_SiO2``)
         as long as each species is named once.
     elements : bool, default=False
@@ -474,6 +533,9 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
         its oxide (:func:`element_oxides`; iron as ``FeOt``), and an ``O`` column is left
         out (oxygen follows from the oxides).  Never guessed: element columns are otherwise
         left unread (they may hold at%, cations per formula unit, or a pressure ``P``).
+    merge : bool, default=False
+        Leave species named by several columns in ``clashes`` (for the reader to merge by
+        their values, :func:`minml.check_oxides`) instead of raising.
 
     Returns
     -------
@@ -529,24 +591,23 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False) -> C
                 note = _beside_of(key)
             if note is not None:
                 mapping.notes[col] = note
+            if suffix is not None and key not in _NOT_SPECIES and col not in mapping.notes and canonical_name(col):
+                mapping.notes[col] = f"{canonical_name(col)}, not read: suffix={suffix!r} reads the columns with it"
             hint = _hint(col) if key not in _NOT_SPECIES and col not in mapping.notes else None
             if hint is not None:
                 mapping.hints[col] = hint
         else:
             mapping.mapped[col] = canonical
             mapping.how[col] = how
+    if suffix:
+        _read_plain_beside(mapping, keys)
     _refuse_repeats(columns, mapping)
     named = [col for col in columns if col in mapping.mapped]  # a name given twice counts twice
     counts = Counter(mapping.mapped[col] for col in named)
     clashes = {can: [c for c in named if mapping.mapped[c] == can] for can, n in counts.items() if n > 1}
-    if clashes:
+    repeated = any(len(set(map(str, cols))) < len(cols) for cols in clashes.values())  # one name twice
+    mapping.clashes = clashes
+    if clashes and (repeated or not merge):
         lines = [f"  {can}: {cols}" for can, cols in clashes.items()]
-        example = next(iter(clashes.values()))
-        affixes = [mapping.how[c].split(" ", 1)[-1] for c in example if " " in mapping.how[c]]
-        fix = (
-            f"Pass suffix= to choose one phase, e.g. suffix={affixes[0]}."
-            if affixes
-            else "Rename or drop all but one of each."
-        )
-        raise ValueError("Several columns name the same species:\n" + "\n".join(lines) + "\n" + fix)
+        raise ValueError("Several columns name the same species:\n" + "\n".join(lines) + "\n" + mapping.affix_advice())
     return mapping

@@ -17,6 +17,7 @@ from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml._text import one_decimal
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES, fold_divalent
+from minml.classifier._absent import complete_absent
 from minml.classifier._runtime import Runtime
 from minml.classifier.calibration import prediction_sets
 from minml.classifier.features import model_inputs, usable_rows
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["classify"]
 
 DEFAULT_MODEL = "default-v1.npz"
+_COMPLETED = "not analysed; the model's input completed from the class it fits best"
 _CHUNK = 8_192  # rows per step: the class distances of a chunk (6.5 MB) stay in cache; fastest of 4k-64k
 
 
@@ -240,8 +242,19 @@ def classify_table(
     the calibrated probabilities, for :func:`minml.validate`)."""
     name = "the shipped model" if model is None else "the model"
     runtime = resolve_model(model)
-    values, checked = model_inputs(table, runtime.oxides, fill_missing=fill_missing, model_name=name, **check_options)
-    return _classify(runtime, name, values, checked, coverage, progress, keep_proba)
+    values, checked = model_inputs(
+        table,
+        runtime.oxides,
+        fill_missing=fill_missing,
+        model_name=name,
+        absent_as=None if fill_missing is not None else _COMPLETED,
+        **check_options,
+    )
+    completed = None
+    if checked.absent and fill_missing is None:
+        values = complete_absent(runtime, values, checked.absent)
+        completed = [runtime.oxides.index(s) for s in checked.absent if s in runtime.oxides]
+    return _classify(runtime, name, values, checked, coverage, progress, keep_proba, completed)
 
 
 def _frame(columns: dict, index) -> pd.DataFrame:
@@ -266,7 +279,9 @@ def _frame(columns: dict, index) -> pd.DataFrame:
     )  # fresh arrays: no need to stack them into blocks
 
 
-def _classify(model, name, values, checked: OxideCheck, coverage, progress, keep_proba=False) -> Classified:
+def _classify(
+    model, name, values, checked: OxideCheck, coverage, progress, keep_proba=False, completed=None
+) -> Classified:
     """The result columns of :func:`classify` for checked model inputs."""
     classes = np.asarray(model.classes, dtype=object)
     if coverage is not None:
@@ -290,6 +305,9 @@ def _classify(model, name, values, checked: OxideCheck, coverage, progress, keep
     )
     flag = checked.flag_text.copy()
     reasons = checked.reasons.copy()
+    if completed:
+        names = [model.oxides[j] for j in completed]
+        _rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons)
     _rejudge_totals(checked, classes, out["top"], analysis, ok, flag, reasons)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
     rejected = _judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
@@ -297,6 +315,7 @@ def _classify(model, name, values, checked: OxideCheck, coverage, progress, keep
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
     named = ok & ~rejected
+    _flag_essential(checked, classes, out["top"], named, flag, reasons)
     top = np.where(named, out["top"], n_classes)  # n_classes: "unknown"
     second = np.where(named, out["second"], np.where(analysis, out["top"], n_classes))
     columns = {
@@ -436,6 +455,49 @@ def _rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
             f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
             for t, f in zip(total[good], fixed[good], strict=True)
         ]
+
+
+def _rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons) -> None:
+    """Rows rejected for their oxide sum alone, in a table without a column for some oxides:
+    with the model's completion of those oxides the sum may be fine.  Such rows are accepted
+    and ``flag`` says so, with their ``reasons`` (both in place)."""
+    if checked.total_range is None:
+        return
+    lo, hi = checked.total_range
+    suspects = np.flatnonzero(analysis & ~ok)
+    if not len(suspects):
+        return
+    only_total = reasons[suspects] == np.uint16(Reason.TOTAL_OUTSIDE)  # flagged for the sum and nothing else
+    rows = suspects[only_total]
+    total = checked.total[rows]
+    fixed = total + np.nansum(values[np.ix_(rows, completed)], axis=1)
+    good = (fixed >= lo) & (fixed <= hi)
+    ok[rows[good]] = True
+    reasons[rows[good]] = np.uint16(Reason.COMPLETED_TOTAL)
+    what = ", ".join(names)
+    flag[rows[good]] = [
+        f"oxide sum {t:.1f} wt%, {f:.1f} with the model's completion of {what} (no column)"
+        for t, f in zip(total[good], fixed[good], strict=True)
+    ]
+
+
+def _flag_essential(checked: OxideCheck, classes, top, named, flag, reasons) -> None:
+    """Flag rows named a class whose essential species (``essential`` in minerals.toml: P2O5 of
+    apatite, ZrO2 of zircon) the table has no column for: the answer is a guess from the rest."""
+    from minml.chemistry.minerals import mineral_table
+
+    found = set(checked.mapping.mapped.values())
+    for code, name in enumerate(classes.tolist()):
+        mineral = mineral_table().get(str(name))
+        lacking = [s for s in (mineral.essential if mineral else ()) if s not in found]
+        rows = np.flatnonzero(named & (top == code) & bool(lacking))
+        if len(rows):
+            reasons[rows] |= np.uint16(Reason.ESSENTIAL_ABSENT)
+            _append(
+                flag,
+                rows,
+                f"{' and '.join(lacking)} not analysed (no column): {name} is told from the other oxides alone",
+            )
 
 
 def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:

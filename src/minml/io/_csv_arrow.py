@@ -102,6 +102,10 @@ def read_csv_arrow(
     path = Path(path)
     if not is_csv(path) or not path.is_file() or _text_encoding(encoding, path) != "utf-8-sig":
         return None
+    from minml.io.instruments import looks_like_instrument
+
+    if looks_like_instrument(path):  # read_table reads instrument exports
+        return None
     sep = _sniff_separator(path)
     if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these
         return None

@@ -172,6 +172,12 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
             f"Cannot read {path.name!r}: unknown extension {path.suffix!r}. "
             f"Use one of {sorted(s for s, f in FORMATS.items() if f.read is not None)}."
         )
+    if sheet is None and encoding is None and header_row is None and fmt.kind != "Parquet":
+        from minml.io.instruments import read_instrument  # instrument exports, recognised from their content
+
+        exported = read_instrument(path)
+        if exported is not None:
+            return exported
     given = {"sheet": sheet, "encoding": encoding, "header_row": header_row}
     return fmt.read(path, **{option: value for option, value in given.items() if option in fmt.options})
 

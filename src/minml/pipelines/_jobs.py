@@ -366,6 +366,14 @@ def check_file(
     prepare_outputs(source, output)
     table = source.read(output)
     checked = check_oxides(table, total_range=total_range, suffix=suffix, elements=elements)
+    from minml.classifier.features import MINIMUM_OXIDES, missing_columns
+
+    checked.absent = {  # what classify will make of the model oxides without a column
+        name: "no column: classify needs it"
+        if name in MINIMUM_OXIDES
+        else "no column: classify reads it as not analysed"
+        for name in missing_columns(checked)
+    }
     summary = CheckSummary(source=source.path, text=checked.summary(), output=output)
     if output is not None:
         both = pd.concat([checked.oxides, checked.flags], axis=1)

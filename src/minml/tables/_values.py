@@ -1,7 +1,8 @@
 """Reading the cells of one oxide column: numbers, text, detection limits, junk.
 
 Each cell gets a value and a status.  Statuses that keep the row usable become 0 with a
-note (``empty``, ``below_detection``, ``small_negative``), or keep the value before its
+note (``empty``, ``below_detection``, ``small_negative``, ``code``: a value such as -0.99
+or 9999 repeated down a column, a code for "not analysed"), or keep the value before its
 stated uncertainty (``with_uncertainty``: ``40.52(32)``, ``40.52 (0.32)``, ``40.52 ± 0.32``,
 as experimental papers print a mean and its spread); statuses that make the value
 unknowable (``junk``, ``large_negative``, ``over_100``) become NaN and flag the row, so a bad
@@ -37,6 +38,13 @@ class Status(IntEnum):
     OVER_100 = 5
     JUNK = 6
     WITH_UNCERTAINTY = 7
+    CODE = 8
+
+
+CODE_MIN_ROWS = 3
+"""A negative value (beyond noise) or one above the species' limit that repeats exactly in at
+least this many rows of a column is a code for "not analysed" (-0.99, -1, -9, -99, -999, 9999,
+as databases write it), not a measurement: read as 0 (not analysed), with a note."""
 
 
 # "<0.01", "< 0.01", "bdl", "b.d.l.", "b.d.", "bd", "n.d.", "nd", "-", "--", "–", "—", "lod",
@@ -181,6 +189,14 @@ def parse_column(raw, max_value: float = 100.0, out: np.ndarray | None = None) -
     with np.errstate(invalid="ignore"):
         negative = values < 0
         over = values > max_value
+    odd = (negative & (values < SMALL_NEGATIVE)) | over
+    if odd.sum() >= CODE_MIN_ROWS:
+        found, counts = np.unique(values[odd], return_counts=True)
+        code = odd & np.isin(values, found[counts >= CODE_MIN_ROWS])
+        status[code] = Status.CODE
+        values[code] = 0.0
+        negative &= ~code
+        over &= ~code
     if negative.any():
         small = negative & (values >= SMALL_NEGATIVE)
         large = negative & ~small

@@ -17,6 +17,7 @@ Each kind of flag also sets a :class:`~minml.tables.reasons.Reason` bit in
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from functools import cached_property
 
 import numpy as np
@@ -34,6 +35,7 @@ from minml.chemistry.oxides import (
     species_names,
     species_table,
 )
+from minml.tables._merge import merge_clashes
 from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
 from minml.tables.reasons import Reason
 
@@ -94,6 +96,13 @@ class OxideCheck:
         Rows that are no analysis at all: empty, fractions, or a column shift (flagged).
     total_outside : numpy.ndarray of bool
         Analyses whose oxide sum lies outside ``total_range`` (flagged).
+    codes : dict of str to dict
+        Columns holding a code for "not analysed" (a value such as -0.99 repeated down the
+        column, :data:`minml.tables._values.CODE_MIN_ROWS`) -> each code as shown -> its rows;
+        read as 0, noted per row.
+    absent : dict of str to str
+        Oxides a model reads that the table has no column for -> what was read instead
+        (filled in by :func:`minml.classifier.features.model_inputs`).
     species : list of str
         The columns of ``oxides``, in order.
     values : numpy.ndarray of float, shape (n_rows, len(species))
@@ -142,6 +151,8 @@ class OxideCheck:
         n = len(values)
         self.reasons = np.zeros(n, dtype=np.uint16) if reasons is None else reasons
         self._kinds = {"flag": flag_kinds, "notes": note_kinds}  # (rows, kind per row) per message added
+        self.codes: dict[str, dict[str, int]] = {}  # column -> each code for "not analysed" -> its rows
+        self.absent: dict[str, str] = {}  # model oxides without a column -> what was read (set by the model's reader)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -182,15 +193,54 @@ class OxideCheck:
         """True for rows with no flag (a pandas Series)."""
         return self.flags["flag"] == ""
 
+    def columns_read(self):
+        """What was read, one row per header: the species it was read as (or ``(kept)``), how
+        and why; columns merged into another, codes for "not analysed" found in a column, and
+        the model oxides the table has no column for (:attr:`absent`).  The table the summary
+        (and ``minml check``) prints, as a DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``column``, ``read_as``, ``how``, ``codes``.
+        """
+        import pandas as pd
+
+        m = self.mapping
+        rows = []
+        for col, name in m.mapped.items():
+            how = m.how[col] + (f"; merged with {', '.join(map(str, m.merged[col]))}" if col in m.merged else "")
+            rows.append((col, name, how))
+            rows += [(other, name, f"merged into {col}") for other in m.merged.get(col, [])]
+        for col in m.unrecognised:
+            why = m.notes.get(col) or (f"did you mean {m.hints[col]!r}?" if col in m.hints else "not a species")
+            rows.append((col, "(kept)", why))
+        rows += [("(no column)", name, how) for name, how in self.absent.items()]
+        codes = [
+            "; ".join(f"{code} in {count} rows: not analysed" for code, count in self.codes.get(col, {}).items())
+            for col, _, _ in rows
+        ]
+        return pd.DataFrame(
+            {
+                "column": [str(c) for c, _, _ in rows],
+                "read_as": [r for _, r, _ in rows],
+                "how": [h for _, _, h in rows],
+                "codes": codes,
+            }
+        )
+
     def summary(self) -> str:
-        """A readable account of what was understood: columns, iron, flags."""
+        """A readable account of what was understood: one table of the columns (see
+        :meth:`columns_read`), the iron rule, the oxide sum, the rows flagged and noted by reason."""
         n = len(self.flags)
         lines = [
             f"{n} rows, {len(self.mapping.mapped)} species columns, {len(self.mapping.unrecognised)} other columns",
             "",
-            "Columns:",
+            "Columns (header -> read as):",
         ]
-        lines += ["  " + line for line in self.mapping.describe()]
+        for row in self.columns_read().itertuples(index=False):
+            codes = f"  codes: {row.codes}" if row.codes else ""
+            lines.append(f"  {row.column:>24} -> {row.read_as:<7} ({row.how}){codes}")
         lines += ["", "Iron (rule used per row):"]
         for rule, count in self.flags["iron_rule"].value_counts().items():
             if count:
@@ -207,7 +257,7 @@ class OxideCheck:
         lines += [f"  {count:>8}  {reason}" for reason, count in reasons.items()]
         noted = _kind_counts(self._kinds["notes"]) if self.notes_text is not None else {}
         if noted:
-            lines += ["", "Read as 0 (notes):"]
+            lines += ["", "Read as 0 or noted (notes):"]
             lines += [f"  {count:>8}  {reason}" for reason, count in noted.items()]
         return "\n".join(lines)
 
@@ -302,7 +352,11 @@ def check_oxides(
     Raises
     ------
     ValueError
-        If no column names a species, or two columns name the same one.
+        If no column names a species, or two columns name the same one and hold different
+        values in many rows (phases side by side: the message names the ``suffix=`` to pass).
+        Columns of one species that never both hold a value in a row (a compilation of
+        sources, ``NiO`` and ``NiO_Cpx``) are merged; rows where both hold different values
+        are flagged naming both.
 
     Examples
     --------
@@ -318,15 +372,19 @@ def check_oxides(
     if _dask.is_dask(df):
         return _dask.check_oxides(df, suffix=suffix, elements=elements, total_range=total_range, notes=notes)
     require_table(df)
+    if not elements and suffix is None and df.attrs.get("minml_elements"):  # an EDS export of element wt%
+        elements = True  # (minml.io.instruments: its O column is the oxygen of the cations' oxides)
     mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
+    raw, merged = merge_clashes(mapping, {col: df[col] for col in mapping.mapped}, len(df))
     return _check(
         mapping,
-        {col: df[col] for col in mapping.mapped},
+        raw,
         len(df),
         index=df.index,
         other=df[mapping.unrecognised],
         total_range=total_range,
         notes=notes,
+        extra_flags=merged,
     )  # copy on write
 
 
@@ -394,14 +452,17 @@ def check_columns(
     wrong = {col: len(cells) for col, cells in raw.items() if len(cells) != n_rows}
     if wrong:
         raise ValueError(f"check_columns was told of {n_rows} rows, but columns have other lengths: {wrong}.")
-    return _check(mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes)
+    raw, merged = merge_clashes(mapping, raw, n_rows)
+    return _check(
+        mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes, extra_flags=merged
+    )
 
 
 def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
     """The columns' mapping; an error when none names a species, saying so of a table whose
     ``first_column`` names them (oxides as rows, analyses as columns), or whose columns are
     element symbols (element wt% from EDS software)."""
-    mapping = map_columns(names, suffix=suffix, elements=elements)
+    mapping = map_columns(names, suffix=suffix, elements=elements, merge=True)
     if not mapping.mapped:
         hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
         hints += "".join(f"\n  {c!r}: {n}" for c, n in mapping.notes.items())
@@ -425,7 +486,9 @@ def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
     return mapping
 
 
-def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes) -> OxideCheck:
+def _check(
+    mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes, extra_flags=()
+) -> OxideCheck:
     """The checks on the mapped columns ``raw`` (column name to its cells)."""
     if total_range is not None:
         try:
@@ -461,6 +524,10 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
     status = {name: s for name, (_, s) in zip(names, parsed, strict=True)}
 
     flags = _Messages(n)
+    for mask, text, name in extra_flags:  # merged columns that disagree: the value is unusable
+        flags.add(mask, text)
+        values[name][mask] = np.nan
+        status[name][mask] = Status.OK  # analysed, but unusable (not "not analysed")
     note = None
     if notes:
         note = _Messages(n)
@@ -469,9 +536,21 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         note.add_patterns(
             order, [status[c] == Status.WITH_UNCERTAINTY for c in order], "value read without its uncertainty"
         )
+    codes = {}
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
         said = f"{name} (from {col})" if col in mapping.factors else name  # the cells shown are the column's
+        coded = status[name] == Status.CODE
+        if coded.any():  # a value repeated down the column: a code for "not analysed"
+            shown = [_shown(cell) for cell in _cells(raw[col], np.flatnonzero(coded))]
+            codes[col] = dict(Counter(shown).most_common())
+            if note is not None:
+                note.add(
+                    coded,
+                    lambda idx, said=said, col=col: [
+                        f"code for not analysed, read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
+                    ],
+                )
         if notes:
             note.add(
                 status[name] == Status.SMALL_NEGATIVE,
@@ -492,7 +571,7 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
 
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in IRON_FORMS if k in values},
-        {k: status[k] != Status.EMPTY for k in IRON_FORMS if k in values},
+        {k: (status[k] != Status.EMPTY) & (status[k] != Status.CODE) for k in IRON_FORMS if k in values},
         n,
     )
     flags.add(
@@ -510,7 +589,7 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
 
     total, largest, top = _sum_and_largest(columns, matrix)
     no_analysis, total_outside = _flag_row_shape(columns, total, largest, top, flags, total_range)
-    return OxideCheck(
+    result = OxideCheck(
         species=columns,
         values=matrix,
         iron_rule=rule,
@@ -527,6 +606,8 @@ def _check(mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_ran
         flag_kinds=flags.kinds,
         note_kinds=None if note is None else note.kinds,
     )
+    result.codes = codes
+    return result
 
 
 def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

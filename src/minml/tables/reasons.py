@@ -40,3 +40,8 @@ class Reason(enum.IntFlag):
     """Classifier: unlike the training data, but the predicted class's end-members explain it (accepted)."""
     NONE_OF_THE_CLASSES = 512
     """Classifier: unlike the training data and unexplained by the class's end-members (unknown)."""
+    COMPLETED_TOTAL = 1024
+    """Classifier: the sum was outside the range, but fine with the model's completion of the
+    oxides the table has no column for (accepted)."""
+    ESSENTIAL_ABSENT = 2048
+    """Classifier: named a class whose essential species (P2O5 of apatite) has no column."""

@@ -1,0 +1,335 @@
+"""Instrument exports: the tables microprobe and EDS software print, read as they come.
+
+A plain table has its column names on the first row and one analysis per row below.  The
+software of the instruments prints something else around the same numbers:
+
+* **Oxford AZtec** (EDS): a results table whose first column names each point (``Spectrum 1``,
+  ``Spectrum 2``, ...) under a blank header cell, oxide wt% or element wt% (with ``O``) and a
+  ``Total``, then summary rows (``Mean``, ``Std. deviation``, ``Max.``, ``Min.``); title rows
+  may stand above it (pandas then names the columns ``Unnamed: 1`` ...).
+* **Cameca SX / PeakSight** result exports: a ``DataSet/Point`` column (``1 / 1``), the oxides,
+  ``Total``, then ``Average``/``Minimum``/``Maximum``/``Sigma`` rows.
+* **JEOL** summary reports: ``No.``, the oxides, ``Total``, a ``Comment``, aligned with spaces,
+  after a few lines of instrument settings; ``Average``/``Std.Dev.`` rows below.
+* **Probe for EPMA** logs and exports: several tables per file, one per sample (``Un  3 ol-1``),
+  each under a section title (``Oxide Weight Percents:``) with an ``ELEM:`` header line, one row
+  per point (its line number) and a total (``SUM``), then statistics rows (``AVER:``,
+  ``SDEV:``, ``SERR:``, ``%RSD:``, ``MIN:``, ``MAX:``).
+
+These are recognised from their content (a header row naming at least three species or
+elements, with point labels, statistics rows or several tables around it), never from the
+file's name alone.  The result is one table: a ``sample`` column where the export names the
+sample of each table, the point label, the species columns as the header names them, the
+total, and any other columns; statistics rows are left out (they are no analyses).  Element
+wt% tables whose ``O`` column is the oxygen their cations carry are marked to be read as
+element wt% (``attrs["minml_elements"]``), which :func:`minml.check_oxides` honours.  Atomic
+percent and formula tables are never read.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from minml.chemistry.oxides import canonical_name, element_oxides, element_symbol
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["INSTRUMENTS", "looks_like_instrument", "read_instrument"]
+
+INSTRUMENTS = ("Oxford AZtec", "Cameca SX / PeakSight", "JEOL", "Probe for EPMA", "EDS element wt%")
+"""The exports :func:`read_instrument` recognises."""
+
+_SNIFF_BYTES = 256 * 1024  # a text file's first bytes, enough for its first tables
+_SNIFF_ROWS = 60  # a workbook's first rows
+_MIN_SPECIES = 3  # a header row names at least this many species or elements
+# statistics rows printed below the points: no analyses
+_STATISTICS = re.compile(
+    r"^(mean|average|aver|avg|sdev|std\.?\s*dev(iation)?\.?|standard\s+deviation|sigma|serr|%?\s*rsd|"
+    r"stds|min(imum)?\.?|max(imum)?\.?|range|median|n|count|total\s+mean)\s*:?$",
+    re.IGNORECASE,
+)
+_SAMPLE_LINE = re.compile(r"^\s*(?:un|st)\s+(\d+)\s+(.*\S)\s*$", re.IGNORECASE)  # Probe for EPMA: "Un   3 ol-1"
+_SAMPLE_FIELD = re.compile(r"^\s*(?:sample|sample\s+name|specimen|group|comment)\s*[:=]\s*(.*\S)\s*$", re.IGNORECASE)
+_NOT_WT = re.compile(r"atomic|at\s*%|at\.%|formula|cations|k-?ratio|counts|cps|detection|%\s*err", re.IGNORECASE)
+_LABEL_WORDS = re.compile(r"^(spectrum|dataset/point|elem:?|no\.?|point|line|label|spectrum\s+label)$", re.IGNORECASE)
+_POINT = re.compile(r"^spectrum\s*\d+", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(spectrum|point|pt|spot|analysis)$", re.IGNORECASE)  # a word and the point's number
+_TOTAL = re.compile(r"^(total|totals|sum|sum:)$", re.IGNORECASE)
+
+
+def _species_cell(cell) -> bool:
+    """Whether a header cell names a species or an element (oxygen included)."""
+    if not isinstance(cell, str) or not cell.strip():
+        return False
+    return canonical_name(cell) is not None or element_symbol(cell) is not None
+
+
+def _is_header(cells: list) -> bool:
+    return sum(_species_cell(c) for c in cells) >= _MIN_SPECIES
+
+
+def _split(line: str) -> list[str]:
+    """A text line's cells: by tab, comma or semicolon where the line has them, else by spaces."""
+    for sep in ("\t", ";", ","):
+        if sep in line:
+            return [c.strip() for c in next(csv.reader([line], delimiter=sep))]
+    return line.split()
+
+
+def _number(cell) -> bool:
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        return True
+    try:
+        float(str(cell).replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def _rows_of_text(text: str) -> list[list]:
+    return [_split(line) if line.strip() else [] for line in text.splitlines()]
+
+
+def _header_parts(cells: list) -> tuple[str, list[str]]:
+    """The label column's name and the names of the columns after it."""
+    cells = [str(c).strip() if c is not None else "" for c in cells]
+    while cells and cells[-1] == "":
+        cells.pop()
+    first = next(i for i, c in enumerate(cells) if _species_cell(c))
+    label = " ".join(c for c in cells[:first] if c) or "point"
+    return ("point" if label.lower().rstrip(":") == "elem" else label), cells[first:]
+
+
+def _data_row(cells: list, names: list[str], spaced: bool) -> tuple[str, list] | None:
+    """(label, cells) of a row under a header naming ``names`` after its label; None for no row."""
+    width = len(names)
+    cells = list(cells)
+    while cells and (cells[-1] is None or str(cells[-1]).strip() == ""):
+        cells.pop()
+    if len(cells) < 2:
+        return None
+    if not spaced:
+        label, values = cells[0], cells[1 : width + 1]
+        return ("" if label is None else str(label).strip()), values + [None] * (width - len(values))
+    # aligned with spaces: a label (a number, "Spectrum 1", "Std.Dev."), the values, text at the end
+    numeric = width - _text_columns(names)
+    j = next((k for k, c in enumerate(cells) if _number(c)), len(cells))
+    if j == 0:
+        j = 1  # a point's number (JEOL's No., Probe for EPMA's line number)
+    elif _NUMBERED.match(" ".join(str(c) for c in cells[:j])):
+        j += 1  # "Spectrum 1"
+    label = " ".join(str(c) for c in cells[:j])
+    values = cells[j : j + numeric]
+    rest = " ".join(str(c) for c in cells[j + numeric :])
+    values = values + [None] * (numeric - len(values)) + ([rest] if width > numeric else [])
+    return label, values + [None] * (width - len(values))
+
+
+def _text_columns(names: list[str]) -> int:
+    """How many of the last header names are text columns (``Comment``), not values."""
+    count = 0
+    while count < len(names) and not _species_cell(names[-1 - count]) and not _TOTAL.match(names[-1 - count]):
+        count += 1
+    return count
+
+
+def _tables(rows: list[list], spaced: bool) -> list[dict]:
+    """Every table of a file's rows: its header, sample, kind of values and rows."""
+    tables, sample, section = [], "", ""
+    i = 0
+    while i < len(rows):
+        cells = rows[i]
+        line = " ".join(str(c) for c in cells if c is not None and str(c).strip())
+        if not _is_header(cells):
+            found = _SAMPLE_LINE.match(line) or _SAMPLE_FIELD.match(line)
+            if found:  # Probe for EPMA: "Un   3 ol-1, Results in Oxide Weight Percent" -> "ol-1"
+                sample = found.group(found.lastindex or 1).split(",")[0].strip()
+                sample = re.sub(r"\s+results\s+in\s+.*$", "", sample, flags=re.IGNORECASE)
+            elif line and not _number(cells[0] if cells else ""):
+                section = line
+            i += 1
+            continue
+        label, names = _header_parts(cells)
+        body: list[tuple[str, list]] = []
+        i += 1
+        while i < len(rows) and rows[i] and not _is_header(rows[i]):
+            row = _data_row(rows[i], names, spaced)
+            i += 1
+            if row is None or not any(_number(v) for v in row[1] if v is not None):
+                if body:
+                    break
+                continue  # a line between the header and the points (Probe for EPMA's XRAY:)
+            body.append(row)
+        if not _NOT_WT.search(section):
+            tables.append({"label": label, "names": names, "sample": sample, "section": section, "rows": body})
+    return tables
+
+
+def _kind(rows: list[list], tables: list[dict]) -> str | None:
+    """Which export the rows look like, or None for a plain table."""
+    if not tables or not any(t["rows"] for t in tables):
+        return None
+    labels = [r[0] for t in tables for r in t["rows"]]
+    heads = {t["label"].lower() for t in tables}
+    if any(_POINT.match(str(x)) for x in labels):
+        return "Oxford AZtec"
+    if "dataset/point" in heads:
+        return "Cameca SX / PeakSight"
+    if len(tables) > 1 or any(_SAMPLE_LINE.match(" ".join(map(str, r))) for r in rows if r):
+        return "Probe for EPMA"
+    statistics = any(_STATISTICS.match(str(x).strip()) for x in labels)
+    first_header = next(i for i, r in enumerate(rows) if r and _is_header(r))
+    if heads & {"no.", "no"} and (statistics or first_header > 0):
+        return "JEOL"  # its settings above the table, its statistics below the points
+    if not statistics:
+        return None  # a plain table (a title above its names is read_table's to judge)
+    names = [n for t in tables for n in t["names"] if _species_cell(n)]
+    return "EDS element wt%" if all(canonical_name(n) is None for n in names) else "JEOL"
+
+
+def _frame(tables: list[dict], kind: str) -> pd.DataFrame:
+    """One DataFrame of the points of all tables (statistics rows left out)."""
+    import pandas as pd
+
+    parts = []
+    if any("oxide" in t["section"].lower() for t in tables):  # the same points as elements and as oxides
+        tables = [t for t in tables if "element" not in t["section"].lower()]
+    for t in tables:
+        points = [(label, values) for label, values in t["rows"] if not _STATISTICS.match(label.strip())]
+        if not points:
+            continue
+        names = _unique(t["names"])
+        part = pd.DataFrame([v for _, v in points], columns=names, dtype=object)
+        part.insert(0, t["label"], [label for label, _ in points])
+        if t["sample"]:
+            part.insert(0, "sample", t["sample"])
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
+    out = out.dropna(axis=1, how="all")
+    for col in out.columns:  # numbers as numbers where every filled cell is one
+        cells = out[col].dropna()
+        if len(cells) and all(_number(c) for c in cells):
+            out[col] = pd.to_numeric(out[col].map(lambda c: str(c).replace(",", ".") if c is not None else c))
+    if _element_wt(out):
+        out.attrs["minml_elements"] = True
+    out.attrs["minml_instrument"] = kind
+    return out
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        name = name or "Unnamed"
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}.{seen[name] - 1}")
+    return out
+
+
+def _element_wt(table: pd.DataFrame) -> bool:
+    """Whether the columns are element symbols whose ``O`` column is the oxygen their cations
+    carry as oxides (element wt%, not at%): the median ratio within 10 %."""
+    import numpy as np
+
+    if any(canonical_name(c) is not None for c in table.columns):
+        return False
+    symbols = {c: element_symbol(c) for c in table.columns if element_symbol(c) is not None}
+    oxygen = [c for c, s in symbols.items() if s == "O"]
+    if not oxygen or len(symbols) < _MIN_SPECIES:
+        return False
+    carried = np.zeros(len(table))
+    for col, symbol in symbols.items():
+        if symbol is None or symbol == "O":
+            continue
+        _, factor = element_oxides()[symbol]
+        carried += np.nan_to_num(_numeric(table[col])) * (factor - 1.0)
+    measured = np.nan_to_num(_numeric(table[oxygen[0]]))
+    good = measured > 0
+    return bool(good.any()) and 0.9 <= float(np.median(carried[good] / measured[good])) <= 1.1
+
+
+def _numeric(column):
+    import pandas as pd
+
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
+def _text_rows(path: Path, limit: int | None) -> tuple[list[list], bool] | None:
+    with path.open("rb") as handle:
+        raw = handle.read(-1 if limit is None else limit)
+    if b"\x00" in raw[:4096]:
+        return None
+    for codec in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = raw.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    if limit is not None and len(raw) == limit:
+        text = text.rsplit("\n", 1)[0]  # a cut line is no row
+    lines = text.splitlines()
+    spaced = not any(sep in line for line in lines[:200] for sep in "\t;,")
+    return _rows_of_text(text), spaced
+
+
+def _excel_rows(path: Path, limit: int | None) -> list[list] | None:
+    import pandas as pd
+
+    from minml.io import _excel_reader
+
+    try:
+        sheet = pd.read_excel(path, header=None, nrows=limit, engine=_excel_reader(), dtype=object)
+    except Exception:
+        return None
+    return [[None if pd.isna(c) else c for c in row] for row in sheet.itertuples(index=False)]
+
+
+def _rows(path: Path, limit: int | None):
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        rows = _excel_rows(path, limit)
+        return None if rows is None else (rows, False)
+    if suffix in (".parquet", ".pq"):
+        return None
+    return _text_rows(path, None if limit is None else _SNIFF_BYTES)
+
+
+def looks_like_instrument(path) -> str | None:
+    """The export a file looks like (one of :data:`INSTRUMENTS`), from its first rows; None for
+    a plain table (or a file that is neither text nor a workbook)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    found = _rows(path, _SNIFF_ROWS)
+    if found is None:
+        return None
+    rows, spaced = found
+    rows = rows[:_SNIFF_ROWS]
+    return _kind(rows, _tables(rows, spaced))
+
+
+def read_instrument(path) -> pd.DataFrame | None:
+    """An instrument export (see the module's description) as one table; None for a plain table.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A text file (any extension) or a workbook (first sheet).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``sample`` (where the export names samples), the point label, the columns of the
+        header as named, statistics rows left out; ``attrs["minml_instrument"]`` names the
+        export, ``attrs["minml_elements"]`` marks element wt%.
+    """
+    path = Path(path)
+    kind = looks_like_instrument(path)
+    if kind is None:
+        return None
+    rows, spaced = _rows(path, None)
+    return _frame(_tables(rows, spaced), kind)

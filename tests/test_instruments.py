@@ -1,0 +1,105 @@
+"""Instrument exports (minml.io.instruments), on files written in each export's layout
+(tests/layouts.py, which cites where each layout comes from) from real LEPR analyses."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from minml import check_oxides, classify, read_table
+from minml.io.instruments import looks_like_instrument, read_instrument
+
+from .conftest import EXAMPLE
+from .layouts import elements_of, write_aztec, write_cameca, write_jeol, write_probe_for_epma
+
+
+@pytest.fixture(scope="module")
+def analyses():
+    table = read_table(EXAMPLE)
+    table = table[check_oxides(table).ok.to_numpy()].reset_index(drop=True)  # good analyses only
+    return table.head(24)
+
+
+@pytest.fixture(scope="module")
+def answers(analyses):
+    return classify(analyses)["mineral"].astype(str).tolist()
+
+
+def _same_oxides(read, source):
+    ours, theirs = check_oxides(read).oxides, check_oxides(source).oxides
+    for name in ("SiO2", "Al2O3", "FeOt", "MgO", "CaO", "Na2O"):
+        np.testing.assert_allclose(ours[name], theirs[name], atol=0.006)  # printed to 2 decimals
+
+
+@pytest.mark.parametrize(
+    ("write", "name", "kind", "label"),
+    [
+        (write_aztec, "aztec.csv", "Oxford AZtec", "point"),
+        (write_aztec, "aztec.xlsx", "Oxford AZtec", "point"),
+        (write_cameca, "cameca.txt", "Cameca SX / PeakSight", "DataSet/Point"),
+        (write_jeol, "jeol.txt", "JEOL", "No."),
+        (write_cameca, "cameca.dat", "Cameca SX / PeakSight", "DataSet/Point"),  # by content, any name
+    ],
+)
+def test_exports_read_as_their_analyses(tmp_path, analyses, answers, write, name, kind, label):
+    path = write(analyses, tmp_path / name)
+    assert looks_like_instrument(path) == kind
+    read = read_instrument(path)
+    assert len(read) == len(analyses)  # the statistics rows (mean, sd, max, min) are left out
+    assert read.attrs["minml_instrument"] == kind and label in read.columns
+    _same_oxides(read, analyses)
+    if path.suffix != ".dat":
+        assert classify(read_table(path))["mineral"].astype(str).tolist() == answers
+
+
+def test_probe_for_epma_tables_per_sample(tmp_path, analyses, answers):
+    path = write_probe_for_epma({"ol-1": analyses.head(10), "cpx 2": analyses.iloc[10:]}, tmp_path / "run.txt")
+    read = read_table(path)
+    assert read.attrs["minml_instrument"] == "Probe for EPMA"
+    # the oxide tables only (the same points are printed as element wt% above them), one row per point
+    assert read["sample"].tolist() == ["ol-1"] * 10 + ["cpx 2"] * 14
+    assert read["point"].tolist() == list(range(100, 110)) + list(range(200, 214))
+    assert "SUM" in read.columns and "XRAY:" not in read["point"].astype(str).tolist()
+    _same_oxides(read, analyses)
+    assert classify(read)["mineral"].astype(str).tolist() == answers
+
+
+def test_element_wt_percent_is_read_as_its_oxides(tmp_path, analyses, answers):
+    path = write_aztec(analyses, tmp_path / "eds.csv", elements=True)
+    read = read_table(path)
+    assert read.attrs.get("minml_elements") is True  # O is the oxygen the cations carry
+    checked = check_oxides(read)
+    np.testing.assert_allclose(checked.oxides["SiO2"], check_oxides(analyses).oxides["SiO2"], atol=0.03)
+    assert classify(read)["mineral"].astype(str).tolist() == answers
+    # atomic percent looks alike but its O is no oxide oxygen: not read as element wt%
+    atoms = elements_of(analyses)
+    atoms["O"] = atoms["O"] * 1.6
+    at = tmp_path / "eds_at.csv"
+    write_aztec(analyses, at, elements=True)
+    text = at.read_text().splitlines()
+    rows = [text[0]] + [
+        ",".join([line.split(",")[0], f"{o:.2f}", *line.split(",")[2:]])
+        for line, o in zip(text[1:], list(atoms["O"]) + [0, 0, 0, 0], strict=True)
+    ]
+    at.write_text("\n".join(rows) + "\n")
+    assert not read_instrument(at).attrs.get("minml_elements")
+
+
+def test_plain_tables_are_left_to_the_ordinary_reader(tmp_path, analyses):
+    assert looks_like_instrument(EXAMPLE) is None and read_instrument(EXAMPLE) is None
+    plain = tmp_path / "plain.csv"
+    analyses.to_csv(plain, index=False)
+    assert looks_like_instrument(plain) is None
+    pd.testing.assert_frame_equal(read_table(plain), pd.read_csv(plain), check_dtype=False)
+    binary = tmp_path / "noise.txt"
+    binary.write_bytes(bytes(range(256)) * 4)
+    assert looks_like_instrument(binary) is None
+
+
+def test_the_command_classifies_an_export_with_no_options(tmp_path, analyses, answers):
+    from minml.cli import main
+
+    source = write_jeol(analyses, tmp_path / "jeol.txt")
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(source), "-o", str(out)]) == 0
+    result = pd.read_csv(out)
+    assert result["mineral"].tolist() == answers and result["Comment"].str.startswith("grain").all()
