@@ -519,14 +519,14 @@ def test_every_refusal_advice_followed_literally_classifies(tmp_path, capsys):
     two.to_csv(source, index=False)
     assert main(["classify", str(source), "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    option = err.split("(on the command line: ")[1].split(")")[0]  # --suffix '_Cpx'
+    option = err.split("Pass ")[1].split(":")[0]  # --suffix _Cpx
     assert main(["classify", str(source), "-o", str(out), *shlex.split(option)]) == 0
     assert pd.read_csv(out)["mineral"].tolist() == classify(table)["mineral"].astype(str).tolist()
     # a table without a major oxide: the advice (--fill-missing 0) classifies it
     source.write_text("SiO2,MgO,FeOt\n40.5,49.1,10.2\n")
     assert main(["classify", str(source), "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "Missing: ['Al2O3', 'CaO']" in err and "(on the command line: --fill-missing 0)" in err
+    assert "Missing: ['Al2O3', 'CaO']" in err and "pass --fill-missing 0.0 " in err
     assert main(["classify", str(source), "-o", str(out), "--fill-missing", "0"]) == 0
 
 

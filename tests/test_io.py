@@ -535,7 +535,7 @@ def test_column_names_below_a_title_are_found_and_asked_for(tmp_path, suffix):
     sheet = ", sheet 'S3'" if suffix == ".xlsx" else ""
     message = (
         f"'supplement{suffix}'{sheet}: row 1 holds no oxide names but row 3 does \\(SiO2, TiO2, Al2O3, Cr2O3, "
-        r"FeOt, ...\): if the column names are there, pass header_row=3 \(on the command line: --header-row 3\)"
+        r"FeOt, ...\): if the column names are there, pass header_row=3\."
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the workbook's two sheets

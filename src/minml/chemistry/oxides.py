@@ -427,8 +427,7 @@ class ColumnMapping:
         best = max(reads, key=lambda a: (reads[a], a != ""))  # ties: a phase affix, in column order
         sizes = "; ".join(f"{a!r}: {len(names)}" for a, names in groups.items())
         return (
-            f"Pass suffix={best!r} (on the command line: --suffix {best!r}): it reads {reads[best]} species, the "
-            f"most of any choice. Species per affix: {sizes}."
+            f"Pass suffix={best!r}: it reads {reads[best]} species, the most of any choice. Species per affix: {sizes}."
         )
 
     def describe(self) -> list[str]:

@@ -148,7 +148,7 @@ def _iron_hint(checked: OxideCheck, missing) -> str:
         return ""
     return (
         f"\nIron: column {symbols[0]!r} names the element, which is not read as iron unless the table "
-        "holds element wt%: then pass elements=True (on the command line: --elements)."
+        "holds element wt%: then pass elements=True."
     )
 
 

@@ -159,8 +159,7 @@ def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:
             raise ValueError(
                 f"{where}: row {header_row} holds no oxide names but row {number} does. header_row applies to "
                 "every sheet: give the row that holds the column names in all of them, or, where the sheets differ, "
-                "read them one at a time (sheet=NAME with its header_row; on the command line --sheet NAME "
-                "--header-row N) and stack the tables (pd.concat)."
+                "read them one at a time (sheet=NAME with its header_row) and stack the tables (pd.concat)."
             )
 
 

@@ -270,7 +270,7 @@ def writable_path(path, *, table: bool = True) -> Path:
     if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ValueError(
             f"Cannot write {str(path)!r}: {'it' if path.exists() else 'its folder'} is read-only "
-            "here; write to another folder (on the command line: -o PATH)."
+            "here; write to another folder."
         )
     return path
 

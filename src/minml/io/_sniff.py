@@ -103,7 +103,7 @@ def _not_utf8(path: Path, error: UnicodeDecodeError) -> ValueError:
     where = _first_foreign_byte(path.read_bytes())
     return ValueError(
         f"{path.name!r} is not UTF-8 text{where or f' ({error.reason})'}, nor cp1252. Pass its encoding, e.g. "
-        "encoding='latin-1' (on the command line: --encoding latin-1), or save the file as 'CSV UTF-8'."
+        "encoding='latin-1', or save the file as 'CSV UTF-8'."
     )
 
 
@@ -169,6 +169,5 @@ def _refuse_names_below(name: str, rows) -> None:
         if len(found) >= 2:
             raise ValueError(
                 f"{name}: row 1 holds no oxide names but row {number} does ({', '.join(found[:5])}"
-                f"{', ...' if len(found) > 5 else ''}): if the column names are there, pass header_row={number} "
-                f"(on the command line: --header-row {number})."
+                f"{', ...' if len(found) > 5 else ''}): if the column names are there, pass header_row={number}."
             )

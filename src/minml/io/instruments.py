@@ -279,7 +279,7 @@ def _text_rows(path: Path, limit: int | None) -> tuple[list[list], bool] | None:
 def _excel_rows(path: Path, limit: int | None) -> list[list] | None:
     import pandas as pd
 
-    from minml.io import _excel_reader
+    from minml.io._excel import _excel_reader
 
     try:
         sheet = pd.read_excel(path, header=None, nrows=limit, engine=_excel_reader(), dtype=object)
