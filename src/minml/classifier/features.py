@@ -12,7 +12,7 @@ import numpy as np
 from minml.chemistry.iron import IRON_FORMS
 from minml.tables.checks import OxideCheck, check_oxides
 
-__all__ = ["MODEL_OXIDES", "check_fill", "missing_columns", "model_inputs", "usable_rows"]
+__all__ = ["MODEL_OXIDES", "model_inputs"]
 
 MODEL_OXIDES: tuple[str, ...] = (
     "SiO2",
