@@ -164,7 +164,7 @@ def test_bad_input():
         formula(row, "melt")
     with pytest.raises(ValueError, match="Give either mineral="):
         formula(row)
-    with pytest.raises(ValueError, match=r"No label column 'Phase'.* Pass mineral_column= naming the column"):
+    with pytest.raises(ValueError, match=r"No label column 'Phase'.* Pass mineral_column=NAME, the column"):
         formula(row, mineral_column="Phase")
     junk = pd.DataFrame({"SiO2": ["abc"], "MgO": [50.0], "FeOt": [10.0], "MnO": [0.0]})
     f = formula(junk, "olivine")

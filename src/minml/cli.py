@@ -33,21 +33,17 @@ def _sheet(value: str):
     return int(value) if value.lstrip("-").isdigit() else value
 
 
-def _reading(args) -> dict:
-    """How INPUT is read (``--sheet``, ``--header-row``, ``--encoding``, ``--suffix``,
-    ``--elements``), as the pipelines' keywords; progress bars on a terminal."""
-    return {
-        "sheet": args.sheet,
-        "header_row": args.header_row,
-        "encoding": args.encoding,
-        "suffix": args.suffix,
-        "elements": args.elements,
-        "progress": sys.stderr.isatty(),
-    }
+def _run_job(args) -> int:
+    """Run the command's pipeline (``args.job``, from :mod:`minml.pipelines`) on INPUT with the
+    options named as its keywords, and print its summary."""
+    import inspect
 
-
-def _report(summary) -> int:
-    """Print what a pipeline did (its summary's lines)."""
+    keywords = inspect.signature(args.job).parameters
+    options = {name: value for name, value in vars(args).items() if name in keywords and name not in ("src", "dst")}
+    if "total_range" in options:
+        options["total_range"] = tuple(options["total_range"])
+    options["progress"] = sys.stderr.isatty()
+    summary = args.job(args.input, args.output, **options)
     for line in summary.lines():
         print(line)
     return 0
@@ -174,11 +170,7 @@ def _add_check(sub) -> None:
         default=None,
         help="write the canonical oxides and per-row flags (CSV, XLSX or Parquet, by extension)",
     )
-    p.set_defaults(run=_run_check)
-
-
-def _run_check(args) -> int:
-    return _report(check_file(args.input, args.output, total_range=tuple(args.total_range), **_reading(args)))
+    p.set_defaults(run=_run_job, job=check_file)
 
 
 def _add_data(sub) -> None:
@@ -247,7 +239,7 @@ def _add_classify(sub) -> None:
         help="add species (augite, forsterite (Fo88), ...; for unknown rows a phase outside the classes, such as "
         "nepheline, named from its formula), species_basis and species_misfit",
     )
-    p.set_defaults(run=_run_classify)
+    p.set_defaults(run=_run_job, job=classify_file)
 
 
 def _workbook(text: str) -> Path:
@@ -260,16 +252,15 @@ def _workbook(text: str) -> Path:
 
 def _fill_missing(text: str) -> float:
     """``--fill-missing``, checked as the API checks ``fill_missing``, before any work."""
-    value: float | str
     try:
         value = float(text)
     except ValueError:
-        value = text  # refused below, in the same words
+        value = None
     try:
-        check_option("fill_missing", value)
+        check_option("fill_missing", text if value is None else value)  # text: refused in the same words
     except ValueError as error:
         raise argparse.ArgumentTypeError(_with_flags(str(error))) from None
-    return value
+    return float(text)  # a number: check_option refuses any other text
 
 
 def _coverage(text: str) -> float:
@@ -323,21 +314,6 @@ def _map_check(name: str):
     return check
 
 
-def _run_classify(args) -> int:
-    summary = classify_file(
-        args.input,
-        args.output,
-        model=args.model,
-        fill_missing=args.fill_missing,
-        coverage=args.coverage,
-        total_range=tuple(args.total_range),
-        by_mineral=args.by_mineral,
-        species=args.species,
-        **_reading(args),
-    )
-    return _report(summary)
-
-
 def _add_formula(sub) -> None:
     p = sub.add_parser(
         "formula",
@@ -352,15 +328,7 @@ def _add_formula(sub) -> None:
     which.add_argument("--mineral", help="class for every row (olivine, cpx, plag, ...), or 'auto' to classify first")
     which.add_argument("--mineral-column", help="column naming each row's mineral (database labels are matched)")
     _add_output(p, "_formula.csv")
-    p.set_defaults(run=_run_formula)
-
-
-def _run_formula(args) -> int:
-    return _report(
-        formula_file(
-            args.input, args.output, mineral=args.mineral, mineral_column=args.mineral_column, **_reading(args)
-        )
-    )
+    p.set_defaults(run=_run_job, job=formula_file)
 
 
 def _add_validate(sub) -> None:
@@ -395,21 +363,7 @@ def _add_validate(sub) -> None:
         help="add species and species_verdict: labels that name a species (augite, nepheline) against the species "
         "named from the formula",
     )
-    p.set_defaults(run=_run_validate)
-
-
-def _run_validate(args) -> int:
-    summary = validate_file(
-        args.input,
-        args.output,
-        label_column=args.label_column,
-        report=args.report,
-        coverage=args.coverage,
-        total_range=tuple(args.total_range),
-        **_reading(args),
-        species=args.species,
-    )
-    return _report(summary)
+    p.set_defaults(run=_run_job, job=validate_file)
 
 
 def _add_map(sub) -> None:
@@ -586,21 +540,7 @@ def _add_latent(sub) -> None:
         metavar="FILE",
         help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png",
     )
-    p.set_defaults(run=_run_latent)
-
-
-def _run_latent(args) -> int:
-    summary = latent_file(
-        args.input,
-        args.output,
-        plot=args.plot,
-        color_by=args.color_by,
-        plot_reconstruction=args.plot_reconstruction,
-        model=args.model,
-        fill_missing=args.fill_missing,
-        **_reading(args),
-    )
-    return _report(summary)
+    p.set_defaults(run=_run_job, job=latent_file)
 
 
 def _add_evaluate(sub) -> None:

@@ -32,7 +32,7 @@ import pandas as pd
 from minml import _dask
 from minml.chemistry.oxides import species_table
 
-__all__ = ["cation_oxygen_ratio", "cation_sum", "evaluate_index", "formula", "parse_formula", "resolve_mineral"]
+__all__ = ["formula", "parse_formula"]
 
 _SKIP = {"FeO", "Fe2O3", "Fe2O3t", "H2O"}  # iron enters as FeOt; H is not a cation of these formulas
 

@@ -16,17 +16,7 @@ import pandas as pd
 
 from minml._resources import load_toml
 
-__all__ = [
-    "LabelMatch",
-    "class_aliases",
-    "is_label",
-    "label_columns",
-    "label_species",
-    "match_label",
-    "match_labels",
-    "require_label_column",
-    "species_agrees",
-]
+__all__ = ["LabelMatch", "label_columns", "label_species", "match_label", "match_labels", "species_agrees"]
 
 NOT_A_CLASS = "not a class"
 UNMAPPED = "unmapped"

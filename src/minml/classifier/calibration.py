@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Calibration", "apply_temperature", "expected_calibration_error", "fit_temperature", "prediction_sets"]
+__all__ = ["Calibration", "prediction_sets"]
 
 _LEVELS = 1001  # stored quantiles of each class's held-out scores
 _EPS = 1e-12

@@ -15,7 +15,7 @@ from minml.chemistry.iron import IRON_FORMS
 from minml.chemistry.oxides import element_symbol
 from minml.tables.checks import OxideCheck, check_oxides
 
-__all__ = ["MINIMUM_OXIDES", "MODEL_OXIDES", "check_fill", "missing_columns", "model_inputs", "usable_rows"]
+__all__ = ["MINIMUM_OXIDES", "MODEL_OXIDES", "missing_columns", "model_inputs"]
 
 MODEL_OXIDES: tuple[str, ...] = (
     "SiO2",

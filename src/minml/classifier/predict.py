@@ -15,9 +15,9 @@ import numpy as np
 from minml import _dask
 from minml._parallel import run_in_threads
 from minml._resources import load_shipped
-from minml._text import one_decimal
-from minml.chemistry.misfit import DIVALENT_SUBSTITUTES, fold_divalent
+from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
+from minml.classifier._judge import _append, judge_outliers, rejudge_totals
 from minml.classifier._runtime import Runtime
 from minml.classifier.calibration import prediction_sets
 from minml.classifier.features import model_inputs, usable_rows
@@ -308,9 +308,9 @@ def _classify(
     if completed:
         names = [model.oxides[j] for j in completed]
         _rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons)
-    _rejudge_totals(checked, classes, out["top"], analysis, ok, flag, reasons)
+    rejudge_totals(checked, classes, out["top"], analysis, ok, flag, reasons)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
-    rejected = _judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
+    rejected = judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
@@ -418,43 +418,10 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values, dtype=np.float32)
     analysis = usable_rows(values)
     out = _scores(model, values, analysis)
-    rejected = _judge_outliers(model, values, out, analysis, None)
+    rejected = judge_outliers(model, values, out, analysis, None)
     named = analysis & ~rejected
     codes = np.where(named, out["top"], len(model.classes)).astype(np.int16)
     return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
-
-
-def _rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
-    """Rows rejected for their oxide sum alone get a second look under the predicted class:
-    with the class's nominal unanalysed species (tourmaline's B2O3 and H2O, which EPMA does
-    not measure) the sum may be fine. Such rows are accepted, and ``flag`` says so, with
-    their ``reasons`` (both in place)."""
-    if checked.total_range is None:
-        return
-    from minml.chemistry.minerals import mineral_table, nominal_total
-
-    table = mineral_table()
-    lo, hi = checked.total_range
-    suspects = np.flatnonzero(analysis & ~ok)
-    if not len(suspects):
-        return
-    only_total = reasons[suspects] == np.uint16(Reason.TOTAL_OUTSIDE)  # flagged for the sum and nothing else
-    for code in np.flatnonzero(np.bincount(top[suspects[only_total]], minlength=len(classes))):
-        mineral = table.get(str(classes[code]))
-        if mineral is None or not mineral.unanalysed:
-            continue
-        rows = suspects[only_total & (top[suspects] == code)]
-        total = checked.total[rows]
-        reported = {s: checked.species_values(s)[rows] for s in mineral.unanalysed if s in checked.species}
-        fixed = nominal_total(total, reported, mineral)
-        good = (fixed >= lo) & (fixed <= hi)
-        names = ", ".join(mineral.unanalysed)
-        ok[rows[good]] = True
-        reasons[rows[good]] = np.uint16(Reason.NOMINAL_TOTAL)
-        flag[rows[good]] = [
-            f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
-            for t, f in zip(total[good], fixed[good], strict=True)
-        ]
 
 
 def _rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons) -> None:
@@ -498,61 +465,3 @@ def _flag_essential(checked: OxideCheck, classes, top, named, flag, reasons) -> 
                 rows,
                 f"{' and '.join(lacking)} not analysed (no column): {name} is told from the other oxides alone",
             )
-
-
-def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
-    """Add ``notes`` (one string, or one per row) to the flags of ``rows`` in place."""
-    notes = np.broadcast_to(np.asarray(notes, dtype=object), rows.shape)
-    flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
-
-
-def _judge_outliers(model, values, out, ok, notes, analyses=None) -> np.ndarray:
-    """Rows unlike the training data: rejected (True) unless the predicted class's
-    end-members explain them; both outcomes are noted in ``notes``, the (flag text, reason
-    codes) of the rows, in place (None: no notes).
-    ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
-    (:func:`minml.chemistry.misfit.fold_divalent`)."""
-    # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
-    far = np.flatnonzero(ok & (out["ood"] > np.float64(model.ood_threshold)))
-    rejected = np.zeros(len(values), dtype=bool)
-    if not len(far):
-        return rejected
-    top = out["top"][far]
-    far_values = fold_divalent(
-        values[far], model.oxides, None if analyses is None else {s: v[far] for s, v in analyses.items()}
-    )
-    misfit = model.misfit(far_values, top)
-    limit = np.asarray(model.misfit_threshold)[top]
-    explained = misfit <= limit  # False for NaN: classes without end-members (glass)
-    rejected[far[~explained]] = True
-    if notes is None:
-        return rejected
-    flag, reasons = notes
-    reasons[far[explained]] |= np.uint16(Reason.UNUSUAL)
-    reasons[far[~explained]] |= np.uint16(Reason.NONE_OF_THE_CLASSES)
-    names = np.asarray(model.classes, dtype=object)[top].tolist()
-    ood = one_decimal(out["ood"][far]).tolist()
-    threshold = f"{model.ood_threshold:.1f}"
-    text = one_decimal(np.nan_to_num(misfit)).tolist()
-    limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
-    fitted = np.isfinite(misfit).tolist()
-    unlike = "unknown: unlike the training data (ood_score {} above " + threshold + ")"
-    _append(
-        flag,
-        far[explained],
-        [
-            f"unusual {names[i]}: ood_score {ood[i]} above {threshold}, but its end-members explain it (misfit {text[i]} wt%)"
-            for i in np.flatnonzero(explained).tolist()
-        ],
-    )
-    reasons = [
-        unlike.format(ood[i])
-        + (
-            f" and no {names[i]} (misfit {text[i]} wt% from its end-members, limit {limit_text[i]})"
-            if fitted[i]
-            else ""
-        )
-        for i in np.flatnonzero(~explained).tolist()
-    ]
-    _append(flag, far[~explained], reasons)
-    return rejected

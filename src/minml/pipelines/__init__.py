@@ -5,9 +5,12 @@ chooses its own fastest route (CSV to CSV runs on Arrow, without pandas, where i
 May import every other part of the package; nothing but :mod:`minml.cli` and the public
 names of :mod:`minml` imports it.
 
->>> from minml.pipelines import classify_file  # doctest: +SKIP
->>> summary = classify_file("analyses.csv", "classified.csv")  # doctest: +SKIP
->>> print("\\n".join(summary.lines()))  # doctest: +SKIP
+For example::
+
+    from minml.pipelines import classify_file
+
+    summary = classify_file("analyses.csv", "classified.csv")
+    print("\\n".join(summary.lines()))
 """
 
 from minml.pipelines._classify import ClassifySummary, check_option, classify_file

@@ -37,7 +37,7 @@ from minml.chemistry.oxides import (
 )
 from minml.tables._merge import merge_clashes
 from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
-from minml.tables.reasons import Reason
+from minml.tables.reasons import Messages, Reason, kind_counts
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "Reason", "check_oxides"]
 
@@ -253,67 +253,13 @@ class OxideCheck:
         ]
         flagged = self.flags["flag"] != ""
         lines += ["", f"Flagged rows: {int(flagged.sum())} of {n}"]
-        reasons = _kind_counts(self._kinds["flag"])
+        reasons = kind_counts(self._kinds["flag"])
         lines += [f"  {count:>8}  {reason}" for reason, count in reasons.items()]
-        noted = _kind_counts(self._kinds["notes"]) if self.notes_text is not None else {}
+        noted = kind_counts(self._kinds["notes"]) if self.notes_text is not None else {}
         if noted:
             lines += ["", "Read as 0 or noted (notes):"]
             lines += [f"  {count:>8}  {reason}" for reason, count in noted.items()]
         return "\n".join(lines)
-
-
-def _kind_counts(kinds) -> dict[str, int]:
-    """Rows per kind of message, most frequent first (ties: in the order the messages appear
-    row by row), from the (rows, kind per row) that :class:`_Messages` recorded."""
-    import pandas as pd
-
-    if not kinds:
-        return {}
-    rows = np.concatenate([idx for idx, _ in kinds])
-    seq = np.concatenate([np.full(len(idx), k) for k, (idx, _) in enumerate(kinds)])
-    names = np.concatenate([np.broadcast_to(np.asarray(kind, dtype=object), idx.shape) for idx, kind in kinds])
-    return pd.Series(names[np.lexsort((seq, rows))], dtype=object).value_counts().to_dict()
-
-
-class _Messages:
-    """Per-row ';'-joined messages, with a :class:`Reason` code per row and the kind of each
-    message (what the summary counts).  Text is built only for the rows a message concerns,
-    so a clean table of a million rows costs no string work."""
-
-    def __init__(self, n: int):
-        self.text = np.full(n, "", dtype=object)
-        self.codes = np.zeros(n, dtype=np.uint16)
-        self.kinds: list[tuple[np.ndarray, object]] = []
-
-    def add(self, mask: np.ndarray, text, code: Reason = Reason.OTHER_CHECK, kind=None) -> None:
-        """Append ``text`` where ``mask``: a str, or a function of the row positions that
-        returns one str per position; set ``code`` on those rows.  ``kind`` names the message
-        in the summary (a str, or one per row); by default the text before its first ':'."""
-        idx = np.flatnonzero(mask)
-        if not len(idx):
-            return
-        new = np.full(len(idx), text, dtype=object) if isinstance(text, str) else np.array(text(idx), dtype=object)
-        old = self.text[idx]
-        self.text[idx] = np.where(old == "", new, old + "; " + new)
-        self.codes[idx] |= np.uint16(code)
-        if kind is None:  # the message's own head, as it was just written
-            kind = text.split(":")[0] if isinstance(text, str) else np.array([t.split(":")[0] for t in new.tolist()])
-        self.kinds.append((idx, kind))
-
-    def add_patterns(self, columns: list[str], masks: list[np.ndarray], label: str) -> None:
-        """Append ``label: A, B`` naming the columns whose mask is set, per row."""
-        if not masks:
-            return
-        bits = np.zeros(len(self.text), dtype=np.int64)
-        for i, mask in enumerate(masks):
-            bits |= mask.astype(np.int64) << i
-        if not bits.any():
-            return
-        patterns, inverse = np.unique(bits, return_inverse=True)
-        for k, pattern in enumerate(patterns):
-            if pattern:
-                names = ", ".join(c for i, c in enumerate(columns) if pattern >> i & 1)
-                self.add(inverse == k, f"{label}: {names}", kind=label)
 
 
 def check_oxides(
@@ -523,14 +469,14 @@ def _check(
     values = {name: v for name, (v, _) in zip(names, parsed, strict=True)}
     status = {name: s for name, (_, s) in zip(names, parsed, strict=True)}
 
-    flags = _Messages(n)
+    flags = Messages(n)
     for mask, text, name in extra_flags:  # merged columns that disagree: the value is unusable
         flags.add(mask, text)
         values[name][mask] = np.nan
         status[name][mask] = Status.OK  # analysed, but unusable (not "not analysed")
     note = None
     if notes:
-        note = _Messages(n)
+        note = Messages(n)
         note.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
         note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
         note.add_patterns(
@@ -629,7 +575,7 @@ def _sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray
     return total, largest, top
 
 
-def _flag_row_shape(columns, total, largest, top, flags: _Messages, total_range) -> tuple[np.ndarray, np.ndarray]:
+def _flag_row_shape(columns, total, largest, top, flags: Messages, total_range) -> tuple[np.ndarray, np.ndarray]:
     """Flags that look at a row as a whole: empty, fractions, column shift, total.  Returns
     the rows that are no analysis, and the analyses with a total outside ``total_range``."""
     table = species_table()

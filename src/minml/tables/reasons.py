@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Reason"]
+import numpy as np
+
+__all__ = ["Messages", "Reason", "kind_counts"]
 
 
 class Reason(enum.IntFlag):
@@ -45,3 +47,57 @@ class Reason(enum.IntFlag):
     oxides the table has no column for (accepted)."""
     ESSENTIAL_ABSENT = 2048
     """Classifier: named a class whose essential species (P2O5 of apatite) has no column."""
+
+
+def kind_counts(kinds) -> dict[str, int]:
+    """Rows per kind of message, most frequent first (ties: in the order the messages appear
+    row by row), from the (rows, kind per row) that :class:`Messages` recorded."""
+    import pandas as pd
+
+    if not kinds:
+        return {}
+    rows = np.concatenate([idx for idx, _ in kinds])
+    seq = np.concatenate([np.full(len(idx), k) for k, (idx, _) in enumerate(kinds)])
+    names = np.concatenate([np.broadcast_to(np.asarray(kind, dtype=object), idx.shape) for idx, kind in kinds])
+    return pd.Series(names[np.lexsort((seq, rows))], dtype=object).value_counts().to_dict()
+
+
+class Messages:
+    """Per-row ';'-joined messages, with a :class:`Reason` code per row and the kind of each
+    message (what the summary counts).  Text is built only for the rows a message concerns,
+    so a clean table of a million rows costs no string work."""
+
+    def __init__(self, n: int):
+        self.text = np.full(n, "", dtype=object)
+        self.codes = np.zeros(n, dtype=np.uint16)
+        self.kinds: list[tuple[np.ndarray, object]] = []
+
+    def add(self, mask: np.ndarray, text, code: Reason = Reason.OTHER_CHECK, kind=None) -> None:
+        """Append ``text`` where ``mask``: a str, or a function of the row positions that
+        returns one str per position; set ``code`` on those rows.  ``kind`` names the message
+        in the summary (a str, or one per row); by default the text before its first ':'."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        new = np.full(len(idx), text, dtype=object) if isinstance(text, str) else np.array(text(idx), dtype=object)
+        old = self.text[idx]
+        self.text[idx] = np.where(old == "", new, old + "; " + new)
+        self.codes[idx] |= np.uint16(code)
+        if kind is None:  # the message's own head, as it was just written
+            kind = text.split(":")[0] if isinstance(text, str) else np.array([t.split(":")[0] for t in new.tolist()])
+        self.kinds.append((idx, kind))
+
+    def add_patterns(self, columns: list[str], masks: list[np.ndarray], label: str) -> None:
+        """Append ``label: A, B`` naming the columns whose mask is set, per row."""
+        if not masks:
+            return
+        bits = np.zeros(len(self.text), dtype=np.int64)
+        for i, mask in enumerate(masks):
+            bits |= mask.astype(np.int64) << i
+        if not bits.any():
+            return
+        patterns, inverse = np.unique(bits, return_inverse=True)
+        for k, pattern in enumerate(patterns):
+            if pattern:
+                names = ", ".join(c for i, c in enumerate(columns) if pattern >> i & 1)
+                self.add(inverse == k, f"{label}: {names}", kind=label)

@@ -32,7 +32,7 @@ from minml.classifier._runtime import standardise
 from minml.classifier.features import model_inputs, usable_rows
 from minml.io._npz import model_from, open_npz, save_npz
 
-__all__ = ["DEFAULT_LATENT_MODEL", "LatentModel", "latent", "load_default_latent", "reconstruct"]
+__all__ = ["LatentModel", "latent", "reconstruct"]
 
 DEFAULT_LATENT_MODEL = "latent-v1.npz"
 SCHEMA_VERSION = 2

@@ -73,8 +73,7 @@ def write_report(
         How ``table`` was read by :func:`minml.validate` (``suffix``): see
         :func:`minml.check_oxides` (none for a checked table).
     """
-    from minml.chemistry.labels import match_labels
-    from minml.plot import confusion_matrix, feldspar_ternary, probability_histogram, pyroxene_quadrilateral
+    from minml.plot import confusion_matrix, probability_histogram
     from minml.tables.checks import OxideCheck, check_oxides
 
     checked = table if isinstance(table, OxideCheck) else check_oxides(table, total_range=None, **check_options)
@@ -110,27 +109,7 @@ def write_report(
         if judged.any()
         else _NONE
     )
-    disputed = validated["verdict"].isin(["disagree", "uncertain"])
-    label_classes = match_labels(validated["label"])["label_classes"]  # tuples, not the written text
-    involves = lambda names: (  # noqa: E731
-        disputed & (label_classes.map(lambda found: bool(set(found) & set(names))) | validated["mineral"].isin(names))
-    )
-    pyroxene = involves(["clinopyroxene", "orthopyroxene"])
-    if pyroxene.any():
-        mol = _mol(checked.oxides[pyroxene.to_numpy()], ["CaO", "MgO", "FeOt"])
-        total = mol["CaO"] + mol["MgO"] + mol["FeOt"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wo, en, fs = (100 * mol[k] / total for k in ("CaO", "MgO", "FeOt"))
-        groups = validated.loc[pyroxene, "label"].astype(str) + " → " + validated.loc[pyroxene, "mineral"].astype(str)
-        parts.append("<h2>Disputed pyroxenes</h2>" + _png(pyroxene_quadrilateral(wo, en, fs, groups.to_numpy())))
-    feldspar = involves(["plagioclase", "k-feldspar"])
-    if feldspar.any():
-        mol = _mol(checked.oxides[feldspar.to_numpy()], ["CaO", "Na2O", "K2O"])
-        groups = validated.loc[feldspar, "label"].astype(str) + " → " + validated.loc[feldspar, "mineral"].astype(str)
-        parts.append(
-            "<h2>Disputed feldspars</h2>"
-            + _png(feldspar_ternary(mol["CaO"], mol["Na2O"], mol["K2O"], groups.to_numpy()))
-        )
+    parts += _disputed_figures(validated, checked.oxides)
     top = validated[validated["verdict"] == "disagree"].sort_values("rank").head(disputed_rows)
     parts.append(
         f"<h2>The {len(top)} most certain disagreements</h2>"
@@ -141,3 +120,34 @@ def write_report(
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def _disputed_figures(validated: pd.DataFrame, oxides: pd.DataFrame) -> list[str]:
+    """The pyroxene quadrilateral and the feldspar ternary of the disputed rows (label or
+    answer a pyroxene, a feldspar), from the checked ``oxides``."""
+    from minml.chemistry.labels import match_labels
+    from minml.plot import feldspar_ternary, pyroxene_quadrilateral
+
+    parts = []
+    disputed = validated["verdict"].isin(["disagree", "uncertain"])
+    label_classes = match_labels(validated["label"])["label_classes"]  # tuples, not the written text
+    involves = lambda names: (  # noqa: E731
+        disputed & (label_classes.map(lambda found: bool(set(found) & set(names))) | validated["mineral"].isin(names))
+    )
+    pyroxene = involves(["clinopyroxene", "orthopyroxene"])
+    if pyroxene.any():
+        mol = _mol(oxides[pyroxene.to_numpy()], ["CaO", "MgO", "FeOt"])
+        total = mol["CaO"] + mol["MgO"] + mol["FeOt"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wo, en, fs = (100 * mol[k] / total for k in ("CaO", "MgO", "FeOt"))
+        groups = validated.loc[pyroxene, "label"].astype(str) + " → " + validated.loc[pyroxene, "mineral"].astype(str)
+        parts.append("<h2>Disputed pyroxenes</h2>" + _png(pyroxene_quadrilateral(wo, en, fs, groups.to_numpy())))
+    feldspar = involves(["plagioclase", "k-feldspar"])
+    if feldspar.any():
+        mol = _mol(oxides[feldspar.to_numpy()], ["CaO", "Na2O", "K2O"])
+        groups = validated.loc[feldspar, "label"].astype(str) + " → " + validated.loc[feldspar, "mineral"].astype(str)
+        parts.append(
+            "<h2>Disputed feldspars</h2>"
+            + _png(feldspar_ternary(mol["CaO"], mol["Na2O"], mol["K2O"], groups.to_numpy()))
+        )
+    return parts

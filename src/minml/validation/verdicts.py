@@ -95,14 +95,7 @@ def validate(
             elements=elements,
             total_range=total_range,
         )
-    if isinstance(df, OxideCheck):
-        table = df.other
-        given = {"suffix": suffix, "elements": elements, "total_range": total_range}
-        defaults = {"suffix": None, "elements": False, "total_range": DEFAULT_TOTAL_RANGE}
-        check_options = {k: v for k, v in given.items() if v != defaults[k]}  # refused: checked already
-    else:
-        require_table(df)
-        table, check_options = df, {"suffix": suffix, "elements": elements, "total_range": total_range}
+    table, check_options = _source(df, suffix=suffix, elements=elements, total_range=total_range)
     require_label_column(table, label_column, "label_column")
     runtime = resolve_model(model)
     if runtime.calibration is None:
@@ -112,36 +105,29 @@ def validate(
         df, runtime, fill_missing=fill_missing, coverage=coverage, progress=progress, keep_proba=True, **check_options
     )
     labels = match_labels(table[label_column])
-    verdict, evidence = _verdicts(runtime, found, labels, coverage)
-    mineral, p, label_p, label_misfit = (
-        evidence["mineral"],
-        evidence["p"],
-        evidence["label_p"],
-        evidence["label_misfit"],
-    )
+    verdict, ev = _verdicts(runtime, found, labels, coverage)
     label = table[label_column].to_numpy(dtype=object)
     label_class = labels["label_class"].to_numpy(dtype=object)
-    evidence.update(verdict=verdict, label=label, label_class=label_class, flag=found.columns["flag"])
-    reason = _reasons(runtime, found.values, evidence)
-    order = np.lexsort((-np.nan_to_num(label_misfit), np.nan_to_num(label_p, nan=2.0), verdict != "disagree"))
+    ev.update(verdict=verdict, label=label, label_class=label_class, flag=found.columns["flag"])
+    order = np.lexsort(
+        (-np.nan_to_num(ev["label_misfit"]), np.nan_to_num(ev["label_p"], nan=2.0), verdict != "disagree")
+    )
     rank = np.empty(len(label), dtype=np.int64)
     rank[order] = np.arange(1, len(label) + 1)
-    validated = pd.DataFrame(
-        {
-            "label": label,
-            "label_class": label_class,
-            "mineral": mineral,
-            "probability": p,
-            "label_probability": label_p,
-            "prediction_set": found.columns["prediction_set"],
-            "verdict": pd.Categorical(verdict, categories=list(VERDICTS)),
-            "label_misfit": label_misfit,
-            "mineral_misfit": evidence["mineral_misfit"],
-            "rank": rank,
-            "reason": reason,
-        },
-        index=found.checked.index,
-    )
+    columns = {
+        "label": label,
+        "label_class": label_class,
+        "mineral": ev["mineral"],
+        "probability": ev["p"],
+        "label_probability": ev["label_p"],
+        "prediction_set": found.columns["prediction_set"],
+        "verdict": pd.Categorical(verdict, categories=list(VERDICTS)),
+        "label_misfit": ev["label_misfit"],
+        "mineral_misfit": ev["mineral_misfit"],
+        "rank": rank,
+        "reason": _reasons(runtime, found.values, ev),
+    }
+    validated = pd.DataFrame(columns, index=found.checked.index)
     return _with_species(validated, found.checked, label) if species else validated
 
 
@@ -155,6 +141,16 @@ def _with_species(validated: pd.DataFrame, checked, label: np.ndarray) -> pd.Dat
     agrees = [species_agrees(text, names) for text, names in zip(label, named, strict=True)]
     verdict = ["" if a is None else ("agree" if a else "disagree") for a in agrees]
     return validated.assign(species=species_text(named), species_verdict=verdict)
+
+
+def _source(df, **check_options) -> tuple[pd.DataFrame, dict]:
+    """The table that holds the label column (a checked table's ``other`` columns), and the
+    check options to pass on: none for a checked table, unless given (then refused)."""
+    if isinstance(df, OxideCheck):
+        defaults = {"suffix": None, "elements": False, "total_range": DEFAULT_TOTAL_RANGE}
+        return df.other, {k: v for k, v in check_options.items() if v != defaults[k]}
+    require_table(df)
+    return df, check_options
 
 
 def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np.ndarray, dict]:

@@ -1,0 +1,105 @@
+"""The classifier's second look at a row: an oxide sum outside the range under the predicted
+class's nominal unanalysed species, and rows unlike the training data under the class's
+end-members.  Each outcome sets a :class:`~minml.tables.reasons.Reason` bit and adds its text
+to the row's flag."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minml._text import one_decimal
+from minml.chemistry.misfit import fold_divalent
+from minml.tables.reasons import Reason
+
+__all__ = ["judge_outliers", "rejudge_totals"]
+
+
+def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
+    """Rows rejected for their oxide sum alone get a second look under the predicted class:
+    with the class's nominal unanalysed species (tourmaline's B2O3 and H2O, which EPMA does
+    not measure) the sum may be fine. Such rows are accepted, and ``flag`` says so, with
+    their ``reasons`` (both in place)."""
+    if checked.total_range is None:
+        return
+    from minml.chemistry.minerals import mineral_table, nominal_total
+
+    table = mineral_table()
+    lo, hi = checked.total_range
+    suspects = np.flatnonzero(analysis & ~ok)
+    if not len(suspects):
+        return
+    only_total = reasons[suspects] == np.uint16(Reason.TOTAL_OUTSIDE)  # flagged for the sum and nothing else
+    for code in np.flatnonzero(np.bincount(top[suspects[only_total]], minlength=len(classes))):
+        mineral = table.get(str(classes[code]))
+        if mineral is None or not mineral.unanalysed:
+            continue
+        rows = suspects[only_total & (top[suspects] == code)]
+        total = checked.total[rows]
+        reported = {s: checked.species_values(s)[rows] for s in mineral.unanalysed if s in checked.species}
+        fixed = nominal_total(total, reported, mineral)
+        good = (fixed >= lo) & (fixed <= hi)
+        names = ", ".join(mineral.unanalysed)
+        ok[rows[good]] = True
+        reasons[rows[good]] = np.uint16(Reason.NOMINAL_TOTAL)
+        flag[rows[good]] = [
+            f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
+            for t, f in zip(total[good], fixed[good], strict=True)
+        ]
+
+
+def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
+    """Add ``notes`` (one string, or one per row) to the flags of ``rows`` in place."""
+    notes = np.broadcast_to(np.asarray(notes, dtype=object), rows.shape)
+    flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
+
+
+def judge_outliers(model, values, out, ok, notes, analyses=None) -> np.ndarray:
+    """Rows unlike the training data: rejected (True) unless the predicted class's
+    end-members explain them; both outcomes are noted in ``notes``, the (flag text, reason
+    codes) of the rows, in place (None: no notes).
+    ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
+    (:func:`minml.chemistry.misfit.fold_divalent`)."""
+    # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
+    far = np.flatnonzero(ok & (out["ood"] > np.float64(model.ood_threshold)))
+    rejected = np.zeros(len(values), dtype=bool)
+    if not len(far):
+        return rejected
+    top = out["top"][far]
+    far_values = fold_divalent(
+        values[far], model.oxides, None if analyses is None else {s: v[far] for s, v in analyses.items()}
+    )
+    misfit = model.misfit(far_values, top)
+    limit = np.asarray(model.misfit_threshold)[top]
+    explained = misfit <= limit  # False for NaN: classes without end-members (glass)
+    rejected[far[~explained]] = True
+    if notes is None:
+        return rejected
+    flag, reasons = notes
+    reasons[far[explained]] |= np.uint16(Reason.UNUSUAL)
+    reasons[far[~explained]] |= np.uint16(Reason.NONE_OF_THE_CLASSES)
+    names = np.asarray(model.classes, dtype=object)[top].tolist()
+    ood = one_decimal(out["ood"][far]).tolist()
+    threshold = f"{model.ood_threshold:.1f}"
+    text = one_decimal(np.nan_to_num(misfit)).tolist()
+    limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
+    fitted = np.isfinite(misfit).tolist()
+    unlike = "unknown: unlike the training data (ood_score {} above " + threshold + ")"
+    _append(
+        flag,
+        far[explained],
+        [
+            f"unusual {names[i]}: ood_score {ood[i]} above {threshold}, but its end-members explain it (misfit {text[i]} wt%)"
+            for i in np.flatnonzero(explained).tolist()
+        ],
+    )
+    reasons = [
+        unlike.format(ood[i])
+        + (
+            f" and no {names[i]} (misfit {text[i]} wt% from its end-members, limit {limit_text[i]})"
+            if fitted[i]
+            else ""
+        )
+        for i in np.flatnonzero(~explained).tolist()
+    ]
+    _append(flag, far[~explained], reasons)
+    return rejected
