@@ -651,3 +651,22 @@ def test_csv_written_in_pieces_is_one_table(lepr, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(back[lepr.columns], lepr, check_dtype=False)
     # no rows: the header alone
     assert write_table(table.iloc[:0], tmp_path / "empty.csv").read_text().count("\n") == 1
+
+
+def test_one_table_of_formats_gives_the_choices_and_the_messages(tmp_path, monkeypatch):
+    """A format is one entry of minml.io.FORMATS: read_table, write_table and writable_path
+    take it from there, and the refusals list its keys."""
+    import minml.io
+
+    table = pd.read_csv(EXAMPLE).head(4)
+    with pytest.raises(ValueError, match=r"unknown extension '.dat'\. Use one of \['.csv', '.parquet', '.pq'"):
+        (tmp_path / "probe.dat").write_text("SiO2\n1\n")
+        read_table(tmp_path / "probe.dat")
+    with pytest.raises(ValueError, match=r"Cannot write 'out.DAT': use .csv, .tsv, .xlsx or .parquet\."):
+        write_table(table, tmp_path / "out.DAT")
+    monkeypatch.setitem(minml.io.FORMATS, ".dat", minml.io.FORMATS[".tsv"])  # e.g. an instrument's text export
+    written = write_table(table, tmp_path / "out.DAT")
+    assert written.read_text().splitlines()[0].replace('"', "").split("\t") == list(table.columns)  # tabs
+    pd.testing.assert_frame_equal(read_table(written), table)
+    with pytest.raises(ValueError, match=r"An extension starts with a dot"):
+        minml.io.register("dat", minml.io.FORMATS[".csv"])

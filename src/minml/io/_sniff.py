@@ -112,7 +112,7 @@ def _refuse_wide_header(path: Path, codec: str, sep: str) -> None:
     :data:`_MAX_FIELDS` (a 25-million-field line kept pandas busy for ever)."""
     limit = _MAX_FIELDS
     with open(path, newline="", encoding=codec, errors="replace") as handle:
-        head = handle.read(limit * 256)  # fields of up to 256 characters: enough to pass the limit
+        head = handle.readline(limit * 256)  # fields of up to 256 characters: enough to pass the limit
     line = head.split("\n", 1)[0]
     fields = len(line.split()) if sep == _WHITESPACE else line.count(sep) + 1
     if fields > limit:
