@@ -147,12 +147,25 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         raise ValueError(f"header_row counts rows from 1 (as a spreadsheet shows them), got {header_row!r}.")
     if header_row is not None and suffix in _PARQUET:
         raise ValueError(f"header_row= applies to CSV and Excel files; {path.name!r} is Parquet (named columns).")
-    if sheet is None and encoding is None and header_row is None and suffix not in _PARQUET:
+    plain = sheet is None and encoding is None and header_row is None
+    if plain and suffix not in _PARQUET | _EXCEL:
         from minml.io.instruments import read_instrument  # instrument exports, recognised from their content
 
         exported = read_instrument(path)
         if exported is not None:
             return exported
+    if plain and suffix in _EXCEL:  # a workbook is read first, then judged (its first rows cost as much)
+        from minml.io.instruments import exported_sheet, read_instrument
+
+        try:
+            table = _read_excel(path, sheet, header_row)
+        except ValueError:
+            exported = read_instrument(path)  # a title above the table, as AZtec writes
+            if exported is None:
+                raise
+            return exported
+        exported = read_instrument(path) if exported_sheet(table) else None
+        return table if exported is None else exported
     if suffix in _CSV:
         return _read_csv(path, _text_encoding(encoding, path), header_row)
     if suffix in _PARQUET:
