@@ -103,3 +103,16 @@ def test_the_command_classifies_an_export_with_no_options(tmp_path, analyses, an
     assert main(["classify", str(source), "-o", str(out)]) == 0
     result = pd.read_csv(out)
     assert result["mineral"].tolist() == answers and result["Comment"].str.startswith("grain").all()
+
+
+def test_an_aztec_workbook_without_a_title_is_read_again_as_an_export(tmp_path, analyses, answers):
+    from minml.io.instruments import exported_sheet
+
+    path = write_aztec(analyses, tmp_path / "aztec.csv")
+    book = tmp_path / "aztec_plain.xlsx"
+    pd.read_csv(path).to_excel(book, index=False)  # the header on the first row: 'Unnamed: 0' names the points
+    assert exported_sheet(pd.read_excel(book, engine="calamine"))
+    read = read_table(book)
+    assert len(read) == len(analyses) and read.attrs["minml_instrument"] == "Oxford AZtec"
+    assert classify(read)["mineral"].astype(str).tolist() == answers
+    assert not exported_sheet(analyses)

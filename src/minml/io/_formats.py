@@ -172,14 +172,32 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
             f"Cannot read {path.name!r}: unknown extension {path.suffix!r}. "
             f"Use one of {sorted(s for s, f in FORMATS.items() if f.read is not None)}."
         )
-    if sheet is None and encoding is None and header_row is None and fmt.kind != "Parquet":
-        from minml.io.instruments import read_instrument  # instrument exports, recognised from their content
-
-        exported = read_instrument(path)
-        if exported is not None:
-            return exported
     given = {"sheet": sheet, "encoding": encoding, "header_row": header_row}
-    return fmt.read(path, **{option: value for option, value in given.items() if option in fmt.options})
+    options = {option: value for option, value in given.items() if option in fmt.options}
+    if sheet is None and encoding is None and header_row is None and fmt.kind != "Parquet":
+        return _read_or_export(path, fmt, options)
+    return fmt.read(path, **options)
+
+
+def _read_or_export(path: Path, fmt: Format, options: dict) -> pd.DataFrame:
+    """A file read with no option: an instrument's export (:mod:`minml.io.instruments`) where
+    its content says so, else the table.  Text files are sniffed on their first lines; a
+    workbook is read first and judged after (its first rows cost as much as the whole), and
+    read as an export only when it looks like one or is refused for a title above the table."""
+    from minml.io.instruments import exported_sheet, read_instrument
+
+    if fmt.kind != "Excel":
+        exported = read_instrument(path)
+        return fmt.read(path, **options) if exported is None else exported
+    try:
+        table = fmt.read(path, **options)
+    except ValueError:
+        exported = read_instrument(path)  # a title above the table, as AZtec writes
+        if exported is None:
+            raise
+        return exported
+    exported = read_instrument(path) if exported_sheet(table) else None
+    return table if exported is None else exported
 
 
 def write_table(df: pd.DataFrame, path, *, bom: bool = False, progress: bool = False) -> Path:

@@ -38,7 +38,7 @@ from minml.chemistry.oxides import canonical_name, element_oxides, element_symbo
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["INSTRUMENTS", "looks_like_instrument", "read_instrument"]
+__all__ = ["INSTRUMENTS", "exported_sheet", "looks_like_instrument", "read_instrument"]
 
 INSTRUMENTS = ("Oxford AZtec", "Cameca SX / PeakSight", "JEOL", "Probe for EPMA", "EDS element wt%")
 """The exports :func:`read_instrument` recognises."""
@@ -88,10 +88,6 @@ def _number(cell) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _rows_of_text(text: str) -> list[list]:
-    return [_split(line) if line.strip() else [] for line in text.splitlines()]
 
 
 def _header_parts(cells: list) -> tuple[str, list[str]]:
@@ -273,7 +269,9 @@ def _text_rows(path: Path, limit: int | None) -> tuple[list[list], bool] | None:
         text = text.rsplit("\n", 1)[0]  # a cut line is no row
     lines = text.splitlines()
     spaced = not any(sep in line for line in lines[:200] for sep in "\t;,")
-    return _rows_of_text(text), spaced
+    if limit is not None:
+        lines = lines[:_SNIFF_ROWS]
+    return [_split(line) if line.strip() else [] for line in lines], spaced
 
 
 def _excel_rows(path: Path, limit: int | None) -> list[list] | None:
@@ -296,6 +294,19 @@ def _rows(path: Path, limit: int | None):
     if suffix in (".parquet", ".pq"):
         return None
     return _text_rows(path, None if limit is None else _SNIFF_BYTES)
+
+
+def exported_sheet(table: pd.DataFrame) -> bool:
+    """Whether a sheet read with its first row as the header is an export to read again with
+    :func:`read_instrument`: its first column names points ``Spectrum 1`` ... or ends in
+    statistics rows (``Mean``, ``Std. deviation``) below a header naming species.  (Reading
+    a workbook's first rows costs as much as reading it: a workbook is read first, then judged.)"""
+    if table.shape[1] < 2 or not len(table):
+        return False
+    first = table.iloc[:, 0].astype(str).str.strip()
+    named = sum(_species_cell(str(c)) for c in table.columns) >= _MIN_SPECIES
+    points = first.str.match(_POINT).any()
+    return bool(named and (points or first.tail(8).str.match(_STATISTICS).any()))
 
 
 def looks_like_instrument(path) -> str | None:
