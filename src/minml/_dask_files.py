@@ -251,7 +251,8 @@ def _validate_write(part, label_column, model, options, folder, number: int) -> 
         "counts": result["verdict"].value_counts(sort=False).to_dict(),
         "keys": _dask._rank_keys(result),
         "summary": _dask._summary_part(result, number),
-        "columns": list(found.columns),
+        "rank_column": found.columns[list(result.columns).index("rank") - 1],  # "label" is left out
+        "row_column": found.columns[-1],
     }
 
 
@@ -260,13 +261,9 @@ def _rerank(written: dict, ranks: list, folder, number: int) -> dict:
     import pyarrow.parquet as pq
 
     frame = pq.read_table(Path(folder) / _part_name(number)).to_pandas()
-    rank_column, row_column = (
-        written["columns"][list(written["columns"]).index("validate_rank")],
-        written["columns"][-1],
-    )
     offset = sum(len(r) for r in ranks[:number])
-    frame[rank_column] = ranks[number]
-    frame[row_column] = np.arange(offset + 1, offset + len(frame) + 1)
+    frame[written["rank_column"]] = ranks[number]
+    frame[written["row_column"]] = np.arange(offset + 1, offset + len(frame) + 1)
     _write(frame, folder, number)
     return {key: written[key] for key in ("rows", "counts")}
 
