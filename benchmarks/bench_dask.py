@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     with (
         tempfile.TemporaryDirectory() as tmp,
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, memory_limit=args.memory_limit, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, memory_limit=args.memory_limit, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

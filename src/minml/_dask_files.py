@@ -121,7 +121,7 @@ def _client(scheduler, local_options):
         if current is not None:
             yield current
             return
-        options = {"processes": True, "dashboard_address": None, **(local_options or {})}
+        options = {"processes": True, "dashboard_address": ":0", **(local_options or {})}
         with LocalCluster(**options) as cluster, Client(cluster) as client:
             yield client
 
