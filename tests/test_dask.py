@@ -27,7 +27,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="1GiB"
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="1GiB"
     )
     with distributed.Client(cluster) as c:
         yield c
@@ -68,7 +68,7 @@ def test_tables_as_in_memory(client, sample):
     _same(latent, _eager(minml.latent, sample))
     for how in ({"mineral": "auto"}, {"mineral_column": "Mineral"}, {"mineral": "olivine"}):
         eager = _eager(minml.formula, sample, **how)
-        lazy = minml.formula(ddf, **how).compute()
+        lazy = minml.formula(dd.from_pandas(sample, npartitions=2), **how).compute()  # formula is slow
         assert set(eager.columns) <= set(lazy.columns)
         assert lazy.drop(columns=list(eager.columns)).isna().all().all()  # other classes' indices: NaN
         _same(lazy[eager.columns], eager)
@@ -230,3 +230,27 @@ def test_map_from_zarr_as_in_memory(client, tmp_path):
     written = lazy.write(tmp_path / "out")
     assert (zarr.open_group(str(written[0]), mode="r")["codes"][:] == eager.codes).all()
     assert written[2].stat().st_size > 1000
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".tif"])
+def test_lazy_readers_read_the_grids(tmp_path, suffix):
+    tifffile = pytest.importorskip("tifffile")
+    from minml.maps._lazy import open_lazy
+
+    oxide_map = _map()
+    for name, grid in oxide_map.data.items():
+        grid = np.asarray(grid, dtype=np.float32)
+        if suffix == ".npy":
+            np.save(tmp_path / f"{name}.npy", grid)
+        else:
+            tifffile.imwrite(tmp_path / f"{name}.tif", grid, tile=(32, 32))
+    (tmp_path / "BSE.npy" if suffix == ".npy" else tmp_path / "BSE.tif").write_bytes(b"")  # not a channel: left out
+    lazy = open_lazy(tmp_path, band_rows=30)
+    assert sorted(lazy.data) == sorted(oxide_map.data)
+    for name, grid in lazy.data.items():
+        assert grid.chunks[0][0] == 30
+        np.testing.assert_array_equal(
+            grid.compute(scheduler="sync"), np.asarray(oxide_map.data[name], dtype=np.float32)
+        )
+    with pytest.raises(ValueError, match="Zarr group or a folder"):
+        open_lazy(tmp_path / f"SiO2{suffix}")

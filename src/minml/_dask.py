@@ -19,7 +19,7 @@ run through the in-memory function, so the two paths give the same rows.
   per row (17 bytes) go to one task, which orders them (a stable ``lexsort``, as in memory)
   and hands each partition back its ranks.  The rows stay where they are (on the workers,
   spilled to disk when memory runs short) until the ranks come back.  Ten million rows need
-  about 0.4 GB on that one task's worker.
+  about 0.5 GB (50 bytes a row: keys, order, ranks) on that one task's worker.
 * ``label_summary``: per partition, counts per label and verdict and of the other answers
   (with where each was first seen, to break ties as ``value_counts`` does), summed in one
   task: a few hundred labels, whatever the rows.

@@ -121,7 +121,7 @@ def _client(scheduler, local_options):
         if current is not None:
             yield current
             return
-        options = {"processes": True, "dashboard_address": None, **(local_options or {})}
+        options = {"processes": True, "dashboard_address": ":0", **(local_options or {})}
         with LocalCluster(**options) as cluster, Client(cluster) as client:
             yield client
 
@@ -251,7 +251,8 @@ def _validate_write(part, label_column, model, options, folder, number: int) -> 
         "counts": result["verdict"].value_counts(sort=False).to_dict(),
         "keys": _dask._rank_keys(result),
         "summary": _dask._summary_part(result, number),
-        "columns": list(found.columns),
+        "rank_column": found.columns[list(result.columns).index("rank") - 1],  # "label" is left out
+        "row_column": found.columns[-1],
     }
 
 
@@ -260,13 +261,9 @@ def _rerank(written: dict, ranks: list, folder, number: int) -> dict:
     import pyarrow.parquet as pq
 
     frame = pq.read_table(Path(folder) / _part_name(number)).to_pandas()
-    rank_column, row_column = (
-        written["columns"][list(written["columns"]).index("validate_rank")],
-        written["columns"][-1],
-    )
     offset = sum(len(r) for r in ranks[:number])
-    frame[rank_column] = ranks[number]
-    frame[row_column] = np.arange(offset + 1, offset + len(frame) + 1)
+    frame[written["rank_column"]] = ranks[number]
+    frame[written["row_column"]] = np.arange(offset + 1, offset + len(frame) + 1)
     _write(frame, folder, number)
     return {key: written[key] for key in ("rows", "counts")}
 

@@ -62,11 +62,27 @@ def open_lazy(path, *, band_rows: int = 256, units: str = "wt%", pixel_size: flo
 
 
 def _tiff_array(path: Path):
-    """A TIFF's first image as a Zarr array read tile by tile (tifffile's Zarr view)."""
+    """A TIFF's first image, read region by region (:class:`_Tiff`)."""
     import tifffile
-    import zarr
 
-    return zarr.open(tifffile.imread(path, aszarr=True), mode="r")
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages.first
+        return _Tiff(str(path), tuple(page.shape), page.dtype)
+
+
+class _Tiff:
+    """A TIFF image as an array Dask can slice: each read opens the file and reads the tiles of
+    that region only (tifffile's Zarr view); nothing stays open, so it travels to workers."""
+
+    def __init__(self, path: str, shape: tuple, dtype):
+        self.path, self.shape, self.dtype, self.ndim = path, shape, np.dtype(dtype), len(shape)
+
+    def __getitem__(self, key):
+        import tifffile
+        import zarr
+
+        with tifffile.TiffFile(self.path) as tif, tif.pages.first.aszarr() as store:
+            return zarr.open(store, mode="r")[key]
 
 
 @dataclass
