@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-import minml  # noqa: E402
-from minml.app import _work, streamlit_options  # noqa: E402
-from minml.cli import main  # noqa: E402
-from tests.conftest import EXAMPLE, two_phases  # noqa: E402
+import minml
+from minml.app import _work, streamlit_options
+from minml.cli import main
+from tests.conftest import EXAMPLE, two_phases
 
 PAGE = str(Path(minml.__file__).parent / "app" / "page.py")
 TIMEOUT = 300

@@ -849,7 +849,7 @@ def _add_app(sub) -> None:
     p = sub.add_parser(
         "app",
         help="open the web app (upload, classify, validate, look, download)",
-        description="Serve the MIN-ML web app (needs the app extra: pip install \"min-ml[app]\") and print its "
+        description='Serve the MIN-ML web app (needs the app extra: pip install "min-ml[app]") and print its '
         "address; open it in a browser. Stop it with Ctrl-C.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this computer only)")

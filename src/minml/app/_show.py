@@ -30,9 +30,9 @@ def once(name: str, key: str, make):
     return kept[name][1]
 
 
-def _figure(ax, name: str, key: str) -> None:
-    """Show a figure with a PNG download under it."""
-    png = _work.figure_png(ax)
+def _figure(draw, name: str, key: str, kept: str) -> None:
+    """Show the figure ``draw()`` makes (drawn once per ``kept`` key), with a PNG download under it."""
+    png = once(f"png {key}", kept, lambda: _work.figure_png(draw()))
     st.image(png, width="content")
     st.download_button(f"{name} (PNG)", png, f"{key}.png", "image/png", key=f"png_{key}")
 
@@ -62,21 +62,35 @@ def pictures_tab(table, result, validated, options) -> None:
     with left:
         st.subheader("How sure the model is")
         named = result["mineral"].astype(str) != "unknown"
-        ax = probability_histogram(
-            result.loc[named, "probability"], result.loc[named, "mineral"].astype(str),
-            xlabel="calibrated probability of the predicted mineral",
+        _figure(
+            lambda: probability_histogram(
+                result.loc[named, "probability"],
+                result.loc[named, "mineral"].astype(str),
+                xlabel="calibrated probability of the predicted mineral",
+            ),
+            "Probability histogram",
+            "probability",
+            options["key"],
         )
-        _figure(ax, "Probability histogram", "probability")
     with right:
         st.subheader("Published label vs MIN-ML")
         if validated is None:
             st.info("Validate the labels (tab 3) to see the confusion matrix.")
         else:
-            ax = confusion_matrix(validated["label_class"].astype(str), validated["mineral"].astype(str))
-            _figure(ax, "Confusion matrix", "confusion")
+            _figure(
+                lambda: confusion_matrix(validated["label_class"].astype(str), validated["mineral"].astype(str)),
+                "Confusion matrix",
+                "confusion",
+                options["key"] + str(id(validated)),
+            )
     st.subheader("Latent space")
-    by = st.radio("Colour by", ["mineral", "cluster_mineral", "cluster"], horizontal=True, key="latent_by",
-                  help="mineral: the classifier's answer; cluster: density clusters found without labels")
+    by = st.radio(
+        "Colour by",
+        ["mineral", "cluster_mineral", "cluster"],
+        horizontal=True,
+        key="latent_by",
+        help="mineral: the classifier's answer; cluster: density clusters found without labels",
+    )
     placed = once(
         "latent",
         options["key"],
@@ -87,7 +101,7 @@ def pictures_tab(table, result, validated, options) -> None:
     )
     if placed is not None:
         shown = placed.assign(mineral=result["mineral"].astype(str).to_numpy())
-        _figure(latent_space(shown, by), "Latent space", "latent")
+        _figure(lambda: latent_space(shown, by), "Latent space", "latent", options["key"] + by)
     _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary)
 
 
@@ -104,16 +118,28 @@ def _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary)
         st.subheader("Pyroxenes (Wo-En-Fs)")
         pyx = formulas[formulas["mineral"].isin(["clinopyroxene", "orthopyroxene"])].dropna(subset=["Wo", "En", "Fs"])
         if len(pyx):
-            ax = pyroxene_quadrilateral(pyx["Wo"].to_numpy(), pyx["En"].to_numpy(), pyx["Fs"].to_numpy(), pyx["mineral"])
-            _figure(ax, "Pyroxene quadrilateral", "pyroxenes")
+            _figure(
+                lambda: pyroxene_quadrilateral(
+                    pyx["Wo"].to_numpy(), pyx["En"].to_numpy(), pyx["Fs"].to_numpy(), pyx["mineral"]
+                ),
+                "Pyroxene quadrilateral",
+                "pyroxenes",
+                options["key"],
+            )
         else:
             st.info("No pyroxene in the table.")
     with right:
         st.subheader("Feldspars (An-Ab-Or)")
         fsp = formulas[formulas["mineral"].isin(["plagioclase", "k-feldspar"])].dropna(subset=["An", "Ab", "Or"])
         if len(fsp):
-            ax = feldspar_ternary(fsp["An"].to_numpy(), fsp["Ab"].to_numpy(), fsp["Or"].to_numpy(), fsp["mineral"])
-            _figure(ax, "Feldspar ternary", "feldspars")
+            _figure(
+                lambda: feldspar_ternary(
+                    fsp["An"].to_numpy(), fsp["Ab"].to_numpy(), fsp["Or"].to_numpy(), fsp["mineral"]
+                ),
+                "Feldspar ternary",
+                "feldspars",
+                options["key"],
+            )
         else:
             st.info("No feldspar in the table.")
 
@@ -134,19 +160,33 @@ def formulas_tab(table, result, options) -> None:
         st.info("Classify first (tab 2), or choose one mineral for every row.")
         return
     if chosen == choices[0]:
-        formulas = _attempt(lambda: _predicted_formulas(table, result, options), "Formulas could not be computed")
+        make = lambda: _predicted_formulas(table, result, options)  # noqa: E731
     else:
-        formulas = _attempt(lambda: minml.formula(table, chosen, **options["reading"]), "Formulas could not be computed")
+        make = lambda: minml.formula(table, chosen, **options["reading"])  # noqa: E731
+    formulas = once("formulas", options["key"] + chosen, lambda: _attempt(make, "Formulas could not be computed"))
     if formulas is None:
         return
     done = formulas["mineral"] != ""
     st.caption(f"{int(done.sum()):,} of {len(formulas):,} formulas computed; the flag column says why not.")
     shown = formulas.dropna(axis=1, how="all")
     st.dataframe(shown, width="stretch", height=420)
-    st.download_button(
-        "Formulas (CSV)", _work.table_bytes(_work.beside(table, shown, "formula_"), ".csv"), "formulas.csv",
-        "text/csv", key="dl_formulas",
-    )
+    csv = lambda: _work.table_bytes(_work.beside(table, shown, "formula_"), ".csv")  # noqa: E731  (made when pressed)
+    st.download_button("Formulas (CSV)", csv, "formulas.csv", "text/csv", key="dl_formulas")
+
+
+def _classified_map(upload, pixel, low, high):
+    """The uploaded (or the demo) map and its classification; None, with a message, on failure."""
+    if upload is not None:
+        oxide_map = _attempt(
+            lambda: _work.read_map_upload(upload.name, upload.getvalue(), pixel_size=pixel or None),
+            f"{upload.name} could not be read as a map",
+        )
+    else:
+        oxide_map = _attempt(_work.demo_map, "The demo map could not be made")
+    if oxide_map is None:
+        return None
+    result = _attempt(lambda: minml.classify_map(oxide_map, min_total=low, max_total=high), "The map failed")
+    return None if result is None else (oxide_map, result)
 
 
 def maps_tab() -> None:
@@ -161,19 +201,14 @@ def maps_tab() -> None:
         st.session_state.map_demo = True
     if upload is None and not st.session_state.get("map_demo"):
         return
+    import hashlib
+
+    source = hashlib.sha256(upload.getvalue()).hexdigest() if upload is not None else "demo"
     with st.spinner("Reading and classifying the map ..."):
-        if upload is not None:
-            oxide_map = _attempt(
-                lambda: _work.read_map_upload(upload.name, upload.getvalue(), pixel_size=pixel or None),
-                f"{upload.name} could not be read as a map",
-            )
-        else:
-            oxide_map = _attempt(_work.demo_map, "The demo map could not be made")
-        if oxide_map is None:
-            return
-        result = _attempt(lambda: minml.classify_map(oxide_map, min_total=low, max_total=high), "The map failed")
-    if result is None:
+        found = once("map", f"{source} {pixel} {low} {high}", lambda: _classified_map(upload, pixel, low, high))
+    if found is None:
         return
+    oxide_map, result = found
     for note in oxide_map.notes:
         st.caption(note)
     from minml.plot import confidence_map, phase_map
@@ -181,9 +216,9 @@ def maps_tab() -> None:
     modes = result.modes()
     left, right = st.columns(2)
     with left:
-        _figure(phase_map(result, modes=modes, title="Phase map"), "Phase map", "phase_map")
+        _figure(lambda: phase_map(result, modes=modes, title="Phase map"), "Phase map", "phase_map", str(id(result)))
     with right:
-        _figure(confidence_map(result, title="Confidence"), "Confidence map", "confidence")
+        _figure(lambda: confidence_map(result, title="Confidence"), "Confidence map", "confidence", str(id(result)))
     st.subheader("Modes (area %, and mode % with its uncertainty)")
     table = pd.DataFrame(modes).reset_index()
     st.dataframe(table, hide_index=True)

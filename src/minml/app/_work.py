@@ -160,9 +160,9 @@ def counts_figure(minerals: pd.Series):
 
     counts = minerals.astype(str).value_counts().sort_values()
     colours = mineral_colours()
-    fig, ax = plt.subplots(figsize=(5.0, 0.3 * len(counts) + 1.0), layout="constrained")
-    ax.barh(counts.index, counts.to_numpy(), color=[colours.get(n, "#777777") for n in counts.index])
-    ax.bar_label(ax.containers[0], padding=2, fontsize=8)
+    ax = plt.subplots(figsize=(5.0, 0.3 * len(counts) + 1.0), layout="constrained")[1]
+    bars = ax.barh(counts.index, counts.to_numpy(), color=[colours.get(n, "#777777") for n in counts.index])
+    ax.bar_label(bars, padding=2, fontsize=8)
     ax.set_xlabel("analyses")
     ax.spines[["top", "right"]].set_visible(False)
     return ax

@@ -9,15 +9,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
+import numpy as np
+import pandas as pd
+import streamlit as st
 
-import minml  # noqa: E402
-from minml.app import _work  # noqa: E402
-from minml.app._show import formulas_tab, maps_tab, once, pictures_tab, problem  # noqa: E402
+import minml
+from minml.app import _work
+from minml.app._show import formulas_tab, maps_tab, once, pictures_tab, problem
 
-st.set_page_config(page_title="MIN-ML", page_icon=":rock:", layout="wide")
 state = st.session_state
 
 
@@ -69,10 +68,14 @@ def _safe(run, what: str):
         return None
 
 
-def _read_tab(table, options):
-    checked = _safe(
-        lambda: minml.check_oxides(table, total_range=options["total_range"], **options["reading"]),
-        "The columns could not be read",
+def _read_tab(table, options, key):
+    checked = once(
+        "checked",
+        key,
+        lambda: _safe(
+            lambda: minml.check_oxides(table, total_range=options["total_range"], **options["reading"]),
+            "The columns could not be read",
+        ),
     )
     if checked is None:
         return None
@@ -131,14 +134,20 @@ def _classify_tab(table, options, key):
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Analyses per mineral")
-        st.pyplot(_work.counts_figure(result["mineral"]).figure, clear_figure=True)
+        st.image(once("counts", key, lambda: _work.figure_png(_work.counts_figure(result["mineral"]))))
     with right:
         st.subheader("Results")
-        shown = _filtered(table, result, key)
-        st.caption(f"{len(shown):,} of {len(result):,} rows shown; click a column name to sort.")
-        st.dataframe(shown, width="stretch", height=420)
+        _results_table(table, result, key)
     _downloads(table, result, options, key)
     return result
+
+
+@st.fragment
+def _results_table(table, result, key):
+    """The filters and the table: a fragment, so that a filter redraws only this, not the page."""
+    shown = _filtered(table, result, key)
+    st.caption(f"{len(shown):,} of {len(result):,} rows shown; click a column name to sort.")
+    st.dataframe(shown, width="stretch", height=420)
 
 
 def _filtered(table, result, key):
@@ -160,67 +169,76 @@ def _filtered(table, result, key):
     keep &= (probability >= low) & (probability <= high)
     if disputed and validated is not None:
         keep &= (validated[1]["verdict"] == "disagree").to_numpy()
-    return _work.beside(table, result, "classify_")[keep]
+    both = once("results beside", key, lambda: _work.beside(table, result, "classify_"))
+    return both[keep]
 
 
 def _downloads(table, result, options, key):
     st.subheader("Download")
     both = _work.beside(table, result.drop(columns=["prediction_set"]), "classify_")
-    csv = once("csv", key, lambda: _work.table_bytes(both, ".csv"))
-    xlsx = once("xlsx", key, lambda: _work.table_bytes(both, ".xlsx"))
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Results (CSV)", csv, "classified.csv", "text/csv", key="dl_csv")
+    # the files are made when a button is pressed (deferred), not on every redraw of the page
+    c1.download_button(
+        "Results (CSV)", lambda: _work.table_bytes(both, ".csv"), "classified.csv", "text/csv", key="dl_csv"
+    )
     c2.download_button(
         "Results (Excel)",
-        xlsx,
+        lambda: _work.table_bytes(both, ".xlsx"),
         "classified.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="dl_xlsx",
     )
     validated = state.get("validated")
-    validated = validated if validated is not None and validated[0] == key else None
-    book = once(
-        "by mineral",
-        key + str(validated is not None),  # disputed labels go to the review sheet once validated
-        lambda: _safe(
-            lambda: _work.by_mineral_bytes(table, result, validated[1] if validated else None, **options["reading"]),
-            "The per-mineral workbook could not be made",
-        ),
+    validated = validated[1] if validated is not None and validated[0] == key else None
+    book = lambda: _work.by_mineral_bytes(table, result, validated, **options["reading"])  # noqa: E731
+    c3.download_button(
+        "One sheet per mineral, for Thermobar (Excel)",
+        book,
+        "by_mineral.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_thermobar",
+        help="Columns named as Thermobar reads them (SiO2_Cpx, FeOt_Amp, SiO2_Liq, ...); rows the model is "
+        "unsure of, flagged or whose label it disputes are on the sheet 'unsure or disputed'.",
     )
-    if book is not None:
-        c3.download_button(
-            "One sheet per mineral, for Thermobar (Excel)",
-            book,
-            "by_mineral.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key="dl_thermobar",
-            help="Columns named as Thermobar reads them (SiO2_Cpx, FeOt_Amp, SiO2_Liq, ...); rows the model is "
-            "unsure of, flagged or whose label it disputes are on the sheet 'unsure or disputed'.",
-        )
 
 
 def _validate_tab(table, options, checked, key):
     others = list(checked.other.columns) if checked is not None else list(table.columns)
     if not others:
-        st.info("Validation compares each row's published mineral name with its analysis: the table has no column "
-                "besides the oxides to hold one.")
+        st.info(
+            "Validation compares each row's published mineral name with its analysis: the table has no column "
+            "besides the oxides to hold one."
+        )
         return
     default = others.index("Mineral") if "Mineral" in others else 0
     column = st.selectbox("Column with the published mineral", others, index=default, key="label_column")
-    coverage = st.slider("Coverage of the prediction sets", 0.80, 0.999, 0.99, 0.001, key="coverage",
-                         help="A true label is called 'disagree' for about 1 - coverage of rows.")
+    coverage = st.slider(
+        "Coverage of the prediction sets",
+        0.80,
+        0.999,
+        0.99,
+        0.001,
+        key="coverage",
+        help="A true label is called 'disagree' for about 1 - coverage of rows.",
+    )
     if st.button("Validate the labels", type="primary", key="run_validate"):
         with st.spinner("Validating ..."):
             result = _safe(
                 lambda: minml.validate(
-                    table, column, coverage=coverage, fill_missing=options["fill_missing"],
-                    total_range=options["total_range"], **options["reading"],
+                    table,
+                    column,
+                    coverage=coverage,
+                    fill_missing=options["fill_missing"],
+                    total_range=options["total_range"],
+                    **options["reading"],
                 ),
                 "Validation failed",
             )
         if result is not None:
-            html = _safe(lambda: _work.report_html(table, result, "MIN-ML validation", **options["reading"]),
-                         "The report could not be made")
+            html = _safe(
+                lambda: _work.report_html(table, result, "MIN-ML validation", **options["reading"]),
+                "The report could not be made",
+            )
             state.validated = (key, result, html)
             st.rerun()  # the Classify tab, drawn before this one, offers the disputed-only filter now
     validated = state.get("validated")
@@ -238,18 +256,24 @@ def _validate_tab(table, options, checked, key):
     )
     st.dataframe(ranked, width="stretch", height=360)
     c1, c2 = st.columns(2)
-    c1.download_button("Validated table (CSV)", once("validated csv", key, lambda: _work.table_bytes(ranked, ".csv")),
-                       "validated.csv", "text/csv",
-                       key="dl_validated")
+    c1.download_button(
+        "Validated table (CSV)",
+        lambda: _work.table_bytes(ranked, ".csv"),
+        "validated.csv",
+        "text/csv",
+        key="dl_validated",
+    )
     if html:
-        c2.download_button("Report (HTML)", html.encode("utf-8"), "validation_report.html", "text/html",
-                           key="dl_report")
+        c2.download_button(
+            "Report (HTML)", html.encode("utf-8"), "validation_report.html", "text/html", key="dl_report"
+        )
         st.subheader("Report")
         # a data: URL has an origin of its own: the report cannot reach the page (its labels come from the upload)
         st.iframe("data:text/html;base64," + base64.b64encode(html.encode("utf-8")).decode("ascii"), height=900)
 
 
 def main():
+    st.set_page_config(page_title="MIN-ML", page_icon=":rock:", layout="wide")
     st.title("MIN-ML: which mineral is each analysis?")
     source, options = _sidebar()
     if source is None:
@@ -272,7 +296,7 @@ def main():
     options["key"] = key + (str(id(classified[1])) if classified else "")  # of the results, for the pictures
     tabs = st.tabs(["1 · What was read", "2 · Classify", "3 · Validate", "4 · Pictures", "5 · Formulas", "6 · Maps"])
     with tabs[0]:
-        checked = _read_tab(table, options)
+        checked = _read_tab(table, options, key)
     with tabs[1]:
         result = _classify_tab(table, options, key)
     with tabs[2]:
@@ -287,4 +311,5 @@ def main():
         maps_tab()
 
 
-main()
+if __name__ == "__main__":  # as Streamlit runs it
+    main()
