@@ -166,3 +166,29 @@ def test_counts_figure_gives_each_mineral_its_palette_colour():
     bars = {t.get_text(): to_hex(p.get_facecolor()).upper() for t, p in zip(ax.get_yticklabels(), ax.patches)}
     assert bars == {name: colour_of(name) for name in ("olivine", "garnet", "unknown")}
     assert np.allclose(sorted(p.get_width() for p in ax.patches), [1, 1, 2])
+
+
+def test_a_workbook_sheet_and_header_row_are_chosen_on_the_page(app, tmp_path):
+    from openpyxl import Workbook
+
+    table = minml.read_table(EXAMPLE)
+    book = Workbook()
+    book.active.title = "notes"
+    book.active.append(["nothing here"])
+    sheet = book.create_sheet("analyses")
+    sheet.append(["Probe session 12, all values wt%"])  # a title above the header
+    sheet.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else v for v in row])
+    book.save(tmp_path / "book.xlsx")
+    at = _upload(app, "book.xlsx", (tmp_path / "book.xlsx").read_bytes())
+    assert at.selectbox(key="sheet").options == ["notes", "analyses"]
+    at.selectbox(key="sheet").set_value("analyses").run()
+    at.number_input(key="header_row").set_value(2).run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric][:2] == ["76", "13"]
+    assert _mapping(at).set_index("column").loc["SiO2", "read as"] == "SiO2"
+
+
+def test_the_bundled_example_is_the_repository_example():
+    assert _work.example_bytes() == EXAMPLE.read_bytes()
