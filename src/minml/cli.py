@@ -26,6 +26,7 @@ Commands:
   data build             build the cleaned training set from the published compilations
   train                  retrain the shipped models from the shared data
   evaluate               cross-validate and test the shipped model; write its model card
+  app                    open the web app in a browser (pip install "min-ml[app]")
 """
 
 
@@ -607,7 +608,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(sub)
     _add_train(sub)
     _add_evaluate(sub)
+    _add_app(sub)
     return parser
+
+
+def _add_app(sub) -> None:
+    p = sub.add_parser(
+        "app",
+        help="open the web app (upload, classify, validate, look, download)",
+        description='Serve the MIN-ML web app (needs the app extra: pip install "min-ml[app]") and print its '
+        "address; open it in a browser. Stop it with Ctrl-C.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this computer only)")
+    p.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    p.add_argument("--max-upload-mb", type=int, default=200, help="largest upload accepted, in MB (default: 200)")
+    p.set_defaults(run=_run_app)
+
+
+def _run_app(args) -> int:
+    from minml.app import free_port, launch, streamlit_options
+
+    port = args.port or free_port(args.host)
+    streamlit_options(args.host, port, args.max_upload_mb)  # refuses a bad limit before anything starts
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"MIN-ML app: open http://{shown}:{port} in a browser (Ctrl-C stops it)", flush=True)
+    return launch(args.host, port, args.max_upload_mb)
 
 
 def main(argv=None) -> int:

@@ -98,7 +98,8 @@ def probability_histogram(probability, groups, *, ax=None, xlabel="calibrated pr
     """Overlaid histograms of a probability, one per group (e.g. verdict)."""
     ax = _axes(ax)
     bins = np.linspace(0, 1, 26)
-    for colour, (name, values) in zip(OKABE_ITO, pd.Series(probability).groupby(np.asarray(groups)), strict=False):
+    for i, (name, values) in enumerate(pd.Series(probability).groupby(np.asarray(groups))):
+        colour = _category_style(i, str(name))["color"]  # a mineral in its own colour
         ax.hist(values.dropna(), bins=bins, histtype="step", lw=1.8, color=colour, label=f"{name} ({len(values)})")
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)

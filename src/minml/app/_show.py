@@ -1,0 +1,225 @@
+"""The app's Pictures, Formulas and Maps tabs, and how a failure is shown (Streamlit)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import minml
+from minml.app import _work
+
+
+def problem(what: str, error: Exception) -> None:
+    """A failure as a message on the page: what failed and the library's words, no stack trace."""
+    message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+    known = isinstance(error, (ValueError, KeyError, FileNotFoundError, ImportError))
+    if not known:  # not one of the library's own messages: say what the file probably is
+        message = (
+            f"{message} ({type(error).__name__}). The file may be damaged, or not of the type its name says: "
+            "open it in the program that made it and save it again as CSV or .xlsx."
+        )
+    st.error(f"**{what}.** {message}")
+
+
+def once(name: str, key: str, make):
+    """``make()``, computed once per table, reading options and results (``key``) and kept in the
+    session: Streamlit reruns the page on every click, and a 100k-row table must stay responsive."""
+    kept = st.session_state.setdefault("_kept", {})
+    if kept.get(name, (None,))[0] != key:
+        kept[name] = (key, make())
+    return kept[name][1]
+
+
+def _figure(draw, name: str, key: str, kept: str) -> None:
+    """Show the figure ``draw()`` makes (drawn once per ``kept`` key), with a PNG download under it."""
+    png = once(f"png {key}", kept, lambda: _work.figure_png(draw()))
+    st.image(png, width="content")
+    st.download_button(f"{name} (PNG)", png, f"{key}.png", "image/png", key=f"png_{key}")
+
+
+def _attempt(run, what: str):
+    try:
+        return run()
+    except Exception as error:  # shown as a message
+        problem(what, error)
+        return None
+
+
+def pictures_tab(table, result, validated, options) -> None:
+    """Probability histogram, confusion matrix, latent space and the two ternaries."""
+    if result is None:
+        st.info("Classify first (tab 2): the pictures show its results.")
+        return
+    from minml.plot import (
+        confusion_matrix,
+        feldspar_ternary,
+        latent_space,
+        probability_histogram,
+        pyroxene_quadrilateral,
+    )
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("How sure the model is")
+        named = result["mineral"].astype(str) != "unknown"
+        _figure(
+            lambda: probability_histogram(
+                result.loc[named, "probability"],
+                result.loc[named, "mineral"].astype(str),
+                xlabel="calibrated probability of the predicted mineral",
+            ),
+            "Probability histogram",
+            "probability",
+            options["key"],
+        )
+    with right:
+        st.subheader("Published label vs MIN-ML")
+        if validated is None:
+            st.info("Validate the labels (tab 3) to see the confusion matrix.")
+        else:
+            _figure(
+                lambda: confusion_matrix(validated["label_class"].astype(str), validated["mineral"].astype(str)),
+                "Confusion matrix",
+                "confusion",
+                options["key"] + str(id(validated)),
+            )
+    st.subheader("Latent space")
+    by = st.radio(
+        "Colour by",
+        ["mineral", "cluster_mineral", "cluster"],
+        horizontal=True,
+        key="latent_by",
+        help="mineral: the classifier's answer; cluster: density clusters found without labels",
+    )
+    placed = once(
+        "latent",
+        options["key"],
+        lambda: _attempt(
+            lambda: minml.latent(table, fill_missing=options["fill_missing"], **options["reading"]),
+            "The latent space could not be computed",
+        ),
+    )
+    if placed is not None:
+        shown = placed.assign(mineral=result["mineral"].astype(str).to_numpy())
+        _figure(lambda: latent_space(shown, by), "Latent space", "latent", options["key"] + by)
+    _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary)
+
+
+def _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary) -> None:
+    formulas = once(
+        "predicted formulas",
+        options["key"],
+        lambda: _attempt(lambda: _predicted_formulas(table, result, options), "Formulas could not be computed"),
+    )
+    if formulas is None:
+        return
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Pyroxenes (Wo-En-Fs)")
+        pyx = formulas[formulas["mineral"].isin(["clinopyroxene", "orthopyroxene"])].dropna(subset=["Wo", "En", "Fs"])
+        if len(pyx):
+            _figure(
+                lambda: pyroxene_quadrilateral(
+                    pyx["Wo"].to_numpy(), pyx["En"].to_numpy(), pyx["Fs"].to_numpy(), pyx["mineral"]
+                ),
+                "Pyroxene quadrilateral",
+                "pyroxenes",
+                options["key"],
+            )
+        else:
+            st.info("No pyroxene in the table.")
+    with right:
+        st.subheader("Feldspars (An-Ab-Or)")
+        fsp = formulas[formulas["mineral"].isin(["plagioclase", "k-feldspar"])].dropna(subset=["An", "Ab", "Or"])
+        if len(fsp):
+            _figure(
+                lambda: feldspar_ternary(
+                    fsp["An"].to_numpy(), fsp["Ab"].to_numpy(), fsp["Or"].to_numpy(), fsp["mineral"]
+                ),
+                "Feldspar ternary",
+                "feldspars",
+                options["key"],
+            )
+        else:
+            st.info("No feldspar in the table.")
+
+
+def _predicted_formulas(table, result, options, column: str = "__minml_mineral"):
+    """:func:`minml.formula` of each row as the mineral MIN-ML predicts (unknown rows: none)."""
+    predicted = result["mineral"].astype(str).replace("unknown", "").to_numpy()
+    return minml.formula(table.assign(**{column: predicted}), mineral_column=column, **options["reading"])
+
+
+def formulas_tab(table, result, options) -> None:
+    """Cations per formula unit, end-members and indices for a chosen mineral or the predicted ones."""
+    from minml.chemistry.minerals import mineral_table
+
+    choices = ["the predicted mineral of each row", *mineral_table()]
+    chosen = st.selectbox("Formula of", choices, key="formula_of")
+    if chosen == choices[0] and result is None:
+        st.info("Classify first (tab 2), or choose one mineral for every row.")
+        return
+    if chosen == choices[0]:
+        make = lambda: _predicted_formulas(table, result, options)  # noqa: E731
+    else:
+        make = lambda: minml.formula(table, chosen, **options["reading"])  # noqa: E731
+    formulas = once("formulas", options["key"] + chosen, lambda: _attempt(make, "Formulas could not be computed"))
+    if formulas is None:
+        return
+    done = formulas["mineral"] != ""
+    st.caption(f"{int(done.sum()):,} of {len(formulas):,} formulas computed; the flag column says why not.")
+    shown = formulas.dropna(axis=1, how="all")
+    st.dataframe(shown, width="stretch", height=420)
+    csv = lambda: _work.table_bytes(_work.beside(table, shown, "formula_"), ".csv")  # noqa: E731  (made when pressed)
+    st.download_button("Formulas (CSV)", csv, "formulas.csv", "text/csv", key="dl_formulas")
+
+
+def _classified_map(upload, pixel, low, high):
+    """The uploaded (or the demo) map and its classification; None, with a message, on failure."""
+    if upload is not None:
+        oxide_map = _attempt(
+            lambda: _work.read_map_upload(upload.name, upload.getvalue(), pixel_size=pixel or None),
+            f"{upload.name} could not be read as a map",
+        )
+    else:
+        oxide_map = _attempt(_work.demo_map, "The demo map could not be made")
+    if oxide_map is None:
+        return None
+    result = _attempt(lambda: minml.classify_map(oxide_map, min_total=low, max_total=high), "The map failed")
+    return None if result is None else (oxide_map, result)
+
+
+def maps_tab() -> None:
+    """Upload a quantified map; phase map, confidence map and modes."""
+    st.markdown("A quantified EDS/WDS map: `.npz`, `.tif`, `.hspy`, or a `.zip` of per-oxide grids (CSV/TXT/TIFF).")
+    upload = st.file_uploader("Map", type=_work.MAP_TYPES, key="map_file")
+    c1, c2, c3 = st.columns(3)
+    pixel = c1.number_input("Pixel size (µm, 0: unknown)", min_value=0.0, value=0.0, step=0.5, key="pixel_size")
+    low = c2.number_input("Masked below this oxide sum (wt%)", 0.0, 100.0, 80.0, 1.0, key="min_total")
+    high = c3.number_input("Unknown above this oxide sum (wt%)", 100.0, 200.0, 110.0, 1.0, key="max_total")
+    if st.button("Use a synthetic demo map", key="demo_map"):
+        st.session_state.map_demo = True
+    if upload is None and not st.session_state.get("map_demo"):
+        return
+    import hashlib
+
+    source = hashlib.sha256(upload.getvalue()).hexdigest() if upload is not None else "demo"
+    with st.spinner("Reading and classifying the map ..."):
+        found = once("map", f"{source} {pixel} {low} {high}", lambda: _classified_map(upload, pixel, low, high))
+    if found is None:
+        return
+    oxide_map, result = found
+    for note in oxide_map.notes:
+        st.caption(note)
+    from minml.plot import confidence_map, phase_map
+
+    modes = result.modes()
+    left, right = st.columns(2)
+    with left:
+        _figure(lambda: phase_map(result, modes=modes, title="Phase map"), "Phase map", "phase_map", str(id(result)))
+    with right:
+        _figure(lambda: confidence_map(result, title="Confidence"), "Confidence map", "confidence", str(id(result)))
+    st.subheader("Modes (area %, and mode % with its uncertainty)")
+    table = pd.DataFrame(modes).reset_index()
+    st.dataframe(table, hide_index=True)
+    st.download_button("Modes (CSV)", table.to_csv(index=False).encode(), "modes.csv", "text/csv", key="dl_modes")

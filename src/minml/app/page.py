@@ -1,0 +1,315 @@
+"""The Streamlit page of ``minml app`` (run by Streamlit, not imported)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import minml
+from minml.app import _work
+from minml.app._show import formulas_tab, maps_tab, once, pictures_tab, problem
+
+state = st.session_state
+
+
+@st.cache_data(show_spinner="Reading the table ...", max_entries=4)
+def _read(name: str, data: bytes, sheet, header_row):
+    return _work.read_upload(name, data, sheet=sheet, header_row=header_row)
+
+
+def _sidebar():
+    """The table and how to read it: the choices a user most often has to fix."""
+    st.sidebar.title("MIN-ML")
+    st.sidebar.caption("Which mineral is each analysis, and can its label be trusted?")
+    upload = st.sidebar.file_uploader("Table of analyses (oxide wt%)", type=_work.TABLE_TYPES, key="table_file")
+    if st.sidebar.button("Use the example: 76 LEPR analyses", key="use_example"):
+        state.example = True
+    if upload is not None:
+        state.example = False
+        source = (upload.name, upload.getvalue())
+    elif state.get("example"):
+        source = (_work.EXAMPLE, _work.example_bytes())
+    else:
+        return None, {}
+    options = {}
+    try:
+        sheets = _work.sheet_names(*source)
+    except Exception:  # not a workbook after all: reading it says so, below
+        sheets = []
+    if sheets:
+        options["sheet"] = st.sidebar.selectbox("Sheet", sheets, key="sheet")
+    row = st.sidebar.number_input("Row of the column names", min_value=1, value=1, step=1, key="header_row")
+    options["header_row"] = int(row)
+    reading = {}
+    suffix = st.sidebar.text_input("Phase suffix or prefix (e.g. _Cpx)", value="", key="suffix").strip()
+    if suffix:
+        reading["suffix"] = suffix
+    reading["elements"] = st.sidebar.checkbox("Columns hold elements (Si, Fe, ...) in wt%", key="elements")
+    fill = st.sidebar.checkbox("Read oxides the table lacks as 0 wt%", key="fill")
+    low, high = st.sidebar.slider("Accepted oxide sum (wt%)", 50.0, 120.0, (88.0, 105.0), 0.5, key="total")
+    options.update(reading=reading, fill_missing=0.0 if fill else None, total_range=(low, high))
+    return source, options
+
+
+def _safe(run, what: str):
+    """``run()``, or a message on the page (never a stack trace) and None."""
+    try:
+        return run()
+    except Exception as error:  # every failure becomes a message a person can act on
+        problem(what, error)
+        return None
+
+
+def _read_tab(table, options, key):
+    checked = once(
+        "checked",
+        key,
+        lambda: _safe(
+            lambda: minml.check_oxides(table, total_range=options["total_range"], **options["reading"]),
+            "The columns could not be read",
+        ),
+    )
+    if checked is None:
+        return None
+    flags = checked.flags
+    bad = int((flags["flag"] != "").sum())
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Rows", f"{len(table):,}")
+    c2.metric("Species columns", len(checked.mapping.mapped))
+    c3.metric("Other columns (kept)", len(checked.mapping.unrecognised))
+    c4.metric("Rows flagged", f"{bad:,}")
+    st.subheader("Columns: what each header was read as")
+    st.dataframe(_work.mapping_table(checked), hide_index=True, width="stretch")
+    hints = checked.mapping.hints
+    if hints:
+        st.warning(
+            "Some columns look like misspelt oxides: "
+            + ", ".join(f"{col!r} (did you mean {sp}?)" for col, sp in hints.items())
+            + ". Rename them in the file to have them read."
+        )
+    left, right = st.columns(2)
+    left.subheader("Iron: the rule used per row")
+    iron = flags["iron_rule"].astype(str).value_counts()
+    left.dataframe(iron[iron > 0].rename_axis("iron rule").rename("rows").reset_index(), hide_index=True)
+    right.subheader("Why rows are flagged")
+    right.dataframe(_work.flag_counts(flags["flag"]), hide_index=True)
+    st.subheader("Rows flagged, with the reason")
+    shown = pd.concat([checked.other, flags[["flag", "total", "iron_rule", "notes"]]], axis=1)
+    st.dataframe(shown[flags["flag"] != ""], width="stretch")
+    with st.expander("The same facts as `minml check` prints them"):
+        st.code(checked.summary(), language=None)
+    return checked
+
+
+def _classify_tab(table, options, key):
+    if st.button("Classify", type="primary", key="run_classify"):
+        bar = st.progress(0.0, text="Classifying ...")
+        result = _safe(
+            lambda: _work.classify_in_chunks(
+                table,
+                lambda done: bar.progress(done, text=f"Classifying ... {done:.0%}"),
+                fill_missing=options["fill_missing"],
+                coverage=0.95,
+                total_range=options["total_range"],
+                **options["reading"],
+            ),
+            "Classification failed",
+        )
+        bar.empty()
+        if result is not None:
+            state.classified = (key, result)
+    classified = state.get("classified")
+    if classified is None or classified[0] != key:
+        st.info("Press **Classify** to run the model on every row.")
+        return None
+    result = classified[1]
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader("Analyses per mineral")
+        st.image(once("counts", key, lambda: _work.figure_png(_work.counts_figure(result["mineral"]))))
+    with right:
+        st.subheader("Results")
+        _results_table(table, result, key)
+    _downloads(table, result, options, key)
+    return result
+
+
+@st.fragment
+def _results_table(table, result, key):
+    """The filters and the table: a fragment, so that a filter redraws only this, not the page."""
+    shown = _filtered(table, result, key)
+    st.caption(f"{len(shown):,} of {len(result):,} rows shown; click a column name to sort.")
+    st.dataframe(shown, width="stretch", height=420)
+
+
+def _filtered(table, result, key):
+    """The results table, filtered by mineral, flag, probability and dispute."""
+    c1, c2, c3, c4 = st.columns([3, 2, 3, 2])
+    found = [m for m in result["mineral"].cat.categories if (result["mineral"] == m).any()]
+    minerals = c1.multiselect("Mineral", found, default=[], key="filter_mineral", placeholder="all minerals")
+    flag = c2.selectbox("Flag", ["all rows", "flagged only", "not flagged"], key="filter_flag")
+    low, high = c3.slider("Probability", 0.0, 1.0, (0.0, 1.0), 0.01, key="filter_probability")
+    validated = state.get("validated")
+    validated = validated if validated is not None and validated[0] == key else None
+    disputed = c4.checkbox("Disputed labels only", key="filter_disputed", disabled=validated is None)
+    keep = np.ones(len(result), dtype=bool)
+    if minerals:
+        keep &= result["mineral"].isin(minerals).to_numpy()
+    if flag != "all rows":
+        keep &= (result["flag"] != "").to_numpy() == (flag == "flagged only")
+    probability = result["probability"].fillna(0.0).to_numpy()
+    keep &= (probability >= low) & (probability <= high)
+    if disputed and validated is not None:
+        keep &= (validated[1]["verdict"] == "disagree").to_numpy()
+    both = once("results beside", key, lambda: _work.beside(table, result, "classify_"))
+    return both[keep]
+
+
+def _downloads(table, result, options, key):
+    st.subheader("Download")
+    both = _work.beside(table, result.drop(columns=["prediction_set"]), "classify_")
+    c1, c2, c3 = st.columns(3)
+    # the files are made when a button is pressed (deferred), not on every redraw of the page
+    c1.download_button(
+        "Results (CSV)", lambda: _work.table_bytes(both, ".csv"), "classified.csv", "text/csv", key="dl_csv"
+    )
+    c2.download_button(
+        "Results (Excel)",
+        lambda: _work.table_bytes(both, ".xlsx"),
+        "classified.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_xlsx",
+    )
+    validated = state.get("validated")
+    validated = validated[1] if validated is not None and validated[0] == key else None
+    book = lambda: _work.by_mineral_bytes(table, result, validated, **options["reading"])  # noqa: E731
+    c3.download_button(
+        "One sheet per mineral, for Thermobar (Excel)",
+        book,
+        "by_mineral.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_thermobar",
+        help="Columns named as Thermobar reads them (SiO2_Cpx, FeOt_Amp, SiO2_Liq, ...); rows the model is "
+        "unsure of, flagged or whose label it disputes are on the sheet 'unsure or disputed'.",
+    )
+
+
+def _validate_tab(table, options, checked, key):
+    others = list(checked.other.columns) if checked is not None else list(table.columns)
+    if not others:
+        st.info(
+            "Validation compares each row's published mineral name with its analysis: the table has no column "
+            "besides the oxides to hold one."
+        )
+        return
+    default = others.index("Mineral") if "Mineral" in others else 0
+    column = st.selectbox("Column with the published mineral", others, index=default, key="label_column")
+    coverage = st.slider(
+        "Coverage of the prediction sets",
+        0.80,
+        0.999,
+        0.99,
+        0.001,
+        key="coverage",
+        help="A true label is called 'disagree' for about 1 - coverage of rows.",
+    )
+    if st.button("Validate the labels", type="primary", key="run_validate"):
+        with st.spinner("Validating ..."):
+            result = _safe(
+                lambda: minml.validate(
+                    table,
+                    column,
+                    coverage=coverage,
+                    fill_missing=options["fill_missing"],
+                    total_range=options["total_range"],
+                    **options["reading"],
+                ),
+                "Validation failed",
+            )
+        if result is not None:
+            html = _safe(
+                lambda: _work.report_html(table, result, "MIN-ML validation", **options["reading"]),
+                "The report could not be made",
+            )
+            state.validated = (key, result, html)
+            st.rerun()  # the Classify tab, drawn before this one, offers the disputed-only filter now
+    validated = state.get("validated")
+    if validated is None or validated[0] != key:
+        st.info("Choose the label column and press **Validate the labels**.")
+        return
+    result, html = validated[1], validated[2]
+    counts = result["verdict"].value_counts()
+    counts = counts[counts > 0]
+    for col, (verdict, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
+        col.metric(verdict.replace("_", " "), f"{n:,}")
+    st.subheader("Rows, most certain disagreements first")
+    ranked = _work.beside(table, result.drop(columns=["label"]), "validate_").sort_values(
+        "rank" if "rank" in result and "rank" not in table else "validate_rank", kind="stable"
+    )
+    st.dataframe(ranked, width="stretch", height=360)
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Validated table (CSV)",
+        lambda: _work.table_bytes(ranked, ".csv"),
+        "validated.csv",
+        "text/csv",
+        key="dl_validated",
+    )
+    if html:
+        c2.download_button(
+            "Report (HTML)", html.encode("utf-8"), "validation_report.html", "text/html", key="dl_report"
+        )
+        st.subheader("Report")
+        # a data: URL has an origin of its own: the report cannot reach the page (its labels come from the upload)
+        st.iframe("data:text/html;base64," + base64.b64encode(html.encode("utf-8")).decode("ascii"), height=900)
+
+
+def main():
+    st.set_page_config(page_title="MIN-ML", page_icon=":rock:", layout="wide")
+    st.title("MIN-ML: which mineral is each analysis?")
+    source, options = _sidebar()
+    if source is None:
+        st.markdown(
+            "Upload a table of electron-microprobe or EDS analyses (oxide wt%; CSV, TSV, Excel or Parquet) "
+            "in the sidebar, or try the example. Nothing is sent anywhere: the app runs on this computer, "
+            "and an upload is read from a temporary folder that is removed at once."
+        )
+        tabs = st.tabs(["Maps"])
+        with tabs[0]:
+            maps_tab()
+        return
+    name, data = source
+    table = _safe(lambda: _read(name, data, options.get("sheet"), options["header_row"]), f"{name} could not be read")
+    if table is None:
+        return
+    st.caption(f"**{name}**: {len(table):,} rows, {table.shape[1]} columns")
+    key = hashlib.sha256(data).hexdigest() + repr(sorted(options.items(), key=str))
+    classified = state.get("classified")
+    options["key"] = key + (str(id(classified[1])) if classified else "")  # of the results, for the pictures
+    tabs = st.tabs(["1 · What was read", "2 · Classify", "3 · Validate", "4 · Pictures", "5 · Formulas", "6 · Maps"])
+    with tabs[0]:
+        checked = _read_tab(table, options, key)
+    with tabs[1]:
+        result = _classify_tab(table, options, key)
+    with tabs[2]:
+        _validate_tab(table, options, checked, key)
+    validated = state.get("validated")
+    validated = validated[1] if validated is not None and validated[0] == key else None
+    with tabs[3]:
+        pictures_tab(table, result, validated, options)
+    with tabs[4]:
+        formulas_tab(table, result, options)
+    with tabs[5]:
+        maps_tab()
+
+
+if __name__ == "__main__":  # as Streamlit runs it
+    main()
