@@ -11,7 +11,7 @@ one run (each the faster of two):
 * reading: `minml.read_table` (calamine) and `pandas.read_excel` with openpyxl,
   asserting both give the same table.
 
-No issue target: the figures back the README's sentence on Excel files.
+No issue target: the figures back docs/guide/performance.md's sentence on Excel files.
 """
 
 from __future__ import annotations
