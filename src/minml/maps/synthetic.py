@@ -29,6 +29,9 @@ def synthetic_map(
     cracks: int = 2,
     pixel_size: float = 1.0,
     random_state=0,
+    relative_noise: float | None = None,
+    noise_floor: float = 0.3,
+    mix_boundaries: bool = False,
 ):
     """A synthetic map and its truth.
 
@@ -47,6 +50,13 @@ def synthetic_map(
     pixel_size : float
         Micrometres per pixel.
     random_state : int or numpy.random.Generator
+    relative_noise : float, optional
+        Noise as a share of each value (0.03: 3 % relative), at least ``noise_floor`` wt%,
+        instead of ``noise``'s square-root law.
+    noise_floor : float, default=0.3
+    mix_boundaries : bool, default=False
+        Pixels whose right or lower neighbour lies in another grain are a 50/50 mix of the two
+        grains (a beam straddling the boundary), on top of any ``blur``.
 
     Returns
     -------
@@ -74,9 +84,15 @@ def synthetic_map(
         [by_mineral[minerals[m]][rng.integers(len(by_mineral[minerals[m]]))] for m in grain_mineral]
     )
     clean = grain_values[grain]  # h x w x oxides
+    if mix_boundaries:
+        clean = _mix_boundaries(clean, grain)
     if blur > 0:
         clean = np.stack([gaussian_filter(clean[..., j], blur) for j in range(len(oxides))], axis=-1)
-    noisy = clean + rng.standard_normal(clean.shape) * noise * np.sqrt(np.maximum(clean, 0.0) / 50.0)
+    if relative_noise is None:
+        sd = noise * np.sqrt(np.maximum(clean, 0.0) / 50.0)
+    else:
+        sd = np.maximum(relative_noise * np.maximum(clean, 0.0), noise_floor)
+    noisy = clean + rng.standard_normal(clean.shape) * sd
     crack = np.zeros((h, w), dtype=bool)
     for _ in range(cracks):
         r0, c0 = rng.uniform(0, h), rng.uniform(0, w)
@@ -97,6 +113,21 @@ def synthetic_map(
     data = {ox: np.clip(noisy[..., j], 0.0, None).astype(np.float32) for j, ox in enumerate(oxides)}
     truth = {"mineral": mineral, "boundary": other & ~crack, "crack": crack}
     return OxideMap(data, pixel_size=pixel_size, source="synthetic"), truth
+
+
+def _mix_boundaries(clean: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    """Pixels whose right (else lower) neighbour is in another grain: 50/50 of the two."""
+    out = clean.copy()
+    right = np.zeros(grain.shape, dtype=bool)
+    right[:, :-1] = grain[:, :-1] != grain[:, 1:]
+    below = np.zeros(grain.shape, dtype=bool)
+    below[:-1] = grain[:-1] != grain[1:]
+    below &= ~right
+    r, c = np.nonzero(right)
+    out[r, c] = 0.5 * (clean[r, c] + clean[r, c + 1])
+    r, c = np.nonzero(below)
+    out[r, c] = 0.5 * (clean[r, c] + clean[r + 1, c])
+    return out
 
 
 def map_scores(result, truth: dict) -> dict:
