@@ -85,7 +85,7 @@ class MapResult:
         code = codes.ravel()
         minerals = [*self.names[:k], UNKNOWN]
         flags = ["", *self.names[k:]]
-        major, other, share = self._mixed(rows)
+        major, other, share = self.mixed_pixels(rows)
         mixed = major >= 0
         return pd.DataFrame(
             {
@@ -99,7 +99,7 @@ class MapResult:
             }
         )
 
-    def _mixed(self, rows: slice = slice(None)):
+    def mixed_pixels(self, rows: slice = slice(None)):
         """Majority phase, second phase (-1: none) and share of each pixel of ``rows``, flat."""
         n = self.codes[rows].size
         if self.mixtures is None:

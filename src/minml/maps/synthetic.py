@@ -62,7 +62,9 @@ def synthetic_map(
     -------
     oxide_map : OxideMap
     truth : dict
-        ``mineral`` (height x width names), ``boundary`` and ``crack`` (bool masks).
+        ``mineral`` (height x width names), ``boundary`` and ``crack`` (bool masks), ``grain``
+        (height x width grain ids), ``grain_values`` (grains x oxides: each grain's analysis)
+        and ``oxides`` (their names).
     """
     from scipy.ndimage import distance_transform_edt, gaussian_filter
     from scipy.spatial import cKDTree
@@ -111,7 +113,14 @@ def synthetic_map(
         if inside.any() and (~inside).any():
             other |= inside & (distance_transform_edt(inside) <= max(2 * blur, 1.0))
     data = {ox: np.clip(noisy[..., j], 0.0, None).astype(np.float32) for j, ox in enumerate(oxides)}
-    truth = {"mineral": mineral, "boundary": other & ~crack, "crack": crack}
+    truth = {
+        "mineral": mineral,
+        "boundary": other & ~crack,
+        "crack": crack,
+        "grain": grain,
+        "grain_values": grain_values,
+        "oxides": oxides,
+    }
     return OxideMap(data, pixel_size=pixel_size, source="synthetic"), truth
 
 
@@ -137,7 +146,7 @@ def map_scores(result, truth: dict) -> dict:
     -------
     dict
         ``interior_accuracy`` (grain interiors, cracks excluded), ``boundary_ok`` (boundary
-        pixels flagged mixture/unknown or given one of the phases within 2 pixels),
+        pixels unknown, given one of the phases within 2 pixels, or a mixture of two of them),
         ``crack_masked``, and ``mode_error`` (largest absolute difference, % points, between
         the mineral modes and the true area % of the pixels that are no crack).
     """
@@ -147,9 +156,15 @@ def map_scores(result, truth: dict) -> dict:
     boundary = np.argwhere(truth["boundary"])
     padded = np.pad(grain, 2, constant_values=None)
     ok = []
+    major, other, _ = result.mixed_pixels()
+    names = np.asarray(result.names, dtype=object)
+    w = grain.shape[1]
     for r, c in boundary:
         near = set(padded[r : r + 5, c : c + 5].ravel()) - {None}
-        ok.append(mineral[r, c] in near or mineral[r, c] in ("mixture", "unknown"))
+        if mineral[r, c] == "mixture" and major[r * w + c] >= 0:
+            ok.append({names[major[r * w + c]], names[other[r * w + c]]} <= near)
+        else:
+            ok.append(mineral[r, c] in near or mineral[r, c] == "unknown")
     true_modes = pd.Series(grain[~truth["crack"]]).value_counts(normalize=True) * 100
     modes = result.modes()["mode_percent"]
     error = max(
