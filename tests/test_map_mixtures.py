@@ -76,7 +76,7 @@ def test_a_small_grain_of_its_own_is_kept():
     ol = rocks[rocks["mineral"] == "olivine"].iloc[0]
     sp = rocks[rocks["mineral"] == "spinel"].iloc[0]
     m = _two_grains(ol, ol)
-    for j, ox in enumerate(MODEL_OXIDES):
+    for ox in MODEL_OXIDES:
         m.data[ox][10:15, 10:15] = sp[ox]
     result = classify_map(m)
     assert (result.mineral()[11:14, 11:14] == "spinel").all()

@@ -205,8 +205,6 @@ def classify_map(
     -------
     MapResult
     """
-    from tqdm.auto import tqdm
-
     from minml.classifier.predict import resolve_model
 
     check_map_options(min_total=min_total, max_total=max_total, mixture_probability=mixture_probability)
@@ -217,22 +215,9 @@ def classify_map(
     _warn_absent_channels(oxide_map, runtime.oxides)
     k = len(runtime.classes)
     names = [*(str(c) for c in runtime.classes), UNKNOWN, MIXTURE, MASKED]
-    h, w = oxide_map.shape
-    codes = np.empty((h, w), dtype=np.int16)
-    probability = np.full((h, w), np.nan, dtype=np.float32)
-    moments = np.zeros((3, k, len(runtime.oxides)))  # per class: count, sum, sum of squares (normalised)
-    step = max(1, block_pixels // max(w, 1))
-    interval = 0.1 if sys.stderr.isatty() else 30.0  # a log gets a line every 30 s, a terminal a bar
-    for start in tqdm(
-        range(0, h, step), desc="classifying map", unit="block", disable=not progress, mininterval=interval
-    ):
-        stop = min(h, start + step)
-        code, prob, values = classify_block(
-            oxide_map.rows(start, stop), runtime, min_total=min_total, max_total=max_total
-        )
-        _add_moments(moments, code, prob, values, k, mixture_probability)
-        codes[start:stop] = code.reshape(stop - start, w)
-        probability[start:stop] = prob.reshape(stop - start, w)
+    codes, probability, moments = _classify_blocks(
+        oxide_map, runtime, min_total, max_total, mixture_probability, block_pixels, progress
+    )
     over_total = codes == k + 3
     noise = np.sqrt(
         np.maximum(moments[2] / np.maximum(moments[0], 1) - (moments[1] / np.maximum(moments[0], 1)) ** 2, 0)
@@ -247,6 +232,30 @@ def classify_map(
     _warn_totals(codes, over_total, names, min_total, max_total)
     p_sum, p_var = _probability_sums(codes, probability, k)
     return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size, mixtures)
+
+
+def _classify_blocks(oxide_map: OxideMap, runtime, min_total, max_total, confident, block_pixels, progress):
+    """:func:`classify_block` over the map's blocks of rows: codes, probabilities, and per class
+    the moments of its confident pixels' compositions (the noise of each oxide)."""
+    from tqdm.auto import tqdm
+
+    k = len(runtime.classes)
+    h, w = oxide_map.shape
+    codes = np.empty((h, w), dtype=np.int16)
+    probability = np.full((h, w), np.nan, dtype=np.float32)
+    moments = np.zeros((3, k, len(runtime.oxides)))  # per class: count, sum, sum of squares (normalised)
+    step = max(1, block_pixels // max(w, 1))
+    interval = 0.1 if sys.stderr.isatty() else 30.0  # a log gets a line every 30 s, a terminal a bar
+    blocks = tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress, mininterval=interval)
+    for start in blocks:
+        stop = min(h, start + step)
+        code, prob, values = classify_block(
+            oxide_map.rows(start, stop), runtime, min_total=min_total, max_total=max_total
+        )
+        _add_moments(moments, code, prob, values, k, confident)
+        codes[start:stop] = code.reshape(stop - start, w)
+        probability[start:stop] = prob.reshape(stop - start, w)
+    return codes, probability, moments
 
 
 def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:

@@ -4,7 +4,7 @@ phase, line profile.  Needs matplotlib (the ``plot`` or ``maps`` extra).
 Each function draws on a new figure and returns its ``Axes``.  Colours: the Okabe-Ito palette
 (readable by colour-blind people) and its extension, unknown grey, mixtures light grey,
 phases listed apart (under the minimum area) dark grey, masked black.  Scale bars are white
-on a black box, legible on any phase colour.  Maps over 2048 pixels across are drawn
+on a black box, legible on any phase colour.  Maps over 1024 pixels across are drawn
 subsampled (the files written keep every pixel).
 """
 
@@ -34,7 +34,7 @@ def _figure(h: int, w: int, width: float = 7.5):
     return _plt().subplots(figsize=(width, height), layout="constrained")
 
 
-def _stride(shape, most: int = 2048) -> int:
+def _stride(shape, most: int = 1024) -> int:
     return max(1, -(-max(shape) // most))
 
 

@@ -66,7 +66,7 @@ def synthetic_map(
         (height x width grain ids), ``grain_values`` (grains x oxides: each grain's analysis)
         and ``oxides`` (their names).
     """
-    from scipy.ndimage import distance_transform_edt, gaussian_filter
+    from scipy.ndimage import gaussian_filter
     from scipy.spatial import cKDTree
 
     if "mineral" not in compositions.columns:
@@ -95,23 +95,10 @@ def synthetic_map(
     else:
         sd = np.maximum(relative_noise * np.maximum(clean, 0.0), noise_floor)
     noisy = clean + rng.standard_normal(clean.shape) * sd
-    crack = np.zeros((h, w), dtype=bool)
-    for _ in range(cracks):
-        r0, c0 = rng.uniform(0, h), rng.uniform(0, w)
-        angle = rng.uniform(0, np.pi)
-        t = np.linspace(-max(h, w), max(h, w), 4 * max(h, w))
-        rr = np.round(r0 + t * np.sin(angle)).astype(int)
-        cc = np.round(c0 + t * np.cos(angle)).astype(int)
-        keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-        crack[rr[keep], cc[keep]] = True
+    crack = _cracks(rng, h, w, cracks)
     noisy[crack] *= 0.03  # epoxy: a few wt% of oxide at most
     mineral = minerals[grain_mineral[grain]]
-    codes = grain_mineral[grain]
-    other = np.zeros((h, w), dtype=bool)
-    for m in range(len(minerals)):
-        inside = codes == m
-        if inside.any() and (~inside).any():
-            other |= inside & (distance_transform_edt(inside) <= max(2 * blur, 1.0))
+    other = _near_another_mineral(grain_mineral[grain], len(minerals), max(2 * blur, 1.0))
     data = {ox: np.clip(noisy[..., j], 0.0, None).astype(np.float32) for j, ox in enumerate(oxides)}
     truth = {
         "mineral": mineral,
@@ -122,6 +109,32 @@ def synthetic_map(
         "oxides": oxides,
     }
     return OxideMap(data, pixel_size=pixel_size, source="synthetic"), truth
+
+
+def _near_another_mineral(codes: np.ndarray, count: int, distance: float) -> np.ndarray:
+    """Pixels within ``distance`` of a pixel of another mineral (the boundary pixels)."""
+    from scipy.ndimage import distance_transform_edt
+
+    other = np.zeros(codes.shape, dtype=bool)
+    for m in range(count):
+        inside = codes == m
+        if inside.any() and (~inside).any():
+            other |= inside & (distance_transform_edt(inside) <= distance)
+    return other
+
+
+def _cracks(rng, h: int, w: int, count: int) -> np.ndarray:
+    """``count`` straight one-pixel cracks across an h x w map (a mask)."""
+    crack = np.zeros((h, w), dtype=bool)
+    for _ in range(count):
+        r0, c0 = rng.uniform(0, h), rng.uniform(0, w)
+        angle = rng.uniform(0, np.pi)
+        t = np.linspace(-max(h, w), max(h, w), 4 * max(h, w))
+        rr = np.round(r0 + t * np.sin(angle)).astype(int)
+        cc = np.round(c0 + t * np.cos(angle)).astype(int)
+        keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        crack[rr[keep], cc[keep]] = True
+    return crack
 
 
 def _mix_boundaries(clean: np.ndarray, grain: np.ndarray) -> np.ndarray:
