@@ -1,21 +1,32 @@
-"""EDS phase maps: accuracy on a synthetic map with known truth, speed, and memory.
+"""EDS phase maps: accuracy on maps of analyses the classifier was NOT trained on, speed, memory.
 
-    python benchmarks/bench_maps.py [--shared ../shared/data]
+    PYTHONPATH=src python benchmarks/bench_maps.py [--shared ../shared/data] [--quick]
 
-1. A 1024 x 1024 synthetic map (minml.maps.synthetic: grains of olivine, clinopyroxene,
-   orthopyroxene, plagioclase, spinel and amphibole with compositions drawn from the
-   training compilations, EDS noise 1.5 wt% at 50 wt%, boundaries blurred over 1 pixel,
-   epoxy cracks) is classified; prints pixel accuracy on grain interiors (target >= 0.97),
-   the share of boundary pixels flagged as mixtures or given one of their two phases
-   (target >= 0.90) and the largest modal error (target <= 1 % absolute).
-2. The map tiled to 2048 x 2048 (4 Mpixel, 11 oxides) is timed (target < 10 s on 2 cores).
-3. The map tiled to 4096 x 4096 (16 Mpixel) is written as a memory-mapped .npy and classified
-   by `minml map` in a fresh process; prints its peak memory (target < 2 GiB).
+1. Accuracy.  Maps of 512 x 512 pixels (1 µm), Voronoi grains of real LEPR analyses
+   (data/test/lepr_allphases_lim.csv: experimental phases, not training data) of
+   clinopyroxene, olivine, plagioclase and garnet (and a second set with orthopyroxene and
+   spinel), EDS-like noise of 3 % relative with a 0.3 wt% floor, the pixels on grain boundaries
+   a 50/50 mix of the two grains, epoxy cracks.  Printed per map:
+   * interior pixels right (target >= 0.98), and right relative to the classifier's own answer
+     for the grain's noise-free analysis (what map processing can reach: LEPR rows the
+     classifier names wrongly as point analyses are named wrongly as maps too);
+   * boundary pixels given one of their phases, a mixture of two of them, or unknown (>= 0.95),
+     and the number of boundary pixels named a third phase;
+   * modes: largest error against the true area % (<= 1 % absolute) and the share of phases whose
+     error is within 2 sd (``sd_map_percent``: this map's error; ``sd_percent``: the rock's).
+   The settings (max_chi2 4, beam width 2 µm, core pixels 6 of 8 neighbours) were chosen on maps
+   of training rows (tests/test_map_mixtures.py and maps like these of the training compilations),
+   never on these.
+2. Speed, end to end through `minml map` in a fresh process (read, classify, mixtures, modes,
+   pictures, pixel table): 2048 x 2048 x 11 oxides from .npz (target <= 5 s on 2 cores) and from
+   11 CSV grids (target <= 8 s).  The load average is printed beside: the machine is shared.
+3. Memory: 4096 x 4096 (16 Mpixel) memory-mapped .npy through `minml map`: peak RSS (< 2 GiB).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,61 +34,104 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+
+def _lepr(shared: Path, minerals) -> pd.DataFrame:
+    from minml.classifier.features import MODEL_OXIDES
+
+    table = pd.read_csv(shared / "test" / "lepr_allphases_lim.csv")
+    table["mineral"] = table["Mineral"].str.lower()
+    rows = table[table["mineral"].isin(minerals)][[*MODEL_OXIDES, "mineral"]].copy()
+    rows[list(MODEL_OXIDES)] = rows[list(MODEL_OXIDES)].fillna(0.0)
+    return rows
+
+
+def accuracy(shared: Path, size: int, seeds) -> None:
+    from minml.classifier.predict import classify_values, load_default
+    from minml.maps import classify_map, map_scores, synthetic_map
+
+    runtime = load_default()
+    names = np.array([*runtime.classes, "unknown"], dtype=object)
+    for minerals in (("clinopyroxene", "olivine", "plagioclase", "garnet"), ("orthopyroxene", "spinel", "olivine")):
+        rocks = _lepr(shared, minerals)
+        for seed in seeds:
+            m, truth = synthetic_map(rocks, (size, size), grains=size * size // 2000, cracks=2, blur=0.0,
+                                     relative_noise=0.03, mix_boundaries=True, random_state=seed)  # fmt: skip
+            start = time.perf_counter()
+            result = classify_map(m)
+            seconds = time.perf_counter() - start
+            scores = map_scores(result, truth)
+            clean = classify_values(truth["grain_values"].astype(np.float32), runtime)[0]
+            own = names[clean][truth["grain"]]  # the classifier's answer for each grain's clean analysis
+            inside = ~truth["boundary"] & ~truth["crack"]
+            mineral = result.mineral()
+            relative = float((mineral[inside] == own[inside]).mean())
+            near = truth["boundary"]
+            third = int(np.sum([m_ not in ("mixture", "unknown", "masked") and m_ not in set(minerals)
+                                for m_ in mineral[near]]))  # fmt: skip
+            modes = result.modes()
+            true = pd.Series(truth["mineral"][~truth["crack"]]).value_counts(normalize=True) * 100
+            named = modes[modes["mode_percent"].notna()]
+            error = (named["mode_percent"] - true.reindex(named.index).fillna(0.0)).abs()
+            print(f"{'+'.join(minerals)}, seed {seed}, {size} x {size}, classified in {seconds:.1f} s")
+            print(f"  interior right {scores['interior_accuracy']:.4f} (target >= 0.98); "
+                  f"relative to the classifier's answer for the grain's clean analysis {relative:.4f}")  # fmt: skip
+            print(f"  boundary: one of their phases, their mixture or unknown {scores['boundary_ok']:.4f} "
+                  f"(target >= 0.95); named a third phase: {third} of {int(near.sum())}")  # fmt: skip
+            print(f"  modes: largest error {error.max():.2f} % points (target <= 1); within 2 sd_map "
+                  f"{np.mean(error <= 2 * named['sd_map_percent']):.2f}, within 2 sd "
+                  f"{np.mean(error <= 2 * named['sd_percent']):.2f} (target >= 0.9 of phases)")  # fmt: skip
+
+
+def _run(args: list[str]) -> tuple[float, float]:
+    code = (
+        "import resource, sys; from minml.cli import main; "
+        f"rc = main({args!r}); print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, float(run.stdout.strip().splitlines()[-1].split()[-1])
+
+
+def speed(shared: Path, repeats: int) -> None:
+    from minml.classifier.features import MODEL_OXIDES
+    from minml.maps import synthetic_map
+
+    rocks = _lepr(shared, ("clinopyroxene", "olivine", "plagioclase", "garnet"))
+    m, _ = synthetic_map(rocks, (1024, 1024), grains=500, cracks=3, relative_noise=0.03, mix_boundaries=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        grids = {ox: np.tile(m.data[ox], (2, 2)) for ox in MODEL_OXIDES}
+        np.savez(tmp / "map.npz", pixel_size=np.array(1.0), **grids)
+        (tmp / "csv").mkdir()
+        for ox, grid in grids.items():
+            pd.DataFrame(grid).to_csv(tmp / "csv" / f"{ox}.csv", header=False, index=False, float_format="%.3f")
+        for label, source in (("npz", tmp / "map.npz"), ("11 CSV grids", tmp / "csv")):
+            times = [_run(["map", str(source), "-o", str(tmp / "out"), "--pixel-size", "1"])[0] for _ in range(repeats)]
+            print(f"2048 x 2048 x 11 from {label}, end to end: {min(times):.1f}-{max(times):.1f} s over {repeats} runs "
+                  f"(target {'5' if label == 'npz' else '8'} s); load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        path = tmp / "map16.npy"
+        stack = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(4096, 4096, len(MODEL_OXIDES)))
+        for i, ox in enumerate(MODEL_OXIDES):
+            stack[..., i] = np.tile(m.data[ox], (4, 4))
+        stack.flush()
+        del stack
+        seconds, peak = _run(["map", str(path), "-o", str(tmp / "out16"), "--channels", *MODEL_OXIDES])
+        print(f"4096 x 4096 memory-mapped .npy through `minml map`: {seconds:.0f} s, peak memory {peak:.0f} MiB "
+              f"(target < 2048); load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--quick", action="store_true", help="one seed, 256 pixels, no memory run")
+    parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
-
-    from minml.classifier.features import MODEL_OXIDES
-    from minml.classifier.predict import load_default
-    from minml.maps.classify import classify_map
-    from minml.maps.read import OxideMap
-    from minml.maps.synthetic import map_scores, synthetic_map
-    from minml.training.datasets import load_training
-
-    table, _ = load_training(args.shared)
-    rocks = table[
-        table["mineral"].isin(["olivine", "clinopyroxene", "orthopyroxene", "plagioclase", "spinel", "amphibole"])
-    ][[*MODEL_OXIDES, "mineral"]]
-    oxide_map, truth = synthetic_map(rocks, (1024, 1024), grains=400, cracks=4, random_state=0)
-    load_default()
-    start = time.perf_counter()
-    result = classify_map(oxide_map)
-    seconds = time.perf_counter() - start
-    scores = map_scores(result, truth)
-    print(f"1024 x 1024 synthetic map classified in {seconds:.1f} s")
-    print(f"  interior pixel accuracy {scores['interior_accuracy']:.4f} (target >= 0.97)")
-    print(f"  boundary pixels flagged or one of their phases {scores['boundary_ok']:.4f} (target >= 0.90)")
-    print(f"  largest modal error {scores['mode_error']:.2f} % points (target <= 1)")
-    print(f"  cracks masked {scores['crack_masked']:.4f}")
-
-    big = OxideMap({k: np.tile(v, (2, 2)) for k, v in oxide_map.data.items()})
-    start = time.perf_counter()
-    classify_map(big)
-    print(f"2048 x 2048 x {len(big.data)} map: {time.perf_counter() - start:.1f} s (target < 10 s)")
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "map16.npy"
-        stack = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(4096, 4096, len(MODEL_OXIDES)))
-        for i, ox in enumerate(MODEL_OXIDES):
-            stack[..., i] = np.tile(oxide_map.data[ox], (4, 4))
-        stack.flush()
-        del stack
-        code = (
-            "import resource, sys; from minml.cli import main; "
-            f"rc = main(['map', {str(path)!r}, '-o', {str(Path(tmp) / 'out')!r}, '--channels', "
-            f"{', '.join(repr(o) for o in MODEL_OXIDES)}]); "
-            "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-        )
-        start = time.perf_counter()
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        peak = float(run.stdout.strip().splitlines()[-1].split()[-1])
-        print(
-            f"4096 x 4096 memory-mapped map through `minml map`: {time.perf_counter() - start:.0f} s, "
-            f"peak memory {peak:.0f} MiB (target < 2048)"
-        )
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
+    accuracy(args.shared, 256 if args.quick else 512, [0] if args.quick else [0, 1])
+    if not args.skip_speed:
+        speed(args.shared, 1 if args.quick else 3)
 
 
 if __name__ == "__main__":

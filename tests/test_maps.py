@@ -4,7 +4,8 @@ import pytest
 
 from minml.classifier.features import MODEL_OXIDES
 from minml.cli import main
-from minml.maps.classify import MASKED, MIXTURE, classify_map, clean, write_outputs
+from minml.maps.classify import MASKED, MIXTURE, classify_map, clean
+from minml.maps.outputs import write_outputs
 from minml.maps.read import OxideMap, from_xarray, read_map, to_oxides
 from minml.maps.synthetic import map_scores, synthetic_map
 
@@ -146,7 +147,8 @@ def test_synthetic_map_ground_truth(tmp_path):
     assert modes.loc[MASKED, "pixels"] == truth["crack"].sum()
     assert modes["area_percent"].sum() == pytest.approx(100.0)
     pixels = result.pixels()
-    assert len(pixels) == 64 * 64 and list(pixels.columns) == ["row", "col", "mineral", "probability", "flag"]
+    assert len(pixels) == 64 * 64
+    assert list(pixels.columns) == ["row", "col", "mineral", "probability", "flag", "mixed_with", "fraction"]
     assert (pixels.loc[pixels["flag"] == MASKED, "mineral"] == "unknown").all()
     written = write_outputs(result, tmp_path / "out")
     assert all(p.stat().st_size > 100 for p in written)
@@ -222,47 +224,6 @@ def test_demo_map_and_cli(tmp_path, capsys):
         assert f"argument {option[0]}: " in capsys.readouterr().err
 
 
-def _fake_rsciio(monkeypatch, signals):
-    """A stand-in for rosettasciio's hspy plugin returning its documented dictionaries
-    ('data', 'axes', 'metadata', 'original_metadata'; hyperspy.org/rosettasciio/api)."""
-    import sys
-    import types
-
-    package, plugin = types.ModuleType("rsciio"), types.ModuleType("rsciio.hspy")
-    plugin.file_reader = lambda filename: signals
-    monkeypatch.setitem(sys.modules, "rsciio", package)
-    monkeypatch.setitem(sys.modules, "rsciio.hspy", plugin)
-
-
-def test_hspy_signals(tmp_path, monkeypatch):
-    from minml.maps.read import read_map
-
-    path = tmp_path / "quantified.hspy"
-    path.write_bytes(b"")  # the stand-in reader never opens it
-    axes = [
-        {"name": "y", "units": "nm", "scale": 500.0, "size": 2, "offset": 0.0, "index_in_array": 0},
-        {"name": "x", "units": "nm", "scale": 500.0, "size": 3, "offset": 0.0, "index_in_array": 1},
-    ]
-    wt = {"Si": 18.9, "Mg": 29.8, "Fe": 7.5, "O": 43.6}  # forsterite-rich olivine, element wt%
-    signals = [
-        {
-            "data": np.full((2, 3), v),
-            "axes": axes,
-            "metadata": {"General": {"title": f"{el}_Ka"}},
-            "original_metadata": {},
-        }
-        for el, v in wt.items()
-    ]
-    _fake_rsciio(monkeypatch, signals)
-    oxide_map = read_map(path)
-    assert oxide_map.shape == (2, 3) and oxide_map.pixel_size == pytest.approx(0.5)
-    np.testing.assert_allclose(oxide_map.data["SiO2"], 18.9 * 60.084 / 28.085, rtol=1e-3)
-    assert "O" not in oxide_map.data
-    signals[0]["data"] = np.zeros((2, 3, 5))  # a spectrum image, not quantified
-    with pytest.raises(ValueError, match="one 2-D image per element"):
-        read_map(path)
-
-
 def test_hspy_without_rosettasciio(tmp_path, monkeypatch):
     import sys
 
@@ -270,6 +231,7 @@ def test_hspy_without_rosettasciio(tmp_path, monkeypatch):
 
     path = tmp_path / "quantified.hspy"
     path.write_bytes(b"")
-    monkeypatch.setitem(sys.modules, "rsciio", None)  # as if it were not installed
-    with pytest.raises(ImportError, match="pip install rosettasciio"):
+    for name in ("rsciio", "rsciio.hspy"):  # as if it were not installed
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r'pip install "min-ml\[eds\]"'):
         read_map(path)

@@ -1,6 +1,48 @@
-"""EDS/WDS maps: reading quantified grids and stacks (:mod:`~minml.maps.read`), classifying
-them pixel by pixel with modes and pictures (:mod:`~minml.maps.classify`), and synthetic maps
-with known truth for tests and benchmarks (:mod:`~minml.maps.synthetic`).
+"""EDS/WDS maps: reading quantified grids and stacks, and quantifying raw spectra
+(:mod:`~minml.maps.read`, :mod:`~minml.maps.quantify`), classifying them pixel by pixel
+(:mod:`~minml.maps.classify`) with mixed boundary pixels (:mod:`~minml.maps.mixtures`) and
+honest modes (:mod:`~minml.maps.modes`), the pictures (:mod:`~minml.maps.figures`) and files
+(:mod:`~minml.maps.outputs`), and synthetic maps with known truth (:mod:`~minml.maps.synthetic`).
 
-Imports :mod:`minml.classifier`, :mod:`minml.chemistry` and :mod:`minml.plot`.
+Imports :mod:`minml.classifier`, :mod:`minml.chemistry` and :mod:`minml.plot`; rosettasciio
+(optional, GPL) only in :mod:`~minml.maps._eds`, only when such a file is read.
+
+The names below are what the command and other packages use (imported on first use).
 """
+
+from __future__ import annotations
+
+import importlib
+
+_NAMES = {
+    "OxideMap": "read",
+    "read_map": "read",
+    "from_xarray": "read",
+    "to_oxides": "read",
+    "check_pixel_size": "read",
+    "MapResult": "classify",
+    "classify_map": "classify",
+    "classify_block": "classify",
+    "clean": "classify",
+    "check_map_options": "classify",
+    "MASKED": "classify",
+    "MIXTURE": "classify",
+    "UNKNOWN": "classify",
+    "modal_table": "modes",
+    "write_outputs": "outputs",
+    "k_factors_from_standards": "quantify",
+    "read_k_factors": "quantify",
+    "standards_k_factors": "quantify",
+    "synthetic_map": "synthetic",
+    "map_scores": "synthetic",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str):
+    if name not in _NAMES:
+        raise AttributeError(f"module 'minml.maps' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"minml.maps.{_NAMES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,23 +1,24 @@
 """Phase maps from quantified EDS/WDS maps: mineral, confidence, mixtures, modal abundance.
 
-:func:`classify_map` runs the classifier (:func:`minml.classifier.predict.classify_values`, the unknown
-answer included) over a map (:class:`minml.maps.read.OxideMap`) in blocks of rows, so memory is
-bounded by the block size (memory-mapped ``.npy`` and dask arrays are read block by block).  Per pixel:
+:func:`classify_map` runs the classifier (:func:`classify_block`, the unknown answer included)
+over a map (:class:`minml.maps.read.OxideMap`) in blocks of rows, so memory is bounded by the
+block size (memory-mapped ``.npy`` and dask arrays are read block by block).  Per pixel:
 
 * ``masked``: oxide sum below ``min_total`` (epoxy, holes, cracks) -- not classified;
-* ``unknown``: what ``classify`` calls unknown (none of the classes, bad analyses);
-* ``mixture``: a pixel whose top probability is below ``mixture_probability`` or that is
-  unknown while its neighbours are minerals -- boundary pixels mix two phases;
+* ``unknown``: what ``classify`` calls unknown (none of the classes, bad analyses), an oxide
+  sum above ``max_total``, or an isolated pixel of a phase none of its neighbours is that no
+  mixture of them explains;
+* ``mixture``: a boundary pixel that is a mix of two neighbouring phases
+  (:mod:`minml.maps.mixtures`), with its majority phase, its second phase and the share;
 * otherwise the mineral, with its probability.
 
-Modal abundances (:meth:`MapResult.modes`): hard area % of every phase (with the unknown,
-mixture and masked shares), and per mineral the mode from the per-pixel probabilities (so
-boundary pixels count for both their phases) with its uncertainty.
-:func:`clean` optionally replaces isolated pixels by their neighbourhood's majority.
+Modal abundances: :meth:`MapResult.modes` (:mod:`minml.maps.modes`).  :func:`clean`
+optionally replaces isolated pixels by their neighbourhood's majority.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minml.maps.mixtures import Mixtures, resolve_mixtures
 from minml.maps.read import OxideMap
 
-__all__ = ["MASKED", "MIXTURE", "UNKNOWN", "MapResult", "classify_map", "clean", "write_outputs"]
+__all__ = ["MASKED", "MIXTURE", "UNKNOWN", "MapResult", "classify_block", "classify_map", "clean"]
 
 UNKNOWN, MIXTURE, MASKED = "unknown", "mixture", "masked"
 _BLOCK_PIXELS = 262_144
@@ -51,6 +53,8 @@ class MapResult:
         Per mineral, the sum of p (1 - p) over those pixels (the variance of its pixel count
         if each pixel were a Bernoulli draw: the uncertainty of the mode).
     pixel_size : float or None
+    mixtures : Mixtures, optional
+        The mixed pixels' majority phase, second phase and share (:mod:`minml.maps.mixtures`).
     """
 
     codes: np.ndarray
@@ -59,43 +63,17 @@ class MapResult:
     class_proba_sum: np.ndarray
     class_proba_var: np.ndarray
     pixel_size: float | None = None
+    mixtures: Mixtures | None = None
 
     def mineral(self) -> np.ndarray:
         """Height x width array of names."""
         return np.asarray(self.names, dtype=object)[self.codes]
 
-    def modes(self, radius: int = 2) -> pd.DataFrame:
-        """Modal abundance.
+    def modes(self, *, min_area: float | None = None, blocks: int = 8, random_state=0) -> pd.DataFrame:
+        """Modal abundance with its uncertainty (:func:`minml.maps.modes.modal_table`)."""
+        from minml.maps.modes import modal_table
 
-        Columns: ``pixels`` and ``area_percent`` (hard counts over all pixels, with the
-        unknown, mixture and masked shares); per mineral ``mode_percent``, % of the pixels
-        that are not masked, where each mixture or unknown pixel is shared between the
-        minerals within ``radius`` pixels in proportion to their pixels there (a boundary
-        pixel belongs to one of its neighbouring grains), and ``sd_percent``, the standard
-        deviation of the mode if each pixel were a Bernoulli draw with its top probability.
-        """
-        from scipy.ndimage import uniform_filter
-
-        counts = np.bincount(self.codes.ravel(), minlength=len(self.names))
-        n = self.codes.size
-        k = len(self.class_proba_sum)
-        analysed = max(n - counts[self.names.index(MASKED)], 1)
-        shared = np.isin(self.codes, [self.names.index(UNKNOWN), self.names.index(MIXTURE)])
-        share = np.zeros(k)
-        if shared.any():
-            size = 2 * radius + 1
-            near = np.stack(
-                [uniform_filter((self.codes == c).astype(np.float32), size, mode="constant")[shared] for c in range(k)],
-                axis=1,
-            )
-            total = near.sum(axis=1, keepdims=True)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.nan_to_num(near / total).sum(axis=0)
-        frame = pd.DataFrame({"pixels": counts, "area_percent": 100.0 * counts / n}, index=self.names)
-        frame["mode_percent"] = np.r_[100.0 * (counts[:k] + share) / analysed, [np.nan] * (len(self.names) - k)]
-        frame["sd_percent"] = np.r_[100.0 * np.sqrt(self.class_proba_var) / analysed, [np.nan] * (len(self.names) - k)]
-        frame.index.name = "phase"
-        return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
+        return modal_table(self, min_area=min_area, blocks=blocks, random_state=random_state)
 
     def pixels(self, rows: slice = slice(None)) -> pd.DataFrame:
         """One row per pixel of map rows ``rows``: ``row``, ``col``, ``mineral``, ``probability``, ``flag``."""
@@ -107,15 +85,27 @@ class MapResult:
         code = codes.ravel()
         minerals = [*self.names[:k], UNKNOWN]
         flags = ["", *self.names[k:]]
+        major, other, share = self.mixed_pixels(rows)
+        mixed = major >= 0
         return pd.DataFrame(
             {
                 "row": (r + first).astype(np.int32),
                 "col": c.astype(np.int32),
-                "mineral": pd.Categorical.from_codes(np.minimum(code, k), minerals),
+                "mineral": pd.Categorical.from_codes(np.where(mixed, major, np.minimum(code, k)), minerals),
                 "probability": self.probability[rows].ravel(),
                 "flag": pd.Categorical.from_codes(np.where(code >= k, code - k + 1, 0), flags),
+                "mixed_with": pd.Categorical.from_codes(np.where(mixed, other, -1), self.names[:k]),
+                "fraction": share,
             }
         )
+
+    def mixed_pixels(self, rows: slice = slice(None)):
+        """Majority phase, second phase (-1: none) and share of each pixel of ``rows``, flat."""
+        n = self.codes[rows].size
+        if self.mixtures is None:
+            return np.full(n, -1, np.int16), np.full(n, -1, np.int16), np.ones(n, np.float32)
+        m = self.mixtures
+        return m.major[rows].ravel(), m.other[rows].ravel(), m.fraction[rows].ravel()
 
     def write_pixels(self, path, rows_per_part: int = 512) -> Path:
         """Write :meth:`pixels` to Parquet part by part (memory bounded by ``rows_per_part`` map rows)."""
@@ -135,6 +125,42 @@ class MapResult:
         return path
 
 
+def classify_block(table: pd.DataFrame, runtime, *, min_total: float = 80.0, max_total: float = 110.0):
+    """Classify one block of pixels (rows of a table, one column per species): the step that
+    :func:`classify_map` (and a lazy, per-chunk classification) runs on each block.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per pixel, oxide wt% columns (canonical names).
+    runtime : Runtime
+        From :func:`minml.classifier.predict.resolve_model`.
+    min_total, max_total : float
+        See :func:`classify_map`.
+
+    Returns
+    -------
+    codes : numpy.ndarray of int16
+        Class index, ``k`` unknown, ``k + 2`` masked (sum below ``min_total``), ``k + 3`` no
+        analysis (sum above ``max_total``), with ``k = len(runtime.classes)``.
+    probability : numpy.ndarray of float32
+        Of the class (NaN where none).
+    values : numpy.ndarray of float32
+        The pixels as rows x ``runtime.oxides``.
+    """
+    from minml.classifier.predict import classify_values
+
+    k = len(runtime.classes)
+    values = table.reindex(columns=list(runtime.oxides), fill_value=0.0).to_numpy(dtype=np.float32)
+    total = table.sum(axis=1).to_numpy()
+    code = np.where(total > max_total, k + 3, k + 2).astype(np.int16)
+    prob = np.full(len(table), np.nan, dtype=np.float32)
+    analysed = (total >= min_total) & (total <= max_total)
+    if analysed.any():  # map values are numbers already: no table checks, straight to the model
+        code[analysed], prob[analysed] = classify_values(values[analysed], runtime)
+    return code, prob, values
+
+
 def classify_map(
     oxide_map: OxideMap,
     model=None,
@@ -142,6 +168,8 @@ def classify_map(
     min_total: float = 80.0,
     max_total: float = 110.0,
     mixture_probability: float = 0.8,
+    beam_width: float = 2.0,
+    max_chi2: float = 4.0,
     block_pixels: int = _BLOCK_PIXELS,
     progress: bool = False,
 ) -> MapResult:
@@ -159,69 +187,123 @@ def classify_map(
         Pixels whose oxide sum is higher are no analysis (channels in another unit, pile-up
         peaks): unknown.  Above the 105 wt% of point analyses, for a pixel's fewer counts.
     mixture_probability : float, default=0.8
-        Pixels whose top probability is lower are mixtures (phase boundaries).
+        Pixels with a lower top probability are not confident: they, unknown pixels and pixels
+        of a class none of their neighbours is are tested as mixtures of their neighbours.
+    beam_width : float, default=2.0
+        Micrometres over which the beam mixes neighbouring grains (the interaction volume's
+        width); with the pixel size it sets the neighbourhood (1 µm pixels when the map
+        gives no size).
+    max_chi2 : float, default=4.0
+        A mixture (or one phase) is accepted when its mean squared standardised residual over
+        the oxides is below this.
     block_pixels : int
         Pixels per block (memory is proportional to it).
     progress : bool, default=False
+        A progress bar (on a terminal; tqdm).
 
     Returns
     -------
     MapResult
     """
-    from tqdm.auto import tqdm
-
-    from minml.classifier.predict import classify_values, resolve_model
+    from minml.classifier.predict import resolve_model
 
     check_map_options(min_total=min_total, max_total=max_total, mixture_probability=mixture_probability)
+    check_map_options(beam_width=beam_width)
     if min_total >= max_total:
         raise ValueError(f"min_total ({min_total:g}) must be below max_total ({max_total:g}).")
     runtime = resolve_model(model)
     _warn_absent_channels(oxide_map, runtime.oxides)
-    classes = [str(c) for c in runtime.classes]
-    k = len(classes)
-    names = [*classes, UNKNOWN, MIXTURE, MASKED]
+    k = len(runtime.classes)
+    names = [*(str(c) for c in runtime.classes), UNKNOWN, MIXTURE, MASKED]
+    codes, probability, moments = _classify_blocks(
+        oxide_map, runtime, min_total, max_total, mixture_probability, block_pixels, progress
+    )
+    over_total = codes == k + 3
+    noise = np.sqrt(
+        np.maximum(moments[2] / np.maximum(moments[0], 1) - (moments[1] / np.maximum(moments[0], 1)) ** 2, 0)
+    )
+    radius = max(1, int(np.ceil(beam_width / (oxide_map.pixel_size or 1.0) / 2)))
+    codes_of = {"unknown": k, "mixture": k + 1, "masked": k + 2, "no_analysis": k + 3}
+    mixtures = resolve_mixtures(
+        lambda r0, r1: _stack_rows(oxide_map, runtime.oxides, r0, r1), codes, probability, k, codes_of, noise,
+        radius=radius, confident=mixture_probability, max_chi2=max_chi2,
+    )  # fmt: skip
+    codes[over_total] = k  # no analysis: unknown, even between two grains
+    _warn_totals(codes, over_total, names, min_total, max_total)
+    p_sum, p_var = _probability_sums(codes, probability, k)
+    return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size, mixtures)
+
+
+def _classify_blocks(oxide_map: OxideMap, runtime, min_total, max_total, confident, block_pixels, progress):
+    """:func:`classify_block` over the map's blocks of rows: codes, probabilities, and per class
+    the moments of its confident pixels' compositions (the noise of each oxide)."""
+    from tqdm.auto import tqdm
+
+    k = len(runtime.classes)
     h, w = oxide_map.shape
     codes = np.empty((h, w), dtype=np.int16)
     probability = np.full((h, w), np.nan, dtype=np.float32)
-    p_sum, p_var = np.zeros(k), np.zeros(k)
+    moments = np.zeros((3, k, len(runtime.oxides)))  # per class: count, sum, sum of squares (normalised)
     step = max(1, block_pixels // max(w, 1))
-    over_total = np.zeros((h, w), dtype=bool)
-    for start in tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress):
+    interval = 0.1 if sys.stderr.isatty() else 30.0  # a log gets a line every 30 s, a terminal a bar
+    blocks = tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress, mininterval=interval)
+    for start in blocks:
         stop = min(h, start + step)
-        table = oxide_map.rows(start, stop)
-        total = table.sum(axis=1).to_numpy()
-        masked = total < min_total
-        over = total > max_total  # no analysis: unknown, unclassified
-        over_total[start:stop] = over.reshape(stop - start, w)
-        code = np.where(over, names.index(UNKNOWN), names.index(MASKED)).astype(np.int16)
-        prob = np.full(len(table), np.nan, dtype=np.float32)
-        analysed = ~masked & ~over
-        if analysed.any():  # map values are numbers already: no table checks, straight to the model
-            inputs = table.loc[analysed].reindex(columns=list(runtime.oxides), fill_value=0.0)
-            top, p = classify_values(inputs.to_numpy(dtype=np.float32), runtime)  # k: unknown
-            c = top.copy()
-            c[(c < k) & (p < mixture_probability)] = names.index(MIXTURE)
-            code[analysed], prob[analysed] = c, p
-            keep = top < k
-            p_sum += np.bincount(top[keep], weights=p[keep], minlength=k)
-            p_var += np.bincount(top[keep], weights=(p * (1.0 - p))[keep], minlength=k)
+        code, prob, values = classify_block(
+            oxide_map.rows(start, stop), runtime, min_total=min_total, max_total=max_total
+        )
+        _add_moments(moments, code, prob, values, k, confident)
         codes[start:stop] = code.reshape(stop - start, w)
         probability[start:stop] = prob.reshape(stop - start, w)
-    _mixtures_at_contacts(codes, k, names)
-    codes[over_total] = names.index(UNKNOWN)  # no analysis, even between two grains
+    return codes, probability, moments
+
+
+def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:
+    """Rows r0:r1 of the map as height x width x oxides (absent channels 0)."""
+    h, w = r1 - r0, oxide_map.shape[1]
+    out = np.zeros((h, w, len(oxides)), dtype=np.float32)
+    for j, name in enumerate(oxides):
+        if name in oxide_map.data:
+            out[..., j] = np.nan_to_num(np.asarray(oxide_map.data[name][r0:r1], dtype=np.float32))
+    return out
+
+
+def _add_moments(moments, code, prob, values, k, confident) -> None:
+    """Per class, count, sum and sum of squares of the confident pixels' normalised
+    compositions: the noise of each oxide within each class (in place)."""
+    keep = np.flatnonzero((code < k) & (prob >= confident))[::4]  # one in four: enough for a spread
+    if not len(keep):
+        return
+    x = values[keep]
+    x = 100.0 * x / np.maximum(x.sum(axis=1, keepdims=True), 1e-6)
+    c = code[keep]
+    moments[0] += np.bincount(c, minlength=k)[:, None]
+    for j in range(x.shape[1]):
+        moments[1][:, j] += np.bincount(c, weights=x[:, j], minlength=k)
+        moments[2][:, j] += np.bincount(c, weights=x[:, j] ** 2, minlength=k)
+
+
+def _probability_sums(codes, probability, k):
+    """Per class, the sum of p and of p (1 - p) over its pixels."""
+    keep = codes < k
+    p = np.nan_to_num(probability[keep], nan=1.0).astype(float)
+    c = codes[keep]
+    return np.bincount(c, weights=p, minlength=k), np.bincount(c, weights=p * (1 - p), minlength=k)
+
+
+def _warn_totals(codes, over_total, names, min_total, max_total) -> None:
     if (codes == names.index(MASKED)).all():
         warnings.warn(
             f"Every pixel's oxide sum is below min_total={min_total:g} wt%: the whole map is masked. "
             "Check the channels' units (units=) or lower min_total.",
-            stacklevel=2,
+            stacklevel=3,
         )
     if over_total.sum() > 0.5 * (codes != names.index(MASKED)).sum():
         warnings.warn(
             f"{over_total.sum()} pixels, most of those not masked, have oxide sums above max_total="
             f"{max_total:g} wt% and are unknown: are the channels in wt% (not wt% x 100, counts or ppm)?",
-            stacklevel=2,
+            stacklevel=3,
         )
-    return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size)
 
 
 def _warn_absent_channels(oxide_map: OxideMap, oxides) -> None:
@@ -237,10 +319,13 @@ def _warn_absent_channels(oxide_map: OxideMap, oxides) -> None:
         )
 
 
-def check_map_options(*, min_total=None, max_total=None, mixture_probability=None, min_region=None) -> None:
+def check_map_options(
+    *, min_total=None, max_total=None, mixture_probability=None, min_region=None, beam_width=None, min_area=None
+) -> None:
     """Refuse settings of :func:`classify_map` and :func:`clean` that cannot mean anything:
     ``min_total`` outside 0-100 wt%, ``max_total`` outside 100-1000 wt%,
-    ``mixture_probability`` outside 0-1, ``min_region`` outside 1-8 neighbours."""
+    ``mixture_probability`` outside 0-1, ``min_region`` outside 1-8 neighbours, ``beam_width``
+    (µm) outside 0-100, ``min_area`` (µm²) below 0."""
     if min_total is not None and not 0.0 <= float(min_total) <= 100.0:
         raise ValueError(f"min_total must be an oxide sum in wt% between 0 and 100, got {min_total!r}.")
     if max_total is not None and not 100.0 <= float(max_total) <= 1000.0:
@@ -249,21 +334,10 @@ def check_map_options(*, min_total=None, max_total=None, mixture_probability=Non
         raise ValueError(f"mixture_probability must lie between 0 and 1, got {mixture_probability!r}.")
     if min_region is not None and (int(min_region) != min_region or not 1 <= min_region <= 8):
         raise ValueError(f"min_region must be a number of like neighbours from 1 to 8, got {min_region!r}.")
-
-
-def _mixtures_at_contacts(codes: np.ndarray, k: int, names: list, radius: int = 2) -> None:
-    """Unknown pixels with two different minerals within ``radius`` pixels are boundary
-    mixtures (in place)."""
-    from scipy.ndimage import maximum_filter
-
-    unknown = codes == names.index(UNKNOWN)
-    if not unknown.any():
-        return
-    size = 2 * radius + 1
-    present = np.unique(codes[codes < k])
-    near = sum(maximum_filter(codes == c, size=size, mode="constant")[unknown].astype(np.int8) for c in present)
-    rows = np.flatnonzero(unknown.ravel())[np.asarray(near) >= 2]
-    codes.ravel()[rows] = names.index(MIXTURE)
+    if beam_width is not None and not (np.isfinite(beam_width) and 0 < beam_width <= 100):
+        raise ValueError(f"beam_width must be a width in micrometres above 0 (at most 100), got {beam_width!r}.")
+    if min_area is not None and not (np.isfinite(min_area) and min_area >= 0):
+        raise ValueError(f"min_area must be an area in square micrometres, 0 or more, got {min_area!r}.")
 
 
 def clean(result: MapResult, *, min_region: int = 3) -> MapResult:
@@ -284,27 +358,11 @@ def clean(result: MapResult, *, min_region: int = 3) -> MapResult:
         if len(around):
             codes[r, c] = np.bincount(around).argmax()
     return MapResult(
-        codes, result.probability, result.names, result.class_proba_sum, result.class_proba_var, result.pixel_size
+        codes,
+        result.probability,
+        result.names,
+        result.class_proba_sum,
+        result.class_proba_var,
+        result.pixel_size,
+        result.mixtures,
     )
-
-
-def write_outputs(result: MapResult, outdir, *, title: str = "") -> list[Path]:
-    """Write ``phase_map.png``, ``confidence.png``, ``pixels.parquet`` and ``modes.csv``."""
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = [outdir / "pixels.parquet", outdir / "modes.csv"]
-    result.write_pixels(written[0])
-    modes = result.modes()  # one pass of the neighbourhood filters, for the table and the legend
-    modes.to_csv(written[1], float_format="%.4f")
-    from functools import partial
-
-    from minml.plot import confidence_map, phase_map
-
-    for name, draw in (("phase_map.png", partial(phase_map, modes=modes)), ("confidence.png", confidence_map)):
-        ax = draw(result, title=title)
-        ax.figure.savefig(outdir / name, dpi=150)
-        import matplotlib.pyplot as plt
-
-        plt.close(ax.figure)
-        written.append(outdir / name)
-    return written

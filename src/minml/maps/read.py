@@ -30,6 +30,7 @@ from minml.chemistry.oxides import (
     species_table,
 )
 from minml.io._npz import open_npz
+from minml.maps import _eds
 
 __all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
 
@@ -123,10 +124,23 @@ _NO_PIXEL = {"", "nan", "na", "n/a"}  # cells of a grid that say "no value here"
 def _read_grid(path: Path) -> np.ndarray:
     """One channel of a map as a grid of numbers: NaN where a cell says there is no value
     (``nan``, empty: such pixels are masked, as NaN pixels of a .npy map are); a first line of
-    labels is skipped; any other text is refused."""
-    text = path.read_text(encoding="utf-8-sig")
-    sep = next((s for s in (";", "\t", ",") if s in text.splitlines()[0]), None)
-    options = dict(sep=sep if sep else r"\s+", header=None, engine="python")
+    labels is skipped; any other text is refused.  Read by pandas' C engine straight to
+    float32; a grid it refuses (labels, text) is read again cell by cell to say where."""
+    with open(path, encoding="utf-8-sig") as handle:
+        first = handle.readline()
+    sep = next((s for s in (";", "\t", ",") if s in first), None)
+    options = dict(sep=sep if sep else r"\s+", header=None, engine="c", encoding="utf-8-sig")
+    try:
+        no_value = [*_NO_PIXEL, "NaN", "NA", "N/A", "NAN"]
+        frame = pd.read_csv(path, dtype=np.float32, na_values=no_value, keep_default_na=False, **options)
+        return frame.to_numpy(dtype=np.float32)
+    except (ValueError, TypeError):
+        return _read_grid_carefully(path, options)
+
+
+def _read_grid_carefully(path: Path, options: dict) -> np.ndarray:
+    """:func:`_read_grid` of a grid with text in it: a header line is skipped, cells saying
+    "no value" are NaN, any other text is refused naming its cell."""
     grid = pd.read_csv(path, **options).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)
     no_pixel = np.zeros(grid.shape, dtype=bool)
     if np.isnan(grid).any():  # which of those cells say "no value", and which hold text: read them as written
@@ -152,35 +166,37 @@ def _tiff(path: Path) -> np.ndarray:
     return np.asarray(tifffile.imread(path), dtype=np.float32)
 
 
-_MICROMETRES = {"µm": 1.0, "um": 1.0, "micron": 1.0, "nm": 1e-3, "mm": 1e3}
-
-
-def _hspy_pixel_size(axes) -> float | None:
-    """Micrometres per pixel from rosettasciio axes (``scale`` in ``units``), when both image
-    axes agree and their unit is a length."""
-    scales = {
-        float(a["scale"]) * _MICROMETRES[a.get("units", "")]
-        for a in axes
-        if "scale" in a and a.get("units", "") in _MICROMETRES
-    }
-    return scales.pop() if len(scales) == 1 and len(axes) == 2 else None
-
-
-def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | None = None) -> OxideMap:
-    """Read a quantified map.
+def read_map(
+    path,
+    *,
+    channels=None,
+    units: str | None = None,
+    pixel_size: float | None = None,
+    k_factors=None,
+    progress: bool = False,
+) -> OxideMap:
+    """Read a quantified map, or quantify a raw EDS spectrum image.
 
     Parameters
     ----------
     path : path-like
-        A folder of per-channel grids (CSV/TXT or TIFF), or one ``.npz``, ``.npy``, ``.tif`` or
-        ``.hspy`` file.
+        A folder of per-channel grids (CSV/TXT, TIFF, ``.hspy``), or one ``.npz``, ``.npy``,
+        ``.tif``, ``.hspy``/``.zspy`` (quantified images: a stack (n, H, W) or one signal per
+        element) file, or a raw spectrum image ``.bcf``, ``.rpl``, ``.msa``/``.spx`` (needs
+        ``k_factors``).  Extensions in any case (``stack.TIF``).
     channels : list of str, optional
         Channel names for ``.npy`` (height x width x channels) and multi-page TIFF
         (channels x height x width) files, in order.
-    units : {"wt%", "at%"}, default="wt%"
-        Of element channels (oxide channels are always wt%).
+    units : {"wt%", "at%"}, optional
+        Of element channels (oxide channels are always wt%); default: what a HyperSpy
+        signal's metadata says, else wt%.
     pixel_size : float, optional
-        Micrometres per pixel.
+        Micrometres per pixel (default: from the file, where it says).
+    k_factors : dict or path-like, optional
+        Cliff-Lorimer k-factors relative to Si (``{"Mg": 1.1, ...}`` or a CSV of ``element,k``)
+        for raw spectra (:mod:`minml.maps.quantify`).
+    progress : bool, default=False
+        A progress bar over the files of a folder.
 
     Returns
     -------
@@ -189,64 +205,136 @@ def read_map(path, *, channels=None, units: str = "wt%", pixel_size: float | Non
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No map at {str(path)!r}.")
-    raw, others = _Channels(), []
+    suffix = path.suffix.lower()
+    notes: list[str] = []
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in _GRID_SUFFIXES + _TIFF_SUFFIXES)
-        if not files:
-            raise ValueError(f"{path} holds no .csv, .txt or .tif grids (one file per element or oxide).")
-        others = [p.name for p in files if not _is_channel(p.stem)]  # BSE.tif, SE.tif, Total.csv beside the maps
-        for p in files:
-            if p.name not in others:
-                raw.add(p.stem, _read_grid(p) if p.suffix.lower() in _GRID_SUFFIXES else _tiff(p), repr(p.name))
-        if not raw:
-            raise ValueError(
-                f"{path}: no file is named by an element or oxide ({', '.join(others[:6])}); name each "
-                "grid by its channel: Si.csv or SiO2.csv."
-            )
-    elif path.suffix == ".npz":
+        raw, others, found_units, found_size = _read_folder(path, progress)
+        if others:
+            notes.append(f"left out, as named by no element or oxide: {', '.join(others)}")
+    elif suffix in _eds.RAW_SUFFIXES or (suffix in (".hspy", ".zspy") and _holds_spectra(path)):
+        return _quantified_spectra(path, k_factors, pixel_size)
+    else:
+        raw, found_units, found_size = _read_file(path, suffix, channels)
+    oxides, more = to_oxides(raw, units=units or found_units or "wt%")
+    return OxideMap(oxides, pixel_size=pixel_size or found_size, source=str(path), notes=notes + more)
+
+
+def _read_folder(path: Path, progress: bool):
+    """Per-channel files of a folder: grids, TIFFs or HyperSpy signals."""
+    from tqdm.auto import tqdm
+
+    suffixes = _GRID_SUFFIXES + _TIFF_SUFFIXES + (".hspy", ".zspy")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
+    if not files:
+        raise ValueError(f"{path} holds no .csv, .txt, .tif or .hspy grids (one file per element or oxide).")
+    raw, units, size = _Channels(), set(), None
+    others = [p.name for p in files if p.suffix.lower() not in (".hspy", ".zspy") and not _is_channel(p.stem)]
+    for p in tqdm(files, desc="reading map channels", unit="file", disable=not progress):
+        kind = p.suffix.lower()
+        if p.name in others:
+            continue
+        if kind in (".hspy", ".zspy"):
+            pairs, found, found_size = _eds.signal_channels(_eds.read_signals(p), p.name)
+            units |= {found} if found else set()
+            size = size or found_size
+            for name, grid in pairs:
+                raw.add(name, grid, repr(p.name))
+        else:
+            raw.add(p.stem, _read_grid(p) if kind in _GRID_SUFFIXES else _tiff(p), repr(p.name))
+    if not raw:
+        raise ValueError(
+            f"{path}: no file is named by an element or oxide ({', '.join(others[:6])}); name each "
+            "grid by its channel: Si.csv or SiO2.csv."
+        )
+    if len(units) > 1:
+        raise ValueError(f"{path}: its signals are in both wt% and at%; quantify them in one unit.")
+    return raw, others, units.pop() if units else None, size
+
+
+def _read_file(path: Path, suffix: str, channels):
+    """One file of channels: ``.npz``, ``.npy``, TIFF, ``.hspy``/``.zspy``."""
+    raw, units, size = _Channels(), None, None
+    if suffix == ".npz":
         with open_npz(path, "map (one array per element or oxide)") as data:
             for k in data.files:
                 if k != "pixel_size":
                     raw.add(k, data[k], repr(k))
-            if pixel_size is None and "pixel_size" in data.files:
-                pixel_size = float(data["pixel_size"])
-    elif path.suffix in (".npy",) + _TIFF_SUFFIXES:
-        stack = np.load(path, mmap_mode="r") if path.suffix == ".npy" else _tiff(path)
+            if "pixel_size" in data.files:
+                size = float(data["pixel_size"])
+    elif suffix in (".npy",) + _TIFF_SUFFIXES:
+        stack = np.load(path, mmap_mode="r") if suffix == ".npy" else _tiff(path)
         if channels is None or stack.ndim != 3:
             raise ValueError(
                 f"{path.name} is one array: give channels=[...] naming its {stack.shape[-1] if stack.ndim == 3 else '?'} "
                 "channels in order (.npy: height x width x channels; TIFF: pages)."
             )
-        axis = 2 if path.suffix == ".npy" else 0
+        axis = 2 if suffix == ".npy" else 0
         if stack.shape[axis] != len(channels):
             raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
         for i, c in enumerate(channels):
             raw.add(c, np.take(stack, i, axis=axis), repr(c))
-    elif path.suffix == ".hspy":
-        try:
-            from rsciio.hspy import file_reader
-        except ImportError as error:
-            raise ImportError("Reading .hspy maps needs rosettasciio: pip install rosettasciio.") from error
-        signals = file_reader(str(path))
-        if isinstance(signals, dict):
-            signals = [signals]
-        for i, signal in enumerate(signals):
-            data = np.asarray(signal["data"])
-            if data.ndim != 2:
-                raise ValueError(
-                    f"{path.name}: signal {i} has shape {data.shape}; a quantified map holds one "
-                    "2-D image per element or oxide (quantify the spectrum image in HyperSpy first)."
-                )
-            title = signal.get("metadata", {}).get("General", {}).get("title") or f"channel{i}"
-            raw.add(str(title), data, repr(str(title)))
-        if pixel_size is None:
-            pixel_size = _hspy_pixel_size(signals[0].get("axes", []))
+    elif suffix in (".hspy", ".zspy"):
+        pairs, units, size = _eds.signal_channels(_eds.read_signals(path), path.name)
+        if not pairs:
+            raise ValueError(
+                f"{path.name} holds no quantified image (2-D images, or a stack of shape (n, H, W) named by "
+                "metadata.Sample.elements)."
+            )
+        for name, grid in pairs:
+            raw.add(name, grid, repr(name))
     else:
-        raise ValueError(f"Cannot read {path.name}: give a folder of grids, .npz, .npy, .tif or .hspy.")
-    oxides, notes = to_oxides(raw, units=units)
-    if path.is_dir() and others:
-        notes.insert(0, f"left out, as named by no element or oxide: {', '.join(others)}")
-    return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes)
+        raise ValueError(
+            f"Cannot read {path.name}: give a folder of grids, .npz, .npy, .tif, .hspy/.zspy, or a spectrum "
+            "image (.bcf, .rpl, .msa) with k-factors."
+        )
+    return raw, units, size
+
+
+def _holds_spectra(path: Path) -> bool:
+    signals = _eds.read_signals(path)
+    return not _eds.signal_channels(signals, path.name)[0] and any(np.ndim(s["data"]) >= 1 for s in signals)
+
+
+def _quantified_spectra(path: Path, k_factors, pixel_size) -> OxideMap:
+    """A raw spectrum image quantified by Cliff-Lorimer, or refused naming the command."""
+    from minml.maps.quantify import cliff_lorimer, line_intensities, read_k_factors
+
+    counts, energy, named, found_size = _eds.spectra_of(_eds.read_signals(path), path.name)
+    h, w, n = counts.shape
+    if k_factors is None:
+        raise ValueError(
+            f"{path.name} is a raw EDS spectrum image ({h} x {w} pixels x {n} channels), not a quantified map. "
+            f"Quantify it with k-factors (relative to Si): minml map {path.name} --k-factors kfactors.csv -o OUT "
+            "(kfactors.csv: columns element,k), or from standards of known composition: minml map "
+            f"{path.name} --standards standards.csv -o OUT (standards.csv: a spectrum column naming .msa files "
+            "and oxide wt% columns)."
+        )
+    k = read_k_factors(k_factors) if isinstance(k_factors, str | Path) else dict(k_factors)
+    elements = [e for e in k if e != "O"]
+    oxides: dict[str, list] = {}
+    for start in range(0, h, max(1, 65536 // max(w, 1))):  # rows in blocks: the cumulative sums stay small
+        try:
+            net = line_intensities(counts[start : start + 65536 // max(w, 1)], energy, elements)
+        except ValueError as error:
+            raise ValueError(f"{path.name}: {error}") from None
+        block = cliff_lorimer(net, elements, k)
+        for name, grid in block.items():
+            oxides.setdefault(name, []).append(grid)
+    data = {name: np.concatenate(parts, axis=0) for name, parts in oxides.items()}
+    empty = sum(grid == 0 for grid in data.values()) == len(data)
+    notes = [
+        f"quantified from {n}-channel spectra: K-alpha net counts of {', '.join(elements)}, Cliff-Lorimer with the "
+        "k-factors given, no matrix correction, oxide sums normalised to 100 wt% (holes: too few counts, 0 wt%)"
+    ]
+    left_out = sorted(set(named) - set(k) - {"O"})
+    if left_out:
+        notes.append(f"elements the file names but no k-factor was given for, left out: {', '.join(left_out)}")
+    if empty.mean() > 0.5:
+        notes.append(
+            f"{int(empty.sum())} of {h * w} pixels have fewer than 50 net counts in the lines and are masked: "
+            "bin the spectrum image (e.g. 4 x 4 pixels) or count longer"
+        )
+    return OxideMap(data, pixel_size=pixel_size or found_size, source=str(path), notes=notes)
 
 
 def from_xarray(dataset, *, units: str = "wt%", pixel_size: float | None = None) -> OxideMap:
@@ -302,6 +390,12 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
             ) from None
         elements[symbol] = grid
     if units == "at%" and elements:
+        if "O" not in elements:
+            raise ValueError(
+                "Element maps in at% need every element, O included: an atom's share of all the atoms turns into "
+                f"wt% only with all of them. No O channel among {', '.join(elements)}: export the O map too, or the "
+                "maps in wt%."
+            )
         mass = {e: np.asarray(g, dtype=np.float32) * atomic_weight(e) for e, g in elements.items()}
         total = sum(mass.values())
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,0 +1,291 @@
+"""Mixed pixels: a pixel on a grain boundary is a mixture of its neighbours, never a third phase.
+
+The electron beam's interaction volume (1-3 µm across in silicates at 15 kV) straddles grain
+boundaries, so a boundary pixel's analysis is a mass-weighted mix of its two grains: olivine
++ plagioclase at 50/50 looks like neither (an amphibole, a glass to the classifier).
+:func:`resolve_mixtures` looks at every pixel whose class is *not* among the confident classes
+of its neighbourhood (radius: the beam-overlap width in pixels, plus one to reach past the mixed
+band; confident pixels count when 6 of their 8 neighbours are of their class: grain interiors),
+and unknown or low-probability pixels, and fits its composition (normalised to 100 wt%,
+so that epoxy at a crack's edge dilutes nothing) as ``f A + (1 - f) B`` of the local mean
+compositions ``A``, ``B`` of the neighbourhood's confident phases (the best of its two or three
+most frequent; ``f`` in [0, 1] by weighted least squares).  When the fit's mean squared
+standardised residual is within ``max_chi2`` (the per-oxide noise: the spread of each phase's
+confident pixels), the pixel is that mixture (or, for ``f`` near 0 or 1, that one phase);
+otherwise an isolated pixel of a third phase is unknown and the others keep their class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Mixtures", "resolve_mixtures"]
+
+_PURE = 0.9  # a fit with f above this (or below 1 - this) is that one phase
+_CHUNK = 16384  # candidate pixels per vectorised step
+
+
+@dataclass
+class Mixtures:
+    """Mixed pixels found by :func:`resolve_mixtures`.
+
+    Attributes
+    ----------
+    major, other : numpy.ndarray of int16
+        Height x width: the majority and the second phase of a mixed pixel (their codes), -1
+        elsewhere.
+    fraction : numpy.ndarray of float32
+        Height x width: the share of the majority phase (>= 0.5), 1 for pure pixels.
+    chi2 : numpy.ndarray of float32
+        Height x width: the best fit's mean squared standardised residual (NaN: not tested).
+    """
+
+    major: np.ndarray
+    other: np.ndarray
+    fraction: np.ndarray
+    chi2: np.ndarray
+
+
+@dataclass
+class _State:
+    """What the fits read and write: the map's codes and probabilities (changed in place),
+    the mixtures found, and the settings."""
+
+    codes: np.ndarray
+    probability: np.ndarray
+    found: Mixtures
+    confident_codes: np.ndarray
+    counts: np.ndarray
+    classes: np.ndarray
+    noise: np.ndarray
+    k: int
+    codes_of: dict
+    max_chi2: float
+    min_neighbours: int
+
+
+def neighbourhood_counts(confident_codes: np.ndarray, classes, radius: int) -> np.ndarray:
+    """Per class, how many confident pixels of it lie within ``radius`` of each pixel (the
+    pixel itself left out): classes x height x width, int16."""
+    from scipy.ndimage import uniform_filter
+
+    size = 2 * radius + 1
+    out = np.empty((len(classes), *confident_codes.shape), dtype=np.int16)
+    for i, c in enumerate(classes):
+        mask = (confident_codes == c).astype(np.float32)
+        box = uniform_filter(mask, size, mode="constant") * size * size
+        out[i] = np.rint(box - mask).astype(np.int16)
+    return out
+
+
+def _core(confident_codes: np.ndarray) -> np.ndarray:
+    """Confident pixels of which at least 6 of the 8 neighbours are confident pixels of their
+    class (-1 for the others): grain interiors.  A band of boundary pixels that the classifier names alike (a
+    garnet-looking mix of pyroxene and plagioclase) supports no phase."""
+    from scipy.ndimage import uniform_filter
+
+    out = np.full(confident_codes.shape, -1, dtype=np.int16)
+    for c in np.unique(confident_codes[confident_codes >= 0]):
+        mask = confident_codes == c
+        inner = mask & (uniform_filter(mask.astype(np.float32), 3, mode="constant") * 9 > 6.5)
+        out[inner] = c
+    return out
+
+
+def resolve_mixtures(
+    values,
+    codes: np.ndarray,
+    probability: np.ndarray,
+    k: int,
+    codes_of: dict,
+    noise: np.ndarray,
+    *,
+    radius: int = 2,
+    confident: float = 0.8,
+    max_chi2: float = 4.0,
+    min_neighbours: int = 2,
+) -> Mixtures:
+    """Find the mixed pixels and re-code them (``codes`` and ``probability`` changed in place).
+
+    Parameters
+    ----------
+    values : callable
+        ``values(r0, r1)`` -> rows r0:r1 of the map, height x width x oxides, wt%.
+    codes : numpy.ndarray of int16
+        Classes ``< k``; ``codes_of["unknown"]``, ``["mixture"]``, ``["masked"]`` and
+        ``["no_analysis"]`` (pixels that are no analysis: never resolved) above.
+    probability : numpy.ndarray
+    k : int
+        Number of classes.
+    codes_of : dict
+    noise : numpy.ndarray
+        Classes x oxides: 1 sd of each oxide within each class (wt%, normalised compositions).
+    radius : int
+        Beam-overlap radius in pixels.
+    confident, max_chi2, min_neighbours : see module docstring.
+
+    Returns
+    -------
+    Mixtures
+    """
+    h, w = codes.shape
+    confident_codes = _core(np.where((codes < k) & (probability >= confident), codes, -1).astype(np.int16))
+    classes = np.unique(confident_codes[confident_codes >= 0])
+    found = Mixtures(
+        np.full((h, w), -1, np.int16),
+        np.full((h, w), -1, np.int16),
+        np.ones((h, w), np.float32),
+        np.full((h, w), np.nan, np.float32),
+    )
+    if len(classes) == 0:
+        return found
+    hood = radius + 2  # past the mixed band (its own width) and the ring of non-core pixels
+    counts = neighbourhood_counts(confident_codes, classes, hood)
+    state = _State(codes, probability, found, confident_codes, counts, classes, noise, k, codes_of, max_chi2,
+                   min_neighbours)  # fmt: skip
+    skip = np.isin(codes, [codes_of["masked"], codes_of["no_analysis"]])
+    between = (counts > 0).sum(axis=0) >= 2  # core pixels of two phases near: a boundary
+    candidate = ~skip & (~_supported(state) | (probability < confident) | (codes >= k) | between)
+    reach = hood + 1
+    step = max(1, 65536 // max(w, 1))
+    for start in range(0, h, step):
+        stop = min(h, start + step)
+        r, c = np.nonzero(candidate[start:stop])
+        if not len(r):
+            continue
+        lo, hi = max(0, start - reach), min(h, stop + reach)
+        block = _normalised(values(lo, hi))
+        sums = _LocalSums(block, state.confident_codes[lo:hi], max(2, reach - 1), classes)
+        for i in range(0, len(r), _CHUNK):
+            _fit_chunk(state, r[i : i + _CHUNK] + start, c[i : i + _CHUNK], lo, block, sums)
+    return found
+
+
+class _LocalSums:
+    """Local mean composition of each phase near each candidate, over one block of rows: the
+    block is cut into square cells of ``cell`` pixels; per class, the sums of the normalised
+    compositions of its grain-interior pixels (and their count) in each cell; a candidate's
+    local mean is over the 3 x 3 cells around its own (the candidate itself left out).
+    Cost: one pass over the block, whatever the number of classes."""
+
+    def __init__(self, block: np.ndarray, core: np.ndarray, cell: int, classes: np.ndarray):
+        from scipy.ndimage import uniform_filter
+
+        valid = np.isfinite(block).all(axis=-1)
+        self.filled = np.nan_to_num(block)
+        self.core = np.where(valid, core, -1)
+        self.cell = cell
+        nb, w = core.shape
+        self.shape = (-(-nb // cell), -(-w // cell))
+        ncell = self.shape[0] * self.shape[1]
+        self.slot = {int(c): i for i, c in enumerate(classes)}
+        r, q = np.nonzero(self.core >= 0)
+        slot = np.array([self.slot[int(c)] for c in np.unique(self.core[r, q])], dtype=np.int64)
+        lookup = np.full(int(max(classes.max(), 0)) + 1, -1, dtype=np.int64)
+        lookup[np.unique(self.core[r, q])] = slot
+        index = lookup[self.core[r, q]] * ncell + (r // cell) * self.shape[1] + q // cell
+        size = len(classes) * ncell
+        n = np.bincount(index, minlength=size).astype(np.float32)
+        sums = np.stack(
+            [np.bincount(index, weights=self.filled[r, q, j], minlength=size) for j in range(block.shape[-1])], -1
+        ).astype(np.float32)
+        grid = (len(classes), *self.shape)
+        self.n = uniform_filter(n.reshape(grid), (1, 3, 3), mode="constant") * 9
+        self.sums = uniform_filter(sums.reshape(*grid, -1), (1, 3, 3, 1), mode="constant") * 9
+
+    def mean(self, cls: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+        """Mean composition of class ``cls[i]`` near local pixel ``(rr[i], cc[i])`` (NaN: none)."""
+        slot = np.array([self.slot.get(int(c), -1) for c in cls]) if len(cls) < 64 else self._slots(cls)
+        gr, gc = rr // self.cell, cc // self.cell
+        own = (self.core[rr, cc] == cls).astype(np.float32)
+        count = self.n[slot, gr, gc] - own
+        total = self.sums[slot, gr, gc] - own[:, None] * self.filled[rr, cc]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where((count > 0.5)[:, None], total / count[:, None], np.nan).astype(np.float32)
+
+    def _slots(self, cls: np.ndarray) -> np.ndarray:
+        lookup = np.full(int(cls.max()) + 1, 0, dtype=np.int64)
+        for c, i in self.slot.items():
+            if c < len(lookup):
+                lookup[c] = i
+        return lookup[cls]
+
+
+def _supported(state: _State) -> np.ndarray:
+    """Pixels of a class that at least ``min_neighbours`` confident neighbours share."""
+    slot = np.full(max(state.k, int(state.classes.max()) + 1) + 1, -1)
+    slot[state.classes] = np.arange(len(state.classes))
+    own = np.where(state.codes < state.k, slot[np.minimum(state.codes, len(slot) - 1)], -1)
+    supported = np.zeros(state.codes.shape, dtype=bool)
+    r, c = np.nonzero(own >= 0)
+    supported[r, c] = state.counts[own[r, c], r, c] >= state.min_neighbours
+    return supported
+
+
+def _normalised(block: np.ndarray) -> np.ndarray:
+    total = block.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, 100.0 * block / total, np.nan).astype(np.float32)
+
+
+def _fit_chunk(state: _State, rr, cc, lo, block, sums: _LocalSums) -> None:
+    """Fit the candidates ``(rr, cc)`` as two-phase mixtures of their neighbourhood (in place)."""
+    x = block[rr - lo, cc]  # N x oxides
+    here = state.counts[:, rr, cc].T  # N x classes (in the hood radius)
+    top = np.argsort(-here, axis=1)[:, :3]
+    n_top = np.take_along_axis(here, top, axis=1)
+    best_chi = np.full(len(rr), np.inf)
+    best = np.zeros((len(rr), 3))  # a, b, f
+    for i, j in ((0, 1), (0, 2), (1, 2), (0, 0), (1, 1), (2, 2)):
+        if j >= top.shape[1]:
+            continue
+        ok = (n_top[:, i] >= state.min_neighbours) & (n_top[:, j] >= state.min_neighbours)
+        if not ok.any():
+            continue
+        a, b = state.classes[top[:, i]], state.classes[top[:, j]]
+        mean_a, mean_b = sums.mean(a, rr - lo, cc), sums.mean(b, rr - lo, cc)
+        var_a, var_b = state.noise[a] ** 2 + 0.04, state.noise[b] ** 2 + 0.04
+        weight = 2.0 / (var_a + var_b)
+        d = mean_a - mean_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.nansum(weight * (x - mean_b) * d, axis=1) / np.nansum(weight * d * d, axis=1)
+        f = np.ones(len(rr)) if i == j else np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
+        fit = f[:, None] * mean_a + (1 - f[:, None]) * mean_b
+        var = f[:, None] * var_a + (1 - f[:, None]) * var_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            terms = (x - fit) ** 2 / var
+            used = np.isfinite(terms).sum(axis=1)
+            chi = np.where(used > 0, np.nansum(terms, axis=1) / np.maximum(used, 1), np.inf)
+        chi = np.where(ok & np.isfinite(chi), chi, np.inf)
+        better = chi < best_chi
+        best_chi[better] = chi[better]
+        best[better] = np.column_stack([a, b, f])[better]
+    _apply(state, rr, cc, best, best_chi, here)
+
+
+def _apply(state: _State, rr, cc, best, chi, here) -> None:
+    """Re-code the fitted candidates: a phase, a mixture, or (an isolated third phase) unknown."""
+    a, b, f = best[:, 0].astype(np.int16), best[:, 1].astype(np.int16), best[:, 2]
+    fits = chi <= state.max_chi2
+    state.found.chi2[rr, cc] = np.where(np.isfinite(chi), chi, np.nan)
+    pure_a, pure_b = fits & (f >= _PURE), fits & (f <= 1 - _PURE)
+    mixed = fits & ~pure_a & ~pure_b
+    state.codes[rr[pure_a], cc[pure_a]] = a[pure_a]
+    state.codes[rr[pure_b], cc[pure_b]] = b[pure_b]
+    rm, cm = rr[mixed], cc[mixed]
+    state.codes[rm, cm] = state.codes_of["mixture"]
+    state.found.major[rm, cm] = np.where(f >= 0.5, a, b)[mixed]
+    state.found.other[rm, cm] = np.where(f >= 0.5, b, a)[mixed]
+    state.found.fraction[rm, cm] = np.maximum(f, 1 - f)[mixed]
+    state.probability[rm, cm] = np.nan
+    own = state.codes[rr, cc].astype(np.int64)
+    slot = np.full(max(state.k, int(state.classes.max()) + 1) + 1, -1)
+    slot[state.classes] = np.arange(len(state.classes))
+    own_slot = np.where(own < state.k, slot[np.minimum(own, len(slot) - 1)], -1)
+    support = np.where(own_slot >= 0, here[np.arange(len(rr)), np.maximum(own_slot, 0)], 0)
+    others = here.sum(axis=1) >= state.min_neighbours  # grain interiors near, to compare with
+    third = ~fits & others & (own < state.k) & (support < state.min_neighbours)  # none near is it, no mix fits
+    state.codes[rr[third], cc[third]] = state.codes_of["unknown"]
+    state.probability[rr[third], cc[third]] = np.nan

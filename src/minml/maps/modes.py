@@ -1,0 +1,157 @@
+"""Modal abundance of a classified map, with an uncertainty that covers more than counting.
+
+Each analysed (not masked) pixel is allocated to the phases: wholly to its mineral; a mixed
+pixel (:mod:`minml.maps.mixtures`) by its share to its majority phase and the rest to its
+second phase; an unknown pixel shared between the minerals within 2 pixels in proportion to
+their pixels there (a boundary pixel belongs to a neighbouring grain; an unknown pixel with no
+mineral near stays unknown).  The mode of a mineral is its allocated pixels over the analysed
+pixels.
+
+The standard deviation has three parts, added in quadrature:
+
+* ``sd_classification``: the pixels of one grain share one composition, so they are named
+  right or wrong together: each connected region of one answer is one draw, right with its
+  mean calibrated probability p, else (and an unknown region always) any other mineral in
+  proportion to the modes, weighing its pixel count squared;
+* ``sd_boundary``: each mixed or shared pixel's allocation a draw with its share s, sum of
+  s (1 - s); boundary errors run along whole boundaries, so this is scaled by the number of
+  pixels a boundary runs together (the beam-overlap band: ``band`` pixels);
+* ``sd_sampling``: a block bootstrap (the map cut into ``blocks`` x ``blocks`` tiles, tiles drawn
+  with replacement, 200 times): how well this area samples the rock, the point-counting error
+  of modal analysis generalised to neighbouring pixels that are not independent.
+
+``sd_map_percent`` (classification and boundary) is the error of the mode *of this map*;
+``sd_percent`` (all three) is the error of the rock's mode estimated from it.
+Phases whose area is below ``min_area`` (µm², or pixels when the map has no pixel size) are
+``listed_apart``: kept in the table, not drawn as phases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["allocation", "modal_table"]
+
+_REPLICATES = 200
+
+
+def allocation(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each analysed pixel's shares of the minerals, as triples (flat pixel index, mineral,
+    share): pure pixels share 1, mixed pixels their two phases', unknown pixels their
+    neighbours' (pixels of masked and of unknown pixels without a mineral near get none)."""
+    from scipy.ndimage import uniform_filter
+
+    k = len(result.class_proba_sum)
+    codes = result.codes.ravel()
+    pure = np.flatnonzero(codes < k)
+    index, mineral, share = [pure], [codes[pure].astype(np.int64)], [np.ones(len(pure))]
+    if result.mixtures is not None:
+        major, other = result.mixtures.major.ravel(), result.mixtures.other.ravel()
+        mixed = np.flatnonzero(major >= 0)
+        f = result.mixtures.fraction.ravel()[mixed].astype(np.float64)
+        index += [mixed, mixed]
+        mineral += [major[mixed].astype(np.int64), other[mixed].astype(np.int64)]
+        share += [f, 1.0 - f]
+    unknown = np.flatnonzero(codes == result.names.index("unknown"))
+    if len(unknown):
+        present = np.unique(codes[pure])
+        near = np.stack(
+            [uniform_filter((result.codes == c).astype(np.float32), 5, mode="constant").ravel()[unknown] for c in present],
+            axis=1,
+        ) if len(present) else np.zeros((len(unknown), 0))  # fmt: skip
+        total = near.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            near = np.nan_to_num(near / total)
+        r, j = np.nonzero(near > 0)
+        index.append(unknown[r])
+        mineral.append(present[j].astype(np.int64))
+        share.append(near[r, j].astype(np.float64))
+    return np.concatenate(index), np.concatenate(mineral), np.concatenate(share)
+
+
+def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band: float = 3.0, random_state=0):
+    """The modes of a :class:`~minml.maps.classify.MapResult` (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``phase``; columns ``pixels`` and ``area_percent`` (hard counts, with the
+        unknown, mixture and masked shares), ``mode_percent``, ``sd_percent``, ``sd_map_percent``,
+        ``sd_classification``, ``sd_boundary``, ``sd_sampling`` (% points), ``area_um2`` (or
+        pixels without a pixel size) and ``listed_apart``.
+    """
+    k = len(result.class_proba_sum)
+    names = result.names
+    codes = result.codes
+    n = codes.size
+    counts = np.bincount(codes.ravel(), minlength=len(names))[: len(names)]
+    index, mineral, share = allocation(result)
+    analysed = max(n - counts[names.index("masked")], 1)
+    allocated = np.bincount(mineral, weights=share, minlength=k)
+    boundary_var = np.bincount(mineral, weights=share * (1 - share), minlength=k) * band
+    sd_class = 100.0 * np.sqrt(_region_variance(result, allocated)) / analysed
+    sd_boundary = 100.0 * np.sqrt(boundary_var) / analysed
+    sd_sampling = _block_bootstrap((index, mineral, share), codes != names.index("masked"), k, blocks, random_state)
+    unit = (result.pixel_size or 1.0) ** 2
+    frame = pd.DataFrame({"pixels": counts, "area_percent": 100.0 * counts / n}, index=names)
+    pad = [np.nan] * (len(names) - k)
+    frame["mode_percent"] = np.r_[100.0 * allocated / analysed, pad]
+    sd_map = np.sqrt(sd_class**2 + sd_boundary**2)
+    frame["sd_percent"] = np.r_[np.sqrt(sd_map**2 + sd_sampling**2), pad]
+    frame["sd_map_percent"] = np.r_[sd_map, pad]
+    frame["sd_classification"] = np.r_[sd_class, pad]
+    frame["sd_boundary"] = np.r_[sd_boundary, pad]
+    frame["sd_sampling"] = np.r_[sd_sampling, pad]
+    frame["area_um2"] = np.r_[allocated * unit, counts[k:] * unit]
+    limit = 10 * unit if min_area is None else float(min_area)
+    frame["listed_apart"] = np.r_[allocated * unit < limit, [False] * (len(names) - k)]
+    frame.index.name = "phase"
+    return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
+
+
+def _region_variance(result, allocated: np.ndarray) -> np.ndarray:
+    """Per mineral, the variance (pixels^2) of its count if each connected region of one
+    answer were named right (its mineral) or wrong as a whole: a region of mineral a with
+    mean probability p belongs to a with probability p, else to another mineral c in
+    proportion to the modes; an unknown region (p = 0) to any mineral in that proportion."""
+    from scipy.ndimage import label
+
+    k = len(result.class_proba_sum)
+    unknown = result.names.index("unknown")
+    prior = allocated / max(allocated.sum(), 1e-9)
+    p = np.nan_to_num(result.probability, nan=1.0).astype(np.float64)
+    out = np.zeros(k)
+    for a in np.unique(result.codes[(result.codes < k) | (result.codes == unknown)]):
+        regions, n = label(result.codes == a)
+        size = np.bincount(regions.ravel(), minlength=n + 1)[1:].astype(np.float64)
+        if a == unknown:
+            wrong, rest = np.ones(n), prior
+        else:
+            wrong = 1.0 - np.bincount(regions.ravel(), weights=p.ravel(), minlength=n + 1)[1:] / np.maximum(size, 1)
+            rest = prior * (np.arange(k) != a) / max(1.0 - prior[a], 1e-9)
+            out[a] += float(np.sum(size**2 * wrong * (1 - wrong)))
+        for c in np.flatnonzero(rest > 0):  # wrong regions counted for the others
+            q = wrong * rest[c]
+            out[c] += float(np.sum(size**2 * q * (1 - q)))
+    return out
+
+
+def _block_bootstrap(triples, analysed: np.ndarray, k: int, blocks: int, random_state) -> np.ndarray:
+    """sd (% points) of each mode over bootstrap draws of ``blocks`` x ``blocks`` tiles."""
+    index, mineral, share = triples
+    h, w = analysed.shape
+    rows = np.minimum(np.arange(h) * blocks // max(h, 1), blocks - 1)
+    cols = np.minimum(np.arange(w) * blocks // max(w, 1), blocks - 1)
+    tile = (rows[:, None] * blocks + cols[None, :]).ravel()
+    n_tiles = blocks * blocks
+    per_tile = np.bincount(tile[index] * k + mineral, weights=share, minlength=n_tiles * k).reshape(n_tiles, k)
+    pixels = np.bincount(tile, weights=analysed.ravel().astype(float), minlength=n_tiles)
+    used = pixels > 0
+    per_tile, pixels = per_tile[used], pixels[used]
+    if len(pixels) < 2:
+        return np.zeros(k)
+    rng = np.random.default_rng(random_state)
+    draws = rng.multinomial(len(pixels), np.full(len(pixels), 1 / len(pixels)), size=_REPLICATES)
+    modes = 100.0 * (draws @ per_tile) / np.maximum(draws @ pixels, 1)[:, None]
+    return modes.std(axis=0, ddof=1)
