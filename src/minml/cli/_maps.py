@@ -1,0 +1,187 @@
+"""The ``map`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from minml.cli._options import (
+    _number,
+)
+
+
+def _map_option(option: str, check, convert=float, off=None):
+    """An argparse type for a map setting: a number, checked by the API's rule ``check``
+    (a function of the value that raises ValueError) before the map is read; ``off`` is
+    taken as it is (``--clean 0``)."""
+
+    def parse(text: str):
+        value = _number(text, option)
+        if convert is int and value != int(value):
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number, got {text!r}")
+        value = convert(value)
+        if value == off:
+            return value
+        try:
+            check(value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    return parse
+
+
+def _map_check(name: str):
+    """The API's rule for map setting ``name`` (:func:`minml.maps.check_map_options`,
+    :func:`minml.maps.check_pixel_size`), imported only when a map command runs."""
+
+    def check(value):
+        import minml.maps
+
+        if name == "pixel_size":
+            return minml.maps.check_pixel_size(value)
+        return minml.maps.check_map_options(**{name: value})
+
+    return check
+
+
+def _map_profile(text: str) -> tuple[float, float, float, float]:
+    """``--profile x0,y0,x1,y1``: four numbers, pixel columns and rows."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"--profile takes x0,y0,x1,y1 (four numbers, pixels), got {text!r}")
+    x0, y0, x1, y1 = (_number(part, "--profile") for part in parts)
+    return x0, y0, x1, y1
+
+
+def _add_map(sub) -> None:
+    p = sub.add_parser(
+        "map",
+        help="classify a quantified EDS/WDS map pixel by pixel",
+        description="Phase map, confidence map, modal bar chart, per-pixel table and modal abundances of a quantified "
+        "map: a folder of per-element or per-oxide grids (CSV/TXT/TIFF/.hspy), a .npz, .npy (with --channels), .tif "
+        "or HyperSpy .hspy/.zspy file, or a raw spectrum image (.bcf, .rpl, .msa) with --k-factors or --standards.",
+    )
+    p.add_argument("input", type=Path, help="map folder or file")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="folder for phase_map.png, confidence.png, modes.png, pixels.parquet and modes.csv",
+    )
+    p.add_argument("--channels", nargs="+", default=None, help="channel names of a .npy or multi-page TIFF, in order")
+    p.add_argument(
+        "--units", choices=["wt%", "at%"], default=None, help="units of element channels (default: the file's, or wt%%)"
+    )
+    p.add_argument(
+        "--pixel-size",
+        type=_map_option("--pixel-size", _map_check("pixel_size")),
+        default=None,
+        help="micrometres per pixel (for the scale bar)",
+    )
+    p.add_argument(
+        "--min-total",
+        type=_map_option("--min-total", _map_check("min_total")),
+        default=80.0,
+        help="pixels with a lower oxide sum are masked: epoxy, holes, cracks (default: 80)",
+    )
+    p.add_argument(
+        "--max-total",
+        type=_map_option("--max-total", _map_check("max_total")),
+        default=110.0,
+        help="pixels with a higher oxide sum are unknown: no analysis (default: 110)",
+    )
+    p.add_argument(
+        "--clean",
+        type=_map_option("--clean", _map_check("min_region"), int, off=0),
+        default=0,
+        metavar="N",
+        help="replace mineral pixels with fewer than N like neighbours by the local majority (default: off)",
+    )
+    p.add_argument(
+        "--beam-width",
+        type=_map_option("--beam-width", _map_check("beam_width")),
+        default=2.0,
+        metavar="UM",
+        help="micrometres over which the beam mixes neighbouring grains: sets the neighbourhood of mixed pixels "
+        "(default: 2)",
+    )
+    p.add_argument(
+        "--min-area",
+        type=_map_option("--min-area", _map_check("min_area")),
+        default=None,
+        metavar="UM2",
+        help="phases under this area (µm²) are listed apart, not drawn as phases (default: 10 pixels)",
+    )
+    p.add_argument("--index", default=None, help="map of an index of one phase: Fo, An, Mg_number, Wo, ...")
+    p.add_argument("--index-phase", default=None, help="the phase of --index (default: the largest phase with it)")
+    p.add_argument(
+        "--profile", type=_map_profile, default=None, metavar="X0,Y0,X1,Y1", help="oxides and phase along a line"
+    )
+    p.add_argument("--k-factors", type=Path, default=None, help="CSV of element,k (relative to Si) for raw spectra")
+    p.add_argument(
+        "--standards", type=Path, default=None, help="CSV of standards (spectrum file, oxide wt%%) for raw spectra"
+    )
+    p.set_defaults(run=_run_map)
+
+
+def _run_map(args) -> int:
+    import minml.maps
+    from minml.plot import require_matplotlib
+
+    require_matplotlib()  # the pictures are figures: known before the map is classified
+    _writable_folder(args.output)
+    k_factors = args.k_factors
+    if args.standards is not None:
+        k_factors, notes = minml.maps.standards_k_factors(args.standards)
+        print("k-factors from the standards: " + ", ".join(f"{e} {k:.3f}" for e, k in k_factors.items()))
+        for note in notes:
+            print(note)
+    oxide_map = minml.maps.read_map(
+        args.input,
+        channels=args.channels,
+        units=args.units,
+        pixel_size=args.pixel_size,
+        k_factors=k_factors,
+        progress=sys.stderr.isatty(),
+    )
+    for note in oxide_map.notes:
+        print(note)
+    h, w = oxide_map.shape
+    print(f"{h} x {w} pixels, species: {', '.join(oxide_map.data)}")
+    result = minml.maps.classify_map(
+        oxide_map,
+        min_total=args.min_total,
+        max_total=args.max_total,
+        beam_width=args.beam_width,
+        progress=sys.stderr.isatty() or h * w >= 1_000_000,  # off a terminal: a line now and then, large maps only
+    )
+    if args.clean:
+        result = minml.maps.clean(result, min_region=args.clean)
+    written = minml.maps.write_outputs(
+        result,
+        args.output,
+        title=args.input.name,
+        oxide_map=oxide_map,
+        min_area=args.min_area,
+        index=args.index,
+        index_phase=args.index_phase,
+        profile=args.profile,
+    )
+    modes = result.modes(min_area=args.min_area)
+    shown = ["pixels", "area_percent", "mode_percent", "sd_percent", "sd_map_percent", "listed_apart"]
+    print(modes[shown].to_string(float_format=lambda x: f"{x:.2f}"))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _writable_folder(folder: Path) -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be made or written."""
+    from minml.io import writable_path
+
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{str(folder)!r} is a file; -o names the folder the map's outputs go to.")
+    existing = next(p for p in [folder, *folder.parents] if p.exists())
+    writable_path(existing / "modes.csv")  # the folder itself, or the one it will be made in

@@ -1,0 +1,166 @@
+"""The commands that read a table: classify, validate, formula, latent, check."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from minml.cli._options import (
+    _add_model_arguments,
+    _add_output,
+    _add_table_arguments,
+    _add_total_range,
+    _coverage,
+    _run_job,
+)
+from minml.pipelines import check_file, classify_file, formula_file, latent_file, validate_file
+
+
+def _add_check(sub) -> None:
+    p = sub.add_parser(
+        "check",
+        help="report what the reader understands of a table",
+        description="Read a table of analyses (CSV, XLSX, Parquet) and report the column mapping, "
+        "the iron rule per row and the rows flagged, with the reason.",
+    )
+    _add_table_arguments(p)
+    _add_total_range(p, "")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="write the canonical oxides and per-row flags (CSV, XLSX or Parquet, by extension)",
+    )
+    p.set_defaults(run=_run_job, job=check_file)
+
+
+def _add_classify(sub) -> None:
+    p = sub.add_parser(
+        "classify",
+        help="classify every analysis of a table",
+        description="Classify each analysis (CSV, XLSX, Parquet) and write the input's columns plus "
+        "mineral, group, probability, uncertainty, second_mineral, second_probability, ood_score, flag "
+        "(and prediction_set with --coverage). Bad analyses and rows that are none of the classes get "
+        "mineral 'unknown' with the reason in flag.",
+    )
+    _add_table_arguments(p)
+    _add_output(p, "_classified.csv")
+    _add_model_arguments(p, "a model .npz (default: the shipped model)")
+    p.add_argument(
+        "--coverage",
+        type=_coverage,
+        default=None,
+        metavar="P",
+        help="add prediction_set: the classes that hold the true one with probability P, e.g. 0.95",
+    )
+    _add_total_range(p, "; rows outside are bad analyses: unknown")
+    p.add_argument(
+        "--by-mineral",
+        type=_workbook,
+        default=None,
+        metavar="FILE.xlsx",
+        help="also write one sheet per mineral with Thermobar's column names (SiO2_Cpx, FeOt_Amp, ...) and the "
+        "rows the model is unsure of (prediction set at --coverage, default 0.95) on a sheet of their own",
+    )
+    p.add_argument(
+        "--species",
+        action="store_true",
+        help="add species (augite, forsterite (Fo88), ...; for unknown rows a phase outside the classes, such as "
+        "nepheline, named from its formula), species_basis and species_misfit",
+    )
+    p.set_defaults(run=_run_job, job=classify_file)
+
+
+def _workbook(text: str) -> Path:
+    """``--by-mineral``: an .xlsx file in an existing folder, checked before any work."""
+    path = Path(text)
+    if path.suffix.lower() != ".xlsx" or not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"name an .xlsx file in an existing folder, got {text!r}")
+    return path
+
+
+def _add_formula(sub) -> None:
+    p = sub.add_parser(
+        "formula",
+        help="mineral formulas: cations, Fe3+, end-members, misfit",
+        description="Cations per formula unit on each class's oxygen basis, Fe3+ by charge balance "
+        "(Droop 1987) where the structure allows, the indices users quote (Fo, Wo-En-Fs, An-Ab-Or, Cr#, ...) "
+        "and the stoichiometric misfit. Give --mineral (a class, a synonym such as cpx, or auto) or "
+        "--mineral-column.",
+    )
+    _add_table_arguments(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--mineral", help="class for every row (olivine, cpx, plag, ...), or 'auto' to classify first")
+    which.add_argument("--mineral-column", help="column naming each row's mineral (database labels are matched)")
+    _add_output(p, "_formula.csv")
+    p.set_defaults(run=_run_job, job=formula_file)
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="find the phase labels of a table that its analyses contradict",
+        description="Compare each row's published phase label with its analysis (calibrated network, "
+        "conformal prediction sets, stoichiometric misfit). Writes every row with label_class, mineral, "
+        "verdict (agree, disagree, uncertain, unknown_phase, bad_analysis, unmapped_label), misfits and a "
+        "reason, most certain disagreements first.",
+    )
+    _add_table_arguments(p)
+    p.add_argument("--label-column", default="Mineral", help="column with the published phase (default: Mineral)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="ranked table (CSV, XLSX or Parquet; default: INPUT_validated.csv)",
+    )
+    p.add_argument("--report", type=Path, default=None, help="also write a self-contained HTML report with figures")
+    p.add_argument(
+        "--coverage",
+        type=_coverage,
+        default=0.99,
+        help="prediction-set coverage: a true label is disputed for ~1 - P of rows (default: 0.99)",
+    )
+    _add_total_range(p, "; rows outside are bad analyses")
+    p.add_argument(
+        "--species",
+        action="store_true",
+        help="add species and species_verdict: labels that name a species (augite, nepheline) against the species "
+        "named from the formula",
+    )
+    p.set_defaults(run=_run_job, job=validate_file)
+
+
+def _add_latent(sub) -> None:
+    p = sub.add_parser(
+        "latent",
+        help="place analyses in the latent space and its clusters",
+        description="Encode each analysis with the autoencoder and write the input's columns plus LV1, LV2, "
+        "cluster (-1: noise), cluster_probability, cluster_mineral (the cluster's majority training label, "
+        "for reporting), reconstruction_error (wt%%, RMS over the oxides), flag. No labels are used.",
+    )
+    _add_table_arguments(p)
+    _add_output(p, "_latent.csv")
+    _add_model_arguments(p, "a latent model .npz (default: the shipped one)")
+    p.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also draw the latent space (PNG and SVG beside it), e.g. latent.png",
+    )
+    p.add_argument(
+        "--color-by",
+        choices=("cluster", "cluster_mineral", "mineral", "probability", "reconstruction_error"),
+        default="cluster",
+        help="what colours the plot; mineral and probability run the classifier (default: cluster)",
+    )
+    p.add_argument(
+        "--plot-reconstruction",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png",
+    )
+    p.set_defaults(run=_run_job, job=latent_file)
