@@ -254,3 +254,28 @@ def test_lazy_readers_read_the_grids(tmp_path, suffix):
         )
     with pytest.raises(ValueError, match="Zarr group or a folder"):
         open_lazy(tmp_path / f"SiO2{suffix}")
+
+
+def test_command_on_a_cluster_writes_every_row_once(client, sample, tmp_path, capsys):
+    """``minml classify GLOB -o DIR/ --scheduler ADDRESS`` and ``minml validate FOLDER -o DIR/``:
+    the files in pieces on the cluster, partitioned Parquet, each input row once."""
+    from minml.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sample.iloc[:40].to_csv(folder / "a.csv", index=False)
+    sample.iloc[40:].to_csv(folder / "b.csv", index=False)
+    address = client.scheduler.address
+    out = tmp_path / "classified"
+    assert main(["classify", str(folder / "*.csv"), "-o", f"{out}/", "--scheduler", address]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"{len(sample)} analyses classified") and "(2 parts)" in printed
+    parts = pd.concat([pd.read_parquet(part) for part in sorted(out.glob("part.*.parquet"))], ignore_index=True)
+    assert parts["entity_id"].astype(int).tolist() == sample["entity_id"].tolist()
+    expected = _eager(minml.classify, sample)
+    assert parts["mineral"].astype(str).tolist() == expected["mineral"].astype(str).tolist()
+    validated = tmp_path / "validated"
+    assert main(["validate", str(folder), "-o", f"{validated}/", "--scheduler", address]) == 0
+    assert f"{len(sample)} rows validated" in capsys.readouterr().out
+    rows = pd.concat([pd.read_parquet(part) for part in sorted(validated.glob("part.*.parquet"))])
+    assert sorted(rows["validate_row"].astype(int)) == list(range(1, len(sample) + 1))

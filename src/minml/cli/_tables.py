@@ -69,7 +69,8 @@ def _add_classify(sub) -> None:
         help="add species (augite, forsterite (Fo88), ...; for unknown rows a phase outside the classes, such as "
         "nepheline, named from its formula), species_basis and species_misfit",
     )
-    p.set_defaults(run=_run_job, job=classify_file)
+    _add_scheduler(p)
+    p.set_defaults(run=_run_one_or_many, job=classify_file)
 
 
 def _workbook(text: str) -> Path:
@@ -129,7 +130,8 @@ def _add_validate(sub) -> None:
         help="add species and species_verdict: labels that name a species (augite, nepheline) against the species "
         "named from the formula",
     )
-    p.set_defaults(run=_run_job, job=validate_file)
+    _add_scheduler(p)
+    p.set_defaults(run=_run_one_or_many, job=validate_file)
 
 
 def _add_latent(sub) -> None:
@@ -164,3 +166,52 @@ def _add_latent(sub) -> None:
         help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png",
     )
     p.set_defaults(run=_run_job, job=latent_file)
+
+
+def _add_scheduler(p) -> None:
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on this Dask cluster (tcp://host:8786); with it, or with a folder or glob as INPUT, or -o ending "
+        "in '/', the files are read in pieces and written as partitioned Parquet in the folder -o (dask extra)",
+    )
+
+
+def _many(args) -> bool:
+    """Whether the command runs on Dask over files in pieces: a folder or glob as INPUT, an
+    output folder (``-o DIR/``) or a scheduler."""
+    text = str(args.input)
+    return (
+        args.scheduler is not None
+        or args.input.is_dir()
+        or any(c in text for c in "*?[")
+        or (args.output is not None and str(args.output).endswith(("/", "\\")))
+    )
+
+
+def _run_one_or_many(args) -> int:
+    """One file through its pipeline, or many (or one past memory) through Dask."""
+    if not _many(args):
+        return _run_job(args)
+    if args.output is None:
+        raise ValueError("Name the output folder for the Parquet parts with -o DIR/.")
+    import minml
+
+    reading = {"suffix": args.suffix, "elements": args.elements, "total_range": tuple(args.total_range)}
+    options = {"scheduler": args.scheduler, "model": getattr(args, "model", None), **reading}
+    options["fill_missing"] = getattr(args, "fill_missing", None)
+    if args.job is classify_file:
+        done = minml.classify_files(str(args.input), args.output, coverage=args.coverage, **options)
+        what = "analyses classified"
+    else:
+        done = minml.validate_files(
+            str(args.input), args.output, label_column=args.label_column, coverage=args.coverage, **options
+        )
+        what = "rows validated"
+    counts = ", ".join(f"{name} {count}" for name, count in sorted(done.counts.items(), key=lambda kv: -kv[1]))
+    print(f"{done.rows} {what}" + (f": {counts}" if counts else ""))
+    if done.summary is not None:
+        print(done.summary.head(20).to_string())
+    print(f"wrote {done.out_dir} ({len(done.parts)} parts)")
+    return 0
