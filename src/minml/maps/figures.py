@@ -19,7 +19,16 @@ __all__ = ["confidence_map", "index_map", "index_values", "line_profile", "modes
 
 _COLOURS = OKABE_ITO[:7] + ["#882255", "#44AA99", "#999933", "#117733", "#332288", "#AA4499", "#88CCEE", "#DDCC77"]
 _COLOURS += ["#CC6677", "#661100", "#6699CC"]
-_UNKNOWN, _MIXTURE, _APART, _MASKED = "#7f7f7f", "#d9d9d9", "#404040", "#000000"
+_APART = "#404040"
+
+
+def _phase_colour(name: str, i: int) -> str:
+    """A phase's colour: the palette's, the same in every picture MIN-ML draws
+    (:mod:`minml.palette`); a class of a user's own model the palette lacks cycles through
+    the figure colours."""
+    from minml.palette import mineral_colours
+
+    return mineral_colours().get(name, _COLOURS[i % len(_COLOURS)])
 
 
 def _plt():
@@ -61,7 +70,8 @@ def _phase_codes(result, modes: pd.DataFrame):
     """Codes to draw and their colours: mixtures by their majority phase's colour when asked
     (no: light grey), phases listed apart in one dark grey."""
     k = len(result.class_proba_sum)
-    colours = [_COLOURS[i % len(_COLOURS)] for i in range(k)] + [_UNKNOWN, _MIXTURE, _MASKED, _APART]
+    colours = [_phase_colour(result.names[i], i) for i in range(k)]
+    colours += [_phase_colour(name, k) for name in ("unknown", "mixture", "masked")] + [_APART]
     apart = [result.names.index(p) for p in modes.index[modes["listed_apart"].fillna(False).astype(bool)]]
     return apart, colours
 
@@ -235,14 +245,12 @@ def profile_plot(frame: pd.DataFrame, *, unit: str = "µm", title: str = ""):
     names = sorted(set(phases))
     for j, (p, f) in enumerate(zip(phases, flags)):
         left = frame["distance"].iloc[max(j - 1, 0)] if j else 0.0
-        colour = (
-            _MIXTURE if f == "mixture" else _UNKNOWN if p == "unknown" else _COLOURS[names.index(p) % len(_COLOURS)]
-        )
+        colour = _phase_colour("mixture", 0) if f == "mixture" else _phase_colour(p, names.index(p))
         strip.axvspan(left, frame["distance"].iloc[j], color=colour, lw=0)
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=_COLOURS[names.index(p) % len(_COLOURS)], label=p) for p in names if p != "unknown"]
-    handles += [Patch(color=_MIXTURE, label="mixture"), Patch(color=_UNKNOWN, label="unknown")]
+    handles = [Patch(color=_phase_colour(p, names.index(p)), label=p) for p in names if p != "unknown"]
+    handles += [Patch(color=_phase_colour(name, 0), label=name) for name in ("mixture", "unknown")]
     strip.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.3), fontsize=7, frameon=False)
     strip.set(yticks=[], xlabel=f"distance ({unit})")
     return top
