@@ -411,7 +411,7 @@ def test_phases_side_by_side_are_refused_with_advice_that_works(lepr):
     ) as error:
         check_oxides(side)
     assert "did you mean" not in str(error.value)
-    advice = str(error.value).split("Pass suffix=")[1].split(" ")[0]
+    advice = str(error.value).split("Pass suffix=")[1].split(":")[0]
     assert len(classify(side, suffix=eval(advice))) == len(lepr)  # the advice, followed literally
     # phases side by side under two suffixes, plain minor columns beside them
     two = lepr.rename(columns={c: f"{c}_Cpx" for c in ("SiO2", "Al2O3", "FeOt", "MgO", "CaO")})

@@ -134,7 +134,7 @@ def test_header_row_of_every_sheet_never_leaves_out_a_sheet_with_its_names_elsew
     with pytest.raises(
         ValueError,
         match=r"'mixed.xlsx', sheet 'Cpx': row 3 holds no oxide names but row 1 does\. "
-        r"header_row applies to every sheet: .* --sheet NAME --header-row N",
+        r"header_row applies to every sheet: .* read them one at a time \(sheet=NAME with its header_row\)",
     ):
         read_table(path, sheet="all", header_row=3)
     stacked = pd.concat([read_table(path, sheet="Cpx"), read_table(path, sheet="Ol", header_row=3)])
