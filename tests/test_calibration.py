@@ -56,8 +56,11 @@ def test_conformal_sets_reach_their_coverage_per_class():
 def test_small_classes_and_bad_input():
     proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]])
     cal = Calibration.fit(proba, np.array([0, 0, 1]))
-    # one held-out row of class 1 cannot support 95 % coverage: always in the set
-    assert cal.cutoffs(0.95)[1] == 0.0
+    # one held-out row of class 1 cannot support 95 % coverage: it borrows the pooled quantile,
+    # capped so that its own held-out row (p 0.7 after scaling) would still be covered
+    own = cal.apply(proba)[2, 1]
+    assert 0.0 < cal.cutoffs(0.95)[1] <= own + 1e-9
+    assert Calibration.fit(proba, np.array([0, 0, 0])).cutoffs(0.5)[1] == 0.0  # no held-out row: every set
     with pytest.raises(ValueError, match="coverage must lie between 0 and 1"):
         cal.cutoffs(95)
     with pytest.raises(ValueError, match="class codes must lie in 0..1"):
@@ -109,3 +112,20 @@ def test_prediction_sets_agree_with_their_definition_row_by_row(n_classes, cutof
     assert got == expected
     assert len(set(got)) > 50 and max(s.count("|") for s in got) >= (12 if n_classes == 20 else 3)  # long sets
     assert prediction_sets(proba[:0], cutoffs, classes) == []
+
+
+def test_a_small_class_is_not_in_every_set_at_high_coverage():
+    """38 held-out rows cannot give a class its own 99 % quantile; it used to get cut-off 0
+    and so joined every prediction set (quartz in 14,067 of 14,067 LEPR sets at 0.99)."""
+    rng = np.random.default_rng(1)
+    codes = np.concatenate([np.zeros(5000, int), np.ones(5000, int), np.full(38, 2)])
+    p_true = np.clip(1 - rng.exponential(0.02, len(codes)), 0.34, 1)
+    proba = np.empty((len(codes), 3))
+    for k in range(3):
+        proba[:, k] = np.where(codes == k, p_true, (1 - p_true) / 2)
+    cal = Calibration.fit(proba, codes)
+    cut = cal.cutoffs(0.99)
+    assert cut[2] > 0.5  # a row of another class (p 0.0-0.3 for class 2) does not bring it in
+    calibrated = cal.apply(proba)
+    assert (calibrated[codes == 2, 2] >= cut[2]).all()  # each of its own held-out rows is covered
+    assert cal.pooled_quantile(0.99) == pytest.approx(np.quantile(1 - calibrated[codes < 2].max(1), 0.99), abs=0.01)

@@ -182,8 +182,14 @@ class Calibration:
         """Per-class probability cut-offs for prediction sets of the given coverage.
 
         A class enters a row's set where its calibrated probability is at least its
-        cut-off.  Classes with too few held-out rows for the coverage asked (fewer than
-        ``coverage / (1 - coverage)``) get cut-off 0: always in the set.
+        cut-off.  A class with too few held-out rows for the coverage asked (fewer than
+        ``coverage / (1 - coverage)``: quartz's 38 rows at 0.98 and above) cannot have a
+        class-conditional quantile of its own; rather than cut-off 0 (in every set), it
+        borrows the quantile of the pooled scores of all classes, each class weighing the
+        same (:meth:`pooled_quantile`), and never a cut-off above its own worst held-out
+        row's probability, so each of its held-out rows would still be covered.  The
+        guarantee for such a class is the pooled (marginal) one, not a class-conditional
+        one.  A class without held-out rows is in every set.
         """
         if not 0.0 < coverage < 1.0:
             raise ValueError(f"coverage must lie between 0 and 1 (e.g. 0.95), got {coverage!r}.")
@@ -191,8 +197,33 @@ class Calibration:
         level = np.ceil((n + 1) * coverage) / n  # finite-sample correction
         grid = np.linspace(0.0, 1.0, self.quantiles.shape[1])
         q = np.array([np.interp(min(lv, 1.0), grid, row) for lv, row in zip(level, self.quantiles, strict=True)])
-        q[(level > 1.0) | (self.counts == 0)] = 1.0
+        few = (level > 1.0) & (self.counts > 0)
+        if few.any():
+            q[few] = np.maximum(self.quantiles[few, -1], self.pooled_quantile(coverage))
+        q[self.counts == 0] = 1.0
         return 1.0 - q
+
+    def pooled_quantile(self, coverage: float) -> float:
+        """The ``coverage`` quantile of the held-out scores (``1 - p_true``) of all classes
+        pooled, each class with held-out rows weighing the same, from the stored quantiles.
+
+        Examples
+        --------
+        Two classes whose scores are uniform on [0, 0.1] and on [0, 0.3]:
+
+        >>> levels = np.linspace(0.0, 1.0, 1001)
+        >>> cal = Calibration(1.0, np.vstack([0.1 * levels, 0.3 * levels]), np.array([500, 500]))
+        >>> round(cal.pooled_quantile(0.5), 3)  # F(s) = (s / 0.1 + s / 0.3) / 2 = 0.5
+        0.075
+        """
+        grid = np.linspace(0.0, 1.0, self.quantiles.shape[1])
+        rows = self.quantiles[self.counts > 0]
+        scores = np.unique(rows)
+        # each class's CDF at every stored score: the highest level whose quantile is <= it
+        cdf = np.mean([grid[np.searchsorted(row, scores, side="right") - 1] for row in rows], axis=0)
+        n = int(self.counts.sum())
+        level = min(np.ceil((n + 1) * coverage) / n, 1.0)
+        return float(scores[min(np.searchsorted(cdf, level - 1e-12), len(scores) - 1)])
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays a model file stores (prefix ``calibration_``)."""
