@@ -70,3 +70,21 @@ def test_pure_phase_limit():
     values, statuses = parse_column(pd.Series([103.15, 104.5]), max_value=104.0)
     np.testing.assert_equal(values, [103.15, np.nan])
     assert statuses.tolist() == [Status.OK, Status.OVER_100]
+
+
+def test_a_repeated_value_over_the_limit_is_a_bad_value_not_a_code(shared_data):
+    """Five LEPR rows hold Al2O3 = 655.9 wt%: one bad analysis copied, not a code for "not
+    analysed" (codes are negative or written with nines: -0.99, -999, 9999).  They stay flagged
+    for the value; a 9999 repeated down a column is read as not analysed."""
+    import pandas as pd
+
+    from minml import check_oxides
+
+    lepr = pd.read_csv(shared_data / "test" / "lepr_allphases_lim.csv")
+    rows = lepr[lepr["Al2O3"] == 655.9]
+    assert len(rows) >= 3
+    checked = check_oxides(rows)
+    assert checked.flags["flag"].str.contains("Al2O3 over 100 wt%: 655.9").all()
+    coded = rows.assign(K2O=9999.0)
+    assert "K2O" in check_oxides(coded).codes
+    assert not check_oxides(coded).flags["flag"].str.contains("K2O").any()

@@ -42,9 +42,17 @@ class Status(IntEnum):
 
 
 CODE_MIN_ROWS = 3
-"""A negative value (beyond noise) or one above the species' limit that repeats exactly in at
-least this many rows of a column is a code for "not analysed" (-0.99, -1, -9, -99, -999, 9999,
-as databases write it), not a measurement: read as 0 (not analysed), with a note."""
+"""A negative value (beyond noise), or one above the species' limit written with nines only
+(999, 9999, 99.99), that repeats exactly in at least this many rows of a column is a code for
+"not analysed" (-0.99, -1, -9, -99, -999, 9999, as databases write it), not a measurement: read
+as 0 (not analysed), with a note.  Any other value over the limit stays a flagged value, however
+often it repeats (655.9 wt% Al2O3 in five rows is one bad analysis copied, not a code)."""
+
+
+def _nines(values: np.ndarray) -> np.ndarray:
+    """Whether each value is written with nines only (99, 999.9, 9999), as codes are."""
+    text = np.char.replace(np.char.mod("%.6g", np.abs(values)), ".", "")
+    return np.char.strip(text, "9") == ""
 
 
 # "<0.01", "< 0.01", "bdl", "b.d.l.", "b.d.", "bd", "n.d.", "nd", "-", "--", "–", "—", "lod",
@@ -189,7 +197,9 @@ def parse_column(raw, max_value: float = 100.0, out: np.ndarray | None = None) -
     with np.errstate(invalid="ignore"):
         negative = values < 0
         over = values > max_value
-    odd = (negative & (values < SMALL_NEGATIVE)) | over
+    odd = negative & (values < SMALL_NEGATIVE)
+    if over.any():
+        odd[over] = _nines(values[over])
     if odd.sum() >= CODE_MIN_ROWS:
         found, counts = np.unique(values[odd], return_counts=True)
         code = odd & np.isin(values, found[counts >= CODE_MIN_ROWS])
