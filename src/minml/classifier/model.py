@@ -367,6 +367,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         model.params_ = runtime.params
         model.members_ = runtime.members
         model.member_class_ = runtime.member_class
+        assert runtime.misfit_threshold is not None  # Runtime.__post_init__ fills it
         model.misfit_threshold_ = runtime.misfit_threshold
         model.calibration_ = runtime.calibration
         return model
