@@ -332,23 +332,7 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
         image = ax.scatter(x, y, c=shown, s=size, cmap="cividis", lw=0, zorder=2)
         plt.colorbar(image, ax=ax, label=by.replace("_", " "))
     else:
-        names = pd.Series(shown).astype(str)
-        counts = names.value_counts()
-        order = sorted(counts.index, key=lambda n: (n in ("-1", "", "unknown", "noise"), -counts[n]))
-        for i, name in enumerate(order):
-            keep = (names == name).to_numpy()
-            label = "noise" if name in ("-1", "") else name
-            style = {"color": "0.6", "marker": "."} if label == "noise" else _category_style(i, label)
-            ax.scatter(x[keep], y[keep], s=size, lw=0, zorder=2, label=f"{label} ({counts[name]})", **style)
-        ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            frameon=False,
-            fontsize=7,
-            markerscale=8 / max(size, 1) ** 0.5,
-            title=by.replace("_", " "),
-            title_fontsize=8,
-        )
+        _scatter_categories(ax, x, y, shown, by, size)
     if model is not False:  # frame the training set; say how many points lie beyond
         xmin, xmax, ymin, ymax = model.extent
         outside = int(((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)).sum())
@@ -369,6 +353,28 @@ def latent_space(result, by: str = "cluster", *, values=None, model=None, ax=Non
     ax.set_ylabel("LV2 (latent axis 2)")
     ax.set_title(title or f"Latent space, coloured by {by.replace('_', ' ')}")
     return ax
+
+
+def _scatter_categories(ax, x: np.ndarray, y: np.ndarray, shown: np.ndarray, by: str, size: float) -> None:
+    """Points coloured and marked by category (noise grey, the largest first), with a legend
+    of the counts beside the axes."""
+    names = pd.Series(shown).astype(str)
+    counts = names.value_counts()
+    order = sorted(counts.index, key=lambda n: (n in ("-1", "", "unknown", "noise"), -counts[n]))
+    for i, name in enumerate(order):
+        keep = (names == name).to_numpy()
+        label = "noise" if name in ("-1", "") else name
+        style = {"color": "0.6", "marker": "."} if label == "noise" else _category_style(i, label)
+        ax.scatter(x[keep], y[keep], s=size, lw=0, zorder=2, label=f"{label} ({counts[name]})", **style)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=7,
+        markerscale=8 / max(size, 1) ** 0.5,
+        title=by.replace("_", " "),
+        title_fontsize=8,
+    )
 
 
 def reconstruction(measured, rebuilt, *, axes=None, oxides=None, size: float | None = None, **check_options):

@@ -20,188 +20,19 @@ The cation sum with all iron as Fe2+ (:func:`cation_sum`) is what the training b
 
 from __future__ import annotations
 
-import ast
-import operator
-import re
 import warnings
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 
 from minml import _dask
-from minml.chemistry.oxides import species_table
+from minml.chemistry._apfu import class_formula
+from minml.chemistry._stoichiometry import cation_oxygen_ratio as cation_oxygen_ratio
+from minml.chemistry._stoichiometry import cation_sum as cation_sum
+from minml.chemistry._stoichiometry import evaluate_index as evaluate_index
+from minml.chemistry._stoichiometry import parse_formula
 
 __all__ = ["formula", "parse_formula"]
-
-_SKIP = {"FeO", "Fe2O3", "Fe2O3t", "H2O"}  # iron enters as FeOt; H is not a cation of these formulas
-
-
-def cation_sum(oxides: pd.DataFrame, oxygens: float) -> np.ndarray:
-    """Cations per formula unit of ``oxygens`` oxygens, all iron as Fe2+.
-
-    Parameters
-    ----------
-    oxides : pandas.DataFrame
-        Canonical species in wt% (as :func:`minml.check_oxides` returns them); NaN reads as 0.
-        Halogens are ignored.
-    oxygens : float
-        The formula's oxygen basis (olivine 4, pyroxene 6, feldspar 8, garnet 12, ...).
-
-    Returns
-    -------
-    numpy.ndarray
-        NaN for rows without oxygen.
-
-    Examples
-    --------
-    Forsterite Mg2SiO4 (SiO2 42.71, MgO 57.29 wt%) has 3 cations per 4 oxygens:
-
-    >>> import pandas as pd
-    >>> cation_sum(pd.DataFrame({"SiO2": [42.71], "MgO": [57.29]}), 4).round(3).tolist()
-    [3.0]
-    """
-    table = species_table()
-    names = [c for c in oxides.columns if c in table and c not in _SKIP and not table[c].halogen]
-    values = np.nan_to_num(oxides[names].to_numpy(dtype=float), nan=0.0)
-    moles = values / np.array([table[c].molar_mass for c in names])
-    cations = moles @ np.array([table[c].cations for c in names], dtype=float)
-    anions = moles @ np.array([table[c].oxygens for c in names], dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(anions > 0, cations * oxygens / anions, np.nan)
-
-
-def cation_oxygen_ratio(values: np.ndarray, oxides) -> np.ndarray:
-    """Cations per oxygen of each row of a wt% array, all iron as Fe2+ (``FeOt``).
-
-    The cation sum on any oxygen basis is this ratio times the basis, so one number per row
-    gives the stoichiometric misfit under every class at once.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Rows x ``oxides``, wt% (NaN reads as 0).
-    oxides : sequence of str
-        Canonical species of the columns (``FeOt`` counts as FeO).
-
-    Returns
-    -------
-    numpy.ndarray of float64
-        NaN for rows without oxygen.
-
-    Examples
-    --------
-    >>> cation_oxygen_ratio(np.array([[42.71, 57.29]]), ["SiO2", "MgO"]).round(3).tolist()  # forsterite
-    [0.75]
-    """
-    table = species_table()
-    names = ["FeO" if ox == "FeOt" else ox for ox in oxides]
-    unknown = [ox for ox in names if ox not in table]
-    if unknown:
-        raise ValueError(f"No species {unknown} in the oxide table.")
-    used = np.array([not table[ox].halogen and ox != "H2O" for ox in names])
-    moles = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0) / np.array(
-        [table[ox].molar_mass for ox in names]
-    )
-    cations = moles @ np.where(used, [table[ox].cations for ox in names], 0.0)
-    anions = moles @ np.where(used, [table[ox].oxygens for ox in names], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(anions > 0, cations / anions, np.nan)
-
-
-_TOKEN = re.compile(r"([A-Z][a-z]?|\(|\))(\d+(?:\.\d+)?)?")
-
-
-def parse_formula(formula: str) -> dict[str, float]:
-    """Atoms per formula unit of a chemical formula, with parentheses and decimal counts.
-
-    Parameters
-    ----------
-    formula : str
-        E.g. ``"KMg3AlSi3O10(OH)2"`` or ``"Na(Li1.5Al1.5)Al6Si6O18(BO3)3(OH)4"``.
-
-    Returns
-    -------
-    dict of str to float
-
-    Raises
-    ------
-    ValueError
-        For characters that are no part of a formula, or unbalanced parentheses.
-
-    Examples
-    --------
-    >>> parse_formula("KMg3AlSi3O10(OH)2")
-    {'K': 1.0, 'Mg': 3.0, 'Al': 1.0, 'Si': 3.0, 'O': 12.0, 'H': 2.0}
-    """
-    stack = [Counter()]
-    position = 0
-    for match in _TOKEN.finditer(formula):
-        if match.start() != position:
-            raise ValueError(f"Cannot read formula {formula!r} at {formula[position:]!r}.")
-        position = match.end()
-        token, count = match.group(1), float(match.group(2) or 1)
-        if token == "(":
-            if match.group(2):
-                raise ValueError(f"Cannot read formula {formula!r}: a count after '('.")
-            stack.append(Counter())
-        elif token == ")":
-            if len(stack) == 1:
-                raise ValueError(f"Unbalanced ')' in formula {formula!r}.")
-            group = stack.pop()
-            for element, n in group.items():
-                stack[-1][element] += n * count
-        else:
-            stack[-1][token] += count
-    if position != len(formula) or len(stack) != 1:
-        raise ValueError(f"Cannot read formula {formula!r}.")
-    return {element: float(n) for element, n in stack[0].items()}
-
-
-# ---- indices: arithmetic on cations per formula unit, read from minerals.toml ----
-
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-_FUNCTIONS = {"min": np.minimum, "max": np.maximum}
-
-
-def evaluate_index(expression: str, values: dict) -> np.ndarray:
-    """Evaluate ``+ - * /``, numbers, ``min``/``max`` and names from ``values`` (no ``eval``).
-
-    Examples
-    --------
-    >>> evaluate_index("100 * Mg / (Mg + Fe)", {"Mg": np.array([1.8, 0.0]), "Fe": np.array([0.2, 0.0])}).tolist()
-    [90.0, nan]
-    """
-
-    def walk(node):
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-            return _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -walk(node.operand)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            if node.id not in values:
-                raise ValueError(f"Index {expression!r} names {node.id!r}; known: {sorted(values)}.")
-            return values[node.id]
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in _FUNCTIONS
-            and len(node.args) == 2
-            and not node.keywords
-        ):
-            return _FUNCTIONS[node.func.id](walk(node.args[0]), walk(node.args[1]))
-        raise ValueError(f"Index {expression!r}: only numbers, names, + - * /, min and max are allowed.")
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.asarray(walk(ast.parse(expression, mode="eval")), dtype=np.float64)
-    return np.where(np.isfinite(out), out, np.nan)
-
-
-# ---- the formula ----
 
 
 def resolve_mineral(name: str) -> str:
@@ -231,117 +62,6 @@ def resolve_mineral(name: str) -> str:
         f"Cannot compute a formula for mineral {name!r}: {detail}. "
         f"Give one of {sorted(mineral_table())} (or a synonym such as cpx, opx, plag)."
     )
-
-
-def _moles(oxides: pd.DataFrame, iron: str) -> dict[str, np.ndarray]:
-    """Cation and oxygen moles per 100 g by element; ``iron``: "Fe2", "Fe3" or "analysed"."""
-    table = species_table()
-    cations: dict[str, np.ndarray] = {}
-    oxygen = np.zeros(len(oxides))
-    for name in oxides.columns:
-        spec = table.get(name)
-        if spec is None or name in ("H2O", "Fe2O3t") or (spec.total_iron and name != "FeOt"):
-            continue
-        if name in ("FeO", "Fe2O3") and iron != "analysed":
-            continue
-        if name == "FeOt" and iron == "analysed":
-            continue
-        moles = np.nan_to_num(oxides[name].to_numpy(dtype=np.float64), nan=0.0) / spec.molar_mass
-        if spec.halogen:
-            oxygen -= 0.5 * moles * spec.cations  # O = F2, O = Cl2 equivalent
-            continue
-        element = spec.element
-        if name == "FeOt":
-            element = "Fe3" if iron == "Fe3" else "Fe2"
-            oxygen += moles * (1.5 if iron == "Fe3" else 1.0)
-        else:
-            element = {"FeO": "Fe2", "Fe2O3": "Fe3"}.get(name, element)
-            oxygen += moles * spec.oxygens
-        cations[element] = cations.get(element, 0.0) + moles * spec.cations
-    cations["O"] = oxygen
-    return cations
-
-
-def _class_formula(oxides: pd.DataFrame, measured_iron: np.ndarray, mineral) -> pd.DataFrame:
-    """Formulas of rows that all belong to one class."""
-    X, T = mineral.oxygens, mineral.cations
-    scalar_t = T is not None and not isinstance(T, tuple)
-    excluded = [c for c in mineral.basis_excludes if c in oxides.columns]
-    oxides = oxides.drop(columns=excluded)
-    default_iron = "Fe3" if mineral.fe3 == "all" else "Fe2"
-    moles = _moles(oxides, default_iron)
-    measured = _moles(oxides, "analysed")
-    elements = sorted((set(moles) | set(measured)) - {"O", "Fe2", "Fe3"})
-    n = len(oxides)
-    get = lambda table, key: table.get(key, np.zeros(n))  # noqa: E731
-    with np.errstate(divide="ignore", invalid="ignore"):  # rows without oxygen: NaN
-        factor = np.where(measured_iron, X / get(measured, "O"), X / get(moles, "O"))
-        factor = np.where(np.isfinite(factor), factor, np.nan)
-        apfu = {e: np.where(measured_iron, get(measured, e), get(moles, e)) * factor for e in elements}
-        apfu["Fe2"] = np.where(measured_iron, get(measured, "Fe2"), get(moles, "Fe2")) * factor
-        apfu["Fe3"] = np.where(measured_iron, get(measured, "Fe3"), get(moles, "Fe3")) * factor
-    # cation sum with all iron as Fe2+ on X oxygens: the stoichiometric check (Droop's S)
-    all_fe2 = _moles(oxides, "Fe2")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s_fe2 = sum(all_fe2[e] for e in all_fe2 if e != "O") * X / all_fe2["O"]
-    s_fe2 = np.where(np.isfinite(s_fe2), s_fe2, np.nan)
-    method = np.where(
-        measured_iron,
-        "analysed",
-        {"charge balance": "Fe2+ only (no balance)", "all": "all Fe3+"}.get(mineral.fe3, "all Fe2+"),
-    ).astype(object)
-    if mineral.fe3 == "charge balance" and scalar_t:
-        balance = ~measured_iron & np.isfinite(s_fe2) & (s_fe2 > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = 2 * X * (1 - T / s_fe2)
-        total_fe = apfu["Fe2"] + apfu["Fe3"]
-        scale = np.where(balance & (f > 0), T / s_fe2, 1.0)
-        for e in elements:
-            apfu[e] = apfu[e] * scale
-        fe_scaled = total_fe * scale
-        fe3 = np.where(balance, np.clip(np.nan_to_num(f), 0.0, fe_scaled), apfu["Fe3"])
-        apfu["Fe3"] = fe3
-        apfu["Fe2"] = np.where(balance, fe_scaled - fe3, apfu["Fe2"])
-        method[balance] = "charge balance (Droop 1987)"
-    out = pd.DataFrame(apfu, index=oxides.index)
-    order = [e for e in ("Si", "Ti", "Al", "Cr", "Fe3", "Fe2", "Mn", "Mg", "Ni", "Ca", "Na", "K", "P") if e in out]
-    out = out[order + [c for c in out.columns if c not in order]]
-    cation_cols = list(out.columns)
-    values = {c: out[c].to_numpy() for c in cation_cols}
-    values["Fe"] = values["Fe2"] + values["Fe3"]
-    values["sum"] = out[cation_cols].sum(axis=1).to_numpy()
-    for e in ("Si", "Al", "Ti", "Cr", "Mn", "Mg", "Ca", "Na", "K", "Ni", "P"):
-        values.setdefault(e, np.zeros(n))
-    if mineral.tetrahedral is not None:
-        values["AlIV"] = np.clip(mineral.tetrahedral - values["Si"], 0.0, values["Al"])
-        values["AlVI"] = values["Al"] - values["AlIV"]
-        out["AlIV"], out["AlVI"] = values["AlIV"], values["AlVI"]
-    else:
-        values["AlIV"], values["AlVI"] = np.zeros(n), values["Al"]
-    out["cation_sum"] = values["sum"]
-    charge = sum(values[e] * species_charge for e, species_charge in _charges(cation_cols).items())
-    out["oxygens"] = X
-    out["fe3_method"] = method
-    if scalar_t:
-        out["cation_excess"] = s_fe2 - T
-    elif isinstance(T, tuple):
-        out["cation_excess"] = np.where(s_fe2 > T[1], s_fe2 - T[1], np.where(s_fe2 < T[0], s_fe2 - T[0], 0.0))
-    else:
-        out["cation_excess"] = np.nan
-    out["charge_deficit"] = 2 * X - charge
-    for name, expression in mineral.indices.items():
-        out[name] = evaluate_index(expression, values)
-    return out
-
-
-def _charges(elements) -> dict[str, float]:
-    """Charge of each cation column (Fe2/Fe3 explicit; the others from their oxide)."""
-    table = species_table()
-    charge = {"Fe2": 2.0, "Fe3": 3.0}
-    for spec in table.values():
-        if not spec.halogen and spec.cations and spec.element not in charge:
-            charge[spec.element] = 2.0 * spec.oxygens / spec.cations
-    return {e: charge[e] for e in elements if e in charge}
 
 
 def formula(
@@ -434,7 +154,7 @@ def formula_rows(
         if name == "":
             continue
         rows = usable & (codes == k)
-        part = _class_formula(oxides.loc[rows], measured[rows], table[name])
+        part = class_formula(oxides.loc[rows], measured[rows], table[name])
         values = fold_divalent(
             oxides.loc[rows, list(MODEL_OXIDES)].to_numpy(dtype=float), MODEL_OXIDES, oxides.loc[rows]
         )
@@ -461,7 +181,7 @@ def _warn_absent(absent: list[str], classes: list[str]) -> None:
     from minml.chemistry.misfit import end_member_compositions
     from minml.classifier.features import MODEL_OXIDES
 
-    needed = {}
+    needed: dict[str, list[str]] = {}
     for name in classes:
         held = end_member_compositions(name, MODEL_OXIDES).max(axis=0) > 0
         for oxide in absent:

@@ -126,10 +126,9 @@ def fold_divalent(values: np.ndarray, oxides, analyses) -> np.ndarray:
     if "FeOt" not in oxides or not present:
         return values
     table = species_table()
-    moles = sum(
-        np.nan_to_num(np.asarray(analyses[s], dtype=np.float64), nan=0.0).clip(min=0.0) / table[s].molar_mass
-        for s in present
-    )
+    moles = np.zeros(len(values))
+    for s in present:
+        moles += np.nan_to_num(np.asarray(analyses[s], dtype=np.float64), nan=0.0).clip(min=0.0) / table[s].molar_mass
     out = np.array(values, copy=True)
     out[:, oxides.index("FeOt")] += (moles * table["FeO"].molar_mass).astype(out.dtype)
     return out
@@ -144,7 +143,7 @@ class _Simplex:
     def __init__(self, E: np.ndarray):
         self.E = E
         self.gram = E @ E.T
-        self._faces = None
+        self._faces: dict[int, tuple] | None = None
 
     def face(self, mask: int) -> tuple:
         """The face's members S, the map from a row's products with S (x E_S^T) to the
@@ -154,9 +153,9 @@ class _Simplex:
             self._faces = self._solve_faces()
         return self._faces[mask]
 
-    def _solve_faces(self) -> dict:
+    def _solve_faces(self) -> dict[int, tuple]:
         k = len(self.E)
-        faces = {}
+        faces: dict[int, tuple] = {}
         by_size: dict[int, list[list[int]]] = {}
         for mask in range(1, 1 << k):
             by_size.setdefault(mask.bit_count(), []).append([j for j in range(k) if mask >> j & 1])

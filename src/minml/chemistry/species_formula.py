@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minml.chemistry.formulas import _charges, _class_formula, _moles
+from minml.chemistry._apfu import cation_charges, class_formula, element_moles
 from minml.chemistry.minerals import mineral_table
 from minml.chemistry.misfit import end_member_compositions, end_member_misfit, fold_divalent
 from minml.chemistry.oxides import species_table
@@ -39,7 +39,7 @@ def class_values(checked, rows: np.ndarray, name: str) -> tuple[dict, np.ndarray
     flags = checked.flags.iloc[rows]
     usable = np.isfinite(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)).all(axis=1)
     measured = ((flags["iron_rule"] == "FeO+Fe2O3") & oxides["FeO"].notna() & (oxides["Fe2O3"] > 0)).to_numpy()
-    formula = _class_formula(oxides, measured, mineral)
+    formula = class_formula(oxides, measured, mineral)
     n = len(rows)
     elements = {spec.element for spec in species_table().values()} | {"Fe2", "Fe3"}
     cations = [c for c in formula.columns if c in elements]
@@ -53,7 +53,7 @@ def class_values(checked, rows: np.ndarray, name: str) -> tuple[dict, np.ndarray
     values["AlVI"] = values["Al"] - values["AlIV"]
     values.update(_halogens(oxides, values))
     values["_cations"] = cations
-    values["_charges"] = _charges(cations) | {"Fe2": 2.0, "Fe3": 3.0}
+    values["_charges"] = cation_charges(cations) | {"Fe2": 2.0, "Fe3": 3.0}
     fe3_computed = (formula["fe3_method"] == "charge balance (Droop 1987)").to_numpy()
     model = fold_divalent(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float), MODEL_OXIDES, oxides)
     misfit = end_member_misfit(model, end_member_compositions(name, MODEL_OXIDES))[0]
@@ -63,7 +63,7 @@ def class_values(checked, rows: np.ndarray, name: str) -> tuple[dict, np.ndarray
 def _halogens(oxides, values: dict) -> dict:
     """F and Cl atoms per formula unit (moles scaled as the cations were), and whether the
     table has a column for each (``F_analysed``, ``Cl_analysed``: 1.0 or 0.0)."""
-    moles = _moles(oxides, "Fe2")
+    moles = element_moles(oxides, "Fe2")
     total_moles = sum(v for k, v in moles.items() if k != "O")
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(total_moles > 0, values["sum"] / total_moles, np.nan)

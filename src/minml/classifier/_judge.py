@@ -1,6 +1,7 @@
 """The classifier's second look at a row: an oxide sum outside the range under the predicted
-class's nominal unanalysed species, and rows unlike the training data under the class's
-end-members.  Each outcome sets a :class:`~minml.tables.reasons.Reason` bit and adds its text
+class's nominal unanalysed species or the model's completion of absent oxides, rows unlike the
+training data under the class's end-members, and classes named without a column for their
+essential species.  Each outcome sets a :class:`~minml.tables.reasons.Reason` bit and adds its text
 to the row's flag."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from minml._text import one_decimal
 from minml.chemistry.misfit import fold_divalent
 from minml.tables.reasons import Reason
 
-__all__ = ["judge_outliers", "rejudge_totals"]
+__all__ = ["flag_essential", "judge_outliers", "rejudge_completed", "rejudge_totals"]
 
 
 def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
@@ -103,3 +104,46 @@ def judge_outliers(model, values, out, ok, notes, analyses=None) -> np.ndarray:
     ]
     _append(flag, far[~explained], reasons)
     return rejected
+
+
+def rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons) -> None:
+    """Rows rejected for their oxide sum alone, in a table without a column for some oxides:
+    with the model's completion of those oxides the sum may be fine.  Such rows are accepted
+    and ``flag`` says so, with their ``reasons`` (both in place)."""
+    if checked.total_range is None:
+        return
+    lo, hi = checked.total_range
+    suspects = np.flatnonzero(analysis & ~ok)
+    if not len(suspects):
+        return
+    only_total = reasons[suspects] == np.uint16(Reason.TOTAL_OUTSIDE)  # flagged for the sum and nothing else
+    rows = suspects[only_total]
+    total = checked.total[rows]
+    fixed = total + np.nansum(values[np.ix_(rows, completed)], axis=1)
+    good = (fixed >= lo) & (fixed <= hi)
+    ok[rows[good]] = True
+    reasons[rows[good]] = np.uint16(Reason.COMPLETED_TOTAL)
+    what = ", ".join(names)
+    flag[rows[good]] = [
+        f"oxide sum {t:.1f} wt%, {f:.1f} with the model's completion of {what} (no column)"
+        for t, f in zip(total[good], fixed[good], strict=True)
+    ]
+
+
+def flag_essential(checked, classes, top, named, flag, reasons) -> None:
+    """Flag rows named a class whose essential species (``essential`` in minerals.toml: P2O5 of
+    apatite, ZrO2 of zircon) the table has no column for: the answer is a guess from the rest."""
+    from minml.chemistry.minerals import mineral_table
+
+    found = set(checked.mapping.mapped.values())
+    for code, name in enumerate(classes.tolist()):
+        mineral = mineral_table().get(str(name))
+        lacking = [s for s in (mineral.essential if mineral else ()) if s not in found]
+        rows = np.flatnonzero(named & (top == code) & bool(lacking))
+        if len(rows):
+            reasons[rows] |= np.uint16(Reason.ESSENTIAL_ABSENT)
+            _append(
+                flag,
+                rows,
+                f"{' and '.join(lacking)} not analysed (no column): {name} is told from the other oxides alone",
+            )

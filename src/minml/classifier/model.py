@@ -48,6 +48,24 @@ olivine as amphibole) that widen the 99.9th percentile to 20-35 wt%; the percent
 the bulk spreads wide (tourmaline, whose B2O3, H2O and Li2O no model input sees)."""
 
 
+def _targets(y, n_rows: int) -> np.ndarray:
+    """``y`` as a 1-D array of class names, one per row of X; an error for missing or
+    non-finite labels, targets that are no classes, or another length."""
+    y = column_or_1d(y, warn=True)
+    if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
+        raise ValueError("Input y contains NaN or infinity; every analysis needs a class.")
+    missing = pd.isna(y)
+    if missing.any():
+        raise ValueError(
+            f"y has {int(np.sum(missing))} missing labels (None or NaN), first at position "
+            f"{int(np.flatnonzero(missing)[0])}; every analysis needs a class: drop those rows."
+        )
+    check_classification_targets(y)
+    if len(y) != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {len(y)}.")
+    return y
+
+
 class MineralClassifier(ClassifierMixin, BaseEstimator):
     """Mineral classifier with calibrated probabilities and an outlier score.
 
@@ -180,18 +198,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
                 f"misfit_values has shape {np.shape(misfit_values)}, X {values.shape}: one row per "
                 "analysis, one column per model oxide."
             )
-        y = column_or_1d(y, warn=True)
-        if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity; every analysis needs a class.")
-        missing = pd.isna(y)
-        if missing.any():
-            raise ValueError(
-                f"y has {int(np.sum(missing))} missing labels (None or NaN), first at position "
-                f"{int(np.flatnonzero(missing)[0])}; every analysis needs a class: drop those rows."
-            )
-        check_classification_targets(y)
-        if len(y) != len(values):
-            raise ValueError(f"X has {len(values)} rows but y has {len(y)}.")
+        y = _targets(y, len(values))
         bad = ~usable_rows(values)
         if bad.any():
             raise ValueError(
@@ -367,6 +374,7 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         model.params_ = runtime.params
         model.members_ = runtime.members
         model.member_class_ = runtime.member_class
+        assert runtime.misfit_threshold is not None  # Runtime.__post_init__ fills it
         model.misfit_threshold_ = runtime.misfit_threshold
         model.calibration_ = runtime.calibration
         return model

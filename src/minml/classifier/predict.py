@@ -17,7 +17,7 @@ from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
-from minml.classifier._judge import _append, judge_outliers, rejudge_totals
+from minml.classifier._judge import flag_essential, judge_outliers, rejudge_completed, rejudge_totals
 from minml.classifier._runtime import Runtime
 from minml.classifier.calibration import prediction_sets
 from minml.classifier.features import model_inputs, usable_rows
@@ -307,7 +307,7 @@ def _classify(
     reasons = checked.reasons.copy()
     if completed:
         names = [model.oxides[j] for j in completed]
-        _rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons)
+        rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons)
     rejudge_totals(checked, classes, out["top"], analysis, ok, flag, reasons)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
     rejected = judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
@@ -315,7 +315,7 @@ def _classify(
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
     named = ok & ~rejected
-    _flag_essential(checked, classes, out["top"], named, flag, reasons)
+    flag_essential(checked, classes, out["top"], named, flag, reasons)
     top = np.where(named, out["top"], n_classes)  # n_classes: "unknown"
     second = np.where(named, out["second"], np.where(analysis, out["top"], n_classes))
     columns = {
@@ -422,46 +422,3 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     named = analysis & ~rejected
     codes = np.where(named, out["top"], len(model.classes)).astype(np.int16)
     return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
-
-
-def _rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons) -> None:
-    """Rows rejected for their oxide sum alone, in a table without a column for some oxides:
-    with the model's completion of those oxides the sum may be fine.  Such rows are accepted
-    and ``flag`` says so, with their ``reasons`` (both in place)."""
-    if checked.total_range is None:
-        return
-    lo, hi = checked.total_range
-    suspects = np.flatnonzero(analysis & ~ok)
-    if not len(suspects):
-        return
-    only_total = reasons[suspects] == np.uint16(Reason.TOTAL_OUTSIDE)  # flagged for the sum and nothing else
-    rows = suspects[only_total]
-    total = checked.total[rows]
-    fixed = total + np.nansum(values[np.ix_(rows, completed)], axis=1)
-    good = (fixed >= lo) & (fixed <= hi)
-    ok[rows[good]] = True
-    reasons[rows[good]] = np.uint16(Reason.COMPLETED_TOTAL)
-    what = ", ".join(names)
-    flag[rows[good]] = [
-        f"oxide sum {t:.1f} wt%, {f:.1f} with the model's completion of {what} (no column)"
-        for t, f in zip(total[good], fixed[good], strict=True)
-    ]
-
-
-def _flag_essential(checked: OxideCheck, classes, top, named, flag, reasons) -> None:
-    """Flag rows named a class whose essential species (``essential`` in minerals.toml: P2O5 of
-    apatite, ZrO2 of zircon) the table has no column for: the answer is a guess from the rest."""
-    from minml.chemistry.minerals import mineral_table
-
-    found = set(checked.mapping.mapped.values())
-    for code, name in enumerate(classes.tolist()):
-        mineral = mineral_table().get(str(name))
-        lacking = [s for s in (mineral.essential if mineral else ()) if s not in found]
-        rows = np.flatnonzero(named & (top == code) & bool(lacking))
-        if len(rows):
-            reasons[rows] |= np.uint16(Reason.ESSENTIAL_ABSENT)
-            _append(
-                flag,
-                rows,
-                f"{' and '.join(lacking)} not analysed (no column): {name} is told from the other oxides alone",
-            )

@@ -156,6 +156,11 @@ def classify_file(
         route = "pandas"
     else:
         found, prefixed = found
+    return _summary(found, output, prefixed, route, workbook, by_mineral)
+
+
+def _summary(found, output: Path, prefixed, route: str, workbook, by_mineral) -> ClassifySummary:
+    """What :func:`classify_file` did, counted from the classifier's pass ``found``."""
     mineral = found.columns["mineral"]
     counts = np.bincount(mineral.codes, minlength=len(mineral.categories))
     order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order

@@ -100,10 +100,7 @@ def validate_file(
     report : path-like, optional
         HTML report to write (needs matplotlib).
     """
-    import pandas as pd
-
     from minml.chemistry.labels import is_label, require_label_column
-    from minml.io import write_table
     from minml.tables.checks import check_oxides
     from minml.validation.verdicts import label_summary, validate
 
@@ -123,14 +120,7 @@ def validate_file(
         species=species,
         progress=progress,
     )
-    found = result.drop(columns=["label"]).add_prefix("validate_")
-    found["validate_row"] = range(1, len(found) + 1)  # sorting by it gives back the input's order
-    from minml.pipelines._files import named_apart
-
-    columns = named_apart(table.columns, found.columns, "validate_")  # a table validated before
-    rank = columns[list(found.columns).index("validate_rank")]
-    ranked = pd.concat([table, found.set_axis(columns, axis=1)], axis=1).sort_values(rank, kind="stable")
-    write_table(ranked, output, bom=source.bom, progress=progress)
+    prefixed = _write_ranked(table, result, output, source, progress)
     unmapped = result.loc[result["verdict"] == "unmapped_label", "label"]
     given = unmapped[unmapped.map(is_label).astype(bool)]
     summary = ValidateSummary(
@@ -141,7 +131,7 @@ def validate_file(
         label_column=label_column,
         per_label=label_summary(result),
         output=output,
-        prefixed=columns != list(found.columns),
+        prefixed=prefixed,
     )
     if summary.unlabelled:
         summary.unlabelled_hint = merged_cells_hint(table[label_column], label_column)
@@ -150,6 +140,24 @@ def validate_file(
 
         summary.report = write_report(checked, result, report, title=f"MIN-ML validation of {source.path.name}")
     return summary
+
+
+def _write_ranked(table, result, output: Path, source: Source, progress: bool) -> bool:
+    """Write ``table`` with the verdicts of ``result`` beside it (``validate_`` columns, and
+    ``validate_row``: the row's place in the input), most certain disagreements first.
+    Returns whether the new columns had to be named apart from the table's own."""
+    import pandas as pd
+
+    from minml.io import write_table
+    from minml.pipelines._files import named_apart
+
+    found = result.drop(columns=["label"]).add_prefix("validate_")
+    found["validate_row"] = range(1, len(found) + 1)  # sorting by it gives back the input's order
+    columns = named_apart(table.columns, found.columns, "validate_")  # a table validated before
+    rank = columns[list(found.columns).index("validate_rank")]
+    ranked = pd.concat([table, found.set_axis(columns, axis=1)], axis=1).sort_values(rank, kind="stable")
+    write_table(ranked, output, bom=source.bom, progress=progress)
+    return columns != list(found.columns)
 
 
 @dataclass

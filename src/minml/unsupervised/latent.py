@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from minml._resources import load_shipped
 from minml.classifier._runtime import standardise
 from minml.classifier.features import model_inputs, usable_rows
 from minml.io._npz import model_from, open_npz, save_npz
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 __all__ = ["LatentModel", "latent", "reconstruct"]
 
@@ -101,7 +105,7 @@ class LatentModel:
     view_mean: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))
     view_axes: np.ndarray = field(default_factory=lambda: np.eye(2, dtype=np.float32))
     info: dict = field(default_factory=dict)
-    _tree: object = field(default=None, repr=False, compare=False)
+    _tree: cKDTree | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_clusters(self) -> int:

@@ -109,6 +109,13 @@ def validate(
     label = table[label_column].to_numpy(dtype=object)
     label_class = labels["label_class"].to_numpy(dtype=object)
     ev.update(verdict=verdict, label=label, label_class=label_class, flag=found.columns["flag"])
+    validated = _validated_frame(runtime, found, ev, verdict, label, label_class)
+    return _with_species(validated, found.checked, label) if species else validated
+
+
+def _validated_frame(runtime, found, ev: dict, verdict: np.ndarray, label: np.ndarray, label_class) -> pd.DataFrame:
+    """The DataFrame of :func:`validate`: the evidence ``ev`` per row, ranked (1 = the most
+    certain disagreement), with the reason a person reads."""
     order = np.lexsort(
         (-np.nan_to_num(ev["label_misfit"]), np.nan_to_num(ev["label_p"], nan=2.0), verdict != "disagree")
     )
@@ -127,8 +134,7 @@ def validate(
         "rank": rank,
         "reason": _reasons(runtime, found.values, ev),
     }
-    validated = pd.DataFrame(columns, index=found.checked.index)
-    return _with_species(validated, found.checked, label) if species else validated
+    return pd.DataFrame(columns, index=found.checked.index)
 
 
 def _with_species(validated: pd.DataFrame, checked, label: np.ndarray) -> pd.DataFrame:

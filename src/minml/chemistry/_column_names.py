@@ -1,0 +1,239 @@
+"""Column names understood: units, subscripts, aliases, phase affixes, element symbols, what is
+printed beside a species and units other than wt% (re-exported by :mod:`minml.chemistry.oxides`,
+whose :func:`~minml.chemistry.oxides.map_columns` reads a whole header with them)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from minml._resources import load_toml
+from minml.chemistry._oxide_table import element_oxides, species_table
+
+__all__ = ["canonical_name", "element_symbol", "species_names"]
+
+# Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%",
+# "_wt", ", wt%", "(mass%)", "(%)", and a bare "%" at the end ("K2O%", "SiO2 %").
+_UNITS = re.compile(
+    r",?\s*_?[\(\[]?\s*(?:wt\.?\s*%?|mass\s*%)\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$|\s*%$", re.IGNORECASE
+)
+# subscript digits, as in SiO₂ copied from a PDF or a word processor
+_SUBSCRIPTS = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
+_SPACES = re.compile(r"[\s\u00a0]+")
+_AFFIX_SEP = re.compile(r"[_\-\s.]")
+# Units that are not wt%, after a name ("(ppm)", "[mol%]", "_apfu", " at%") or before it ("ppm "):
+# a species or element column carrying one is kept and named, never read (nor taken for a phase
+# suffix, as "SiO2_mol" was)
+_ATOMS, _CATIONS = "atoms (at% or atomic proportions)", "cations per formula unit"
+_OTHER_UNIT_WORDS = {
+    "ppm": "ppm",
+    "ppb": "ppb",
+    "mol": "mol%",
+    "mole": "mol%",
+    "molar": "mol%",
+    "molpct": "mol%",
+    "at": _ATOMS,
+    "atpct": _ATOMS,
+    "atom": _ATOMS,
+    "atomic": _ATOMS,
+    "apfu": _CATIONS,
+    "pfu": _CATIONS,
+    "cation": _CATIONS,
+    "cations": _CATIONS,
+    "cat": "cation %",
+}
+_UNIT = r"(?:ppm|ppb|mol(?:e|ar|pct)?|at(?:om(?:ic)?|pct)?|a\.?p\.?f\.?u\.?|pfu|cations?|cat)\.?\s*%?"
+_OTHER_UNIT = re.compile(
+    rf"[\s_]*[\(\[]\s*(?P<a>{_UNIT})\s*[\)\]]\s*$|[\s_]+(?P<b>{_UNIT})\s*$|^\s*(?P<c>{_UNIT})[\s_]+", re.IGNORECASE
+)
+
+
+def _key(name: str) -> str:
+    """Normalised form of a column name: no units, no spaces, lower case."""
+    text = _SPACES.sub(" ", str(name).translate(_SUBSCRIPTS)).strip()
+    text = _UNITS.sub("", text)
+    return _SPACES.sub("", text).lower()
+
+
+@lru_cache(maxsize=1)
+def _alias_keys() -> dict[str, str]:
+    raw = load_toml("oxides.toml")
+    keys = {_key(name): name for name in species_table()}
+    for name, spellings in raw["aliases"].items():
+        for spelling in spellings:
+            keys[_key(spelling)] = name
+    return keys
+
+
+# Affix words that make a column something printed beside a species, not the species: its
+# spread (SiO2_sd, err_SiO2), detection limit (SiO2_DL), other statistics (SiO2_max) or the
+# microprobe's counts (SiO2_cps). Kept, named, never read, never taken for a phase suffix.
+_BESIDE_WORDS = {
+    "the spread (sd, error)": (
+        "sd",
+        "se",
+        "sem",
+        "err",
+        "error",
+        "errors",
+        "std",
+        "stdev",
+        "stddev",
+        "sigma",
+        "unc",
+        "uncert",
+        "uncertainty",
+        "rsd",
+        "mad",
+        "ci",
+        "pm",
+        "relerr",
+        "rse",
+        "cv",
+    ),
+    "the detection limit": ("dl", "lod", "mdl", "lld", "detlim", "dlim", "detectionlimit"),
+    "a statistic (min, max, count)": ("min", "max", "range", "n", "count"),
+    "X-ray counts or k-ratio": ("cps", "counts", "net", "bg", "bkg", "peak", "kratio"),
+}
+_BESIDE = {word: what for what, words in _BESIDE_WORDS.items() for word in words}
+
+
+def _affixes(key: str):
+    """Each way to read ``key`` as a species with a phase affix: (species, affix, kind, word)."""
+    keys = _alias_keys()
+    for match in _AFFIX_SEP.finditer(key):
+        head, tail = key[: match.start()], key[match.end() :]
+        if head in keys and tail.isalpha():
+            yield keys[head], key[match.start() :], "suffix", tail
+        if tail in keys and head.replace(" ", "").isalpha():
+            yield keys[tail], key[: match.end()], "prefix", head
+
+
+def _split_affix(key: str) -> tuple[str, str, str] | None:
+    """``sio2_cpx`` -> (``sio2``, ``_cpx``, 'suffix'); ``clinopyroxene_sio2`` -> prefix;
+    None for what is printed beside a species (``sio2_sd``, ``err_sio2``, ``sio2_dl``: :func:`_beside_of`)."""
+    for species, affix, kind, word in _affixes(key):
+        if word not in _BESIDE:
+            return species, affix, kind
+    return None
+
+
+def _beside_of(key: str) -> str | None:
+    """What a column printed beside a species holds, as a note: ``sio2_sd`` -> "the spread (sd,
+    error) of SiO2, not read"; None for other columns."""
+    return next(
+        (f"{_BESIDE[word]} of {species}, not read" for species, _, _, word in _affixes(key) if word in _BESIDE), None
+    )
+
+
+def _original_affix(column: str, affix: str, kind: str) -> str:
+    """The affix as spelt in the column name (``_Cpx``), found from its normalised form."""
+    text = str(column).strip()
+    if kind == "suffix":
+        start = text.lower().rfind(affix)
+        return text[start:] if start >= 0 else affix
+    return text[: len(affix)] if text.lower().startswith(affix) else affix
+
+
+def canonical_name(name: str, suffix: str | None = None) -> str | None:
+    """The canonical species a column name stands for, or None.
+
+    Parameters
+    ----------
+    name : str
+        A column name as found in a file.
+    suffix : str, optional
+        A phase suffix (``"_Cpx"``) or prefix (``"Core_"``) to strip first; matched
+        case-insensitively.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> canonical_name("SIO2(WT%)"), canonical_name("FeO*"), canonical_name("Si02")
+    ('SiO2', 'FeOt', None)
+    >>> canonical_name("SiO2_Cpx"), canonical_name("Clinopyroxene_Al2O3")
+    ('SiO2', 'Al2O3')
+    """
+    key = _key(name)
+    if suffix is not None:
+        skey = _key(suffix)
+        if key.endswith(skey):
+            key = key[: len(key) - len(skey)]
+        elif key.startswith(skey):  # a prefix, as the clash message may advise (Core_SiO2, Rim_SiO2)
+            key = key[len(skey) :]
+        else:
+            return None
+    keys = _alias_keys()
+    if key in keys:
+        return keys[key]
+    if suffix is None:
+        split = _split_affix(key)
+        if split is not None:
+            return split[0]
+    return None
+
+
+def element_symbol(name: str) -> str | None:
+    """The element a column name stands for (``Si``, ``Fe (wt%)``, ``NA``), if it names one
+    whose oxide the table knows, or oxygen; else None."""
+    key = _key(name)
+    symbol = key[:1].upper() + key[1:]
+    return symbol if symbol in element_oxides() or symbol == "O" else None
+
+
+def species_names(cells, suffix: str | None = None) -> list[str]:
+    """The text cells among ``cells`` that name a species as a column name would (a row of a
+    sheet that may hold the column names, or a first column that may list the oxides).
+
+    Examples
+    --------
+    >>> species_names(["Table S3", "SiO2 (wt%)", 40.2, "FeO*", None])
+    ['SiO2 (wt%)', 'FeO*']
+    """
+    return [cell for cell in cells if isinstance(cell, str) and canonical_name(cell, suffix) is not None]
+
+
+def _hint(name: str) -> str | None:
+    """A 'did you mean' for near misses such as ``Si02`` or ``Al203`` (zero for O)."""
+    keys = _alias_keys()
+    key = _key(name)
+    repaired = key.replace("0", "o")
+    # put the digits back where a formula has them: "al2o3" from "al2o3", "sio2" from "sio2"
+    for candidate_key, canonical in keys.items():
+        if candidate_key.replace("0", "o") == repaired:
+            return canonical
+    close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.85)
+    return keys[close[0]] if close else None
+
+
+# Columns that are never species, whatever they look like.
+_NOT_SPECIES = {"total", "totals", "sum", "mineral", "phase", "sample", "samplename", "comment"}
+
+
+def _unit_note(name: str) -> str | None:
+    """What to say of a species or element column in a unit other than wt% (``Cr2O3 (ppm)``,
+    ``Ni_ppm``, ``SiO2 (mol%)``, ``Si_apfu``): it is not read.  None for other columns."""
+    found = _OTHER_UNIT.search(str(name))
+    if not found:
+        return None
+    word = re.sub(r"[^a-z]", "", next(g for g in found.groups() if g).lower())
+    unit = _OTHER_UNIT_WORDS.get(word, word)
+    bare = _OTHER_UNIT.sub("", str(name))
+    species = canonical_name(bare)
+    symbol = element_symbol(bare)
+    if species is None and symbol in (None, "O"):
+        return None
+    if unit != "ppm":
+        return f"in {unit}, not wt%: not read (give the analysis as oxide wt%)"
+    if species is not None:
+        return f"in ppm, not read: divide by 10,000 for wt% and name the column {species} to use it"
+    assert symbol is not None  # species is None here, so the element names the column
+    oxide, factor = element_oxides()[symbol]
+    return (
+        f"{symbol} in ppm, not read: {oxide} wt% is {symbol} ppm x {factor:.4g} / 10,000 "
+        f"(a column named {oxide} in wt% is read)"
+    )

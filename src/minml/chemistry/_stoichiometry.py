@@ -1,0 +1,185 @@
+"""Arithmetic on formulas: cation sums of oxide wt%, chemical formulas parsed to atoms, and
+the indices of ``minerals.toml`` evaluated on cations per formula unit (no ``eval``)."""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from minml.chemistry.oxides import species_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["cation_oxygen_ratio", "cation_sum", "evaluate_index", "parse_formula"]
+
+_SKIP = {"FeO", "Fe2O3", "Fe2O3t", "H2O"}  # iron enters as FeOt; H is not a cation of these formulas
+
+
+def cation_sum(oxides: pd.DataFrame, oxygens: float) -> np.ndarray:
+    """Cations per formula unit of ``oxygens`` oxygens, all iron as Fe2+.
+
+    Parameters
+    ----------
+    oxides : pandas.DataFrame
+        Canonical species in wt% (as :func:`minml.check_oxides` returns them); NaN reads as 0.
+        Halogens are ignored.
+    oxygens : float
+        The formula's oxygen basis (olivine 4, pyroxene 6, feldspar 8, garnet 12, ...).
+
+    Returns
+    -------
+    numpy.ndarray
+        NaN for rows without oxygen.
+
+    Examples
+    --------
+    Forsterite Mg2SiO4 (SiO2 42.71, MgO 57.29 wt%) has 3 cations per 4 oxygens:
+
+    >>> import pandas as pd
+    >>> cation_sum(pd.DataFrame({"SiO2": [42.71], "MgO": [57.29]}), 4).round(3).tolist()
+    [3.0]
+    """
+    table = species_table()
+    names = [c for c in oxides.columns if c in table and c not in _SKIP and not table[c].halogen]
+    values = np.nan_to_num(oxides[names].to_numpy(dtype=float), nan=0.0)
+    moles = values / np.array([table[c].molar_mass for c in names])
+    cations = moles @ np.array([table[c].cations for c in names], dtype=float)
+    anions = moles @ np.array([table[c].oxygens for c in names], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(anions > 0, cations * oxygens / anions, np.nan)
+
+
+def cation_oxygen_ratio(values: np.ndarray, oxides) -> np.ndarray:
+    """Cations per oxygen of each row of a wt% array, all iron as Fe2+ (``FeOt``).
+
+    The cation sum on any oxygen basis is this ratio times the basis, so one number per row
+    gives the stoichiometric misfit under every class at once.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x ``oxides``, wt% (NaN reads as 0).
+    oxides : sequence of str
+        Canonical species of the columns (``FeOt`` counts as FeO).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        NaN for rows without oxygen.
+
+    Examples
+    --------
+    >>> cation_oxygen_ratio(np.array([[42.71, 57.29]]), ["SiO2", "MgO"]).round(3).tolist()  # forsterite
+    [0.75]
+    """
+    table = species_table()
+    names = ["FeO" if ox == "FeOt" else ox for ox in oxides]
+    unknown = [ox for ox in names if ox not in table]
+    if unknown:
+        raise ValueError(f"No species {unknown} in the oxide table.")
+    used = np.array([not table[ox].halogen and ox != "H2O" for ox in names])
+    moles = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0) / np.array(
+        [table[ox].molar_mass for ox in names]
+    )
+    cations = moles @ np.where(used, [table[ox].cations for ox in names], 0.0)
+    anions = moles @ np.where(used, [table[ox].oxygens for ox in names], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(anions > 0, cations / anions, np.nan)
+
+
+_TOKEN = re.compile(r"([A-Z][a-z]?|\(|\))(\d+(?:\.\d+)?)?")
+
+
+def parse_formula(formula: str) -> dict[str, float]:
+    """Atoms per formula unit of a chemical formula, with parentheses and decimal counts.
+
+    Parameters
+    ----------
+    formula : str
+        E.g. ``"KMg3AlSi3O10(OH)2"`` or ``"Na(Li1.5Al1.5)Al6Si6O18(BO3)3(OH)4"``.
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    ValueError
+        For characters that are no part of a formula, or unbalanced parentheses.
+
+    Examples
+    --------
+    >>> parse_formula("KMg3AlSi3O10(OH)2")
+    {'K': 1.0, 'Mg': 3.0, 'Al': 1.0, 'Si': 3.0, 'O': 12.0, 'H': 2.0}
+    """
+    stack: list[defaultdict[str, float]] = [defaultdict(float)]
+    position = 0
+    for match in _TOKEN.finditer(formula):
+        if match.start() != position:
+            raise ValueError(f"Cannot read formula {formula!r} at {formula[position:]!r}.")
+        position = match.end()
+        token, count = match.group(1), float(match.group(2) or 1)
+        if token == "(":
+            if match.group(2):
+                raise ValueError(f"Cannot read formula {formula!r}: a count after '('.")
+            stack.append(defaultdict(float))
+        elif token == ")":
+            if len(stack) == 1:
+                raise ValueError(f"Unbalanced ')' in formula {formula!r}.")
+            group = stack.pop()
+            for element, n in group.items():
+                stack[-1][element] += n * count
+        else:
+            stack[-1][token] += count
+    if position != len(formula) or len(stack) != 1:
+        raise ValueError(f"Cannot read formula {formula!r}.")
+    return {element: float(n) for element, n in stack[0].items()}
+
+
+# ---- indices: arithmetic on cations per formula unit, read from minerals.toml ----
+
+_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_FUNCTIONS = {"min": np.minimum, "max": np.maximum}
+
+
+def evaluate_index(expression: str, values: dict) -> np.ndarray:
+    """Evaluate ``+ - * /``, numbers, ``min``/``max`` and names from ``values`` (no ``eval``).
+
+    Examples
+    --------
+    >>> evaluate_index("100 * Mg / (Mg + Fe)", {"Mg": np.array([1.8, 0.0]), "Fe": np.array([0.2, 0.0])}).tolist()
+    [90.0, nan]
+    """
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in values:
+                raise ValueError(f"Index {expression!r} names {node.id!r}; known: {sorted(values)}.")
+            return values[node.id]
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 2
+            and not node.keywords
+        ):
+            return _FUNCTIONS[node.func.id](walk(node.args[0]), walk(node.args[1]))
+        raise ValueError(f"Index {expression!r}: only numbers, names, + - * /, min and max are allowed.")
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(walk(ast.parse(expression, mode="eval")), dtype=np.float64)
+    return np.where(np.isfinite(out), out, np.nan)
