@@ -186,6 +186,8 @@ def _read_or_export(path: Path, fmt: Format, options: dict) -> pd.DataFrame:
     read as an export only when it looks like one or is refused for a title above the table."""
     from minml.io.instruments import exported_sheet, read_instrument
 
+    if fmt.read is None:  # refused by read_table before
+        raise ValueError(f"Cannot read {path.name!r}: {fmt.kind} files are written, not read.")
     if fmt.kind != "Excel":
         exported = read_instrument(path)
         return fmt.read(path, **options) if exported is None else exported

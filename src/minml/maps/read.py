@@ -410,7 +410,7 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
         species, factor = oxide_of[element]
         if species in oxides:
             raise ValueError(f"{element} and {species} channels both given; keep one.")
-        oxides[species] = grid * np.float32(factor)
+        oxides[species] = np.asarray(grid) * np.float32(factor)
     _total_iron(oxides, notes)
     return oxides, notes
 

@@ -67,24 +67,13 @@ def synthetic_map(
         and ``oxides`` (their names).
     """
     from scipy.ndimage import gaussian_filter
-    from scipy.spatial import cKDTree
 
     if "mineral" not in compositions.columns:
         raise ValueError("compositions needs a 'mineral' column naming each analysis.")
     oxides = [c for c in compositions.columns if c != "mineral" and pd.api.types.is_numeric_dtype(compositions[c])]
     rng = np.random.default_rng(random_state)
     h, w = shape
-    seeds = rng.uniform([0, 0], [h, w], size=(grains, 2))
-    rows, cols = np.mgrid[0:h, 0:w]
-    grain = cKDTree(seeds).query(np.column_stack([rows.ravel(), cols.ravel()]))[1].reshape(h, w)
-    minerals = np.array(sorted(compositions["mineral"].unique()), dtype=object)
-    grain_mineral = rng.integers(0, len(minerals), size=grains)
-    by_mineral = {
-        m: compositions.loc[compositions["mineral"] == m, oxides].fillna(0.0).to_numpy(float) for m in minerals
-    }
-    grain_values = np.array(
-        [by_mineral[minerals[m]][rng.integers(len(by_mineral[minerals[m]]))] for m in grain_mineral]
-    )
+    grain, minerals, grain_mineral, grain_values = _grains(rng, compositions, oxides, shape, grains)
     clean = grain_values[grain]  # h x w x oxides
     if mix_boundaries:
         clean = _mix_boundaries(clean, grain)
@@ -109,6 +98,26 @@ def synthetic_map(
         "oxides": oxides,
     }
     return OxideMap(data, pixel_size=pixel_size, source="synthetic"), truth
+
+
+def _grains(rng, compositions: pd.DataFrame, oxides: list, shape, grains: int):
+    """Voronoi grains (``grains`` random seeds), each given a mineral and one real analysis of
+    it: the grain of each pixel, the minerals, each grain's mineral and its analysis."""
+    from scipy.spatial import cKDTree
+
+    h, w = shape
+    seeds = rng.uniform([0, 0], [h, w], size=(grains, 2))
+    rows, cols = np.mgrid[0:h, 0:w]
+    grain = cKDTree(seeds).query(np.column_stack([rows.ravel(), cols.ravel()]))[1].reshape(h, w)
+    minerals = np.array(sorted(compositions["mineral"].unique()), dtype=object)
+    grain_mineral = rng.integers(0, len(minerals), size=grains)
+    by_mineral = {
+        m: compositions.loc[compositions["mineral"] == m, oxides].fillna(0.0).to_numpy(float) for m in minerals
+    }
+    grain_values = np.array(
+        [by_mineral[minerals[m]][rng.integers(len(by_mineral[minerals[m]]))] for m in grain_mineral]
+    )
+    return grain, minerals, grain_mineral, grain_values
 
 
 def _near_another_mineral(codes: np.ndarray, count: int, distance: float) -> np.ndarray:
@@ -167,7 +176,7 @@ def map_scores(result, truth: dict) -> dict:
     grain = truth["mineral"]
     interior = ~truth["boundary"] & ~truth["crack"]
     boundary = np.argwhere(truth["boundary"])
-    padded = np.pad(grain, 2, constant_values=None)
+    padded = np.pad(np.asarray(grain, dtype=object), 2, mode="constant", constant_values=np.array(None))
     ok = []
     major, other, _ = result.mixed_pixels()
     names = np.asarray(result.names, dtype=object)
