@@ -279,6 +279,10 @@ def test_command_on_a_cluster_writes_every_row_once(client, sample, tmp_path, ca
     assert parts["entity_id"].astype(int).tolist() == sample["entity_id"].tolist()
     expected = _eager(minml.classify, sample)
     assert parts["mineral"].astype(str).tolist() == expected["mineral"].astype(str).tolist()
+    assert main(["classify", str(folder), "-o", f"{tmp_path / 'x'}/", "--species"]) == 2  # refused, not dropped
+    assert "--species cannot be used with a folder" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="species=True is not available on Dask"):
+        minml.validate(dd.from_pandas(sample, npartitions=2), "Mineral", species=True)
     validated = tmp_path / "validated"
     assert main(["validate", str(folder), "-o", f"{validated}/", "--scheduler", address]) == 0
     assert f"{len(sample)} rows validated" in capsys.readouterr().out

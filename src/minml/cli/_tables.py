@@ -196,6 +196,23 @@ def _run_one_or_many(args) -> int:
         return _run_job(args)
     if args.output is None:
         raise ValueError("Name the output folder for the Parquet parts with -o DIR/.")
+    given = [
+        option
+        for option, value in (
+            ("--species", getattr(args, "species", False)),
+            ("--by-mineral", getattr(args, "by_mineral", None)),
+            ("--report", getattr(args, "report", None)),
+            ("--sheet", args.sheet),
+            ("--header-row", args.header_row),
+            ("--encoding", args.encoding),
+        )
+        if value
+    ]
+    if given:
+        raise ValueError(
+            f"{', '.join(given)} cannot be used with a folder, a glob, -o DIR/ or --scheduler (files read in pieces on "
+            "Dask); run the command on one file for them."
+        )
     import minml
 
     reading = {"suffix": args.suffix, "elements": args.elements, "total_range": tuple(args.total_range)}

@@ -85,6 +85,8 @@ def validate(
     from minml.classifier.predict import classify_table, resolve_model
 
     if _dask.is_dask(df):
+        if species:
+            raise ValueError("species=True is not available on Dask tables yet; validate in memory for species.")
         return _dask.validate(
             df,
             label_column,
