@@ -192,3 +192,14 @@ def test_a_workbook_sheet_and_header_row_are_chosen_on_the_page(app, tmp_path):
 
 def test_the_bundled_example_is_the_repository_example():
     assert _work.example_bytes() == EXAMPLE.read_bytes()
+
+
+def test_species_are_named_on_request(app):
+    at = _upload(app, "lepr_sample.csv", EXAMPLE.read_bytes())
+    at.checkbox(key="classify_species").check().run()
+    at.button(key="run_classify").click().run()
+    assert not at.exception and not at.error
+    results = next(df.value for df in at.dataframe if "probability" in df.value.columns)
+    expected = minml.classify(minml.read_table(EXAMPLE), species=True)
+    assert results["species"].tolist() == expected["species"].tolist()
+    assert results["mineral"].astype(str).tolist() == expected["mineral"].astype(str).tolist()

@@ -239,3 +239,13 @@ def test_report_of_a_table_with_nothing_to_compare(tmp_path):
     assert set(result["verdict"].astype(str)) == {"bad_analysis"}
     text = write_report(bad, result, tmp_path / "report.html").read_text()
     assert text.count("No row to show") == 2 and "<h2>Verdicts</h2>" in text
+
+
+def test_report_lists_the_species_validate_named(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minml.validation.report import write_report
+
+    table = read_table(EXAMPLE)
+    plain = write_report(table, validate(table), tmp_path / "plain.html").read_text()
+    named = write_report(table, validate(table, species=True), tmp_path / "named.html").read_text()
+    assert "<th>species_verdict</th>" in named and "<th>species_verdict</th>" not in plain

@@ -110,6 +110,11 @@ def _read_tab(table, options, key):
 
 
 def _classify_tab(table, options, key):
+    species = st.checkbox(
+        "Name the species too (augite, forsterite (Fo88); nepheline for rows that are none of the classes)",
+        key="classify_species",
+        help="From each row's formula; several times slower than classifying.",
+    )
     if st.button("Classify", type="primary", key="run_classify"):
         bar = st.progress(0.0, text="Classifying ...")
         result = _safe(
@@ -119,6 +124,7 @@ def _classify_tab(table, options, key):
                 fill_missing=options["fill_missing"],
                 coverage=0.95,
                 total_range=options["total_range"],
+                species=species,
                 **options["reading"],
             ),
             "Classification failed",
@@ -221,6 +227,10 @@ def _validate_tab(table, options, checked, key):
         key="coverage",
         help="A true label is called 'disagree' for about 1 - coverage of rows.",
     )
+    species = st.checkbox(
+        "Check labels that name a species (augite, nepheline) against the species named from the formula",
+        key="validate_species",
+    )
     if st.button("Validate the labels", type="primary", key="run_validate"):
         with st.spinner("Validating ..."):
             result = _safe(
@@ -230,6 +240,7 @@ def _validate_tab(table, options, checked, key):
                     coverage=coverage,
                     fill_missing=options["fill_missing"],
                     total_range=options["total_range"],
+                    species=species,
                     **options["reading"],
                 ),
                 "Validation failed",

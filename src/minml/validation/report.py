@@ -25,6 +25,10 @@ th{background:#f3f3f3}img{max-width:100%}.note{color:#555;font-size:13px}"""
 _NONE = "<p class='note'>No row to show: none has both a label of a class and a mineral (see the verdicts above).</p>"
 
 
+_DISPUTED_COLUMNS = ("label", "mineral", "probability", "label_probability", "species", "species_verdict", "reason")
+"""The columns of the table of disagreements; the species ones where validate named them."""
+
+
 def _png(ax) -> str:
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=110)
@@ -113,9 +117,7 @@ def write_report(
     top = validated[validated["verdict"] == "disagree"].sort_values("rank").head(disputed_rows)
     parts.append(
         f"<h2>The {len(top)} most certain disagreements</h2>"
-        + top[["label", "mineral", "probability", "label_probability", "reason"]].to_html(
-            float_format=lambda x: f"{x:.3g}"
-        )
+        + top[[c for c in _DISPUTED_COLUMNS if c in top.columns]].to_html(float_format=lambda x: f"{x:.3g}")
     )
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
