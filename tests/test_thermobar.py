@@ -87,3 +87,14 @@ def test_classify_by_mineral_writes_the_workbook(tmp_path, capsys):
             main(["classify", EXAMPLE, "-o", str(tmp_path / "again.csv"), "--by-mineral", str(bad)])
         assert f"name an .xlsx file in an existing folder, got {str(bad)!r}" in capsys.readouterr().err
     assert not (tmp_path / "again.csv").exists()
+
+
+def test_a_checked_table_gives_the_same_sheets(sorted_sheets):
+    """``minml classify --by-mineral`` passes the check it classified from: no second check."""
+    import minml
+
+    table, classified, validated, sheets = sorted_sheets
+    again = by_mineral(minml.check_oxides(table, notes=False), classified, validated=validated)
+    assert list(again) == list(sheets)
+    for name, sheet in sheets.items():
+        pd.testing.assert_frame_equal(again[name], sheet)

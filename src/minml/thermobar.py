@@ -60,8 +60,9 @@ def by_mineral(
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        The analyses as read. Not modified.
+    table : pandas.DataFrame or OxideCheck
+        The analyses as read (not modified), or their check as ``classify`` worked from (then
+        without ``check_options``: it is not checked again).
     classified : pandas.DataFrame
         ``minml.classify(table, coverage=...)`` (the prediction sets say which rows the model
         is unsure of: more than one class in the set).
@@ -81,12 +82,13 @@ def by_mineral(
         ``review_reason`` column: unknown rows, rows whose prediction set holds more than one
         class, flagged rows, disputed labels.  Minerals with no row are left out.
     """
-    from minml.tables.checks import check_oxides
+    from minml.tables.checks import OxideCheck, check_oxides
 
-    checked = check_oxides(table, notes=False, **check_options)
-    oxides = checked.oxides.set_axis(table.index)
-    other = checked.other.set_axis(table.index)
-    ours = classified[[name for name in _MINML if name in classified]].set_axis(table.index).add_prefix("minml_")
+    checked = table if isinstance(table, OxideCheck) else check_oxides(table, notes=False, **check_options)
+    index = checked.index
+    oxides = checked.oxides.set_axis(index)
+    other = checked.other.set_axis(index)
+    ours = classified[[name for name in _MINML if name in classified]].set_axis(index).add_prefix("minml_")
     reasons = _review_reasons(classified, validated)
     phases = load_toml("thermobar.toml")["suffix"]
     minerals = classified["mineral"].astype(str).to_numpy()
@@ -104,7 +106,7 @@ def by_mineral(
         sheets[name] = pd.concat([other.loc[keep], chosen, ours.loc[keep]], axis=1)
     review = reasons != ""
     if review.any():
-        why = pd.Series(reasons[review], index=table.index[review], name="review_reason")
+        why = pd.Series(reasons[review], index=index[review], name="review_reason")
         sheets[REVIEW_SHEET] = pd.concat([other.loc[review], oxides.loc[review], ours.loc[review], why], axis=1)
     return sheets
 

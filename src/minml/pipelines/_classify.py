@@ -166,6 +166,11 @@ def _summary(found, output: Path, prefixed, route: str, workbook, by_mineral) ->
     order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
     unknown = found.unknown()
     novel = int((unknown & found.none_of_the_classes()).sum())
+    review = 0
+    if workbook is not None:
+        from minml.thermobar import REVIEW_SHEET  # pandas: only where the workbook was written
+
+        review = len(workbook.get(REVIEW_SHEET, ()))
     return ClassifySummary(
         rows=len(mineral.codes),
         counts=[(str(mineral.categories[k]), int(counts[k])) for k in order],
@@ -178,14 +183,8 @@ def _summary(found, output: Path, prefixed, route: str, workbook, by_mineral) ->
         route=route,
         by_mineral=None if workbook is None else Path(by_mineral),
         sheets=0 if workbook is None else len(workbook),
-        review=0 if workbook is None else len(workbook.get(_review_sheet(), ())),
+        review=review,
     )
-
-
-def _review_sheet() -> str:
-    from minml.thermobar import REVIEW_SHEET
-
-    return REVIEW_SHEET
 
 
 def _classify_pandas(
@@ -215,7 +214,7 @@ def _classify_pandas(
     from minml.thermobar import by_mineral as sheets_by_mineral
     from minml.thermobar import write_by_mineral
 
-    sheets = sheets_by_mineral(table, frame, suffix=reading["suffix"], elements=reading["elements"])
+    sheets = sheets_by_mineral(checked, frame)  # the same check: the table is not checked again
     write_by_mineral(sheets, by_mineral)
     return found, prefixed, sheets
 
