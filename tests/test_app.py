@@ -45,6 +45,8 @@ def test_upload_mapping_classify_filter_download(app):
     assert [m.value for m in at.metric][:4] == ["76", "13", "3", "12"]
     mapping = _mapping(at).set_index("column")
     assert mapping.loc["FeOt", "read as"] == "FeOt" and mapping.loc["Mineral", "read as"] == "(kept, not a species)"
+    why = next(df.value for df in at.dataframe if list(df.value.columns) == ["reason", "rows"])
+    pd.testing.assert_frame_equal(why, minml.check_oxides(minml.read_table(EXAMPLE)).flag_counts())
     at.button(key="run_classify").click().run()
     assert not at.exception and not at.error
     results = next(df.value for df in at.dataframe if "probability" in df.value.columns)

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,6 +198,16 @@ def test_summary_reads_like_a_report(lepr):
     assert "76 rows, 13 species columns, 3 other columns" in text
     assert "FeOt -> FeOt    (exact)" in text
     assert "empty row" in text and "fractions?" in text
+
+
+def test_flag_counts_count_the_rows_each_kind_of_flag_names(lepr):
+    checked = check_oxides(lepr)
+    counts = checked.flag_counts().set_index("reason")["rows"]
+    text = checked.flags["flag"]
+    assert counts.sum() >= (text != "").sum() > 0
+    for reason, rows in counts.items():  # each kind's text begins the flag (or follows a '; ')
+        assert rows == text.str.contains(f"(?:^|; ){re.escape(reason)}").sum(), reason
+    assert f"Flagged rows: {(text != '').sum()} of {len(text)}" in checked.summary()
 
 
 @pytest.mark.shared_data

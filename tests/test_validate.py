@@ -107,6 +107,17 @@ def test_validate_lepr_rows(shared_data):
     assert summary.loc["Olivine", "agree"] > 0.9 and summary["rows"].sum() == len(table)
 
 
+def test_validate_scores_each_row_in_the_same_pass_as_classify(shared_data):
+    """The label's probability comes from the pass that answered the row: where the label is
+    the answer, the two probabilities are the same number, bit for bit (a second pass over the
+    whole table differs from the chunked one in the last bits of float32)."""
+    table = read_table(shared_data / "test" / "lepr_allphases.csv")
+    result = validate(table)
+    same = (result["verdict"] == "agree") & (result["label_class"] == result["mineral"].astype(str))
+    assert same.sum() > 10_000
+    np.testing.assert_array_equal(result.loc[same, "label_probability"], result.loc[same, "probability"])
+
+
 def test_swapped_labels_are_found(shared_data):
     """2 % of labels swapped between similar classes in natural analyses (in-sample for the
     shipped model; benchmarks/validate_swapped_labels.py measures held-out publications)."""

@@ -88,13 +88,6 @@ def mapping_table(checked) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", "read as", "how", "did you mean", "note"])
 
 
-def flag_counts(flags: pd.Series) -> pd.DataFrame:
-    """How many rows carry each reason (the reasons of a row are ';'-joined)."""
-    reasons = flags[flags != ""].str.split("; ").explode().str.split(":").str[0]
-    counts = reasons.value_counts().rename_axis("reason").rename("rows").reset_index()
-    return counts
-
-
 def classify_in_chunks(table: pd.DataFrame, on_progress: Callable[[float], None] | None = None, **options):
     """:func:`minml.classify` run ``CHUNK_ROWS`` rows at a time (each row is classified on its
     own), calling ``on_progress`` with the share done, so that a large table shows progress."""

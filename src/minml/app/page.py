@@ -100,7 +100,7 @@ def _read_tab(table, options, key):
     iron = flags["iron_rule"].astype(str).value_counts()
     left.dataframe(iron[iron > 0].rename_axis("iron rule").rename("rows").reset_index(), hide_index=True)
     right.subheader("Why rows are flagged")
-    right.dataframe(_work.flag_counts(flags["flag"]), hide_index=True)
+    right.dataframe(checked.flag_counts(), hide_index=True)
     st.subheader("Rows flagged, with the reason")
     shown = pd.concat([checked.other, flags[["flag", "total", "iron_rule", "notes"]]], axis=1)
     st.dataframe(shown[flags["flag"] != ""], width="stretch")

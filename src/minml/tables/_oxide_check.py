@@ -173,6 +173,20 @@ class OxideCheck:
             }
         )
 
+    def flag_counts(self):
+        """Rows flagged per kind of reason, most frequent first, as the checks recorded them
+        (what the summary lists under "Flagged rows").
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``reason``, ``rows``.
+        """
+        import pandas as pd
+
+        counts = kind_counts(self._kinds["flag"])
+        return pd.DataFrame({"reason": list(counts), "rows": list(counts.values())})
+
     def summary(self) -> str:
         """A readable account of what was understood: one table of the columns (see
         :meth:`columns_read`), the iron rule, the oxide sum, the rows flagged and noted by reason."""
@@ -197,8 +211,7 @@ class OxideCheck:
         ]
         flagged = self.flags["flag"] != ""
         lines += ["", f"Flagged rows: {int(flagged.sum())} of {n}"]
-        reasons = kind_counts(self._kinds["flag"])
-        lines += [f"  {count:>8}  {reason}" for reason, count in reasons.items()]
+        lines += [f"  {row.rows:>8}  {row.reason}" for row in self.flag_counts().itertuples(index=False)]
         noted = kind_counts(self._kinds["notes"]) if self.notes_text is not None else {}
         if noted:
             lines += ["", "Read as 0 or noted (notes):"]

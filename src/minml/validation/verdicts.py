@@ -170,10 +170,7 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
     code = {c: i for i, c in enumerate(runtime.classes)}
     values = found.values
     usable = usable_rows(values)
-    # the label's probability from a pass over the whole table at once: the chunked pass of
-    # ``found`` differs from it in the last bits of float32 for some rows (BLAS blocking), and
-    # the ranked outputs (sorted on it) stay as they were recorded
-    proba = runtime.calibrated_proba(runtime.scaled(np.where(usable[:, None], values, 0.0)))
+    proba = found.proba  # the classifier's own pass: the network runs once per validate
     stoichiometry = fold_divalent(values, runtime.oxides, found.checked.oxides)
     status = labels["label_status"].to_numpy(dtype=object)
     kind_of, kinds = pd.factorize(labels["label_classes"].to_numpy(dtype=object), use_na_sentinel=False)
