@@ -1,5 +1,6 @@
 """Figures people look at: confusion matrices, probability histograms, pyroxene quadrilateral,
-feldspar ternary, phase and confidence maps, the latent space, reconstructed vs measured oxides.  Needs the ``plot`` extra (matplotlib).  Every function draws on an
+feldspar ternary, the latent space, reconstructed vs measured oxides (the maps' figures are
+:mod:`minml.maps.figures`).  Needs the ``plot`` extra (matplotlib).  Every function draws on an
 ``Axes`` it is given (or a new one) and returns it; colours are the Okabe-Ito palette,
 readable by colour-blind people.
 """
@@ -11,11 +12,9 @@ import pandas as pd
 
 __all__ = [
     "OKABE_ITO",
-    "confidence_map",
     "confusion_matrix",
     "feldspar_ternary",
     "latent_space",
-    "phase_map",
     "probability_histogram",
     "pyroxene_quadrilateral",
     "reconstruction",
@@ -163,108 +162,6 @@ def feldspar_ternary(an, ab, or_, groups, *, ax=None, title="Feldspars (mol%)"):
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title)
-    return ax
-
-
-_PHASE_COLOURS = OKABE_ITO[:7] + [
-    "#882255",
-    "#44AA99",
-    "#999933",
-    "#117733",
-    "#332288",
-    "#AA4499",
-    "#88CCEE",
-    "#DDCC77",
-    "#CC6677",
-    "#661100",
-    "#6699CC",
-]
-
-
-def _scale_bar(ax, width_px: int, pixel_size: float | None) -> None:
-    if not pixel_size:
-        return
-    target = width_px * pixel_size / 5
-    length = 10 ** np.floor(np.log10(target))
-    length *= 5 if target / length >= 5 else 2 if target / length >= 2 else 1
-    px = length / pixel_size
-    y = ax.get_ylim()[0] - 0.04 * abs(ax.get_ylim()[0] - ax.get_ylim()[1])
-    ax.plot([0.03 * width_px, 0.03 * width_px + px], [y, y], color="white", lw=4, solid_capstyle="butt")
-    ax.text(
-        0.03 * width_px + px / 2,
-        y - 0.02 * width_px,
-        f"{length:g} µm",
-        color="white",
-        ha="center",
-        va="bottom",
-        fontsize=8,
-        fontweight="bold",
-    )
-
-
-def _display_stride(shape, most: int = 2048) -> int:
-    """Every n-th pixel for display: a figure shows ~1000 pixels across, and a 16-Mpixel
-    image would cost matplotlib gigabytes (the files written keep every pixel)."""
-    return max(1, -(-max(shape) // most))
-
-
-def _map_height(h: int, w: int) -> float:
-    """Figure height (inches) for an h x w map: its aspect, within 2.5-12 in (a strip of a
-    few rows still has room for its title and legend; a tall map stays a page high)."""
-    return min(max(6.0 * h / max(w, 1) + 0.5, 2.5), 12.0)
-
-
-def phase_map(result, *, ax=None, title="", modes=None):
-    """The phase map: one colour per mineral (unknown grey, mixture light grey, masked black),
-    a legend with area %, and a scale bar when the pixel size is known. Maps over 2048 pixels
-    across are shown subsampled. ``modes``: ``result.modes()`` if already computed."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    h, w = result.codes.shape
-    ax = _axes(ax, size=(7.5, _map_height(h, w)))
-    k = len(result.class_proba_sum)
-    colours = [_PHASE_COLOURS[i % len(_PHASE_COLOURS)] for i in range(k)] + ["#7f7f7f", "#d9d9d9", "#000000"]
-    n = _display_stride(result.codes.shape)
-    ax.imshow(
-        result.codes[::n, ::n],
-        cmap=ListedColormap(colours),
-        vmin=-0.5,
-        vmax=len(colours) - 0.5,
-        interpolation="nearest",
-        extent=(-0.5, w - 0.5, h - 0.5, -0.5),
-    )
-    modes = result.modes() if modes is None else modes
-    handles = [
-        Patch(color=colours[result.names.index(name)], label=f"{name} {row['area_percent']:.1f} %")
-        for name, row in modes.iterrows()
-        if row["pixels"] > 0
-    ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
-    _scale_bar(ax, w, result.pixel_size)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title or "Phase map")
-    return ax
-
-
-def confidence_map(result, *, ax=None, title=""):
-    """Probability of each pixel's mineral (masked, unknown and mixtures blank)."""
-    plt = _pyplot()
-    h, w = result.codes.shape
-    ax = _axes(ax, size=(7.0, _map_height(h, w)))
-    k = len(result.class_proba_sum)
-    n = _display_stride(result.codes.shape)
-    codes, probability = result.codes[::n, ::n], result.probability[::n, ::n]
-    shown = np.where(codes < k, probability, np.nan)
-    image = ax.imshow(
-        shown, cmap="cividis", vmin=0.5, vmax=1.0, interpolation="nearest", extent=(-0.5, w - 0.5, h - 0.5, -0.5)
-    )
-    plt.colorbar(image, ax=ax, label="probability of the pixel's mineral")
-    _scale_bar(ax, w, result.pixel_size)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title or "Confidence")
     return ax
 
 

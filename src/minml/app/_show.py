@@ -211,7 +211,7 @@ def maps_tab() -> None:
     oxide_map, result = found
     for note in oxide_map.notes:
         st.caption(note)
-    from minml.plot import confidence_map, phase_map
+    from minml.maps.figures import confidence_map, phase_map
 
     modes = result.modes()
     left, right = st.columns(2)

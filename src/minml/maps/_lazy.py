@@ -145,7 +145,7 @@ class LazyMapResult:
         import dask.array as da
 
         from minml.maps.classify import MapResult
-        from minml.plot import phase_map
+        from minml.maps.figures import phase_map
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

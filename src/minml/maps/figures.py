@@ -72,7 +72,8 @@ def _phase_codes(result, modes: pd.DataFrame):
     k = len(result.class_proba_sum)
     colours = [_phase_colour(result.names[i], i) for i in range(k)]
     colours += [_phase_colour(name, k) for name in ("unknown", "mixture", "masked")] + [_APART]
-    apart = [result.names.index(p) for p in modes.index[modes["listed_apart"].fillna(False).astype(bool)]]
+    listed_apart = modes["listed_apart"] if "listed_apart" in modes else pd.Series(False, index=modes.index)
+    apart = [result.names.index(p) for p in modes.index[listed_apart.fillna(False).astype(bool)]]
     return apart, colours
 
 
