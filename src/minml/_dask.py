@@ -119,14 +119,20 @@ def _classify_part(part, model, options):
     return _quiet(eager, part, _model(model), **options)
 
 
+def _with_model(ddf, eager, part, model, kind: str, options: dict):
+    """``part(partition, model, options)`` mapped over the partitions, the model sent to each
+    worker once (``kind``: which shipped model ``None`` names), ``meta`` from ``eager`` run on
+    an empty partition; ``progress`` is ignored."""
+    options.pop("progress", None)
+    arg, local = _model_arg(model, kind)
+    return ddf.map_partitions(part, arg, options, meta=_meta(eager, ddf, local, **options))
+
+
 def classify(ddf, model=None, **options):
     """:func:`minml.classify` of every partition (lazy); ``progress`` is ignored."""
     from minml.classifier.predict import classify as eager
 
-    options.pop("progress", None)
-    arg, local = _model_arg(model, "classifier")
-    meta = _meta(eager, ddf, local, **options)
-    return ddf.map_partitions(_classify_part, arg, options, meta=meta)
+    return _with_model(ddf, eager, _classify_part, model, "classifier", options)
 
 
 def _check_part(part, options):
@@ -149,13 +155,10 @@ def _latent_part(part, model, options):
 
 
 def latent(ddf, model=None, **options):
-    """:func:`minml.latent` of every partition (lazy)."""
+    """:func:`minml.latent` of every partition (lazy); ``progress`` is ignored."""
     from minml.unsupervised.latent import latent as eager
 
-    options.pop("progress", None)
-    arg, local = _model_arg(model, "latent")
-    meta = _meta(eager, ddf, local, **options)
-    return ddf.map_partitions(_latent_part, arg, options, meta=meta)
+    return _with_model(ddf, eager, _latent_part, model, "latent", options)
 
 
 # ---- formula ----
