@@ -13,7 +13,7 @@ import pytest
 from minml.cli import main
 from minml.maps.read import read_map, to_oxides
 
-from .conftest import ROOT
+from .conftest import DATA, ROOT
 
 EDS = ROOT.parent / "shared" / "eds"
 needs_eds = pytest.mark.skipif(not EDS.is_dir(), reason=f"shared EDS files not found at {EDS}")
@@ -68,6 +68,19 @@ def test_stacked_hspy_round_trip(tmp_path):
     _write_hspy(tmp_path / "unnamed.hspy", stack, meta, axes)
     with pytest.raises(ValueError, match=r"holds 4 images but its metadata names no element for each"):
         read_map(tmp_path / "unnamed.hspy")
+
+
+def test_zspy_written_by_rosettasciio_reads_as_its_hspy_twin(tmp_path, capsys):
+    """A .zspy (a Zarr folder) saved by rosettasciio's own writer (tests/data/make_zspy.py:
+    the same stack as the .hspy round trip) is one signal, not a folder of grids."""
+    m = read_map(DATA / "stack.zspy")
+    assert m.shape == (3, 4) and m.pixel_size == pytest.approx(0.5)
+    assert sorted(m.data) == ["FeOt", "MgO", "SiO2"]
+    assert float(m.data["SiO2"][0, 0]) == pytest.approx(19.5 * 60.084 / 28.085, rel=1e-3)
+    assert float(m.data["MgO"][2, 3]) == pytest.approx(29.8 * 40.304 / 24.305, rel=1e-3)
+    assert main(["map", str(DATA / "stack.zspy"), "-o", str(tmp_path / "out")]) == 0
+    modes = pd.read_csv(tmp_path / "out" / "modes.csv", index_col=0)
+    assert modes.loc["olivine", "pixels"] == 12
 
 
 def test_folder_of_per_element_hspy_in_atomic_percent(tmp_path):

@@ -207,7 +207,7 @@ def read_map(
         raise FileNotFoundError(f"No map at {str(path)!r}.")
     suffix = path.suffix.lower()
     notes: list[str] = []
-    if path.is_dir():
+    if path.is_dir() and suffix != ".zspy":  # a .zspy signal is a Zarr folder, not a folder of grids
         raw, others, found_units, found_size = _read_folder(path, progress)
         if others:
             notes.append(f"left out, as named by no element or oxide: {', '.join(others)}")
