@@ -160,6 +160,7 @@ def _run_map(args) -> int:
     )
     if args.clean:
         result = minml.maps.clean(result, min_region=args.clean)
+    modes = result.modes(min_area=args.min_area)
     written = minml.maps.write_outputs(
         result,
         args.output,
@@ -169,8 +170,8 @@ def _run_map(args) -> int:
         index=args.index,
         index_phase=args.index_phase,
         profile=args.profile,
+        modes=modes,
     )
-    modes = result.modes(min_area=args.min_area)
     shown = ["pixels", "area_percent", "mode_percent", "sd_percent", "sd_map_percent", "listed_apart"]
     print(modes[shown].to_string(float_format=lambda x: f"{x:.2f}"))
     print("wrote " + ", ".join(str(p) for p in written))

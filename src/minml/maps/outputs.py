@@ -3,25 +3,18 @@ or not at all (to a temporary file in the target folder, then moved into place).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from minml.io import atomic_path
 
 __all__ = ["write_outputs"]
 
 
 def _atomic(path: Path, write) -> Path:
-    """``write(temporary_path)``, then the file moved to ``path`` in one step (a reader never
-    sees half a file; a failure leaves no file).  The one place to swap for ``minml.io``'s
-    atomic writer."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """``write(temporary_path)``, then the file moved to ``path`` in one step
+    (:func:`minml.io.atomic_path`: a reader never sees half a file; a failure leaves none)."""
+    with atomic_path(path) as part:
+        write(part)
     return path
 
 
@@ -44,6 +37,7 @@ def write_outputs(
     index: str | None = None,
     index_phase: str | None = None,
     profile=None,
+    modes=None,
 ) -> list[Path]:
     """Write ``pixels.parquet``, ``modes.csv``, ``phase_map.png``, ``confidence.png``,
     ``modes.png``; with ``oxide_map``, ``index_<name>.png`` for ``index`` (of ``index_phase``)
@@ -60,6 +54,9 @@ def write_outputs(
         µm² (pixels without a pixel size) under which a phase is listed apart; default 10 pixels.
     index, index_phase : str, optional
     profile : sequence of 4 numbers, optional
+    modes : pandas.DataFrame, optional
+        ``result.modes(min_area=min_area)``, when the caller has it already (it is the
+        costliest table to compute: a block bootstrap).
 
     Returns
     -------
@@ -71,7 +68,7 @@ def write_outputs(
         raise ValueError("An index map or a profile needs the oxide map (oxide_map=).")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    modes = result.modes(min_area=min_area)
+    modes = result.modes(min_area=min_area) if modes is None else modes
     written = [
         _atomic(outdir / "pixels.parquet", result.write_pixels),
         _atomic(outdir / "modes.csv", lambda p: modes.to_csv(p, float_format="%.4f")),
