@@ -238,6 +238,7 @@ def _fit_chunk(state: _State, rr, cc, lo, block, sums: _LocalSums) -> None:
     n_top = np.take_along_axis(here, top, axis=1)
     best_chi = np.full(len(rr), np.inf)
     best = np.zeros((len(rr), 3))  # a, b, f
+    means: dict[int, np.ndarray] = {}  # the local mean of the i-th most frequent class near each candidate
     for i, j in ((0, 1), (0, 2), (1, 2), (0, 0), (1, 1), (2, 2)):
         if j >= top.shape[1]:
             continue
@@ -245,7 +246,10 @@ def _fit_chunk(state: _State, rr, cc, lo, block, sums: _LocalSums) -> None:
         if not ok.any():
             continue
         a, b = state.classes[top[:, i]], state.classes[top[:, j]]
-        mean_a, mean_b = sums.mean(a, rr - lo, cc), sums.mean(b, rr - lo, cc)
+        for n, cls in ((i, a), (j, b)):
+            if n not in means:
+                means[n] = sums.mean(cls, rr - lo, cc)
+        mean_a, mean_b = means[i], means[j]
         var_a, var_b = state.noise[a] ** 2 + 0.04, state.noise[b] ** 2 + 0.04
         weight = 2.0 / (var_a + var_b)
         d = mean_a - mean_b
