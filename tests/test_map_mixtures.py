@@ -151,3 +151,16 @@ def test_outputs_are_whole_or_absent(tmp_path, monkeypatch):
         "phase_map.png",
         "pixels.parquet",
     ]
+
+
+def test_the_answer_does_not_depend_on_how_the_map_is_cut_into_blocks():
+    """Blocks of 7 rows (cells, moments and mixtures straddle every cut) answer as one block:
+    the local means sit on cells aligned on the map's rows, the noise samples pixels by their
+    place in the map."""
+    rocks = _rocks(["olivine", "clinopyroxene", "plagioclase", "garnet"])
+    m, _ = synthetic_map(rocks, (90, 64), grains=9, cracks=1, relative_noise=0.03, mix_boundaries=True, random_state=4)
+    whole = classify_map(m)
+    cut = classify_map(m, block_pixels=7 * 64)
+    assert (whole.codes == whole.names.index(MIXTURE)).sum() > 20
+    np.testing.assert_array_equal(cut.codes, whole.codes)
+    np.testing.assert_array_equal(cut.mixtures.fraction, whole.mixtures.fraction)

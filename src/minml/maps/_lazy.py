@@ -4,15 +4,19 @@
 (memory-mapped) or ``.tif`` files (one per channel, named as :func:`minml.read_map` names
 them), into an :class:`~minml.maps.read.OxideMap` of Dask arrays: nothing is read yet.
 
-:func:`classify_lazy` cuts the map into bands of ``band_rows`` full rows and runs
-:func:`minml.classify_map` itself on each band with ``HALO`` rows of its neighbours above and
-below, then keeps the band's own rows: the neighbourhood steps (mixtures at contacts, radius 2;
-:func:`minml.maps.classify.clean`, radius 1) see the same pixels as on the whole map, so the
-phase map is the in-memory one.  The per-mineral probability sums of a band are those of the
-band with its halo less those of the halo rows alone.  The result (:class:`LazyMapResult`)
-holds Dask arrays: :meth:`LazyMapResult.modes` is a reduction over the bands (with halos for
-the neighbourhood shares), :meth:`LazyMapResult.write` writes the phase map and probability to
-Zarr band by band (each band one task, one Zarr chunk row) and a downsampled ``phase_map.png``.
+:func:`classify_lazy` classifies the map in two passes over bands of ``band_rows`` full rows,
+as :func:`minml.classify_map` does in memory: first every pixel of each band (no context
+needed) with the moments of its confident pixels, summed over the bands into the analytical
+noise of the whole map; then each band with its halo rows above and below
+(:meth:`minml.maps.classify.MixtureStage.halo`: what the mixture step at contacts reads,
+with its local means on cells aligned on the whole map's rows) through the same mixture step
+with that noise, cleaned on request (radius 1), and its own rows kept.  So the phase map is
+the in-memory one, pixel for pixel.  The per-mineral probability sums are summed over the
+bands' own rows.  The result (:class:`LazyMapResult`) holds Dask arrays:
+:meth:`LazyMapResult.modes` is a reduction over the bands (with halos for the neighbourhood
+shares), :meth:`LazyMapResult.write` writes the phase map and probability to Zarr band by band
+(each band one task, one Zarr chunk row) and a downsampled ``phase_map.png``.  Between the
+passes the first pass's codes and probabilities (6 bytes a pixel) wait on the workers.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ import numpy as np
 __all__ = ["HALO", "LazyMapResult", "classify_lazy", "open_lazy"]
 
 HALO = 4
-"""Rows of the neighbouring bands each band is classified with: at least the largest
-neighbourhood radius of :func:`minml.classify_map` (mixtures at contacts: 2) and of the modes (2)."""
+"""Rows of the neighbouring bands that the modes read for the neighbourhood shares (radius 2);
+the mixture step reads more (:meth:`minml.maps.classify.MixtureStage.halo`)."""
 
 
 def open_lazy(path, *, band_rows: int = 256, units: str = "wt%", pixel_size: float | None = None):
@@ -176,11 +180,12 @@ class LazyMapResult:
         return [store, out_dir / "modes.csv", out_dir / "phase_map.png"]
 
 
-def _bands(height: int, chunks) -> list:
-    """Per band: the rows read (with the halo) and where the band's own rows lie in them."""
+def _bands(height: int, chunks, halo: int = HALO) -> list:
+    """Per band: the rows read (with ``halo`` rows above and below) and where the band's own
+    rows lie in them."""
     out, start = [], 0
     for size in chunks:
-        a, b = max(0, start - HALO), min(height, start + size + HALO)
+        a, b = max(0, start - halo), min(height, start + size + halo)
         out.append(((a, b), (start - a, start - a + size)))
         start += size
     return out
@@ -222,30 +227,59 @@ def _modes_frame(counts, share, p_var, names: list, n: int):
     return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
 
 
-def _classify_band(grids: np.ndarray, channels: list, top: int, stop: int, model, options: dict, min_region):
-    """:func:`minml.classify_map` of one band with its halo rows; the band's own rows kept."""
+def _band_classified(grids: np.ndarray, channels: list, first_row: int, model, settings: dict):
+    """First pass, one band: every pixel classified (no context needed), and the moments of the
+    confident pixels (summed over the bands: the noise the mixture step uses on every band)."""
     from minml import _dask
-    from minml.maps.classify import classify_map, clean
+    from minml.maps.classify import _BLOCK_PIXELS, _classify_blocks
     from minml.maps.read import OxideMap
 
-    runtime = _dask._model(model)
+    part = OxideMap({name: grids[i] for i, name in enumerate(channels)})
+    with warnings.catch_warnings():  # the map's warnings come once, from classify_lazy
+        warnings.simplefilter("ignore")
+        return _classify_blocks(
+            part, _dask._model(model), settings["min_total"], settings["max_total"],
+            settings["mixture_probability"], _BLOCK_PIXELS, False, row_offset=first_row,
+        )  # fmt: skip
 
-    def run(rows: slice):
-        part = OxideMap({name: grids[i, rows] for i, name in enumerate(channels)})
-        with warnings.catch_warnings():  # all-masked bands (epoxy) are normal; the map's warnings come once
-            warnings.simplefilter("ignore")
-            return classify_map(part, runtime, **options)
 
-    whole = run(slice(None))
+def _band_resolved(grids, codes, probability, channels: list, rows: tuple, noise, model, settings: dict, min_region):
+    """Second pass, one band with its halo rows (``rows``: the whole map's first row of the
+    halo, and the band's own rows within it): mixtures resolved with the whole map's ``noise``
+    (:class:`~minml.maps.classify.MixtureStage`), cleaned on request; the band's own rows kept,
+    with their probability sums."""
+    from minml import _dask
+    from minml.maps.classify import MixtureStage, _probability_sums, clean
+    from minml.maps.read import OxideMap
+
+    first, top, stop = rows
+    part = OxideMap({name: grids[i] for i, name in enumerate(channels)}, pixel_size=settings["pixel_size"])
+    stage = MixtureStage(
+        _dask._model(model), settings["beam_width"], settings["pixel_size"], settings["mixture_probability"],
+        settings["max_chi2"],
+    )  # fmt: skip
+    result = stage.resolve(part, codes.copy(), probability.copy(), noise, row_offset=first)
+    p_sum, p_var = _probability_sums(result.codes[top:stop], result.probability[top:stop], stage.k)
     if min_region is not None:
-        whole = clean(whole, min_region=min_region)
-    p_sum, p_var = whole.class_proba_sum.copy(), whole.class_proba_var.copy()
-    for rows in (slice(0, top), slice(stop, grids.shape[1])):  # the halo rows: counted by their own band
-        if rows.stop > rows.start:
-            halo = run(rows)
-            p_sum -= halo.class_proba_sum
-            p_var -= halo.class_proba_var
-    return whole.codes[top:stop], whole.probability[top:stop], p_sum, p_var
+        result = clean(result, min_region=min_region)
+    return result.codes[top:stop], result.probability[top:stop], p_sum, p_var
+
+
+def _settings(options: dict, pixel_size) -> dict:
+    """:func:`minml.classify_map`'s settings: its defaults, with ``options`` over them."""
+    import inspect
+
+    from minml.maps.classify import classify_map
+
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(classify_map).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and name not in ("block_pixels", "progress")
+    }
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise TypeError(f"classify_lazy got options classify_map does not take: {', '.join(sorted(unknown))}")
+    return {**defaults, **options, "pixel_size": pixel_size}
 
 
 def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: int | None = None, **options):
@@ -273,20 +307,33 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
     import dask.array as da
 
     from minml import _dask
-    from minml.maps.classify import MASKED, MIXTURE, UNKNOWN, _warn_absent_channels, check_map_options
+    from minml.maps.classify import MASKED, MIXTURE, UNKNOWN, MixtureStage, _warn_absent_channels, check_map_options
 
     check_map_options(min_region=min_region, **options)
     arg, runtime = _dask._model_arg(model, "classifier")
     _warn_absent_channels(oxide_map, runtime.oxides)
+    settings = _settings(options, oxide_map.pixel_size)
     channels = list(oxide_map.data)
     h, w = oxide_map.shape
     stack = da.stack([da.asarray(oxide_map.data[c]) for c in channels]).astype(np.float32)
     rows = tuple(min(band_rows, h - s) for s in range(0, h, band_rows))
     names = [*(str(c) for c in runtime.classes), UNKNOWN, MIXTURE, MASKED]
     k = len(names) - 3
+    first = [
+        dask.delayed(_band_classified, nout=3)(stack[:, s : s + n], channels, s, arg, settings)
+        for s, n in zip(np.cumsum((0, *rows[:-1])).tolist(), rows, strict=True)
+    ]
+    codes1 = da.concatenate([da.from_delayed(f[0], (n, w), dtype=np.int16) for f, n in zip(first, rows, strict=True)])
+    probability1 = da.concatenate(
+        [da.from_delayed(f[1], (n, w), dtype=np.float32) for f, n in zip(first, rows, strict=True)]
+    )
+    noise = dask.delayed(MixtureStage.noise)(dask.delayed(sum)([f[2] for f in first]))
+    halo = max(HALO, MixtureStage(runtime, settings["beam_width"], oxide_map.pixel_size, 0.0, 0.0).halo())
     codes, probability, sums, variances = [], [], [], []
-    for (a, b), (top, stop) in _bands(h, rows):
-        band = dask.delayed(_classify_band, nout=4)(stack[:, a:b], channels, top, stop, arg, options, min_region)
+    for (a, b), (top, stop) in _bands(h, rows, halo):
+        band = dask.delayed(_band_resolved, nout=4)(
+            stack[:, a:b], codes1[a:b], probability1[a:b], channels, (a, top, stop), noise, arg, settings, min_region
+        )
         codes.append(da.from_delayed(band[0], (stop - top, w), dtype=np.int16))
         probability.append(da.from_delayed(band[1], (stop - top, w), dtype=np.float32))
         sums.append(da.from_delayed(band[2], (k,), dtype=float))

@@ -22,12 +22,16 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from minml.maps.mixtures import Mixtures, resolve_mixtures
+from minml.maps.mixtures import Mixtures, context_rows, resolve_mixtures
 from minml.maps.read import OxideMap
+
+if TYPE_CHECKING:
+    from minml.classifier._runtime import Runtime
 
 __all__ = ["MASKED", "MIXTURE", "UNKNOWN", "MapResult", "classify_block", "classify_map", "clean"]
 
@@ -213,30 +217,72 @@ def classify_map(
         raise ValueError(f"min_total ({min_total:g}) must be below max_total ({max_total:g}).")
     runtime = resolve_model(model)
     _warn_absent_channels(oxide_map, runtime.oxides)
-    k = len(runtime.classes)
-    names = [*(str(c) for c in runtime.classes), UNKNOWN, MIXTURE, MASKED]
     codes, probability, moments = _classify_blocks(
         oxide_map, runtime, min_total, max_total, mixture_probability, block_pixels, progress
     )
-    over_total = codes == k + 3
-    noise = np.sqrt(
-        np.maximum(moments[2] / np.maximum(moments[0], 1) - (moments[1] / np.maximum(moments[0], 1)) ** 2, 0)
-    )
-    radius = max(1, int(np.ceil(beam_width / (oxide_map.pixel_size or 1.0) / 2)))
-    codes_of = {"unknown": k, "mixture": k + 1, "masked": k + 2, "no_analysis": k + 3}
-    mixtures = resolve_mixtures(
-        lambda r0, r1: _stack_rows(oxide_map, runtime.oxides, r0, r1), codes, probability, k, codes_of, noise,
-        radius=radius, confident=mixture_probability, max_chi2=max_chi2,
-    )  # fmt: skip
-    codes[over_total] = k  # no analysis: unknown, even between two grains
-    _warn_totals(codes, over_total, names, min_total, max_total)
-    p_sum, p_var = _probability_sums(codes, probability, k)
-    return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size, mixtures)
+    stage = MixtureStage(runtime, beam_width, oxide_map.pixel_size, mixture_probability, max_chi2)
+    over_total = codes == stage.k + 3
+    result = stage.resolve(oxide_map, codes, probability, stage.noise(moments))
+    _warn_totals(result.codes, over_total, result.names, min_total, max_total)
+    return result
 
 
-def _classify_blocks(oxide_map: OxideMap, runtime, min_total, max_total, confident, block_pixels, progress):
+@dataclass
+class MixtureStage:
+    """The second step of :func:`classify_map`, after every pixel is classified: the mixed
+    pixels resolved with the analytical noise of the whole map (:meth:`noise`, from the
+    moments the first step summed), pixels over ``max_total`` made unknown, the per-class
+    probability sums.  Apart so that a map classified band by band (:mod:`minml.maps._lazy`)
+    runs the same step with the same noise on each band and its :meth:`halo` rows."""
+
+    runtime: Runtime
+    beam_width: float
+    pixel_size: float | None
+    confident: float
+    max_chi2: float
+
+    @property
+    def k(self) -> int:
+        return len(self.runtime.classes)
+
+    @property
+    def radius(self) -> int:
+        """The beam-overlap radius in pixels."""
+        return max(1, int(np.ceil(self.beam_width / (self.pixel_size or 1.0) / 2)))
+
+    def halo(self) -> int:
+        """Rows of context above and below that a pixel's answer depends on."""
+        return context_rows(self.radius)
+
+    @staticmethod
+    def noise(moments: np.ndarray) -> np.ndarray:
+        """Classes x oxides: 1 sd of each oxide within each class, from the summed moments."""
+        n = np.maximum(moments[0], 1)
+        return np.sqrt(np.maximum(moments[2] / n - (moments[1] / n) ** 2, 0))
+
+    def resolve(self, oxide_map: OxideMap, codes, probability, noise, row_offset: int = 0) -> MapResult:
+        """The MapResult of the classified ``codes`` and ``probability`` (changed in place) of
+        ``oxide_map``, whose first row is row ``row_offset`` of the whole map."""
+        k = self.k
+        names = [*(str(c) for c in self.runtime.classes), UNKNOWN, MIXTURE, MASKED]
+        over_total = codes == k + 3
+        codes_of = {"unknown": k, "mixture": k + 1, "masked": k + 2, "no_analysis": k + 3}
+        mixtures = resolve_mixtures(
+            lambda r0, r1: _stack_rows(oxide_map, self.runtime.oxides, r0, r1), codes, probability, k, codes_of,
+            noise, radius=self.radius, confident=self.confident, max_chi2=self.max_chi2, row_offset=row_offset,
+        )  # fmt: skip
+        codes[over_total] = k  # no analysis: unknown, even between two grains
+        p_sum, p_var = _probability_sums(codes, probability, k)
+        return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size, mixtures)
+
+
+def _classify_blocks(
+    oxide_map: OxideMap, runtime, min_total, max_total, confident, block_pixels, progress, row_offset: int = 0
+):
     """:func:`classify_block` over the map's blocks of rows: codes, probabilities, and per class
-    the moments of its confident pixels' compositions (the noise of each oxide)."""
+    the moments of its confident pixels' compositions (the noise of each oxide); the map's
+    first row is row ``row_offset`` of the whole map (the pixels sampled for the moments are
+    chosen by their place in the whole map)."""
     from tqdm.auto import tqdm
 
     k = len(runtime.classes)
@@ -252,7 +298,7 @@ def _classify_blocks(oxide_map: OxideMap, runtime, min_total, max_total, confide
         code, prob, values = classify_block(
             oxide_map.rows(start, stop), runtime, min_total=min_total, max_total=max_total
         )
-        _add_moments(moments, code, prob, values, k, confident)
+        _add_moments(moments, code, prob, values, k, confident, (row_offset + start) * w)
         codes[start:stop] = code.reshape(stop - start, w)
         probability[start:stop] = prob.reshape(stop - start, w)
     return codes, probability, moments
@@ -268,10 +314,13 @@ def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:
     return out
 
 
-def _add_moments(moments, code, prob, values, k, confident) -> None:
+def _add_moments(moments, code, prob, values, k, confident, first: int = 0) -> None:
     """Per class, count, sum and sum of squares of the confident pixels' normalised
-    compositions: the noise of each oxide within each class (in place)."""
-    keep = np.flatnonzero((code < k) & (prob >= confident))[::4]  # one in four: enough for a spread
+    compositions: the noise of each oxide within each class (in place).  One pixel in four is
+    enough for a spread: those whose place in the whole map (``first`` + position) is a
+    multiple of 4, so that any cut of the map into blocks samples the same pixels."""
+    keep = np.flatnonzero((code < k) & (prob >= confident))
+    keep = keep[(keep + first) % 4 == 0]
     if not len(keep):
         return
     x = values[keep]

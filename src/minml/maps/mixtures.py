@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Mixtures", "resolve_mixtures"]
+__all__ = ["Mixtures", "context_rows", "resolve_mixtures"]
 
 _PURE = 0.9  # a fit with f above this (or below 1 - this) is that one phase
 _CHUNK = 16384  # candidate pixels per vectorised step
@@ -94,6 +94,19 @@ def _core(confident_codes: np.ndarray) -> np.ndarray:
     return out
 
 
+def context_rows(radius: int) -> int:
+    """Rows above and below a pixel that its answer from :func:`resolve_mixtures` depends on
+    (for a beam-overlap ``radius``): the neighbourhood counts (``radius + 2``) of grain
+    interiors (one row more), and the local means over 3 x 3 cells of that size, aligned on
+    the whole map's rows."""
+    hood = radius + 2
+    return max(hood + 1, 2 * hood + 1) + 1
+
+
+def _down(row: int, cell: int) -> int:
+    return (row // cell) * cell
+
+
 def resolve_mixtures(
     values,
     codes: np.ndarray,
@@ -106,6 +119,7 @@ def resolve_mixtures(
     confident: float = 0.8,
     max_chi2: float = 4.0,
     min_neighbours: int = 2,
+    row_offset: int = 0,
 ) -> Mixtures:
     """Find the mixed pixels and re-code them (``codes`` and ``probability`` changed in place).
 
@@ -125,6 +139,11 @@ def resolve_mixtures(
     radius : int
         Beam-overlap radius in pixels.
     confident, max_chi2, min_neighbours : see module docstring.
+    row_offset : int, default=0
+        The whole map's row of ``codes``' first row, for a band of a larger map: the cells of
+        the local means are aligned on the whole map's rows, so that a band with
+        :func:`context_rows` rows of context above and below answers its own rows as the
+        whole map does.
 
     Returns
     -------
@@ -148,16 +167,18 @@ def resolve_mixtures(
     skip = np.isin(codes, [codes_of["masked"], codes_of["no_analysis"]])
     between = (counts > 0).sum(axis=0) >= 2  # core pixels of two phases near: a boundary
     candidate = ~skip & (~_supported(state) | (probability < confident) | (codes >= k) | between)
-    reach = hood + 1
+    cell = max(2, hood)
     step = max(1, 65536 // max(w, 1))
     for start in range(0, h, step):
         stop = min(h, start + step)
         r, c = np.nonzero(candidate[start:stop])
         if not len(r):
             continue
-        lo, hi = max(0, start - reach), min(h, stop + reach)
+        # whole cells two cells past the block's rows, aligned on the whole map's rows
+        lo = max(0, _down(row_offset + start - 2 * cell, cell) - row_offset)
+        hi = min(h, _down(row_offset + stop + 3 * cell - 1, cell) - row_offset)
         block = _normalised(values(lo, hi))
-        sums = _LocalSums(block, state.confident_codes[lo:hi], max(2, reach - 1), classes)
+        sums = _LocalSums(block, state.confident_codes[lo:hi], cell, classes, row_offset + lo)
         for i in range(0, len(r), _CHUNK):
             _fit_chunk(state, r[i : i + _CHUNK] + start, c[i : i + _CHUNK], lo, block, sums)
     return found
@@ -170,22 +191,23 @@ class _LocalSums:
     local mean is over the 3 x 3 cells around its own (the candidate itself left out).
     Cost: one pass over the block, whatever the number of classes."""
 
-    def __init__(self, block: np.ndarray, core: np.ndarray, cell: int, classes: np.ndarray):
+    def __init__(self, block: np.ndarray, core: np.ndarray, cell: int, classes: np.ndarray, first_row: int = 0):
         from scipy.ndimage import uniform_filter
 
         valid = np.isfinite(block).all(axis=-1)
         self.filled = np.nan_to_num(block)
         self.core = np.where(valid, core, -1)
         self.cell = cell
+        self.skew = first_row % cell  # the block's first row within its cell of the whole map
         nb, w = core.shape
-        self.shape = (-(-nb // cell), -(-w // cell))
+        self.shape = (-(-(nb + self.skew) // cell), -(-w // cell))
         ncell = self.shape[0] * self.shape[1]
         self.slot = {int(c): i for i, c in enumerate(classes)}
         r, q = np.nonzero(self.core >= 0)
         slot = np.array([self.slot[int(c)] for c in np.unique(self.core[r, q])], dtype=np.int64)
         lookup = np.full(int(max(classes.max(), 0)) + 1, -1, dtype=np.int64)
         lookup[np.unique(self.core[r, q])] = slot
-        index = lookup[self.core[r, q]] * ncell + (r // cell) * self.shape[1] + q // cell
+        index = lookup[self.core[r, q]] * ncell + ((r + self.skew) // cell) * self.shape[1] + q // cell
         size = len(classes) * ncell
         n = np.bincount(index, minlength=size).astype(np.float32)
         sums = np.stack(
@@ -198,7 +220,7 @@ class _LocalSums:
     def mean(self, cls: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
         """Mean composition of class ``cls[i]`` near local pixel ``(rr[i], cc[i])`` (NaN: none)."""
         slot = np.array([self.slot.get(int(c), -1) for c in cls]) if len(cls) < 64 else self._slots(cls)
-        gr, gc = rr // self.cell, cc // self.cell
+        gr, gc = (rr + self.skew) // self.cell, cc // self.cell
         own = (self.core[rr, cc] == cls).astype(np.float32)
         count = self.n[slot, gr, gc] - own
         total = self.sums[slot, gr, gc] - own[:, None] * self.filled[rr, cc]
