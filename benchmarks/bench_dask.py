@@ -104,7 +104,19 @@ def bench_tables(client, sizes, part_rows: int, work: Path, files: bool = True) 
     return lines
 
 
-def bench_map(client, side: int, work: Path) -> str:
+def _in_memory_differs(store: Path, codes) -> int:
+    """Pixels whose code differs from the map classified in memory (``classify_map``)."""
+    import zarr
+
+    from minml.maps import classify_map
+    from minml.maps.read import OxideMap
+
+    group = zarr.open_group(str(store), mode="r")
+    eager = classify_map(OxideMap({name: array[:] for name, array in group.arrays()}))
+    return int((np.asarray(codes) != eager.codes).sum())
+
+
+def bench_map(client, side: int, work: Path, compare_max: int = 2048) -> str:
     import zarr
 
     from minml.classifier.features import MODEL_OXIDES
@@ -125,12 +137,19 @@ def bench_map(client, side: int, work: Path) -> str:
             array[start:stop] = band[: stop - start]
     t = time.perf_counter()
     result = classify_lazy(open_lazy(work / "map.zarr", band_rows=256), band_rows=256)
-    result.write(work / "map_out")
+    written = result.write(work / "map_out")
     elapsed = time.perf_counter() - t
     peaks = _peaks(client)
+    same = "not compared (larger than --compare-max)"
+    if side <= compare_max:
+        differ = _in_memory_differs(work / "map.zarr", zarr.open_group(str(written[0]), mode="r")["codes"][:])
+        same = "identical to in memory" if differ == 0 else f"{differ} pixels differ from in memory"
+    shutil.rmtree(work / "map.zarr")
+    shutil.rmtree(work / "map_out")
     return (
         f"map {side} x {side} = {side * side / 1e6:.1f} Mpixel x {len(tile.data)} oxides: {elapsed:.1f} s "
-        f"({side * side / elapsed / 1e6:.2f} Mpixel/s), worker peak RSS {', '.join(f'{p:.0f}' for p in peaks)} MiB"
+        f"({side * side / elapsed / 1e6:.2f} Mpixel/s), worker peak RSS {', '.join(f'{p:.0f}' for p in peaks)} MiB; "
+        f"{same}"
     )
 
 
@@ -138,7 +157,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--part-rows", type=int, default=250_000)
-    parser.add_argument("--map-side", type=int, default=2048, help="0: no map")
+    parser.add_argument("--map-side", type=int, nargs="*", default=[2048], help="sides of square maps (none: no map)")
+    parser.add_argument(
+        "--compare-max", type=int, default=2048, help="maps up to this side are compared with classify_map in memory"
+    )
     parser.add_argument("--memory-limit", default="900MiB")
     parser.add_argument("--no-files", action="store_true", help="leave out classify_files (Parquet -> Parquet)")
     args = parser.parse_args(argv)
@@ -161,8 +183,8 @@ def main(argv=None) -> int:
         )
         for line in bench_tables(client, args.rows, args.part_rows, work, files=not args.no_files):
             print(line)
-        if args.map_side:
-            print(bench_map(client, args.map_side, work))
+        for side in args.map_side:
+            print(bench_map(client, side, work, args.compare_max))
     return 0
 
 
