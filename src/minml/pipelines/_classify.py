@@ -221,26 +221,36 @@ def _classify_pandas(
 
 def _classify_arrow(source: Source, output: Path, runtime, reading: dict, options: dict):
     """CSV to CSV without pandas (:func:`minml.io.read_csv_arrow`): the classifier's pass and
-    whether the result columns were prefixed; None for other files (the pandas route)."""
-    from minml.io import is_csv, read_csv_arrow
+    whether the result columns were prefixed; None for other files (the pandas route).  Where
+    the input's rows are its lines and the separators agree, they are written back as read
+    (:func:`minml.io.write_beside_lines`), the results rendered beside them."""
+    from minml.io import is_csv, read_csv_rows
 
     if source.sheet is not None or source.header_row not in (None, 1) or not is_csv(output):
         return None
-    table = read_csv_arrow(
-        source.path, encoding=source.encoding, suffix=reading["suffix"], elements=reading["elements"]
+    sep = "\t" if output.suffix.lower() == ".tsv" else ","
+    read = read_csv_rows(
+        source.path, sep, encoding=source.encoding, suffix=reading["suffix"], elements=reading["elements"]
     )
-    if table is None:
+    if read is None:
         return None
     from minml.classifier.predict import classify_table
-    from minml.io import write_csv_arrow
+    from minml.io import write_beside_lines, write_csv_arrow
     from minml.io._arrow import arrow_array
     from minml.tables.checks import check_columns
 
-    columns = {name: table.column(name) for name in table.column_names}
+    table, lines = read
+    typed = set(table.column_names)  # every column, or only the species columns where the rows are carried as text
+    input_names = table.column_names if lines is None else lines.names
+    columns = {name: table.column(name) if name in typed else None for name in input_names}
     checked = check_columns(columns, table.num_rows, notes=False, **reading)
     found = classify_table(checked, runtime, **options)
-    names = named_apart(table.column_names, list(found.columns), "classify_")
-    for name, column in zip(names, found.columns.values(), strict=True):
-        table = table.append_column(name, arrow_array(column))
-    write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",", bom=source.bom)
+    names = named_apart(input_names, list(found.columns), "classify_")
+    results = dict(zip(names, found.columns.values(), strict=True))
+    if lines is not None:
+        write_beside_lines(lines, results, output, bom=source.bom)
+    else:
+        for name, column in results.items():
+            table = table.append_column(name, arrow_array(column))
+        write_csv_arrow(table, output, sep, bom=source.bom)
     return found, names != list(found.columns)
