@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import map_columns
+from minml.io._arrow import release_unused
 from minml.io._paths import atomic_path
 from minml.io._sniff import _WHITESPACE, _refuse_wide_header, _sniff_separator, _text_encoding
 
@@ -156,6 +157,8 @@ def read_csv_arrow(
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    finally:
+        release_unused()  # the parse's blocks
     return _empty_as_missing(table, species)
 
 
