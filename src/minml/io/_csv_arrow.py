@@ -88,6 +88,7 @@ def read_csv_arrow(
     *,
     species_only: bool = False,
     quoted: bool = True,
+    data: bytes | None = None,
 ) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
@@ -110,6 +111,9 @@ def read_csv_arrow(
     quoted : bool, default=True
         False where the caller knows that no quoted field of the file holds a line end
         (read faster: each line is a row).
+    data : bytes, optional
+        The file's bytes, where the caller has read them (they are parsed instead of the
+        file; the file's header, encoding and layout are still checked).
 
     Returns
     -------
@@ -145,7 +149,7 @@ def read_csv_arrow(
         return None
     try:
         table = pacsv.read_csv(
-            path,
+            path if data is None else pa.BufferReader(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(

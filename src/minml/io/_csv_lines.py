@@ -83,9 +83,10 @@ def read_csv_rows(
     path = Path(path)
     if not is_csv(path) or not path.is_file():
         return None
-    lines = csv_lines(path, sep) if _sniff_separator(path) == sep else None
+    data = path.read_bytes() if _sniff_separator(path) == sep else None  # read once, for both
+    lines = None if data is None else csv_lines(path, sep, data)
     carried = lines is not None
-    table = read_csv_arrow(path, suffix, encoding, elements, species_only=carried, quoted=not carried)
+    table = read_csv_arrow(path, suffix, encoding, elements, species_only=carried, quoted=not carried, data=data)
     if table is None:
         return None
     if lines is not None and len(lines.rows) != table.num_rows:  # rows Arrow reads otherwise: write them from the table
@@ -93,7 +94,7 @@ def read_csv_rows(
     return None if table is None else (table, lines)
 
 
-def csv_lines(path, sep: str) -> CsvLines | None:
+def csv_lines(path, sep: str, data: bytes | None = None) -> CsvLines | None:
     """The rows of a UTF-8 CSV file as their text, or None where its rows may not be its lines.
 
     Parameters
@@ -101,6 +102,8 @@ def csv_lines(path, sep: str) -> CsvLines | None:
     path : str or path-like
     sep : str
         The file's separator (as sniffed for reading it).
+    data : bytes, optional
+        The file's bytes, where read already.
 
     Returns
     -------
@@ -120,7 +123,7 @@ def csv_lines(path, sep: str) -> CsvLines | None:
         return None
     if names is None:
         return None
-    data = Path(path).read_bytes()
+    data = Path(path).read_bytes() if data is None else data
     ends = _positions(data, b"\n")
     if not _quotes_close_on_their_line(data, ends):
         return None
