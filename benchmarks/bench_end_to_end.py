@@ -4,7 +4,8 @@
 
 Rows are real LEPR analyses (lepr_allphases_lim.csv) repeated to each count, written once as
 CSV and Parquet under a temporary folder.  Each run is a fresh process (`python -m minml.cli
-classify IN -o OUT`): wall time and the process's peak resident memory.  With ``--old``, the
+classify IN -o OUT`): wall time, CPU time (user + system) and the process's peak resident
+memory.  With ``--old``, the
 same command runs on another tree's ``src`` (e.g. the main branch's checkout) alternately with
 this one, in the same run, so that both see the same load.  Prints the range (least - most)
 over ``--repeat`` runs.  Target (issue 24): 1 M rows CSV -> CSV <= 2.5 s and <= 700 MiB on 2
@@ -37,8 +38,9 @@ def _inputs(shared: Path, rows: int, folder: Path) -> dict[str, Path]:
     return paths
 
 
-def run_once(src: Path, source: Path, output: Path) -> tuple[float, float]:
-    """(seconds, peak MiB) of ``minml classify source -o output`` on the tree ``src``."""
+def run_once(src: Path, source: Path, output: Path) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak MiB) of ``minml classify source -o output`` on the tree
+    ``src``: CPU time (user + system, all threads) is what a loaded machine changes least."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     command = [sys.executable, "-m", "minml.cli", "classify", str(source), "-o", str(output)]
     start = time.perf_counter()
@@ -48,7 +50,7 @@ def run_once(src: Path, source: Path, output: Path) -> tuple[float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise RuntimeError(f"{' '.join(command)} failed: {child.stderr.read().decode() if child.stderr else ''}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def _span(values: list[float], form: str) -> str:
@@ -65,19 +67,22 @@ def main() -> None:
     trees = [("new", ROOT / "src")] + ([("old", args.old)] if args.old else [])
     print(f"command: python benchmarks/{Path(__file__).name} " + " ".join(sys.argv[1:]))
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; {args.repeat} runs each")
-    print(f"{'rows':>10} {'route':>18} {'tree':>4} {'seconds':>12} {'peak MiB':>10}")
+    print(f"{'rows':>10} {'route':>18} {'tree':>4} {'seconds':>12} {'CPU s':>12} {'peak MiB':>10}")
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:
             inputs = _inputs(args.shared, rows, Path(folder))
             for fmt in FORMATS:
-                found: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in trees}
+                found: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in trees}
                 for _ in range(args.repeat):
                     for name, src in trees:  # alternately: both trees see the same load
                         found[name].append(run_once(src, inputs[fmt], Path(folder) / f"out_{name}.{fmt}"))
                 for name, _ in trees:
-                    seconds, peak = zip(*found[name], strict=True)
+                    seconds, cpu, peak = zip(*found[name], strict=True)
                     route = f"{fmt} -> {fmt}"
-                    print(f"{rows:>10,} {route:>18} {name:>4} {_span(seconds, '.2f'):>12} {_span(peak, '.0f'):>10}")
+                    print(
+                        f"{rows:>10,} {route:>18} {name:>4} {_span(seconds, '.2f'):>12} {_span(cpu, '.2f'):>12} "
+                        f"{_span(peak, '.0f'):>10}"
+                    )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

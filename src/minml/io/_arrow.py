@@ -88,12 +88,12 @@ def arrow_array(column) -> pa.Array:
     anything with ``codes`` and ``categories`` (:class:`minml.classifier.predict.Coded`), as text."""
     if hasattr(column, "codes") and hasattr(column, "categories"):
         words = [str(c).encode() for c in column.categories]
-        codes = np.asarray(column.codes)
-        lengths = np.array([len(w) for w in words], dtype=np.int64)[codes]
-        padded = np.array(words, dtype=f"S{max(map(len, words), default=0) or 1}")[codes]  # rows x width bytes
-        width = padded.dtype.itemsize
-        data = padded.view(np.uint8).reshape(len(codes), width)[np.arange(width) < lengths[:, None]]
-        return _strings(data.tobytes(), lengths)
+        sizes = np.array([len(w) for w in words], dtype=np.int64)
+        codes = np.ascontiguousarray(column.codes, dtype=np.int64)
+        dictionary = _strings(b"".join(words), sizes)
+        if len(codes) and sizes[codes].sum() > _STRING_LIMIT:
+            dictionary = dictionary.cast(pa.large_string())
+        return dictionary.take(pa.Array.from_buffers(pa.int64(), len(codes), [None, pa.py_buffer(codes)]))
     column = np.asarray(column)
     if column.dtype.kind == "f":
         return _floats(column)
