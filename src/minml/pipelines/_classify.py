@@ -271,7 +271,8 @@ def _classify_parquet(source: Source, output: Path, runtime, reading: dict, opti
     classifier's pass and whether the result columns were prefixed, or None (the pandas
     route: another format, or a stored index that :func:`minml.read_table` puts back among
     the columns)."""
-    if source.path.suffix.lower() != ".parquet" or output.suffix.lower() != ".parquet":
+    parquet = {".parquet", ".pq"}
+    if source.path.suffix.lower() not in parquet or output.suffix.lower() not in parquet:
         return None
     from minml.io._parquet import read_parquet_arrow
 
