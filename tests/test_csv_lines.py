@@ -115,3 +115,22 @@ def test_results_of_another_length_are_refused(tmp_path):
     with pytest.raises(ValueError, match=r"76 rows of text but result columns of lengths \{'p': 3\}"):
         write_beside_lines(lines, {"p": np.zeros(3, dtype=np.float32)}, tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("chosen, expected", [(None, "system"), ("mimalloc", "mimalloc")])
+def test_the_command_puts_arrow_on_the_c_allocator_unless_one_is_chosen(tmp_path, chosen, expected):
+    # the command imports pyarrow only once it runs (the allocator is chosen at that import)
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    code = (
+        "from minml.cli import main; "
+        f"status = main(['classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'out.csv')!r}]); "
+        "import pyarrow as pa; print(status, pa.default_memory_pool().backend_name)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["0", expected]
