@@ -235,6 +235,15 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _quoted_text(column: np.ndarray) -> _Coded:
+    """A text column as codes into its quoted cells: most cells (flags) are empty, and share
+    one code; each other cell is quoted once."""
+    filled = np.flatnonzero(column != "")
+    codes = np.zeros(len(column), dtype=np.int64)
+    codes[filled] = np.arange(1, len(filled) + 1)
+    return _Coded(codes, ['""', *(_quote(str(text)) for text in column[filled].tolist())])
+
+
 def _render(rows: pa.Array, results: list, sep: str) -> memoryview:
     """The bytes of ``rows`` each followed by its results (see :func:`write_beside_lines`)."""
     import pyarrow as pa
@@ -250,9 +259,7 @@ def _render(rows: pa.Array, results: list, sep: str) -> memoryview:
         elif np.asarray(column).dtype.kind == "f":
             fields.append(pc.cast(arrow_array(column), pa.string()))
         else:
-            text = pc.replace_substring(arrow_array(column), '"', '""')
-            quote = _constant('"', n)
-            fields.append(pc.binary_join_element_wise(quote, text, quote, _constant("", n)))
+            fields.append(arrow_array(_quoted_text(np.asarray(column, dtype=object))))
     joined = pc.binary_join_element_wise(rows, *fields, _constant(sep, n), null_handling="replace", null_replacement="")
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if pa.types.is_large_string(joined.type) else np.int32)
     first, last = int(offsets[joined.offset]), int(offsets[joined.offset + len(joined)])
