@@ -139,7 +139,9 @@ def flag_essential(checked, classes, top, named, flag, reasons) -> None:
     for code, name in enumerate(classes.tolist()):
         mineral = mineral_table().get(str(name))
         lacking = [s for s in (mineral.essential if mineral else ()) if s not in found]
-        rows = np.flatnonzero(named & (top == code) & bool(lacking))
+        if not lacking:  # most classes: no pass over the rows
+            continue
+        rows = np.flatnonzero(named & (top == code))
         if len(rows):
             reasons[rows] |= np.uint16(Reason.ESSENTIAL_ABSENT)
             _append(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from minml.io._csv import bom_for
 from minml.io._csv_arrow import is_csv, read_csv_arrow, write_csv_arrow
+from minml.io._csv_lines import read_csv_rows, write_beside_lines
 from minml.io._formats import (
     EXCEL_ROWS,
     FORMATS,
@@ -36,9 +37,11 @@ __all__ = [
     "check_fits",
     "is_csv",
     "read_csv_arrow",
+    "read_csv_rows",
     "read_table",
     "register",
     "writable_path",
+    "write_beside_lines",
     "write_csv_arrow",
     "write_table",
 ]

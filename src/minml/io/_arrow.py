@@ -11,10 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["arrow_array", "numpy_column"]
+__all__ = ["arrow_array", "numpy_column", "release_unused", "stored_array"]
 
 _NUMBERS = {pa.int64(): np.int64, pa.float64(): np.float64, pa.int32(): np.int32, pa.float32(): np.float32}
 _STRING_LIMIT = 2**31 - 1  # bytes a pa.string() array can hold (int32 offsets)
+
+
+def release_unused() -> None:
+    """Hand back to the system the memory Arrow's allocator keeps for reuse after a large
+    read (a CSV file's parse leaves about three times the table's size held)."""
+    pa.default_memory_pool().release_unused()
 
 
 def _valid(chunk: pa.Array) -> np.ndarray | None:
@@ -82,12 +88,12 @@ def arrow_array(column) -> pa.Array:
     anything with ``codes`` and ``categories`` (:class:`minml.classifier.predict.Coded`), as text."""
     if hasattr(column, "codes") and hasattr(column, "categories"):
         words = [str(c).encode() for c in column.categories]
-        codes = np.asarray(column.codes)
-        lengths = np.array([len(w) for w in words], dtype=np.int64)[codes]
-        padded = np.array(words, dtype=f"S{max(map(len, words), default=0) or 1}")[codes]  # rows x width bytes
-        width = padded.dtype.itemsize
-        data = padded.view(np.uint8).reshape(len(codes), width)[np.arange(width) < lengths[:, None]]
-        return _strings(data.tobytes(), lengths)
+        sizes = np.array([len(w) for w in words], dtype=np.int64)
+        codes = np.ascontiguousarray(column.codes, dtype=np.int64)
+        dictionary = _strings(b"".join(words), sizes)
+        if len(codes) and sizes[codes].sum() > _STRING_LIMIT:
+            dictionary = dictionary.cast(pa.large_string())
+        return dictionary.take(pa.Array.from_buffers(pa.int64(), len(codes), [None, pa.py_buffer(codes)]))
     column = np.asarray(column)
     if column.dtype.kind == "f":
         return _floats(column)
@@ -98,3 +104,19 @@ def arrow_array(column) -> pa.Array:
         lengths[filled] = [len(p) for p in pieces]
         return _strings(b"".join(pieces), lengths)
     raise TypeError(f"No Arrow column for numpy dtype {column.dtype}.")
+
+
+def stored_array(column) -> pa.Array:
+    """A result column as pandas would store it in Parquet (:func:`minml.write_table`), so
+    that a table written from Arrow reads back as one written from pandas: codes and
+    categories as a dictionary (int8 codes where the categories allow, every category
+    kept), text as ``large_string``, floats as :func:`arrow_array`."""
+    if hasattr(column, "codes") and hasattr(column, "categories"):
+        words = [str(c).encode() for c in column.categories]
+        dictionary = _strings(b"".join(words), np.array([len(w) for w in words], dtype=np.int64))
+        width = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(words) < np.iinfo(t).max)  # as pandas
+        codes = np.ascontiguousarray(column.codes, dtype=width)
+        indices = pa.Array.from_buffers(pa.from_numpy_dtype(width), len(codes), [None, pa.py_buffer(codes)])
+        return pa.DictionaryArray.from_arrays(indices, dictionary)
+    array = arrow_array(column)
+    return array.cast(pa.large_string()) if pa.types.is_string(array.type) else array

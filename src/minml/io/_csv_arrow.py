@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import map_columns
+from minml.io._arrow import release_unused
 from minml.io._paths import atomic_path
 from minml.io._sniff import _WHITESPACE, _refuse_wide_header, _sniff_separator, _text_encoding
 
@@ -67,8 +68,27 @@ def _write_csv_arrow_to(table: pa.Table, path: Path, sep: str, bom: bool) -> Non
         handle.writelines(ordered_in_threads(render, range(0, max(len(table), 1), _CSV_PIECE)))
 
 
+def header_names(path: Path, sep: str) -> list[str] | None:
+    """The names of a UTF-8 CSV file's columns, as pandas names them (``Unnamed: 3`` for a
+    blank one); None for no header or repeated names.  Raises UnicodeDecodeError or
+    csv.Error for a header that is not UTF-8 or not CSV."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle, delimiter=sep), None)
+    if not header:
+        return None
+    names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]  # pandas' names for blank headers
+    return names if len(set(names)) == len(names) else None
+
+
 def read_csv_arrow(
-    path, suffix: str | None = None, encoding: str | None = None, elements: bool = False
+    path,
+    suffix: str | None = None,
+    encoding: str | None = None,
+    elements: bool = False,
+    *,
+    species_only: bool = False,
+    quoted: bool = True,
+    data: bytes | None = None,
 ) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
@@ -86,6 +106,14 @@ def read_csv_arrow(
         As :func:`read_table`.
     elements : bool, default=False
         As :func:`minml.check_oxides`.
+    species_only : bool, default=False
+        Read the species columns only (the others are not parsed).
+    quoted : bool, default=True
+        False where the caller knows that no quoted field of the file holds a line end
+        (read faster: each line is a row).
+    data : bytes, optional
+        The file's bytes, where the caller has read them (they are parsed instead of the
+        file; the file's header, encoding and layout are still checked).
 
     Returns
     -------
@@ -111,12 +139,8 @@ def read_csv_arrow(
         return None
     try:
         _refuse_wide_header(path, "utf-8-sig", sep)  # read_table refuses it
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle, delimiter=sep), None)
-        if not header:
-            return None
-        names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]  # pandas' names for blank headers
-        if len(set(names)) < len(names):
+        names = header_names(path, sep)
+        if names is None:
             return None
         species = set(map_columns(names, suffix=suffix, elements=elements).mapped)
     except (UnicodeDecodeError, csv.Error, ValueError):
@@ -125,10 +149,11 @@ def read_csv_arrow(
         return None
     try:
         table = pacsv.read_csv(
-            path,
+            path if data is None else pa.BufferReader(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(
+                include_columns=[n for n in names if n in species] if species_only else None,
                 column_types={n: pa.string() for n in names if n not in species},
                 null_values=list(MISSING_TEXT),
                 strings_can_be_null=False,  # text such as NA in a column of names stays as written
@@ -136,6 +161,8 @@ def read_csv_arrow(
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    finally:
+        release_unused()  # the parse's blocks
     return _empty_as_missing(table, species)
 
 

@@ -1,14 +1,16 @@
 """Parquet tables: read with their stored index back among the columns, written with mixed
-columns as text."""
+columns as text; and read into, and written from, Arrow tables without pandas."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -72,3 +74,54 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
         for column in mixed:
             df[column] = df[column].map(lambda v: None if pd.isna(v) else str(v))
     df.to_parquet(path, index=False)
+
+
+def read_parquet_arrow(path) -> pa.Table | None:
+    """A Parquet table as Arrow, without pandas, for a pass that writes it back with results.
+
+    Refused as :func:`minml.read_table` refuses it (not Parquet, repeated names, nested
+    cells).  The schema's pandas metadata is dropped: the columns keep their stored types.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    pyarrow.Table or None
+        None where :func:`minml.read_table` would put a stored pandas index back among the
+        columns (sample names, a named index): it reads the file then.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    _refuse_unreadable(path)
+    handle = pq.ParquetFile(path)  # pq.read_table would import pandas
+    pandas_meta = (handle.schema_arrow.metadata or {}).get(b"pandas")
+    if pandas_meta is not None:
+        index = json.loads(pandas_meta).get("index_columns", [])
+        if any(not (isinstance(i, dict) and i.get("kind") == "range" and i.get("name") is None) for i in index):
+            return None  # stored index columns: read_table's rules
+    return handle.read().replace_schema_metadata(None)
+
+
+def write_parquet_arrow(table: pa.Table, path) -> Path:
+    """Write an Arrow table as Parquet, whole or not at all (:func:`minml.io.atomic_path`).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    path : str or path-like
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import pyarrow.parquet as pq
+
+    from minml.io._paths import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as part:
+        pq.write_table(table, part)
+    return path

@@ -45,7 +45,7 @@ class ClassifySummary:
         Whether the result columns were written with the prefix ``classify_`` (the input
         had columns of the same names).
     route : str
-        ``"arrow"`` (CSV to CSV without pandas) or ``"pandas"``.
+        ``"arrow"`` (CSV to CSV, or Parquet to Parquet, without pandas) or ``"pandas"``.
     by_mineral : pathlib.Path or None
         The workbook of one sheet per mineral, when asked (:mod:`minml.thermobar`).
     sheets, review : int
@@ -107,8 +107,9 @@ def classify_file(
 ) -> ClassifySummary:
     """Classify every analysis of a file and write the input's columns with the results.
 
-    CSV to CSV (or TSV) runs without pandas, on Arrow, where the file allows; other files
-    are read with :func:`minml.read_table`.  Either way the table is checked once and the
+    CSV to CSV (or TSV), and Parquet to Parquet, run without pandas, on Arrow, where the file
+    allows (a CSV file's rows are written back as read); other files are read with
+    :func:`minml.read_table`.  Either way the table is checked once and the
     network runs once; the output is written whole, and checked for being writable before
     any work.
 
@@ -147,7 +148,10 @@ def classify_file(
     options = dict(fill_missing=fill_missing, coverage=coverage, progress=progress)
     reading = dict(suffix=suffix, elements=elements, total_range=tuple(total_range))
     pandas_only = by_mineral is not None or species
-    found = None if pandas_only else _classify_arrow(source, output, runtime, reading, options)
+    found = None
+    if not pandas_only:
+        found = _classify_arrow(source, output, runtime, reading, options)
+        found = found or _classify_parquet(source, output, runtime, reading, options)
     route, workbook = "arrow", None
     if found is None:
         found, prefixed, workbook = _classify_pandas(
@@ -221,26 +225,71 @@ def _classify_pandas(
 
 def _classify_arrow(source: Source, output: Path, runtime, reading: dict, options: dict):
     """CSV to CSV without pandas (:func:`minml.io.read_csv_arrow`): the classifier's pass and
-    whether the result columns were prefixed; None for other files (the pandas route)."""
-    from minml.io import is_csv, read_csv_arrow
+    whether the result columns were prefixed; None for other files (the pandas route).  Where
+    the input's rows are its lines and the separators agree, they are written back as read
+    (:func:`minml.io.write_beside_lines`), the results rendered beside them."""
+    from minml.io import is_csv, read_csv_rows
 
     if source.sheet is not None or source.header_row not in (None, 1) or not is_csv(output):
         return None
-    table = read_csv_arrow(
-        source.path, encoding=source.encoding, suffix=reading["suffix"], elements=reading["elements"]
+    sep = "\t" if output.suffix.lower() == ".tsv" else ","
+    read = read_csv_rows(
+        source.path, sep, encoding=source.encoding, suffix=reading["suffix"], elements=reading["elements"]
     )
+    if read is None:
+        return None
+    from minml.classifier.predict import classify_table
+    from minml.io import write_beside_lines, write_csv_arrow
+    from minml.io._arrow import arrow_array, release_unused
+    from minml.tables.checks import check_columns
+
+    table, lines = read
+    del read
+    typed = set(table.column_names)  # every column, or only the species columns where the rows are carried as text
+    input_names = table.column_names if lines is None else lines.names
+    columns = {name: table.column(name) if name in typed else None for name in input_names}
+    checked = check_columns(columns, table.num_rows, notes=False, **reading)
+    del columns
+    if lines is not None:  # the check holds the values: the typed columns are not needed again
+        table = table.select([])
+        release_unused()
+    found = classify_table(checked, runtime, **options)
+    names = named_apart(input_names, list(found.columns), "classify_")
+    results = dict(zip(names, found.columns.values(), strict=True))
+    if lines is not None:
+        write_beside_lines(lines, results, output, bom=source.bom)
+    else:
+        for name, column in results.items():
+            table = table.append_column(name, arrow_array(column))
+        write_csv_arrow(table, output, sep, bom=source.bom)
+    return found, names != list(found.columns)
+
+
+def _classify_parquet(source: Source, output: Path, runtime, reading: dict, options: dict):
+    """Parquet to Parquet on Arrow, without pandas: the input's columns as stored, the results
+    typed as the pandas route writes them (:func:`minml.io._arrow.stored_array`); the
+    classifier's pass and whether the result columns were prefixed, or None (the pandas
+    route: another format, or a stored index that :func:`minml.read_table` puts back among
+    the columns)."""
+    parquet = {".parquet", ".pq"}
+    if source.path.suffix.lower() not in parquet or output.suffix.lower() not in parquet:
+        return None
+    from minml.io._parquet import read_parquet_arrow
+
+    table = read_parquet_arrow(source.path)
     if table is None:
         return None
     from minml.classifier.predict import classify_table
-    from minml.io import write_csv_arrow
-    from minml.io._arrow import arrow_array
+    from minml.io._arrow import stored_array
+    from minml.io._parquet import write_parquet_arrow
     from minml.tables.checks import check_columns
 
     columns = {name: table.column(name) for name in table.column_names}
     checked = check_columns(columns, table.num_rows, notes=False, **reading)
+    del columns
     found = classify_table(checked, runtime, **options)
     names = named_apart(table.column_names, list(found.columns), "classify_")
     for name, column in zip(names, found.columns.values(), strict=True):
-        table = table.append_column(name, arrow_array(column))
-    write_csv_arrow(table, output, "\t" if output.suffix.lower() == ".tsv" else ",", bom=source.bom)
+        table = table.append_column(name, stored_array(column))
+    write_parquet_arrow(table, output)
     return found, names != list(found.columns)

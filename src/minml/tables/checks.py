@@ -146,7 +146,8 @@ def check_columns(
     ----------
     columns : mapping of str to array-like
         The table's columns in order, each a numpy array (numbers, or objects for text
-        cells), a pandas Series or a pyarrow column, ``n_rows`` long.  Not modified.
+        cells), a pandas Series or a pyarrow column, ``n_rows`` long.  Not modified.  A
+        column that names no species may be None (its name is all that is read of it).
     n_rows : int
     other : callable, optional
         Returns the columns that are not species as a DataFrame, when ``.other`` is asked for.
