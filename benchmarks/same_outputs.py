@@ -24,6 +24,17 @@ SHARED = ROOT.parent / "shared" / "data"
 MINML = [sys.executable, "-m", "minml.cli"]
 
 
+_PARQUET_INPUT = "example.parquet"  # written in the run's folder from examples/lepr_sample.csv
+
+
+def _prepare(folder: str, arguments: list[str]) -> None:
+    """Inputs a run needs that are not files of the repository: the example as Parquet."""
+    if _PARQUET_INPUT in arguments:
+        import pandas as pd
+
+        pd.read_csv(ROOT / "examples" / "lepr_sample.csv").to_parquet(Path(folder) / _PARQUET_INPUT, index=False)
+
+
 def _runs() -> list[tuple[str, list[str], list[str]]]:
     """(name, arguments, outputs relative to the run's folder) of each command to compare."""
     example = str(ROOT / "examples" / "lepr_sample.csv")
@@ -32,6 +43,7 @@ def _runs() -> list[tuple[str, list[str], list[str]]]:
         ("classify_example_csv", ["classify", example, "-o", "out.csv"], ["out.csv"]),
         ("classify_example_parquet", ["classify", example, "-o", "out.parquet"], ["out.parquet"]),
         ("classify_example_xlsx", ["classify", example, "-o", "out.xlsx"], ["out.xlsx"]),
+        ("classify_parquet_to_parquet", ["classify", _PARQUET_INPUT, "-o", "out.parquet"], ["out.parquet"]),
         ("classify_example_coverage", ["classify", example, "--coverage", "0.95", "-o", "out.csv"], ["out.csv"]),
         ("validate_example", ["validate", example, "--label-column", "Mineral", "-o", "out.csv"], ["out.csv"]),
         ("formula_example", ["formula", example, "--mineral-column", "Mineral", "-o", "out.csv"], ["out.csv"]),
@@ -70,6 +82,7 @@ def record() -> dict[str, str]:
     digests: dict[str, str] = {}
     for name, arguments, outputs in _runs():
         with tempfile.TemporaryDirectory() as folder:
+            _prepare(folder, arguments)
             done = subprocess.run(MINML + arguments, cwd=folder, capture_output=True, text=True)
             digests[f"{name}:exit"] = str(done.returncode)
             for output in outputs:
