@@ -132,5 +132,16 @@ def test_the_command_puts_arrow_on_the_c_allocator_unless_one_is_chosen(tmp_path
         f"status = main(['classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'out.csv')!r}]); "
         "import pyarrow as pa; print(status, pa.default_memory_pool().backend_name)"
     )
+    code += "; import os; print(os.environ.get('ARROW_DEFAULT_MEMORY_POOL', 'unset'))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.split()[-2:] == ["0", expected]
+    assert done.stdout.split()[-3:] == ["0", expected, chosen or "unset"]  # the caller's environment as it was
+
+
+def test_a_file_past_two_gib_is_carried_in_pieces(tmp_path, monkeypatch):
+    """Rows of a file over 2 GiB are Arrow large strings; each piece is joined as string (the
+    limit lowered to 0 makes this example such a file)."""
+    import minml.io._arrow
+
+    expected = _classify(EXAMPLE, tmp_path / "small.csv")
+    monkeypatch.setattr(minml.io._arrow, "_STRING_LIMIT", 0)
+    assert _classify(EXAMPLE, tmp_path / "large.csv") == expected

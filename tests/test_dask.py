@@ -233,6 +233,13 @@ def test_map_from_zarr_as_in_memory(client, tmp_path):
     np.testing.assert_allclose(modes["area_percent"], expected["area_percent"], rtol=1e-12)
     cleaned = classify_lazy(lazy_map, band_rows=37, min_region=3).compute()
     np.testing.assert_array_equal(cleaned.codes, clean(eager, min_region=3).codes)
+    settings = {"beam_width": 3.0, "max_chi2": 2.0}  # a wider beam reads more rows of context
+    np.testing.assert_array_equal(
+        classify_lazy(lazy_map, band_rows=37, **settings).compute().codes,
+        _eager(classify_map, oxide_map, **settings).codes,
+    )
+    with pytest.raises(TypeError, match=r"classify_lazy takes classify_map's settings .*; not min_area"):
+        classify_lazy(lazy_map, min_area=5.0)
     written = lazy.write(tmp_path / "out")
     assert (zarr.open_group(str(written[0]), mode="r")["codes"][:] == found.codes).all()
     assert written[2].stat().st_size > 1000

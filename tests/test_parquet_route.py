@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from minml import classify, classify_file, read_table
 from minml.classifier.predict import Coded
@@ -41,6 +42,18 @@ def test_a_stored_index_goes_by_pandas_and_comes_back_as_a_column(tmp_path):
     summary = classify_file(path, tmp_path / "out.parquet")
     assert summary.route == "pandas"
     assert pd.read_parquet(tmp_path / "out.parquet").columns[0] == "entity_id"
+
+
+def test_nullable_integers_and_options_for_other_formats_go_by_pandas(tmp_path):
+    frame = read_table(EXAMPLE)
+    frame["entity_id"] = pd.array([2**60 + i if i % 3 else None for i in range(len(frame))], dtype="Int64")
+    path = _parquet(tmp_path, frame)
+    summary = classify_file(path, tmp_path / "out.parquet")
+    assert summary.route == "pandas"  # the ids keep every digit only with pandas' metadata
+    written = pd.read_parquet(tmp_path / "out.parquet")
+    assert written["entity_id"].dtype == "Int64" and written["entity_id"].iloc[1] == 2**60 + 1
+    with pytest.raises(ValueError, match="header_row= applies to CSV and Excel files"):
+        classify_file(_parquet(tmp_path, name="plain.parquet"), tmp_path / "out2.parquet", header_row=3)
 
 
 def test_parquet_to_parquet_imports_no_pandas(tmp_path):

@@ -123,9 +123,6 @@ def read_csv_arrow(
         rows, text that is not UTF-8), so that its messages and choices apply.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from minml.tables._values import MISSING_TEXT
 
     path = Path(path)
     if not is_csv(path) or not path.is_file() or _text_encoding(encoding, path) != "utf-8-sig":
@@ -147,9 +144,21 @@ def read_csv_arrow(
         return None
     if not species:
         return None
+    table = _parse(path if data is None else pa.BufferReader(data), names, species, sep, species_only, quoted)
+    return None if table is None else _empty_as_missing(table, species)
+
+
+def _parse(source, names: list, species: set, sep: str, species_only: bool, quoted: bool) -> pa.Table | None:
+    """pyarrow's CSV parse of ``source`` (a path or a buffer): species columns typed by their
+    cells, the others text as written; None where pyarrow cannot parse it."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from minml.tables._values import MISSING_TEXT
+
     try:
-        table = pacsv.read_csv(
-            path if data is None else pa.BufferReader(data),
+        return pacsv.read_csv(
+            source,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(
@@ -163,7 +172,6 @@ def read_csv_arrow(
         return None
     finally:
         release_unused()  # the parse's blocks
-    return _empty_as_missing(table, species)
 
 
 def _empty_as_missing(table: pa.Table, species: set) -> pa.Table:

@@ -27,7 +27,6 @@ __all__ = ["CsvLines", "csv_lines", "read_csv_rows", "write_beside_lines"]
 
 _PIECE = 65_536  # rows rendered per task
 _BLOCK = 1 << 24  # bytes searched for line ends at a time (a bounded temporary)
-_STRING_LIMIT = 2**31 - 1  # bytes a pa.string() array can hold (int32 offsets)
 
 
 @dataclass(frozen=True)
@@ -115,6 +114,7 @@ def csv_lines(path, sep: str, data: bytes | None = None) -> CsvLines | None:
     """
     import pyarrow as pa
 
+    from minml.io._arrow import _STRING_LIMIT
     from minml.io._csv_arrow import header_names
 
     try:
@@ -260,7 +260,9 @@ def _render(rows: pa.Array, results: list, sep: str) -> memoryview:
             fields.append(pc.cast(arrow_array(column), pa.string()))
         else:
             fields.append(arrow_array(_quoted_text(np.asarray(column, dtype=object))))
-    joined = pc.binary_join_element_wise(rows, *fields, _constant(sep, n), null_handling="replace", null_replacement="")
+    # one kind of string for the join: a piece of rows (of a file over 2 GiB too) is far below 2 GiB
+    parts = [a.cast(pa.string()) if pa.types.is_large_string(a.type) else a for a in (rows, *fields, _constant(sep, n))]
+    joined = pc.binary_join_element_wise(*parts, null_handling="replace", null_replacement="")
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if pa.types.is_large_string(joined.type) else np.int32)
     first, last = int(offsets[joined.offset]), int(offsets[joined.offset + len(joined)])
     return memoryview(joined.buffers()[2])[first:last]

@@ -90,7 +90,8 @@ def read_parquet_arrow(path) -> pa.Table | None:
     -------
     pyarrow.Table or None
         None where :func:`minml.read_table` would put a stored pandas index back among the
-        columns (sample names, a named index): it reads the file then.
+        columns (sample names, a named index), or where pandas' nullable types need the
+        metadata (``Int64`` ids, ``boolean``): it reads the file then.
     """
     import pyarrow.parquet as pq
 
@@ -99,10 +100,19 @@ def read_parquet_arrow(path) -> pa.Table | None:
     handle = pq.ParquetFile(path)  # pq.read_table would import pandas
     pandas_meta = (handle.schema_arrow.metadata or {}).get(b"pandas")
     if pandas_meta is not None:
-        index = json.loads(pandas_meta).get("index_columns", [])
+        meta = json.loads(pandas_meta)
+        index = meta.get("index_columns", [])
         if any(not (isinstance(i, dict) and i.get("kind") == "range" and i.get("name") is None) for i in index):
             return None  # stored index columns: read_table's rules
+        if any(_extension_dtype(column.get("numpy_type")) for column in meta.get("columns", [])):
+            return None  # pandas' nullable types (Int64, boolean, string): the metadata must come back with them
     return handle.read().replace_schema_metadata(None)
+
+
+def _extension_dtype(numpy_type) -> bool:
+    """Whether pandas metadata's ``numpy_type`` names one of pandas' own (extension) dtypes,
+    which only the metadata brings back (an Int64 column would read back as float64)."""
+    return isinstance(numpy_type, str) and (numpy_type[:1].isupper() or numpy_type in ("boolean", "string"))
 
 
 def write_parquet_arrow(table: pa.Table, path) -> Path:

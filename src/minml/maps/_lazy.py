@@ -278,7 +278,10 @@ def _settings(options: dict, pixel_size) -> dict:
     }
     unknown = set(options) - set(defaults)
     if unknown:
-        raise TypeError(f"classify_lazy got options classify_map does not take: {', '.join(sorted(unknown))}")
+        raise TypeError(
+            f"classify_lazy takes classify_map's settings ({', '.join(defaults)}) and min_region; "
+            f"not {', '.join(sorted(unknown))}."
+        )
     return {**defaults, **options, "pixel_size": pixel_size}
 
 
@@ -297,7 +300,8 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
     min_region : int, optional
         Also :func:`minml.maps.classify.clean` the map with this setting.
     **options
-        ``min_total``, ``max_total``, ``mixture_probability`` as :func:`minml.classify_map`.
+        ``min_total``, ``max_total``, ``mixture_probability``, ``beam_width``, ``max_chi2`` as
+        :func:`minml.classify_map`.
 
     Returns
     -------
@@ -309,10 +313,10 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
     from minml import _dask
     from minml.maps.classify import MASKED, MIXTURE, UNKNOWN, MixtureStage, _warn_absent_channels, check_map_options
 
+    settings = _settings(options, oxide_map.pixel_size)
     check_map_options(min_region=min_region, **options)
     arg, runtime = _dask._model_arg(model, "classifier")
     _warn_absent_channels(oxide_map, runtime.oxides)
-    settings = _settings(options, oxide_map.pixel_size)
     channels = list(oxide_map.data)
     h, w = oxide_map.shape
     stack = da.stack([da.asarray(oxide_map.data[c]) for c in channels]).astype(np.float32)

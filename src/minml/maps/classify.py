@@ -212,7 +212,7 @@ def classify_map(
     from minml.classifier.predict import resolve_model
 
     check_map_options(min_total=min_total, max_total=max_total, mixture_probability=mixture_probability)
-    check_map_options(beam_width=beam_width)
+    check_map_options(beam_width=beam_width, max_chi2=max_chi2)
     if min_total >= max_total:
         raise ValueError(f"min_total ({min_total:g}) must be below max_total ({max_total:g}).")
     runtime = resolve_model(model)
@@ -317,10 +317,12 @@ def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:
 def _add_moments(moments, code, prob, values, k, confident, first: int = 0) -> None:
     """Per class, count, sum and sum of squares of the confident pixels' normalised
     compositions: the noise of each oxide within each class (in place).  One pixel in four is
-    enough for a spread: those whose place in the whole map (``first`` + position) is a
-    multiple of 4, so that any cut of the map into blocks samples the same pixels."""
+    enough for a spread: chosen by a hash of the pixel's place in the whole map (``first`` +
+    position; no lattice of columns that stage or scan artefacts could alias with), so that
+    any cut of the map into blocks samples the same pixels."""
     keep = np.flatnonzero((code < k) & (prob >= confident))
-    keep = keep[(keep + first) % 4 == 0]
+    place = (keep + first).astype(np.uint64)
+    keep = keep[((place * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)) >> np.uint64(30) == 0]  # Knuth's hash
     if not len(keep):
         return
     x = values[keep]
@@ -369,12 +371,21 @@ def _warn_absent_channels(oxide_map: OxideMap, oxides) -> None:
 
 
 def check_map_options(
-    *, min_total=None, max_total=None, mixture_probability=None, min_region=None, beam_width=None, min_area=None
+    *,
+    min_total=None,
+    max_total=None,
+    mixture_probability=None,
+    min_region=None,
+    beam_width=None,
+    min_area=None,
+    max_chi2=None,
 ) -> None:
     """Refuse settings of :func:`classify_map` and :func:`clean` that cannot mean anything:
     ``min_total`` outside 0-100 wt%, ``max_total`` outside 100-1000 wt%,
     ``mixture_probability`` outside 0-1, ``min_region`` outside 1-8 neighbours, ``beam_width``
-    (µm) outside 0-100, ``min_area`` (µm²) below 0."""
+    (µm) outside 0-100, ``min_area`` (µm²) below 0, ``max_chi2`` not above 0."""
+    if max_chi2 is not None and not (np.isfinite(max_chi2) and max_chi2 > 0):
+        raise ValueError(f"max_chi2 must be a mean squared standardised residual above 0, got {max_chi2!r}.")
     if min_total is not None and not 0.0 <= float(min_total) <= 100.0:
         raise ValueError(f"min_total must be an oxide sum in wt% between 0 and 100, got {min_total!r}.")
     if max_total is not None and not 100.0 <= float(max_total) <= 1000.0:

@@ -274,6 +274,8 @@ def _classify_parquet(source: Source, output: Path, runtime, reading: dict, opti
     parquet = {".parquet", ".pq"}
     if source.path.suffix.lower() not in parquet or output.suffix.lower() not in parquet:
         return None
+    if source.sheet is not None or source.header_row is not None or source.encoding is not None:
+        return None  # read_table refuses options that do not apply to Parquet
     from minml.io._parquet import read_parquet_arrow
 
     table = read_parquet_arrow(source.path)
