@@ -78,7 +78,7 @@ def test_every_bad_value_names_column_and_value():
     assert flags[2].startswith("MgO negative: -3.2")
     assert flags[3].startswith("FeOt over 100 wt%: 120")
     assert flags[4] == "" and notes[4] == "small negative read as 0: NiO -0.04"
-    assert notes[5] == "below detection, read as 0: SiO2, NiO"
+    assert notes[5] == "below detection, read as 0: SiO2 '<0.01', NiO 'bdl'"
     # an unusable value is NaN, never silently 0
     assert np.isnan(checked.oxides.loc[1, "SiO2"]) and np.isnan(checked.oxides.loc[2, "MgO"])
     assert checked.oxides.loc[4, "SiO2"] == 40.2 and checked.oxides.loc[4, "NiO"] == 0.0
@@ -456,3 +456,34 @@ def test_a_value_repeated_down_a_column_is_a_code_for_not_analysed(lepr):
     two = lepr.copy()
     two.loc[:1, "K2O"] = -3.0  # twice is no code yet
     assert check_oxides(two).codes == {} and check_oxides(two).flags["flag"][1] == "K2O negative: -3"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_text_for_not_analysed_or_below_detection_is_noted_with_its_text(lepr, tmp_path, suffix):
+    """``#N/A``, ``null``, ``<0.01`` in an oxide column: read as 0 as before, but each row's note
+    names the column and the text, and the table of what was read counts them."""
+    from minml import read_table, write_table
+
+    table = lepr.head(12).reset_index(drop=True)
+    for col in ("MnO", "NiO", "K2O"):
+        table[col] = table[col].astype(object)
+    table.loc[0:2, "MnO"] = "#N/A"
+    table.loc[3, "MnO"] = "null"
+    table.loc[4, "NiO"] = "n.a."
+    table.loc[5:6, "K2O"] = "<0.01"
+    table.loc[7, "K2O"] = "b.d.l."
+    path = tmp_path / f"in{suffix}"
+    write_table(table, path)
+    read = read_table(path)
+    assert read.loc[0, "MnO"] == "#N/A" and read.loc[3, "MnO"] == "null"  # as written, nothing lost
+    checked = check_oxides(read)
+    notes = checked.flags["notes"]
+    assert "not analysed, read as 0:" in notes[0] and "MnO '#N/A'" in notes[0]
+    assert "MnO 'null'" in notes[3] and "NiO 'n.a.'" in notes[4]
+    assert "below detection, read as 0: K2O '<0.01'" in notes[5] and "K2O 'b.d.l.'" in notes[7]
+    assert checked.oxides.loc[0, "MnO"] == 0.0 and checked.oxides.loc[5, "K2O"] == 0.0
+    assert not checked.flags["flag"][:8].str.contains("MnO|NiO|K2O").any()  # a note, never a flag
+    codes = checked.columns_read().set_index("column")["codes"]
+    assert codes["MnO"] == "'#N/A' in 3 rows: not analysed; 'null' in 1 rows: not analysed"
+    assert codes["K2O"] == "'<0.01' in 2 rows: below detection; 'b.d.l.' in 1 rows: below detection"
+    assert "codes: '#N/A' in 3 rows: not analysed" in checked.summary()

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml import read_table, write_table
+from minml import check_oxides, read_table, write_table
 from minml.cli import main
 
 from .conftest import EXAMPLE, ROOT
@@ -255,7 +255,8 @@ def test_text_such_as_na_comes_back_as_written_in_every_output(lepr, tmp_path, s
     table.to_csv(source, index=False)
     read = read_table(source)
     assert read["sample"].tolist() == _WORDS and read["note"].tolist() == list(reversed(_WORDS))
-    assert np.isnan(read.loc[0, "MnO"])
+    assert read.loc[0, "MnO"] == "NA"  # in an oxide column too: the check notes it, naming the text
+    assert "MnO 'NA'" in check_oxides(read).flags["notes"][0]
     out = tmp_path / f"out{suffix}"
     assert main(["classify", str(source), "-o", str(out)]) == 0
     if suffix == ".csv":
@@ -266,6 +267,7 @@ def test_text_such_as_na_comes_back_as_written_in_every_output(lepr, tmp_path, s
         back = pd.read_parquet(out)
     assert back["sample"].tolist() == _WORDS
     assert back["note"].tolist() == list(reversed(_WORDS))
+    assert str(back["MnO"][0]) == "NA"
     from minml import classify
 
     assert back["mineral"].tolist() == classify(read)["mineral"].tolist()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from minml.chemistry.oxides import ColumnMapping
-from minml.tables._values import Status, from_arrow, parse_column
+from minml.tables._values import from_arrow, not_analysed, parse_column
 
 __all__ = ["SIDE_BY_SIDE", "merge_clashes"]
 
@@ -26,7 +26,7 @@ _RELATIVE = 0.005  # ... or by half a percent where 3 significant figures are pr
 
 
 def _holds(status: np.ndarray) -> np.ndarray:
-    return (status != Status.EMPTY) & (status != Status.CODE)
+    return ~not_analysed(status)
 
 
 def merge_clashes(mapping: ColumnMapping, raw: dict, n: int) -> tuple[dict, list]:

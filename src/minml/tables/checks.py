@@ -22,7 +22,14 @@ from minml import _dask
 from minml.chemistry.oxides import ColumnMapping, element_symbol, map_columns, species_names, species_table
 from minml.tables._merge import merge_clashes
 from minml.tables._oxide_check import OxideCheck
-from minml.tables._row_checks import cell_messages, flag_iron, flag_row_shape, read_cells, sum_and_largest
+from minml.tables._row_checks import (
+    cell_messages,
+    flag_iron,
+    flag_row_shape,
+    read_cells,
+    rows_with_text,
+    sum_and_largest,
+)
 from minml.tables._values import Status
 from minml.tables.reasons import Messages, Reason
 
@@ -217,12 +224,12 @@ def _check(
     note = None
     if notes:
         note = Messages(n)
-        note.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
-        note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
+        texted = rows_with_text(status)  # noted cell by cell, with the text (cell_messages)
+        note.add_patterns(order, [(status[c] == Status.EMPTY) & ~texted for c in order], "not analysed, read as 0")
         note.add_patterns(
             order, [status[c] == Status.WITH_UNCERTAINTY for c in order], "value read without its uncertainty"
         )
-    codes = cell_messages(mapping, raw, order, status, flags, note)
+    codes, below = cell_messages(mapping, raw, order, status, flags, note)
     feot, rule = flag_iron(values, status, n, flags)
     matrix[:, columns.index("FeOt")] = feot
 
@@ -246,6 +253,7 @@ def _check(
         note_kinds=None if note is None else note.kinds,
     )
     result.codes = codes
+    result.below_detection = below
     return result
 
 
