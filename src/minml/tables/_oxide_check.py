@@ -158,6 +158,7 @@ class OxideCheck:
         rows = []
         for col, name in m.mapped.items():
             how = m.how[col] + (f"; merged with {', '.join(map(str, m.merged[col]))}" if col in m.merged else "")
+            how += " (chosen: the most species)" if m.chosen and m.how[col].startswith(("suffix", "prefix")) else ""
             rows.append((col, name, how))
             rows += [(other, name, f"merged into {col}") for other in m.merged.get(col, [])]
         for col in m.unrecognised:
@@ -206,6 +207,8 @@ class OxideCheck:
             "",
             "Columns (header -> read as):",
         ]
+        if self.mapping.chosen:
+            lines[1:1] = ["", self.mapping.chosen[0].upper() + self.mapping.chosen[1:] + "."]
         for row in self.columns_read().itertuples(index=False):
             codes = f"  codes: {row.codes}" if row.codes else ""
             lines.append(f"  {row.column:>24} -> {row.read_as:<7} ({row.how}){codes}")
