@@ -125,7 +125,9 @@ class ColumnMapping:
         best = [a for a, n in reads.items() if n == most and a != ""] or [""]
         sizes = "; ".join(f"{a!r}: {len(names)}" for a, names in self.affix_groups().items())
         if len(best) == 1:
-            return f"Pass suffix={best[0]!r}: it reads {most} species, the most of any choice. Species per affix: {sizes}."
+            return (
+                f"Pass suffix={best[0]!r}: it reads {most} species, the most of any choice. Species per affix: {sizes}."
+            )
         return (
             f"Pass {' or '.join(f'suffix={a!r}' for a in best)}: each reads "
             f"{most} species, so neither is chosen for you. Species per affix: {sizes}."

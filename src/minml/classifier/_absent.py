@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["complete_absent"]
+__all__ = ["class_trials", "complete_absent"]
 
 
 def _conditional(mean: np.ndarray, chol: np.ndarray, missing: list[int], seen: list[int]) -> tuple:
@@ -34,6 +34,42 @@ def _seen_log_density(mean, chol, seen, Z_seen) -> np.ndarray:
     factor = np.linalg.cholesky(np.linalg.inv(cov))
     z = (Z_seen - mean[seen]) @ factor
     return -0.5 * (z * z).sum(axis=1) + np.log(np.diag(factor)).sum() - 0.5 * len(seen) * np.log(2 * np.pi)
+
+
+def class_trials(model, values: np.ndarray, absent) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each class's completion of the ``absent`` columns, and how well each class fits the rest.
+
+    Returns
+    -------
+    fit : numpy.ndarray, shape (n_rows, n_classes)
+        log N(reported oxides | class) + log prior, less each row's largest (-inf for rows with
+        an unusable value).
+    trials : list of numpy.ndarray of float32
+        Per class, ``values`` with the absent columns set to their expected value (>= 0 wt%)
+        under that class's Gaussian given the reported oxides.
+    """
+    oxides = list(model.oxides)
+    missing = [oxides.index(name) for name in absent if name in oxides]
+    seen = [j for j in range(len(oxides)) if j not in missing]
+    scale = np.asarray(model.scaler_scale, dtype=np.float64)
+    centre = np.asarray(model.scaler_mean, dtype=np.float64)
+    Z = (np.asarray(values, dtype=np.float64) - centre) / scale
+    means, chols = model.params["gda_mean"], model.params["gda_prec_chol"]
+    log_prior = model.params["gda_log_prior"]
+    with np.errstate(invalid="ignore"):
+        fit = np.stack(
+            [_seen_log_density(means[k], chols[k], seen, Z[:, seen]) + log_prior[k] for k in range(len(model.classes))],
+            axis=1,
+        )
+        fit = np.nan_to_num(fit, nan=-np.inf)  # rows with an unusable value: left as they are by the caller
+        fit -= np.maximum(fit.max(axis=1, keepdims=True), -1e300)
+    trials = []
+    for k in range(len(model.classes)):
+        offset, coef = _conditional(means[k], chols[k], missing, seen)
+        trial = np.array(values, dtype=np.float32)
+        trial[:, missing] = np.maximum((Z[:, seen] @ coef.T + offset) * scale[missing] + centre[missing], 0.0)
+        trials.append(trial)
+    return fit, trials
 
 
 def complete_absent(model, values: np.ndarray, absent) -> np.ndarray:
@@ -54,34 +90,15 @@ def complete_absent(model, values: np.ndarray, absent) -> np.ndarray:
         A new array; the absent columns hold the completion (>= 0 wt%) of the class the
         mixture finds most probable.
     """
-    oxides = list(model.oxides)
-    missing = [oxides.index(name) for name in absent if name in oxides]
-    if not missing or not len(values):
+    if not any(name in model.oxides for name in absent) or not len(values):
         return values
-    seen = [j for j in range(len(oxides)) if j not in missing]
-    scale = np.asarray(model.scaler_scale, dtype=np.float64)
-    centre = np.asarray(model.scaler_mean, dtype=np.float64)
-    Z = (np.asarray(values, dtype=np.float64) - centre) / scale
-    means, chols = model.params["gda_mean"], model.params["gda_prec_chol"]
-    log_prior = model.params["gda_log_prior"]
-    with np.errstate(invalid="ignore"):
-        fit = np.stack(
-            [_seen_log_density(means[k], chols[k], seen, Z[:, seen]) + log_prior[k] for k in range(len(model.classes))],
-            axis=1,
-        )
-        fit = np.nan_to_num(fit, nan=-np.inf)  # rows with an unusable value: left as they are, below
-        fit -= np.maximum(fit.max(axis=1, keepdims=True), -1e300)
-    trials = []
-    mixture = np.zeros((len(values), len(model.classes)))
+    fit, trials = class_trials(model, values, absent)
     weight = np.exp(fit)
     weight /= np.maximum(weight.sum(axis=1, keepdims=True), 1e-300)
-    for k in range(len(model.classes)):
-        offset, coef = _conditional(means[k], chols[k], missing, seen)
-        trial = np.array(values, dtype=np.float32)
-        trial[:, missing] = np.maximum((Z[:, seen] @ coef.T + offset) * scale[missing] + centre[missing], 0.0)
+    mixture = np.zeros((len(values), len(model.classes)))
+    for k, trial in enumerate(trials):
         with np.errstate(invalid="ignore"):
             mixture = mixture + weight[:, [k]] * model.calibrated_proba(model.scaled(np.nan_to_num(trial)))
-        trials.append(trial)
     out = np.stack(trials)[mixture.argmax(axis=1), np.arange(len(values))]
     out[~np.isfinite(values).all(axis=1)] = values[~np.isfinite(values).all(axis=1)]
     return out

@@ -81,7 +81,7 @@ def _zoned_as_text(df: pd.DataFrame) -> pd.DataFrame:
         j
         for j, dtype in enumerate(df.dtypes)
         if isinstance(dtype, pd.DatetimeTZDtype)
-        or (dtype == object and any(zoned(v) for v in df.iloc[:, j].tolist()))  # noqa: E721
+        or (dtype.kind == "O" and any(zoned(v) for v in df.iloc[:, j].tolist()))
     ]
     if not columns:
         return df
