@@ -1,4 +1,5 @@
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -376,3 +377,28 @@ def test_an_element_column_of_iron_is_named_when_iron_is_absent():
         classify(table)
     with pytest.warns(UserWarning, match=r"No column for FeOt: filled with 0 \(fill_missing\).*elements=True"):
         classify(table, fill_missing=0.0)
+
+
+def test_a_completion_counts_up_to_what_the_class_holds(shared_data):
+    """Real LEPR rows that the completion of an absent column turned into whole analyses: a row
+    of 0.02 wt% CaO became rutile (98.4 wt% TiO2 completed), an olivine without MgO took 44 wt%
+    MnO.  Capped (completion.toml, and never more than the row reports) they stay bad analyses;
+    an apatite analysed without P2O5 (its 41 wt% within the cap) is still accepted."""
+    from minml.classifier._judge import completion_cap
+
+    lepr = read_table(shared_data / "test" / "lepr_allphases_lim.csv")
+    empty, no_mgo = lepr.iloc[[8415]], lepr.iloc[[8121]]  # CaO 0.02 alone; SiO2 40.8, FeOt 8.76
+    assert empty["CaO"].iloc[0] == 0.02 and no_mgo["SiO2"].iloc[0] == 40.8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the absent column is named in a warning
+        for row, column in ((empty, "TiO2"), (empty, "Cr2O3"), (no_mgo, "MnO")):
+            result = classify(row.drop(columns=[column]))
+            assert result["mineral"].tolist() == ["unknown"], column
+            assert result["flag"].iloc[0].startswith("total outside 88-105"), column
+            assert "completion" not in result["flag"].iloc[0]
+        apatite = lepr[lepr["Mineral"] == "Apatite"].drop(columns=["P2O5"])
+        result = classify(apatite)
+    completed = result["flag"].str.contains("with the model's completion of P2O5", regex=False)
+    assert completed.sum() >= 50 and (result.loc[completed, "mineral"] == "apatite").all()
+    cap = completion_cap(["apatite", "olivine", "a class of one's own"], ["P2O5", "MnO"])
+    assert 41.5 < cap[0, 0] < 46 and cap[1, 1] < 1.0 and np.isinf(cap[2]).all()
