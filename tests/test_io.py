@@ -696,3 +696,12 @@ def test_dates_with_a_time_zone_come_back_as_the_same_instant(lepr, tmp_path, su
         path = write_table(table.assign(logged=logged), tmp_path / f"mixed{suffix}")
     back = read_table(path)
     assert back["logged"][0] == "by hand" and pd.Timestamp(back["logged"][1]) == when[1]
+
+
+def test_a_time_of_day_with_a_zone_goes_to_excel_as_text(tmp_path, lepr):
+    import datetime
+
+    table = lepr.head(2).assign(at=[datetime.time(9, 30, tzinfo=datetime.UTC), None])
+    with pytest.warns(UserWarning, match=r"\['at'\] hold dates with a time zone"):
+        path = write_table(table, tmp_path / "times.xlsx")  # openpyxl raised a TypeError
+    assert read_table(path)["at"][0] == "09:30:00+00:00"

@@ -75,7 +75,7 @@ def _zoned_as_text(df: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     def zoned(value) -> bool:
-        return isinstance(value, datetime.datetime) and value.tzinfo is not None
+        return isinstance(value, (datetime.datetime, datetime.time)) and value.tzinfo is not None
 
     columns = [
         j
