@@ -155,12 +155,28 @@ def _write_sheet_openpyxl(header, parts, n_rows: int, path: Path, progress: bool
             return _text_cell(sheet, value)
         return value
 
-    with progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
-        for columns in parts:
-            for row in zip(*columns):
-                sheet.append([as_written(value) for value in row])
-            bar.update(len(columns[0]) if columns else 0)
+    try:
+        with progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
+            for columns in parts:
+                for row in zip(*columns):
+                    sheet.append([as_written(value) for value in row])
+                bar.update(len(columns[0]) if columns else 0)
+    except BaseException:
+        _abandon(sheet)
+        raise
     book.save(path)
+
+
+def _abandon(sheet) -> None:
+    """Close a write-only sheet's row writer after a failed row, before its file goes: left to
+    the garbage collector, it writes its closing tags into a closed file and prints a traceback
+    ("Exception ignored in ... _write_rows")."""
+    import contextlib
+
+    for part in (getattr(sheet, "_rows", None), getattr(getattr(sheet, "_writer", None), "xf", None)):
+        if part is not None:
+            with contextlib.suppress(Exception):
+                part.close()
 
 
 def _write_sheet_rendered(header, parts, n_rows: int, path: Path, progress: bool) -> None:
