@@ -18,6 +18,14 @@ print it follows the issue's account of real files (issue 20):
   User's Guide and Reference, Probe Software, "Output" menu: the log window's analysis
   printout; the column labels of its custom formats, documentation.help/EPMA-Probe/
   savecustomanalysisfo2.htm).
+* Probe for EPMA custom analysis output (Output menu, "Save Custom Analysis Format"): one
+  tab-delimited table, ``SAMPLE`` (the name in double quotes) and ``LINE`` before the oxide,
+  element and atomic percents, ``TOTAL``, stage positions and beam current, the column labels
+  and their order as the documentation lists them for Format #9 (P.C.) and #3 (J.H.)
+  (documentation.help/EPMA-Xtreme/savecustomanalysisfo8.htm, .../EPMA-Probe/savecustomanalysisfo2.htm;
+  oxides labelled ``SiO2 WT%`` as CalcImage, the same package, prints them).  Checked against
+  it, the reader took ``SAMPLE LINE`` for one label column and read every oxide one column to
+  the left (the line number as SiO2).
 """
 
 from __future__ import annotations
@@ -130,3 +138,33 @@ def write_probe_for_epma(tables: dict[str, pd.DataFrame], path: Path) -> Path:
         lines.append("")
     Path(path).write_text("\n".join(lines) + "\n")
     return Path(path)
+
+
+def write_probe_for_epma_custom(table: pd.DataFrame, path: Path, sample: str = "Un 3 ol-1") -> Path:
+    """Probe for EPMA's custom analysis output (Format #9 labels): tab-delimited, one row a point."""
+    oxides = _oxides(table).round(4)
+    elements = elements_of(table).drop(columns="O").round(4)
+    header = ["SAMPLE", "LINE", *(f"{c} WT%" for c in oxides.columns), *(f"{e} WT%" for e in elements.columns)]
+    header += ["TOTAL", "DAT/TIM", "X-POS", "Y-POS", "Z-POS", "RELDIST", "BEAMCUR", "ABSBCUR"]
+    header += [f"{e} AT%" for e in elements.columns]
+    lines = ["\t".join(header)]
+    atoms = elements.div(pd.Series({e: _atomic_weight(e) for e in elements.columns}), axis=1)
+    atoms = (100 * atoms.div(atoms.sum(axis=1), axis=0)).round(4)
+    for i in range(len(oxides)):
+        cells = [
+            f'"{sample}"',
+            str(i + 1),
+            *(f"{v:.4f}" for v in oxides.iloc[i]),
+            *(f"{v:.4f}" for v in elements.iloc[i]),
+        ]
+        cells += [f"{oxides.iloc[i].sum():.4f}", "11/03/2024 10:12:0" + str(i % 10), f"{12.5 + i:.4f}", "-3.2150"]
+        cells += ["10.8730", f"{5.0 * i:.2f}", "20.0300", "12.1100", *(f"{v:.4f}" for v in atoms.iloc[i])]
+        lines.append("\t".join(cells))
+    Path(path).write_text("\n".join(lines) + "\n")
+    return Path(path)
+
+
+def _atomic_weight(symbol: str) -> float:
+    from minml.chemistry.oxides import atomic_weight
+
+    return atomic_weight(symbol)

@@ -1,4 +1,5 @@
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,7 @@ def test_every_bad_value_names_column_and_value():
     assert flags[2].startswith("MgO negative: -3.2")
     assert flags[3].startswith("FeOt over 100 wt%: 120")
     assert flags[4] == "" and notes[4] == "small negative read as 0: NiO -0.04"
-    assert notes[5] == "below detection, read as 0: SiO2, NiO"
+    assert notes[5] == "below detection, read as 0: SiO2 '<0.01', NiO 'bdl'"
     # an unusable value is NaN, never silently 0
     assert np.isnan(checked.oxides.loc[1, "SiO2"]) and np.isnan(checked.oxides.loc[2, "MgO"])
     assert checked.oxides.loc[4, "SiO2"] == 40.2 and checked.oxides.loc[4, "NiO"] == 0.0
@@ -174,18 +175,19 @@ def test_thermobar_style_table_with_suffix(lepr):
     )
     side_by_side = pd.concat([cpx.add_suffix("_Cpx"), cpx.mul(0.5).add_suffix("_Liq")], axis=1)
     checked = check_oxides(side_by_side, suffix="_Cpx")
-    np.testing.assert_allclose(checked.oxides["SiO2"], cpx["SiO2"])
+    np.testing.assert_allclose(checked.oxides["SiO2"], check_oxides(cpx).oxides["SiO2"])
     assert "SiO2_Liq" in checked.other.columns
 
 
 def test_core_and_rim_side_by_side_are_chosen_by_their_prefix(lepr):
-    """The clash message advises suffix='Core_' for prefixed columns, which found no column."""
+    """The clash message advises suffix='Core_' for prefixed columns, which found no column;
+    core and rim equally full: both are named, neither is chosen."""
     cpx = lepr[(lepr["Mineral"] == "Clinopyroxene") & (lepr["SiO2"] < 100)]
     cpx = cpx.drop(columns=["Mineral", "method", "entity_id"])
     side_by_side = pd.concat([cpx.add_prefix("Core_"), cpx.mul(0.5).add_prefix("Rim_")], axis=1)
     with pytest.raises(
         ValueError,
-        match=r"(?s)hold different values in the same rows.*Pass suffix='Core_': it reads 13 species",
+        match=r"(?s)hold different values in the same rows.*Pass suffix='Core_' or suffix='Rim_': each reads 13 species",
     ):
         check_oxides(side_by_side)
     for prefix, scale in (("Core_", 1.0), ("rim_", 0.5)):  # the advice, in any case
@@ -429,9 +431,10 @@ def test_phases_side_by_side_are_refused_with_advice_that_works(lepr):
     two = lepr.rename(columns={c: f"{c}_Cpx" for c in ("SiO2", "Al2O3", "FeOt", "MgO", "CaO")})
     for col in ("SiO2", "Al2O3", "FeOt"):
         two[f"{col}_Liq"] = 50.0
-    with pytest.raises(ValueError, match=r"Pass suffix='_Cpx': it reads"):
-        check_oxides(two)
+    with pytest.warns(UserWarning, match=r"suffix='_Cpx' read, the group with the most species \(13; '_Liq' 11\)"):
+        chosen = check_oxides(two)  # the fuller group is read, and said so
     checked = check_oxides(two, suffix="_Cpx")  # the plain columns are read for what _Cpx lacks
+    pd.testing.assert_frame_equal(chosen.oxides, checked.oxides)
     pd.testing.assert_frame_equal(checked.oxides, check_oxides(lepr).oxides)
     pd.testing.assert_series_equal(classify(two, suffix="_Cpx")["mineral"], classify(lepr)["mineral"])
     kept = check_oxides(lepr.assign(SiO2_Cpx=lepr["SiO2"]), suffix="_Cpx").mapping
@@ -456,3 +459,80 @@ def test_a_value_repeated_down_a_column_is_a_code_for_not_analysed(lepr):
     two = lepr.copy()
     two.loc[:1, "K2O"] = -3.0  # twice is no code yet
     assert check_oxides(two).codes == {} and check_oxides(two).flags["flag"][1] == "K2O negative: -3"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_text_for_not_analysed_or_below_detection_is_noted_with_its_text(lepr, tmp_path, suffix):
+    """``#N/A``, ``null``, ``<0.01`` in an oxide column: read as 0 as before, but each row's note
+    names the column and the text, and the table of what was read counts them."""
+    from minml import read_table, write_table
+
+    table = lepr.head(12).reset_index(drop=True)
+    for col in ("MnO", "NiO", "K2O"):
+        table[col] = table[col].astype(object)
+    table.loc[0:2, "MnO"] = "#N/A"
+    table.loc[3, "MnO"] = "null"
+    table.loc[4, "NiO"] = "n.a."
+    table.loc[5:6, "K2O"] = "<0.01"
+    table.loc[7, "K2O"] = "b.d.l."
+    path = tmp_path / f"in{suffix}"
+    write_table(table, path)
+    read = read_table(path)
+    assert read.loc[0, "MnO"] == "#N/A" and read.loc[3, "MnO"] == "null"  # as written, nothing lost
+    checked = check_oxides(read)
+    notes = checked.flags["notes"]
+    assert "not analysed, read as 0:" in notes[0] and "MnO '#N/A'" in notes[0]
+    assert "MnO 'null'" in notes[3] and "NiO 'n.a.'" in notes[4]
+    assert "below detection, read as 0: K2O '<0.01'" in notes[5] and "K2O 'b.d.l.'" in notes[7]
+    assert checked.oxides.loc[0, "MnO"] == 0.0 and checked.oxides.loc[5, "K2O"] == 0.0
+    assert not checked.flags["flag"][:8].str.contains("MnO|NiO|K2O").any()  # a note, never a flag
+    codes = checked.columns_read().set_index("column")["codes"]
+    assert codes["MnO"] == "'#N/A' in 3 rows: not analysed; 'null' in 1 rows: not analysed"
+    assert codes["K2O"] == "'<0.01' in 2 rows: below detection; 'b.d.l.' in 1 rows: below detection"
+    assert "codes: '#N/A' in 3 rows: not analysed" in checked.summary()
+
+
+def _mineral_and_liquid(lepr, liquid_drop=()):
+    """Real clinopyroxenes as ``SiO2_Min ...`` and, beside each, another real analysis (an
+    amphibole of the same file) as ``SiO2_Liq ...``: two whole analyses a row, as LEPR and
+    Thermobar print a mineral beside its liquid."""
+    oxides = ["SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O"]
+    cpx = lepr[lepr["Mineral"] == "Clinopyroxene"].reset_index(drop=True)
+    other = lepr[lepr["Mineral"] == "Amphibole"].reset_index(drop=True).head(len(cpx))
+    table = cpx[["entity_id"]].copy()
+    for c in oxides:
+        table[f"{c}_Min"] = cpx[c]
+    for c in oxides:
+        if c not in liquid_drop:
+            table[f"{c}_Liq"] = other[c]
+    return table, cpx
+
+
+def test_mineral_and_liquid_side_by_side(lepr):
+    """``_Min`` was taken for a statistic and ``_Liq`` read alone, silently: a phase suffix now.
+    Equally full groups are refused naming both choices (each works); a fuller group is read."""
+    from minml import classify
+
+    table, cpx = _mineral_and_liquid(lepr)
+    with pytest.raises(ValueError, match=r"Pass suffix='_Min' or suffix='_Liq': each reads 9 species") as refused:
+        check_oxides(table)
+    for choice in re.findall(r"suffix='([^']+)'", str(refused.value).splitlines()[-1])[:2]:  # the advice, followed
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # absent columns are named in a warning
+            found = classify(table, suffix=choice)
+        assert len(found) == len(table) and (found["mineral"] != "unknown").any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = classify(cpx[[c[: -len("_Min")] for c in table.columns if c.endswith("_Min")]])
+        assert classify(table, suffix="_Min")["mineral"].tolist() == alone["mineral"].tolist()
+    fuller, _ = _mineral_and_liquid(lepr, liquid_drop=("Na2O", "K2O"))
+    with pytest.warns(UserWarning, match=r"suffix='_Min' read, the group with the most species \(9; '_Liq' 7\)"):
+        checked = check_oxides(fuller)
+    np.testing.assert_allclose(checked.oxides["SiO2"], check_oxides(cpx).oxides["SiO2"])
+    read = checked.columns_read().set_index("column")
+    assert read.loc["SiO2_Min", "how"] == "suffix '_Min' (chosen: the most species)"
+    assert read.loc["SiO2_Liq", "how"] == "SiO2, not read: suffix='_Min' reads the columns with it"
+    assert "suffix='_Min' read, the group with the most species" in checked.summary()
+    # a minimum beside its mean stays a statistic
+    stats = check_oxides(cpx[["SiO2", "MgO", "CaO"]].assign(SiO2_min=cpx["SiO2"] - 1, SiO2_max=cpx["SiO2"] + 1))
+    assert "SiO2_min" in stats.mapping.unrecognised and stats.mapping.notes["SiO2_min"].startswith("a statistic")

@@ -517,10 +517,19 @@ def test_every_refusal_advice_followed_literally_classifies(tmp_path, capsys):
         two[f"{col}_Liq"] = 50.0
     source, out = tmp_path / "two.csv", tmp_path / "out.csv"
     two.to_csv(source, index=False)
+    assert main(["classify", str(source), "-o", str(out)]) == 0  # the fuller group is read, and said so
+    assert "Phases side by side: --suffix _Cpx read, the group with the most species" in capsys.readouterr().err
+    assert pd.read_csv(out)["mineral"].tolist() == classify(table)["mineral"].astype(str).tolist()
+    for col in ("MgO", "CaO"):  # groups equally full: refused, naming each choice; each works
+        two[f"{col}_Liq"] = 50.0
+    two.to_csv(source, index=False)
     assert main(["classify", str(source), "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    option = err.split("Pass ")[1].split(":")[0]  # --suffix _Cpx
-    assert main(["classify", str(source), "-o", str(out), *shlex.split(option)]) == 0
+    options = err.split("Pass ")[1].split(":")[0].split(" or ")  # --suffix _Cpx or --suffix _Liq
+    assert options == ["--suffix _Cpx", "--suffix _Liq"]
+    for option in options:
+        assert main(["classify", str(source), "-o", str(out), *shlex.split(option)]) == 0
+    assert main(["classify", str(source), "-o", str(out), "--suffix", "_Cpx"]) == 0
     assert pd.read_csv(out)["mineral"].tolist() == classify(table)["mineral"].astype(str).tolist()
     # a table without a major oxide: the advice (--fill-missing 0) classifies it
     source.write_text("SiO2,MgO,FeOt\n40.5,49.1,10.2\n")

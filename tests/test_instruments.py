@@ -9,7 +9,14 @@ from minml import check_oxides, classify, read_table
 from minml.io.instruments import looks_like_instrument, read_instrument
 
 from .conftest import EXAMPLE
-from .layouts import elements_of, write_aztec, write_cameca, write_jeol, write_probe_for_epma
+from .layouts import (
+    elements_of,
+    write_aztec,
+    write_cameca,
+    write_jeol,
+    write_probe_for_epma,
+    write_probe_for_epma_custom,
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +67,20 @@ def test_probe_for_epma_tables_per_sample(tmp_path, analyses, answers):
     assert read["point"].tolist() == list(range(100, 110)) + list(range(200, 214))
     assert "SUM" in read.columns and "XRAY:" not in read["point"].astype(str).tolist()
     _same_oxides(read, analyses)
+    assert classify(read)["mineral"].astype(str).tolist() == answers
+
+
+def test_probe_for_epma_custom_output_keeps_its_label_columns(tmp_path, analyses, answers):
+    """SAMPLE and LINE before the oxides (Probe for EPMA's documented custom formats) were read as
+    one label, and every oxide a column to the left: the line number as SiO2."""
+    path = write_probe_for_epma_custom(analyses, tmp_path / "custom.txt")
+    read = read_table(path)
+    assert read.attrs["minml_instrument"] == "Probe for EPMA"
+    assert list(read.columns[:3]) == ["SAMPLE", "LINE", "SiO2 WT%"]
+    assert read["SAMPLE"].unique().tolist() == ["Un 3 ol-1"] and read["LINE"].tolist() == list(range(1, 25))
+    _same_oxides(read, analyses)
+    checked = check_oxides(read)
+    assert "Si AT%" in checked.mapping.unrecognised and "Si WT%" in checked.mapping.unrecognised  # atoms, elements
     assert classify(read)["mineral"].astype(str).tolist() == answers
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minml import read_table, write_table
+from minml import classify, read_table, write_table
+from minml.cli import main
 
 from .conftest import EXAMPLE
 
@@ -259,8 +260,6 @@ def test_excel_output_writes_what_pandas_wrote_and_text_excel_cannot_store(lepr,
     ]
     assert cells[0] == cells[1]
     assert openpyxl.load_workbook(ours).active["A1"].font.b  # names in bold, as pandas wrote them
-    with pytest.raises(ValueError, match=r"Column 'when' holds dates with a time zone.*tz_localize\(None\)"):
-        write_table(table.assign(when=pd.Timestamp("2020-01-01", tz="UTC")), tmp_path / "tz.xlsx")
     pasted = lepr.head(3).assign(note=["ok", "line\x0bbreak", "bell\x07"])
     with pytest.warns(UserWarning, match=r"columns \['note'\] held control characters .* written as spaces"):
         path = write_table(pasted, tmp_path / "pasted.xlsx")
@@ -670,3 +669,39 @@ def test_one_table_of_formats_gives_the_choices_and_the_messages(tmp_path, monke
     pd.testing.assert_frame_equal(read_table(written), table)
     with pytest.raises(ValueError, match=r"An extension starts with a dot"):
         minml.io.register("dat", minml.io.FORMATS[".csv"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_dates_with_a_time_zone_come_back_as_the_same_instant(lepr, tmp_path, suffix, capsys):
+    """A Parquet table with a zoned timestamp column classified into every format: Excel holds
+    no time zone, so the dates go as ISO text with their offset (openpyxl raised a TypeError)."""
+    when = pd.Series(pd.date_range("2024-01-01 09:30", periods=6, freq="7h", tz="Europe/Paris"))
+    when[2] = pd.NaT
+    table = lepr.head(6).reset_index(drop=True).assign(when=when)
+    source = tmp_path / "in.parquet"
+    table.to_parquet(source)
+    out = tmp_path / f"out{suffix}"
+    assert main(["classify", str(source), "-o", str(out)]) == 0
+    said = capsys.readouterr().err
+    assert ("['when'] hold dates with a time zone" in said) == (suffix == ".xlsx"), said
+    back = read_table(out)
+    assert list(back.columns[: len(table.columns)]) == list(table.columns)
+    instants = pd.to_datetime(back["when"], utc=True, format="ISO8601")
+    pd.testing.assert_series_equal(instants, when.dt.tz_convert("UTC"), check_names=False, check_dtype=False)
+    assert back["mineral"].tolist() == classify(lepr.head(6))["mineral"].tolist()
+    # zoned dates among text in one column (a table built in Python)
+    logged = pd.Series([t if i % 2 else "by hand" for i, t in enumerate(when.dt.tz_convert("UTC"))], dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the xlsx note, and Parquet's note on a column of mixed types
+        path = write_table(table.assign(logged=logged), tmp_path / f"mixed{suffix}")
+    back = read_table(path)
+    assert back["logged"][0] == "by hand" and pd.Timestamp(back["logged"][1]) == when[1]
+
+
+def test_a_time_of_day_with_a_zone_goes_to_excel_as_text(tmp_path, lepr):
+    import datetime
+
+    table = lepr.head(2).assign(at=[datetime.time(9, 30, tzinfo=datetime.UTC), None])
+    with pytest.warns(UserWarning, match=r"\['at'\] hold dates with a time zone"):
+        path = write_table(table, tmp_path / "times.xlsx")  # openpyxl raised a TypeError
+    assert read_table(path)["at"][0] == "09:30:00+00:00"

@@ -1,4 +1,5 @@
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -376,3 +377,34 @@ def test_an_element_column_of_iron_is_named_when_iron_is_absent():
         classify(table)
     with pytest.warns(UserWarning, match=r"No column for FeOt: filled with 0 \(fill_missing\).*elements=True"):
         classify(table, fill_missing=0.0)
+
+
+def test_a_completion_counts_up_to_what_the_class_holds(shared_data):
+    """Real LEPR rows that the completion of an absent column turned into whole analyses: an
+    olivine without MgO (SiO2 40.8, FeOt 8.76) took 44 wt% MnO, an oxide of 26.8 wt% 68 wt%.
+    Capped at what the predicted class's analyses hold (completion.toml) they stay bad analyses;
+    an apatite analysed without P2O5 (its 41 wt% within the cap) is still accepted, and a row
+    named for a completion of its essential oxide says so."""
+    from minml.classifier._judge import completion_cap
+
+    lepr = read_table(shared_data / "test" / "lepr_allphases_lim.csv")
+    no_mgo, oxide, empty = lepr.iloc[[8121]], lepr.iloc[[10577]], lepr.iloc[[8415]]
+    assert no_mgo["SiO2"].iloc[0] == 40.8 and abs(oxide["MnO"].iloc[0] - 65.93) < 1e-4 and empty["CaO"].iloc[0] == 0.02
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the absent column is named in a warning
+        for row in (no_mgo, oxide):
+            result = classify(row.drop(columns=["MnO"]))
+            assert result["mineral"].tolist() == ["unknown"]
+            assert (
+                result["flag"].iloc[0].startswith("total outside 88-105") and "completion" not in result["flag"].iloc[0]
+            )
+        rutile = classify(empty.drop(columns=["TiO2"]))  # 0.02 wt% CaO and nothing else
+        apatite = lepr[lepr["Mineral"] == "Apatite"].drop(columns=["P2O5"])
+        result = classify(apatite)
+    # within rutile's cap (a rutile without TiO2 is such a row): named, and the row says on what it rests
+    assert rutile["mineral"].tolist() == ["rutile"]
+    assert "TiO2 not analysed (no column): rutile is told from the other oxides alone" in rutile["flag"].iloc[0]
+    completed = result["flag"].str.contains("with the model's completion of P2O5", regex=False)
+    assert completed.sum() >= 50 and (result.loc[completed, "mineral"] == "apatite").all()
+    cap = completion_cap(["apatite", "olivine", "a class of one's own"], ["P2O5", "MnO"])
+    assert 41.5 < cap[0, 0] < 46 and cap[1, 1] < 1.0 and np.isinf(cap[2]).all()

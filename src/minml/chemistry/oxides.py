@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from minml.chemistry._column_names import (
     _NOT_SPECIES,
+    _affixes,
     _alias_keys,
     _beside_of,
     _hint,
@@ -78,6 +79,9 @@ class ColumnMapping:
     merged : dict of str to list of str
         A mapped column -> the columns of its species merged into it by the reader (never
         both holding a value in a row: a compilation of sources).
+    chosen : str
+        Why the reader chose the phase affix it reads, where phases stood side by side and
+        no ``suffix=`` was given (empty otherwise).
     """
 
     mapped: dict[str, str] = field(default_factory=dict)
@@ -88,6 +92,7 @@ class ColumnMapping:
     notes: dict[str, str] = field(default_factory=dict)
     clashes: dict[str, list[str]] = field(default_factory=dict)
     merged: dict[str, list[str]] = field(default_factory=dict)
+    chosen: str = ""
 
     def affix_groups(self) -> dict[str, list[str]]:
         """The species read under each phase affix (``''`` for columns named without one),
@@ -100,20 +105,32 @@ class ColumnMapping:
                 groups[affix].append(name)
         return dict(sorted(groups.items(), key=lambda item: -len(item[1])))
 
-    def affix_advice(self) -> str:
-        """Which ``suffix=`` reads the most species: a phase affix's columns, with the columns
-        named without one for the species the affix lacks (or ``''``: those alone)."""
+    def affix_reads(self) -> dict[str, int]:
+        """Species each ``suffix=`` choice reads: a phase affix's columns with the columns named
+        without one for the species the affix lacks (``''``: those alone), most first."""
         groups = self.affix_groups()
+        plain = set(groups.get("", []))
+        reads = {a: len(set(names) | plain) for a, names in groups.items()}
+        return dict(sorted(reads.items(), key=lambda item: -item[1]))
+
+    def affix_advice(self) -> str:
+        """Which ``suffix=`` reads the most species, naming every choice that reads as many
+        (each works: the table classifies with it)."""
         for cols in self.clashes.values() or [[]]:
             affixes = [self.how[c] for c in cols if not str(self.how[c]).startswith(("suffix", "prefix"))]
             if len(affixes) > 1 or len(set(map(str, cols))) < len(cols):
                 return "Rename or drop all but one of each."
-        plain = set(groups.get("", []))
-        reads = {a: len(set(names) | plain) for a, names in groups.items()}
-        best = max(reads, key=lambda a: (reads[a], a != ""))  # ties: a phase affix, in column order
-        sizes = "; ".join(f"{a!r}: {len(names)}" for a, names in groups.items())
+        reads = self.affix_reads()
+        most = max(reads.values())
+        best = [a for a, n in reads.items() if n == most and a != ""] or [""]
+        sizes = "; ".join(f"{a!r}: {len(names)}" for a, names in self.affix_groups().items())
+        if len(best) == 1:
+            return (
+                f"Pass suffix={best[0]!r}: it reads {most} species, the most of any choice. Species per affix: {sizes}."
+            )
         return (
-            f"Pass suffix={best!r}: it reads {reads[best]} species, the most of any choice. Species per affix: {sizes}."
+            f"Pass {' or '.join(f'suffix={a!r}' for a in best)}: each reads "
+            f"{most} species, so neither is chosen for you. Species per affix: {sizes}."
         )
 
     def describe(self) -> list[str]:
@@ -224,11 +241,40 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False, merg
             _leave_unread(mapping, col, key, unit_note, suffix)
         else:
             mapping.mapped[col], mapping.how[col] = found
+    if suffix is None:
+        _min_as_phase(columns, mapping)
     if suffix:
         _read_plain_beside(mapping, keys)
     _refuse_repeats(columns, mapping)
     _refuse_clashes(columns, mapping, merge)
     return mapping
+
+
+_BESIDE_MIN = frozenset({"max", "mean", "avg", "average", "ave", "median"})
+"""Affix words of the columns a minimum is printed beside (``SiO2_mean``, ``SiO2_min``, ``SiO2_max``)."""
+
+
+def _min_as_phase(columns, mapping: ColumnMapping) -> None:
+    """Read ``SiO2_Min`` as the phase suffix ``_Min`` (a mineral beside its liquid, ``_Liq``, as
+    LEPR and Thermobar name them) unless the table holds what a minimum is printed beside: a
+    column of the species without an affix, its mean or its maximum (``SiO2_max``).  In place."""
+    plain = {name for col, name in mapping.mapped.items() if not mapping.how[col].startswith(("suffix", "prefix"))}
+    found: dict = {}  # column -> (species, affix, kind)
+    beside = set()
+    for col in columns:
+        for species, affix, kind, word in _affixes(_key(col)):
+            if word == "min" and col in mapping.unrecognised:
+                found[col] = (species, affix, kind)
+            elif word in _BESIDE_MIN:
+                beside.add(species)
+    if not found or any(species in plain or species in beside for species, _, _ in found.values()):
+        return
+    for col, (species, affix, kind) in found.items():
+        mapping.unrecognised.remove(col)
+        mapping.notes.pop(col, None)
+        mapping.mapped[col] = species
+        mapping.how[col] = f"{kind} {_original_affix(col, affix, kind)!r}"
+    mapping.mapped = {col: mapping.mapped[col] for col in columns if col in mapping.mapped}  # in the table's order
 
 
 def _match(col, key: str, suffix: str | None, elements: bool, mapping: ColumnMapping) -> tuple[str, str] | None:

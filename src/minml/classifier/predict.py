@@ -307,7 +307,7 @@ def _classify(
     reasons = checked.reasons.copy()
     if completed:
         names = [model.oxides[j] for j in completed]
-        rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons)
+        rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons, classes, out["top"])
     rejudge_totals(checked, classes, out["top"], analysis, ok, flag, reasons)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
     rejected = judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)

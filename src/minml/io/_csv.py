@@ -51,15 +51,15 @@ def read_csv(path: Path, encoding: str | None = None, header_row: int | None = N
 
 
 def _missing_text(path: Path, codec: str, sep: str, skip: int) -> dict[int, list[str]]:
-    """pandas' ``na_values`` by column position: in species columns the texts that mean "no
-    value" (``NA``, ``N/A``, ``nan``, ...); elsewhere only an empty field, so that a sample
-    named ``NA`` or a note saying ``None`` comes back as written."""
+    """pandas' ``na_values`` by column position: in species columns a missing number as programs
+    print it (``NaN``, ``nan``); elsewhere only an empty field, so that a sample named ``NA`` or a
+    note saying ``None`` comes back as written, and so does an oxide's ``#N/A`` (noted by the checks)."""
     import pandas as pd
 
-    from minml.tables._values import MISSING_TEXT
+    from minml.tables._values import NUMBER_MISSING
 
     names = pd.read_csv(path, sep=sep, encoding=codec, skiprows=skip, index_col=False, nrows=0).columns
-    return {i: list(MISSING_TEXT) if species_names([name]) else [""] for i, name in enumerate(names)}
+    return {i: list(NUMBER_MISSING) if species_names([name]) else [""] for i, name in enumerate(names)}
 
 
 def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:

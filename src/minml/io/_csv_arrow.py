@@ -154,7 +154,7 @@ def _parse(source, names: list, species: set, sep: str, species_only: bool, quot
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from minml.tables._values import MISSING_TEXT
+    from minml.tables._values import NUMBER_MISSING
 
     try:
         return pacsv.read_csv(
@@ -164,7 +164,7 @@ def _parse(source, names: list, species: set, sep: str, species_only: bool, quot
             convert_options=pacsv.ConvertOptions(
                 include_columns=[n for n in names if n in species] if species_only else None,
                 column_types={n: pa.string() for n in names if n not in species},
-                null_values=list(MISSING_TEXT),
+                null_values=list(NUMBER_MISSING),
                 strings_can_be_null=False,  # text such as NA in a column of names stays as written
             ),
         )
@@ -176,19 +176,19 @@ def _parse(source, names: list, species: set, sep: str, species_only: bool, quot
 
 def _empty_as_missing(table: pa.Table, species: set) -> pa.Table:
     """``table`` with its empty text cells missing, as pandas reads them, and in species columns
-    read as text (``bdl`` among the numbers) the texts meaning "no value" (``NA``, ``N/A``, ...)
-    too; other text (``NA`` as a sample's name) as written."""
+    read as text (``bdl`` among the numbers) a missing number as programs print it (``NaN``)
+    too; other text (``NA`` as a sample's name, ``#N/A`` in an oxide column) as written."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from minml.io._arrow import _strings
-    from minml.tables._values import MISSING_TEXT
+    from minml.tables._values import NUMBER_MISSING
 
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            words = [w.encode() for w in (MISSING_TEXT if name in species else ("",))]
+            words = [w.encode() for w in (NUMBER_MISSING if name in species else ("",))]
             missing = _strings(b"".join(words), np.array([len(w) for w in words])).cast(column.type)
             column = pc.if_else(pc.is_in(column, value_set=missing), pa.nulls(len(column), column.type), column)
         columns.append(column)

@@ -39,7 +39,6 @@ def _read_sheet(
             f"{where}: the sheet cannot be read ({type(error).__name__}: {error}); the workbook is damaged or cut "
             "short: copy it again, or open and save it in a spreadsheet program."
         ) from None
-    table = _missing_in_species(table)
     if path is not None:
         table = _shown(table, unreadable_cells(path, name), (header_row or 1) + 1)
     if header_row is not None and len(table.columns) == 0 and short_ok:
@@ -71,28 +70,6 @@ def _shown(table: pd.DataFrame, cells: dict[tuple[int, int], str], first: int) -
             if column == j:
                 values[i] = text
         table.isetitem(j, values)
-    return table
-
-
-def _missing_in_species(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the texts meaning "no value" (``NA``, ``N/A``, ``nan``, ...) missing in its
-    species columns, where they were read as text (the sheet is read with only empty cells
-    missing, so that a sample named ``NA`` or a note saying ``None`` comes back as written)."""
-    import numpy as np
-
-    from minml.tables._values import MISSING_TEXT
-
-    marked = [
-        j
-        for j, (name, dtype) in enumerate(table.dtypes.items())
-        if dtype.kind == "O" and species_names([name]) and table.iloc[:, j].isin(MISSING_TEXT).any()
-    ]
-    if not marked:
-        return table
-    table = table.copy()
-    for j in marked:
-        column = table.iloc[:, j]
-        table.isetitem(j, column.mask(column.isin(MISSING_TEXT), np.nan).infer_objects())
     return table
 
 

@@ -29,15 +29,7 @@ def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
     and "#N/A" or "#DIV/0!" as an error; control characters (which an Excel file cannot
     hold) become spaces and text beyond Excel's 32,767 characters is cut, each with a warning.
     """
-    import pandas as pd
-
-    zoned = [name for name, dtype in df.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
-    if zoned:  # refused before anything is written
-        name = zoned[0]
-        raise ValueError(
-            f"Column {name!r} holds dates with a time zone, which Excel cannot store: convert them "
-            f"first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize(None)."
-        )
+    df = _zoned_as_text(df)
     changed: dict[str, list] = {
         "held control characters (such as \\x0b, a line break pasted from Word) that "
         "an Excel file cannot store; written as spaces": [],
@@ -71,6 +63,39 @@ def _write_excel(df: pd.DataFrame, path: Path, progress: bool = False) -> None:
             warnings.warn(
                 f"{path.name}: columns {list(dict.fromkeys(names))} {what} (a CSV output keeps them).", stacklevel=3
             )
+
+
+def _zoned_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its dates that carry a time zone as ISO 8601 text with their offset
+    (``2024-01-01T12:00:00+01:00``): an Excel cell holds no time zone, and a date moved to UTC, or
+    stripped of its zone, would read back as another instant.  The text reads back as the same
+    instant (``pandas.to_datetime``).  ``df`` itself when it holds none; otherwise a copy."""
+    import datetime
+
+    import pandas as pd
+
+    def zoned(value) -> bool:
+        return isinstance(value, (datetime.datetime, datetime.time)) and value.tzinfo is not None
+
+    columns = [
+        j
+        for j, dtype in enumerate(df.dtypes)
+        if isinstance(dtype, pd.DatetimeTZDtype)
+        or (dtype.kind == "O" and any(zoned(v) for v in df.iloc[:, j].tolist()))
+    ]
+    if not columns:
+        return df
+    df = df.copy()
+    for j in columns:
+        cells = df.iloc[:, j].astype(object).tolist()
+        df.isetitem(j, pd.Series([v.isoformat() if zoned(v) else v for v in cells], index=df.index, dtype=object))
+    warnings.warn(
+        f"columns {[df.columns[j] for j in columns]} hold dates with a time zone, which an Excel cell cannot "
+        "store: written as ISO 8601 text with the offset (2024-01-01T12:00:00+01:00), the same instant "
+        "read back (a CSV or Parquet output keeps them too).",
+        stacklevel=4,
+    )
+    return df
 
 
 def _numbers_and_text(df: pd.DataFrame) -> bool:
@@ -130,12 +155,28 @@ def _write_sheet_openpyxl(header, parts, n_rows: int, path: Path, progress: bool
             return _text_cell(sheet, value)
         return value
 
-    with progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
-        for columns in parts:
-            for row in zip(*columns):
-                sheet.append([as_written(value) for value in row])
-            bar.update(len(columns[0]) if columns else 0)
+    try:
+        with progress_bar(n_rows, f"writing {path.name}", progress, unit="row") as bar:
+            for columns in parts:
+                for row in zip(*columns):
+                    sheet.append([as_written(value) for value in row])
+                bar.update(len(columns[0]) if columns else 0)
+    except BaseException:
+        _abandon(sheet)
+        raise
     book.save(path)
+
+
+def _abandon(sheet) -> None:
+    """Close a write-only sheet's row writer after a failed row, before its file goes: left to
+    the garbage collector, it writes its closing tags into a closed file and prints a traceback
+    ("Exception ignored in ... _write_rows")."""
+    import contextlib
+
+    for part in (getattr(sheet, "_rows", None), getattr(getattr(sheet, "_writer", None), "xf", None)):
+        if part is not None:
+            with contextlib.suppress(Exception):
+                part.close()
 
 
 def _write_sheet_rendered(header, parts, n_rows: int, path: Path, progress: bool) -> None:

@@ -90,12 +90,16 @@ def _number(cell) -> bool:
     return True
 
 
-def _header_parts(cells: list) -> tuple[str, list[str]]:
-    """The label column's name and the names of the columns after it."""
+def _header_parts(cells: list, spaced: bool) -> tuple[str, list[str]]:
+    """The label column's name and the names of the columns after it.  Aligned with spaces, the
+    words before the first species name one label (``Spectrum Label``); in a delimited export
+    each cell is a column (Probe for EPMA's custom formats: ``SAMPLE``, ``LINE``, then the oxides)."""
     cells = [str(c).strip() if c is not None else "" for c in cells]
     while cells and cells[-1] == "":
         cells.pop()
     first = next(i for i, c in enumerate(cells) if _species_cell(c))
+    if not spaced and first > 1:
+        first = 1
     label = " ".join(c for c in cells[:first] if c) or "point"
     return ("point" if label.lower().rstrip(":") == "elem" else label), cells[first:]
 
@@ -149,7 +153,7 @@ def _tables(rows: list[list], spaced: bool) -> list[dict]:
                 section = line
             i += 1
             continue
-        label, names = _header_parts(cells)
+        label, names = _header_parts(cells, spaced)
         body: list[tuple[str, list]] = []
         i += 1
         while i < len(rows) and rows[i] and not _is_header(rows[i]):

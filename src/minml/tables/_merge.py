@@ -5,7 +5,8 @@ the columns of one species then never both hold a value in a row, and together t
 species' column.  They are merged, cell by cell, into the first of them; rows where two hold
 values that disagree beyond rounding are flagged naming both (the value is unusable).  When
 they disagree in many rows, the columns are phases side by side (``SiO2_Cpx`` beside
-``SiO2_Liq``): that is refused, naming the ``suffix=`` that reads the largest group.
+``SiO2_Liq``): the group that reads the most species is read (and said so, :func:`minml.check_oxides`); groups
+equally full are refused, naming each ``suffix=`` that reads one.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from minml.chemistry.oxides import ColumnMapping
-from minml.tables._values import Status, from_arrow, parse_column
+from minml.tables._values import from_arrow, not_analysed, parse_column
 
-__all__ = ["SIDE_BY_SIDE", "merge_clashes"]
+__all__ = ["SIDE_BY_SIDE", "SideBySide", "merge_clashes"]
 
 SIDE_BY_SIDE = 0.1
 """Share of the rows with a value in which two columns of a species disagree, above which they
@@ -25,8 +26,24 @@ _ROUNDING = 0.0101  # wt%: two values printed to 2 decimals of one number differ
 _RELATIVE = 0.005  # ... or by half a percent where 3 significant figures are printed
 
 
+class SideBySide(ValueError):
+    """Phases side by side (``SiO2_Min`` beside ``SiO2_Liq``): the message names the ``suffix=``
+    choices that read the most species; ``reads`` gives each choice's count, most first."""
+
+    def __init__(self, message: str, reads: dict[str, int]):
+        super().__init__(message)
+        self.reads = reads
+
+    @property
+    def choice(self) -> str | None:
+        """The phase affix that alone reads the most species (None: a tie, or only plain columns)."""
+        counts = list(self.reads.values())
+        best = next(iter(self.reads), "")
+        return best if best and (len(counts) == 1 or counts[0] > counts[1]) else None
+
+
 def _holds(status: np.ndarray) -> np.ndarray:
-    return (status != Status.EMPTY) & (status != Status.CODE)
+    return ~not_analysed(status)
 
 
 def merge_clashes(mapping: ColumnMapping, raw: dict, n: int) -> tuple[dict, list]:
@@ -68,9 +85,10 @@ def merge_clashes(mapping: ColumnMapping, raw: dict, n: int) -> tuple[dict, list
             done.append((name, cols, cells, merged, disagree, first_of, other_of))
     if side_by_side:
         lines = [f"  {name}: {cols}" for name, cols in side_by_side.items()]
-        raise ValueError(
+        raise SideBySide(
             "Several columns name the same species and hold different values in the same rows (phases "
-            "side by side?):\n" + "\n".join(lines) + "\n" + mapping.affix_advice()
+            "side by side?):\n" + "\n".join(lines) + "\n" + mapping.affix_advice(),
+            mapping.affix_reads(),
         )
     for name, cols, cells, merged, disagree, first_of, other_of in done:
         merged[disagree] = None

@@ -42,8 +42,11 @@ class OxideCheck:
         Analyses whose oxide sum lies outside ``total_range`` (flagged).
     codes : dict of str to dict
         Columns holding a code for "not analysed" (a value such as -0.99 repeated down the
-        column, :data:`minml.tables._values.CODE_MIN_ROWS`) -> each code as shown -> its rows;
-        read as 0, noted per row.
+        column, :data:`minml.tables._values.CODE_MIN_ROWS`, or a text such as ``#N/A``, ``NA``,
+        ``null``) -> each code as shown -> its rows; read as 0, noted per row.
+    below_detection : dict of str to dict
+        Columns holding detection-limit texts (``<0.01``, ``bdl``, ``n.d.``) -> each text as
+        shown -> its rows; read as 0, noted per row.
     absent : dict of str to str
         Oxides a model reads that the table has no column for -> what was read instead
         (filled in by :func:`minml.classifier.features.model_inputs`).
@@ -96,6 +99,7 @@ class OxideCheck:
         self.reasons = np.zeros(n, dtype=np.uint16) if reasons is None else reasons
         self._kinds = {"flag": flag_kinds, "notes": note_kinds}  # (rows, kind per row) per message added
         self.codes: dict[str, dict[str, int]] = {}  # column -> each code for "not analysed" -> its rows
+        self.below_detection: dict[str, dict[str, int]] = {}  # column -> each detection-limit text -> its rows
         self.absent: dict[str, str] = {}  # model oxides without a column -> what was read (set by the model's reader)
 
     def __len__(self) -> int:
@@ -154,6 +158,7 @@ class OxideCheck:
         rows = []
         for col, name in m.mapped.items():
             how = m.how[col] + (f"; merged with {', '.join(map(str, m.merged[col]))}" if col in m.merged else "")
+            how += " (chosen: the most species)" if m.chosen and m.how[col].startswith(("suffix", "prefix")) else ""
             rows.append((col, name, how))
             rows += [(other, name, f"merged into {col}") for other in m.merged.get(col, [])]
         for col in m.unrecognised:
@@ -161,7 +166,13 @@ class OxideCheck:
             rows.append((col, "(kept)", why))
         rows += [("(no column)", name, how) for name, how in self.absent.items()]
         codes = [
-            "; ".join(f"{code} in {count} rows: not analysed" for code, count in self.codes.get(col, {}).items())
+            "; ".join(
+                [f"{code} in {count} rows: not analysed" for code, count in self.codes.get(col, {}).items()]
+                + [
+                    f"{text} in {count} rows: below detection"
+                    for text, count in self.below_detection.get(col, {}).items()
+                ]
+            )
             for col, _, _ in rows
         ]
         return pd.DataFrame(
@@ -196,6 +207,8 @@ class OxideCheck:
             "",
             "Columns (header -> read as):",
         ]
+        if self.mapping.chosen:
+            lines[1:1] = ["", self.mapping.chosen[0].upper() + self.mapping.chosen[1:] + "."]
         for row in self.columns_read().itertuples(index=False):
             codes = f"  codes: {row.codes}" if row.codes else ""
             lines.append(f"  {row.column:>24} -> {row.read_as:<7} ({row.how}){codes}")

@@ -13,10 +13,10 @@ from minml._parallel import run_in_threads
 from minml._text import one_decimal
 from minml.chemistry.iron import IRON_FORMS, total_iron
 from minml.chemistry.oxides import CORE_OXIDES, ColumnMapping, atomic_weight, species_table
-from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, parse_column
+from minml.tables._values import PURE_PHASE_MAX, Status, from_arrow, not_analysed, parse_column
 from minml.tables.reasons import Messages, Reason
 
-__all__ = ["cell_messages", "flag_iron", "flag_row_shape", "read_cells", "sum_and_largest"]
+__all__ = ["cell_messages", "flag_iron", "flag_row_shape", "read_cells", "rows_with_text", "sum_and_largest"]
 
 _SHIFT_SINGLE = 95.0  # wt%: one oxide this high with the rest ~0 ...
 _SHIFT_REST = 5.0  # ... (below this) is a column shift unless the oxide forms a phase alone
@@ -74,35 +74,49 @@ def read_cells(mapping: ColumnMapping, raw: dict, n: int) -> tuple[list[str], np
     return columns, matrix, values, status
 
 
+def rows_with_text(status: dict) -> np.ndarray:
+    """Rows where a cell holds a text meaning "not analysed" (``#N/A``): their notes name each
+    such cell with its text (and their empty cells beside), rather than by pattern."""
+    texted = np.zeros(len(next(iter(status.values()), ())), dtype=bool)
+    for cells in status.values():
+        texted |= cells == Status.NOT_ANALYSED
+    return texted
+
+
+def _counted(column, mask: np.ndarray) -> dict[str, int]:
+    """The cells of ``column`` where ``mask``, as shown, with their rows (most frequent first)."""
+    return dict(Counter(_shown(cell) for cell in _cells(column, np.flatnonzero(mask))).most_common())
+
+
 def cell_messages(
     mapping: ColumnMapping, raw: dict, order: list[str], status: dict, flags: Messages, note: Messages | None
-) -> dict[str, dict[str, int]]:
-    """Per species column: its codes for "not analysed" and small negatives in ``note`` (None:
-    no notes), its unusable cells in ``flags``, each message showing the cells as read.
-    Returns the codes found per column (each code as shown -> its rows)."""
-    codes = {}
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Per species column: the cells read as 0 in ``note`` (None: no notes) -- codes and texts
+    for "not analysed", detection limits, small negatives -- and its unusable cells in
+    ``flags``, each message showing the cell as read.  Returns, per column, the codes and texts
+    for "not analysed" found (each as shown -> its rows), and the detection-limit texts alike."""
+    codes: dict[str, dict[str, int]] = {}
+    below: dict[str, dict[str, int]] = {}
+    pending: dict[str, list] = {}  # note label -> (rows, cell as shown) per column
+    texted = rows_with_text(status)
     for name in order:
         col = next(c for c, v in mapping.mapped.items() if v == name)
         said = f"{name} (from {col})" if col in mapping.factors else name  # the cells shown are the column's
-        coded = status[name] == Status.CODE
-        if coded.any():  # a value repeated down the column: a code for "not analysed"
-            shown = [_shown(cell) for cell in _cells(raw[col], np.flatnonzero(coded))]
-            codes[col] = dict(Counter(shown).most_common())
-            if note is not None:
-                note.add(
-                    coded,
-                    lambda idx, said=said, col=col: [
-                        f"code for not analysed, read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
-                    ],
-                )
-        if note is not None:
-            note.add(
-                status[name] == Status.SMALL_NEGATIVE,
-                lambda idx, said=said, col=col: [
-                    f"small negative read as 0: {said} {_shown(cell)}" for cell in _cells(raw[col], idx)
-                ],
-                kind="small negative read as 0",
-            )
+        for state, label, found in (
+            (Status.CODE, "code for not analysed, read as 0", codes),  # a value repeated down the column
+            (Status.NOT_ANALYSED, "not analysed, read as 0", codes),  # #N/A, NA, null, n.a.
+            (Status.BELOW_DETECTION, "below detection, read as 0", below),  # <0.01, bdl, n.d., -
+            (Status.SMALL_NEGATIVE, "small negative read as 0", None),
+        ):
+            mask = status[name] == state
+            if found is not None and mask.any():
+                found.setdefault(col, {}).update(_counted(raw[col], mask))
+            if note is not None and mask.any():
+                idx = np.flatnonzero(mask)
+                pending.setdefault(label, []).append((idx, [f"{said} {_shown(c)}" for c in _cells(raw[col], idx)]))
+            if note is not None and state == Status.NOT_ANALYSED:  # empty cells of rows noted so: in one note
+                idx = np.flatnonzero((status[name] == Status.EMPTY) & texted)
+                pending.setdefault(label, []).append((idx, [said] * len(idx)))
         for code, problem in _CELL_PROBLEM.items():
             flags.add(
                 status[name] == code,
@@ -112,7 +126,24 @@ def cell_messages(
                 Reason.UNUSABLE_VALUE,
                 f"{said} {problem}",
             )
-    return codes
+    if note is not None:
+        for label, parts in pending.items():
+            _note_per_row(note, label, parts)
+    return codes, below
+
+
+def _note_per_row(note: Messages, label: str, parts: list) -> None:
+    """One note per row, ``label: NiO '#N/A', P2O5 'null'``, from (rows, cells as shown) per column."""
+    rows = np.concatenate([idx for idx, _ in parts])
+    if not len(rows):
+        return
+    shown = [text for _, cells in parts for text in cells]
+    by_row: dict[int, list[str]] = {}
+    for i in np.argsort(rows, kind="stable").tolist():
+        by_row.setdefault(int(rows[i]), []).append(shown[i])
+    mask = np.zeros(len(note.text), dtype=bool)
+    mask[list(by_row)] = True
+    note.add(mask, lambda idx: [f"{label}: {', '.join(by_row[i])}" for i in idx.tolist()], kind=label)
 
 
 def flag_iron(values: dict, status: dict, n: int, flags: Messages) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +151,7 @@ def flag_iron(values: dict, status: dict, n: int, flags: Messages) -> tuple[np.n
     rows whose iron forms disagree are flagged."""
     feot, rule, mismatch = total_iron(
         {k: values[k] for k in IRON_FORMS if k in values},
-        {k: (status[k] != Status.EMPTY) & (status[k] != Status.CODE) for k in IRON_FORMS if k in values},
+        {k: ~not_analysed(status[k]) for k in IRON_FORMS if k in values},
         n,
     )
     flags.add(

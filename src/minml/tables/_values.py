@@ -16,7 +16,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["PURE_PHASE_MAX", "SMALL_NEGATIVE", "Status", "parse_column"]
+__all__ = ["PURE_PHASE_MAX", "SMALL_NEGATIVE", "Status", "not_analysed", "parse_column"]
 
 SMALL_NEGATIVE = -0.1
 """Negatives down to this value are analytical noise around zero and read as 0."""
@@ -39,6 +39,13 @@ class Status(IntEnum):
     JUNK = 6
     WITH_UNCERTAINTY = 7
     CODE = 8
+    NOT_ANALYSED = 9
+    """Text saying the oxide was not analysed (``#N/A``, ``NA``, ``null``, ``n.a.``): as an empty cell."""
+
+
+def not_analysed(status: np.ndarray) -> np.ndarray:
+    """Cells that hold no analysis: empty, a text saying so, or a code (-0.99 down a column)."""
+    return (status == Status.EMPTY) | (status == Status.NOT_ANALYSED) | (status == Status.CODE)
 
 
 CODE_MIN_ROWS = 3
@@ -82,8 +89,12 @@ MISSING_TEXT = (
     "nan",
     "null",
 )
-"""Cells pandas reads as missing in a CSV file (its default ``na_values``): text cells of a
-table passed in Python are read so too, and so is the CSV path that bypasses pandas."""
+"""Texts that mean "no value" (pandas' default ``na_values``): in an oxide column, the oxide was
+not analysed (read as 0 and noted per row with the text, which the readers keep as written)."""
+NUMBER_MISSING = ("", "NaN", "nan", "-NaN", "-nan", "1.#IND", "1.#QNAN", "-1.#IND", "-1.#QNAN", "<NA>")
+"""How programs print a missing number (NumPy, pandas, MATLAB, Excel's C runtime): in an oxide
+column of a text file the readers read these as an empty cell.  A person's text for "not
+analysed" (``#N/A``, ``NA``, ``null``) is kept as written and noted by the checks."""
 # "n.a.", "not analysed", "not analyzed": the oxide was not measured, as an empty cell says
 _NOT_ANALYSED = re.compile(r"^(n\.?a\.?|not\s+analy[sz]ed)$", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
@@ -100,8 +111,10 @@ def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
     text = pd.Series(raw, copy=False).astype("string").str.strip()
     values = np.full(len(raw), np.nan)
     status = np.full(len(raw), Status.OK, dtype=np.int8)
-    empty = (text.isna() | text.isin(MISSING_TEXT) | text.str.match(_NOT_ANALYSED)).to_numpy(dtype=bool)
-    status[empty] = Status.EMPTY
+    blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    empty = blank | (text.isin(MISSING_TEXT) | text.str.match(_NOT_ANALYSED)).to_numpy(dtype=bool, na_value=False)
+    status[empty] = Status.NOT_ANALYSED
+    status[blank] = Status.EMPTY
     filled = text.fillna("")
     bdl = filled.str.match(_BELOW_DETECTION).to_numpy(dtype=bool) & ~empty
     status[bdl] = Status.BELOW_DETECTION
@@ -191,7 +204,7 @@ def parse_column(raw, max_value: float = 100.0, out: np.ndarray | None = None) -
         if out is not None:
             out[:] = values
             values = out
-        values[(status == Status.EMPTY) | (status == Status.BELOW_DETECTION)] = 0.0
+        values[not_analysed(status) | (status == Status.BELOW_DETECTION)] = 0.0
     if ((values >= 0.0) & (values <= max_value)).all():  # the common case: nothing to mark
         return values, status
     with np.errstate(invalid="ignore"):

@@ -16,13 +16,22 @@ Each kind of flag also sets a :class:`~minml.tables.reasons.Reason` bit in
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from minml import _dask
 from minml.chemistry.oxides import ColumnMapping, element_symbol, map_columns, species_names, species_table
-from minml.tables._merge import merge_clashes
+from minml.tables._merge import SideBySide, merge_clashes
 from minml.tables._oxide_check import OxideCheck
-from minml.tables._row_checks import cell_messages, flag_iron, flag_row_shape, read_cells, sum_and_largest
+from minml.tables._row_checks import (
+    cell_messages,
+    flag_iron,
+    flag_row_shape,
+    read_cells,
+    rows_with_text,
+    sum_and_largest,
+)
 from minml.tables._values import Status
 from minml.tables.reasons import Messages, Reason
 
@@ -90,8 +99,8 @@ def check_oxides(
     require_table(df)
     if not elements and suffix is None and df.attrs.get("minml_elements"):  # an EDS export of element wt%
         elements = True  # (minml.io.instruments: its O column is the oxygen of the cations' oxides)
-    mapping = _mapping(df.columns, suffix, elements, first_column=df.iloc[:, 0] if df.shape[1] else None)
-    raw, merged = merge_clashes(mapping, {col: df[col] for col in mapping.mapped}, len(df))
+    first = df.iloc[:, 0] if df.shape[1] else None
+    mapping, raw, merged = _read_mapped(list(df.columns), df.__getitem__, len(df), suffix, elements, first)
     return _check(
         mapping,
         raw,
@@ -164,15 +173,36 @@ def check_columns(
     ValueError
         As :func:`check_oxides`, and when a species column is not ``n_rows`` long.
     """
-    mapping = _mapping(list(columns), suffix, elements)
-    raw = {col: columns[col] for col in mapping.mapped}
-    wrong = {col: len(cells) for col, cells in raw.items() if len(cells) != n_rows}
+    wrong = {col: len(cells) for col, cells in columns.items() if len(cells) != n_rows}
     if wrong:
         raise ValueError(f"check_columns was told of {n_rows} rows, but columns have other lengths: {wrong}.")
-    raw, merged = merge_clashes(mapping, raw, n_rows)
+    mapping, raw, merged = _read_mapped(list(columns), columns.__getitem__, n_rows, suffix, elements)
     return _check(
         mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes, extra_flags=merged
     )
+
+
+def _read_mapped(names: list, cells, n: int, suffix, elements, first_column=None) -> tuple[ColumnMapping, dict, list]:
+    """The columns' mapping, the cells to read (``cells``: column name -> its cells) with the
+    columns of one species merged (:func:`minml.tables._merge.merge_clashes`), and the rows whose
+    merged columns disagree.  Phases side by side, with no ``suffix``: the phase affix that reads
+    the most species is read, said in a warning and in ``mapping.chosen``; a tie is refused."""
+    mapping = _mapping(names, suffix, elements, first_column)
+    try:
+        raw, merged = merge_clashes(mapping, {col: cells(col) for col in mapping.mapped}, n)
+    except SideBySide as clash:
+        if suffix is not None or clash.choice is None:
+            raise
+        chosen = clash.choice
+        others = ", ".join(f"{a!r} {k}" for a, k in clash.reads.items() if a not in ("", chosen))
+        mapping = _mapping(names, chosen, elements, first_column)
+        mapping.chosen = (
+            f"phases side by side: suffix={chosen!r} read, the group with the most species "
+            f"({clash.reads[chosen]}; {others}); pass suffix= to read another"
+        )
+        warnings.warn(mapping.chosen[0].upper() + mapping.chosen[1:] + ".", stacklevel=4)
+        raw, merged = merge_clashes(mapping, {col: cells(col) for col in mapping.mapped}, n)
+    return mapping, raw, merged
 
 
 def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
@@ -218,12 +248,12 @@ def _check(
     note = None
     if notes:
         note = Messages(n)
-        note.add_patterns(order, [status[c] == Status.EMPTY for c in order], "not analysed, read as 0")
-        note.add_patterns(order, [status[c] == Status.BELOW_DETECTION for c in order], "below detection, read as 0")
+        texted = rows_with_text(status)  # noted cell by cell, with the text (cell_messages)
+        note.add_patterns(order, [(status[c] == Status.EMPTY) & ~texted for c in order], "not analysed, read as 0")
         note.add_patterns(
             order, [status[c] == Status.WITH_UNCERTAINTY for c in order], "value read without its uncertainty"
         )
-    codes = cell_messages(mapping, raw, order, status, flags, note)
+    codes, below = cell_messages(mapping, raw, order, status, flags, note)
     feot, rule = flag_iron(values, status, n, flags)
     matrix[:, columns.index("FeOt")] = feot
 
@@ -247,6 +277,7 @@ def _check(
         note_kinds=None if note is None else note.kinds,
     )
     result.codes = codes
+    result.below_detection = below
     return result
 
 

@@ -1,0 +1,134 @@
+"""Choosing how an absent oxide column is completed, on the training data (issue 20, item 5).
+
+Five source-grouped folds of the training set: a network of the shipped configuration is fitted
+on four (with the synthetic rows), and on the fifth each minor oxide is removed in turn and
+completed by each candidate rule of :mod:`minml.classifier._absent`; the answers (the network's
+top class) are scored against the labels, beside the full row's.  LEPR is not read.
+
+With ``--pipeline`` the whole of ``minml.classify`` runs on the held-out rows instead (the sum
+check, the completion caps, the outlier judgement: "unknown" counts as wrong), rule by rule
+(:data:`PIPELINE`); that is the measure the shipped ``_absent.TEMPERATURE`` was chosen on.
+
+Run: ``PYTHONPATH=src:. python benchmarks/absent_folds.py SHARED_DATA [--cache DIR] [--pipeline]``
+(the fitted fold models are kept in ``--cache`` and reused: the five fits take ~30 min on 2 busy
+cores, each measurement 1-4 min after).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from minml.classifier._absent import class_trials
+from minml.classifier._runtime import Runtime
+from minml.classifier.model import MineralClassifier
+from minml.training.augment import synthetic_arrays
+from minml.training.datasets import load_training
+from minml.training.evaluation import training_arrays
+from minml.training.shipped import DEFAULT_PARAMS
+
+REMOVED = ("Na2O", "TiO2", "K2O", "MnO", "Cr2O3", "P2O5")
+TEMPERATURES = (1.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, np.inf)
+
+
+def fold_models(X, y, groups, cache: Path) -> list[tuple[Runtime, np.ndarray]]:
+    """The five fold models (fitted once, then read from ``cache``) and their held-out rows."""
+    synthetic = synthetic_arrays(random_state=DEFAULT_PARAMS["random_state"])
+    out = []
+    for k, (train, test) in enumerate(GroupKFold(n_splits=5).split(X, y, groups)):
+        path = cache / f"fold{k}.npz"
+        if not path.exists():
+            model = MineralClassifier(**DEFAULT_PARAMS).fit(
+                np.vstack([X[train], synthetic[0]]), np.concatenate([y[train], synthetic[1]])
+            )
+            model.save(path)
+        out.append((Runtime.load(path), test))
+    return out
+
+
+def choices(runtime: Runtime, values: np.ndarray, removed: str) -> dict[str, np.ndarray]:
+    """The network's top class under each candidate completion rule of ``removed``."""
+    fit, trials = class_trials(runtime, values, [removed])
+    proba = np.stack([runtime.calibrated_proba(runtime.scaled(np.nan_to_num(t))) for t in trials])  # K, n, C
+    rows = np.arange(len(values))
+    zero = values.copy()
+    zero[:, list(runtime.oxides).index(removed)] = 0.0
+    out = {"zero": runtime.calibrated_proba(runtime.scaled(zero)).argmax(axis=1)}
+    for t in TEMPERATURES:
+        w = np.exp((fit - fit.max(axis=1, keepdims=True)) / t) if np.isfinite(t) else np.ones_like(fit)
+        w /= w.sum(axis=1, keepdims=True)
+        mixture = np.einsum("nk,knc->nc", w, proba)
+        out[f"mixture T={t:g}"] = proba[mixture.argmax(axis=1), rows].argmax(axis=1)
+        own = w * proba[np.arange(len(trials)), :, np.arange(len(trials))].T  # w_k p_k(trial_k)
+        out[f"product T={t:g}"] = proba[own.argmax(axis=1), rows].argmax(axis=1)
+    out["gda"] = proba[fit.argmax(axis=1), rows].argmax(axis=1)
+    return out
+
+
+PIPELINE = (("mixture", 1.0), ("mixture", 16.0), ("mixture", 32.0), ("product", 64.0), ("product", 256.0))
+"""The rules measured through the whole of ``classify`` (--pipeline): (RULE, TEMPERATURE)."""
+
+
+def pipeline(models, X, y, removed_list) -> None:
+    """Accuracy of ``minml.classify`` itself (unknown counts as wrong: the totals, the outlier
+    judgement and the caps of the completion all apply) on each fold's held-out rows."""
+    import warnings
+
+    import pandas as pd
+
+    from minml.classifier import _absent
+    from minml.classifier.features import MODEL_OXIDES
+    from minml.classifier.predict import classify
+
+    print("whole classify (unknown counts as wrong); change against the full rows")
+    for removed in removed_list:
+        right: dict[str, list] = {}
+        for runtime, test in models:
+            table = pd.DataFrame(X[test], columns=list(MODEL_OXIDES))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                right.setdefault("full", []).append(classify(table, model=runtime)["mineral"].to_numpy() == y[test])
+                for rule, temperature in PIPELINE:
+                    _absent.RULE, _absent.TEMPERATURE = rule, temperature
+                    found = classify(table.drop(columns=[removed]), model=runtime)["mineral"].to_numpy()
+                    right.setdefault(f"{rule} T={temperature:g}", []).append(found == y[test])
+        base = np.concatenate(right["full"]).mean()
+        line = ", ".join(f"{k} {np.concatenate(v).mean() - base:+.4f}" for k, v in right.items() if k != "full")
+        print(f"{removed:<6} full {base:.4f}; change: {line}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("shared", type=Path)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/minml-absent-folds"))
+    parser.add_argument("--removed", nargs="+", default=list(REMOVED), help="the oxides removed in turn")
+    parser.add_argument("--pipeline", action="store_true", help="measure the whole of classify, rule by rule")
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    table, _ = load_training(args.shared)
+    X, y, groups = training_arrays(table)
+    models = fold_models(X, y, groups, args.cache)
+    print(f"command: PYTHONPATH=src:. python benchmarks/absent_folds.py {args.shared}")
+    if args.pipeline:
+        pipeline(models, X, y, args.removed)
+        return
+    print(f"training rows {len(y)}, 5 source-grouped folds; accuracy of the top class on held-out rows")
+    for removed in args.removed:
+        right: dict[str, list] = {}
+        for runtime, test in models:
+            values = X[test].astype(np.float32)
+            truth = np.searchsorted(runtime.classes, y[test])
+            full = runtime.calibrated_proba(runtime.scaled(values)).argmax(axis=1)
+            right.setdefault("full", []).append(full == truth)
+            for name, top in choices(runtime, values, removed).items():
+                right.setdefault(name, []).append(top == truth)
+        base = np.concatenate(right["full"]).mean()
+        line = ", ".join(f"{k} {np.concatenate(v).mean() - base:+.4f}" for k, v in right.items() if k != "full")
+        print(f"{removed:<6} full {base:.4f}; change: {line}")
+
+
+if __name__ == "__main__":
+    main()
