@@ -173,7 +173,8 @@ def check_columns(
     ValueError
         As :func:`check_oxides`, and when a species column is not ``n_rows`` long.
     """
-    wrong = {col: len(cells) for col, cells in columns.items() if len(cells) != n_rows}
+    # columns given as None are named only (the caller keeps their text): never read as species
+    wrong = {col: len(cells) for col, cells in columns.items() if cells is not None and len(cells) != n_rows}
     if wrong:
         raise ValueError(f"check_columns was told of {n_rows} rows, but columns have other lengths: {wrong}.")
     mapping, raw, merged = _read_mapped(list(columns), columns.__getitem__, n_rows, suffix, elements)
