@@ -80,7 +80,9 @@ def bench_tables(client, sizes, part_rows: int, work: Path, files: bool = True) 
             eager = minml.classify(pd.read_parquet(folder))
         t_mem = time.perf_counter() - t
         t = time.perf_counter()  # the result written by the workers, part by part: compute() would gather
-        minml.classify(dd.read_parquet(str(folder))).to_parquet(str(work / f"lazy{n}"), write_index=False)
+        minml.classify(dd.read_parquet(str(folder))).to_parquet(
+            str(work / f"lazy{n}"), write_index=False, name_function=lambda i: f"part.{i:05d}.parquet"
+        )  # parts named so that reading the folder back keeps their order
         t_dask = time.perf_counter() - t  # the whole result in one worker's memory, past its limit at 10 M rows
         lazy = pd.read_parquet(work / f"lazy{n}")
         shutil.rmtree(work / f"lazy{n}")
