@@ -128,6 +128,7 @@ def card_results(results: dict) -> dict:
         "lepr": _lepr(results["lepr"]),
         "lepr_gda": _scores(results["lepr_gda"]),
         "unknown": {**_scores(unknown), "per_label": _records(shown, "label")},
+        "prediction_sets": _records(results["prediction_sets"], "class"),
         "glass_test": results["glass_test"],
         "training_rejected": results["training_rejected"],
     }
@@ -250,6 +251,12 @@ def render_card(data: dict) -> str:
             ),
             "lepr_mistakes": "\n".join(f"- {a} → {b}: {n}" for a, b, n in lepr["mistakes"]),
             "unsettled_section": _unsettled_section(lepr),
+            "set_rows": _rows(
+                data["prediction_sets"],
+                "| {class} | {rows} | "
+                + " | ".join(f"{{coverage_{c}:.3f}} | {{size_{c}:.2f}}" for c in (90, 95, 99))
+                + " |",
+            ),
             "unknown_rows": _rows(data["unknown"]["per_label"], "| {label} | {rows} | {unknown:.2f} | {most_named} |"),
         }
     )
