@@ -24,7 +24,6 @@ fold and are never scored):
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -80,27 +79,6 @@ def extra_rows(random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
     glass = mixture_analyses(list(_NORM), GLASS, 2500, random_state + 2)
     X = np.vstack([X, amphibole.to_numpy(np.float32), glass.to_numpy(np.float32)])
     return X, np.concatenate([y, ["amphibole"] * len(amphibole), ["glass"] * len(glass)]).astype(object)
-
-
-def _held_out(shared: Path, cache: Path, extra) -> dict[str, np.ndarray]:
-    if not cache.exists():
-        from sklearn.model_selection import GroupKFold
-
-        from minml.classifier.model import MineralClassifier
-        from minml.training.datasets import load_training
-        from minml.training.evaluation import held_out_proba, training_arrays
-        from minml.training.shipped import CALIBRATION_FOLDS, DEFAULT_PARAMS
-
-        start = time.perf_counter()
-        X, y, groups = training_arrays(load_training(shared)[0])
-        classes, proba = held_out_proba(MineralClassifier(**DEFAULT_PARAMS), X, y, groups=groups, extra=extra)
-        fold = np.zeros(len(y), int)
-        for k, (_, test) in enumerate(GroupKFold(CALIBRATION_FOLDS).split(X, y, groups)):
-            fold[test] = k
-        np.savez(cache, proba=proba, y=np.asarray(y, dtype=str), classes=np.asarray(classes, dtype=str), fold=fold, X=X)
-        print(f"held-out probabilities: {time.perf_counter() - start:.0f} s")
-    with np.load(cache, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
 
 
 def _grouped(data: dict) -> dict:
@@ -165,13 +143,18 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--cache", type=Path, required=True)
     args = parser.parse_args()
+    import sys
+
     from minml.training.shipped import _synthetic
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from prediction_sets import held_out
 
     configs = {"shipped": (args.baseline, _synthetic()), "experiment": (args.cache, extra_rows())}
     print("command: python benchmarks/hydrous_overlaps.py --shared ... --baseline ... --cache ...")
     for name, (cache, extra) in configs.items():
         print(f"\n== {name}: {len(extra[1])} synthetic rows")
-        print("grouped CV:", {k: round(v, 4) for k, v in _grouped(_held_out(args.shared, cache, extra)).items()})
+        print("grouped CV:", {k: round(v, 4) for k, v in _grouped(held_out(args.shared, cache, extra)).items()})
         answers = _answers(args.shared, extra)
         print("overlap cases:", "; ".join(answers["cases"]))
         print(f"held-out glasses answered glass: {answers['glass_test']:.4f}")

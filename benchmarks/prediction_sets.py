@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 
-def held_out(shared: Path, cache: Path) -> dict[str, np.ndarray]:
-    """The cached held-out probabilities, computed first if ``cache`` does not exist."""
+def held_out(shared: Path, cache: Path, extra=None) -> dict[str, np.ndarray]:
+    """The cached held-out probabilities, computed first if ``cache`` does not exist, with the
+    shipped synthetic rows, or the ``extra`` ``(X, y)`` rows given instead, in every training fold."""
     if not cache.exists():
         from sklearn.model_selection import GroupKFold
 
@@ -35,7 +36,13 @@ def held_out(shared: Path, cache: Path) -> dict[str, np.ndarray]:
         X, y, groups = training_arrays(table)
         model = MineralClassifier(**DEFAULT_PARAMS)
         classes, proba = held_out_proba(
-            model, X, y, groups=groups, folds=CALIBRATION_FOLDS, extra=_synthetic(), progress=True
+            model,
+            X,
+            y,
+            groups=groups,
+            folds=CALIBRATION_FOLDS,
+            extra=_synthetic() if extra is None else extra,
+            progress=True,
         )
         fold = np.zeros(len(y), int)
         for k, (_, test) in enumerate(GroupKFold(CALIBRATION_FOLDS).split(X, y, groups)):
