@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 
-def held_out(shared: Path, cache: Path) -> dict[str, np.ndarray]:
-    """The cached held-out probabilities, computed first if ``cache`` does not exist."""
+def held_out(shared: Path, cache: Path, extra=None) -> dict[str, np.ndarray]:
+    """The cached held-out probabilities, computed first if ``cache`` does not exist, with the
+    shipped synthetic rows, or the ``extra`` ``(X, y)`` rows given instead, in every training fold."""
     if not cache.exists():
         from sklearn.model_selection import GroupKFold
 
@@ -35,7 +36,13 @@ def held_out(shared: Path, cache: Path) -> dict[str, np.ndarray]:
         X, y, groups = training_arrays(table)
         model = MineralClassifier(**DEFAULT_PARAMS)
         classes, proba = held_out_proba(
-            model, X, y, groups=groups, folds=CALIBRATION_FOLDS, extra=_synthetic(), progress=True
+            model,
+            X,
+            y,
+            groups=groups,
+            folds=CALIBRATION_FOLDS,
+            extra=_synthetic() if extra is None else extra,
+            progress=True,
         )
         fold = np.zeros(len(y), int)
         for k, (_, test) in enumerate(GroupKFold(CALIBRATION_FOLDS).split(X, y, groups)):
@@ -52,24 +59,16 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True)
     args = parser.parse_args()
 
-    from minml.classifier.calibration import Calibration
+    from minml.classifier.calibration import cross_conformal_sets, prediction_set_table
 
     data = held_out(args.shared, args.cache)
     proba, y, classes, fold = data["proba"], data["y"], list(data["classes"]), data["fold"]
     codes = np.searchsorted(classes, y)
-    keep = np.ones(len(y), bool)
     print("command: python benchmarks/prediction_sets.py --shared ... --cache ...")
     print(f"{'coverage':>8} {'mean size':>9} {'quartz in':>9} {'worst class coverage':>24}")
     for coverage in (0.9, 0.95, 0.98, 0.99):
-        covered, size, quartz = np.zeros(len(y), bool), np.zeros(len(y)), np.zeros(len(y), bool)
-        for f in range(int(fold.max()) + 1):
-            test = fold == f
-            calibration = Calibration.fit(proba[~test & keep], codes[~test & keep])
-            p = calibration.apply(proba[test])
-            inside = p >= calibration.cutoffs(coverage)
-            inside[np.arange(test.sum()), p.argmax(1)] = True
-            covered[test] = inside[np.arange(test.sum()), codes[test]]
-            size[test], quartz[test] = inside.sum(1), inside[:, classes.index("quartz")]
+        inside = cross_conformal_sets(proba, codes, fold, coverage)
+        covered, size, quartz = inside[np.arange(len(y)), codes], inside.sum(1), inside[:, classes.index("quartz")]
         per_class = {c: covered[codes == k].mean() for k, c in enumerate(classes)}
         worst = min(per_class, key=per_class.get)
         print(
@@ -77,6 +76,8 @@ def main() -> None:
             f"{worst + ' ' + format(per_class[worst], '.4f'):>24}"
         )
         print("    per class: " + ", ".join(f"{c} {v:.3f}" for c, v in per_class.items()))
+    print("\nper class (the model card's table):")
+    print(prediction_set_table(proba, codes, fold, classes).round(3).to_string())
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ import pytest
 from minml.classifier.calibration import (
     Calibration,
     apply_temperature,
+    cross_conformal_sets,
     expected_calibration_error,
     fit_temperature,
+    prediction_set_table,
     prediction_sets,
 )
 
@@ -129,3 +131,43 @@ def test_a_small_class_is_not_in_every_set_at_high_coverage():
     calibrated = cal.apply(proba)
     assert (calibrated[codes == 2, 2] >= cut[2]).all()  # each of its own held-out rows is covered
     assert cal.pooled_quantile(0.99) == pytest.approx(np.quantile(1 - calibrated[codes < 2].max(1), 0.99), abs=0.01)
+
+
+def test_prediction_set_table_on_source_grouped_folds():
+    """Per-class coverage and set size of cross-conformal sets, on the held-out probabilities of
+    the Gaussian baseline over source-grouped folds of real analyses (the label screen's fixture)."""
+    from sklearn.model_selection import GroupKFold
+
+    from minml.classifier._held_out import held_out_proba
+    from minml.classifier.model import MineralClassifier
+    from minml.training.data import collect_training_set
+    from minml.training.evaluation import training_arrays
+
+    from .conftest import DATA
+
+    table, _ = collect_training_set(DATA / "screen")
+    X, y, groups = training_arrays(table.assign(source=table["source"].fillna(table["source_file"])))
+    classes, proba = held_out_proba(MineralClassifier(kind="gda"), X, y, groups=groups, folds=5)
+    fold = np.zeros(len(y), int)
+    for k, (_, test) in enumerate(GroupKFold(5).split(X, y, groups)):
+        fold[test] = k
+    codes = np.searchsorted(classes, y)
+    out = prediction_set_table(proba, codes, fold, classes)
+    assert list(out.index) == [*classes, "all"] and out.loc["all", "rows"] == len(y)
+    assert list(out.columns) == [
+        "rows",
+        "coverage_90",
+        "size_90",
+        "coverage_95",
+        "size_95",
+        "coverage_99",
+        "size_99",
+    ]
+    assert (out.filter(like="size") >= 1).all().all()  # the top class is always in
+    assert out.loc["all", "size_99"] >= out.loc["all", "size_90"]  # wider sets for more coverage
+    assert out.loc["all", "coverage_99"] >= out.loc["all", "coverage_90"] >= 0.85
+    # each row's set comes from cut-offs fitted without its fold: the table's figures are those sets'
+    inside = cross_conformal_sets(proba, codes, fold, 0.95)
+    olivine = codes == list(classes).index("olivine")
+    assert out.loc["olivine", "coverage_95"] == inside[olivine, codes[olivine]].mean()
+    assert out.loc["olivine", "size_95"] == inside[olivine].sum(axis=1).mean()

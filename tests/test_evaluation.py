@@ -173,3 +173,25 @@ def test_lepr_protocol_is_data_naming_known_classes():
     assert all(rule.basis is None or rule.basis in known for rule in LEPR_UNSETTLED)
     groups = lepr_groups()  # one group per label where its classes share one; FeTiOxide spans two
     assert groups["Spinel"] == "spinel group" and groups["Tridymite"] == "silica" and "FeTiOxide" not in groups
+
+
+def test_grouped_prediction_sets_are_those_of_the_grouped_folds():
+    # the model card's table: cross-conformal sets on grouped_cv's held-out probabilities, its folds
+    from minml.classifier.calibration import prediction_set_table
+    from minml.classifier.model import MineralClassifier
+    from minml.training.evaluation import grouped_cv, training_arrays
+    from minml.training.shipped import grouped_prediction_sets
+
+    table, _ = collect_training_set(DATA / "screen")
+    X, y, groups = training_arrays(table.assign(source=table["source"].fillna(table["source_file"])))
+    grouped = grouped_cv(MineralClassifier(kind="gda"), X, y, groups, folds=4)
+    sets = grouped_prediction_sets(grouped, y, groups, 4)
+    assert sets.loc["all", "rows"] == len(y) and set(sets.index) == {*np.unique(y), "all"}
+    assert 0.9 <= sets.loc["all", "coverage_95"] <= 1.0 and sets["size_99"].min() >= 1.0
+    from sklearn.model_selection import GroupKFold
+
+    fold = np.zeros(len(y), int)  # grouped_cv's folds: GroupKFold by source
+    for k, (_, test) in enumerate(GroupKFold(4).split(X, y, groups)):
+        fold[test] = k
+    again = prediction_set_table(grouped["proba"], np.searchsorted(grouped["classes"], y), fold, grouped["classes"])
+    pd.testing.assert_frame_equal(again, sets)

@@ -34,7 +34,10 @@ def test_every_end_member_fills_its_class_basis(mineral):
         counted = {k: v for k, v in oxides.items() if k not in mineral.basis_excludes and not table[k].halogen}
         oxygens = sum(v * table[k].oxygens for k, v in counted.items())
         cations = sum(v * table[k].cations for k, v in counted.items())
-        assert oxygens == pytest.approx(mineral.oxygens), (mineral.name, name)
+        # an oxo-amphibole (W = O2 for (OH)2: kaersutite) has the one O more that the 23 O basis
+        # leaves with the H2O (Hawthorne et al. 2012)
+        oxo = 1 if END_MEMBERS[name].formula.endswith("O22O2") else 0
+        assert oxygens == pytest.approx(mineral.oxygens + oxo), (mineral.name, name)
         low, high = mineral.cations if isinstance(mineral.cations, tuple) else (mineral.cations,) * 2
         assert low - 1e-9 <= cations <= high + 1e-9, (mineral.name, name, cations)
         # charge balance: cation charges equal twice the oxygens, plus one per halogen

@@ -49,7 +49,27 @@ def _stripped(names: tuple) -> list[str]:
     return [name.split(" (")[0] for name in names]
 
 
-CLASS_CASES = [(c, m) for c, mineral in mineral_table().items() for m in mineral.end_members]
+# Ideal amphiboles the species rules misname (a finding for minml.chemistry.species, not pinned
+# as right): its normalisation to 13 cations less Ca, Na, K suits calcic amphiboles, not the
+# Ca-free Mg-Fe ones (cummingtonite read as winchite, grunerite as ferro-barroisite), and its
+# Fe3+ estimate turns the Fe3+ of hastingsite and riebeckite into Fe2+ (ferro-edenite,
+# ferro-glaucophane).
+MISNAMED = {
+    ("amphibole", "hastingsite"): "ferro-edenite",
+    ("amphibole", "cummingtonite"): "winchite",
+    ("amphibole", "grunerite"): "ferro-barroisite",
+    ("amphibole", "riebeckite"): "ferro-glaucophane",
+}
+
+CLASS_CASES = [
+    pytest.param(
+        c,
+        m,
+        marks=[pytest.mark.xfail(strict=True, reason=f"named {MISNAMED[c, m]}")] if (c, m) in MISNAMED else [],
+    )
+    for c, mineral in mineral_table().items()
+    for m in mineral.end_members
+]
 
 
 @pytest.mark.parametrize(("mineral", "member"), CLASS_CASES)

@@ -97,6 +97,15 @@ def test_full_build(shared_data, tmp_path):
     biotite = result.table[result.table["mineral"] == "biotite"]
     assert biotite["SiO2"].max() < 60 and "cation sum off" not in report["classes"]["amphibole"]["dropped"]
     assert report["classes"]["quartz"]["rows_kept"] == 38
+    # the label screen: 47 rows whose chemistry and other sources' analyses contradict the label,
+    # among them three grossular-rich garnets of one source filed as amphibole (Schulz et al. 2019)
+    # and three augites (CaO 20-22 wt%, sums 98-99) of another (Peters et al. 2017)
+    listed = pd.read_csv(tmp_path / "mislabelled.csv")
+    assert report["dropped"]["mislabelled"] == len(listed) == 47
+    augites = listed[(listed["label"] == "amphibole") & (listed["answer"] == "clinopyroxene")]
+    assert set(augites["source"]) == {"Petersetal2017"} and len(augites) == 3
+    garnets = listed[(listed["label"] == "amphibole") & (listed["answer"] == "garnet")]
+    assert set(garnets["source"]) == {"Schulzetal2019"} and len(garnets) == 3
     assert set(result.table["mineral"]) == set(mineral_table())
 
 

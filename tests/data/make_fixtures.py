@@ -65,7 +65,26 @@ def cut_training(shared: Path) -> None:
         df.loc[sorted(set(keep))].to_excel(out / path.name, index=False)
 
 
+def cut_screen(shared: Path) -> None:
+    """A hundred rows per class with oxide sums 95-102 wt% (seeded draw), for the label screen's
+    tests, which plant mislabels in a copy; rows the screen drops from the full compilations
+    (their listing, ``mislabelled.csv`` of ``minml data build``) are left out."""
+    from minml.training.data import collect_training_set
+
+    _, report = collect_training_set(shared / "training")
+    flagged = {(row["source_file"], row["source_row"]) for row in report["label_screen"]["rows"]}
+    out = HERE / "screen"
+    out.mkdir(exist_ok=True)
+    for path in sorted((shared / "training").glob("*.xlsx")):
+        df = pd.read_excel(path, engine="openpyxl")
+        total = pd.to_numeric(df["Total"], errors="coerce")
+        clean = np.array([(path.name, i + 2) not in flagged for i in range(len(df))])  # Excel row numbers
+        good = df[total.between(95, 102) & clean]
+        good.sample(min(100, len(good)), random_state=0).sort_index().to_excel(out / path.name, index=False)
+
+
 if __name__ == "__main__":
     shared = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
     cut_lepr(shared)
     cut_training(shared)
+    cut_screen(shared)

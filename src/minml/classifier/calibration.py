@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Calibration", "prediction_sets"]
+__all__ = ["Calibration", "cross_conformal_sets", "prediction_set_table", "prediction_sets"]
 
 _LEVELS = 1001  # stored quantiles of each class's held-out scores
 _EPS = 1e-12
@@ -263,6 +263,56 @@ def set_members(proba: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
     inside = proba >= cutoffs
     inside[np.arange(len(proba)), proba.argmax(axis=1)] = True
     return inside
+
+
+def cross_conformal_sets(proba: np.ndarray, codes: np.ndarray, fold: np.ndarray, coverage: float) -> np.ndarray:
+    """Out-of-sample prediction sets of held-out rows (rows x classes, bool): for each fold, a
+    :class:`Calibration` fitted on the other folds' rows sets the cut-offs of this fold's rows
+    (cross-conformal), so that no row's set depends on its own probability.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        Held-out probabilities (rows x classes), e.g. of source-grouped folds.
+    codes : numpy.ndarray of int
+        Each row's true class column.
+    fold : numpy.ndarray of int
+        Each row's fold.
+    coverage : float
+    """
+    inside = np.zeros(proba.shape, dtype=bool)
+    for f in np.unique(fold):
+        test = fold == f
+        calibration = Calibration.fit(proba[~test], codes[~test])
+        inside[test] = set_members(calibration.apply(proba[test]), calibration.cutoffs(coverage))
+    return inside
+
+
+def prediction_set_table(proba, codes, fold, classes, coverages=(0.90, 0.95, 0.99)):
+    """Per class: held-out rows, and at each coverage the share of its rows whose set holds
+    their class (empirical coverage) and their mean set size (:func:`cross_conformal_sets`);
+    a last row ``all`` pools every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: classes, then ``all``; columns ``rows``, ``coverage_<c>`` and ``size_<c>`` per
+        coverage, ``c`` in percent (``coverage_90``, ``size_90``, ...).
+    """
+    import pandas as pd
+
+    codes = np.asarray(codes)
+    names = [*map(str, classes), "all"]
+    table = pd.DataFrame({"rows": [*np.bincount(codes, minlength=len(classes)), len(codes)]}, index=names)
+    for coverage in coverages:
+        inside = cross_conformal_sets(proba, codes, fold, coverage)
+        covered = inside[np.arange(len(codes)), codes]
+        size = inside.sum(axis=1)
+        per_class = [(covered[codes == k].mean(), size[codes == k].mean()) for k in range(len(classes))]
+        per_class.append((covered.mean(), size.mean()))
+        table[f"coverage_{round(100 * coverage)}"] = [c for c, _ in per_class]
+        table[f"size_{round(100 * coverage)}"] = [s for _, s in per_class]
+    return table.rename_axis("class")
 
 
 def prediction_sets(proba: np.ndarray, cutoffs: np.ndarray, classes) -> list[str]:

@@ -26,7 +26,7 @@ def _add_data(sub) -> None:
 
 
 def _run_data_build(args) -> int:
-    from minml.training.data import build_training_set
+    from minml.training.data import MISLABELLED_FILE, build_training_set
 
     result = build_training_set(args.source, args.output, progress=sys.stderr.isatty())
     report = result.report
@@ -34,7 +34,7 @@ def _run_data_build(args) -> int:
     for reason, count in report["dropped"].items():
         print(f"  dropped {count:>6}  {reason}")
     print(f"content sha256 {report['content_sha256']}")
-    print(f"wrote {result.table_path} and {result.report_path}")
+    print(f"wrote {result.table_path}, {result.report_path} and {result.table_path.parent / MISLABELLED_FILE}")
     return 0
 
 

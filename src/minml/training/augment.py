@@ -25,7 +25,7 @@ from minml.chemistry.minerals import end_member_table, mineral_table
 from minml.chemistry.oxides import FEO_PER_FE2O3, species_table
 from minml.classifier.features import MODEL_OXIDES
 
-__all__ = ["augmented_classes", "synthetic_analyses", "synthetic_arrays", "synthetic_training_rows"]
+__all__ = ["augmented_classes", "mixture_analyses", "synthetic_analyses", "synthetic_arrays", "synthetic_training_rows"]
 
 _RELATIVE_NOISE = 0.02  # 1 sd of each oxide, relative (EPMA major elements)
 _MINOR_NOISE = 0.03  # wt%: scale of trace amounts of oxides the end-members lack
@@ -102,11 +102,25 @@ def synthetic_analyses(mineral: str, n: int, random_state=0) -> pd.DataFrame:
     specs = augmented_classes()
     if mineral not in specs:
         raise ValueError(f"No augment entry for {mineral!r}; classes with one: {sorted(specs)}.")
+    return mixture_analyses(list(mineral_table()[mineral].end_members), specs[mineral], n, random_state)
+
+
+def mixture_analyses(names: list[str], populations: list[dict], n: int, random_state=0) -> pd.DataFrame:
+    """``n`` analyses of mixtures of the end-members ``names`` (of ``minerals.toml``), drawn as
+    :func:`synthetic_analyses` draws a class's: each population a table with ``rows`` (its
+    share), ``alpha`` (Dirichlet weights by end-member), optional ``simple``, ``limits`` and
+    ``total`` ([mean, sd] of the analytical sum of the true composition, wt%; default
+    99.7 ± 0.7; species outside the model oxides, such as H2O, count in the composition and
+    go unanalysed, as in a hydrous mineral or glass).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`minml.classifier.features.MODEL_OXIDES`.
+    """
     rng = np.random.default_rng(random_state)
-    names = list(mineral_table()[mineral].end_members)
     members = end_member_table()
     table = species_table()
-    populations = specs[mineral]
     share = np.array([float(p["rows"]) for p in populations])
     counts = np.diff(np.round(np.concatenate([[0.0], np.cumsum(share)]) * n / share.sum()).astype(int))
     weights = np.vstack([_fractions(rng, names, p, int(k)) for p, k in zip(populations, counts, strict=True)])
@@ -122,12 +136,15 @@ def synthetic_analyses(mineral: str, n: int, random_state=0) -> pd.DataFrame:
             out[ox] = wt[ox]
     out["FeOt"] = wt.get("FeO", 0.0)
     values = out.to_numpy()
+    analysed = values.sum(axis=1) / 100.0  # the share of the true composition the oxides hold
+    analysed[np.abs(analysed - 1.0) < 1e-9] = 1.0  # anhydrous: exactly as drawn
     values *= rng.normal(1.0, _RELATIVE_NOISE, size=values.shape)
     absent = values == 0
     absent[:, -1] = False  # no trace "Fe2O3": iron traces enter as FeOt
     values[absent] = np.abs(rng.normal(0.0, _MINOR_NOISE, size=int(absent.sum())))
-    total = np.clip(rng.normal(*_TOTAL, size=n), _TOTAL[0] - 3 * _TOTAL[1], _TOTAL[0] + 3 * _TOTAL[1])
-    values *= (total / values.sum(axis=1))[:, None]
+    mean, sd = (np.repeat([p.get("total", _TOTAL)[i] for p in populations], counts) for i in (0, 1))
+    total = np.clip(rng.normal(mean, sd), mean - 3 * sd, mean + 3 * sd)
+    values *= (total * analysed / values.sum(axis=1))[:, None]
     values[:, list(out.columns).index("FeOt")] += FEO_PER_FE2O3 * values[:, -1]
     return pd.DataFrame(np.clip(values[:, :-1], 0.0, None), columns=list(MODEL_OXIDES))
 

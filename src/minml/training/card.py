@@ -17,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["UNSETTLED_FILE", "card_results", "latent_card_results", "render_card", "write_model_card"]
+__all__ = [
+    "UNSETTLED_FILE",
+    "card_results",
+    "label_screen_results",
+    "latent_card_results",
+    "render_card",
+    "write_model_card",
+]
 
 UNSETTLED_FILE = "lepr_unsettled.csv"
 """The LEPR rows composition cannot settle, one per line, written beside the card."""
@@ -106,6 +113,7 @@ def card_results(results: dict) -> dict:
         "report": {
             **{k: report[k] for k in ("rows_in", "rows_kept", "content_sha256", "dropped", "glass")},
             "compilations": len(report["classes"]),
+            "label_screen": label_screen_results(report["label_screen"]),
         },
         "nested": {
             **_scores(nested),
@@ -120,12 +128,28 @@ def card_results(results: dict) -> dict:
         "lepr": _lepr(results["lepr"]),
         "lepr_gda": _scores(results["lepr_gda"]),
         "unknown": {**_scores(unknown), "per_label": _records(shown, "label")},
+        "prediction_sets": _records(results["prediction_sets"], "class"),
         "glass_test": results["glass_test"],
         "training_rejected": results["training_rejected"],
     }
     if "latent" in results:
         data["latent"] = latent_card_results(results["latent"])
     return json.loads(json.dumps(data, default=_plain))
+
+
+def label_screen_results(screen: dict) -> dict:
+    """The label screen's part of the card (``report["label_screen"]`` of the data build):
+    its rule, the rows it dropped, and those rows per label and answer, most first."""
+    import pandas as pd
+
+    rows = pd.DataFrame(screen["rows"], columns=["label", "answer"])
+    pairs = rows.value_counts(sort=True).reset_index().sort_values(["count", "label"], ascending=[False, True])
+    return {
+        "rule": screen["rule"],
+        "judged_rows": screen["judged_rows"],
+        "rows": len(rows),
+        "pairs": [[a, b, int(n)] for a, b, n in pairs.itertuples(index=False)],
+    }
 
 
 def _plain(value):
@@ -216,6 +240,7 @@ def render_card(data: dict) -> str:
             "augmented_classes": ", ".join(data["augmented_classes"]),
             "rows_per_class": ", ".join(f"{k} {v}" for k, v in meta["rows_per_class"].items()),
             "dropped": ", ".join(f"{k} {v}" for k, v in data["report"]["dropped"].items()),
+            "mislabelled": ", ".join(f"{a} that is {b} {n}" for a, b, n in data["report"]["label_screen"]["pairs"]),
             "nested_folds": data["nested"]["folds"],
             "nested_rows": _rows(
                 data["nested"]["per_class"], "| {class} | " + _pm(metrics, 4) + " | {support_mean:.0f} |"
@@ -226,6 +251,12 @@ def render_card(data: dict) -> str:
             ),
             "lepr_mistakes": "\n".join(f"- {a} → {b}: {n}" for a, b, n in lepr["mistakes"]),
             "unsettled_section": _unsettled_section(lepr),
+            "set_rows": _rows(
+                data["prediction_sets"],
+                "| {class} | {rows} | "
+                + " | ".join(f"{{coverage_{c}:.3f}} | {{size_{c}:.2f}}" for c in (90, 95, 99))
+                + " |",
+            ),
             "unknown_rows": _rows(data["unknown"]["per_label"], "| {label} | {rows} | {unknown:.2f} | {most_named} |"),
         }
     )

@@ -8,7 +8,10 @@ cannot be trusted for a stated reason, and writes
   ``source_row``, ``sample_name``, ``source``, ...), ``iron_rule``, ``total``, ``notes`` and
   the canonical species in wt%;
 * ``report.json`` -- rows in and out per class, why each dropped row went, the sha256 of
-  every input file and of the kept table's content, so that model cards can cite it.
+  every input file and of the kept table's content, so that model cards can cite it;
+* ``mislabelled.csv`` -- the rows the label screen dropped (:mod:`minml.training.screen`:
+  their chemistry and a classifier fitted without their source both contradict the label),
+  one per line with its source, label, the classifier's answer, misfit and reason in words.
 
 Running it twice on the same files gives the same bytes.
 """
@@ -25,10 +28,18 @@ import pandas as pd
 
 from minml.chemistry.formulas import cation_sum
 from minml.chemistry.minerals import Mineral, mineral_table, nominal_total
-from minml.io import read_table
+from minml.io import atomic_path, read_table
 from minml.tables.checks import DEFAULT_TOTAL_RANGE, check_oxides
 
-__all__ = ["DROP_REASONS", "BuildResult", "build_training_set", "collect_training_set", "content_hash", "file_hash"]
+__all__ = [
+    "DROP_REASONS",
+    "MISLABELLED_FILE",
+    "BuildResult",
+    "build_training_set",
+    "collect_training_set",
+    "content_hash",
+    "file_hash",
+]
 
 DROP_REASONS = (
     "empty row",
@@ -39,8 +50,26 @@ DROP_REASONS = (
     "total outside range",
     "cation sum off",
     "duplicate",
+    "mislabelled",
 )
 """Why a row leaves the training set, checked in this order (a row counts under the first)."""
+
+MISLABELLED_FILE = "mislabelled.csv"
+"""The rows the label screen dropped, written beside ``training.parquet``."""
+
+_LISTING = {
+    "source_file": "source_file",
+    "source_row": "source_row",
+    "source": "source",
+    "sample_name": "sample_name",
+    "mineral": "label",
+    "answer": "answer",
+    "answer_probability": "answer_probability",
+    "label_probability": "label_probability",
+    "misfit": "misfit_wt%",
+    "fence": "fence_wt%",
+    "reason": "reason",
+}
 
 CATION_SCREEN = (-0.15, 0.35)
 """Accepted cation sum minus the ideal, on the class's oxygen basis with all iron as Fe2+
@@ -82,6 +111,7 @@ class BuildResult:
     report : dict
         The content of ``report.json``.
     table_path, report_path : pathlib.Path
+        ``mislabelled.csv`` (:data:`MISLABELLED_FILE`) lies beside them.
     """
 
     table: pd.DataFrame
@@ -160,17 +190,50 @@ def _read_class(path: Path, mineral: Mineral, total_range) -> tuple[pd.DataFrame
     reason[duplicate] = "duplicate"
     kept &= ~duplicate
 
-    notes = checked.flags["notes"]
+    kept_table = table.loc[kept].reset_index(drop=True)
     counts = {
         "rows_in": len(raw),
-        "rows_kept": int(kept.sum()),
         "dropped": {why: int((reason == why).sum()) for why in DROP_REASONS if (reason == why).any()},
-        "kept_with_small_negatives_clipped": int((notes.str.contains("small negative") & kept).sum()),
-        "kept_with_values_below_detection": int((notes.str.contains("below detection") & kept).sum()),
-        "iron_rule": checked.flags.loc[kept, "iron_rule"].value_counts().sort_index().to_dict(),
+        **_kept_counts(kept_table),
         "input_sha256": file_hash(path),
     }
-    return table.loc[kept].reset_index(drop=True), counts
+    return kept_table, counts
+
+
+def _kept_counts(kept: pd.DataFrame) -> dict:
+    """The report's counts of a class's kept rows (their ``notes`` and ``iron_rule``)."""
+    notes = kept["notes"].astype(str)
+    return {
+        "rows_kept": len(kept),
+        "kept_with_small_negatives_clipped": int(notes.str.contains("small negative").sum()),
+        "kept_with_values_below_detection": int(notes.str.contains("below detection").sum()),
+        "iron_rule": kept["iron_rule"].value_counts().sort_index().to_dict(),
+    }
+
+
+def _screen(table: pd.DataFrame, per_class: dict) -> tuple[pd.DataFrame, dict]:
+    """``table`` without the rows the label screen finds mislabelled (:mod:`minml.training.screen`),
+    ``per_class`` counts updated, and the screen's part of the report (its rule and the rows)."""
+    from minml.training import screen
+
+    judged = screen.screen_labels(table)
+    out = judged["mislabelled"].to_numpy()
+    listing = pd.concat([table, judged], axis=1).loc[out, [c for c in _LISTING if c in table or c in judged]]
+    listing = listing.rename(columns=_LISTING).round(4)
+    kept = table.loc[~out].reset_index(drop=True)
+    for name, count in listing["label"].value_counts().items():
+        counts = per_class[name]
+        counts["dropped"]["mislabelled"] = int(count)
+        counts.update(_kept_counts(kept[kept["mineral"] == name]))
+    part = {
+        "rule": f"misfit under the label's class above its median + {screen.SCREEN_FENCE:g} x (90th percentile "
+        f"- median), and a label probability below {screen.SCREEN_PROBABILITY:g} from the Gaussian baseline "
+        f"fitted without the row's source ({screen.SCREEN_FOLDS} source-grouped folds; classes with at least "
+        f"{screen.SCREEN_MIN_ROWS} rows)",
+        "judged_rows": int(judged["label_probability"].notna().sum()),
+        "rows": json.loads(listing.to_json(orient="records", double_precision=10)),
+    }
+    return kept, part
 
 
 def build_training_set(source, out_dir, *, total_range=DEFAULT_TOTAL_RANGE, progress: bool = False) -> BuildResult:
@@ -201,8 +264,13 @@ def build_training_set(source, out_dir, *, total_range=DEFAULT_TOTAL_RANGE, prog
     out_dir.mkdir(parents=True, exist_ok=True)
     table_path = out_dir / "training.parquet"
     report_path = out_dir / "report.json"
-    table.to_parquet(table_path, index=False)
-    report_path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    listing = pd.DataFrame(report["label_screen"]["rows"], columns=list(_LISTING.values()))
+    with atomic_path(table_path) as part:
+        table.to_parquet(part, index=False)
+    with atomic_path(out_dir / MISLABELLED_FILE) as part:
+        listing.to_csv(part, index=False, lineterminator="\n")
+    with atomic_path(report_path) as part:
+        part.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return BuildResult(table, report, table_path, report_path)
 
 
@@ -229,7 +297,7 @@ def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: b
         frame, counts = _read_class(source / f"{mineral.training_file}.xlsx", mineral, total_range)
         frames.append(frame)
         per_class[mineral.name] = counts
-    table = pd.concat(frames, ignore_index=True)
+    table, screened = _screen(pd.concat(frames, ignore_index=True), per_class)
     table = _order_columns(table)
 
     dropped = {why: sum(c["dropped"].get(why, 0) for c in per_class.values()) for why in DROP_REASONS}
@@ -250,7 +318,10 @@ def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: b
             f"ideal {CATION_SCREEN[0]:+g}/{CATION_SCREEN[1]:+g} for classes marked screen_cations, "
             f"below ideal {CATION_FLOOR:+g} for the others",
             "duplicate": "the same oxide values as an earlier row of the same class",
+            "mislabelled": "its chemistry and the other sources' analyses both contradict its label "
+            f"(listed in {MISLABELLED_FILE})",
         },
+        "label_screen": screened,
         "content_sha256": content_hash(table),
         "columns": list(table.columns),
         "classes": per_class,
