@@ -227,6 +227,11 @@ def _latent_section(latent: dict) -> str:
     )
 
 
+def _screen_note(screen: dict) -> str:
+    """What the card adds to the label screen's line (a results file may carry a ``note``)."""
+    return " " + screen["note"] if "note" in screen else ""
+
+
 def render_card(data: dict) -> str:
     """The model card (Markdown) from :func:`card_results`' data."""
     meta, lepr = data["meta"], data["lepr"]
@@ -241,7 +246,7 @@ def render_card(data: dict) -> str:
             "rows_per_class": ", ".join(f"{k} {v}" for k, v in meta["rows_per_class"].items()),
             "dropped": ", ".join(f"{k} {v}" for k, v in data["report"]["dropped"].items()),
             "mislabelled": ", ".join(f"{a} that is {b} {n}" for a, b, n in data["report"]["label_screen"]["pairs"]),
-            "screen_note": (" " + data["report"]["label_screen"]["note"]) if "note" in data["report"]["label_screen"] else "",
+            "screen_note": _screen_note(data["report"]["label_screen"]),
             "nested_folds": data["nested"]["folds"],
             "nested_rows": _rows(
                 data["nested"]["per_class"], "| {class} | " + _pm(metrics, 4) + " | {support_mean:.0f} |"
