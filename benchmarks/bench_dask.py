@@ -86,9 +86,13 @@ def bench_tables(client, sizes, part_rows: int, work: Path, files: bool = True) 
         t_dask = time.perf_counter() - t  # the whole result in one worker's memory, past its limit at 10 M rows
         lazy = pd.read_parquet(work / f"lazy{n}")
         shutil.rmtree(work / f"lazy{n}")
-        same = (lazy["mineral"].to_numpy() == eager["mineral"].to_numpy()).all() and (
-            lazy["flag"].to_numpy() == eager["flag"].to_numpy()
-        ).all()
+        differ = (lazy["mineral"].to_numpy() != eager["mineral"].to_numpy()) | (
+            lazy["flag"].to_numpy() != eager["flag"].to_numpy()
+        )
+        if differ.any():  # what differs: rows at a threshold that float32 rounding of other batch sizes moves
+            for i in np.flatnonzero(differ)[:4]:
+                print(f"  row {i}: {eager['mineral'].iloc[i]} {eager['flag'].iloc[i]!r}")
+                print(f"  {'':>{len(str(i)) + 5}}{lazy['mineral'].iloc[i]} {lazy['flag'].iloc[i]!r} (Dask)")
         moved = int(
             (lazy["probability"].to_numpy() != eager["probability"].to_numpy()).sum()
             - eager["probability"].isna().sum()
@@ -102,7 +106,7 @@ def bench_tables(client, sizes, part_rows: int, work: Path, files: bool = True) 
             shutil.rmtree(work / f"out{n}")
         lines.append(
             f"{n:>10,} {n / t_mem:>12,.0f} {n / t_dask:>12,.0f} {t_mem / t_dask:>7.2f} {n / t_files:>12,.0f} "
-            f"{'yes' if same else 'NO':>9} {moved:>7} {worst:>9.1e}"
+            f"{'yes' if not differ.any() else int(differ.sum()):>9} {moved:>7} {worst:>9.1e}"
         )
         shutil.rmtree(folder)
     return lines
