@@ -30,6 +30,7 @@ from minml.chemistry.formulas import cation_sum
 from minml.chemistry.minerals import Mineral, mineral_table, nominal_total
 from minml.io import atomic_path, read_table
 from minml.tables.checks import DEFAULT_TOTAL_RANGE, check_oxides
+from minml.tables.reasons import Reason
 
 __all__ = [
     "DROP_REASONS",
@@ -83,10 +84,10 @@ mineral under the label (feldspars and quartz in one biotite compilation: SiO2 9
 5.6 cations per 11 O)."""
 
 # flag kinds from check_oxides -> drop reason
-_FLAG_KIND = {
-    "empty row": "empty row",
-    "column shift?": "column shift",
-    "fractions?": "fractions",
+_FLAG_KIND = {  # the check's reason codes that drop a row, and the drop reason reported
+    Reason.EMPTY_ROW: "empty row",
+    Reason.COLUMN_SHIFT: "column shift",
+    Reason.FRACTIONS: "fractions",
 }
 
 _PROVENANCE = {
@@ -139,7 +140,7 @@ def content_hash(table: pd.DataFrame) -> str:
 def _drop_reasons(checked, mineral: Mineral, total_range) -> np.ndarray:
     """The first drop reason per row ('' to keep), before de-duplication."""
     flags = checked.flags["flag"]
-    kinds = flags.str.split("; ").apply(lambda parts: [p.split(":")[0] for p in parts if p])
+    codes = np.asarray(checked.reasons)
     n = len(flags)
     reason = np.full(n, "", dtype=object)
 
@@ -147,8 +148,8 @@ def _drop_reasons(checked, mineral: Mineral, total_range) -> np.ndarray:
         mask = np.asarray(mask, dtype=bool) & (reason == "")
         reason[mask] = why
 
-    for kind, why in _FLAG_KIND.items():
-        mark(kinds.apply(lambda ks, kind=kind: kind in ks), why)
+    for code, why in _FLAG_KIND.items():
+        mark((codes & np.uint16(code)) != 0, why)
     mark(flags != "", "unusable value")  # a bad cell or an iron mismatch
     for species in mineral.requires:
         has = checked.oxides[species].to_numpy() > 0 if species in checked.oxides else np.zeros(n, bool)
