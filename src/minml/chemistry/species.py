@@ -42,8 +42,10 @@ class SpeciesRules:
         Derived quantities (arithmetic on cations, indices, sites, earlier quantities).
     sites : tuple of dict
         Site allocation: ``site``, ``size``, ``fill`` (cations in order).
-    normalise : dict
-        ``cations``, ``excluding``, ``oxygens``: renormalisation with Fe3+ by charge (13eCNK).
+    normalise : tuple of dict
+        Renormalisations with Fe3+ by charge, tried in order: ``cations``, ``excluding``,
+        ``oxygens``, and ``when`` (a condition on the cations before it; none: always) --
+        per row the first that holds (amphibole: 15eNK for the Ca-free ones, else 13eCNK).
     fe3_step : float
         Fe3+ (apfu) up and down within which the name is asked again (0: not).
     qualifier : str
@@ -53,7 +55,7 @@ class SpeciesRules:
     rules: tuple
     quantities: dict = field(default_factory=dict)
     sites: tuple = ()
-    normalise: dict = field(default_factory=dict)
+    normalise: tuple = ()
     fe3_step: float = 0.0
     qualifier: str = ""
 
@@ -75,7 +77,7 @@ def species_rules() -> dict[str, SpeciesRules]:
             rules=tuple(spec["rules"]),
             quantities=dict(spec.get("quantities", {})),
             sites=tuple(spec.get("sites", ())),
-            normalise=dict(spec.get("normalise", {})),
+            normalise=tuple(spec.get("normalise", ())),
             fe3_step=float(spec.get("fe3_step", 0.0)),
             qualifier=spec.get("qualifier", ""),
         )
@@ -118,11 +120,29 @@ def evaluate_condition(expression: str, values: dict) -> np.ndarray:
 # ---- the values a class's rules read ----
 
 
-def _normalise(values: dict, spec: dict) -> None:
+def _normalise(values: dict, schemes: tuple) -> None:
+    """Per row, the first of ``schemes`` whose ``when`` holds on the cations as given
+    (:func:`_normalised`), in place; rows that no scheme takes are left as they are."""
+    if not schemes:
+        return
+    n = len(values["Si"])
+    open_rows = np.ones(n, dtype=bool)
+    fields = [*values["_cations"], "Fe", "Fe2", "Fe3", "sum"]
+    chosen = {f: np.array(values[f], dtype=float, copy=True) for f in fields}
+    for scheme in schemes:
+        rows = open_rows & (evaluate_condition(scheme["when"], values) if "when" in scheme else True)
+        if rows.any():
+            done = {f: values[f] for f in fields} | {"_cations": values["_cations"], "_charges": values["_charges"]}
+            _normalised(done, scheme)
+            for f in fields:
+                chosen[f] = np.where(rows, done[f], chosen[f])
+        open_rows &= ~rows
+    values.update(chosen)
+
+
+def _normalised(values: dict, spec: dict) -> None:
     """Renormalise to ``cations`` cations less ``excluding`` where the sum exceeds it, and
     give the charge then missing on ``oxygens`` oxygens to Fe3+ (in place; all iron Fe2+ before)."""
-    if not spec:
-        return
     excluding = set(spec["excluding"]) | {"Fe2", "Fe3"}
     cations = [e for e in values["_cations"] if e not in excluding]
     with np.errstate(divide="ignore", invalid="ignore"):
