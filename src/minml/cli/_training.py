@@ -38,13 +38,8 @@ def _run_data_build(args) -> int:
     return 0
 
 
-def _add_train(sub) -> None:
-    p = sub.add_parser(
-        "train",
-        help="retrain the shipped models",
-        description="Train the shipped Bayesian network (classifier) and the autoencoder with its "
-        "clusters (latent) on the shared training data.",
-    )
+def _add_shared(p) -> None:
+    """``--shared``: the data folder that ``train`` and ``evaluate`` read."""
     p.add_argument(
         "--shared",
         type=Path,
@@ -52,6 +47,16 @@ def _add_train(sub) -> None:
         help="data folder holding training/ (one .xlsx per class) and test/ (glasses_df.csv, LEPR); "
         "the team's: ../shared/data",
     )
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="retrain the shipped models",
+        description="Train the shipped Bayesian network (classifier) and the autoencoder with its "
+        "clusters (latent) on the shared training data.",
+    )
+    _add_shared(p)
     p.add_argument("--which", choices=("classifier", "latent", "all"), default="all", help="what to train")
     p.add_argument(
         "-o",
@@ -111,13 +116,7 @@ def _add_evaluate(sub) -> None:
         help="cross-validate and test the shipped model; write its model card",
         description="Nested and source-grouped cross-validation, GDA baseline, LEPR, glass; writes the model card.",
     )
-    p.add_argument(
-        "--shared",
-        type=Path,
-        required=True,
-        help="data folder holding training/ (one .xlsx per class) and test/ (glasses_df.csv, LEPR); "
-        "the team's: ../shared/data",
-    )
+    _add_shared(p)
     p.add_argument("--model", type=Path, default=None, help="model .npz (default: the shipped model)")
     p.add_argument(
         "--latent-model", type=Path, default=None, help="latent model .npz (default: the shipped latent-v1.npz)"

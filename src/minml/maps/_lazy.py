@@ -249,20 +249,25 @@ def _band_resolved(grids, codes, probability, channels: list, rows: tuple, noise
     (:class:`~minml.maps.classify.MixtureStage`), cleaned on request; the band's own rows kept,
     with their probability sums."""
     from minml import _dask
-    from minml.maps.classify import MixtureStage, _probability_sums, clean
+    from minml.maps.classify import _probability_sums, clean
     from minml.maps.read import OxideMap
 
     first, top, stop = rows
     part = OxideMap({name: grids[i] for i, name in enumerate(channels)}, pixel_size=settings["pixel_size"])
-    stage = MixtureStage(
-        _dask._model(model), settings["beam_width"], settings["pixel_size"], settings["mixture_probability"],
-        settings["max_chi2"],
-    )  # fmt: skip
+    stage = _mixture_stage(_dask._model(model), settings)
     result = stage.resolve(part, codes.copy(), probability.copy(), noise, row_offset=first)
     p_sum, p_var = _probability_sums(result.codes[top:stop], result.probability[top:stop], stage.k)
     if min_region is not None:
         result = clean(result, min_region=min_region)
     return result.codes[top:stop], result.probability[top:stop], p_sum, p_var
+
+
+def _mixture_stage(runtime, settings: dict):
+    """The mixture step of :func:`minml.classify_map` with ``settings`` (:func:`_settings`)."""
+    from minml.maps.classify import MixtureStage
+
+    keys = ("beam_width", "pixel_size", "mixture_probability", "max_chi2")
+    return MixtureStage(runtime, *(settings[key] for key in keys))
 
 
 def _settings(options: dict, pixel_size) -> dict:
@@ -332,7 +337,7 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
         [da.from_delayed(f[1], (n, w), dtype=np.float32) for f, n in zip(first, rows, strict=True)]
     )
     noise = dask.delayed(MixtureStage.noise)(dask.delayed(sum)([f[2] for f in first]))
-    halo = max(HALO, MixtureStage(runtime, settings["beam_width"], oxide_map.pixel_size, 0.0, 0.0).halo())
+    halo = max(HALO, _mixture_stage(runtime, settings).halo())
     codes, probability, sums, variances = [], [], [], []
     for (a, b), (top, stop) in _bands(h, rows, halo):
         band = dask.delayed(_band_resolved, nout=4)(
