@@ -42,10 +42,9 @@ class SpeciesRules:
         Derived quantities (arithmetic on cations, indices, sites, earlier quantities).
     sites : tuple of dict
         Site allocation: ``site``, ``size``, ``fill`` (cations in order).
-    normalise : tuple of dict
-        Renormalisations with Fe3+ by charge, tried in order: ``cations``, ``excluding``,
-        ``oxygens``, and ``when`` (a condition on the cations before it; none: always) --
-        per row the first that holds (amphibole: 15eNK for the Ca-free ones, else 13eCNK).
+    fe3 : dict
+        Fe3+ of rows that give total iron only, bounded by cation criteria
+        (:func:`minml.chemistry.species_fe3.fe3_factor`: amphibole); empty: the formula's own.
     fe3_step : float
         Fe3+ (apfu) up and down within which the name is asked again (0: not).
     qualifier : str
@@ -55,7 +54,7 @@ class SpeciesRules:
     rules: tuple
     quantities: dict = field(default_factory=dict)
     sites: tuple = ()
-    normalise: tuple = ()
+    fe3: dict = field(default_factory=dict)
     fe3_step: float = 0.0
     qualifier: str = ""
 
@@ -77,7 +76,7 @@ def species_rules() -> dict[str, SpeciesRules]:
             rules=tuple(spec["rules"]),
             quantities=dict(spec.get("quantities", {})),
             sites=tuple(spec.get("sites", ())),
-            normalise=tuple(spec.get("normalise", ())),
+            fe3=dict(spec.get("fe3", {})),
             fe3_step=float(spec.get("fe3_step", 0.0)),
             qualifier=spec.get("qualifier", ""),
         )
@@ -118,42 +117,6 @@ def evaluate_condition(expression: str, values: dict) -> np.ndarray:
 
 
 # ---- the values a class's rules read ----
-
-
-def _normalise(values: dict, schemes: tuple) -> None:
-    """Per row, the first of ``schemes`` whose ``when`` holds on the cations as given
-    (:func:`_normalised`), in place; rows that no scheme takes are left as they are."""
-    if not schemes:
-        return
-    n = len(values["Si"])
-    open_rows = np.ones(n, dtype=bool)
-    fields = [*values["_cations"], "Fe", "Fe2", "Fe3", "sum"]
-    chosen = {f: np.array(values[f], dtype=float, copy=True) for f in fields}
-    for scheme in schemes:
-        rows = open_rows & (evaluate_condition(scheme["when"], values) if "when" in scheme else True)
-        if rows.any():
-            done = {f: values[f] for f in fields} | {"_cations": values["_cations"], "_charges": values["_charges"]}
-            _normalised(done, scheme)
-            for f in fields:
-                chosen[f] = np.where(rows, done[f], chosen[f])
-        open_rows &= ~rows
-    values.update(chosen)
-
-
-def _normalised(values: dict, spec: dict) -> None:
-    """Renormalise to ``cations`` cations less ``excluding`` where the sum exceeds it, and
-    give the charge then missing on ``oxygens`` oxygens to Fe3+ (in place; all iron Fe2+ before)."""
-    excluding = set(spec["excluding"]) | {"Fe2", "Fe3"}
-    cations = [e for e in values["_cations"] if e not in excluding]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.minimum(1.0, spec["cations"] / (sum(values[e] for e in cations) + values["Fe"]))
-    scale = np.where(np.isfinite(scale), scale, 1.0)
-    for e in [*values["_cations"], "Fe"]:
-        values[e] = values[e] * scale
-    charge = sum(values[e] * c for e, c in values["_charges"].items())
-    values["Fe3"] = np.clip(2 * spec["oxygens"] - charge, 0.0, values["Fe"])
-    values["Fe2"] = values["Fe"] - values["Fe3"]
-    values["sum"] = sum(values[e] for e in values["_cations"])
 
 
 def _allocate(values: dict, sites: tuple) -> None:
@@ -220,23 +183,41 @@ def _qualified(names: list, which: np.ndarray, rules: SpeciesRules, values: dict
     return out
 
 
-def class_species(values: dict, mineral, rules: SpeciesRules, fe3_computed: np.ndarray) -> list:
+def _fe3_moved(values: dict, mineral, rules: SpeciesRules, rows: np.ndarray, step: float) -> dict:
+    """``values`` with Fe3+ estimated (``rules.fe3``) where ``rows`` give total iron only, moved
+    by ``step`` apfu: along the estimate's own normalisation factor (``rules.fe3``: a factor
+    ``step / charge`` lower, the 0.5 % error in the cation sum ``fe3_step`` stands for), else
+    by moving iron between Fe2+ and Fe3+ (charge balance, Droop 1987)."""
+    from minml.chemistry.species_fe3 import fe3_factor, rescaled
+
+    if rules.fe3:
+        factor, low, high = fe3_factor(values, rules.fe3)
+        charge = 2.0 * mineral.oxygens
+        return rescaled(values, np.clip(factor - step / charge, low, high), rows, mineral.tetrahedral)
+    moved = dict(values)
+    moved["Fe3"] = np.where(rows, np.clip(values["Fe3"] + step, 0.0, values["Fe"]), values["Fe3"])
+    moved["Fe2"] = values["Fe"] - moved["Fe3"]
+    return moved
+
+
+def class_species(values: dict, mineral, rules: SpeciesRules, fe3_method: np.ndarray) -> list:
     """Species (tuples of names) of rows of one class from their cations per formula unit.
 
     ``values`` holds the cations (``Si`` ... ``Fe2``, ``Fe3``, ``Fe``), ``AlIV``, ``AlVI``,
-    ``sum`` and the private ``_cations`` (their names) and ``_charges``; ``fe3_computed``
-    marks rows whose Fe3+ is an estimate (asked again ``fe3_step`` apfu up and down)."""
-    base = dict(values)
-    _normalise(base, rules.normalise)
+    ``sum`` and the private ``_cations`` (their names) and ``_charges``; ``fe3_method`` is
+    each row's (:func:`minml.formula` ``fe3_method``): Fe3+ "analysed" is kept; the others get
+    the class's Fe3+ estimate (``rules.fe3``; charge balance where the formula made one) and
+    are named again with it ``fe3_step`` apfu lower and higher."""
+    analysed = np.asarray(fe3_method) == "analysed"
+    estimated = ~analysed if rules.fe3 else np.asarray(fe3_method) == "charge balance (Droop 1987)"
+    base = _fe3_moved(values, mineral, rules, estimated, 0.0) if rules.fe3 else dict(values)
     n = len(base["Si"])
     derived = _derive(base, mineral, rules)
     names, which = _rule_names(rules, derived, n)
     out = _qualified(names, which, rules, derived)
-    if rules.fe3_step > 0 and fe3_computed.any():
+    if rules.fe3_step > 0 and estimated.any():
         for step in (-rules.fe3_step, rules.fe3_step):
-            moved = dict(base)
-            moved["Fe3"] = np.where(fe3_computed, np.clip(base["Fe3"] + step, 0.0, base["Fe"]), base["Fe3"])
-            moved["Fe2"] = base["Fe"] - moved["Fe3"]
+            moved = _fe3_moved(values if rules.fe3 else base, mineral, rules, estimated, step)
             other, _ = _rule_names(rules, _derive(moved, mineral, rules), n)
             for i in [i for i, (o, m) in enumerate(zip(other, names, strict=True)) if o and o != m]:
                 extra = tuple(name for name in other[i] if name not in names[i])
@@ -311,8 +292,8 @@ def name_species(table, minerals, *, suffix: str | None = None, elements: bool =
     table_rules = species_rules()
     for name in sorted(set(minerals.tolist()) & set(table_rules)):
         rows = np.flatnonzero(minerals == name)
-        values, fe3_computed, fit, usable = class_values(checked, rows, name)
-        named = class_species(values, mineral_table()[name], table_rules[name], fe3_computed)
+        values, fe3_method, fit, usable = class_values(checked, rows, name)
+        named = class_species(values, mineral_table()[name], table_rules[name], fe3_method)
         for i, row in enumerate(rows.tolist()):
             if usable[i] and named[i]:
                 species[row], basis[row] = named[i], "formula+network"

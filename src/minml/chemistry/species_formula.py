@@ -25,8 +25,9 @@ def class_values(checked, rows: np.ndarray, name: str) -> tuple[dict, np.ndarray
         Cations per formula unit by element (``Fe2``, ``Fe3`` and their sum ``Fe``), ``AlIV``,
         ``AlVI``, ``sum``, halogens ``F`` and ``Cl`` per formula unit, ``_cations`` (the
         cation names) and ``_charges`` (cation -> charge).
-    fe3_computed : numpy.ndarray of bool
-        Rows whose Fe3+ is computed (charge balance), not analysed.
+    fe3_method : numpy.ndarray of str
+        How each row's formula split iron (:func:`minml.formula` ``fe3_method``: "analysed",
+        "charge balance (Droop 1987)", "all Fe2+", ...).
     misfit : numpy.ndarray
         wt% from the class's nearest end-member mixture.
     usable : numpy.ndarray of bool
@@ -54,10 +55,10 @@ def class_values(checked, rows: np.ndarray, name: str) -> tuple[dict, np.ndarray
     values.update(_halogens(oxides, values))
     values["_cations"] = cations
     values["_charges"] = cation_charges(cations) | {"Fe2": 2.0, "Fe3": 3.0}
-    fe3_computed = (formula["fe3_method"] == "charge balance (Droop 1987)").to_numpy()
+    fe3_method = formula["fe3_method"].to_numpy(dtype=object)
     model = fold_divalent(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float), MODEL_OXIDES, oxides)
     misfit = end_member_misfit(model, end_member_compositions(name, MODEL_OXIDES))[0]
-    return values, fe3_computed, np.where(usable, misfit, np.nan), usable
+    return values, fe3_method, np.where(usable, misfit, np.nan), usable
 
 
 def _halogens(oxides, values: dict) -> dict:
