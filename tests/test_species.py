@@ -120,6 +120,14 @@ def test_amphibole_fe3_measured_is_kept_and_estimated_from_the_cation_criteria()
     assert [_stripped(s) for s in named] == [["ferro-edenite"], ["hastingsite"]]
 
 
+def test_published_amphiboles_are_named():
+    table = pd.read_csv(DATA / "amphibole_species.csv")
+    got = name_species(table.drop(columns=["name", "published", "source"]), ["amphibole"] * len(table))
+    assert [_stripped(s) for s in got["species"]] == [[name] for name in table["name"]]
+    # the published name ends in the name species.toml gives (no A-site K prefix there)
+    assert all(p.endswith(n) for p, n in zip(table["published"], table["name"], strict=True))
+
+
 def test_amphibole_fe3_step_moves_the_estimate():
     # edenite with 0.4 C Al (40 % pargasite) and 1 Fe2+ for Mg, total iron only: the cation
     # criteria leave no Fe3+ (C R3+ 0.4, edenite), 0.23 apfu more crosses C R3+ = 0.5
