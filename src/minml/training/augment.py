@@ -58,17 +58,20 @@ def _dirichlet(rng, alpha, n, simple) -> np.ndarray:
 
 
 def _fractions(rng, names, spec, n) -> np.ndarray:
-    alpha = np.array([spec["alpha"].get(name, 0.0) for name in names], dtype=float)
-    if (alpha <= 0).any():
-        missing = [name for name, a in zip(names, alpha, strict=True) if a <= 0]
-        raise ValueError(f"augment.alpha lacks a positive weight for {missing}.")
+    missing = [name for name in names if name not in spec["alpha"]]
+    if missing:
+        raise ValueError(f"augment.alpha lacks a weight for {missing} (0 leaves an end-member out).")
+    alpha = np.array([spec["alpha"][name] for name in names], dtype=float)
+    if (alpha < 0).any() or not (alpha > 0).any():
+        raise ValueError(f"augment.alpha weights must be >= 0 with at least one positive; got {spec['alpha']}.")
     kept: list[np.ndarray] = []
     tries = 0
     while sum(len(k) for k in kept) < n:
         tries += 1
         if tries > 100:
             raise ValueError(f"augment limits reject almost every mixture of {names}; loosen them.")
-        draw = _dirichlet(rng, alpha, 2 * n, spec.get("simple", 0.0))
+        draw = np.zeros((2 * n, len(alpha)))
+        draw[:, alpha > 0] = _dirichlet(rng, alpha[alpha > 0], 2 * n, spec.get("simple", 0.0))
         ok = np.ones(len(draw), dtype=bool)
         for limit in spec.get("limits", []):
             share = draw[:, [names.index(e) for e in limit["end_members"]]].sum(axis=1)
