@@ -130,3 +130,19 @@ def test_a_pair_listed_twice_is_refused():
     raw["overlap"]["again"] = {"classes": ["glass", "amphibole"], "words": "w", "settle": "s", "source": "src"}
     with pytest.raises(ValueError, match=r"entry 'again': the pair \['amphibole', 'glass'\] is listed already"):
         parse_overlaps(raw, ["amphibole", "glass"])
+
+
+def test_validate_gives_the_words_where_the_label_is_the_overlapping_class():
+    table = _path(*PATHS["orthopyroxene to clinopyroxene (Wo 0 to 30)"][:2]).assign(Mineral="cpx")
+    validated = minml.validate(table)
+    result = minml.classify(table)
+    second_is_label = (result["second_mineral"].astype(str) == "clinopyroxene").to_numpy()
+    noted = (result["second_probability"] >= OVERLAP_PROBABILITY).to_numpy() & second_is_label
+    disputed = validated["verdict"].isin(["uncertain", "disagree"]).to_numpy()
+    assert (noted & disputed).any()
+    reason, mineral = validated["reason"].astype(str), validated["mineral"].astype(str)
+    for i in np.flatnonzero(noted & disputed):
+        assert reason.iloc[i].endswith("; " + overlap_note(mineral.iloc[i], "clinopyroxene"))
+    assert not reason[~(noted & disputed)].str.contains("composition of both", regex=False).any()
+    words = _toml_words()[frozenset({"orthopyroxene", "clinopyroxene"})]
+    assert reason[mineral == "orthopyroxene"].str.contains(words, regex=False).any()

@@ -28,8 +28,10 @@ import pandas as pd
 from minml import _dask
 from minml.chemistry.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels, require_label_column
 from minml.chemistry.misfit import fold_divalent
+from minml.classifier._overlap import overlap_note
 from minml.classifier.features import usable_rows
 from minml.tables.checks import DEFAULT_TOTAL_RANGE, OxideCheck, require_table
+from minml.tables.reasons import Reason
 
 __all__ = ["VERDICTS", "label_summary", "validate"]
 
@@ -211,6 +213,9 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
         "first_label": first_label,
         "top": top,
         "label_classes": labels["label_classes"].to_numpy(dtype=object),
+        # composition cannot decide between the top class and the label's (classify's code)
+        "overlap": ((found.reasons & np.uint16(Reason.OVERLAP)) != 0)
+        & (found.columns["second_mineral"].codes == first_label),
     }
     return verdict, evidence
 
@@ -237,7 +242,7 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
     ``verdict``, ``label``, ``label_class`` and ``flag``."""
     verdict, label, mineral, p, flag = (evidence[k] for k in ("verdict", "label", "mineral", "p", "flag"))
     label_classes, label_p, label_misfit = evidence["label_classes"], evidence["label_p"], evidence["label_misfit"]
-    first_label, top = evidence["first_label"], evidence["top"]
+    first_label, top, overlap = evidence["first_label"], evidence["top"], evidence["overlap"]
     mean, sd = _typical(runtime)
     oxides = list(runtime.oxides)
     thresholds = np.asarray(runtime.misfit_threshold)
@@ -276,6 +281,8 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
                 f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(' or '.join(label_classes[i]))} "
                 f"(p {label_p[i]:.3f}){stoich}"
             )
+            if overlap[i]:  # the label's class is the overlap classify noted (Reason.OVERLAP)
+                out[i] += "; " + overlap_note(mineral[i], runtime.classes[lab])
     return out
 
 
