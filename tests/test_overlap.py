@@ -146,3 +146,15 @@ def test_validate_gives_the_words_where_the_label_is_the_overlapping_class():
     assert not reason[~(noted & disputed)].str.contains("composition of both", regex=False).any()
     words = _toml_words()[frozenset({"orthopyroxene", "clinopyroxene"})]
     assert reason[mineral == "orthopyroxene"].str.contains(words, regex=False).any()
+
+
+def test_the_command_summary_counts_the_noted_rows(tmp_path):
+    from minml.pipelines import classify_file
+
+    src = tmp_path / "path.csv"
+    _path(*PATHS["spinel to magnetite"][:2]).to_csv(src, index=False)
+    summary = classify_file(src, tmp_path / "out.csv")
+    written = pd.read_csv(tmp_path / "out.csv")
+    noted = int(written["flag"].fillna("").str.contains("composition of both spinel and magnetite").sum())
+    assert noted and summary.by_reason["composition of two classes"] == noted
+    assert f"composition of two classes {noted}" in "\n".join(summary.lines())
