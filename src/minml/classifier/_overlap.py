@@ -14,6 +14,7 @@ from functools import cache
 
 import numpy as np
 
+from minml.classifier._judge import append_note
 from minml.tables.reasons import Reason
 
 __all__ = ["OVERLAP_PROBABILITY", "Overlap", "note_overlaps", "overlap_note", "overlap_table", "parse_overlaps"]
@@ -25,18 +26,19 @@ Chosen on the shipped configuration's source-grouped held-out probabilities of t
 training analyses (5 folds; ``benchmarks/overlap_threshold.py``), never on LEPR: the smallest
 threshold (0.01 steps) at which the noted rows' second class is their true class at least one
 time in ten, so that the note's "could be Y" comes true often enough to be worth reading.  The
-trade-off (rows noted; their top class wrong; share of all 396 top-class errors noted):
+trade-off (rows noted; their top class wrong; their second class the true one; share of all 396
+top-class errors noted):
 
-=========  ======  ======  =====
-threshold  noted   wrong   caught
-=========  ======  ======  =====
-0.05       6.94 %   4.4 %  67.9 %
-0.10       4.68 %   5.3 %  55.3 %
-0.20       2.18 %   7.3 %  35.6 %
-0.25       0.93 %  13.5 %  28.0 %
-0.30       0.38 %  23.0 %  19.2 %
-0.40       0.09 %  46.8 %   9.1 %
-=========  ======  ======  =====
+=========  ======  ======  ======  ======
+threshold  noted   wrong   second  caught
+=========  ======  ======  ======  ======
+0.05       6.94 %   4.4 %   3.5 %  67.9 %
+0.10       4.68 %   5.3 %   4.2 %  55.3 %
+0.20       2.18 %   7.3 %   6.0 %  35.6 %
+0.25       0.93 %  13.5 %  11.6 %  28.0 %
+0.30       0.38 %  23.0 %  20.2 %  19.2 %
+0.40       0.09 %  46.8 %  41.6 %   9.1 %
+=========  ======  ======  ======  ======
 
 Rows below 0.25 are wrong 0.33 % of the time, against 0.45 % for all rows.  Of the 821 rows
 noted at 0.25, 567 are k-feldspar / plagioclase (sodic plagioclase with ~1.3 wt% K2O, 2 of them
@@ -145,8 +147,6 @@ def note_overlaps(classes, top, second, p2, named, flag, reasons) -> None:
     :data:`OVERLAP_PROBABILITY`: :attr:`Reason.OVERLAP` in ``reasons`` and the pair's words in
     ``flag`` (both in place).  ``top`` and ``second`` are class codes into ``classes``.  One
     comparison per row; text only for the noted rows, one string per pair of classes."""
-    from minml.classifier._judge import append_note
-
     rows = np.flatnonzero(named & (p2 >= np.float32(OVERLAP_PROBABILITY)))
     if not len(rows):
         return

@@ -144,8 +144,10 @@ def classify(
         On the caller's index: ``mineral``, ``group``, ``probability`` (calibrated),
         ``uncertainty`` (predictive entropy / log of the number of classes: 0 sure, 1 no
         idea), ``second_mineral``, ``second_probability``, ``ood_score`` (higher is less like
-        the training data), ``flag`` (empty when accepted; else ';'-joined reasons), and
-        ``prediction_set`` when ``coverage`` is given.
+        the training data), ``flag`` (empty when accepted with nothing to note; else
+        ';'-joined reasons or notes, such as "composition of both orthopyroxene and
+        clinopyroxene ..." where ``second_probability`` is 0.25 or more:
+        :mod:`minml.classifier._overlap`), and ``prediction_set`` when ``coverage`` is given.
 
         ``mineral = "unknown"`` (with the reason in ``flag``) for: rows with unusable values,
         empty rows, fractions and column shifts (no analysis: every other column empty);
