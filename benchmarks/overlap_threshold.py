@@ -7,9 +7,11 @@ top class is wrong, how often their second class is the true one, and the share 
 top-class errors among them.  The rule: the smallest t (0.01 steps) at which the noted rows'
 second class is the true one at least ``--worth`` of the time (default 0.1, one time in ten).
 The same rule chosen on four folds and measured on the fifth shows how stable it is, and the
-noted rows at the chosen t are listed per pair of classes.  Nothing here looks at LEPR.
+noted rows at the chosen t are listed per pair of classes.  The choice never looks at LEPR;
+``--lepr`` then measures the shipped classifier's notes there (rows noted, how often their
+label disputes the answer).
 
-    python benchmarks/overlap_threshold.py --shared ../shared/data --cache /tmp/heldout.npz
+    python benchmarks/overlap_threshold.py --shared ../shared/data --cache /tmp/heldout.npz [--lepr]
 """
 
 from __future__ import annotations
@@ -41,11 +43,37 @@ def choose(p2: np.ndarray, second_true: np.ndarray, worth: float) -> float:
     return float(GRID[-1])
 
 
+def measure_on_lepr(shared: Path) -> None:
+    """The notes of the shipped classifier on LEPR (measured, never chosen on): rows named a
+    class with a label of a class, those noted, and how often ``validate`` disputes them."""
+    import pandas as pd
+
+    import minml
+    from minml.classifier._overlap import OVERLAP_PROBABILITY
+
+    lepr = pd.read_csv(shared / "test" / "lepr_allphases_lim.csv").drop(columns=["Unnamed: 0"])
+    validated = minml.validate(lepr, "Mineral")
+    result = minml.classify(lepr)
+    named = validated["verdict"].isin(["agree", "disagree", "uncertain"]).to_numpy()
+    disputed = (validated["verdict"] != "agree").to_numpy()
+    noted = named & (result["second_probability"] >= OVERLAP_PROBABILITY).to_numpy()
+    print(
+        f"\nLEPR: {named.sum()} rows named a class, labelled a class; {noted.sum()} noted ({noted.sum() / named.sum():.1%}),"
+        f" {disputed[noted].mean():.1%} of them disputed ({(disputed & noted).sum() / (disputed & named).sum():.1%} of all"
+        f" disputed rows); rows not noted disputed {disputed[named & ~noted].mean():.1%}"
+    )
+    top, second = result["mineral"].astype(str).to_numpy(), result["second_mineral"].astype(str).to_numpy()
+    pairs = Counter(tuple(sorted(p)) for p in zip(top[noted], second[noted], strict=True))
+    for pair, count in pairs.most_common(8):
+        print(f"  {' / '.join(pair):<30} {count:5d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, required=True)
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--worth", type=float, default=0.1)
+    parser.add_argument("--lepr", action="store_true", help="then measure the shipped notes on LEPR")
     args = parser.parse_args()
     data = held_out(args.shared, args.cache)
     classes, y, fold = data["classes"], data["y"], data["fold"]
@@ -80,6 +108,8 @@ def main() -> None:
     feldspars = ["k-feldspar", "plagioclase"]
     others = noted & ~(np.isin(classes[top], feldspars) & np.isin(classes[second], feldspars))
     print(f"without k-feldspar / plagioclase: {others.sum()} noted, {wrong[others].mean():.1%} wrong")
+    if args.lepr:
+        measure_on_lepr(args.shared)
 
 
 if __name__ == "__main__":
