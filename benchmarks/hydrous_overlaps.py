@@ -16,7 +16,7 @@ fold and are never scored):
 * LEPR (a measure only) and the held-out half of the glasses, by those models.
 
     python benchmarks/hydrous_overlaps.py --shared ../shared/data --baseline /tmp/heldout.npz \\
-        --cache /tmp/heldout_hydrous.npz
+        --cache /tmp/heldout_hydrous.npz [--variant amphibole]
 
 ``--baseline`` is the cache of ``benchmarks/prediction_sets.py`` (the shipped configuration).
 
@@ -78,15 +78,25 @@ GLASS = [{"rows": 2500, "total": [96.5, 1.0], "alpha": {k: 40 * v for k, v in _N
 stands for the 2-4 wt% H2O (and the analytical deficit) the analysis misses."""
 
 
-def extra_rows(random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The shipped synthetic rows plus the experiment's amphiboles and hydrous glasses."""
+VARIANTS = ("both", "amphibole", "glass")
+"""What the experiment adds to the shipped synthetic rows: amphiboles, hydrous glasses or both."""
+
+
+def extra_rows(variant: str = "both", random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The shipped synthetic rows plus the experiment's amphiboles and/or hydrous glasses."""
     from minml.training.augment import mixture_analyses, synthetic_arrays
 
     X, y = synthetic_arrays(random_state)
-    amphibole = mixture_analyses(list(AMPHIBOLE[0]["alpha"]), AMPHIBOLE, 2000, random_state + 1)
-    glass = mixture_analyses(list(_NORM), GLASS, 2500, random_state + 2)
-    X = np.vstack([X, amphibole.to_numpy(np.float32), glass.to_numpy(np.float32)])
-    return X, np.concatenate([y, ["amphibole"] * len(amphibole), ["glass"] * len(glass)]).astype(object)
+    blocks, labels = [X], [y]
+    if variant in ("both", "amphibole"):
+        amphibole = mixture_analyses(list(AMPHIBOLE[0]["alpha"]), AMPHIBOLE, 2000, random_state + 1)
+        blocks.append(amphibole.to_numpy(np.float32))
+        labels.append(np.array(["amphibole"] * len(amphibole), dtype=object))
+    if variant in ("both", "glass"):
+        glass = mixture_analyses(list(_NORM), GLASS, 2500, random_state + 2)
+        blocks.append(glass.to_numpy(np.float32))
+        labels.append(np.array(["glass"] * len(glass), dtype=object))
+    return np.vstack(blocks), np.concatenate(labels).astype(object)
 
 
 def _grouped(data: dict) -> dict:
@@ -150,6 +160,7 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, required=True)
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--variant", choices=VARIANTS, default="both", help="what the experiment adds")
     args = parser.parse_args()
     import sys
 
@@ -158,8 +169,8 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from prediction_sets import held_out
 
-    configs = {"shipped": (args.baseline, _synthetic()), "experiment": (args.cache, extra_rows())}
-    print("command: python benchmarks/hydrous_overlaps.py --shared ... --baseline ... --cache ...")
+    configs = {"shipped": (args.baseline, _synthetic()), "experiment": (args.cache, extra_rows(args.variant))}
+    print(f"command: python benchmarks/hydrous_overlaps.py --shared ... --baseline ... --cache ... --variant {args.variant}")
     for name, (cache, extra) in configs.items():
         print(f"\n== {name}: {len(extra[1])} synthetic rows")
         print("grouped CV:", {k: round(v, 4) for k, v in _grouped(held_out(args.shared, cache, extra)).items()})

@@ -14,7 +14,7 @@ from minml._text import one_decimal
 from minml.chemistry.misfit import fold_divalent
 from minml.tables.reasons import Reason
 
-__all__ = ["flag_essential", "judge_outliers", "rejudge_completed", "rejudge_totals"]
+__all__ = ["append_note", "flag_essential", "judge_outliers", "rejudge_completed", "rejudge_totals"]
 
 
 def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
@@ -50,7 +50,7 @@ def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
         ]
 
 
-def _append(flag: np.ndarray, rows: np.ndarray, notes) -> None:
+def append_note(flag: np.ndarray, rows: np.ndarray, notes) -> None:
     """Add ``notes`` (one string, or one per row) to the flags of ``rows`` in place."""
     notes = np.broadcast_to(np.asarray(notes, dtype=object), rows.shape)
     flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
@@ -87,7 +87,7 @@ def judge_outliers(model, values, out, ok, notes, analyses=None) -> np.ndarray:
     limit_text = one_decimal(np.where(np.isfinite(limit), limit, 0.0)).tolist()
     fitted = np.isfinite(misfit).tolist()
     unlike = "unknown: unlike the training data (ood_score {} above " + threshold + ")"
-    _append(
+    append_note(
         flag,
         far[explained],
         [
@@ -104,7 +104,7 @@ def judge_outliers(model, values, out, ok, notes, analyses=None) -> np.ndarray:
         )
         for i in np.flatnonzero(~explained).tolist()
     ]
-    _append(flag, far[~explained], reasons)
+    append_note(flag, far[~explained], reasons)
     return rejected
 
 
@@ -167,7 +167,7 @@ def flag_essential(checked, classes, top, named, flag, reasons) -> None:
         rows = np.flatnonzero(named & (top == code))
         if len(rows):
             reasons[rows] |= np.uint16(Reason.ESSENTIAL_ABSENT)
-            _append(
+            append_note(
                 flag,
                 rows,
                 f"{' and '.join(lacking)} not analysed (no column): {name} is told from the other oxides alone",

@@ -18,6 +18,7 @@ from minml._resources import load_shipped
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
 from minml.classifier._judge import flag_essential, judge_outliers, rejudge_completed, rejudge_totals
+from minml.classifier._overlap import note_overlaps
 from minml.classifier._runtime import Runtime
 from minml.classifier.calibration import prediction_sets
 from minml.classifier.features import model_inputs, usable_rows
@@ -143,8 +144,10 @@ def classify(
         On the caller's index: ``mineral``, ``group``, ``probability`` (calibrated),
         ``uncertainty`` (predictive entropy / log of the number of classes: 0 sure, 1 no
         idea), ``second_mineral``, ``second_probability``, ``ood_score`` (higher is less like
-        the training data), ``flag`` (empty when accepted; else ';'-joined reasons), and
-        ``prediction_set`` when ``coverage`` is given.
+        the training data), ``flag`` (empty when accepted with nothing to note; else
+        ';'-joined reasons or notes, such as "composition of both orthopyroxene and
+        clinopyroxene ..." where ``second_probability`` is 0.25 or more:
+        :mod:`minml.classifier._overlap`), and ``prediction_set`` when ``coverage`` is given.
 
         ``mineral = "unknown"`` (with the reason in ``flag``) for: rows with unusable values,
         empty rows, fractions and column shifts (no analysis: every other column empty);
@@ -316,6 +319,7 @@ def _classify(
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
     named = ok & ~rejected
     flag_essential(checked, classes, out["top"], named, flag, reasons)
+    note_overlaps(classes, out["top"], out["second"], out["p2"], named, flag, reasons)
     top = np.where(named, out["top"], n_classes)  # n_classes: "unknown"
     second = np.where(named, out["second"], np.where(analysis, out["top"], n_classes))
     columns = {

@@ -9,6 +9,7 @@ import numpy as np
 
 from minml.pipelines._files import Source, analyses, named_apart, prefixed_note, prepare_outputs, write_beside
 from minml.tables.checks import DEFAULT_TOTAL_RANGE
+from minml.tables.reasons import reason_counts
 
 __all__ = ["ClassifySummary", "check_option", "classify_file"]
 
@@ -40,6 +41,9 @@ class ClassifySummary:
         sum outside the range) and those whose composition is none of the classes.
     flagged : int
         Rows with a flag.
+    by_reason : dict of str to int
+        Flagged rows per kind of reason (:func:`minml.tables.reasons.reason_counts`: a row
+        counts once per reason it carries), most frequent first.
     output : pathlib.Path
     prefixed : bool
         Whether the result columns were written with the prefix ``classify_`` (the input
@@ -58,6 +62,7 @@ class ClassifySummary:
     bad_analyses: int = 0
     none_of_the_classes: int = 0
     flagged: int = 0
+    by_reason: dict = field(default_factory=dict)
     output: Path | None = None
     prefixed: bool = False
     route: str = "pandas"
@@ -79,7 +84,11 @@ class ClassifySummary:
                 f"unknown {self.unknown}: {bad} bad {'analysis' if bad == 1 else 'analyses'}, "
                 f"{self.none_of_the_classes} none of the classes"
             )
-        out += [f"{self.flagged} flagged (see the flag column)", f"wrote {self.output}"]
+        reasons = ", ".join(f"{name} {count}" for name, count in self.by_reason.items())
+        out += [
+            f"{self.flagged} flagged (see the flag column)" + (f": {reasons}" if reasons else ""),
+            f"wrote {self.output}",
+        ]
         if self.by_mineral is not None:
             from minml.thermobar import REVIEW_SHEET
 
@@ -182,6 +191,7 @@ def _summary(found, output: Path, prefixed, route: str, workbook, by_mineral) ->
         bad_analyses=int(unknown.sum()) - novel,
         none_of_the_classes=novel,
         flagged=int((found.columns["flag"] != "").sum()),
+        by_reason=reason_counts(found.reasons),
         output=output,
         prefixed=prefixed,
         route=route,

@@ -10,7 +10,7 @@ import enum
 
 import numpy as np
 
-__all__ = ["Messages", "Reason", "kind_counts"]
+__all__ = ["REASON_NAMES", "Messages", "Reason", "kind_counts", "reason_counts"]
 
 
 class Reason(enum.IntFlag):
@@ -47,6 +47,42 @@ class Reason(enum.IntFlag):
     oxides the table has no column for (accepted)."""
     ESSENTIAL_ABSENT = 2048
     """Classifier: named a class whose essential species (P2O5 of apatite) has no column."""
+    OVERLAP = 4096
+    """Classifier: named, but the second class is probable too (``overlaps.toml``: where
+    composition cannot decide between the two; accepted, named its top class)."""
+
+
+REASON_NAMES: dict[Reason, str] = {
+    Reason.UNUSABLE_VALUE: "unusable value",
+    Reason.IRON_MISMATCH: "FeOt and FeO + Fe2O3 disagree",
+    Reason.EMPTY_ROW: "empty row",
+    Reason.FRACTIONS: "fractions, not wt%",
+    Reason.COLUMN_SHIFT: "column shift",
+    Reason.TOTAL_OUTSIDE: "oxide sum outside the range",
+    Reason.OTHER_CHECK: "other check",
+    Reason.NOMINAL_TOTAL: "sum fine with nominal unanalysed species",
+    Reason.UNUSUAL: "unusual, explained by end-members",
+    Reason.NONE_OF_THE_CLASSES: "none of the classes",
+    Reason.COMPLETED_TOTAL: "sum fine with completed oxides",
+    Reason.ESSENTIAL_ABSENT: "essential species not analysed",
+    Reason.OVERLAP: "composition of two classes",
+}
+"""What the summaries call the rows of each :class:`Reason` bit."""
+
+
+def reason_counts(codes: np.ndarray) -> dict[str, int]:
+    """Rows per :class:`Reason` bit set in ``codes`` (a row counts once per bit it carries),
+    named as :data:`REASON_NAMES`, most frequent first (ties in bit order).
+
+    Examples
+    --------
+    >>> reason_counts(np.array([0, 4096, 4096 | 256, 32], dtype=np.uint16))
+    {'composition of two classes': 2, 'oxide sum outside the range': 1, 'unusual, explained by end-members': 1}
+    """
+    codes = np.asarray(codes, dtype=np.uint16)
+    counted = [(name, int(np.count_nonzero(codes & np.uint16(bit)))) for bit, name in REASON_NAMES.items()]
+    ranked = sorted((pair for pair in counted if pair[1]), key=lambda pair: -pair[1])  # stable: bit order on ties
+    return dict(ranked)
 
 
 def kind_counts(kinds) -> dict[str, int]:

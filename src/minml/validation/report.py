@@ -91,7 +91,8 @@ def write_report(
     parts.append("<h2>Verdicts</h2>" + counts.to_frame("rows").to_html())
     parts.append(
         "<p class='note'>disagree: the label's class is outside the calibrated prediction set; "
-        "uncertain: inside it but not the top class; unknown_phase: none of the classes; "
+        "uncertain: inside it but not the top class, or the second class of an overlap composition "
+        "cannot decide; unknown_phase: none of the classes; "
         "bad_analysis: no analysis or a bad one; unmapped_label: spelling not in labels.toml.</p>"
     )
     parts.append("<h2>Per label</h2>" + label_summary(validated).to_html(float_format=lambda x: f"{x:.3f}"))

@@ -11,7 +11,9 @@ Verdicts
 ``agree``            the predicted mineral is (one of) the label's class(es)
 ``disagree``         the label's class is outside the prediction set: on data like the held-out
                      publications, a true label lands there for fewer than 1 - coverage of rows
-``uncertain``        the label's class is in the set but is not the top class
+``uncertain``        the label's class is in the set but is not the top class, or it is the
+                     second class of an overlap ``classify`` notes (``Reason.OVERLAP``: second
+                     probability 0.25 or more, where composition cannot decide)
 ``unknown_phase``    the analysis is none of the classes (or the label names none of them)
 ``bad_analysis``     no analysis, or a bad one (oxide sum outside the range, junk values)
 ``unmapped_label``   the label is not in ``labels.toml`` (listed; never guessed)
@@ -28,8 +30,10 @@ import pandas as pd
 from minml import _dask
 from minml.chemistry.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels, require_label_column
 from minml.chemistry.misfit import fold_divalent
+from minml.classifier._overlap import overlap_note
 from minml.classifier.features import usable_rows
 from minml.tables.checks import DEFAULT_TOTAL_RANGE, OxideCheck, require_table
+from minml.tables.reasons import Reason
 
 __all__ = ["VERDICTS", "label_summary", "validate"]
 
@@ -195,10 +199,13 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
     in_set = np.zeros(len(top), dtype=bool)
     inside = set_members(found.proba[named], runtime.calibration.cutoffs(coverage))  # the sets written
     in_set[named] = (inside & member[kind_of[named], :n_classes]).any(axis=1)
+    # composition cannot decide between the top class and the label's (classify's note, by code):
+    # such a label is uncertain, not disputed, whatever the class cut-offs of the sets
+    overlap = ((found.reasons & np.uint16(Reason.OVERLAP)) != 0) & (found.columns["second_mineral"].codes == first_label)
     unknown = found.unknown()
     bad = unknown & ~found.none_of_the_classes()
     verdict = np.select(
-        [status == UNMAPPED, bad, unknown | (status == NOT_A_CLASS), agree, in_set],
+        [status == UNMAPPED, bad, unknown | (status == NOT_A_CLASS), agree, in_set | overlap],
         ["unmapped_label", "bad_analysis", "unknown_phase", "agree", "uncertain"],
         default="disagree",
     ).astype(object)
@@ -211,6 +218,7 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
         "first_label": first_label,
         "top": top,
         "label_classes": labels["label_classes"].to_numpy(dtype=object),
+        "overlap": overlap,
     }
     return verdict, evidence
 
@@ -237,7 +245,7 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
     ``verdict``, ``label``, ``label_class`` and ``flag``."""
     verdict, label, mineral, p, flag = (evidence[k] for k in ("verdict", "label", "mineral", "p", "flag"))
     label_classes, label_p, label_misfit = evidence["label_classes"], evidence["label_p"], evidence["label_misfit"]
-    first_label, top = evidence["first_label"], evidence["top"]
+    first_label, top, overlap = evidence["first_label"], evidence["top"], evidence["overlap"]
     mean, sd = _typical(runtime)
     oxides = list(runtime.oxides)
     thresholds = np.asarray(runtime.misfit_threshold)
@@ -276,6 +284,8 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
                 f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(' or '.join(label_classes[i]))} "
                 f"(p {label_p[i]:.3f}){stoich}"
             )
+            if overlap[i]:  # the label's class is the overlap classify noted (Reason.OVERLAP)
+                out[i] += "; " + overlap_note(mineral[i], runtime.classes[lab])
     return out
 
 
