@@ -180,16 +180,16 @@ def _empty_as_missing(table: pa.Table, species: set) -> pa.Table:
     too; other text (``NA`` as a sample's name, ``#N/A`` in an oxide column) as written."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from minml.io._arrow import _strings
+    from minml.io._arrow import SetLookupOptions, _strings, call, cast
     from minml.tables._values import NUMBER_MISSING
 
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             words = [w.encode() for w in (NUMBER_MISSING if name in species else ("",))]
-            missing = _strings(b"".join(words), np.array([len(w) for w in words])).cast(column.type)
-            column = pc.if_else(pc.is_in(column, value_set=missing), pa.nulls(len(column), column.type), column)
+            missing = cast(_strings(b"".join(words), np.array([len(w) for w in words])), column.type)
+            found = call("is_in", column, options=SetLookupOptions(value_set=missing))
+            column = call("if_else", found, pa.nulls(len(column), column.type), column)
         columns.append(column)
     return pa.table(columns, names=table.column_names)
