@@ -89,6 +89,7 @@ def read_csv_arrow(
     species_only: bool = False,
     quoted: bool = True,
     data: bytes | None = None,
+    sep: str | None = None,
 ) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
@@ -114,6 +115,9 @@ def read_csv_arrow(
     data : bytes, optional
         The file's bytes, where the caller has read them (they are parsed instead of the
         file; the file's header, encoding and layout are still checked).
+    sep : str, optional
+        The file's separator, where the caller has detected it already (as :func:`read_table`
+        detects it: the file is not looked at again for it).
 
     Returns
     -------
@@ -131,7 +135,7 @@ def read_csv_arrow(
 
     if looks_like_instrument(path):  # read_table reads instrument exports
         return None
-    sep = _sniff_separator(path)
+    sep = _sniff_separator(path) if sep is None else sep
     if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these
         return None
     try:

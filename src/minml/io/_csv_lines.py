@@ -82,10 +82,13 @@ def read_csv_rows(
     path = Path(path)
     if not is_csv(path) or not path.is_file():
         return None
-    data = path.read_bytes() if _sniff_separator(path) == sep else None  # read once, for both
+    found = _sniff_separator(path)
+    data = path.read_bytes() if found == sep else None  # read once, for both
     lines = None if data is None else csv_lines(path, sep, data)
     carried = lines is not None
-    table = read_csv_arrow(path, suffix, encoding, elements, species_only=carried, quoted=not carried, data=data)
+    table = read_csv_arrow(
+        path, suffix, encoding, elements, species_only=carried, quoted=not carried, data=data, sep=found
+    )
     if table is None:
         return None
     if lines is not None and len(lines.rows) != table.num_rows:  # rows Arrow reads otherwise: write them from the table
