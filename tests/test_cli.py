@@ -91,6 +91,64 @@ def test_installed_command_runs():
     assert "Flagged rows" in result.stdout
 
 
+# What `minml classify` on CSV or Parquet never needs, and would pay for in start-up time on
+# every run (issue 24): pandas and the libraries of other commands and routes, pyarrow.compute
+# (its import wraps ~300 functions), the modules of the other commands
+_NOT_FOR_CLASSIFY = (
+    "pandas",
+    "scipy",
+    "sklearn",
+    "matplotlib",
+    "dask",
+    "distributed",
+    "tqdm",
+    "torch",
+    "openpyxl",
+    "python_calamine",
+    "streamlit",
+    "xml.etree",
+    "pyarrow.compute",
+    "pyarrow.dataset",
+    "minml.cli._maps",
+    "minml.cli._training",
+    "minml.cli._app",
+    "minml.pipelines._jobs",
+    "minml.maps",
+    "minml.training",
+    "minml.validation",
+    "minml.unsupervised",
+    "minml.plot",
+    "minml.thermobar",
+)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_classify_imports_only_what_it_needs(tmp_path, suffix):
+    """A fresh ``minml classify`` process, its modules listed once it has run: none of the
+    above (Parquet's reader only for a Parquet file)."""
+    import json
+    import os
+
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        source.write_bytes(EXAMPLE.read_bytes())
+    else:
+        pd.read_csv(EXAMPLE).to_parquet(source, index=False)
+    out = tmp_path / f"out{suffix}"
+    code = (
+        "import json, sys; from minml.cli import main; "
+        f"status = main(['classify', {str(source)!r}, '-o', {str(out)!r}]); "
+        "print(json.dumps([status, sorted(sys.modules)]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    status, modules = json.loads(done.stdout.splitlines()[-1])
+    unneeded = _NOT_FOR_CLASSIFY + (("pyarrow.parquet",) if suffix == ".csv" else ())
+    assert status == 0 and {"numpy", "pyarrow", "minml.classifier.predict"} <= set(modules)
+    assert [m for m in modules if m in unneeded or m.startswith(tuple(f"{u}." for u in unneeded))] == []
+    assert len(pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)) == 76
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_classify_each_format(tmp_path, capsys, suffix):
     from minml import read_table, write_table
