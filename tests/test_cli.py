@@ -149,6 +149,29 @@ def test_classify_imports_only_what_it_needs(tmp_path, suffix):
     assert len(pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)) == 76
 
 
+@pytest.mark.parametrize("chosen", [None, "2"])
+def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen):
+    """Its work runs on the command's own threads; OpenBLAS's pool is not started (numpy is
+    imported by the command, as it runs); a user's choice stands, the caller's environment is
+    left as it was."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    if chosen:
+        env["OPENBLAS_NUM_THREADS"] = chosen
+    code = (
+        "import os; from minml.cli import main; "
+        f"status = main(['classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'out.csv')!r}]); "
+        "from threadpoolctl import threadpool_info; "
+        "print(status, [i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'], "
+        "os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    threads = 1 if chosen is None else min(int(chosen), os.cpu_count() or 1)
+    assert done.stdout.splitlines()[-1] == f"0 [{threads}] {chosen or 'unset'}"
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_classify_each_format(tmp_path, capsys, suffix):
     from minml import read_table, write_table
