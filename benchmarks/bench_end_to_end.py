@@ -1,11 +1,14 @@
 """`minml classify` end to end, as a user runs it: CSV -> CSV and Parquet -> Parquet.
 
     python benchmarks/bench_end_to_end.py [--rows 100000 1000000] [--repeat 3] [--old ../main/src]
+                                          [--formats csv parquet]
 
 Rows are real LEPR analyses (lepr_allphases_lim.csv) repeated to each count, written once as
 CSV and Parquet under a temporary folder.  Each run is a fresh process (`python -m minml.cli
 classify IN -o OUT`): wall time, CPU time (user + system) and the process's peak resident
-memory.  With ``--old``, the
+memory.  Each tree is byte-compiled first, as an install is (an editable tree run under
+PYTHONDONTWRITEBYTECODE=1 would compile its source in every run).  ``--rows 10`` measures
+the fixed cost of a run: start-up, imports, the model, before and after the rows.  With ``--old``, the
 same command runs on another tree's ``src`` (e.g. the main branch's checkout) alternately with
 this one, in the same run, so that both see the same load.  Prints the range (least - most)
 over ``--repeat`` runs.  Target (issue 24): 1 M rows CSV -> CSV <= 2.5 s and <= 700 MiB on 2
@@ -63,15 +66,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--old", type=Path, default=None, help="another tree's src to run alternately")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     args = parser.parse_args()
     trees = [("new", ROOT / "src")] + ([("old", args.old)] if args.old else [])
+    for _, src in trees:  # as an install is: the runs time the work, not compiling the source
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(src / "minml")], check=True)
     print(f"command: python benchmarks/{Path(__file__).name} " + " ".join(sys.argv[1:]))
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; {args.repeat} runs each")
     print(f"{'rows':>10} {'route':>18} {'tree':>4} {'seconds':>12} {'CPU s':>12} {'peak MiB':>10}")
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:
             inputs = _inputs(args.shared, rows, Path(folder))
-            for fmt in FORMATS:
+            for fmt in args.formats:
                 found: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in trees}
                 for _ in range(args.repeat):
                     for name, src in trees:  # alternately: both trees see the same load

@@ -1,12 +1,8 @@
 """Arrow tables to numpy and back without pandas (minml.io._arrow), and CSV files read that way."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
 from minml.classifier.predict import Coded
@@ -129,16 +125,3 @@ def test_csv_read_without_pandas_refuses_other_files(tmp_path):
     assert read_csv_arrow(latin) is None  # not UTF-8: pandas reads it, with its message
     pd.DataFrame({"SiO2": [40.0]}).to_parquet(tmp_path / "x.parquet")
     assert read_csv_arrow(tmp_path / "x.parquet") is None
-
-
-def test_classify_csv_imports_no_pandas(tmp_path):
-    out = tmp_path / "out.csv"
-    code = (
-        "import sys; from minml.cli import main; "
-        f"code = main(['classify', {str(EXAMPLE)!r}, '-o', {str(out)!r}]); "
-        "print('pandas' in sys.modules, code)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("False 0")
-    assert pacsv.read_csv(out).num_rows == 76

@@ -91,6 +91,87 @@ def test_installed_command_runs():
     assert "Flagged rows" in result.stdout
 
 
+# What `minml classify` on CSV or Parquet never needs, and would pay for in start-up time on
+# every run (issue 24): pandas and the libraries of other commands and routes, pyarrow.compute
+# (its import wraps ~300 functions), the modules of the other commands
+_NOT_FOR_CLASSIFY = (
+    "pandas",
+    "scipy",
+    "sklearn",
+    "matplotlib",
+    "dask",
+    "distributed",
+    "tqdm",
+    "torch",
+    "openpyxl",
+    "python_calamine",
+    "streamlit",
+    "xml.etree",
+    "pyarrow.compute",
+    "pyarrow.dataset",
+    "minml.cli._maps",
+    "minml.cli._training",
+    "minml.cli._app",
+    "minml.pipelines._jobs",
+    "minml.maps",
+    "minml.training",
+    "minml.validation",
+    "minml.unsupervised",
+    "minml.plot",
+    "minml.thermobar",
+)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_classify_imports_only_what_it_needs(tmp_path, suffix):
+    """A fresh ``minml classify`` process, its modules listed once it has run: none of the
+    above (Parquet's reader only for a Parquet file)."""
+    import json
+    import os
+
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        source.write_bytes(EXAMPLE.read_bytes())
+    else:
+        pd.read_csv(EXAMPLE).to_parquet(source, index=False)
+    out = tmp_path / f"out{suffix}"
+    code = (
+        "import json, sys; from minml.cli import main; "
+        f"status = main(['classify', {str(source)!r}, '-o', {str(out)!r}]); "
+        "print(json.dumps([status, sorted(sys.modules)]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    status, modules = json.loads(done.stdout.splitlines()[-1])
+    unneeded = _NOT_FOR_CLASSIFY + (("pyarrow.parquet",) if suffix == ".csv" else ())
+    assert status == 0 and {"numpy", "pyarrow", "minml.classifier.predict"} <= set(modules)
+    assert [m for m in modules if m in unneeded or m.startswith(tuple(f"{u}." for u in unneeded))] == []
+    assert len(pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)) == 76
+
+
+@pytest.mark.parametrize("chosen", [None, "2"])
+def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen):
+    """Its work runs on the command's own threads; OpenBLAS's pool is not started (numpy is
+    imported by the command, as it runs); a user's choice stands, the caller's environment is
+    left as it was."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    if chosen:
+        env["OPENBLAS_NUM_THREADS"] = chosen
+    code = (
+        "import os; from minml.cli import main; "
+        f"status = main(['classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'out.csv')!r}]); "
+        "from threadpoolctl import threadpool_info; "
+        "print(status, [i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'], "
+        "os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    threads = 1 if chosen is None else min(int(chosen), os.cpu_count() or 1)
+    assert done.stdout.splitlines()[-1] == f"0 [{threads}] {chosen or 'unset'}"
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_classify_each_format(tmp_path, capsys, suffix):
     from minml import read_table, write_table

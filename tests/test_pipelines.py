@@ -178,12 +178,12 @@ def test_cli_speaks_in_options_and_ends_quietly_on_ctrl_c(tmp_path, capsys, monk
     assert main(["formula", str(renamed), "--mineral-column", "Mineral", "-o", str(tmp_path / "f.csv")]) == 2
     assert "pass --mineral-column 'PHASE NAME'." in capsys.readouterr().err
 
-    import minml.cli
+    import minml.pipelines
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(minml.cli._tables, "classify_file", interrupted)
+    monkeypatch.setattr(minml.pipelines, "classify_file", interrupted)  # the command's parser takes it from there
     assert main(["classify", str(EXAMPLE), "-o", str(tmp_path / "c.csv")]) == 130
     captured = capsys.readouterr()
     assert captured.err.strip() == "minml classify: interrupted" and "Traceback" not in captured.err

@@ -8,18 +8,28 @@ makes one call to the library's public API and prints the summary.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import warnings
 
 from minml import __version__
-from minml.cli._app import _add_app
-from minml.cli._maps import _add_map
-from minml.cli._options import _with_flags
-from minml.cli._tables import _add_check, _add_classify, _add_formula, _add_latent, _add_validate
-from minml.cli._training import _add_data, _add_evaluate, _add_train
 
 __all__ = ["build_parser", "main"]
+
+_COMMANDS = {
+    "classify": ("_tables", "_add_classify"),
+    "validate": ("_tables", "_add_validate"),
+    "formula": ("_tables", "_add_formula"),
+    "map": ("_maps", "_add_map"),
+    "latent": ("_tables", "_add_latent"),
+    "check": ("_tables", "_add_check"),
+    "data": ("_training", "_add_data"),
+    "train": ("_training", "_add_train"),
+    "evaluate": ("_training", "_add_evaluate"),
+    "app": ("_app", "_add_app"),
+}
+"""Each command: the module of :mod:`minml.cli` that adds its parser, and the function that does."""
 
 _DESCRIPTION = """\
 MIN-ML: which mineral is an analysis, and can a database label be trusted?
@@ -38,44 +48,60 @@ Commands:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``minml`` command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``minml`` command.
+
+    Parameters
+    ----------
+    command : str, optional
+        Build the parser of this command only (a key of :data:`_COMMANDS`): the modules of
+        the other commands are not imported, nor their parsers built.  It parses that
+        command's arguments as the whole parser does, and is what :func:`main` uses when
+        its first argument names a command (``minml classify`` starts sooner).
+    """
     parser = argparse.ArgumentParser(
         prog="minml", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"minml {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_classify(sub)
-    _add_validate(sub)
-    _add_formula(sub)
-    _add_map(sub)
-    _add_latent(sub)
-    _add_check(sub)
-    _add_data(sub)
-    _add_train(sub)
-    _add_evaluate(sub)
-    _add_app(sub)
+    for name, (module, add) in _COMMANDS.items():
+        if command is None or name == command:
+            getattr(importlib.import_module(f"minml.cli.{module}"), add)(sub)
     return parser
 
 
 def main(argv=None) -> int:
     """Run the ``minml`` command; returns the exit status."""
-    # Arrow on the C library's allocator, unless the user chose one: on a CSV file of 1 M rows
-    # it peaks ~65 MiB lower and spends ~0.3 s less CPU than mimalloc, which hands freed pages
-    # back between the pieces a file is rendered in (read when pyarrow is imported: by the
-    # commands, as they run); a caller's environment is left as it was
-    chosen_here = "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
-    if chosen_here:
-        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen_here = {name: value for name, value in _settings(argv).items() if name not in os.environ}
+    os.environ.update(chosen_here)
     try:
         return _command(argv)
     finally:
-        if chosen_here:
-            os.environ.pop("ARROW_DEFAULT_MEMORY_POOL", None)
+        for name in chosen_here:  # a caller's environment is left as it was
+            os.environ.pop(name, None)
 
 
-def _command(argv) -> int:
-    parser = build_parser()
+def _settings(argv: list) -> dict[str, str]:
+    """Settings the libraries read from the environment when they are imported (by the
+    commands, as they run), for the command's own process; a user's choice stands.
+
+    * Arrow on the C library's allocator: on a CSV file of 1 M rows it peaks ~65 MiB lower
+      and spends ~0.3 s less CPU than mimalloc, which hands freed pages back between the
+      pieces a file is rendered in.
+    * For ``classify``, where numpy is still to be imported: OpenBLAS on one thread.  Its work
+      runs on the command's own threads (:mod:`minml._parallel`), which hold BLAS to one
+      thread anyway; starting OpenBLAS's pool of threads costs ~60 ms of CPU at ``import
+      numpy``, a fifth of the command's start-up (results are the same, 10 rows to 1 M).
+    """
+    settings = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
+    if argv[:1] == ["classify"] and "numpy" not in sys.modules:
+        settings["OPENBLAS_NUM_THREADS"] = "1"
+    return settings
+
+
+def _command(argv: list) -> int:
+    parser = build_parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -90,6 +116,8 @@ def _command(argv) -> int:
         except (FileNotFoundError, ValueError, KeyError, ImportError) as error:  # ImportError: a missing extra
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             if isinstance(error, (ValueError, KeyError)):
+                from minml.cli._options import _with_flags
+
                 message = _with_flags(str(message))
             print(f"minml {args.command}: error: {message}", file=sys.stderr)
             return 2
@@ -102,4 +130,6 @@ def _command(argv) -> int:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
+    from minml.cli._options import _with_flags
+
     print(f"warning: {_with_flags(str(message))}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import minml.pipelines as jobs  # each job's module imported when its command's parser is built
 from minml.cli._options import (
     _add_model_arguments,
     _add_output,
@@ -13,7 +14,6 @@ from minml.cli._options import (
     _coverage,
     _run_job,
 )
-from minml.pipelines import check_file, classify_file, formula_file, latent_file, validate_file
 
 
 def _add_check(sub) -> None:
@@ -32,7 +32,7 @@ def _add_check(sub) -> None:
         default=None,
         help="write the canonical oxides and per-row flags (CSV, XLSX or Parquet, by extension)",
     )
-    p.set_defaults(run=_run_job, job=check_file)
+    p.set_defaults(run=_run_job, job=jobs.check_file)
 
 
 def _add_classify(sub) -> None:
@@ -70,7 +70,7 @@ def _add_classify(sub) -> None:
         "nepheline, named from its formula), species_basis and species_misfit",
     )
     _add_scheduler(p)
-    p.set_defaults(run=_run_one_or_many, job=classify_file)
+    p.set_defaults(run=_run_one_or_many, job=jobs.classify_file)
 
 
 def _workbook(text: str) -> Path:
@@ -95,7 +95,7 @@ def _add_formula(sub) -> None:
     which.add_argument("--mineral", help="class for every row (olivine, cpx, plag, ...), or 'auto' to classify first")
     which.add_argument("--mineral-column", help="column naming each row's mineral (database labels are matched)")
     _add_output(p, "_formula.csv")
-    p.set_defaults(run=_run_job, job=formula_file)
+    p.set_defaults(run=_run_job, job=jobs.formula_file)
 
 
 def _add_validate(sub) -> None:
@@ -131,7 +131,7 @@ def _add_validate(sub) -> None:
         "named from the formula",
     )
     _add_scheduler(p)
-    p.set_defaults(run=_run_one_or_many, job=validate_file)
+    p.set_defaults(run=_run_one_or_many, job=jobs.validate_file)
 
 
 def _add_latent(sub) -> None:
@@ -165,7 +165,7 @@ def _add_latent(sub) -> None:
         metavar="FILE",
         help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png",
     )
-    p.set_defaults(run=_run_job, job=latent_file)
+    p.set_defaults(run=_run_job, job=jobs.latent_file)
 
 
 def _add_scheduler(p) -> None:
@@ -218,7 +218,7 @@ def _run_one_or_many(args) -> int:
     reading = {"suffix": args.suffix, "elements": args.elements, "total_range": tuple(args.total_range)}
     options = {"scheduler": args.scheduler, "model": getattr(args, "model", None), **reading}
     options["fill_missing"] = getattr(args, "fill_missing", None)
-    if args.job is classify_file:
+    if args.command == "classify":
         done = minml.classify_files(str(args.input), args.output, coverage=args.coverage, **options)
         what = "analyses classified"
     else:

@@ -89,6 +89,7 @@ def read_csv_arrow(
     species_only: bool = False,
     quoted: bool = True,
     data: bytes | None = None,
+    sep: str | None = None,
 ) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
@@ -114,6 +115,9 @@ def read_csv_arrow(
     data : bytes, optional
         The file's bytes, where the caller has read them (they are parsed instead of the
         file; the file's header, encoding and layout are still checked).
+    sep : str, optional
+        The file's separator, where the caller has detected it already (as :func:`read_table`
+        detects it: the file is not looked at again for it).
 
     Returns
     -------
@@ -131,7 +135,7 @@ def read_csv_arrow(
 
     if looks_like_instrument(path):  # read_table reads instrument exports
         return None
-    sep = _sniff_separator(path)
+    sep = _sniff_separator(path) if sep is None else sep
     if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these
         return None
     try:
@@ -180,16 +184,16 @@ def _empty_as_missing(table: pa.Table, species: set) -> pa.Table:
     too; other text (``NA`` as a sample's name, ``#N/A`` in an oxide column) as written."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from minml.io._arrow import _strings
+    from minml.io._arrow import SetLookupOptions, _strings, call, cast
     from minml.tables._values import NUMBER_MISSING
 
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             words = [w.encode() for w in (NUMBER_MISSING if name in species else ("",))]
-            missing = _strings(b"".join(words), np.array([len(w) for w in words])).cast(column.type)
-            column = pc.if_else(pc.is_in(column, value_set=missing), pa.nulls(len(column), column.type), column)
+            missing = cast(_strings(b"".join(words), np.array([len(w) for w in words])), column.type)
+            found = call("is_in", column, options=SetLookupOptions(value_set=missing))
+            column = call("if_else", found, pa.nulls(len(column), column.type), column)
         columns.append(column)
     return pa.table(columns, names=table.column_names)

@@ -82,10 +82,13 @@ def read_csv_rows(
     path = Path(path)
     if not is_csv(path) or not path.is_file():
         return None
-    data = path.read_bytes() if _sniff_separator(path) == sep else None  # read once, for both
+    found = _sniff_separator(path)
+    data = path.read_bytes() if found == sep else None  # read once, for both
     lines = None if data is None else csv_lines(path, sep, data)
     carried = lines is not None
-    table = read_csv_arrow(path, suffix, encoding, elements, species_only=carried, quoted=not carried, data=data)
+    table = read_csv_arrow(
+        path, suffix, encoding, elements, species_only=carried, quoted=not carried, data=data, sep=found
+    )
     if table is None:
         return None
     if lines is not None and len(lines.rows) != table.num_rows:  # rows Arrow reads otherwise: write them from the table
@@ -247,9 +250,8 @@ def _quoted_text(column: np.ndarray) -> _Coded:
 def _render(rows: pa.Array, results: list, sep: str) -> memoryview:
     """The bytes of ``rows`` each followed by its results (see :func:`write_beside_lines`)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from minml.io._arrow import arrow_array
+    from minml.io._arrow import JoinOptions, arrow_array, call, cast
 
     n = len(rows)
     fields = []
@@ -257,12 +259,14 @@ def _render(rows: pa.Array, results: list, sep: str) -> memoryview:
         if isinstance(column, _Coded):  # categories quoted once
             fields.append(arrow_array(column))
         elif np.asarray(column).dtype.kind == "f":
-            fields.append(pc.cast(arrow_array(column), pa.string()))
+            fields.append(cast(arrow_array(column), pa.string()))
         else:
             fields.append(arrow_array(_quoted_text(np.asarray(column, dtype=object))))
     # one kind of string for the join: a piece of rows (of a file over 2 GiB too) is far below 2 GiB
-    parts = [a.cast(pa.string()) if pa.types.is_large_string(a.type) else a for a in (rows, *fields, _constant(sep, n))]
-    joined = pc.binary_join_element_wise(*parts, null_handling="replace", null_replacement="")
+    parts = [
+        cast(a, pa.string()) if pa.types.is_large_string(a.type) else a for a in (rows, *fields, _constant(sep, n))
+    ]
+    joined = call("binary_join_element_wise", *parts, options=JoinOptions(null_handling="replace", null_replacement=""))
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if pa.types.is_large_string(joined.type) else np.int32)
     first, last = int(offsets[joined.offset]), int(offsets[joined.offset + len(joined)])
     return memoryview(joined.buffers()[2])[first:last]

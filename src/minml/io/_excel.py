@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import species_names
 from minml.io._sniff import _HEADER_SEARCH, _refuse_names_below
-from minml.io._xlsx_cells import unreadable_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +39,8 @@ def _read_sheet(
             "short: copy it again, or open and save it in a spreadsheet program."
         ) from None
     if path is not None:
+        from minml.io._xlsx_cells import unreadable_cells  # xml.etree: imported where a workbook is read
+
         table = _shown(table, unreadable_cells(path, name), (header_row or 1) + 1)
     if header_row is not None and len(table.columns) == 0 and short_ok:
         return table

@@ -13,18 +13,6 @@ For example::
     print("\\n".join(summary.lines()))
 """
 
-from minml.pipelines._classify import ClassifySummary, check_option, classify_file
-from minml.pipelines._jobs import (
-    CheckSummary,
-    FormulaSummary,
-    LatentSummary,
-    ValidateSummary,
-    check_file,
-    formula_file,
-    latent_file,
-    validate_file,
-)
-
 __all__ = [
     "CheckSummary",
     "ClassifySummary",
@@ -38,3 +26,21 @@ __all__ = [
     "latent_file",
     "validate_file",
 ]
+
+_CLASSIFY = {"ClassifySummary", "check_option", "classify_file"}  # the rest are in _jobs
+
+
+def __getattr__(name):
+    """Each name from its module on first use: ``minml classify`` imports the other jobs' module not at all."""
+    if name in __all__:
+        import importlib
+
+        module = "minml.pipelines._classify" if name in _CLASSIFY else "minml.pipelines._jobs"
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'minml.pipelines' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
