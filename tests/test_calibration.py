@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from minml.classifier._overlap import OVERLAP_PROBABILITY
 from minml.classifier.calibration import (
     Calibration,
     apply_temperature,
@@ -9,6 +10,7 @@ from minml.classifier.calibration import (
     fit_temperature,
     prediction_set_table,
     prediction_sets,
+    set_members,
 )
 
 
@@ -127,7 +129,10 @@ def test_a_small_class_is_not_in_every_set_at_high_coverage():
         proba[:, k] = np.where(codes == k, p_true, (1 - p_true) / 2)
     cal = Calibration.fit(proba, codes)
     cut = cal.cutoffs(0.99)
-    assert cut[2] > 0.5  # a row of another class (p 0.0-0.3 for class 2) does not bring it in
+    own = 1.0 - max(cal.quantiles[2, -1], cal.pooled_quantile(0.99))
+    assert own > 0.5  # borrowed from the pooled scores, not 0
+    assert cut[2] == pytest.approx(OVERLAP_PROBABILITY)  # then capped at the overlap note's 0.25
+    assert not (cal.apply(proba)[codes < 2, 2] >= cut[2]).any()  # in no other class's set (p <= 0.1)
     calibrated = cal.apply(proba)
     assert (calibrated[codes == 2, 2] >= cut[2]).all()  # each of its own held-out rows is covered
     assert cal.pooled_quantile(0.99) == pytest.approx(np.quantile(1 - calibrated[codes < 2].max(1), 0.99), abs=0.01)
@@ -171,3 +176,18 @@ def test_prediction_set_table_on_source_grouped_folds():
     olivine = codes == list(classes).index("olivine")
     assert out.loc["olivine", "coverage_95"] == inside[olivine, codes[olivine]].mean()
     assert out.loc["olivine", "size_95"] == inside[olivine].sum(axis=1).mean()
+
+
+def test_no_cut_off_leaves_out_a_class_of_an_overlap():
+    # a class whose held-out rows are all near-certain gets a class-conditional cut-off near 1;
+    # capped at the overlap note's probability, a 0.53 / 0.47 row holds both classes
+    rng = np.random.default_rng(2)
+    codes = np.repeat([0, 1], 3000)
+    p_true = 1 - rng.exponential(0.001, len(codes)).clip(0, 0.5)
+    proba = np.column_stack([np.where(codes == 0, p_true, 1 - p_true), np.where(codes == 1, p_true, 1 - p_true)])
+    cal = Calibration.fit(proba, codes)
+    assert (1.0 - cal.quantiles[:, -1] > 0.9).all()  # the uncapped cut-offs at 0.99 would be ~0.99
+    for coverage in (0.9, 0.95, 0.99):
+        assert (cal.cutoffs(coverage) <= OVERLAP_PROBABILITY).all()
+    row = cal.apply(np.array([[0.53, 0.47]]))
+    assert set_members(row, cal.cutoffs(0.99)).tolist() == [[True, True]]

@@ -190,7 +190,17 @@ class Calibration:
         row's probability, so each of its held-out rows would still be covered.  The
         guarantee for such a class is the pooled (marginal) one, not a class-conditional
         one.  A class without held-out rows is in every set.
+
+        No cut-off exceeds :data:`minml.classifier._overlap.OVERLAP_PROBABILITY` (0.25), the
+        probability at which ``classify`` notes that composition cannot decide between two
+        classes: a class whose held-out rows are nearly all certain gets a class-conditional
+        cut-off near 1 (clinopyroxene's was 0.990 at coverage 0.99), and a Wo 5 pyroxene
+        answered orthopyroxene 0.53 / clinopyroxene 0.47 had the set ``orthopyroxene``.  With
+        the cap such a row's set holds both.  Adding classes to a set never lowers its
+        coverage: the guarantee stands, the sets are at most that much larger.
         """
+        from minml.classifier._overlap import OVERLAP_PROBABILITY
+
         if not 0.0 < coverage < 1.0:
             raise ValueError(f"coverage must lie between 0 and 1 (e.g. 0.95), got {coverage!r}.")
         n = np.maximum(self.counts, 1)
@@ -201,7 +211,7 @@ class Calibration:
         if few.any():
             q[few] = np.maximum(self.quantiles[few, -1], self.pooled_quantile(coverage))
         q[self.counts == 0] = 1.0
-        return 1.0 - q
+        return np.minimum(1.0 - q, OVERLAP_PROBABILITY)
 
     def pooled_quantile(self, coverage: float) -> float:
         """The ``coverage`` quantile of the held-out scores (``1 - p_true``) of all classes

@@ -11,9 +11,8 @@ Verdicts
 ``agree``            the predicted mineral is (one of) the label's class(es)
 ``disagree``         the label's class is outside the prediction set: on data like the held-out
                      publications, a true label lands there for fewer than 1 - coverage of rows
-``uncertain``        the label's class is in the set but is not the top class, or it is the
-                     second class of an overlap ``classify`` notes (``Reason.OVERLAP``: second
-                     probability 0.25 or more, where composition cannot decide)
+``uncertain``        the label's class is in the set but is not the top class (a class with
+                     probability 0.25 or more always is: the overlaps ``classify`` notes)
 ``unknown_phase``    the analysis is none of the classes (or the label names none of them)
 ``bad_analysis``     no analysis, or a bad one (oxide sum outside the range, junk values)
 ``unmapped_label``   the label is not in ``labels.toml`` (listed; never guessed)
@@ -199,13 +198,15 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
     in_set = np.zeros(len(top), dtype=bool)
     inside = set_members(found.proba[named], runtime.calibration.cutoffs(coverage))  # the sets written
     in_set[named] = (inside & member[kind_of[named], :n_classes]).any(axis=1)
-    # composition cannot decide between the top class and the label's (classify's note, by code):
-    # such a label is uncertain, not disputed, whatever the class cut-offs of the sets
-    overlap = ((found.reasons & np.uint16(Reason.OVERLAP)) != 0) & (found.columns["second_mineral"].codes == first_label)
+    # composition cannot decide between the top class and the label's (classify's note, by code);
+    # such a label is in the set (no class cut-off exceeds the note's probability): uncertain
+    overlap = ((found.reasons & np.uint16(Reason.OVERLAP)) != 0) & (
+        found.columns["second_mineral"].codes == first_label
+    )
     unknown = found.unknown()
     bad = unknown & ~found.none_of_the_classes()
     verdict = np.select(
-        [status == UNMAPPED, bad, unknown | (status == NOT_A_CLASS), agree, in_set | overlap],
+        [status == UNMAPPED, bad, unknown | (status == NOT_A_CLASS), agree, in_set],
         ["unmapped_label", "bad_analysis", "unknown_phase", "agree", "uncertain"],
         default="disagree",
     ).astype(object)
