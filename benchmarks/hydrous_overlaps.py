@@ -170,7 +170,9 @@ def main() -> None:
     from prediction_sets import held_out
 
     configs = {"shipped": (args.baseline, _synthetic()), "experiment": (args.cache, extra_rows(args.variant))}
-    print(f"command: python benchmarks/hydrous_overlaps.py --shared ... --baseline ... --cache ... --variant {args.variant}")
+    print(
+        f"command: python benchmarks/hydrous_overlaps.py --shared ... --baseline ... --cache ... --variant {args.variant}"
+    )
     for name, (cache, extra) in configs.items():
         print(f"\n== {name}: {len(extra[1])} synthetic rows")
         print("grouped CV:", {k: round(v, 4) for k, v in _grouped(held_out(args.shared, cache, extra)).items()})

@@ -1,5 +1,9 @@
 """Arrow tables to numpy and back without pandas (minml.io._arrow), and CSV files read that way."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -9,7 +13,7 @@ from minml.classifier.predict import Coded
 from minml.io import read_csv_arrow, read_table
 from minml.io._arrow import arrow_array, numpy_column
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, ROOT
 
 
 def _read_back(array: pa.Array) -> list:
@@ -125,3 +129,23 @@ def test_csv_read_without_pandas_refuses_other_files(tmp_path):
     assert read_csv_arrow(latin) is None  # not UTF-8: pandas reads it, with its message
     pd.DataFrame({"SiO2": [40.0]}).to_parquet(tmp_path / "x.parquet")
     assert read_csv_arrow(tmp_path / "x.parquet") is None
+
+
+def test_arrow_routes_run_on_pyarrow_compute_where_its_compiled_module_cannot_be_imported(tmp_path):
+    """minml.io._arrow takes Arrow's compute functions from the private pyarrow._compute, and
+    from pyarrow.compute where a pyarrow no longer has it there: the CSV route then writes the
+    same bytes."""
+    from minml.pipelines import classify_file
+
+    code = (
+        "import sys; import pyarrow.compute as pc; "
+        "sys.modules['pyarrow._compute'] = None; "  # as a pyarrow that moved its compiled module
+        "import minml.io._arrow as a; from minml.pipelines import classify_file; "
+        f"done = classify_file({str(EXAMPLE)!r}, {str(tmp_path / 'fallback.csv')!r}); "
+        "print(done.route, a._call_function is pc.call_function, a.CastOptions is pc.CastOptions)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "arrow True True"
+    assert classify_file(EXAMPLE, tmp_path / "private.csv").route == "arrow"
+    assert (tmp_path / "fallback.csv").read_bytes() == (tmp_path / "private.csv").read_bytes()

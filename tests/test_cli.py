@@ -149,27 +149,52 @@ def test_classify_imports_only_what_it_needs(tmp_path, suffix):
     assert len(pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)) == 76
 
 
-@pytest.mark.parametrize("chosen", [None, "2"])
-def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen):
-    """Its work runs on the command's own threads; OpenBLAS's pool is not started (numpy is
-    imported by the command, as it runs); a user's choice stands, the caller's environment is
-    left as it was."""
+def _openblas_after(code: str, env: dict) -> str:
+    """The last line ``code`` prints in a fresh process, followed by the threads of numpy's
+    OpenBLAS and OPENBLAS_NUM_THREADS as that process leaves them."""
+    code += (
+        "; import os; from threadpoolctl import threadpool_info; "
+        "print([i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'], "
+        "os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1]
+
+
+def _without_openblas_choice() -> dict:
     import os
 
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.mark.parametrize("chosen", [None, "2"])
+def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen):
+    """Run as the program (``minml classify``: main() reads sys.argv), its work runs on the
+    command's own threads; OpenBLAS's pool is not started (numpy is imported by the command,
+    as it runs); a user's choice stands, the environment is left as it was."""
+    import os
+
+    env = _without_openblas_choice()
     if chosen:
         env["OPENBLAS_NUM_THREADS"] = chosen
     code = (
-        "import os; from minml.cli import main; "
-        f"status = main(['classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'out.csv')!r}]); "
-        "from threadpoolctl import threadpool_info; "
-        "print(status, [i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'], "
-        "os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))"
+        "import sys; from minml.cli import main; "
+        f"sys.argv = ['minml', 'classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'out.csv')!r}]; "
+        "print(main())"
     )
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     threads = 1 if chosen is None else min(int(chosen), os.cpu_count() or 1)
-    assert done.stdout.splitlines()[-1] == f"0 [{threads}] {chosen or 'unset'}"
+    assert _openblas_after(code, env) == f"[{threads}] {chosen or 'unset'}"
+
+
+def test_classify_called_from_python_leaves_the_callers_openblas_alone(tmp_path):
+    """main(["classify", ...]) called from a Python program, before it imports numpy, does not
+    set that program's OpenBLAS to one thread for the rest of its run."""
+    env = _without_openblas_choice()
+    default = _openblas_after("import numpy", env)
+    code = f"from minml.cli import main; print(main(['classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'o.csv')!r}]))"
+    assert _openblas_after(code, env) == default
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])

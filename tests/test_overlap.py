@@ -15,9 +15,9 @@ from minml.chemistry.misfit import member_compositions
 from minml.classifier._overlap import OVERLAP_PROBABILITY, overlap_note, overlap_table, parse_overlaps
 from minml.classifier.features import MODEL_OXIDES
 from minml.classifier.predict import classify_table
-from minml.tables.reasons import Reason
+from minml.tables.reasons import REASON_NAMES, Reason, reason_counts
 
-from .conftest import DATA, ROOT
+from .conftest import DATA, EXAMPLE, ROOT
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -161,3 +161,16 @@ def test_the_command_summary_counts_the_noted_rows(tmp_path):
     noted = int(written["flag"].fillna("").str.contains("composition of both spinel and magnetite").sum())
     assert noted and summary.by_reason["composition of two classes"] == noted
     assert f"composition of two classes {noted}" in "\n".join(summary.lines())
+
+
+def test_every_reason_bit_is_named_for_the_summary_and_a_flag_is_a_bit():
+    """The summary's counts per kind cover every flagged row: each Reason bit has a name
+    (a bit without one would go uncounted), and on real rows a flag is written exactly where
+    a bit is set."""
+    assert set(REASON_NAMES) == set(Reason) and len(set(REASON_NAMES.values())) == len(Reason)
+    table = pd.concat([pd.read_csv(EXAMPLE), _path(*PATHS["spinel to magnetite"][:2])], ignore_index=True)
+    found = classify_table(table)
+    flagged = found.columns["flag"] != ""
+    np.testing.assert_array_equal(found.reasons != 0, flagged)
+    counts = reason_counts(found.reasons)
+    assert counts["composition of two classes"] >= 2 and sum(counts.values()) >= flagged.sum()

@@ -125,7 +125,9 @@ def classify(
     coverage : float, optional
         Add ``prediction_set``: the classes (``|``-joined, most probable first) that hold a
         row's true class with this probability (e.g. 0.95), by conformal prediction on
-        held-out data (:mod:`minml.classifier.calibration`).
+        held-out data (:mod:`minml.classifier.calibration`), and every class with probability
+        0.25 or more (no cut-off exceeds the overlap note's probability:
+        :meth:`~minml.classifier.calibration.Calibration.cutoffs`).
     species : bool, default=False
         Add ``species`` (the finest name the formula supports within the answered class, e.g.
         ``augite``, ``forsterite (Fo88)``; for ``unknown`` rows, a phase outside the classes

@@ -71,9 +71,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the ``minml`` command; returns the exit status."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    chosen_here = {name: value for name, value in _settings(argv).items() if name not in os.environ}
+    """Run the ``minml`` command; returns the exit status.
+
+    Without ``argv`` it reads ``sys.argv``, as the program (``minml``, ``python -m minml.cli``)."""
+    program = argv is None  # not called from a Python program, whose process the settings would outlive
+    argv = sys.argv[1:] if program else list(argv)
+    chosen_here = {name: value for name, value in _settings(argv, program).items() if name not in os.environ}
     os.environ.update(chosen_here)
     try:
         return _command(argv)
@@ -82,20 +85,22 @@ def main(argv=None) -> int:
             os.environ.pop(name, None)
 
 
-def _settings(argv: list) -> dict[str, str]:
+def _settings(argv: list, program: bool) -> dict[str, str]:
     """Settings the libraries read from the environment when they are imported (by the
     commands, as they run), for the command's own process; a user's choice stands.
 
     * Arrow on the C library's allocator: on a CSV file of 1 M rows it peaks ~65 MiB lower
       and spends ~0.3 s less CPU than mimalloc, which hands freed pages back between the
       pieces a file is rendered in.
-    * For ``classify``, where numpy is still to be imported: OpenBLAS on one thread.  Its work
-      runs on the command's own threads (:mod:`minml._parallel`), which hold BLAS to one
-      thread anyway; starting OpenBLAS's pool of threads costs ~60 ms of CPU at ``import
-      numpy``, a fifth of the command's start-up (results are the same, 10 rows to 1 M).
+    * For ``classify`` run as the program (``program``: not called from Python, whose numpy
+      would keep the setting after the command) where numpy is still to be imported: OpenBLAS
+      on one thread.  Its work runs on the command's own threads (:mod:`minml._parallel`),
+      which hold BLAS to one thread anyway; starting OpenBLAS's pool of threads costs ~60 ms
+      of CPU at ``import numpy``, a fifth of the command's start-up (results are the same, 10
+      rows to 1 M).
     """
     settings = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
-    if argv[:1] == ["classify"] and "numpy" not in sys.modules:
+    if program and argv[:1] == ["classify"] and "numpy" not in sys.modules:
         settings["OPENBLAS_NUM_THREADS"] = "1"
     return settings
 
