@@ -85,14 +85,20 @@ def test_standards_spectrum_to_phase_leave_one_out():
     answer = minml.classify(oxides)["mineral"].astype(str)
     right = [name for name, cls in EXPECTED.items() if answer[name] == cls]
     unknown = [name for name in NOT_A_CLASS if answer[name] == "unknown"]
-    # measured: 7 of 11 named right; wrong: hornblende -> clinopyroxene (its spectrum gives 4 wt% Al2O3),
-    # pigeonite -> orthopyroxene (0.6 wt% CaO: this specimen is nearly Ca-free); labradorite and spinel
-    # (left out, Mg from the line-energy fit) unknown.  4 of 7 non-classes unknown: illite and kaolinite
-    # -> muscovite, vermiculite -> biotite (the minerals they weather from).
-    assert len(right) >= 7, dict(answer)
-    assert len(unknown) >= 4, dict(answer)
+    # measured with the model trained on synthetic metamorphic amphiboles too: 6 of 11 named right;
+    # wrong: enstatite -> amphibole (its spectrum quantifies to (Mg + Fe) / Si 0.84 by moles, the
+    # ratio of anthophyllite-cummingtonite, 0.875, not enstatite's 1.0: without an absorption
+    # correction Mg is read low), hornblende -> clinopyroxene (its spectrum gives 4 wt% Al2O3),
+    # pigeonite -> orthopyroxene (0.6 wt% CaO: this specimen is nearly Ca-free); labradorite and
+    # spinel (left out, Mg from the line-energy fit) unknown.  5 of 7 non-classes unknown: illite ->
+    # muscovite, vermiculite -> biotite (the minerals they weather from).  (The model before it,
+    # which had seen no Mg-amphibole, named the enstatite right: 7 of 11, 4 unknown.)
+    assert len(right) >= 6, dict(answer)
+    assert len(unknown) >= 5, dict(answer)
     wrong_class = [n for n in EXPECTED if answer[n] not in (EXPECTED[n], "unknown")]
-    assert len(wrong_class) <= 2, dict(answer)
+    assert len(wrong_class) <= 3, dict(answer)
+    enstatite = oxides.loc["enstatite"]
+    assert (enstatite["MgO"] / 40.30 + enstatite["FeOt"] / 71.84) / (enstatite["SiO2"] / 60.08) < 0.875
 
 
 def test_k_factors_need_si_and_enough_standards():
