@@ -161,6 +161,16 @@ def _openblas_after(code: str, env: dict) -> str:
     return done.stdout.splitlines()[-1]
 
 
+def _skip_unless_openblas() -> None:
+    """numpy on Accelerate (macOS arm64 wheels) or MKL has no OpenBLAS pool to set."""
+    code = (
+        "import numpy; from threadpoolctl import threadpool_info; print([i['internal_api'] for i in threadpool_info()])"
+    )
+    apis = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    if "openblas" not in apis:
+        pytest.skip(f"numpy here runs on {apis.strip()}, not OpenBLAS: OPENBLAS_NUM_THREADS does not apply")
+
+
 def _without_openblas_choice() -> dict:
     import os
 
@@ -176,6 +186,7 @@ def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen)
     as it runs); a user's choice stands, the environment is left as it was."""
     import os
 
+    _skip_unless_openblas()
     env = _without_openblas_choice()
     if chosen:
         env["OPENBLAS_NUM_THREADS"] = chosen
@@ -191,6 +202,7 @@ def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen)
 def test_classify_called_from_python_leaves_the_callers_openblas_alone(tmp_path):
     """main(["classify", ...]) called from a Python program, before it imports numpy, does not
     set that program's OpenBLAS to one thread for the rest of its run."""
+    _skip_unless_openblas()
     env = _without_openblas_choice()
     default = _openblas_after("import numpy", env)
     code = f"from minml.cli import main; print(main(['classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'o.csv')!r}]))"
