@@ -64,13 +64,9 @@ _LAZY = {
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
+    from minml._lazy import lazy_attribute
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'minml' has no attribute {name!r}")
+    return lazy_attribute(globals(), _LAZY, name)
 
 
 def __dir__():

@@ -12,8 +12,6 @@ The names below are what the command and other packages use (imported on first u
 
 from __future__ import annotations
 
-import importlib
-
 _NAMES = {
     "OxideMap": "read",
     "read_map": "read",
@@ -40,9 +38,10 @@ _NAMES = {
 __all__ = sorted(_NAMES)
 
 
+_MODULES = {name: f"minml.maps.{module}" for name, module in _NAMES.items()}
+
+
 def __getattr__(name: str):
-    if name not in _NAMES:
-        raise AttributeError(f"module 'minml.maps' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"minml.maps.{_NAMES[name]}"), name)
-    globals()[name] = value
-    return value
+    from minml._lazy import lazy_attribute
+
+    return lazy_attribute(globals(), _MODULES, name)

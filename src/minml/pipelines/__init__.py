@@ -28,18 +28,14 @@ __all__ = [
 ]
 
 _CLASSIFY = {"ClassifySummary", "check_option", "classify_file"}  # the rest are in _jobs
+_MODULES = {name: "minml.pipelines._classify" if name in _CLASSIFY else "minml.pipelines._jobs" for name in __all__}
 
 
 def __getattr__(name):
     """Each name from its module on first use: ``minml classify`` imports the other jobs' module not at all."""
-    if name in __all__:
-        import importlib
+    from minml._lazy import lazy_attribute
 
-        module = "minml.pipelines._classify" if name in _CLASSIFY else "minml.pipelines._jobs"
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'minml.pipelines' has no attribute {name!r}")
+    return lazy_attribute(globals(), _MODULES, name)
 
 
 def __dir__():
