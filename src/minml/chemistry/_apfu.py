@@ -10,7 +10,12 @@ import pandas as pd
 from minml.chemistry._stoichiometry import evaluate_index
 from minml.chemistry.oxides import species_table
 
-__all__ = ["cation_charges", "class_formula", "element_moles"]
+__all__ = ["FE3_ANALYSED", "FE3_CHARGE_BALANCE", "cation_charges", "class_formula", "element_moles"]
+
+FE3_ANALYSED = "analysed"
+"""``fe3_method`` of a row whose FeO and Fe2O3 are both given: used as analysed."""
+FE3_CHARGE_BALANCE = "charge balance (Droop 1987)"
+"""``fe3_method`` of a row whose Fe3+ is estimated by charge balance."""
 
 
 def element_moles(oxides: pd.DataFrame, iron: str) -> dict[str, np.ndarray]:
@@ -67,7 +72,7 @@ def class_formula(oxides: pd.DataFrame, measured_iron: np.ndarray, mineral) -> p
     s_fe2 = np.where(np.isfinite(s_fe2), s_fe2, np.nan)
     method = np.where(
         measured_iron,
-        "analysed",
+        FE3_ANALYSED,
         {"charge balance": "Fe2+ only (no balance)", "all": "all Fe3+"}.get(mineral.fe3, "all Fe2+"),
     ).astype(object)
     if mineral.fe3 == "charge balance" and scalar_t:
@@ -82,7 +87,7 @@ def class_formula(oxides: pd.DataFrame, measured_iron: np.ndarray, mineral) -> p
         fe3 = np.where(balance, np.clip(np.nan_to_num(f), 0.0, fe_scaled), apfu["Fe3"])
         apfu["Fe3"] = fe3
         apfu["Fe2"] = np.where(balance, fe_scaled - fe3, apfu["Fe2"])
-        method[balance] = "charge balance (Droop 1987)"
+        method[balance] = FE3_CHARGE_BALANCE
     out = pd.DataFrame(apfu, index=oxides.index)
     order = [e for e in ("Si", "Ti", "Al", "Cr", "Fe3", "Fe2", "Mn", "Mg", "Ni", "Ca", "Na", "K", "P") if e in out]
     out = out[order + [c for c in out.columns if c not in order]]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from minml._resources import load_toml
+from minml.chemistry._apfu import FE3_ANALYSED, FE3_CHARGE_BALANCE
 from minml.chemistry.formulas import evaluate_index
 
 __all__ = ["SpeciesRules", "name_species", "species_rules", "species_text"]
@@ -208,8 +209,8 @@ def class_species(values: dict, mineral, rules: SpeciesRules, fe3_method: np.nda
     each row's (:func:`minml.formula` ``fe3_method``): Fe3+ "analysed" is kept; the others get
     the class's Fe3+ estimate (``rules.fe3``; charge balance where the formula made one) and
     are named again with it ``fe3_step`` apfu lower and higher."""
-    analysed = np.asarray(fe3_method) == "analysed"
-    estimated = ~analysed if rules.fe3 else np.asarray(fe3_method) == "charge balance (Droop 1987)"
+    analysed = np.asarray(fe3_method) == FE3_ANALYSED
+    estimated = ~analysed if rules.fe3 else np.asarray(fe3_method) == FE3_CHARGE_BALANCE
     base = _fe3_moved(values, mineral, rules, estimated, 0.0) if rules.fe3 else dict(values)
     n = len(base["Si"])
     derived = _derive(base, mineral, rules)
