@@ -62,8 +62,9 @@ def synthetic_rows(seed: int, leave_out=(), add_quartz: bool = False) -> tuple[n
 
 
 def grouped(shared: Path, extra, seed: int) -> dict:
-    """Held-out figures of the shipped configuration with ``extra`` synthetic rows."""
-    from sklearn.metrics import f1_score
+    """Held-out figures of the shipped configuration with ``extra`` synthetic rows
+    (``hydrous_overlaps._grouped``, every class's recall)."""
+    from hydrous_overlaps import _grouped
 
     from minml.classifier._held_out import held_out_proba
     from minml.classifier.model import MineralClassifier
@@ -74,14 +75,7 @@ def grouped(shared: Path, extra, seed: int) -> dict:
     X, y, groups = training_arrays(load_training(shared)[0])
     model = MineralClassifier(**dict(DEFAULT_PARAMS, random_state=seed))
     classes, proba = held_out_proba(model, X, y, groups=groups, folds=CALIBRATION_FOLDS, extra=extra)
-    pred = classes[proba.argmax(1)]
-    right = pred == y
-    return {
-        "accuracy": float(right.mean()),
-        "macro_f1": float(f1_score(y, pred, average="macro")),
-        "wrong_at_0.9": float((~right & (proba.max(1) >= 0.9)).mean()),
-        "recall": {c: float(right[y == c].mean()) for c in np.unique(y)},
-    }
+    return _grouped({"proba": proba, "y": y, "classes": classes}, recalled=np.unique(y))
 
 
 def main() -> None:
@@ -92,7 +86,7 @@ def main() -> None:
     parser.add_argument("--add-quartz", action="store_true", help="add the rejected synthetic quartzes")
     parser.add_argument("--answers", action="store_true", help="also fit on all rows: overlap cases, glasses, LEPR")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # hydrous_overlaps
 
     extra = synthetic_rows(args.seed, args.leave_out, args.add_quartz)
     print(f"command: python benchmarks/augment_folds.py --shared ... --seed {args.seed}", end="")
@@ -100,7 +94,10 @@ def main() -> None:
     print(" --add-quartz" * args.add_quartz + " --answers" * args.answers)
     start = time.perf_counter()
     found = grouped(args.shared, extra, args.seed)
-    recall = sorted(found.pop("recall").items(), key=lambda kv: kv[1])
+    recall = sorted(
+        ((key.removeprefix("recall_"), found.pop(key)) for key in [k for k in found if k.startswith("recall_")]),
+        key=lambda kv: kv[1],
+    )
     print(f"{len(extra[1])} synthetic rows; held-out fits {time.perf_counter() - start:.0f} s")
     print("grouped CV:", {k: round(v, 4) for k, v in found.items()})
     print("lowest recalls:", ", ".join(f"{c} {v:.4f}" for c, v in recall[:5]))

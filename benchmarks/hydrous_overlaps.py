@@ -99,13 +99,15 @@ def extra_rows(variant: str = "both", random_state: int = 0) -> tuple[np.ndarray
     return np.vstack(blocks), np.concatenate(labels).astype(object)
 
 
-def _grouped(data: dict) -> dict:
+def _grouped(data: dict, recalled=("amphibole", "clinopyroxene", "orthopyroxene", "glass")) -> dict:
+    """Held-out accuracy, macro-F1, the share of rows wrong with p >= 0.9 and the recall of the
+    classes ``recalled`` (``recall_<class>``), from ``data``'s ``proba``, ``y`` and ``classes``."""
     from sklearn.metrics import f1_score
 
     proba, y, classes = data["proba"], data["y"], data["classes"]
     pred = classes[proba.argmax(1)]
     right = pred == y
-    recall = {c: float(right[y == c].mean()) for c in ("amphibole", "clinopyroxene", "orthopyroxene", "glass")}
+    recall = {c: float(right[y == c].mean()) for c in recalled}
     return {
         "accuracy": float(right.mean()),
         "macro_f1": float(f1_score(y, pred, average="macro")),
