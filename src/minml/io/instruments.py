@@ -63,9 +63,9 @@ _TOTAL = re.compile(r"^(total|totals|sum|sum:)$", re.IGNORECASE)
 
 def _species_cell(cell) -> bool:
     """Whether a header cell names a species or an element (oxygen included)."""
-    if (
-        not isinstance(cell, str) or not cell.strip() or _number(cell)
-    ):  # a value names nothing (and is looked up slowly)
+    if not isinstance(cell, str) or not cell.strip():
+        return False
+    if _number(cell):  # a value names nothing (and is looked up slowly)
         return False
     return canonical_name(cell) is not None or element_symbol(cell) is not None
 
