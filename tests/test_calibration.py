@@ -11,6 +11,7 @@ from minml.classifier.calibration import (
     prediction_set_table,
     prediction_sets,
     set_members,
+    source_weights,
 )
 
 
@@ -36,6 +37,35 @@ def test_temperature_recovers_the_known_answer():
     right = proba.argmax(axis=1) == codes
     assert expected_calibration_error(proba.max(axis=1), right) == pytest.approx(0.15, abs=0.01)
     assert expected_calibration_error(calibrated.max(axis=1), right) < 0.01
+
+
+def test_source_weights_let_each_source_count_once():
+    """One large source where the model is right 99 % of the time at p 0.95, and ten small
+    ones where it is right 80 %: weighing rows equally, the large source sharpens the
+    temperature; weighing sources equally (a small source's row weighs 100 of the large one's) is the same
+    fit as a hundred copies of each small source's rows."""
+    easy, easy_codes = _overconfident(10_000, seed=4)
+    easy[np.arange(len(easy)), easy_codes] = 0.95  # right 99 % of the time
+    wrong = np.random.default_rng(5).random(len(easy)) < 0.01
+    easy[wrong] = 0.025
+    easy[wrong, (easy_codes[wrong] + 1) % 3] = 0.95
+    hard, hard_codes = _overconfident(1_000, seed=6)
+    proba, codes = np.vstack([easy, hard]), np.concatenate([easy_codes, hard_codes])
+    groups = np.array(["big"] * 10_000 + [f"small{i % 10}" for i in range(1_000)])
+    weights = source_weights(groups)
+    assert weights[:10_000].sum() == pytest.approx(1.0) and weights[10_000:].sum() == pytest.approx(10.0)
+    by_source = fit_temperature(proba, codes, weights)
+    copies = np.vstack([easy, *[hard] * 100]), np.concatenate([easy_codes, *[hard_codes] * 100])
+    assert by_source == pytest.approx(fit_temperature(*copies), rel=1e-4)
+    assert fit_temperature(proba, codes) < fit_temperature(hard, hard_codes)
+    assert fit_temperature(proba, codes) < by_source < fit_temperature(hard, hard_codes)
+    cal = Calibration.fit(proba, codes, weights)
+    assert cal.temperature == by_source
+    assert cal.counts.sum() == len(codes)  # the conformal quantiles count rows, not sources
+    with pytest.raises(ValueError, match="weights must be 11000 finite non-negative numbers"):
+        fit_temperature(proba, codes, weights[:-1])
+    with pytest.raises(ValueError, match="not all 0"):
+        fit_temperature(proba, codes, np.zeros(len(codes)))
 
 
 def test_temperature_keeps_the_top_class_and_sums_to_one():

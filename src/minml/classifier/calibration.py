@@ -6,7 +6,16 @@ new database resembles an unseen publication more than a random fold).
 
 * Temperature scaling: one number ``T``; calibrated probabilities are ``p ** (1/T)``,
   renormalised (a softmax of ``log p / T``).  ``T`` minimises the negative log-likelihood
-  of the held-out rows.  It never changes the top class.
+  of the held-out rows, each source weighing as much as any other (:func:`source_weights`):
+  a new database resembles an unseen publication, not the largest publications of the
+  training data.  It never changes the top class.  Chosen on the five source-grouped folds
+  (``benchmarks/calibration_weights.py``, the temperature fitted on four folds' held-out
+  rows and scored on the fifth's): weighing rows equally, the largest sources, where the
+  network is almost never wrong, sharpened it (T 0.72-1.02) and the fifth fold's
+  log-likelihood got worse than with no calibration at all (0.0145 against 0.0130 nats a
+  row); weighing sources equally softened it (T 1.09-1.20), scored best per source (0.0270
+  against 0.0273 uncalibrated and 0.0302) and gave the fewest wrong answers at p >= 0.9
+  (0.07 % against 0.08 % and 0.10 %).
 * Conformal prediction sets (split conformal, one quantile per class, "Mondrian"): the set
   of a row holds every class ``c`` with ``p_c >= 1 - q_c(coverage)``, where ``q_c`` is the
   finite-sample quantile of ``1 - p_true`` over held-out rows of class ``c``.  A row of
@@ -21,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Calibration", "cross_conformal_sets", "prediction_set_table", "prediction_sets"]
+__all__ = ["Calibration", "cross_conformal_sets", "prediction_set_table", "prediction_sets", "source_weights"]
 
 _LEVELS = 1001  # stored quantiles of each class's held-out scores
 _EPS = 1e-12
@@ -75,8 +84,20 @@ def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
     return (out / out.sum(axis=1, keepdims=True)).astype(proba.dtype, copy=False)
 
 
-def fit_temperature(proba: np.ndarray, codes: np.ndarray) -> float:
-    """The temperature that minimises the negative log-likelihood of the true classes.
+def source_weights(groups) -> np.ndarray:
+    """Weights giving each source (publication) of held-out rows the same total weight.
+
+    Examples
+    --------
+    >>> source_weights(np.array(["a", "a", "a", "b"])).tolist()
+    [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 1.0]
+    """
+    _, which, counts = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+    return 1.0 / counts[which]
+
+
+def fit_temperature(proba: np.ndarray, codes: np.ndarray, weights=None) -> float:
+    """The temperature that minimises the (weighted) negative log-likelihood of the true classes.
 
     Parameters
     ----------
@@ -84,6 +105,8 @@ def fit_temperature(proba: np.ndarray, codes: np.ndarray) -> float:
         Held-out probabilities, rows x classes.
     codes : numpy.ndarray of int
         Column of the true class per row.
+    weights : numpy.ndarray, optional
+        Weight of each row (e.g. :func:`source_weights`); equal weights without.
 
     Returns
     -------
@@ -93,15 +116,25 @@ def fit_temperature(proba: np.ndarray, codes: np.ndarray) -> float:
     from scipy.optimize import minimize_scalar
 
     proba, codes = _checked(proba, codes)
+    weights = _checked_weights(weights, len(codes))
     logp = np.log(np.maximum(proba, _EPS))
     rows = np.arange(len(codes))
 
     def nll(log_t):
         z = logp / np.exp(log_t)
         z = z - z.max(axis=1, keepdims=True)
-        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, codes]))
+        return float(np.average(np.log(np.exp(z).sum(axis=1)) - z[rows, codes], weights=weights))
 
     return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+
+
+def _checked_weights(weights, rows: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (rows,) or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError(f"weights must be {rows} finite non-negative numbers, not all 0; got shape {weights.shape}.")
+    return weights
 
 
 def _checked(proba, codes):
@@ -141,8 +174,10 @@ class Calibration:
     summary: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, proba: np.ndarray, codes: np.ndarray) -> Calibration:
-        """Fit on held-out probabilities ``proba`` (rows x classes) and true class columns ``codes``.
+    def fit(cls, proba: np.ndarray, codes: np.ndarray, weights=None) -> Calibration:
+        """Fit on held-out probabilities ``proba`` (rows x classes) and true class columns ``codes``;
+        ``weights`` (one per row, e.g. :func:`source_weights`) weigh the rows in the temperature's
+        fit.  The conformal quantiles count every row once: their coverage is per row.
 
         Examples
         --------
@@ -157,7 +192,7 @@ class Calibration:
         0.7
         """
         proba, codes = _checked(proba, codes)
-        temperature = fit_temperature(proba, codes)
+        temperature = fit_temperature(proba, codes, weights)
         calibrated = apply_temperature(proba, temperature)
         scores = 1.0 - calibrated[np.arange(len(codes)), codes]
         right = proba.argmax(axis=1) == codes

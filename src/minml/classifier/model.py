@@ -32,7 +32,7 @@ from minml.chemistry.misfit import end_member_compositions, end_member_misfit, f
 from minml.chemistry.oxides import map_columns
 from minml.classifier import _gda
 from minml.classifier._runtime import SCHEMA_VERSION, Runtime, standardise
-from minml.classifier.calibration import Calibration
+from minml.classifier.calibration import Calibration, source_weights
 from minml.classifier.features import MODEL_OXIDES, model_inputs, usable_rows
 from minml.tables.checks import OxideCheck
 
@@ -275,8 +275,9 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
         X, y
             The data the model was fitted on (or data like it).
         groups : array-like, optional
-            Source of each row: folds by source (recommended: new databases resemble unseen
-            publications); stratified folds without.
+            Source of each row: folds by source, and each source weighs the same in the
+            temperature's fit (recommended: new databases resemble unseen publications);
+            stratified folds and equal rows without.
         folds : int, default=5
         extra : tuple of numpy.ndarray, optional
             ``(X, y)`` rows added to every training fold, never held out (synthetic analyses).
@@ -298,7 +299,8 @@ class MineralClassifier(ClassifierMixin, BaseEstimator):
                 f"calibrate needs the classes the model was fitted on: {list(self.classes_)}; "
                 f"y (with extra) has {list(classes)}."
             )
-        self.calibration_ = Calibration.fit(proba, np.searchsorted(self.classes_, y))
+        weights = None if groups is None else source_weights(groups)
+        self.calibration_ = Calibration.fit(proba, np.searchsorted(self.classes_, y), weights)
         return self
 
     def _class_weights(self, codes: np.ndarray) -> np.ndarray | None:
