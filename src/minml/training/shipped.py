@@ -106,6 +106,7 @@ def train_default(shared, out_path, *, progress: bool = False) -> dict:
         "calibration_seconds": round(calibration_seconds, 1),
         "calibration": {
             "folds": f"{CALIBRATION_FOLDS} source-grouped",
+            "weights": "each source the same",
             "temperature": model.calibration_.temperature,
             **{f"held_out_{k}": v for k, v in model.calibration_.summary.items()},
         },
