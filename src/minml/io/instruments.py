@@ -9,12 +9,18 @@ software of the instruments prints something else around the same numbers:
   may stand above it (pandas then names the columns ``Unnamed: 1`` ...).
 * **Cameca SX / PeakSight** result exports: a ``DataSet/Point`` column (``1 / 1``), the oxides,
   ``Total``, then ``Average``/``Minimum``/``Maximum``/``Sigma`` rows.
-* **JEOL** summary reports: ``No.``, the oxides, ``Total``, a ``Comment``, aligned with spaces,
-  after a few lines of instrument settings; ``Average``/``Std.Dev.`` rows below.
-* **Probe for EPMA** logs and exports: several tables per file, one per sample (``Un  3 ol-1``),
-  each under a section title (``Oxide Weight Percents:``) with an ``ELEM:`` header line, one row
-  per point (its line number) and a total (``SUM``), then statistics rows (``AVER:``,
-  ``SDEV:``, ``SERR:``, ``%RSD:``, ``MIN:``, ``MAX:``).
+* **JEOL** summary reports: ``No.``, the oxides, ``Total``, a ``Comment``, aligned with spaces
+  or saved as CSV under a title (``Weight percent, Group : ..., Sample : ..., Page, 1``);
+  ``Minimum``/``Maximum``/``Average``/``Sigma`` rows below, after a blank line.  Its reports of
+  counting errors or detection limits are refused, naming them.
+* **Probe for EPMA** logs and exports: several tables per file, one per sample (``Un  3 ol-1``,
+  ``St  263 ...`` for a standard), each under a section title (``Oxide Weight Percents:``) with
+  an ``ELEM:`` header line, one row per point (its line number) and a total (``SUM``), then
+  statistics rows (``AVER:``, ``SDEV:``, ``SERR:``, ``%RSD:``, ``PUBL:``, ``%VAR:``,
+  ``DIFF:``, ``STDS:``: every ``WORD:`` line); its custom and CalcZAF exports (``SAMPLE``,
+  ``LINE``, ``Si WT%`` ...), of any extension.
+* **EDS results one element a row** (AZtec's spectrum blocks, EDAX's single-spectrum export):
+  see :mod:`minml.io._element_blocks`; one row per analysis.
 
 These are recognised from their content (a header row naming at least three species or
 elements, with point labels, statistics rows or several tables around it), never from the
