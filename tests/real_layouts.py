@@ -134,23 +134,24 @@ def _pfe(value: float, digits: int = 3) -> str:
     return f"{value:>8.{digits}f}".replace("-0.", " -.").replace(" 0.", "  .")
 
 
-def write_edax_spectrum(row: pd.DataFrame, path: Path, name: str) -> Path:
+def write_edax_spectrum(row: pd.DataFrame, path: Path, name: str, specimen: str = "") -> Path:
     """An EDAX (APEX) single-spectrum export, as in tupuni/sem-eds-data-processing,
     ``2025-05-06_MEB-EMAE/data/raw_data/18_554_1_1_1.csv``: quoted ``key,value`` lines
     (``Creation Date``, ``Project``, ``kV``, ``Live Time`` ...), then ``Element,Weight %,Error %``
-    and one element a row named with its X-ray line (``"O  K"``, ``"Si K"``), no total.  The
-    reader refused it (a table of 2 columns, then 3)."""
+    and one element a row named with its X-ray line (``"O  K"``, ``"Si K"``), no total.  With a
+    ``specimen``, the later layout of ``2025-06-12_MEB-EMAE/data/raw_data/24_081_1.csv``:
+    nothing quoted, a trailing comma after each value, ``Specimen``, ``Area`` and ``Sampling
+    Region`` filled.  The reader refused both (a table of 2 columns, then 3)."""
     values = elements_of(row).iloc[0].round(2)
-    lines = [
-        '"",""',
-        '"Creation Date","5/6/2025 2:37:19 PM"',
-        f'"Project","EDS Spectrum: {name} | Area 1 | Full Area 1"',
-    ]
-    lines += ['"Specimen",""', '"kV","20"', '"Live Time","20"', '"Takeoff Angle","45.5"', '"",""']
-    lines.append('"Element","Weight %","Error %"')
-    for symbol, value in values.items():
-        if value > 0:
-            lines.append(f'"{symbol:<2} K","{value:.2f}","{4 + 10 / (1 + value):.2f}"')
+    keys = {"Creation Date": "5/6/2025 2:37:19 PM", "Project": f"EDS Spectrum: {name} | Area 1 | Full Area 1"}
+    keys.update({"Specimen": specimen, "Area": "Area 1" if specimen else "", "kV": "20", "Live Time": "20"})
+    rows = [["", ""]] if not specimen else []
+    rows += [[key, value] for key, value in keys.items()] + [["", ""], ["Element", "Weight %", "Error %"]]
+    rows += [[f"{s:<2} K", f"{v:.2f}", f"{4 + 10 / (1 + v):.2f}"] for s, v in values.items() if v > 0]
+    if specimen:  # unquoted, a trailing comma after the metadata values
+        lines = [",".join(r) + ("," if len(r) == 2 else "") for r in rows]
+    else:
+        lines = [",".join(f'"{c}"' for c in r) for r in rows]
     Path(path).write_text("\n".join(lines) + "\n")
     return Path(path)
 

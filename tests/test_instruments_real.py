@@ -85,13 +85,17 @@ def test_probe_for_epma_standard_printout_has_no_published_row(tmp_path, analyse
     assert _minerals(read) == answers[:6]
 
 
-def test_edax_single_spectrum_is_one_analysis(tmp_path, analyses, answers):
-    """One spectrum a file, one element a row named with its X-ray line: refused before."""
-    path = write_edax_spectrum(analyses.head(1), tmp_path / "18_554_1_1_1.csv", "Emae | 18_554_1")
+@pytest.mark.parametrize(
+    ("specimen", "name"), [("", "EDS Spectrum: Emae | 18_554_1 | Area 1 | Full Area 1"), ("23_122b", "23_122b")]
+)
+def test_edax_single_spectrum_is_one_analysis(tmp_path, analyses, answers, specimen, name):
+    """One spectrum a file, one element a row named with its X-ray line: refused before.  Its
+    name: the Specimen where given, else the Project line."""
+    path = write_edax_spectrum(analyses.head(1), tmp_path / "18_554_1_1_1.csv", "Emae | 18_554_1", specimen)
     assert looks_like_instrument(path) == "EDS element wt%"
     read = read_table(path)
     assert read.attrs["minml_elements"] is True and len(read) == 1
-    assert read["point"].tolist() == ["EDS Spectrum: Emae | 18_554_1 | Area 1 | Full Area 1"]
+    assert read["point"].tolist() == [name]
     assert "O" in read.columns and "Error %" not in read.columns
     same_oxides(read, analyses.head(1), atol=0.02)
     with pytest.warns(UserWarning, match="No column for P2O5"):  # only the elements found are printed

@@ -87,7 +87,7 @@ def _name_above(rows: list[list], header_at: int, since: int) -> str:
     the value of a ``Spectrum``/``Project``/``Sample`` line above it."""
     above = [_filled(rows[i]) for i in range(header_at - 1, since - 1, -1)]
     above = [cells for cells in above if cells]
-    if above and len(above[0]) == 1 and _symbol(above[0][0]) is None:
+    if above and len(above[0]) == 1 and _symbol(above[0][0]) is None and not _NAME_KEYS.match(above[0][0]):
         return above[0][0]
     for cells in above:
         if len(cells) >= 2 and _NAME_KEYS.match(cells[0]):
