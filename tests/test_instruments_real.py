@@ -37,6 +37,19 @@ def test_jeol_summary_report_saved_as_csv(tmp_path, analyses, answers):
     assert _minerals(read) == answers
 
 
+def test_jeol_reports_of_two_runs_in_one_file(tmp_path, analyses, answers):
+    """Two reports one after the other (two QNT runs, or two pages): JEOL, not Probe for EPMA for
+    holding several tables, and the run of each point in ``sample``."""
+    first = write_jeol_summary(analyses.head(10), tmp_path / "a.csv").read_text()
+    second = write_jeol_summary(analyses.iloc[10:], tmp_path / "b.csv", qnt="0005").read_text()
+    (tmp_path / "runs.csv").write_text(first + second)
+    read = read_table(tmp_path / "runs.csv")
+    assert read.attrs["minml_instrument"] == "JEOL"
+    assert read["sample"].tolist() == ["10112021_0004_QNT"] * 10 + ["10112021_0005_QNT"] * 14
+    assert read["No."].tolist() == list(range(1, 11)) + list(range(1, 15))
+    assert _minerals(read) == answers
+
+
 @pytest.mark.parametrize("title", ["Counting error(%) of X-ray intensities", "Detection Limit (ppm)"])
 def test_jeol_reports_of_other_units_are_refused_by_name(tmp_path, analyses, title):
     """The counting-error report was read as analyses (its Si, Al ... columns element wt%); the
