@@ -151,3 +151,20 @@ def test_element_columns_named_with_their_xray_line(analyses):
     checked = check_oxides(table, elements=True)
     assert checked.mapping.mapped["Si K"] == "SiO2"
     np.testing.assert_allclose(checked.oxides["SiO2"], check_oxides(analyses).oxides["SiO2"], atol=1e-6)
+
+
+def test_a_blank_cell_is_an_element_not_found(tmp_path, analyses, answers):
+    """AZtec prints nothing for an element it did not find in a spectrum (the real JEOL
+    detection-limit report has empty cells too): the column came back as text ("0.5", ""),
+    though the export holds numbers there (check_oxides read it as the same numbers)."""
+    from .layouts import write_aztec
+
+    path = write_aztec(analyses, tmp_path / "aztec.csv", elements=True)
+    lines = path.read_text().splitlines()
+    na = lines[0].split(",").index("Na")
+    cells = lines[1].split(",")
+    cells[na] = ""
+    path.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    read = read_table(path)
+    assert read["Na"].dtype == float and np.isnan(read["Na"].iloc[0]) and read["Na"].iloc[1:].notna().all()
+    assert read.attrs["minml_elements"] is True

@@ -278,7 +278,8 @@ def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Numbers as numbers, the kind of export and of values in ``attrs``."""
     import pandas as pd
 
-    out = out.dropna(axis=1, how="all")
+    blank = out.map(lambda c: isinstance(c, str) and not c.strip())  # an element not found in a spectrum
+    out = out.mask(blank).dropna(axis=1, how="all")
     for col in out.columns:  # numbers as numbers where every filled cell is one
         cells = out[col].dropna()
         if len(cells) and all(_number(c) for c in cells):
