@@ -45,6 +45,35 @@ def as_elements(table):
     return out
 
 
+@pytest.fixture(scope="module")
+def analyses():
+    """24 good LEPR analyses of the bundled example, written by the instrument layouts."""
+    from minml import check_oxides, read_table
+
+    table = read_table(EXAMPLE)
+    table = table[check_oxides(table).ok.to_numpy()].reset_index(drop=True)  # good analyses only
+    return table.head(24)
+
+
+@pytest.fixture(scope="module")
+def answers(analyses):
+    """The minerals of :func:`analyses`, classified from the clean table."""
+    from minml import classify
+
+    return classify(analyses)["mineral"].astype(str).tolist()
+
+
+def same_oxides(read, source, atol: float = 0.006):
+    """Whether an export read back holds the analyses it was written from (printed to 2 decimals)."""
+    import numpy as np
+
+    from minml import check_oxides
+
+    ours, theirs = check_oxides(read).oxides, check_oxides(source).oxides
+    for name in ("SiO2", "Al2O3", "FeOt", "MgO", "CaO", "Na2O"):
+        np.testing.assert_allclose(ours[name], theirs[name], atol=atol)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The published compilations beside the repository. CI sets MINML_REQUIRE_SHARED=1 so

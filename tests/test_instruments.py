@@ -8,7 +8,7 @@ import pytest
 from minml import check_oxides, classify, read_table
 from minml.io.instruments import looks_like_instrument, read_instrument
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, same_oxides
 from .layouts import (
     elements_of,
     write_aztec,
@@ -17,24 +17,6 @@ from .layouts import (
     write_probe_for_epma,
     write_probe_for_epma_custom,
 )
-
-
-@pytest.fixture(scope="module")
-def analyses():
-    table = read_table(EXAMPLE)
-    table = table[check_oxides(table).ok.to_numpy()].reset_index(drop=True)  # good analyses only
-    return table.head(24)
-
-
-@pytest.fixture(scope="module")
-def answers(analyses):
-    return classify(analyses)["mineral"].astype(str).tolist()
-
-
-def _same_oxides(read, source):
-    ours, theirs = check_oxides(read).oxides, check_oxides(source).oxides
-    for name in ("SiO2", "Al2O3", "FeOt", "MgO", "CaO", "Na2O"):
-        np.testing.assert_allclose(ours[name], theirs[name], atol=0.006)  # printed to 2 decimals
 
 
 @pytest.mark.parametrize(
@@ -53,7 +35,7 @@ def test_exports_read_as_their_analyses(tmp_path, analyses, answers, write, name
     read = read_instrument(path)
     assert len(read) == len(analyses)  # the statistics rows (mean, sd, max, min) are left out
     assert read.attrs["minml_instrument"] == kind and label in read.columns
-    _same_oxides(read, analyses)
+    same_oxides(read, analyses)
     if path.suffix != ".dat":
         assert classify(read_table(path))["mineral"].astype(str).tolist() == answers
 
@@ -66,7 +48,7 @@ def test_probe_for_epma_tables_per_sample(tmp_path, analyses, answers):
     assert read["sample"].tolist() == ["ol-1"] * 10 + ["cpx 2"] * 14
     assert read["point"].tolist() == list(range(100, 110)) + list(range(200, 214))
     assert "SUM" in read.columns and "XRAY:" not in read["point"].astype(str).tolist()
-    _same_oxides(read, analyses)
+    same_oxides(read, analyses)
     assert classify(read)["mineral"].astype(str).tolist() == answers
 
 
@@ -78,7 +60,7 @@ def test_probe_for_epma_custom_output_keeps_its_label_columns(tmp_path, analyses
     assert read.attrs["minml_instrument"] == "Probe for EPMA"
     assert list(read.columns[:3]) == ["SAMPLE", "LINE", "SiO2 WT%"]
     assert read["SAMPLE"].unique().tolist() == ["Un 3 ol-1"] and read["LINE"].tolist() == list(range(1, 25))
-    _same_oxides(read, analyses)
+    same_oxides(read, analyses)
     checked = check_oxides(read)
     assert "Si AT%" in checked.mapping.unrecognised and "Si WT%" in checked.mapping.unrecognised  # atoms, elements
     assert classify(read)["mineral"].astype(str).tolist() == answers

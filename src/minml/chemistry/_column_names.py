@@ -177,10 +177,17 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
     return None
 
 
+# The X-ray line EDS software prints after an element symbol: "O  K", "Si K", "Fe L", "Si Ka1"
+# (EDAX's element labels; AZtec's "Line Type" column says "K series")
+_XRAY_LINE = re.compile(r"^\s*([A-Za-z]{1,2})\s+[KLM](?:[a\u03b1b\u03b2]\d?)?(?:\s+series)?\s*$")
+
+
 def element_symbol(name: str) -> str | None:
-    """The element a column name stands for (``Si``, ``Fe (wt%)``, ``NA``), if it names one
-    whose oxide the table knows, or oxygen; else None."""
-    key = _key(name)
+    """The element a column name stands for (``Si``, ``Fe (wt%)``, ``NA``, ``Si K`` with the
+    X-ray line EDS software names it by), if it names one whose oxide the table knows, or
+    oxygen; else None."""
+    line = _XRAY_LINE.match(str(name))
+    key = _key(line.group(1) if line else name)
     symbol = key[:1].upper() + key[1:]
     return symbol if symbol in element_oxides() or symbol == "O" else None
 

@@ -167,10 +167,17 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     if header_row is not None and not counted:
         raise ValueError(f"header_row counts rows from 1 (as a spreadsheet shows them), got {header_row!r}.")
     _refuse_options(path, fmt, {"header_row": header_row})
+    if fmt is None and sheet is None and encoding is None and header_row is None:
+        from minml.io.instruments import read_instrument
+
+        exported = read_instrument(path)  # instrument software writes .dat, .prn, .QTI.txt ...
+        if exported is not None:
+            return exported
     if fmt is None or fmt.read is None:
         raise ValueError(
             f"Cannot read {path.name!r}: unknown extension {path.suffix!r}. "
-            f"Use one of {sorted(s for s, f in FORMATS.items() if f.read is not None)}."
+            f"Use one of {sorted(s for s, f in FORMATS.items() if f.read is not None)}"
+            f"{' (nor is its content an instrument export minml recognises)' if fmt is None else ''}."
         )
     given = {"sheet": sheet, "encoding": encoding, "header_row": header_row}
     options = {option: value for option, value in given.items() if option in fmt.options}

@@ -9,12 +9,18 @@ software of the instruments prints something else around the same numbers:
   may stand above it (pandas then names the columns ``Unnamed: 1`` ...).
 * **Cameca SX / PeakSight** result exports: a ``DataSet/Point`` column (``1 / 1``), the oxides,
   ``Total``, then ``Average``/``Minimum``/``Maximum``/``Sigma`` rows.
-* **JEOL** summary reports: ``No.``, the oxides, ``Total``, a ``Comment``, aligned with spaces,
-  after a few lines of instrument settings; ``Average``/``Std.Dev.`` rows below.
-* **Probe for EPMA** logs and exports: several tables per file, one per sample (``Un  3 ol-1``),
-  each under a section title (``Oxide Weight Percents:``) with an ``ELEM:`` header line, one row
-  per point (its line number) and a total (``SUM``), then statistics rows (``AVER:``,
-  ``SDEV:``, ``SERR:``, ``%RSD:``, ``MIN:``, ``MAX:``).
+* **JEOL** summary reports: ``No.``, the oxides, ``Total``, a ``Comment``, aligned with spaces
+  or saved as CSV under a title (``Weight percent, Group : ..., Sample : ..., Page, 1``);
+  ``Minimum``/``Maximum``/``Average``/``Sigma`` rows below, after a blank line.  Its reports of
+  counting errors or detection limits are refused, naming them.
+* **Probe for EPMA** logs and exports: several tables per file, one per sample (``Un  3 ol-1``,
+  ``St  263 ...`` for a standard), each under a section title (``Oxide Weight Percents:``) with
+  an ``ELEM:`` header line, one row per point (its line number) and a total (``SUM``), then
+  statistics rows (``AVER:``, ``SDEV:``, ``SERR:``, ``%RSD:``, ``PUBL:``, ``%VAR:``,
+  ``DIFF:``, ``STDS:``: every ``WORD:`` line); its custom and CalcZAF exports (``SAMPLE``,
+  ``LINE``, ``Si WT%`` ...), of any extension.
+* **EDS results one element a row** (AZtec's spectrum blocks, EDAX's single-spectrum export):
+  see :mod:`minml.io._element_blocks`; one row per analysis.
 
 These are recognised from their content (a header row naming at least three species or
 elements, with point labels, statistics rows or several tables around it), never from the
@@ -34,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import canonical_name, element_oxides, element_symbol
+from minml.io._element_blocks import blocks_frame, blocks_kind, element_blocks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,16 +56,21 @@ _MIN_SPECIES = 3  # a header row names at least this many species or elements
 # statistics rows printed below the points: no analyses
 _STATISTICS = re.compile(
     r"^(mean|average|aver|avg|sdev|std\.?\s*dev(iation)?\.?|standard\s+deviation|sigma|serr|%?\s*rsd|"
-    r"stds|min(imum)?\.?|max(imum)?\.?|range|median|n|count|total\s+mean)\s*:?$",
+    r"stds|min(imum)?\.?|max(imum)?\.?|range|median|n|count|total\s+mean|publ|%\s*var|diff)\s*:?$"
+    r"|^%?[a-z][a-z.]*:$",  # Probe for EPMA prints every line below the points under a word and a colon
     re.IGNORECASE,
 )
 _SAMPLE_LINE = re.compile(r"^\s*(?:un|st)\s+(\d+)\s+(.*\S)\s*$", re.IGNORECASE)  # Probe for EPMA: "Un   3 ol-1"
 _SAMPLE_FIELD = re.compile(r"^\s*(?:sample|sample\s+name|specimen|group|comment)\s*[:=]\s*(.*\S)\s*$", re.IGNORECASE)
-_NOT_WT = re.compile(r"atomic|at\s*%|at\.%|formula|cations|k-?ratio|counts|cps|detection|%\s*err", re.IGNORECASE)
+_NOT_WT = re.compile(
+    r"atomic|at\s*%|at\.%|formula|cations?\b|k-?ratio|counts|cps|detection|%\s*err|error\s*\(?\s*%|mol(e)?\s*%",
+    re.IGNORECASE,
+)  # JEOL's other reports: "Counting error(%) of X-ray intensities", "Detection Limit (ppm)"
 _LABEL_WORDS = re.compile(r"^(spectrum|dataset/point|elem:?|no\.?|point|line|label|spectrum\s+label)$", re.IGNORECASE)
 _POINT = re.compile(r"^spectrum\s*\d+", re.IGNORECASE)
 _NUMBERED = re.compile(r"^(spectrum|point|pt|spot|analysis)$", re.IGNORECASE)  # a word and the point's number
 _TOTAL = re.compile(r"^(total|totals|sum|sum:)$", re.IGNORECASE)
+_HALOGENS = ("F", "Cl")
 
 
 def _species_cell(cell) -> bool:
@@ -74,12 +86,24 @@ def _is_header(cells: list) -> bool:
     return sum(_species_cell(c) for c in cells) >= _MIN_SPECIES
 
 
-def _split(line: str) -> list[str]:
-    """A text line's cells: by tab, comma or semicolon where the line has them, else by spaces."""
+def _separator(lines: list[str]) -> str | None:
+    """The file's separator: tab, semicolon or comma, the first found on at least half of its
+    lines (a log aligned with spaces may hold a comma in a title: ``Un 3 ol-1, Results in``)."""
+    filled = [line for line in lines if line.strip()]
     for sep in ("\t", ";", ","):
-        if sep in line:
-            return [c.strip() for c in next(csv.reader([line], delimiter=sep))]
-    return line.split()
+        if filled and sum(sep in line for line in filled) >= len(filled) / 2:
+            return sep
+    return None
+
+
+def _split(line: str, sep: str | None) -> list[str]:
+    """A text line's cells: by the file's separator (a line without one is one cell: a title,
+    AZtec's ``Spectrum 1``, JEOL's ``"No. of data"   5``), else by spaces."""
+    if sep is None:
+        return line.split()
+    if sep not in line:
+        return [line.strip()]
+    return [c.strip() for c in next(csv.reader([line], delimiter=sep))]
 
 
 def _number(cell) -> bool:
@@ -139,35 +163,70 @@ def _text_columns(names: list[str]) -> int:
     return count
 
 
+def _sample_of(line: str, cells: list) -> str | None:
+    """The sample a line names: Probe for EPMA's ``Un   3 ol-1, Results in ...`` (``ol-1``), a
+    ``Sample : name`` line or cell (JEOL's report title holds one); None for no sample."""
+    fields = [m for m in (_SAMPLE_FIELD.match(str(c)) for c in cells if c is not None) if m]
+    fields.sort(key=lambda m: not m.group(0).strip().lower().startswith("sample"))  # before "Group :"
+    found = _SAMPLE_LINE.match(line) or _SAMPLE_FIELD.match(line) or (fields[0] if fields else None)
+    if not found:
+        return None
+    sample = found.group(found.lastindex or 1).split(",")[0].strip()
+    return re.sub(r"\s+results\s+in\s+.*$", "", sample, flags=re.IGNORECASE)
+
+
+def _statistic(row: list) -> bool:
+    return bool(row) and bool(_STATISTICS.match(str(row[0]).strip()))
+
+
+def _body(rows: list[list], i: int, names: list[str], spaced: bool) -> tuple[list[tuple[str, list]], int]:
+    """The rows of a table from row ``i`` (below its header) and the row after them: its points,
+    then its statistics rows, which may follow a blank line (JEOL's Minimum ... Sigma)."""
+    body: list[tuple[str, list]] = []
+    while i < len(rows) and not _is_header(rows[i]):
+        if not rows[i]:
+            after = next((j for j in range(i, len(rows)) if rows[j]), len(rows))
+            if not (body and after < len(rows) and _statistic(rows[after])):
+                break
+            i = after
+        if body and _STATISTICS.match(body[-1][0].strip()) and not _statistic(rows[i]):
+            break  # below the statistics: "No. of data", notes
+        row = _data_row(rows[i], names, spaced)
+        i += 1
+        if row is None or not any(_number(v) for v in row[1] if v is not None):
+            if body:
+                break
+            continue  # a line between the header and the points (Probe for EPMA's XRAY:)
+        body.append(row)
+    return body, i
+
+
 def _tables(rows: list[list], spaced: bool) -> list[dict]:
-    """Every table of a file's rows: its header, sample, kind of values and rows."""
-    tables, sample, section = [], "", ""
+    """Every table of a file's rows: its header, sample, section title and rows.  A table under
+    a title naming another unit (atomic %, counting errors, detection limits) is marked
+    ``unit`` with that title."""
+    tables, sample, section, title = [], "", "", ""
     i = 0
     while i < len(rows):
         cells = rows[i]
-        line = " ".join(str(c) for c in cells if c is not None and str(c).strip())
         if not _is_header(cells):
-            found = _SAMPLE_LINE.match(line) or _SAMPLE_FIELD.match(line)
-            if found:  # Probe for EPMA: "Un   3 ol-1, Results in Oxide Weight Percent" -> "ol-1"
-                sample = found.group(found.lastindex or 1).split(",")[0].strip()
-                sample = re.sub(r"\s+results\s+in\s+.*$", "", sample, flags=re.IGNORECASE)
-            elif line and not _number(cells[0] if cells else ""):
+            line = " ".join(str(c) for c in cells if c is not None and str(c).strip())
+            named = _sample_of(line, cells)
+            sample = sample if named is None else named
+            lone = sum(1 for c in cells if c is not None and str(c).strip()) == 1
+            if line and not _number(cells[0] if cells else "") and not (named is not None and lone):
                 section = line
+                # a report's title starts its line (JEOL's "Detection Limit (ppm)"); words over the
+                # columns (a category row) say nothing of the whole table
+                title = line if spaced else str(cells[0] if cells[0] is not None else "").strip()
             i += 1
             continue
         label, names = _header_parts(cells, spaced)
-        body: list[tuple[str, list]] = []
-        i += 1
-        while i < len(rows) and rows[i] and not _is_header(rows[i]):
-            row = _data_row(rows[i], names, spaced)
-            i += 1
-            if row is None or not any(_number(v) for v in row[1] if v is not None):
-                if body:
-                    break
-                continue  # a line between the header and the points (Probe for EPMA's XRAY:)
-            body.append(row)
-        if not _NOT_WT.search(section):
-            tables.append({"label": label, "names": names, "sample": sample, "section": section, "rows": body})
+        body, i = _body(rows, i + 1, names, spaced)
+        unit = title if _NOT_WT.search(title) else ""
+        tables.append(
+            {"label": label, "names": names, "sample": sample, "section": section, "rows": body, "unit": unit}
+        )
     return tables
 
 
@@ -181,12 +240,12 @@ def _kind(rows: list[list], tables: list[dict]) -> str | None:
         return "Oxford AZtec"
     if "dataset/point" in heads:
         return "Cameca SX / PeakSight"
-    if len(tables) > 1 or any(_SAMPLE_LINE.match(" ".join(map(str, r))) for r in rows if r):
-        return "Probe for EPMA"
     statistics = any(_STATISTICS.match(str(x).strip()) for x in labels)
     first_header = next(i for i, r in enumerate(rows) if r and _is_header(r))
-    if heads & {"no.", "no"} and (statistics or first_header > 0):
-        return "JEOL"  # its settings above the table, its statistics below the points
+    if heads <= {"no.", "no"} and (statistics or first_header > 0):
+        return "JEOL"  # its settings above the table, its statistics below the points (a table a page)
+    if len(tables) > 1 or any(_SAMPLE_LINE.match(" ".join(map(str, r))) for r in rows if r):
+        return "Probe for EPMA"
     if not statistics:
         return None  # a plain table (a title above its names is read_table's to judge)
     names = [n for t in tables for n in t["names"] if _species_cell(n)]
@@ -198,6 +257,7 @@ def _frame(tables: list[dict], kind: str) -> pd.DataFrame:
     import pandas as pd
 
     parts = []
+    tables = [t for t in tables if not t["unit"]]
     if any("oxide" in t["section"].lower() for t in tables):  # the same points as elements and as oxides
         tables = [t for t in tables if "element" not in t["section"].lower()]
     for t in tables:
@@ -211,11 +271,19 @@ def _frame(tables: list[dict], kind: str) -> pd.DataFrame:
             part.insert(0, "sample", t["sample"])
         parts.append(part)
     out = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
-    out = out.dropna(axis=1, how="all")
+    return _finish(out, kind)
+
+
+def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Numbers as numbers, the kind of export and of values in ``attrs``."""
+    import pandas as pd
+
+    blank = out.map(lambda c: isinstance(c, str) and not c.strip())  # an element not found in a spectrum
+    out = out.mask(blank).dropna(axis=1, how="all")
     for col in out.columns:  # numbers as numbers where every filled cell is one
         cells = out[col].dropna()
         if len(cells) and all(_number(c) for c in cells):
-            out[col] = pd.to_numeric(out[col].map(lambda c: str(c).replace(",", ".") if c is not None else c))
+            out[col] = pd.to_numeric(out[col].map(lambda c: None if pd.isna(c) else str(c).replace(",", ".")))
     if _element_wt(out):
         out.attrs["minml_elements"] = True
     out.attrs["minml_instrument"] = kind
@@ -237,8 +305,8 @@ def _element_wt(table: pd.DataFrame) -> bool:
     carry as oxides (element wt%, not at%): the median ratio within 10 %."""
     import numpy as np
 
-    if any(canonical_name(c) is not None for c in table.columns):
-        return False
+    if any(canonical_name(c) not in (None, *_HALOGENS) for c in table.columns):
+        return False  # oxides (Cl and F are printed by element in both kinds of table)
     symbols = {c: element_symbol(c) for c in table.columns if element_symbol(c) is not None}
     oxygen = [c for c, s in symbols.items() if s == "O"]
     if not oxygen or len(symbols) < _MIN_SPECIES:
@@ -274,10 +342,10 @@ def _text_rows(path: Path, limit: int | None) -> tuple[list[list], bool] | None:
     if limit is not None and len(raw) == limit:
         text = text.rsplit("\n", 1)[0]  # a cut line is no row
     lines = text.splitlines()
-    spaced = not any(sep in line for line in lines[:200] for sep in "\t;,")
+    sep = _separator(lines[:200])
     if limit is not None:
         lines = lines[:_SNIFF_ROWS]
-    return [_split(line) if line.strip() else [] for line in lines], spaced
+    return [_split(line, sep) if line.strip() else [] for line in lines], sep is None
 
 
 def _excel_rows(path: Path, limit: int | None) -> list[list] | None:
@@ -312,7 +380,13 @@ def exported_sheet(table: pd.DataFrame) -> bool:
     first = table.iloc[:, 0].astype(str).str.strip()
     named = sum(_species_cell(str(c)) for c in table.columns) >= _MIN_SPECIES
     points = first.str.match(_POINT).any()
-    return bool(named and (points or first.tail(8).str.match(_STATISTICS).any()))
+    blocks = first.str.fullmatch(r"(?i)element").any()  # EDS results one element a row
+    return bool(blocks or (named and (points or first.tail(8).str.match(_STATISTICS).any())))
+
+
+def _kind_of(rows: list[list], spaced: bool) -> str | None:
+    blocks = element_blocks(rows)
+    return blocks_kind(blocks) if blocks else _kind(rows, _tables(rows, spaced))
 
 
 def looks_like_instrument(path) -> str | None:
@@ -325,8 +399,7 @@ def looks_like_instrument(path) -> str | None:
     if found is None:
         return None
     rows, spaced = found
-    rows = rows[:_SNIFF_ROWS]
-    return _kind(rows, _tables(rows, spaced))
+    return _kind_of(rows[:_SNIFF_ROWS], spaced)
 
 
 def read_instrument(path) -> pd.DataFrame | None:
@@ -342,11 +415,28 @@ def read_instrument(path) -> pd.DataFrame | None:
     pandas.DataFrame or None
         ``sample`` (where the export names samples), the point label, the columns of the
         header as named, statistics rows left out; ``attrs["minml_instrument"]`` names the
-        export, ``attrs["minml_elements"]`` marks element wt%.
+        export, ``attrs["minml_elements"]`` marks element wt%.  EDS results printed one element
+        a row (:mod:`minml.io._element_blocks`) give one row per analysis.
+
+    Raises
+    ------
+    ValueError
+        An export of another unit only (a JEOL report of counting errors or detection limits,
+        atomic percents), naming the unit and what to export instead.
     """
     path = Path(path)
     kind = looks_like_instrument(path)
     if kind is None:
         return None
     rows, spaced = _rows(path, None)
-    return _frame(_tables(rows, spaced), kind)
+    blocks = element_blocks(rows)
+    if blocks:
+        return _finish(blocks_frame(blocks, path.stem), kind)
+    tables = _tables(rows, spaced)
+    if not any(t["rows"] for t in tables if not t["unit"]):
+        unit = next(t["unit"] for t in tables if t["unit"])
+        raise ValueError(
+            f"{path.name!r} is a {kind} report of {unit!r}, not of weight percents: export the "
+            "oxide (or element) weight-percent results of these points and read that file."
+        )
+    return _frame(tables, kind)
