@@ -10,6 +10,10 @@ check, the completion caps, the outlier judgement: "unknown" counts as wrong), r
 (:data:`PIPELINE`); that is the measure the shipped ``_absent.TEMPERATURE`` was chosen on.
 
 Run: ``PYTHONPATH=src:. python benchmarks/absent_folds.py SHARED_DATA [--cache DIR] [--pipeline]``
+With ``--agreement`` the rows whose answer depends on the removed oxide are counted, for
+thresholds of the mixture's top share (``_absent.AGREEMENT``): how many, how many of them the
+completion's answer and the mixture's top class name rightly, and the accuracy of the rest.
+
 (the fitted fold models are kept in ``--cache`` and reused: the five fits take ~30 min on 2 busy
 cores, each measurement 1-4 min after).
 """
@@ -100,12 +104,53 @@ def pipeline(models, X, y, removed_list) -> None:
         print(f"{removed:<6} full {base:.4f}; change: {line}", flush=True)
 
 
+AGREEMENTS = (0.5, 0.6, 0.7)
+"""The thresholds of the mixture's top share measured with --agreement."""
+
+
+def agreement(models, X, y, removed_list) -> None:
+    """Rows whose answer depends on the removed oxide, per threshold of :data:`AGREEMENTS`: the
+    fold networks with the shipped model's temperature, the mixture of ``_absent``."""
+    from minml.classifier._absent import TEMPERATURE
+    from minml.classifier.calibration import apply_temperature
+    from minml.classifier.predict import load_default
+
+    temperature = load_default().calibration.temperature
+    print(f"mixture's top share below the threshold (fold networks at the shipped temperature {temperature:.3f})")
+    for removed in removed_list:
+        share, by_completion, by_mixture, full_right = [], [], [], []
+        for runtime, test in models:
+            usable = np.isfinite(X[test]).all(axis=1)
+            values = X[test][usable].astype(np.float32)
+            truth = np.searchsorted(runtime.classes, y[test][usable])
+            full_right.append(runtime.proba(runtime.scaled(values)).argmax(axis=1) == truth)
+            fit, trials = class_trials(runtime, values, [removed])
+            weight = np.exp(fit / TEMPERATURE)
+            weight /= weight.sum(axis=1, keepdims=True)
+            proba = [apply_temperature(runtime.proba(runtime.scaled(np.nan_to_num(t))), temperature) for t in trials]
+            mixture = sum(w[:, None] * p for w, p in zip(weight.T, proba, strict=True))
+            chosen = np.stack(proba)[mixture.argmax(axis=1), np.arange(len(values))].argmax(axis=1)
+            share.append(mixture.max(axis=1))
+            by_completion.append(chosen == truth)
+            by_mixture.append(mixture.argmax(axis=1) == truth)
+        top, completion, mixed, full = (np.concatenate(a) for a in (share, by_completion, by_mixture, full_right))
+        for threshold in AGREEMENTS:
+            flagged = top < threshold
+            print(
+                f"{removed:<6} below {threshold}: {int(flagged.sum()):>5} rows ({100 * flagged.mean():.2f} %), "
+                f"right by the completion {int(completion[flagged].sum())}, by the mixture {int(mixed[flagged].sum())}, "
+                f"by the full row {int(full[flagged].sum())}; the rest {completion[~flagged].mean():.4f} "
+                f"(full rows {full[~flagged].mean():.4f})"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("shared", type=Path)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/minml-absent-folds"))
     parser.add_argument("--removed", nargs="+", default=list(REMOVED), help="the oxides removed in turn")
     parser.add_argument("--pipeline", action="store_true", help="measure the whole of classify, rule by rule")
+    parser.add_argument("--agreement", action="store_true", help="count the rows whose answer depends on the oxide")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     table, _ = load_training(args.shared)
@@ -114,6 +159,9 @@ def main() -> None:
     print(f"command: PYTHONPATH=src:. python benchmarks/absent_folds.py {args.shared}")
     if args.pipeline:
         pipeline(models, X, y, args.removed)
+        return
+    if args.agreement:
+        agreement(models, X, y, args.removed)
         return
     print(f"training rows {len(y)}, 5 source-grouped folds; accuracy of the top class on held-out rows")
     for removed in args.removed:

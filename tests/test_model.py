@@ -408,3 +408,46 @@ def test_a_completion_counts_up_to_what_the_class_holds(shared_data):
     assert completed.sum() >= 50 and (result.loc[completed, "mineral"] == "apatite").all()
     cap = completion_cap(["apatite", "olivine", "a class of one's own"], ["P2O5", "MnO"])
     assert 41.5 < cap[0, 0] < 46 and cap[1, 1] < 1.0 and np.isinf(cap[2]).all()
+
+
+def test_an_answer_that_depends_on_an_absent_column_says_so(shared_data):
+    """LEPR without its Na2O column: where the classes the other oxides fit complete Na2O
+    differently and are named differently (their mixture gives no class half its weight), the
+    row keeps the completion's answer with the mixture's probabilities, and says so (naming the
+    class the mixture holds highest beside it); rows whose completions agree carry no such note."""
+    from minml.classifier._absent import AGREEMENT
+    from minml.classifier.predict import classify_table
+    from minml.tables.reasons import Reason
+
+    lepr = read_table(shared_data / "test" / "lepr_allphases_lim.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the absent column is named in a warning
+        found = classify_table(lepr.drop(columns=["Na2O"]), coverage=0.9)
+    result = found.frame()
+    decided = (found.reasons & np.uint16(Reason.ABSENT_DECIDES)) != 0
+    assert 0 < decided.sum() < 0.01 * len(lepr)
+    noted = result.loc[decided]
+    assert noted["flag"].str.contains("depends on Na2O (no column): completed as each class", regex=False).all()
+    named = noted["mineral"] != "unknown"
+    assert (noted.loc[named, "probability"] < AGREEMENT).all()
+    assert (noted.loc[named, "second_probability"] < AGREEMENT).all()
+    for _, row in noted.loc[named].head(20).iterrows():
+        shown = f"{row['mineral']} {row['probability']:.2f}, {row['second_mineral']} {row['second_probability']:.2f}"
+        assert shown in row["flag"]
+    # the answers are the network's on the completed inputs, its probabilities not shown
+    from minml.classifier.predict import load_default
+
+    runtime = load_default()
+    proba = runtime.calibrated_proba(runtime.scaled(found.values[decided]))[named.to_numpy()]
+    assert (noted.loc[named, "mineral"].to_numpy() == np.asarray(runtime.classes)[proba.argmax(axis=1)]).all()
+    shown = noted.loc[named, "probability"].to_numpy()
+    assert (np.abs(shown - proba.max(axis=1)) > 0.01).mean() > 0.8  # the mixture's, not the network's
+    # the set of a row the mixture splits holds more than its top class at 90 % coverage
+    assert (noted.loc[named, "prediction_set"].str.count(r"\|") >= 1).mean() > 0.5
+    # the note is the absent column's: the full table and an explicit fill carry none
+    full = classify_table(lepr)
+    assert not ((full.reasons & np.uint16(Reason.ABSENT_DECIDES)) != 0).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filled = classify_table(lepr.drop(columns=["Na2O"]), fill_missing=0.0)
+    assert not ((filled.reasons & np.uint16(Reason.ABSENT_DECIDES)) != 0).any()

@@ -14,7 +14,14 @@ from minml._text import one_decimal
 from minml.chemistry.misfit import fold_divalent
 from minml.tables.reasons import Reason
 
-__all__ = ["append_note", "flag_essential", "judge_outliers", "rejudge_completed", "rejudge_totals"]
+__all__ = [
+    "append_note",
+    "flag_essential",
+    "judge_outliers",
+    "note_absent_decides",
+    "rejudge_completed",
+    "rejudge_totals",
+]
 
 
 def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
@@ -151,6 +158,48 @@ def rejudge_completed(checked, values, completed, names, analysis, ok, flag, rea
         f"oxide sum {t:.1f} wt%, {f:.1f} with the model's completion of {what} (no column)"
         for t, f in zip(total[good], fixed[good], strict=True)
     ]
+
+
+def note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs=None) -> None:
+    """Rows whose answer depends on the absent oxides ``names``: the ``ok`` rows to which the
+    ``mixture`` (:class:`minml.classifier._absent.Completion`) gives less than
+    :data:`~minml.classifier._absent.AGREEMENT`.  Their scores in ``out`` (the columns of
+    ``predict._scores``: the top class's probability, the second class and its probability,
+    uncertainty, prediction set and all probabilities) become the mixture's; the top class stays
+    the completion's answer (the mixture may hold another class higher: the flag then shows it).
+    :attr:`Reason.ABSENT_DECIDES` is set in ``reasons`` and ``flag`` says why (all in place)."""
+    from minml.classifier._absent import AGREEMENT
+    from minml.classifier.calibration import prediction_sets
+
+    if mixture is None:
+        return
+    rows = np.flatnonzero(ok & (np.nan_to_num(mixture.max(axis=1), nan=1.0) < AGREEMENT))
+    if not len(rows):
+        return
+    part = mixture[rows].astype(np.float32)
+    top = out["top"][rows]
+    out["p1"][rows] = part[np.arange(len(rows)), top]
+    terms = part * np.log(np.maximum(part, 1e-12))
+    out["uncertainty"][rows] = -terms.sum(axis=1) / np.log(part.shape[1])
+    if "sets" in out:
+        out["sets"][rows] = prediction_sets(part, cutoffs, classes)
+    if "proba" in out:
+        out["proba"][rows] = part
+    others = np.where(np.arange(part.shape[1]) == top[:, None], -1.0, part)
+    out["second"][rows], out["p2"][rows] = others.argmax(axis=1), others.max(axis=1)
+    reasons[rows] |= np.uint16(Reason.ABSENT_DECIDES)
+    what = " and ".join(names)
+    first, second = classes[top].tolist(), classes[out["second"][rows]].tolist()
+    p1, p2 = out["p1"][rows].tolist(), out["p2"][rows].tolist()
+    append_note(
+        flag,
+        rows,
+        [
+            f"depends on {what} (no column): completed as each class the other oxides fit, "
+            f"{first[i]} {p1[i]:.2f}, {second[i]} {p2[i]:.2f}"
+            for i in range(len(rows))
+        ],
+    )
 
 
 def flag_essential(checked, classes, top, named, flag, reasons) -> None:

@@ -17,7 +17,13 @@ from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
-from minml.classifier._judge import flag_essential, judge_outliers, rejudge_completed, rejudge_totals
+from minml.classifier._judge import (
+    flag_essential,
+    judge_outliers,
+    note_absent_decides,
+    rejudge_completed,
+    rejudge_totals,
+)
 from minml.classifier._overlap import note_overlaps
 from minml.classifier._runtime import Runtime
 from minml.classifier.calibration import prediction_sets
@@ -255,11 +261,11 @@ def classify_table(
         absent_as=None if fill_missing is not None else _COMPLETED,
         **check_options,
     )
-    completed = None
+    completed, mixture = None, None
     if checked.absent and fill_missing is None:
-        values = complete_absent(runtime, values, checked.absent)
+        values, mixture = complete_absent(runtime, values, checked.absent)
         completed = [runtime.oxides.index(s) for s in checked.absent if s in runtime.oxides]
-    return _classify(runtime, name, values, checked, coverage, progress, keep_proba, completed)
+    return _classify(runtime, name, values, checked, coverage, progress, keep_proba, completed, mixture)
 
 
 def _frame(columns: dict, index) -> pd.DataFrame:
@@ -285,9 +291,11 @@ def _frame(columns: dict, index) -> pd.DataFrame:
 
 
 def _classify(
-    model, name, values, checked: OxideCheck, coverage, progress, keep_proba=False, completed=None
+    model, name, values, checked: OxideCheck, coverage, progress, keep_proba=False, completed=None, mixture=None
 ) -> Classified:
-    """The result columns of :func:`classify` for checked model inputs."""
+    """The result columns of :func:`classify` for checked model inputs (``completed``: the
+    columns of ``values`` completed for want of a column, with the ``mixture`` of their
+    completions, :func:`minml.classifier._absent.complete_absent`)."""
     classes = np.asarray(model.classes, dtype=object)
     if coverage is not None:
         if model.calibration is None:
@@ -295,6 +303,7 @@ def _classify(
                 f"coverage needs a calibrated model; {name} has none: fit it with "
                 "MineralClassifier(...).fit(X, y).calibrate(X, y, groups=...)."
             )
+    cutoffs = model.calibration.cutoffs(coverage) if coverage is not None else None
     groups = np.asarray(model.groups, dtype=object)
     # bad analyses get the network's answer as second choice; sane ones may get a mineral
     usable = usable_rows(values)
@@ -304,7 +313,7 @@ def _classify(
         model,
         values,
         usable,  # the rows that are no analysis are scored too, but their scores are not shown
-        cutoffs=model.calibration.cutoffs(coverage) if coverage is not None else None,
+        cutoffs=cutoffs,
         progress=progress,
         keep_proba=keep_proba,
     )
@@ -314,6 +323,8 @@ def _classify(
         names = [model.oxides[j] for j in completed]
         rejudge_completed(checked, values, completed, names, analysis, ok, flag, reasons, classes, out["top"])
     rejudge_totals(checked, classes, out["top"], analysis, ok, flag, reasons)
+    if completed:
+        note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
     rejected = judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
     n_classes = len(classes)

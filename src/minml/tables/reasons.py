@@ -50,6 +50,10 @@ class Reason(enum.IntFlag):
     OVERLAP = 4096
     """Classifier: named, but the second class is probable too (``overlaps.toml``: where
     composition cannot decide between the two; accepted, named its top class)."""
+    ABSENT_DECIDES = 8192
+    """Classifier: the answer depends on oxides the table has no column for (the classes the
+    reported oxides fit complete them differently and are named differently); accepted, with
+    the probabilities of that mixture."""
 
 
 REASON_NAMES: dict[Reason, str] = {
@@ -66,6 +70,7 @@ REASON_NAMES: dict[Reason, str] = {
     Reason.COMPLETED_TOTAL: "sum fine with completed oxides",
     Reason.ESSENTIAL_ABSENT: "essential species not analysed",
     Reason.OVERLAP: "composition of two classes",
+    Reason.ABSENT_DECIDES: "depends on an absent column",
 }
 """What the summaries call the rows of each :class:`Reason` bit."""
 
