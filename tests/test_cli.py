@@ -78,9 +78,14 @@ def test_output_cut_short_by_the_reader_is_no_error(unbuffered):
 
 def test_data_build(capsys, tmp_path):
     assert main(["data", "build", "--source", str(DATA / "training"), "-o", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "rows read" in out and "content sha256" in out
+    captured = capsys.readouterr()
+    assert "rows read" in captured.out and "content sha256" in captured.out
     assert (tmp_path / "training.parquet").exists() and (tmp_path / "report.json").exists()
+    # off a terminal the progress is a line now and then, not a bar redrawn on one line
+    lines = [line.strip() for line in captured.err.splitlines() if line.strip()]
+    files = len(list((DATA / "training").glob("*.xlsx")))
+    assert lines[0].startswith(f"reading: 0/{files} file (") and lines[-1].startswith(f"reading: {files}/{files} file (")
+    assert all("\r" not in line for line in lines)
 
 
 def test_installed_command_runs():

@@ -58,13 +58,16 @@ def held_out_proba(
     """
     from tqdm.auto import tqdm
 
+    from minml._progress import bar_options
+
     classes = np.unique(y if extra is None else np.concatenate([y, extra[1]]))
     proba = np.zeros((len(y), len(classes)))
     if groups is None:
         splits = StratifiedKFold(folds, shuffle=True, random_state=random_state).split(X, y)
     else:
         splits = GroupKFold(folds).split(X, y, groups)
-    for train, test in tqdm(splits, total=folds, desc="held-out folds", unit="fit", disable=not progress):
+    bar = tqdm(splits, total=folds, desc="held-out folds", unit="fit", disable=not progress, **bar_options())
+    for train, test in bar:
         model = fit_clone(estimator, X, y, train, extra)
         proba[np.ix_(test, np.searchsorted(classes, model.classes_))] = model.predict_proba(X[test])
     return classes, proba

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
@@ -28,7 +27,9 @@ def _add_data(sub) -> None:
 def _run_data_build(args) -> int:
     from minml.training.data import MISLABELLED_FILE, build_training_set
 
-    result = build_training_set(args.source, args.output, progress=sys.stderr.isatty())
+    result = build_training_set(
+        args.source, args.output, progress=True
+    )  # a bar on a terminal, a line now and then in a log
     report = result.report
     print(f"{report['rows_in']} rows read, {report['rows_kept']} kept")
     for reason, count in report["dropped"].items():
@@ -85,7 +86,7 @@ def _run_train(args) -> int:
     if args.output and args.which == "all":
         raise ValueError("--output names one model file; add --which classifier or --which latent.")
     _require_torch()
-    progress = sys.stderr.isatty()
+    progress = True  # a bar on a terminal, a line now and then in a log (minml._progress)
     if args.which in ("classifier", "all"):
         from minml.training.shipped import train_default
 
@@ -139,9 +140,7 @@ def _run_evaluate(args) -> int:
 
     _require_torch()  # cross-validation trains networks
     model = args.model or Path(str(data_path(DEFAULT_MODEL)))
-    results = evaluate_model(
-        args.shared, model, latent_path=args.latent_model, quick=args.quick, progress=sys.stderr.isatty()
-    )
+    results = evaluate_model(args.shared, model, latent_path=args.latent_model, quick=args.quick, progress=True)
     path = write_model_card(results, args.card)
     nested, lepr = results["nested"], results["lepr"]
     print(

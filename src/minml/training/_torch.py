@@ -123,7 +123,9 @@ def train_bnn(
 
     from tqdm.auto import tqdm
 
-    for _ in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress):
+    from minml._progress import bar_options
+
+    for _ in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress, **bar_options()):
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
@@ -197,8 +199,10 @@ def train_autoencoder(
 
     from tqdm.auto import tqdm
 
+    from minml._progress import bar_options
+
     n = len(Xt)
-    for _ in tqdm(range(epochs), desc="training autoencoder", unit="epoch", disable=not progress):
+    for _ in tqdm(range(epochs), desc="training autoencoder", unit="epoch", disable=not progress, **bar_options()):
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]

@@ -293,8 +293,10 @@ def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: b
 
     from tqdm.auto import tqdm
 
+    from minml._progress import bar_options
+
     frames, per_class = [], {}
-    for mineral in tqdm(minerals, desc="reading", unit="file", disable=not progress):
+    for mineral in tqdm(minerals, desc="reading", unit="file", disable=not progress, **bar_options()):
         frame, counts = _read_class(source / f"{mineral.training_file}.xlsx", mineral, total_range)
         frames.append(frame)
         per_class[mineral.name] = counts

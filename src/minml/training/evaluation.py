@@ -184,13 +184,15 @@ def nested_cv(
     """
     from tqdm.auto import tqdm
 
+    from minml._progress import bar_options
+
     start = time.perf_counter()
     classes = np.unique(y)
     candidates = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())] or [{}]
     folds = StratifiedKFold(outer, shuffle=True, random_state=random_state)
     tables, accuracy, macro, chosen = [], [], [], []
     steps = outer * (inner * len(candidates) if len(candidates) > 1 else 0) + outer
-    bar = tqdm(total=steps, desc="nested CV", unit="fit", disable=not progress)
+    bar = tqdm(total=steps, desc="nested CV", unit="fit", disable=not progress, **bar_options())
     for train, test in folds.split(X, y):
         best = candidates[0]
         if len(candidates) > 1:
