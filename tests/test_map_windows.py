@@ -1,0 +1,63 @@
+"""The whole-array neighbourhood sums behind the mixed pixels and the modes
+(:mod:`minml.maps._windows`, :func:`minml.maps.modes._near_shares`) give the numbers of the
+per-phase box filters they replace, to the bit, on a classified map of real analyses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import maximum_filter, minimum_filter, uniform_filter
+
+from minml.classifier.features import MODEL_OXIDES
+from minml.maps._windows import BoxCounts, alike_neighbours, window_extremes
+from minml.maps.classify import classify_map
+from minml.maps.modes import _near_shares
+from minml.maps.synthetic import synthetic_map
+
+from .conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def classified():
+    from minml.training.data import collect_training_set
+
+    table, _ = collect_training_set(DATA / "training")
+    rocks = table[table["mineral"].isin(["olivine", "clinopyroxene", "plagioclase", "garnet"])]
+    m, _ = synthetic_map(rocks[[*MODEL_OXIDES, "mineral"]], (96, 80), grains=9, cracks=1, relative_noise=0.03,
+                         mix_boundaries=True, random_state=4)  # fmt: skip
+    return classify_map(m)
+
+
+@pytest.mark.parametrize("half", [1, 3, 6])
+def test_window_extremes_and_counts_are_the_box_filters(classified, half):
+    codes = np.where(classified.codes < len(classified.class_proba_sum), classified.codes, -1).astype(np.int16)
+    assert len(np.unique(codes)) >= 5
+    size = 2 * half + 1
+    low, high = window_extremes(codes, half)
+    top = np.iinfo(np.int16).max
+    np.testing.assert_array_equal(high, maximum_filter(codes, size, mode="constant", cval=-1))
+    np.testing.assert_array_equal(
+        low, minimum_filter(np.where(codes >= 0, codes, top), size, mode="constant", cval=top)
+    )
+    for c in np.unique(codes[codes >= 0]):
+        mask = codes == c
+        box = np.rint(uniform_filter(mask.astype(np.float32), size, mode="constant") * size * size).astype(int)
+        counts = BoxCounts(mask, half)
+        np.testing.assert_array_equal(counts.whole(), box)
+        rows, cols = np.nonzero(mask)
+        np.testing.assert_array_equal(counts[rows, cols], box[rows, cols])
+        inner = mask & (uniform_filter(mask.astype(np.float32), 3, mode="constant") * 9 > 6.5)
+        np.testing.assert_array_equal(mask & (alike_neighbours(codes) >= 6), inner)
+
+
+def test_near_shares_are_the_box_filter_means_to_the_bit(classified):
+    codes = classified.codes
+    k = len(classified.class_proba_sum)
+    present = np.unique(codes[codes < k])
+    pixels = np.arange(codes.size)
+    near = np.stack([uniform_filter((codes == c).astype(np.float32), 5, mode="constant").ravel() for c in present], 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.nan_to_num(near / near.sum(axis=1, keepdims=True))
+    found = _near_shares(codes, pixels, present, chunk=1000)
+    assert found.dtype == np.float32 and (found > 0).any(axis=1).mean() > 0.9
+    np.testing.assert_array_equal(found, expected)
