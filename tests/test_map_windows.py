@@ -5,6 +5,7 @@ per-phase box filters they replace, to the bit, on a classified map of real anal
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.ndimage import maximum_filter, minimum_filter, uniform_filter
 
@@ -61,3 +62,32 @@ def test_near_shares_are_the_box_filter_means_to_the_bit(classified):
     found = _near_shares(codes, pixels, present, chunk=1000)
     assert found.dtype == np.float32 and (found > 0).any(axis=1).mean() > 0.9
     np.testing.assert_array_equal(found, expected)
+
+
+def test_pixels_are_named_as_classify_names_their_rows():
+    """The map's lean scoring (the ood test settled by the predicted class's density where it
+    can be) names every row as :func:`minml.classify` does, unusual rows (50/50 mixes of two
+    analyses, three in four of them unlike the training data) included."""
+    from minml import classify
+    from minml.classifier._gda import class_log_density, gaussian_log_density
+    from minml.classifier.predict import classify_values, load_default
+    from minml.training.data import collect_training_set
+
+    table, _ = collect_training_set(DATA / "training")
+    rows = table[list(MODEL_OXIDES)].fillna(0.0).to_numpy(np.float32)
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, len(rows), (2, 6000))
+    values = np.vstack([rows[rng.integers(0, len(rows), 6000)], 0.5 * (rows[a] + rows[b])])
+    total = values.sum(axis=1)
+    values = values[(total > 96) & (total < 104)]
+    runtime = load_default()
+    codes, probability = classify_values(values, runtime)
+    expected = classify(pd.DataFrame(values, columns=list(MODEL_OXIDES)))
+    names = np.asarray([*runtime.classes, "unknown"], dtype=object)[codes]
+    assert (names == "unknown").sum() > 300
+    np.testing.assert_array_equal(names, expected["mineral"].astype(str).to_numpy())
+    np.testing.assert_array_equal(probability, expected["probability"].to_numpy(np.float32))
+    Z = runtime.scaled(values)
+    top = rng.integers(0, len(runtime.classes), len(Z))
+    full = gaussian_log_density(runtime.params, Z)[np.arange(len(Z)), top]
+    np.testing.assert_allclose(class_log_density(runtime.params, Z, top), full, rtol=1e-5, atol=1e-3)
