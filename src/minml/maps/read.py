@@ -272,7 +272,7 @@ def _read_file(path: Path, suffix: str, channels):
         if stack.shape[axis] != len(channels):
             raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
         for i, c in enumerate(channels):
-            raw.add(c, np.take(stack, i, axis=axis), repr(c))
+            raw.add(c, stack[..., i] if axis == 2 else stack[i], repr(c))  # views: a memory-mapped .npy stays on disk
     elif suffix in (".hspy", ".zspy"):
         pairs, units, size = _eds.signal_channels(_eds.read_signals(path), path.name)
         if not pairs:
