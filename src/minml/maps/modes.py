@@ -43,7 +43,16 @@ def allocation(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = len(result.class_proba_sum)
     codes = result.codes.ravel()
     pure = np.flatnonzero(codes < k)
-    index, mineral, share = [pure], [codes[pure].astype(np.int64)], [np.ones(len(pure))]
+    index, mineral, share = _shared(result)
+    return np.r_[pure, index], np.r_[codes[pure].astype(np.int64), mineral], np.r_[np.ones(len(pure)), share]
+
+
+def _shared(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The triples of :func:`allocation` of the pixels that are not one mineral wholly: the
+    mixed and the unknown pixels (few, where the pure pixels are most of a map's)."""
+    k = len(result.class_proba_sum)
+    codes = result.codes.ravel()
+    index, mineral, share = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
     if result.mixtures is not None:
         major, other = result.mixtures.major.ravel(), result.mixtures.other.ravel()
         mixed = np.flatnonzero(major >= 0)
@@ -53,7 +62,7 @@ def allocation(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         share += [f, 1.0 - f]
     unknown = np.flatnonzero(codes == result.names.index("unknown"))
     if len(unknown):
-        present = np.unique(codes[pure])
+        present = np.flatnonzero(np.bincount(codes, minlength=k)[:k])
         near = _near_shares(result.codes, unknown, present)
         r, j = np.nonzero(near > 0)
         index.append(unknown[r])
@@ -109,14 +118,17 @@ def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band:
     names = result.names
     codes = result.codes
     n = codes.size
-    counts = np.bincount(codes.ravel(), minlength=len(names))[: len(names)]
-    index, mineral, share = allocation(result)
+    tiles = _tile_counts(codes, blocks, len(names))  # tiles x codes
+    counts = tiles.sum(axis=0)
+    index, mineral, share = _shared(result)
     analysed = max(n - counts[names.index("masked")], 1)
-    allocated = np.bincount(mineral, weights=share, minlength=k)
-    boundary_var = np.bincount(mineral, weights=share * (1 - share), minlength=k) * band
+    # the pure pixels' shares (1 each) summed first, then the others' in order: as the sums of all the triples
+    allocated = np.bincount(np.r_[np.arange(k), mineral], weights=np.r_[counts[:k].astype(float), share], minlength=k)
+    boundary_var = np.bincount(mineral, weights=share * (1 - share), minlength=k) * band  # pure pixels: 0
     sd_class = 100.0 * np.sqrt(_region_variance(result, allocated)) / analysed
     sd_boundary = 100.0 * np.sqrt(boundary_var) / analysed
-    sd_sampling = _block_bootstrap((index, mineral, share), codes != names.index("masked"), k, blocks, random_state)
+    shared = (_tile_of(index, codes.shape, blocks), mineral, share)
+    sd_sampling = _block_bootstrap(shared, tiles, names.index("masked"), k, random_state)
     unit = (result.pixel_size or 1.0) ** 2
     frame = pd.DataFrame({"pixels": counts, "area_percent": 100.0 * counts / n}, index=names)
     pad = [np.nan] * (len(names) - k)
@@ -177,16 +189,41 @@ def _regions(codes: np.ndarray, kept: np.ndarray):
     return answers, np.array(first), labels
 
 
-def _block_bootstrap(triples, analysed: np.ndarray, k: int, blocks: int, random_state) -> np.ndarray:
-    """sd (% points) of each mode over bootstrap draws of ``blocks`` x ``blocks`` tiles."""
-    index, mineral, share = triples
-    h, w = analysed.shape
-    rows = np.minimum(np.arange(h) * blocks // max(h, 1), blocks - 1)
-    cols = np.minimum(np.arange(w) * blocks // max(w, 1), blocks - 1)
-    tile = (rows[:, None] * blocks + cols[None, :]).ravel()
-    n_tiles = blocks * blocks
-    per_tile = np.bincount(tile[index] * k + mineral, weights=share, minlength=n_tiles * k).reshape(n_tiles, k)
-    pixels = np.bincount(tile, weights=analysed.ravel().astype(float), minlength=n_tiles)
+def _tile_rows(n: int, blocks: int) -> np.ndarray:
+    """The tile (of ``blocks`` along a side of ``n`` pixels) of each pixel along that side."""
+    return np.minimum(np.arange(n) * blocks // max(n, 1), blocks - 1)
+
+
+def _tile_of(index: np.ndarray, shape: tuple, blocks: int) -> np.ndarray:
+    """The tile of each flat pixel index: the map cut into ``blocks`` x ``blocks`` tiles."""
+    r, c = np.divmod(index, shape[1])
+    return _tile_rows(shape[0], blocks)[r] * blocks + _tile_rows(shape[1], blocks)[c]
+
+
+def _tile_counts(codes: np.ndarray, blocks: int, n_codes: int) -> np.ndarray:
+    """Pixels of each code in each tile: tiles x codes, one band of tile rows at a time."""
+    h, w = codes.shape
+    rows, cols = _tile_rows(h, blocks), _tile_rows(w, blocks)
+    out = np.zeros((blocks, blocks, n_codes), dtype=np.int64)
+    for i in range(blocks):
+        band = codes[rows == i]
+        if band.size:
+            found = np.bincount((cols[None, :] * n_codes + band).ravel(), minlength=blocks * n_codes)
+            out[i] = found.reshape(blocks, n_codes)
+    return out.reshape(blocks * blocks, n_codes)
+
+
+def _block_bootstrap(shared, tiles: np.ndarray, masked: int, k: int, random_state) -> np.ndarray:
+    """sd (% points) of each mode over bootstrap draws of the map's tiles: ``tiles`` (tiles x
+    codes) counts each tile's pure pixels, ``shared`` (tile, mineral, share) the shares of
+    its other pixels."""
+    tile, mineral, share = shared
+    n_tiles = len(tiles)
+    # a tile's pure pixels summed first, then its shared pixels in order: as the sum over all of its triples
+    weights = np.r_[tiles[:, :k].ravel().astype(float), share]
+    per_tile = np.bincount(np.r_[np.arange(n_tiles * k), tile * k + mineral], weights=weights, minlength=n_tiles * k)
+    per_tile = per_tile.reshape(n_tiles, k)
+    pixels = (tiles.sum(axis=1) - tiles[:, masked]).astype(float)
     used = pixels > 0
     per_tile, pixels = per_tile[used], pixels[used]
     if len(pixels) < 2:
