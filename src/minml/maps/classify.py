@@ -152,13 +152,24 @@ def classify_block(table: pd.DataFrame, runtime, *, min_total: float = 80.0, max
     values : numpy.ndarray of float32
         The pixels as rows x ``runtime.oxides``.
     """
+    return _classify_columns({name: table[name].to_numpy() for name in table.columns}, runtime, min_total, max_total)
+
+
+def _classify_columns(columns: dict, runtime, min_total: float, max_total: float):
+    """:func:`classify_block` of one block's pixels given as flat arrays by species."""
     from minml.classifier.predict import classify_values
 
     k = len(runtime.classes)
-    values = table.reindex(columns=list(runtime.oxides), fill_value=0.0).to_numpy(dtype=np.float32)
-    total = table.sum(axis=1).to_numpy()
+    n = len(next(iter(columns.values())))
+    values = np.zeros((n, len(runtime.oxides)), dtype=np.float32)
+    total = np.zeros(n, dtype=np.float32)
+    for column in columns.values():
+        total += np.where(np.isnan(column), np.float32(0.0), column)  # in the columns' order, NaN as 0: a table's sum
+    for j, name in enumerate(runtime.oxides):
+        if name in columns:
+            values[:, j] = columns[name]
     code = np.where(total > max_total, k + 3, k + 2).astype(np.int16)
-    prob = np.full(len(table), np.nan, dtype=np.float32)
+    prob = np.full(n, np.nan, dtype=np.float32)
     analysed = (total >= min_total) & (total <= max_total)
     if analysed.any():  # map values are numbers already: no table checks, straight to the model
         code[analysed], prob[analysed] = classify_values(values[analysed], runtime)
@@ -295,9 +306,7 @@ def _classify_blocks(
     blocks = tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress, mininterval=interval)
     for start in blocks:
         stop = min(h, start + step)
-        code, prob, values = classify_block(
-            oxide_map.rows(start, stop), runtime, min_total=min_total, max_total=max_total
-        )
+        code, prob, values = _classify_columns(oxide_map.columns(start, stop), runtime, min_total, max_total)
         _add_moments(moments, code, prob, values, k, confident, (row_offset + start) * w)
         codes[start:stop] = code.reshape(stop - start, w)
         probability[start:stop] = prob.reshape(stop - start, w)

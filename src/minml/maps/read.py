@@ -73,11 +73,13 @@ class OxideMap:
     def shape(self) -> tuple[int, int]:
         return tuple(np.shape(next(iter(self.data.values()))))
 
+    def columns(self, start: int, stop: int) -> dict:
+        """Pixels of rows ``start:stop``: one flat float32 array per species."""
+        return {name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()}
+
     def rows(self, start: int, stop: int) -> pd.DataFrame:
         """Pixels of rows ``start:stop`` as a table (one row per pixel, one column per species)."""
-        return pd.DataFrame(
-            {name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()}
-        )
+        return pd.DataFrame(self.columns(start, stop))
 
 
 def check_pixel_size(value) -> None:
