@@ -121,7 +121,8 @@ class MapResult:
         try:
             for start in range(0, self.codes.shape[0], rows_per_part):
                 part = pa.Table.from_pandas(self.pixels(slice(start, start + rows_per_part)), preserve_index=False)
-                writer = writer or pq.ParquetWriter(path, part.schema)
+                # dictionaries for the named columns only: numbers with a value a pixel gain nothing from one
+                writer = writer or pq.ParquetWriter(path, part.schema, use_dictionary=["mineral", "flag", "mixed_with"])
                 writer.write_table(part)
         finally:
             if writer is not None:
