@@ -344,12 +344,19 @@ def _add_moments(moments, code, prob, values, k, confident, first: int = 0) -> N
         moments[2][:, j] += np.bincount(c, weights=x[:, j] ** 2, minlength=k)
 
 
-def _probability_sums(codes, probability, k):
-    """Per class, the sum of p and of p (1 - p) over its pixels."""
-    keep = codes < k
-    p = np.nan_to_num(probability[keep], nan=1.0).astype(float)
-    c = codes[keep]
-    return np.bincount(c, weights=p, minlength=k), np.bincount(c, weights=p * (1 - p), minlength=k)
+def _probability_sums(codes, probability, k, rows: int = 256):
+    """Per class, the sum of p and of p (1 - p) over its pixels, ``rows`` map rows at a time;
+    each band's sums start from the bands' before, so they add in pixel order, as in one pass."""
+    p_sum, p_var = np.zeros(k), np.zeros(k)
+    start = np.arange(k)
+    for first in range(0, len(codes), rows):
+        band = codes[first : first + rows]
+        keep = band < k
+        p = np.nan_to_num(probability[first : first + rows][keep], nan=1.0).astype(float)
+        c = np.r_[start, band[keep]]
+        p_sum = np.bincount(c, weights=np.r_[p_sum, p], minlength=k)
+        p_var = np.bincount(c, weights=np.r_[p_var, p * (1 - p)], minlength=k)
+    return p_sum, p_var
 
 
 def _warn_totals(codes, over_total, names, min_total, max_total) -> None:

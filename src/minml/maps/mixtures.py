@@ -168,12 +168,11 @@ def resolve_mixtures(
         return found
     hood = radius + 2  # past the mixed band (its own width) and the ring of non-core pixels
     state = _State(codes, probability, found, confident_codes, classes, noise, k, codes_of, max_chi2, min_neighbours)
-    candidate = _candidates(state, hood, confident)
     cell = max(2, hood)
     step = max(1, _BLOCK // max(w, 1))
-    for start in range(0, h, step):
+    for start in range(0, h, step):  # a block's fits change its own rows only: the next block's candidates stand
         stop = min(h, start + step)
-        r, c = np.nonzero(candidate[start:stop])
+        r, c = np.nonzero(_candidates(state, hood, confident, start, stop))
         if not len(r):
             continue
         # whole cells two cells past the block's rows, aligned on the whole map's rows
@@ -188,21 +187,24 @@ def resolve_mixtures(
     return found
 
 
-def _candidates(state: _State, hood: int, confident: float) -> np.ndarray:
-    """The pixels to fit: not masked and not over the oxide sum, and unknown, not confident,
-    between grain interiors of two phases within ``hood`` pixels (a boundary), or of a class
-    that fewer than ``min_neighbours`` grain-interior pixels within ``hood`` share."""
+def _candidates(state: _State, hood: int, confident: float, start: int, stop: int) -> np.ndarray:
+    """The pixels of rows ``start:stop`` to fit: not masked and not over the oxide sum, and
+    unknown, not confident, between grain interiors of two phases within ``hood`` pixels (a
+    boundary), or of a class that fewer than ``min_neighbours`` grain-interior pixels within
+    ``hood`` share.  Read from the rows with ``hood`` rows more above and below."""
     from minml.maps._windows import BoxCounts, window_extremes
 
-    codes, core = state.codes, state.confident_codes
+    first = max(0, start - hood)
+    own = slice(start - first, stop - first)
+    codes, probability = state.codes[start:stop], state.probability[start:stop]
+    core = state.confident_codes[first : min(len(state.codes), stop + hood)]
     skip = np.isin(codes, [state.codes_of["masked"], state.codes_of["no_analysis"]])
-    low, high = window_extremes(core, hood)
+    low, high = (extreme[own] for extreme in window_extremes(core, hood))
     between = (high >= 0) & (low != high)  # core pixels of two phases near: a boundary
-    del low
-    candidate = ~skip & (between | (state.probability < confident) | (codes >= state.k))
+    candidate = ~skip & (between | (probability < confident) | (codes >= state.k))
     # the others have at most one phase's core pixels near (``high``): supported by those when their own
     interior = core >= 0
-    near = BoxCounts(interior, hood).whole() - interior
+    near = BoxCounts(interior, hood).whole()[own] - interior[own]
     candidate |= ~skip & ~((codes == high) & (near >= state.min_neighbours))
     return candidate
 
