@@ -4,6 +4,8 @@ per-phase box filters they replace, to the bit, on a classified map of real anal
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,3 +93,42 @@ def test_pixels_are_named_as_classify_names_their_rows():
     top = rng.integers(0, len(runtime.classes), len(Z))
     full = gaussian_log_density(runtime.params, Z)[np.arange(len(Z)), top]
     np.testing.assert_allclose(class_log_density(runtime.params, Z, top), full, rtol=1e-5, atol=1e-3)
+
+
+def _mapped_kib(path) -> int:
+    """Resident KiB of this process's mappings of ``path`` (Linux: /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        lines = smaps.readlines()
+    for line in lines:
+        if line[:1] in "0123456789abcdef" and "-" in line.split()[0]:
+            inside = line.rstrip().endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads /proc/self/smaps (Linux)")
+def test_a_memory_mapped_npy_map_leaves_memory_as_its_rows_are_read(tmp_path):
+    """Read block by block (as classify_map reads it), a memory-mapped map holds only the
+    block being read in the process's memory, and gives the same answer as in memory."""
+    from minml.maps.read import OxideMap, read_map
+
+    rng = np.random.default_rng(0)
+    stack = rng.uniform(0, 50, (2048, 1024, 11)).astype(np.float32)  # 88 MiB
+    np.save(tmp_path / "big.npy", stack)
+    names = ["SiO2", "TiO2", "Al2O3", "FeOt", "MnO", "MgO", "CaO", "Na2O", "K2O", "Cr2O3", "P2O5"]
+    m = read_map(tmp_path / "big.npy", channels=names)
+    for start in range(0, 2048, 128):
+        block = m.columns(start, start + 128)
+        np.testing.assert_array_equal(block["MgO"], stack[start : start + 128, :, 5].ravel())
+        assert _mapped_kib(tmp_path / "big.npy") < 3 * 128 * 1024 * 11 * 4 / 1024  # a block or two, not 88 MiB
+    values = np.stack(
+        [np.full((40, 30), v, np.float32) for v in (45, 0.5, 15, 10, 0.2, 8, 11, 2.5, 0.1, 0.05, 0.02)], axis=-1
+    )
+    values *= rng.uniform(0.97, 1.03, values.shape).astype(np.float32)
+    np.save(tmp_path / "rock.npy", values)
+    mapped = classify_map(read_map(tmp_path / "rock.npy", channels=names))
+    in_memory = classify_map(OxideMap({name: values[..., i].copy() for i, name in enumerate(names)}))
+    np.testing.assert_array_equal(mapped.codes, in_memory.codes)
+    np.testing.assert_array_equal(mapped.probability, in_memory.probability)

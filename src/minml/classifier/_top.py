@@ -54,7 +54,11 @@ def top_scores(model, values: np.ndarray, analysis: np.ndarray) -> dict:
     the threshold) of every row, in chunks on a few threads; rows that are no ``analysis``
     are scored on zeros and are never ``unlike``."""
     n = len(values)
-    out = {"top": np.empty(n, dtype=np.int64), "p1": np.empty(n, dtype=np.float32), "unlike": np.zeros(n, bool)}
+    out: dict[str, np.ndarray] = {
+        "top": np.empty(n, dtype=np.int64),
+        "p1": np.empty(n, dtype=np.float32),
+        "unlike": np.zeros(n, dtype=bool),
+    }
 
     def score(part: slice) -> None:  # disjoint slices: safe from threads
         Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))

@@ -318,9 +318,10 @@ def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:
     """Rows r0:r1 of the map as height x width x oxides (absent channels 0)."""
     h, w = r1 - r0, oxide_map.shape[1]
     out = np.zeros((h, w, len(oxides)), dtype=np.float32)
+    columns = oxide_map.columns(r0, r1)
     for j, name in enumerate(oxides):
-        if name in oxide_map.data:
-            out[..., j] = np.nan_to_num(np.asarray(oxide_map.data[name][r0:r1], dtype=np.float32))
+        if name in columns:
+            out[..., j] = np.nan_to_num(columns[name].reshape(h, w))
     return out
 
 
