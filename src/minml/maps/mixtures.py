@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minml._parallel import run_in_threads
+
 __all__ = ["Mixtures", "context_rows", "resolve_mixtures"]
 
 _PURE = 0.9  # a fit with f above this (or below 1 - this) is that one phase
@@ -169,12 +171,12 @@ def resolve_mixtures(
     hood = radius + 2  # past the mixed band (its own width) and the ring of non-core pixels
     state = _State(codes, probability, found, confident_codes, classes, noise, k, codes_of, max_chi2, min_neighbours)
     cell = max(2, hood)
-    step = max(1, _BLOCK // max(w, 1))
-    for start in range(0, h, step):  # a block's fits change its own rows only: the next block's candidates stand
+
+    def fit_block(start: int) -> None:  # a block's fits change its own rows only: blocks run side by side
         stop = min(h, start + step)
         r, c = np.nonzero(_candidates(state, hood, confident, start, stop))
         if not len(r):
-            continue
+            return
         # whole cells two cells past the block's rows, aligned on the whole map's rows
         lo = max(0, _down(row_offset + start - 2 * cell, cell) - row_offset)
         hi = min(h, _down(row_offset + stop + 3 * cell - 1, cell) - row_offset)
@@ -184,6 +186,9 @@ def resolve_mixtures(
         for i in range(0, len(r), _CHUNK):
             rr, cc = r[i : i + _CHUNK] + start, c[i : i + _CHUNK]
             _fit_chunk(state, rr, cc, lo, block, sums, near(rr, cc))
+
+    step = max(1, _BLOCK // max(w, 1))
+    run_in_threads(fit_block, range(0, h, step))
     return found
 
 
