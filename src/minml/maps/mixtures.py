@@ -146,7 +146,7 @@ def resolve_mixtures(
         Classes x oxides: 1 sd of each oxide within each class (wt%, normalised compositions).
     radius : int
         Beam-overlap radius in pixels.
-    confident, max_chi2, min_neighbours : see module docstring.
+    confident, max_chi2, min_neighbours : see module docstring (``min_neighbours`` at least 1).
     row_offset : int, default=0
         The whole map's row of ``codes``' first row, for a band of a larger map: the cells of
         the local means are aligned on the whole map's rows, so that a band with
@@ -157,6 +157,8 @@ def resolve_mixtures(
     -------
     Mixtures
     """
+    if min_neighbours < 1:
+        raise ValueError(f"min_neighbours must be at least 1 grain-interior pixel, got {min_neighbours!r}.")
     h, w = codes.shape
     confident_codes = _core(np.where((codes < k) & (probability >= confident), codes, -1).astype(np.int16))
     classes = np.unique(confident_codes[confident_codes >= 0])
