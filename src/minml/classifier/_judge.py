@@ -63,14 +63,19 @@ def append_note(flag: np.ndarray, rows: np.ndarray, notes) -> None:
     flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
 
 
-def judge_outliers(model, values, out, ok, notes, analyses=None) -> np.ndarray:
+def judge_outliers(model, values, out, ok, notes, analyses=None, far=None) -> np.ndarray:
     """Rows unlike the training data: rejected (True) unless the predicted class's
     end-members explain them; both outcomes are noted in ``notes``, the (flag text, reason
     codes) of the rows, in place (None: no notes).
     ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
-    (:func:`minml.chemistry.misfit.fold_divalent`)."""
-    # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
-    far = np.flatnonzero(ok & (out["ood"] > np.float64(model.ood_threshold)))
+    (:func:`minml.chemistry.misfit.fold_divalent`).  ``far``: which rows are unlike the
+    training data, when the caller knows it without every row's ood score
+    (:func:`minml.classifier._top.top_scores`; no ``notes`` then: they quote the score)."""
+    if far is None:  # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
+        far = out["ood"] > np.float64(model.ood_threshold)
+    elif notes is not None:
+        raise ValueError("judge_outliers: notes quote each row's ood score; give out['ood'], not far.")
+    far = np.flatnonzero(ok & far)
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
         return rejected

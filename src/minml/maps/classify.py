@@ -121,7 +121,8 @@ class MapResult:
         try:
             for start in range(0, self.codes.shape[0], rows_per_part):
                 part = pa.Table.from_pandas(self.pixels(slice(start, start + rows_per_part)), preserve_index=False)
-                writer = writer or pq.ParquetWriter(path, part.schema)
+                # dictionaries for the named columns only: numbers with a value a pixel gain nothing from one
+                writer = writer or pq.ParquetWriter(path, part.schema, use_dictionary=["mineral", "flag", "mixed_with"])
                 writer.write_table(part)
         finally:
             if writer is not None:
@@ -152,13 +153,24 @@ def classify_block(table: pd.DataFrame, runtime, *, min_total: float = 80.0, max
     values : numpy.ndarray of float32
         The pixels as rows x ``runtime.oxides``.
     """
+    return _classify_columns({name: table[name].to_numpy() for name in table.columns}, runtime, min_total, max_total)
+
+
+def _classify_columns(columns: dict, runtime, min_total: float, max_total: float):
+    """:func:`classify_block` of one block's pixels given as flat arrays by species."""
     from minml.classifier.predict import classify_values
 
     k = len(runtime.classes)
-    values = table.reindex(columns=list(runtime.oxides), fill_value=0.0).to_numpy(dtype=np.float32)
-    total = table.sum(axis=1).to_numpy()
+    n = len(next(iter(columns.values())))
+    values = np.zeros((n, len(runtime.oxides)), dtype=np.float32)
+    total = np.zeros(n, dtype=np.float32)
+    for column in columns.values():
+        total += np.where(np.isnan(column), np.float32(0.0), column)  # in the columns' order, NaN as 0: a table's sum
+    for j, name in enumerate(runtime.oxides):
+        if name in columns:
+            values[:, j] = columns[name]
     code = np.where(total > max_total, k + 3, k + 2).astype(np.int16)
-    prob = np.full(len(table), np.nan, dtype=np.float32)
+    prob = np.full(n, np.nan, dtype=np.float32)
     analysed = (total >= min_total) & (total <= max_total)
     if analysed.any():  # map values are numbers already: no table checks, straight to the model
         code[analysed], prob[analysed] = classify_values(values[analysed], runtime)
@@ -295,9 +307,7 @@ def _classify_blocks(
     blocks = tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress, mininterval=interval)
     for start in blocks:
         stop = min(h, start + step)
-        code, prob, values = classify_block(
-            oxide_map.rows(start, stop), runtime, min_total=min_total, max_total=max_total
-        )
+        code, prob, values = _classify_columns(oxide_map.columns(start, stop), runtime, min_total, max_total)
         _add_moments(moments, code, prob, values, k, confident, (row_offset + start) * w)
         codes[start:stop] = code.reshape(stop - start, w)
         probability[start:stop] = prob.reshape(stop - start, w)
@@ -308,9 +318,10 @@ def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:
     """Rows r0:r1 of the map as height x width x oxides (absent channels 0)."""
     h, w = r1 - r0, oxide_map.shape[1]
     out = np.zeros((h, w, len(oxides)), dtype=np.float32)
+    columns = oxide_map.columns(r0, r1)
     for j, name in enumerate(oxides):
-        if name in oxide_map.data:
-            out[..., j] = np.nan_to_num(np.asarray(oxide_map.data[name][r0:r1], dtype=np.float32))
+        if name in columns:
+            out[..., j] = np.nan_to_num(columns[name].reshape(h, w))
     return out
 
 
@@ -334,12 +345,19 @@ def _add_moments(moments, code, prob, values, k, confident, first: int = 0) -> N
         moments[2][:, j] += np.bincount(c, weights=x[:, j] ** 2, minlength=k)
 
 
-def _probability_sums(codes, probability, k):
-    """Per class, the sum of p and of p (1 - p) over its pixels."""
-    keep = codes < k
-    p = np.nan_to_num(probability[keep], nan=1.0).astype(float)
-    c = codes[keep]
-    return np.bincount(c, weights=p, minlength=k), np.bincount(c, weights=p * (1 - p), minlength=k)
+def _probability_sums(codes, probability, k, rows: int = 256):
+    """Per class, the sum of p and of p (1 - p) over its pixels, ``rows`` map rows at a time;
+    each band's sums start from the bands' before, so they add in pixel order, as in one pass."""
+    p_sum, p_var = np.zeros(k), np.zeros(k)
+    start = np.arange(k)
+    for first in range(0, len(codes), rows):
+        band = codes[first : first + rows]
+        keep = band < k
+        p = np.nan_to_num(probability[first : first + rows][keep], nan=1.0).astype(float)
+        c = np.r_[start, band[keep]]
+        p_sum = np.bincount(c, weights=np.r_[p_sum, p], minlength=k)
+        p_var = np.bincount(c, weights=np.r_[p_var, p * (1 - p)], minlength=k)
+    return p_sum, p_var
 
 
 def _warn_totals(codes, over_total, names, min_total, max_total) -> None:

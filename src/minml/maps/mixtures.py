@@ -21,10 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minml._parallel import run_in_threads
+
 __all__ = ["Mixtures", "context_rows", "resolve_mixtures"]
 
 _PURE = 0.9  # a fit with f above this (or below 1 - this) is that one phase
 _CHUNK = 16384  # candidate pixels per vectorised step
+_BLOCK = 524_288  # pixels per block of rows whose local means are summed at once (a cell or two more above and below)
 
 
 @dataclass
@@ -57,7 +60,6 @@ class _State:
     probability: np.ndarray
     found: Mixtures
     confident_codes: np.ndarray
-    counts: np.ndarray
     classes: np.ndarray
     noise: np.ndarray
     k: int
@@ -66,32 +68,38 @@ class _State:
     min_neighbours: int
 
 
-def neighbourhood_counts(confident_codes: np.ndarray, classes, radius: int) -> np.ndarray:
-    """Per class, how many confident pixels of it lie within ``radius`` of each pixel (the
-    pixel itself left out): classes x height x width, int16."""
-    from scipy.ndimage import uniform_filter
+class _HoodCounts:
+    """Per class, how many of its grain-interior pixels lie within ``hood`` pixels of a pixel
+    (the pixel itself left out), for the pixels of map rows ``start:stop``: summed-area tables
+    of the classes met within ``hood`` rows of them, built once for the rows."""
 
-    size = 2 * radius + 1
-    out = np.empty((len(classes), *confident_codes.shape), dtype=np.int16)
-    for i, c in enumerate(classes):
-        mask = (confident_codes == c).astype(np.float32)
-        box = uniform_filter(mask, size, mode="constant") * size * size
-        out[i] = np.rint(box - mask).astype(np.int16)
-    return out
+    def __init__(self, core: np.ndarray, classes: np.ndarray, hood: int, start: int, stop: int):
+        from minml.maps._windows import BoxCounts
+
+        self.first = max(0, start - hood)
+        rows = core[self.first : min(core.shape[0], stop + hood)]
+        met = np.bincount(rows[rows >= 0].ravel(), minlength=int(classes.max()) + 1)
+        self.core, self.classes = rows, classes
+        self.tables = {i: BoxCounts(rows == c, hood) for i, c in enumerate(classes) if met[c]}
+
+    def __call__(self, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+        """Candidates x classes, int16, for map pixels ``(rr, cc)`` of the rows."""
+        local = rr - self.first
+        out = np.zeros((len(rr), len(self.classes)), dtype=np.int16)
+        own = self.core[local, cc]
+        for i, table in self.tables.items():
+            out[:, i] = table[local, cc] - (own == self.classes[i])
+        return out
 
 
 def _core(confident_codes: np.ndarray) -> np.ndarray:
     """Confident pixels of which at least 6 of the 8 neighbours are confident pixels of their
     class (-1 for the others): grain interiors.  A band of boundary pixels that the classifier names alike (a
     garnet-looking mix of pyroxene and plagioclase) supports no phase."""
-    from scipy.ndimage import uniform_filter
+    from minml.maps._windows import alike_neighbours
 
-    out = np.full(confident_codes.shape, -1, dtype=np.int16)
-    for c in np.unique(confident_codes[confident_codes >= 0]):
-        mask = confident_codes == c
-        inner = mask & (uniform_filter(mask.astype(np.float32), 3, mode="constant") * 9 > 6.5)
-        out[inner] = c
-    return out
+    inner = (confident_codes >= 0) & (alike_neighbours(confident_codes) >= 6)
+    return np.where(inner, confident_codes, -1).astype(np.int16)
 
 
 def context_rows(radius: int) -> int:
@@ -138,7 +146,7 @@ def resolve_mixtures(
         Classes x oxides: 1 sd of each oxide within each class (wt%, normalised compositions).
     radius : int
         Beam-overlap radius in pixels.
-    confident, max_chi2, min_neighbours : see module docstring.
+    confident, max_chi2, min_neighbours : see module docstring (``min_neighbours`` at least 1).
     row_offset : int, default=0
         The whole map's row of ``codes``' first row, for a band of a larger map: the cells of
         the local means are aligned on the whole map's rows, so that a band with
@@ -149,6 +157,8 @@ def resolve_mixtures(
     -------
     Mixtures
     """
+    if min_neighbours < 1:
+        raise ValueError(f"min_neighbours must be at least 1 grain-interior pixel, got {min_neighbours!r}.")
     h, w = codes.shape
     confident_codes = _core(np.where((codes < k) & (probability >= confident), codes, -1).astype(np.int16))
     classes = np.unique(confident_codes[confident_codes >= 0])
@@ -161,27 +171,49 @@ def resolve_mixtures(
     if len(classes) == 0:
         return found
     hood = radius + 2  # past the mixed band (its own width) and the ring of non-core pixels
-    counts = neighbourhood_counts(confident_codes, classes, hood)
-    state = _State(codes, probability, found, confident_codes, counts, classes, noise, k, codes_of, max_chi2,
-                   min_neighbours)  # fmt: skip
-    skip = np.isin(codes, [codes_of["masked"], codes_of["no_analysis"]])
-    between = (counts > 0).sum(axis=0) >= 2  # core pixels of two phases near: a boundary
-    candidate = ~skip & (~_supported(state) | (probability < confident) | (codes >= k) | between)
+    state = _State(codes, probability, found, confident_codes, classes, noise, k, codes_of, max_chi2, min_neighbours)
     cell = max(2, hood)
-    step = max(1, 65536 // max(w, 1))
-    for start in range(0, h, step):
+
+    def fit_block(start: int) -> None:  # a block's fits change its own rows only: blocks run side by side
         stop = min(h, start + step)
-        r, c = np.nonzero(candidate[start:stop])
+        r, c = np.nonzero(_candidates(state, hood, confident, start, stop))
         if not len(r):
-            continue
+            return
         # whole cells two cells past the block's rows, aligned on the whole map's rows
         lo = max(0, _down(row_offset + start - 2 * cell, cell) - row_offset)
         hi = min(h, _down(row_offset + stop + 3 * cell - 1, cell) - row_offset)
         block = _normalised(values(lo, hi))
         sums = _LocalSums(block, state.confident_codes[lo:hi], cell, classes, row_offset + lo)
+        near = _HoodCounts(state.confident_codes, classes, hood, start, stop)
         for i in range(0, len(r), _CHUNK):
-            _fit_chunk(state, r[i : i + _CHUNK] + start, c[i : i + _CHUNK], lo, block, sums)
+            rr, cc = r[i : i + _CHUNK] + start, c[i : i + _CHUNK]
+            _fit_chunk(state, rr, cc, lo, block, sums, near(rr, cc))
+
+    step = max(1, _BLOCK // max(w, 1))
+    run_in_threads(fit_block, range(0, h, step))
     return found
+
+
+def _candidates(state: _State, hood: int, confident: float, start: int, stop: int) -> np.ndarray:
+    """The pixels of rows ``start:stop`` to fit: not masked and not over the oxide sum, and
+    unknown, not confident, between grain interiors of two phases within ``hood`` pixels (a
+    boundary), or of a class that fewer than ``min_neighbours`` grain-interior pixels within
+    ``hood`` share.  Read from the rows with ``hood`` rows more above and below."""
+    from minml.maps._windows import BoxCounts, window_extremes
+
+    first = max(0, start - hood)
+    own = slice(start - first, stop - first)
+    codes, probability = state.codes[start:stop], state.probability[start:stop]
+    core = state.confident_codes[first : min(len(state.codes), stop + hood)]
+    skip = np.isin(codes, [state.codes_of["masked"], state.codes_of["no_analysis"]])
+    low, high = (extreme[own] for extreme in window_extremes(core, hood))
+    between = (high >= 0) & (low != high)  # core pixels of two phases near: a boundary
+    candidate = ~skip & (between | (probability < confident) | (codes >= state.k))
+    # the others have at most one phase's core pixels near (``high``): supported by those when their own
+    interior = core >= 0
+    near = BoxCounts(interior, hood).whole()[own] - interior[own]
+    candidate |= ~skip & ~((codes == high) & (near >= state.min_neighbours))
+    return candidate
 
 
 class _LocalSums:
@@ -203,16 +235,18 @@ class _LocalSums:
         self.shape = (-(-(nb + self.skew) // cell), -(-w // cell))
         ncell = self.shape[0] * self.shape[1]
         self.slot = {int(c): i for i, c in enumerate(classes)}
-        r, q = np.nonzero(self.core >= 0)
-        slot = np.array([self.slot[int(c)] for c in np.unique(self.core[r, q])], dtype=np.int64)
+        flat = np.flatnonzero(self.core >= 0)
+        r, q = np.divmod(flat, w)
+        present = np.unique(self.core.ravel()[flat])
         lookup = np.full(int(max(classes.max(), 0)) + 1, -1, dtype=np.int64)
-        lookup[np.unique(self.core[r, q])] = slot
-        index = lookup[self.core[r, q]] * ncell + ((r + self.skew) // cell) * self.shape[1] + q // cell
+        lookup[present] = [self.slot[int(c)] for c in present]
+        index = lookup[self.core.ravel()[flat]] * ncell + ((r + self.skew) // cell) * self.shape[1] + q // cell
         size = len(classes) * ncell
         n = np.bincount(index, minlength=size).astype(np.float32)
-        sums = np.stack(
-            [np.bincount(index, weights=self.filled[r, q, j], minlength=size) for j in range(block.shape[-1])], -1
-        ).astype(np.float32)
+        values = self.filled.reshape(-1, block.shape[-1])[flat].T  # oxides x pixels: one gather
+        sums = np.empty((size, block.shape[-1]), dtype=np.float32)
+        for j, column in enumerate(values):  # summed in float64, in pixel order, kept in float32
+            sums[:, j] = np.bincount(index, weights=column, minlength=size)
         grid = (len(classes), *self.shape)
         self.n = uniform_filter(n.reshape(grid), (1, 3, 3), mode="constant") * 9
         self.sums = uniform_filter(sums.reshape(*grid, -1), (1, 3, 3, 1), mode="constant") * 9
@@ -235,27 +269,18 @@ class _LocalSums:
         return lookup[cls]
 
 
-def _supported(state: _State) -> np.ndarray:
-    """Pixels of a class that at least ``min_neighbours`` confident neighbours share."""
-    slot = np.full(max(state.k, int(state.classes.max()) + 1) + 1, -1)
-    slot[state.classes] = np.arange(len(state.classes))
-    own = np.where(state.codes < state.k, slot[np.minimum(state.codes, len(slot) - 1)], -1)
-    supported = np.zeros(state.codes.shape, dtype=bool)
-    r, c = np.nonzero(own >= 0)
-    supported[r, c] = state.counts[own[r, c], r, c] >= state.min_neighbours
-    return supported
-
-
 def _normalised(block: np.ndarray) -> np.ndarray:
     total = block.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, 100.0 * block / total, np.nan).astype(np.float32)
 
 
-def _fit_chunk(state: _State, rr, cc, lo, block, sums: _LocalSums) -> None:
-    """Fit the candidates ``(rr, cc)`` as two-phase mixtures of their neighbourhood (in place)."""
+def _fit_chunk(state: _State, rr, cc, lo, block, sums: _LocalSums, here: np.ndarray) -> None:
+    """Fit the candidates ``(rr, cc)`` as two-phase mixtures of their neighbourhood (in place);
+    ``here``: candidates x classes, the grain-interior pixels of each class near them.  Each
+    pair of the three classes most frequent near a candidate is fitted to the candidates that
+    have both (most have one class near, or two)."""
     x = block[rr - lo, cc]  # N x oxides
-    here = state.counts[:, rr, cc].T  # N x classes (in the hood radius)
     top = np.argsort(-here, axis=1)[:, :3]
     n_top = np.take_along_axis(here, top, axis=1)
     best_chi = np.full(len(rr), np.inf)
@@ -264,31 +289,46 @@ def _fit_chunk(state: _State, rr, cc, lo, block, sums: _LocalSums) -> None:
     for i, j in ((0, 1), (0, 2), (1, 2), (0, 0), (1, 1), (2, 2)):
         if j >= top.shape[1]:
             continue
-        ok = (n_top[:, i] >= state.min_neighbours) & (n_top[:, j] >= state.min_neighbours)
-        if not ok.any():
+        rows = np.flatnonzero((n_top[:, i] >= state.min_neighbours) & (n_top[:, j] >= state.min_neighbours))
+        if not len(rows):
             continue
-        a, b = state.classes[top[:, i]], state.classes[top[:, j]]
-        for n, cls in ((i, a), (j, b)):
+        for n in (i, j):
             if n not in means:
-                means[n] = sums.mean(cls, rr - lo, cc)
-        mean_a, mean_b = means[i], means[j]
-        var_a, var_b = state.noise[a] ** 2 + 0.04, state.noise[b] ** 2 + 0.04
-        weight = 2.0 / (var_a + var_b)
-        d = mean_a - mean_b
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f = np.nansum(weight * (x - mean_b) * d, axis=1) / np.nansum(weight * d * d, axis=1)
-        f = np.ones(len(rr)) if i == j else np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
-        fit = f[:, None] * mean_a + (1 - f[:, None]) * mean_b
-        var = f[:, None] * var_a + (1 - f[:, None]) * var_b
-        with np.errstate(invalid="ignore", divide="ignore"):
-            terms = (x - fit) ** 2 / var
-            used = np.isfinite(terms).sum(axis=1)
-            chi = np.where(used > 0, np.nansum(terms, axis=1) / np.maximum(used, 1), np.inf)
-        chi = np.where(ok & np.isfinite(chi), chi, np.inf)
-        better = chi < best_chi
-        best_chi[better] = chi[better]
-        best[better] = np.column_stack([a, b, f])[better]
+                means[n] = _local_means(state, sums, top[:, n], n_top[:, n], rr - lo, cc)
+        a, b = state.classes[top[rows, i]], state.classes[top[rows, j]]
+        f, chi = _fit_pair(state, x[rows], means[i][rows], means[j][rows], a, b, i == j)
+        better = chi < best_chi[rows]
+        best_chi[rows[better]] = chi[better]
+        best[rows[better]] = np.column_stack([a, b, f])[better]
     _apply(state, rr, cc, best, best_chi, here)
+
+
+def _local_means(state: _State, sums: _LocalSums, slot, count, rr, cc) -> np.ndarray:
+    """Candidates x oxides: the local mean of class ``state.classes[slot]`` near each
+    candidate, where at least ``min_neighbours`` of its grain-interior pixels are (``count``;
+    NaN elsewhere: no fit reads those)."""
+    need = np.flatnonzero(count >= state.min_neighbours)
+    out = np.full((len(rr), sums.filled.shape[-1]), np.nan, dtype=np.float32)
+    out[need] = sums.mean(state.classes[slot[need]], rr[need], cc[need])
+    return out
+
+
+def _fit_pair(state: _State, x, mean_a, mean_b, a, b, same: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Share ``f`` of ``a`` in ``f a + (1 - f) b`` (1 for one phase, ``same``) by weighted least
+    squares, and the fit's mean squared standardised residual (inf: no oxide to compare)."""
+    var_a, var_b = state.noise[a] ** 2 + 0.04, state.noise[b] ** 2 + 0.04
+    weight = 2.0 / (var_a + var_b)
+    d = mean_a - mean_b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.nansum(weight * (x - mean_b) * d, axis=1) / np.nansum(weight * d * d, axis=1)
+    f = np.ones(len(x)) if same else np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
+    fit = f[:, None] * mean_a + (1 - f[:, None]) * mean_b
+    var = f[:, None] * var_a + (1 - f[:, None]) * var_b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = (x - fit) ** 2 / var
+        used = np.isfinite(terms).sum(axis=1)
+        chi = np.where(used > 0, np.nansum(terms, axis=1) / np.maximum(used, 1), np.inf)
+    return f, np.where(np.isfinite(chi), chi, np.inf)
 
 
 def _apply(state: _State, rr, cc, best, chi, here) -> None:

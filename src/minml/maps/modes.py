@@ -40,12 +40,19 @@ def allocation(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each analysed pixel's shares of the minerals, as triples (flat pixel index, mineral,
     share): pure pixels share 1, mixed pixels their two phases', unknown pixels their
     neighbours' (pixels of masked and of unknown pixels without a mineral near get none)."""
-    from scipy.ndimage import uniform_filter
-
     k = len(result.class_proba_sum)
     codes = result.codes.ravel()
     pure = np.flatnonzero(codes < k)
-    index, mineral, share = [pure], [codes[pure].astype(np.int64)], [np.ones(len(pure))]
+    index, mineral, share = _shared(result)
+    return np.r_[pure, index], np.r_[codes[pure].astype(np.int64), mineral], np.r_[np.ones(len(pure)), share]
+
+
+def _shared(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The triples of :func:`allocation` of the pixels that are not one mineral wholly: the
+    mixed and the unknown pixels (few, where the pure pixels are most of a map's)."""
+    k = len(result.class_proba_sum)
+    codes = result.codes.ravel()
+    index, mineral, share = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
     if result.mixtures is not None:
         major, other = result.mixtures.major.ravel(), result.mixtures.other.ravel()
         mixed = np.flatnonzero(major >= 0)
@@ -55,19 +62,45 @@ def allocation(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         share += [f, 1.0 - f]
     unknown = np.flatnonzero(codes == result.names.index("unknown"))
     if len(unknown):
-        present = np.unique(codes[pure])
-        near = np.stack(
-            [uniform_filter((result.codes == c).astype(np.float32), 5, mode="constant").ravel()[unknown] for c in present],
-            axis=1,
-        ) if len(present) else np.zeros((len(unknown), 0))  # fmt: skip
-        total = near.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            near = np.nan_to_num(near / total)
+        present = np.flatnonzero(np.bincount(codes, minlength=k)[:k])
+        near = _near_shares(result.codes, unknown, present)
         r, j = np.nonzero(near > 0)
         index.append(unknown[r])
         mineral.append(present[j].astype(np.int64))
         share.append(near[r, j].astype(np.float64))
     return np.concatenate(index), np.concatenate(mineral), np.concatenate(share)
+
+
+_FIFTHS = (np.arange(6) / 5.0).astype(np.float32)
+
+
+def _near_shares(codes: np.ndarray, pixels: np.ndarray, classes: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Pixels x ``classes``: the share of each class among the pixels within 2 of each of
+    ``pixels`` (flat indices; nothing outside the map), 0 where none is near.
+
+    The share is the mean of the class's mask over the 5 x 5 square around the pixel, as
+    ``scipy.ndimage.uniform_filter(mask, 5, mode="constant")`` gives it, over the sum of those
+    means: the filter's first pass (down the columns) is the float32 of each column's count
+    over 5, and its second (along the rows) the float32 of the sum of five of those over 5 (sums
+    of such numbers are exact in float64), so the same numbers are computed here from the
+    pixels' own squares rather than by filtering the whole map once per class."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    windows = sliding_window_view(np.pad(codes, 2, constant_values=-1), (5, 5))
+    slot = np.full(int(max(codes.max(), classes.max(initial=0))) + 2, -1)  # the last entry: -1, the padding
+    slot[classes] = np.arange(len(classes))
+    out = np.empty((len(pixels), len(classes)), dtype=np.float32)
+    for start in range(0, len(pixels), chunk):
+        r, c = np.divmod(pixels[start : start + chunk], codes.shape[1])
+        found = slot[windows[r, c]]  # n x 5 rows x 5 columns
+        where = np.broadcast_to((np.arange(len(r))[:, None] * 5 + np.arange(5))[:, None, :], found.shape)
+        seen = found >= 0
+        counts = np.bincount(where[seen] * len(classes) + found[seen], minlength=len(r) * 5 * len(classes))
+        column = _FIFTHS[counts.reshape(len(r), 5, len(classes))]  # each column's count over 5, float32
+        out[start : start + len(r)] = column.sum(axis=1, dtype=np.float64) / 5.0
+    total = out.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nan_to_num(out / total)
 
 
 def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band: float = 3.0, random_state=0):
@@ -85,14 +118,17 @@ def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band:
     names = result.names
     codes = result.codes
     n = codes.size
-    counts = np.bincount(codes.ravel(), minlength=len(names))[: len(names)]
-    index, mineral, share = allocation(result)
+    tiles = _tile_counts(codes, blocks, len(names))  # tiles x codes
+    counts = tiles.sum(axis=0)
+    index, mineral, share = _shared(result)
     analysed = max(n - counts[names.index("masked")], 1)
-    allocated = np.bincount(mineral, weights=share, minlength=k)
-    boundary_var = np.bincount(mineral, weights=share * (1 - share), minlength=k) * band
+    # the pure pixels' shares (1 each) summed first, then the others' in order: as the sums of all the triples
+    allocated = np.bincount(np.r_[np.arange(k), mineral], weights=np.r_[counts[:k].astype(float), share], minlength=k)
+    boundary_var = np.bincount(mineral, weights=share * (1 - share), minlength=k) * band  # pure pixels: 0
     sd_class = 100.0 * np.sqrt(_region_variance(result, allocated)) / analysed
     sd_boundary = 100.0 * np.sqrt(boundary_var) / analysed
-    sd_sampling = _block_bootstrap((index, mineral, share), codes != names.index("masked"), k, blocks, random_state)
+    shared = (_tile_of(index, codes.shape, blocks), mineral, share)
+    sd_sampling = _block_bootstrap(shared, tiles, names.index("masked"), k, random_state)
     unit = (result.pixel_size or 1.0) ** 2
     frame = pd.DataFrame({"pixels": counts, "area_percent": 100.0 * counts / n}, index=names)
     pad = [np.nan] * (len(names) - k)
@@ -115,38 +151,79 @@ def _region_variance(result, allocated: np.ndarray) -> np.ndarray:
     answer were named right (its mineral) or wrong as a whole: a region of mineral a with
     mean probability p belongs to a with probability p, else to another mineral c in
     proportion to the modes; an unknown region (p = 0) to any mineral in that proportion."""
-    from scipy.ndimage import label
-
     k = len(result.class_proba_sum)
     unknown = result.names.index("unknown")
     prior = allocated / max(allocated.sum(), 1e-9)
-    p = np.nan_to_num(result.probability, nan=1.0).astype(np.float64)
+    answers, first, regions = _regions(result.codes, (result.codes < k) | (result.codes == unknown))
+    size = np.bincount(regions, minlength=first[-1])[1:].astype(np.float64)
+    p = np.nan_to_num(result.probability.ravel(), nan=1.0).astype(np.float64)
+    mean_p = np.bincount(regions, weights=p, minlength=first[-1])[1:] / np.maximum(size, 1)
     out = np.zeros(k)
-    for a in np.unique(result.codes[(result.codes < k) | (result.codes == unknown)]):
-        regions, n = label(result.codes == a)
-        size = np.bincount(regions.ravel(), minlength=n + 1)[1:].astype(np.float64)
+    for i, a in enumerate(answers.tolist()):
+        n = slice(first[i] - 1, first[i + 1] - 1)  # its regions
         if a == unknown:
-            wrong, rest = np.ones(n), prior
+            wrong, rest = np.ones(n.stop - n.start), prior
         else:
-            wrong = 1.0 - np.bincount(regions.ravel(), weights=p.ravel(), minlength=n + 1)[1:] / np.maximum(size, 1)
+            wrong = 1.0 - mean_p[n]
             rest = prior * (np.arange(k) != a) / max(1.0 - prior[a], 1e-9)
-            out[a] += float(np.sum(size**2 * wrong * (1 - wrong)))
+            out[a] += float(np.sum(size[n] ** 2 * wrong * (1 - wrong)))
         for c in np.flatnonzero(rest > 0):  # wrong regions counted for the others
             q = wrong * rest[c]
-            out[c] += float(np.sum(size**2 * q * (1 - q)))
+            out[c] += float(np.sum(size[n] ** 2 * q * (1 - q)))
     return out
 
 
-def _block_bootstrap(triples, analysed: np.ndarray, k: int, blocks: int, random_state) -> np.ndarray:
-    """sd (% points) of each mode over bootstrap draws of ``blocks`` x ``blocks`` tiles."""
-    index, mineral, share = triples
-    h, w = analysed.shape
-    rows = np.minimum(np.arange(h) * blocks // max(h, 1), blocks - 1)
-    cols = np.minimum(np.arange(w) * blocks // max(w, 1), blocks - 1)
-    tile = (rows[:, None] * blocks + cols[None, :]).ravel()
-    n_tiles = blocks * blocks
-    per_tile = np.bincount(tile[index] * k + mineral, weights=share, minlength=n_tiles * k).reshape(n_tiles, k)
-    pixels = np.bincount(tile, weights=analysed.ravel().astype(float), minlength=n_tiles)
+def _regions(codes: np.ndarray, kept: np.ndarray):
+    """The connected regions of one code, of the codes of the ``kept`` pixels: the codes met
+    (ascending), where each one's regions start among the labels (1, ..., one past the last),
+    and each pixel's label, flat (0: not kept)."""
+    from scipy.ndimage import label
+
+    answers = np.unique(codes[kept])
+    labels = np.zeros(codes.size, dtype=np.int32)
+    first = [1]
+    for a in answers.tolist():
+        regions, n = label(codes == a)
+        labels += np.where(regions > 0, regions + np.int32(first[-1] - 1), 0).ravel()  # the codes' regions are apart
+        first.append(first[-1] + n)
+    return answers, np.array(first), labels
+
+
+def _tile_rows(n: int, blocks: int) -> np.ndarray:
+    """The tile (of ``blocks`` along a side of ``n`` pixels) of each pixel along that side."""
+    return np.minimum(np.arange(n) * blocks // max(n, 1), blocks - 1)
+
+
+def _tile_of(index: np.ndarray, shape: tuple, blocks: int) -> np.ndarray:
+    """The tile of each flat pixel index: the map cut into ``blocks`` x ``blocks`` tiles."""
+    r, c = np.divmod(index, shape[1])
+    return _tile_rows(shape[0], blocks)[r] * blocks + _tile_rows(shape[1], blocks)[c]
+
+
+def _tile_counts(codes: np.ndarray, blocks: int, n_codes: int) -> np.ndarray:
+    """Pixels of each code in each tile: tiles x codes, one band of tile rows at a time."""
+    h, w = codes.shape
+    rows, cols = _tile_rows(h, blocks), _tile_rows(w, blocks)
+    out = np.zeros((blocks, blocks, n_codes), dtype=np.int64)
+    for i in range(blocks):
+        band = codes[rows == i]
+        if band.size:
+            found = np.bincount((cols[None, :] * n_codes + band).ravel(), minlength=blocks * n_codes)
+            out[i] = found.reshape(blocks, n_codes)
+    return out.reshape(blocks * blocks, n_codes)
+
+
+def _block_bootstrap(shared, tiles: np.ndarray, masked: int, k: int, random_state) -> np.ndarray:
+    """sd (% points) of each mode over bootstrap draws of the map's tiles: ``tiles`` (tiles x
+    codes) counts each tile's pure pixels, ``shared`` (tile, mineral, share) the shares of
+    its other pixels."""
+    tile, mineral, share = shared
+    n_tiles = len(tiles)
+    # a tile's pure pixels summed first, then its shared pixels in order: as the sum over all of its triples
+    weights = np.r_[tiles[:, :k].ravel().astype(float), share]
+    per_tile = np.bincount(np.r_[np.arange(n_tiles * k), tile * k + mineral], weights=weights, minlength=n_tiles * k)
+    per_tile = per_tile.reshape(n_tiles, k)
+    pixels = (tiles.sum(axis=1) - tiles[:, masked]).astype(float)
     used = pixels > 0
     per_tile, pixels = per_tile[used], pixels[used]
     if len(pixels) < 2:

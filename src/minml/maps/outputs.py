@@ -3,6 +3,7 @@ or not at all (to a temporary file in the target folder, then moved into place).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from minml.io import atomic_path
@@ -69,13 +70,15 @@ def write_outputs(
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     modes = result.modes(min_area=min_area) if modes is None else modes
-    written = [
-        _atomic(outdir / "pixels.parquet", result.write_pixels),
-        _atomic(outdir / "modes.csv", lambda p: modes.to_csv(p, float_format="%.4f")),
-        _save(figures.phase_map(result, modes=modes, title=title), outdir / "phase_map.png"),
-        _save(figures.confidence_map(result, title=title), outdir / "confidence.png"),
-        _save(figures.modes_chart(modes, title=title), outdir / "modes.png"),
-    ]
+    with ThreadPoolExecutor(1) as pool:  # the pixel table is written (Arrow, no GIL) while the pictures are drawn
+        pixels = pool.submit(_atomic, outdir / "pixels.parquet", result.write_pixels)
+        written = [
+            _atomic(outdir / "modes.csv", lambda p: modes.to_csv(p, float_format="%.4f")),
+            _save(figures.phase_map(result, modes=modes, title=title), outdir / "phase_map.png"),
+            _save(figures.confidence_map(result, title=title), outdir / "confidence.png"),
+            _save(figures.modes_chart(modes, title=title), outdir / "modes.png"),
+        ]
+        written.insert(0, pixels.result())
     if index:
         ax = figures.index_map(oxide_map, result, index, index_phase, title=title)
         written.append(_save(ax, outdir / f"index_{index}.png"))

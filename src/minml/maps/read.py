@@ -30,7 +30,7 @@ from minml.chemistry.oxides import (
     species_table,
 )
 from minml.io._npz import open_npz
-from minml.maps import _eds
+from minml.maps import _eds, _mapped
 
 __all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
 
@@ -53,12 +53,16 @@ class OxideMap:
     source : str
     notes : list of str
         What the reader did (unit conversions, dropped channels).
+    pages : minml.maps._mapped.PageRelease, optional
+        Of a memory-mapped ``.npy`` the channels are views of: :meth:`columns` lets the rows
+        above a block leave memory.
     """
 
     data: dict
     pixel_size: float | None = None
     source: str = ""
     notes: list = field(default_factory=list)
+    pages: _mapped.PageRelease | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         shapes = {tuple(np.shape(a)) for a in self.data.values()}
@@ -73,11 +77,15 @@ class OxideMap:
     def shape(self) -> tuple[int, int]:
         return tuple(np.shape(next(iter(self.data.values()))))
 
+    def columns(self, start: int, stop: int) -> dict:
+        """Pixels of rows ``start:stop``: one flat float32 array per species."""
+        if self.pages is not None:
+            self.pages.before(start)
+        return {name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()}
+
     def rows(self, start: int, stop: int) -> pd.DataFrame:
         """Pixels of rows ``start:stop`` as a table (one row per pixel, one column per species)."""
-        return pd.DataFrame(
-            {name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()}
-        )
+        return pd.DataFrame(self.columns(start, stop))
 
 
 def check_pixel_size(value) -> None:
@@ -100,6 +108,7 @@ class _Channels(dict):
     def __init__(self):
         super().__init__()
         self.sources: dict[str, str] = {}
+        self.pages = None  # a memory-mapped file's PageRelease
 
     def add(self, name: str, grid, source: str) -> None:
         channel = _channel(name)
@@ -216,7 +225,8 @@ def read_map(
     else:
         raw, found_units, found_size = _read_file(path, suffix, channels)
     oxides, more = to_oxides(raw, units=units or found_units or "wt%")
-    return OxideMap(oxides, pixel_size=pixel_size or found_size, source=str(path), notes=notes + more)
+    pages = getattr(raw, "pages", None)
+    return OxideMap(oxides, pixel_size=pixel_size or found_size, source=str(path), notes=notes + more, pages=pages)
 
 
 def _read_folder(path: Path, progress: bool):
@@ -262,7 +272,7 @@ def _read_file(path: Path, suffix: str, channels):
             if "pixel_size" in data.files:
                 size = float(data["pixel_size"])
     elif suffix in (".npy",) + _TIFF_SUFFIXES:
-        stack = np.load(path, mmap_mode="r") if suffix == ".npy" else _tiff(path)
+        stack, raw.pages = _mapped.open_npy(path) if suffix == ".npy" else (_tiff(path), None)
         if channels is None or stack.ndim != 3:
             raise ValueError(
                 f"{path.name} is one array: give channels=[...] naming its {stack.shape[-1] if stack.ndim == 3 else '?'} "
@@ -272,7 +282,7 @@ def _read_file(path: Path, suffix: str, channels):
         if stack.shape[axis] != len(channels):
             raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
         for i, c in enumerate(channels):
-            raw.add(c, np.take(stack, i, axis=axis), repr(c))
+            raw.add(c, stack[..., i] if axis == 2 else stack[i], repr(c))  # views: a memory-mapped .npy stays on disk
     elif suffix in (".hspy", ".zspy"):
         pairs, units, size = _eds.signal_channels(_eds.read_signals(path), path.name)
         if not pairs:

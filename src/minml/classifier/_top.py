@@ -1,0 +1,71 @@
+"""The class of each row of a clean numeric array, its probability, and whether the row is
+unlike the training data: all that a map's pixels need of the classifier
+(:func:`minml.classifier.predict.classify_values`), without the second class, the
+uncertainty and the ood score of every row that a table's result shows.
+
+Whether a row is unlike the training data is whether its ood score (minus its best
+class-conditional log-density over all classes) is above the model's threshold.  The density
+of the row's predicted class alone is a lower bound on that best density, so a row whose
+predicted class's density clears the threshold by :data:`_MARGIN` (far more than float32
+rounding) is settled at the cost of one class instead of all; the others (a fifth of a
+map's pixels: grain boundaries, unusual analyses) get the full density, as a table's rows do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minml._parallel import run_in_threads
+from minml.classifier import _gda
+
+__all__ = ["largest", "top_scores"]
+
+_CHUNK = 8_192  # rows per step, as minml.classifier.predict scores them
+_MARGIN = 0.01  # log-density units, times (1 + the threshold): a bound far from float32 rounding
+
+
+def largest(by_class: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index (the first, on ties, as argmax) and value of each column's largest entry.
+    ``argmax(axis=0)`` copies the array to move the axis; one max and one comparison per
+    class do not (3x faster on a chunk)."""
+    best = by_class.max(axis=0)
+    index = np.zeros(by_class.shape[1], dtype=np.intp)
+    hit = np.empty(by_class.shape[1], dtype=bool)
+    for k in range(len(by_class) - 1, -1, -1):  # the lowest index written last
+        np.equal(by_class[k], best, out=hit)
+        np.copyto(index, k, where=hit)
+    return index, best
+
+
+def _unlike(model, Z: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Whether each scaled row's ood score is above the model's threshold (see the module)."""
+    threshold = float(model.ood_threshold)
+    bound = _gda.class_log_density(model.params, Z, top)
+    unsettled = np.flatnonzero(bound <= -threshold + _MARGIN * (1.0 + abs(threshold)))
+    unlike = np.zeros(len(Z), dtype=bool)
+    if len(unsettled):
+        # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
+        unlike[unsettled] = -model.log_density(Z[unsettled]) > np.float64(threshold)
+    return unlike
+
+
+def top_scores(model, values: np.ndarray, analysis: np.ndarray) -> dict:
+    """``top`` (class index), ``p1`` (its probability, float32) and ``unlike`` (ood score above
+    the threshold) of every row, in chunks on a few threads; rows that are no ``analysis``
+    are scored on zeros and are never ``unlike``."""
+    n = len(values)
+    out: dict[str, np.ndarray] = {
+        "top": np.empty(n, dtype=np.int64),
+        "p1": np.empty(n, dtype=np.float32),
+        "unlike": np.zeros(n, dtype=bool),
+    }
+
+    def score(part: slice) -> None:  # disjoint slices: safe from threads
+        Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
+        by_class = np.ascontiguousarray(model.calibrated_proba(Z).T)  # no copy: the runtimes return this layout
+        top, out["p1"][part] = largest(by_class)
+        out["top"][part] = top
+        out["unlike"][part] = _unlike(model, Z, top) & analysis[part]
+
+    run_in_threads(score, [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)])
+    return out
