@@ -241,6 +241,12 @@ def render_card(data: dict) -> str:
             **data,
             "quick_note": QUICK_NOTE if data["quick"] else "",
             "hidden": tuple(meta["params"]["hidden"]),
+            "calibration_weights": (
+                "; each source weighs the same in the temperature's fit, chosen on those folds "
+                "(`benchmarks/calibration_weights.py`)"
+                if meta["calibration"].get("weights") == "each source the same"
+                else ""
+            ),
             "model_oxides": ", ".join(data["model_oxides"]),
             "augmented_classes": ", ".join(data["augmented_classes"]),
             "rows_per_class": ", ".join(f"{k} {v}" for k, v in meta["rows_per_class"].items()),
