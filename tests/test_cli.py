@@ -84,7 +84,8 @@ def test_data_build(capsys, tmp_path):
     # off a terminal the progress is a line now and then, not a bar redrawn on one line
     lines = [line.strip() for line in captured.err.splitlines() if line.strip()]
     files = len(list((DATA / "training").glob("*.xlsx")))
-    assert lines[0].startswith(f"reading: 0/{files} file (") and lines[-1].startswith(f"reading: {files}/{files} file (")
+    assert lines[0].startswith(f"reading: 0/{files} file (")
+    assert lines[-1].startswith(f"reading: {files}/{files} file (")
     assert all("\r" not in line for line in lines)
 
 
