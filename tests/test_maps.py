@@ -235,3 +235,15 @@ def test_hspy_without_rosettasciio(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=r'pip install "min-ml\[eds\]"'):
         read_map(path)
+
+
+def test_progress_off_a_terminal_is_a_line_now_and_then(capsys):
+    """Off a terminal (a log, a batch job) the map's progress is a line of its own, not a bar
+    redrawn with carriage returns on one endless line."""
+    demo = read_map(ROOT / "examples" / "demo_map.npz")
+    capsys.readouterr()
+    classify_map(demo, block_pixels=128 * 32, progress=True)
+    lines = [line.strip() for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines[0].startswith("classifying map: 0/4 block (")
+    assert lines[-1].startswith("classifying map: 4/4 block (")
+    assert all("\r" not in line for line in lines)

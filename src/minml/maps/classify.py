@@ -18,7 +18,6 @@ optionally replaces isolated pixels by their neighbourhood's majority.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,7 +214,7 @@ def classify_map(
     block_pixels : int
         Pixels per block (memory is proportional to it).
     progress : bool, default=False
-        A progress bar (on a terminal; tqdm).
+        Report progress on stderr: a bar on a terminal, a line every 30 s off one (:mod:`minml._progress`).
 
     Returns
     -------
@@ -297,14 +296,15 @@ def _classify_blocks(
     chosen by their place in the whole map)."""
     from tqdm.auto import tqdm
 
+    from minml._progress import bar_options
+
     k = len(runtime.classes)
     h, w = oxide_map.shape
     codes = np.empty((h, w), dtype=np.int16)
     probability = np.full((h, w), np.nan, dtype=np.float32)
     moments = np.zeros((3, k, len(runtime.oxides)))  # per class: count, sum, sum of squares (normalised)
     step = max(1, block_pixels // max(w, 1))
-    interval = 0.1 if sys.stderr.isatty() else 30.0  # a log gets a line every 30 s, a terminal a bar
-    blocks = tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress, mininterval=interval)
+    blocks = tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress, **bar_options())
     for start in blocks:
         stop = min(h, start + step)
         code, prob, values = _classify_columns(oxide_map.columns(start, stop), runtime, min_total, max_total)

@@ -233,13 +233,15 @@ def _read_folder(path: Path, progress: bool):
     """Per-channel files of a folder: grids, TIFFs or HyperSpy signals."""
     from tqdm.auto import tqdm
 
+    from minml._progress import bar_options
+
     suffixes = _GRID_SUFFIXES + _TIFF_SUFFIXES + (".hspy", ".zspy")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
     if not files:
         raise ValueError(f"{path} holds no .csv, .txt, .tif or .hspy grids (one file per element or oxide).")
     raw, units, size = _Channels(), set(), None
     others = [p.name for p in files if p.suffix.lower() not in (".hspy", ".zspy") and not _is_channel(p.stem)]
-    for p in tqdm(files, desc="reading map channels", unit="file", disable=not progress):
+    for p in tqdm(files, desc="reading map channels", unit="file", disable=not progress, **bar_options()):
         kind = p.suffix.lower()
         if p.name in others:
             continue
