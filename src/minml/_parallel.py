@@ -100,6 +100,6 @@ def progress_bar(total: int, desc: str, progress: bool, unit: str = "chunk"):
 
     if not progress or total <= 1:
         return nullcontext(_NoBar())
-    from tqdm.auto import tqdm
+    from minml._progress import bar
 
-    return tqdm(total=total, desc=desc, unit=unit)
+    return bar(total=total, desc=desc, unit=unit)

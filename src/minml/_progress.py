@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["LOG_INTERVAL", "bar_options", "on_terminal"]
+__all__ = ["LOG_INTERVAL", "bar", "bar_options", "on_terminal"]
 
 LOG_INTERVAL = 30.0
 """Seconds between two progress lines off a terminal."""
@@ -46,3 +46,12 @@ def bar_options(terminal: bool | None = None) -> dict:
         "mininterval": LOG_INTERVAL,
         "bar_format": "{desc}: {n_fmt}/{total_fmt} {unit} ({elapsed} spent, ~{remaining} left)\n",
     }
+
+
+def bar(iterable=None, *, desc: str, unit: str, enabled: bool = True, total: int | None = None):
+    """A tqdm progress bar over ``iterable`` (or one updated by hand, of ``total`` steps) as
+    :func:`bar_options` shapes it; silent unless ``enabled``.  tqdm is imported here, when the
+    first bar is made."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, **bar_options())

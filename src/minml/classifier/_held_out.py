@@ -56,9 +56,7 @@ def held_out_proba(
     proba : numpy.ndarray
         Rows x classes; 0 for a class a training fold lacked.
     """
-    from tqdm.auto import tqdm
-
-    from minml._progress import bar_options
+    from minml._progress import bar
 
     classes = np.unique(y if extra is None else np.concatenate([y, extra[1]]))
     proba = np.zeros((len(y), len(classes)))
@@ -66,8 +64,7 @@ def held_out_proba(
         splits = StratifiedKFold(folds, shuffle=True, random_state=random_state).split(X, y)
     else:
         splits = GroupKFold(folds).split(X, y, groups)
-    bar = tqdm(splits, total=folds, desc="held-out folds", unit="fit", disable=not progress, **bar_options())
-    for train, test in bar:
+    for train, test in bar(splits, total=folds, desc="held-out folds", unit="fit", enabled=progress):
         model = fit_clone(estimator, X, y, train, extra)
         proba[np.ix_(test, np.searchsorted(classes, model.classes_))] = model.predict_proba(X[test])
     return classes, proba

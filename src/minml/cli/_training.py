@@ -27,9 +27,7 @@ def _add_data(sub) -> None:
 def _run_data_build(args) -> int:
     from minml.training.data import MISLABELLED_FILE, build_training_set
 
-    result = build_training_set(
-        args.source, args.output, progress=True
-    )  # a bar on a terminal, a line now and then in a log
+    result = build_training_set(args.source, args.output, progress=True)  # minml._progress: a log gets lines
     report = result.report
     print(f"{report['rows_in']} rows read, {report['rows_kept']} kept")
     for reason, count in report["dropped"].items():
@@ -86,12 +84,11 @@ def _run_train(args) -> int:
     if args.output and args.which == "all":
         raise ValueError("--output names one model file; add --which classifier or --which latent.")
     _require_torch()
-    progress = True  # a bar on a terminal, a line now and then in a log (minml._progress)
     if args.which in ("classifier", "all"):
         from minml.training.shipped import train_default
 
         output = args.output or Path(str(data_path(DEFAULT_MODEL)))
-        meta = train_default(args.shared, output, progress=progress)
+        meta = train_default(args.shared, output, progress=True)  # minml._progress: a log gets lines
         print(
             f"classifier: trained on {meta['training_rows']} rows in {meta['train_seconds']} s; calibrated on "
             f"{meta['calibration']['folds']} folds in {meta['calibration_seconds']} s "
@@ -102,7 +99,7 @@ def _run_train(args) -> int:
         from minml.training.latent_fit import train_default_latent
 
         output = args.output or Path(str(data_path(DEFAULT_LATENT_MODEL)))
-        meta = train_default_latent(args.shared, output, progress=progress)
+        meta = train_default_latent(args.shared, output, progress=True)
         print(
             f"latent: autoencoder trained on {meta['training_rows']} rows in {meta['train_seconds']} s; "
             f"{meta['clusters']} clusters in {meta['cluster_seconds']} s ({meta['training_noise']:.1%} noise)"

@@ -294,9 +294,7 @@ def _classify_blocks(
     the moments of its confident pixels' compositions (the noise of each oxide); the map's
     first row is row ``row_offset`` of the whole map (the pixels sampled for the moments are
     chosen by their place in the whole map)."""
-    from tqdm.auto import tqdm
-
-    from minml._progress import bar_options
+    from minml._progress import bar
 
     k = len(runtime.classes)
     h, w = oxide_map.shape
@@ -304,7 +302,7 @@ def _classify_blocks(
     probability = np.full((h, w), np.nan, dtype=np.float32)
     moments = np.zeros((3, k, len(runtime.oxides)))  # per class: count, sum, sum of squares (normalised)
     step = max(1, block_pixels // max(w, 1))
-    blocks = tqdm(range(0, h, step), desc="classifying map", unit="block", disable=not progress, **bar_options())
+    blocks = bar(range(0, h, step), desc="classifying map", unit="block", enabled=progress)
     for start in blocks:
         stop = min(h, start + step)
         code, prob, values = _classify_columns(oxide_map.columns(start, stop), runtime, min_total, max_total)

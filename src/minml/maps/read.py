@@ -231,9 +231,7 @@ def read_map(
 
 def _read_folder(path: Path, progress: bool):
     """Per-channel files of a folder: grids, TIFFs or HyperSpy signals."""
-    from tqdm.auto import tqdm
-
-    from minml._progress import bar_options
+    from minml._progress import bar
 
     suffixes = _GRID_SUFFIXES + _TIFF_SUFFIXES + (".hspy", ".zspy")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
@@ -241,7 +239,7 @@ def _read_folder(path: Path, progress: bool):
         raise ValueError(f"{path} holds no .csv, .txt, .tif or .hspy grids (one file per element or oxide).")
     raw, units, size = _Channels(), set(), None
     others = [p.name for p in files if p.suffix.lower() not in (".hspy", ".zspy") and not _is_channel(p.stem)]
-    for p in tqdm(files, desc="reading map channels", unit="file", disable=not progress, **bar_options()):
+    for p in bar(files, desc="reading map channels", unit="file", enabled=progress):
         kind = p.suffix.lower()
         if p.name in others:
             continue

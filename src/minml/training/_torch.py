@@ -121,11 +121,9 @@ def train_bnn(
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate)
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimiser, milestones=[max(1, 2 * epochs // 3)], gamma=0.5)
 
-    from tqdm.auto import tqdm
+    from minml._progress import bar
 
-    from minml._progress import bar_options
-
-    for _ in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress, **bar_options()):
+    for _ in bar(range(epochs), desc="training", unit="epoch", enabled=progress):
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
@@ -197,12 +195,10 @@ def train_autoencoder(
         optimiser, milestones=[max(1, 2 * epochs // 3), max(2, 5 * epochs // 6)], gamma=0.5
     )
 
-    from tqdm.auto import tqdm
-
-    from minml._progress import bar_options
+    from minml._progress import bar
 
     n = len(Xt)
-    for _ in tqdm(range(epochs), desc="training autoencoder", unit="epoch", disable=not progress, **bar_options()):
+    for _ in bar(range(epochs), desc="training autoencoder", unit="epoch", enabled=progress):
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]

@@ -291,12 +291,10 @@ def collect_training_set(source, *, total_range=DEFAULT_TOTAL_RANGE, progress: b
     if missing:
         raise FileNotFoundError(f"{str(source)!r} lacks {missing}.")
 
-    from tqdm.auto import tqdm
-
-    from minml._progress import bar_options
+    from minml._progress import bar
 
     frames, per_class = [], {}
-    for mineral in tqdm(minerals, desc="reading", unit="file", disable=not progress, **bar_options()):
+    for mineral in bar(minerals, desc="reading", unit="file", enabled=progress):
         frame, counts = _read_class(source / f"{mineral.training_file}.xlsx", mineral, total_range)
         frames.append(frame)
         per_class[mineral.name] = counts

@@ -182,9 +182,7 @@ def nested_cv(
         ``per_class`` (DataFrame of mean and sd across outer folds), ``accuracy``, ``macro_f1``
         (mean, sd), ``chosen`` (the parameters each outer fold chose), ``seconds``.
     """
-    from tqdm.auto import tqdm
-
-    from minml._progress import bar_options
+    from minml._progress import bar
 
     start = time.perf_counter()
     classes = np.unique(y)
@@ -192,7 +190,7 @@ def nested_cv(
     folds = StratifiedKFold(outer, shuffle=True, random_state=random_state)
     tables, accuracy, macro, chosen = [], [], [], []
     steps = outer * (inner * len(candidates) if len(candidates) > 1 else 0) + outer
-    bar = tqdm(total=steps, desc="nested CV", unit="fit", disable=not progress, **bar_options())
+    fits = bar(total=steps, desc="nested CV", unit="fit", enabled=progress)
     for train, test in folds.split(X, y):
         best = candidates[0]
         if len(candidates) > 1:
@@ -204,16 +202,16 @@ def nested_cv(
                     candidate = clone(estimator).set_params(**params)  # never change the caller's estimator
                     pred = fit_clone(candidate, X[train], y[train], itrain, extra).predict(X[train][itest])
                     f1s.append(f1_score(y[train][itest], pred, average="macro"))
-                    bar.update()
+                    fits.update()
                 scores.append(np.mean(f1s))
             best = candidates[int(np.argmax(scores))]
         chosen.append(best)
         pred = fit_clone(clone(estimator).set_params(**best), X, y, train, extra).predict(X[test])
-        bar.update()
+        fits.update()
         tables.append(per_class_scores(y[test], pred, classes))
         accuracy.append(float((pred == y[test]).mean()))
         macro.append(float(f1_score(y[test], pred, average="macro")))
-    bar.close()
+    fits.close()
     stacked = pd.concat(tables, keys=range(len(tables)))
     per_class = stacked.groupby(level=1).agg(["mean", "std"]).reindex(classes)
     return {
