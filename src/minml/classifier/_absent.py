@@ -146,13 +146,16 @@ def complete_absent(model, values: np.ndarray, absent) -> Completion:
     weight = np.exp(fit / TEMPERATURE)
     weight /= np.maximum(weight.sum(axis=1, keepdims=True), 1e-300)
     mixture = np.zeros_like(fit)
-    own = np.empty_like(fit)  # each class's completion, as far as the network endorses it
+    own = (
+        None if RULE == "mixture" else np.empty_like(fit)
+    )  # each class's completion, as far as the network endorses it
     for k, trial in enumerate(trials):
         with np.errstate(invalid="ignore"):
             proba = model.calibrated_proba(model.scaled(np.nan_to_num(trial)))
         mixture += weight[:, [k]] * proba
-        own[:, k] = fit[:, k] / TEMPERATURE + np.log(np.maximum(proba[:, k], 1e-30))
-    score = mixture if RULE == "mixture" else own
+        if own is not None:
+            own[:, k] = fit[:, k] / TEMPERATURE + np.log(np.maximum(proba[:, k], 1e-30))
+    score = mixture if own is None else own
     out = np.stack(trials)[score.argmax(axis=1), np.arange(len(values))]
     unusable = ~np.isfinite(values).all(axis=1)
     out[unusable] = values[unusable]
