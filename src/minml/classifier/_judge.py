@@ -174,6 +174,7 @@ def note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs
     the completion's answer (the mixture may hold another class higher: the flag then shows it).
     :attr:`Reason.ABSENT_DECIDES` is set in ``reasons`` and ``flag`` says why (all in place)."""
     from minml.classifier._absent import AGREEMENT
+    from minml.classifier._top import largest, normalised_entropy
     from minml.classifier.calibration import prediction_sets
 
     if mixture is None:
@@ -183,15 +184,16 @@ def note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs
         return
     part = mixture[rows].astype(np.float32)
     top = out["top"][rows]
-    out["p1"][rows] = part[np.arange(len(rows)), top]
-    terms = part * np.log(np.maximum(part, 1e-12))
-    out["uncertainty"][rows] = -terms.sum(axis=1) / np.log(part.shape[1])
+    at = np.arange(len(rows))
+    out["p1"][rows] = part[at, top]
     if "sets" in out:
         out["sets"][rows] = prediction_sets(part, cutoffs, classes)
     if "proba" in out:
         out["proba"][rows] = part
-    others = np.where(np.arange(part.shape[1]) == top[:, None], -1.0, part)
-    out["second"][rows], out["p2"][rows] = others.argmax(axis=1), others.max(axis=1)
+    by_class = np.ascontiguousarray(part.T)  # as predict._scores scores a chunk
+    out["uncertainty"][rows] = normalised_entropy(by_class)
+    by_class[top, at] = -1.0
+    out["second"][rows], out["p2"][rows] = largest(by_class)
     reasons[rows] |= np.uint16(Reason.ABSENT_DECIDES)
     what = " and ".join(names)
     first, second = classes[top].tolist(), classes[out["second"][rows]].tolist()

@@ -18,7 +18,7 @@ import numpy as np
 from minml._parallel import run_in_threads
 from minml.classifier import _gda
 
-__all__ = ["largest", "top_scores"]
+__all__ = ["largest", "normalised_entropy", "top_scores"]
 
 _CHUNK = 8_192  # rows per step, as minml.classifier.predict scores them
 _MARGIN = 0.01  # log-density units, times (1 + the threshold): a bound far from float32 rounding
@@ -35,6 +35,15 @@ def largest(by_class: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.equal(by_class[k], best, out=hit)
         np.copyto(index, k, where=hit)
     return index, best
+
+
+def normalised_entropy(by_class: np.ndarray) -> np.ndarray:
+    """Entropy of each column's probabilities (classes x rows) over log(classes): 0 for a
+    certain row, 1 for one spread evenly over every class."""
+    terms = np.maximum(by_class, 1e-12)
+    np.log(terms, out=terms)
+    terms *= by_class
+    return -terms.sum(axis=0) / np.log(len(by_class))
 
 
 def _unlike(model, Z: np.ndarray, top: np.ndarray) -> np.ndarray:

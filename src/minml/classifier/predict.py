@@ -26,7 +26,7 @@ from minml.classifier._judge import (
 )
 from minml.classifier._overlap import note_overlaps
 from minml.classifier._runtime import Runtime
-from minml.classifier._top import largest, top_scores
+from minml.classifier._top import largest, normalised_entropy, top_scores
 from minml.classifier.calibration import prediction_sets
 from minml.classifier.features import model_inputs, usable_rows
 from minml.io._npz import model_from
@@ -351,7 +351,7 @@ def _classify(
     return Classified(columns, reasons, values, checked, out.get("proba"))
 
 
-def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) -> None:
+def _score_chunk(model, values, analysis, out, part, cutoffs, classes) -> None:
     """Fill ``out[...][part]`` for one chunk of rows (disjoint slices: safe from threads)."""
     Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
     proba = model.calibrated_proba(Z)
@@ -361,10 +361,7 @@ def _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k) ->
     rows = np.arange(proba.shape[0])
     top, out["p1"][part] = largest(by_class)
     out["top"][part] = top
-    terms = np.maximum(by_class, 1e-12)
-    np.log(terms, out=terms)
-    terms *= by_class
-    out["uncertainty"][part] = -terms.sum(axis=0) / log_k  # entropy over log(classes)
+    out["uncertainty"][part] = normalised_entropy(by_class)
     if cutoffs is not None:
         out["sets"][part] = prediction_sets(proba, cutoffs, classes)
     by_class[top, rows] = -1.0  # proba (a view of by_class) is not read after this
@@ -393,9 +390,8 @@ def _scores(model, values, analysis, *, cutoffs=None, progress=False, keep_proba
         out["sets"] = np.empty(n, dtype=object)
     if keep_proba:
         out["proba"] = np.empty((n, len(classes)), dtype=np.float32)
-    log_k = np.log(len(classes))
     run_in_threads(
-        lambda part: _score_chunk(model, values, analysis, out, part, cutoffs, classes, log_k),
+        lambda part: _score_chunk(model, values, analysis, out, part, cutoffs, classes),
         [slice(start, start + _CHUNK) for start in range(0, n, _CHUNK)],
         progress=progress,
         desc="classifying",
