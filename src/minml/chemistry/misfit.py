@@ -146,6 +146,7 @@ class _Simplex:
         self.E = E
         self.gram = E @ E.T
         self._faces: dict[int, tuple] = {}
+        self._padded: dict[int, tuple] = {}
 
     def face(self, mask: int) -> tuple:
         """The face's members S, the map from a row's products with S (x E_S^T) to the
@@ -186,15 +187,18 @@ class _Simplex:
 
     def padded(self, masks: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """The maps of the faces ``masks`` (see :meth:`face`) padded to every end-member, zero
-        off the face: shapes (len(masks), k, k) and (len(masks), k)."""
+        off the face: shapes (len(masks), k, k) and (len(masks), k).  Each face is padded once
+        (the search meets the same faces step after step)."""
         self.solve(masks)
         k = len(self.E)
-        linear, offset = np.zeros((len(masks), k, k)), np.zeros((len(masks), k))
-        for i, mask in enumerate(masks):
-            S, face_linear, face_offset = self._faces[mask]
-            linear[i][np.ix_(S, S)] = face_linear
-            offset[i, S] = face_offset
-        return linear, offset
+        for mask in masks:
+            if mask not in self._padded:
+                S, face_linear, face_offset = self._faces[mask]
+                linear, offset = np.zeros((k, k)), np.zeros(k)
+                linear[np.ix_(S, S)] = face_linear
+                offset[S] = face_offset
+                self._padded[mask] = (linear, offset)
+        return np.stack([self._padded[m][0] for m in masks]), np.stack([self._padded[m][1] for m in masks])
 
     def active_set(self, products: np.ndarray, rounds: int) -> tuple[np.ndarray, np.ndarray]:
         """Fractions of the nearest mixture for the rows that an active-set search certifies
