@@ -134,15 +134,22 @@ def _pfe(value: float, digits: int = 3) -> str:
     return f"{value:>8.{digits}f}".replace("-0.", " -.").replace(" 0.", "  .")
 
 
-def write_edax_spectrum(row: pd.DataFrame, path: Path, name: str, specimen: str = "") -> Path:
+def write_edax_spectrum(row: pd.DataFrame, path: Path, name: str, specimen: str = "", atomic: bool = False) -> Path:
     """An EDAX (APEX) single-spectrum export, as in tupuni/sem-eds-data-processing,
     ``2025-05-06_MEB-EMAE/data/raw_data/18_554_1_1_1.csv``: quoted ``key,value`` lines
     (``Creation Date``, ``Project``, ``kV``, ``Live Time`` ...), then ``Element,Weight %,Error %``
     and one element a row named with its X-ray line (``"O  K"``, ``"Si K"``), no total.  With a
     ``specimen``, the later layout of ``2025-06-12_MEB-EMAE/data/raw_data/24_081_1.csv``:
     nothing quoted, a trailing comma after each value, ``Specimen``, ``Area`` and ``Sampling
-    Region`` filled.  The reader refused both (a table of 2 columns, then 3)."""
-    values = elements_of(row).iloc[0].round(2)
+    Region`` filled.  The reader refused both (a table of 2 columns, then 3).  ``atomic``: the
+    numbers under ``Weight %`` are atomic %, as in ``24_081_1.csv`` (O 62.9)."""
+    values = elements_of(row).iloc[0]
+    if atomic:
+        from minml.chemistry.oxides import atomic_weight
+
+        moles = values / [atomic_weight(symbol) for symbol in values.index]
+        values = 100 * moles / moles.sum()
+    values = values.round(2)
     keys = {"Creation Date": "5/6/2025 2:37:19 PM", "Project": f"EDS Spectrum: {name} | Area 1 | Full Area 1"}
     keys.update({"Specimen": specimen, "Area": "Area 1" if specimen else "", "kV": "20", "Live Time": "20"})
     rows = [["", ""]] if not specimen else []

@@ -321,6 +321,17 @@ def test_element_columns_are_read_with_the_elements_option(tmp_path, capsys, suf
     assert sorted(read_table(verdicts)["validate_verdict"]) == sorted(validate(read_table(EXAMPLE))["verdict"])
 
 
+def test_advice_that_ends_a_sentence_names_the_bare_flag(tmp_path, capsys, analyses):
+    """``elements=True.`` at a sentence's end read as the value ``True.``: the command printed
+    "pass --elements True." (an argument --elements does not take)."""
+    from .real_layouts import write_edax_spectrum
+
+    source = write_edax_spectrum(analyses.head(1), tmp_path / "24_081_1.csv", "Emae", "24_081", atomic=True)
+    assert main(["classify", str(source), "-o", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "look like atomic %" in err and err.rstrip().endswith("then pass --elements.")
+
+
 def test_classify_missing_oxides_names_the_option(tmp_path, capsys):
     # three oxides of an olivine: refused with the command line's option, then classified with it
     source = tmp_path / "olivine.csv"

@@ -115,6 +115,47 @@ def test_edax_single_spectrum_is_one_analysis(tmp_path, analyses, answers, speci
         assert _minerals(read) == answers[:1]
 
 
+def test_edax_atomic_percent_under_a_weight_header_is_told_apart(tmp_path, analyses, answers):
+    """``24_081_1.csv`` prints atomic % under ``Weight %`` (O 62.9): the advice was elements=True,
+    which reads them as oxides summing far below 100.  Its specimen ``24_081`` read as the
+    number 24081 (Python's float takes the underscore), which stopped the reader with a pandas
+    error.  Now: the name kept, the numbers told apart by their oxygen, and the advice
+    followed literally classifies the spectrum as its clean analysis."""
+    from minml.chemistry.oxides import atomic_weight
+
+    path = write_edax_spectrum(analyses.head(1), tmp_path / "24_081_1.csv", "Emae | 24_081", "24_081", atomic=True)
+    read = read_table(path)
+    assert read["point"].tolist() == ["24_081"] and not read.attrs.get("minml_elements")
+    assert read["O"].iloc[0] > 55  # atomic % of a silicate's oxygen
+    with pytest.raises(ValueError, match=r"'O' column holds 1\.\d times the oxygen .* look like atomic %"):
+        classify(read)
+    symbols = [c for c in read.columns if element_symbol(c) is not None]
+    mass = read[symbols] * [atomic_weight(element_symbol(c)) for c in symbols]
+    converted = read.drop(columns=symbols).join(100 * mass.div(mass.sum(axis=1), axis=0))
+    with pytest.warns(UserWarning, match="No column for"):
+        assert classify(converted, elements=True)["mineral"].astype(str).tolist() == answers[:1]
+
+
+@pytest.mark.parametrize("atomic", [False, True])
+def test_element_tables_are_told_apart_by_their_oxygen(analyses, answers, atomic):
+    """Each of the 24 analyses (silicates, apatite, quartz, ilmenite) alone, as element wt% and as atomic %
+    under element names: the advice for each names what its numbers are."""
+    from minml.chemistry.oxides import atomic_weight
+
+    from .layouts import elements_of
+
+    table = elements_of(analyses)
+    if atomic:
+        moles = table / [atomic_weight(symbol) for symbol in table.columns]
+        table = 100 * moles.div(moles.sum(axis=1), axis=0)
+    said = []
+    for i in range(len(table)):
+        with pytest.raises(ValueError, match="name elements") as refused:
+            classify(table.iloc[[i]])
+        said.append("look like atomic %" in str(refused.value))
+    assert said == [atomic] * len(table), answers
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_aztec_blocks_one_row_per_spectrum(tmp_path, analyses, answers, suffix):
     path = write_aztec_blocks(analyses, tmp_path / "aztec_blocks.csv")

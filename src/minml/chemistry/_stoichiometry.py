@@ -16,7 +16,7 @@ from minml.chemistry.oxides import species_table
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["cation_oxygen_ratio", "cation_sum", "evaluate_index", "parse_formula"]
+__all__ = ["carried_oxygen_share", "cation_oxygen_ratio", "cation_sum", "evaluate_index", "parse_formula"]
 
 _SKIP = {"FeO", "Fe2O3", "Fe2O3t", "H2O"}  # iron enters as FeOt; H is not a cation of these formulas
 
@@ -91,6 +91,55 @@ def cation_oxygen_ratio(values: np.ndarray, oxides) -> np.ndarray:
     anions = moles @ np.where(used, [table[ox].oxygens for ox in names], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(anions > 0, cations / anions, np.nan)
+
+
+def carried_oxygen_share(elements: dict, oxygen, atomic: bool = False) -> float | None:
+    """How much of a table's measured oxygen its cations carry as their oxides: the median
+    over rows of (O of each element's oxide, iron as FeO) / (the ``O`` column).
+
+    About 1 for element wt% of a silicate, its oxygen measured or by stoichiometry (0.67 for
+    hematite: Fe3+ carries more O than FeO); 0.4-0.62 for the atomic % of a silicate (oxygen
+    is ~60 at% but ~45 wt%), whatever the column headers say.
+
+    Parameters
+    ----------
+    elements : dict of str to array-like
+        Element symbol -> its values; text reads as 0.
+    oxygen : array-like
+        The ``O`` column.
+    atomic : bool, default=False
+        Read the numbers as atomic %: each is weighed by its atomic mass first.
+
+    Returns
+    -------
+    float or None
+        None where no row has oxygen above 0.
+
+    Examples
+    --------
+    Forsterite as element wt% (Mg 34.55, Si 19.96, O 45.49) and as atomic % (28.6, 14.3, 57.1):
+
+    >>> round(carried_oxygen_share({"Mg": [34.55], "Si": [19.96]}, [45.49]), 2)
+    1.0
+    >>> round(carried_oxygen_share({"Mg": [28.6], "Si": [14.3]}, [57.1]), 2)
+    0.62
+    >>> round(carried_oxygen_share({"Mg": [28.6], "Si": [14.3]}, [57.1], atomic=True), 2)
+    1.0
+    """
+    import pandas as pd
+
+    from minml.chemistry.oxides import atomic_weight, element_oxides
+
+    def numbers(cells, symbol) -> np.ndarray:
+        values = np.nan_to_num(pd.to_numeric(pd.Series(cells), errors="coerce").to_numpy(dtype=float))
+        return values * atomic_weight(symbol) if atomic else values
+
+    measured = numbers(oxygen, "O")
+    carried = np.zeros(len(measured))
+    for symbol, cells in elements.items():
+        carried += numbers(cells, symbol) * (element_oxides()[symbol][1] - 1.0)
+    good = measured > 0
+    return float(np.median(carried[good] / measured[good])) if good.any() else None
 
 
 _TOKEN = re.compile(r"([A-Z][a-z]?|\(|\))(\d+(?:\.\d+)?)?")

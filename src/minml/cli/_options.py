@@ -64,9 +64,12 @@ def _with_flags(message: str) -> str:
 
     def option(match: re.Match) -> str:
         flag, value = _FLAGS[match.group(1)], match.group(2)
+        stop = ""
+        if value and value.endswith(".") and value[0] not in "'\"":  # the sentence's full stop
+            value, stop = value[:-1], "."
         if value and value[0] in "'\"" and value[-1] == value[0]:
             value = value[1:-1]
-        return flag if value in (None, "True") else f"{flag} {shlex.quote(value)}"
+        return (flag if value in (None, "True") else f"{flag} {shlex.quote(value)}") + stop
 
     message = _SAID_FOR_THE_COMMAND.sub("", message)
     message = _KEYWORD.sub(option, message)

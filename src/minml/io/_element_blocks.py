@@ -26,7 +26,7 @@ from minml.chemistry.oxides import canonical_name
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blocks_frame", "blocks_kind", "element_blocks"]
+__all__ = ["blocks_frame", "blocks_kind", "element_blocks", "number"]
 
 _MIN_ELEMENTS = 1  # element rows in a block (a quartz prints Si and O only)
 _SPACES = re.compile(r"\s+")
@@ -56,11 +56,15 @@ def _filled(row: list) -> list[str]:
     return [_text(c) for c in row if _text(c)]
 
 
-def _number(cell) -> float | None:
-    try:
-        return float(_text(cell).replace(",", "."))
-    except ValueError:
-        return None
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def number(cell) -> float | None:
+    """The number a cell of an instrument export holds (a decimal comma read as a point), or
+    None.  Only a plain decimal: Python's ``float`` also takes ``24_081`` (a sample name),
+    ``nan`` and ``inf``, which no instrument writes for a measured value."""
+    text = _text(cell).replace(",", ".")
+    return float(text) if _NUMBER.match(text) else None
 
 
 def _symbol(cell: str) -> str | None:
@@ -110,7 +114,7 @@ def element_blocks(rows: list[list]) -> list[dict]:
         while i < len(rows):
             cells = [_text(c) for c in rows[i]] + [""] * len(header)
             if _TOTAL.match(cells[0]):
-                total = _number(cells[columns["value"]])
+                total = number(cells[columns["value"]])
                 i += 1
                 break
             symbol = _symbol(cells[0])
@@ -119,7 +123,7 @@ def element_blocks(rows: list[list]) -> list[dict]:
             label = cells[columns["oxide"]] if columns["oxides"] else symbol
             if columns["oxides"] and canonical_name(label) is None:
                 label = symbol  # oxygen, or an element printed without its oxide
-            value = _number(cells[columns["value"]])
+            value = number(cells[columns["value"]])
             if value is not None:  # oxygen by stoichiometry prints no oxide %
                 values[label] = value
             i += 1

@@ -39,8 +39,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minml.chemistry.oxides import canonical_name, element_oxides, element_symbol
-from minml.io._element_blocks import blocks_frame, blocks_kind, element_blocks
+from minml.chemistry._stoichiometry import carried_oxygen_share
+from minml.chemistry.oxides import canonical_name, element_symbol
+from minml.io._element_blocks import blocks_frame, blocks_kind, element_blocks, number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,11 +110,7 @@ def _split(line: str, sep: str | None) -> list[str]:
 def _number(cell) -> bool:
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
         return True
-    try:
-        float(str(cell).replace(",", "."))
-    except ValueError:
-        return False
-    return True
+    return number(cell) is not None
 
 
 def _header_parts(cells: list, spaced: bool) -> tuple[str, list[str]]:
@@ -303,29 +300,14 @@ def _unique(names: list[str]) -> list[str]:
 def _element_wt(table: pd.DataFrame) -> bool:
     """Whether the columns are element symbols whose ``O`` column is the oxygen their cations
     carry as oxides (element wt%, not at%): the median ratio within 10 %."""
-    import numpy as np
-
     if any(canonical_name(c) not in (None, *_HALOGENS) for c in table.columns):
         return False  # oxides (Cl and F are printed by element in both kinds of table)
     symbols = {c: element_symbol(c) for c in table.columns if element_symbol(c) is not None}
     oxygen = [c for c, s in symbols.items() if s == "O"]
     if not oxygen or len(symbols) < _MIN_SPECIES:
         return False
-    carried = np.zeros(len(table))
-    for col, symbol in symbols.items():
-        if symbol is None or symbol == "O":
-            continue
-        _, factor = element_oxides()[symbol]
-        carried += np.nan_to_num(_numeric(table[col])) * (factor - 1.0)
-    measured = np.nan_to_num(_numeric(table[oxygen[0]]))
-    good = measured > 0
-    return bool(good.any()) and 0.9 <= float(np.median(carried[good] / measured[good])) <= 1.1
-
-
-def _numeric(column):
-    import pandas as pd
-
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    share = carried_oxygen_share({s: table[c] for c, s in symbols.items() if s != "O"}, table[oxygen[0]])
+    return share is not None and 0.9 <= share <= 1.1
 
 
 def _text_rows(path: Path, limit: int | None) -> tuple[list[list], bool] | None:

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from minml import _dask
+from minml.chemistry._stoichiometry import carried_oxygen_share
 from minml.chemistry.oxides import ColumnMapping, element_symbol, map_columns, species_names, species_table
 from minml.tables._merge import SideBySide, merge_clashes
 from minml.tables._oxide_check import OxideCheck
@@ -188,7 +189,7 @@ def _read_mapped(names: list, cells, n: int, suffix, elements, first_column=None
     columns of one species merged (:func:`minml.tables._merge.merge_clashes`), and the rows whose
     merged columns disagree.  Phases side by side, with no ``suffix``: the phase affix that reads
     the most species is read, said in a warning and in ``mapping.chosen``; a tie is refused."""
-    mapping = _mapping(names, suffix, elements, first_column)
+    mapping = _mapping(names, suffix, elements, first_column, cells)
     try:
         raw, merged = merge_clashes(mapping, {col: cells(col) for col in mapping.mapped}, n)
     except SideBySide as clash:
@@ -196,7 +197,7 @@ def _read_mapped(names: list, cells, n: int, suffix, elements, first_column=None
             raise
         chosen = clash.choice
         others = ", ".join(f"{a!r} {k}" for a, k in clash.reads.items() if a not in ("", chosen))
-        mapping = _mapping(names, chosen, elements, first_column)
+        mapping = _mapping(names, chosen, elements, first_column, cells)
         mapping.chosen = (
             f"phases side by side: suffix={chosen!r} read, the group with the most species "
             f"({clash.reads[chosen]}; {others}); pass suffix= to read another"
@@ -206,10 +207,11 @@ def _read_mapped(names: list, cells, n: int, suffix, elements, first_column=None
     return mapping, raw, merged
 
 
-def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
+def _mapping(names, suffix, elements, first_column=None, cells=None) -> ColumnMapping:
     """The columns' mapping; an error when none names a species, saying so of a table whose
     ``first_column`` names them (oxides as rows, analyses as columns), or whose columns are
-    element symbols (element wt% from EDS software)."""
+    element symbols (element wt% from EDS software; ``cells``, column name -> its cells, tells
+    atomic % by their oxygen)."""
     mapping = map_columns(names, suffix=suffix, elements=elements, merge=True)
     if not mapping.mapped:
         hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
@@ -223,10 +225,8 @@ def _mapping(names, suffix, elements, first_column=None) -> ColumnMapping:
                 "df.set_index(df.columns[0]).T)."
             )
         elif len(symbols) >= 2 and not elements:
-            fix = (
-                f"Columns {', '.join(map(str, symbols[:6]))} name elements. If they hold element wt% (as EDS "
-                "software reports without oxides), pass elements=True to "
-                "read each as its oxide; at% or cations per formula unit must be converted to oxide wt% first."
+            fix = f"Columns {', '.join(map(str, symbols[:6]))} name elements. " + _element_advice(
+                symbols, mapping.unrecognised, cells
             )
         else:
             fix = "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
@@ -280,6 +280,30 @@ def _check(
     result.codes = codes
     result.below_detection = below
     return result
+
+
+def _element_advice(symbols: list, names: list, cells) -> str:
+    """What to do with a table of element columns: pass ``elements=True`` for element wt%; where
+    its ``O`` column fits its cations' oxides better when the numbers are read as atomic % (each
+    weighed by its atomic mass), they are atomic %, whatever the header says
+    (:func:`~minml.chemistry._stoichiometry.carried_oxygen_share`)."""
+    oxygen = [c for c in names if element_symbol(c) == "O"]
+    share = atomic = None
+    if oxygen and cells is not None:
+        columns = {element_symbol(c): cells(c) for c in symbols}
+        share = carried_oxygen_share(columns, cells(oxygen[0]))
+        atomic = carried_oxygen_share(columns, cells(oxygen[0]), atomic=True)
+    if share is not None and atomic is not None and abs(np.log(atomic)) < abs(np.log(share)):
+        return (
+            f"Their {oxygen[0]!r} column holds {1 / share:.1f} times the oxygen that their cations carry as "
+            "oxides (element wt% holds 1 time): the numbers look like atomic %, not weight %. Export weight % "
+            "(or oxide wt%) from the EDS software, or convert: wt% = at% x atomic mass / sum(at% x atomic mass) "
+            "x 100 for every element, O included; then pass elements=True."
+        )
+    return (
+        "If they hold element wt% (as EDS software reports without oxides), pass elements=True to read each "
+        "as its oxide; at% or cations per formula unit must be converted to oxide wt% first."
+    )
 
 
 def _valid_total_range(total_range) -> tuple[float, float] | None:
