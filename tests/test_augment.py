@@ -72,6 +72,20 @@ def test_deterministic_and_stackable():
     assert all(counts[name] == sum(p["rows"] for p in spec) for name, spec in augmented_classes().items())
 
 
+def test_a_class_entry_changed_leaves_the_other_classes_rows_alone(monkeypatch):
+    """Each class draws from its own stream: with one entry gone (or a population added to it),
+    every other class's synthetic rows are the same rows, so an experiment on one class's
+    coverage changes that class alone."""
+    import minml.training.augment as augment
+
+    full = synthetic_training_rows(random_state=0)
+    entries = augmented_classes()
+    monkeypatch.setattr(augment, "augmented_classes", lambda: {k: v for k, v in entries.items() if k != "amphibole"})
+    without = synthetic_training_rows(random_state=0)
+    kept = full[full["mineral"] != "amphibole"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(without, kept)
+
+
 def test_unknown_class_is_refused():
     with pytest.raises(ValueError, match="No augment entry for 'rutile'"):
         synthetic_analyses("rutile", 10)

@@ -17,6 +17,8 @@ fayalite, pyrope-knorringite, diopside-Ca-Tschermak), which natural rocks never 
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 
@@ -154,11 +156,13 @@ def mixture_analyses(names: list[str], populations: list[dict], n: int, random_s
 
 def synthetic_training_rows(random_state=0) -> pd.DataFrame:
     """Synthetic rows of every augmented class, with ``mineral``, ``group`` and a ``source``
-    of ``"synthetic"``, ready to stack under the natural training table."""
+    of ``"synthetic"``, ready to stack under the natural training table.  Each class draws
+    from its own stream (seeded by ``random_state`` and its name), so that editing one class's
+    ``augment`` entry leaves every other class's rows as they were."""
     frames = []
     groups = {name: m.group for name, m in mineral_table().items()}
-    rng = np.random.default_rng(random_state)
     for name, populations in augmented_classes().items():
+        rng = np.random.default_rng([random_state, zlib.crc32(name.encode())])
         rows = synthetic_analyses(name, sum(int(p["rows"]) for p in populations), rng)
         frames.append(rows.assign(mineral=name, group=groups[name], source="synthetic"))
     return pd.concat(frames, ignore_index=True)
