@@ -313,13 +313,16 @@ def _classify_blocks(
 
 
 def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:
-    """Rows r0:r1 of the map as height x width x oxides (absent channels 0)."""
+    """Rows r0:r1 of the map as height x width x oxides (absent channels 0; NaN 0, infinities
+    the largest float32, as :func:`numpy.nan_to_num`), a new array."""
     h, w = r1 - r0, oxide_map.shape[1]
     out = np.zeros((h, w, len(oxides)), dtype=np.float32)
     columns = oxide_map.columns(r0, r1)
     for j, name in enumerate(oxides):
         if name in columns:
-            out[..., j] = np.nan_to_num(columns[name].reshape(h, w))
+            out[..., j] = columns[name].reshape(h, w)
+    if not np.isfinite(out).all():  # one pass over the stack, not a copy of each channel
+        np.nan_to_num(out, copy=False)
     return out
 
 
