@@ -163,15 +163,17 @@ def _classify_columns(columns: dict, runtime, min_total: float, max_total: float
     n = len(next(iter(columns.values())))
     values = np.zeros((n, len(runtime.oxides)), dtype=np.float32)
     total = np.zeros(n, dtype=np.float32)
-    for column in columns.values():
-        total += np.where(np.isnan(column), np.float32(0.0), column)  # in the columns' order, NaN as 0: a table's sum
+    for column in columns.values():  # in the columns' order, NaN as 0: a table's sum
+        total += np.where(np.isnan(column), np.float32(0.0), column) if np.isnan(column).any() else column
     for j, name in enumerate(runtime.oxides):
         if name in columns:
             values[:, j] = columns[name]
     code = np.where(total > max_total, k + 3, k + 2).astype(np.int16)
     prob = np.full(n, np.nan, dtype=np.float32)
     analysed = (total >= min_total) & (total <= max_total)
-    if analysed.any():  # map values are numbers already: no table checks, straight to the model
+    if analysed.all():  # map values are numbers already: no table checks, straight to the model
+        code, prob = classify_values(values, runtime)  # (the model copies what it changes)
+    elif analysed.any():
         code[analysed], prob[analysed] = classify_values(values[analysed], runtime)
     return code, prob, values
 
