@@ -235,8 +235,8 @@ class _LocalSums:
         self.slot = {int(c): i for i, c in enumerate(classes)}
         flat = np.flatnonzero(core >= 0)
         values = block.reshape(-1, block.shape[-1])[flat]  # pixels x oxides: one gather
-        valid = np.isfinite(values).all(axis=1)  # a pixel without a composition (NaN) counts for none
-        if not valid.all():
+        if not np.isfinite(values).all():  # a pixel without a composition (NaN) counts for none
+            valid = np.isfinite(values).all(axis=1)
             flat, values = flat[valid], values[valid]
         r, q = np.divmod(flat, w)
         present = np.unique(core.ravel()[flat])
@@ -245,9 +245,9 @@ class _LocalSums:
         index = lookup[core.ravel()[flat]] * ncell + ((r + self.skew) // cell) * self.shape[1] + q // cell
         size = len(classes) * ncell
         n = np.bincount(index, minlength=size).astype(np.float32)
-        sums = np.empty((size, block.shape[-1]), dtype=np.float32)
-        for j, column in enumerate(values.T):  # summed in float64, in pixel order, kept in float32
-            sums[:, j] = np.bincount(index, weights=column, minlength=size)
+        m = block.shape[-1]  # each (cell, oxide) summed in float64, in pixel order, kept in float32: one bincount
+        every = (index[:, None] * m + np.arange(m)).ravel()
+        sums = np.bincount(every, weights=values.ravel(), minlength=size * m).astype(np.float32).reshape(size, m)
         grid = (len(classes), *self.shape)
         n, sums = n.reshape(grid), sums.reshape(*grid, -1)
         self.n, self.sums = np.zeros_like(n), np.zeros_like(sums)
