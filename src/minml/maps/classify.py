@@ -343,9 +343,10 @@ def _add_moments(moments, code, prob, values, k, confident, first: int = 0) -> N
     x = 100.0 * x / np.maximum(x.sum(axis=1, keepdims=True), 1e-6)
     c = code[keep]
     moments[0] += np.bincount(c, minlength=k)[:, None]
-    for j in range(x.shape[1]):
-        moments[1][:, j] += np.bincount(c, weights=x[:, j], minlength=k)
-        moments[2][:, j] += np.bincount(c, weights=x[:, j] ** 2, minlength=k)
+    m = x.shape[1]
+    every = (c[:, None].astype(np.intp) * m + np.arange(m)).ravel()  # (class, oxide): in pixel order, as per oxide
+    moments[1] += np.bincount(every, weights=x.ravel(), minlength=k * m).reshape(k, m)
+    moments[2] += np.bincount(every, weights=(x**2).ravel(), minlength=k * m).reshape(k, m)
 
 
 def _probability_sums(codes, probability, k, rows: int = 256):

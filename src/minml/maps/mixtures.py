@@ -71,16 +71,22 @@ class _State:
 class _HoodCounts:
     """Per class, how many of its grain-interior pixels lie within ``hood`` pixels of a pixel
     (the pixel itself left out), for the pixels of map rows ``start:stop``: summed-area tables
-    of the classes met within ``hood`` rows of them, built once for the rows."""
+    of the classes met within ``hood`` rows of them, built once for the rows (or, for a class
+    of few pixels there, its counts at every pixel, :func:`~minml.maps._windows.scattered_counts`)."""
 
     def __init__(self, core: np.ndarray, classes: np.ndarray, hood: int, start: int, stop: int):
-        from minml.maps._windows import BoxCounts
+        from minml.maps._windows import BoxCounts, scattered_counts
 
         self.first = max(0, start - hood)
         rows = core[self.first : min(core.shape[0], stop + hood)]
         met = np.bincount(rows[rows >= 0].ravel(), minlength=int(classes.max()) + 1)
         self.core, self.classes = rows, classes
-        self.tables = {i: BoxCounts(rows == c, hood) for i, c in enumerate(classes) if met[c]}
+        few = rows.size // (4 * (2 * hood + 1) ** 2)  # pixels of a class under which scattering its windows is cheaper
+        self.tables = {
+            i: (scattered_counts if met[c] < few else BoxCounts)(rows == c, hood)
+            for i, c in enumerate(classes)
+            if met[c]
+        }
 
     def __call__(self, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
         """Candidates x classes, int16, for map pixels ``(rr, cc)`` of the rows."""
