@@ -333,12 +333,16 @@ def _local_means(state: _State, sums: _LocalSums, slot, count, rr, cc) -> np.nda
 def _fit_pair(state: _State, x, mean_a, mean_b, a, b, same: bool) -> tuple[np.ndarray, np.ndarray]:
     """Share ``f`` of ``a`` in ``f a + (1 - f) b`` (1 for one phase, ``same``) by weighted least
     squares, and the fit's mean squared standardised residual (inf: no oxide to compare)."""
-    var_a, var_b = state.noise[a] ** 2 + 0.04, state.noise[b] ** 2 + 0.04
-    weight = 2.0 / (var_a + var_b)
-    d = mean_a - mean_b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.nansum(weight * (x - mean_b) * d, axis=1) / np.nansum(weight * d * d, axis=1)
-    f = np.ones(len(x)) if same else np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
+    var_a = state.noise[a] ** 2 + 0.04
+    var_b = var_a if same else state.noise[b] ** 2 + 0.04
+    if same:
+        f = np.ones(len(x))
+    else:
+        weight = 2.0 / (var_a + var_b)
+        d = mean_a - mean_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.nansum(weight * (x - mean_b) * d, axis=1) / np.nansum(weight * d * d, axis=1)
+        f = np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
     fit = f[:, None] * mean_a + (1 - f[:, None]) * mean_b
     var = f[:, None] * var_a + (1 - f[:, None]) * var_b
     with np.errstate(invalid="ignore", divide="ignore"):
