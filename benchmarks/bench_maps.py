@@ -1,6 +1,7 @@
 """EDS phase maps: accuracy on maps of analyses the classifier was NOT trained on, speed, memory.
 
-    PYTHONPATH=src python benchmarks/bench_maps.py [--shared ../shared/data] [--quick]
+    PYTHONPATH=src python benchmarks/bench_maps.py [--shared ../shared/data] [--quick] [--repeat 3]
+                                                   [--old ../main/src]
 
 1. Accuracy.  Maps of 512 x 512 pixels (1 µm), Voronoi grains of real LEPR analyses
    (data/test/lepr_allphases_lim.csv: experimental phases, not training data) of
@@ -20,6 +21,9 @@
 2. Speed, end to end through `minml map` in a fresh process (read, classify, mixtures, modes,
    pictures, pixel table): 2048 x 2048 x 11 oxides from .npz (target <= 5 s on 2 cores) and from
    11 CSV grids (target <= 8 s).  The load average is printed beside: the machine is shared.
+   With ``--old``, every run is made on another tree's ``src`` too (e.g. the main branch's
+   checkout), alternately with this one, so that both see the same load; each tree is
+   byte-compiled first, as an install is.
 3. Memory: 4096 x 4096 (16 Mpixel) memory-mapped .npy through `minml map`: peak RSS (< 2 GiB).
 """
 
@@ -84,26 +88,36 @@ def accuracy(shared: Path, size: int, seeds) -> None:
                   f"{np.mean(error <= 2 * named['sd_percent']):.2f} (target >= 0.9 of phases)")  # fmt: skip
 
 
-def _run(args: list[str]) -> tuple[float, float, float]:
+def _run(args: list[str], src: Path) -> tuple[float, float, float]:
     """Seconds, peak memory (MiB) and CPU seconds (user + system, all threads) of ``minml``
-    with ``args`` in a fresh process: on a shared machine the CPU time says what the run cost
-    when the wall clock also counts the waits for a core."""
+    with ``args`` in a fresh process on the tree ``src``: on a shared machine the CPU time says
+    what the run cost when the wall clock also counts the waits for a core."""
     import resource
 
     code = (
         "import resource, sys; from minml.cli import main; "
         f"rc = main({args!r}); print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
+    env = {**os.environ, "PYTHONPATH": str(src)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return seconds, float(run.stdout.strip().splitlines()[-1].split()[-1]), cpu
 
 
-def speed(shared: Path, repeats: int) -> None:
+def _alternately(trees: dict, repeats: int, args: list[str]) -> dict:
+    """``_run(args)`` ``repeats`` times on each tree, the trees in turn: tree -> runs."""
+    runs: dict[str, list] = {name: [] for name in trees}
+    for _ in range(repeats):
+        for name, src in trees.items():
+            runs[name].append(_run(args, src))
+    return runs
+
+
+def speed(shared: Path, repeats: int, trees: dict) -> None:
     from minml.classifier.features import MODEL_OXIDES
     from minml.maps import synthetic_map
 
@@ -117,20 +131,22 @@ def speed(shared: Path, repeats: int) -> None:
         for ox, grid in grids.items():
             pd.DataFrame(grid).to_csv(tmp / "csv" / f"{ox}.csv", header=False, index=False, float_format="%.3f")
         for label, source in (("npz", tmp / "map.npz"), ("11 CSV grids", tmp / "csv")):
-            runs = [_run(["map", str(source), "-o", str(tmp / "out"), "--pixel-size", "1"]) for _ in range(repeats)]
-            times, cpu = [r[0] for r in runs], [r[2] for r in runs]
-            print(f"2048 x 2048 x 11 from {label}, end to end: {min(times):.1f}-{max(times):.1f} s over {repeats} runs "
-                  f"(target {'5' if label == 'npz' else '8'} s), cpu {min(cpu):.1f}-{max(cpu):.1f} s; "
-                  f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+            found = _alternately(trees, repeats, ["map", str(source), "-o", str(tmp / "out"), "--pixel-size", "1"])
+            for name, runs in found.items():
+                times, cpu = [r[0] for r in runs], [r[2] for r in runs]
+                print(f"2048 x 2048 x 11 from {label}, end to end, {name}: {min(times):.1f}-{max(times):.1f} s over "
+                      f"{repeats} runs (target {'5' if label == 'npz' else '8'} s), cpu {min(cpu):.1f}-{max(cpu):.1f} s; "
+                      f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         path = tmp / "map16.npy"
         stack = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(4096, 4096, len(MODEL_OXIDES)))
         for i, ox in enumerate(MODEL_OXIDES):
             stack[..., i] = np.tile(m.data[ox], (4, 4))
         stack.flush()
         del stack
-        seconds, peak, cpu = _run(["map", str(path), "-o", str(tmp / "out16"), "--channels", *MODEL_OXIDES])
-        print(f"4096 x 4096 memory-mapped .npy through `minml map`: {seconds:.0f} s (cpu {cpu:.0f} s), peak memory "
-              f"{peak:.0f} MiB (target < 2048); load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        found = _alternately(trees, 1, ["map", str(path), "-o", str(tmp / "out16"), "--channels", *MODEL_OXIDES])
+        for name, [(seconds, peak, cpu)] in found.items():
+            print(f"4096 x 4096 memory-mapped .npy through `minml map`, {name}: {seconds:.0f} s (cpu {cpu:.0f} s), "
+                  f"peak memory {peak:.0f} MiB (target < 2048); load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def main() -> None:
@@ -138,11 +154,16 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--quick", action="store_true", help="one seed, 256 pixels, no memory run")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--repeat", type=int, default=None, help="end-to-end runs of each tree (default 3; --quick 1)")
+    parser.add_argument("--old", type=Path, default=None, help="another tree's src to run alternately")
     args = parser.parse_args()
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
     accuracy(args.shared, 256 if args.quick else 512, [0] if args.quick else [0, 1])
     if not args.skip_speed:
-        speed(args.shared, 1 if args.quick else 3)
+        trees = {"new": Path(__file__).resolve().parents[1] / "src"} | ({"old": args.old} if args.old else {})
+        for src in trees.values():  # as an install is: the runs time the work, not compiling the source
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(src / "minml")], check=True)
+        speed(args.shared, args.repeat or (1 if args.quick else 3), trees)
 
 
 if __name__ == "__main__":

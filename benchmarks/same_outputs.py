@@ -25,6 +25,7 @@ MINML = [sys.executable, "-m", "minml.cli"]
 
 
 _PARQUET_INPUT = "example.parquet"  # written in the run's folder from examples/lepr_sample.csv
+_MAP_FILES = ("modes.csv", "pixels.parquet", "phase_map.png", "confidence.png", "modes.png")
 
 
 def _prepare(folder: str, arguments: list[str]) -> None:
@@ -50,7 +51,13 @@ def _runs() -> list[tuple[str, list[str], list[str]]]:
         ("formula_example_auto", ["formula", example, "--mineral", "auto", "-o", "out.csv"], ["out.csv"]),
         ("latent_example", ["latent", example, "-o", "out.csv"], ["out.csv"]),
         ("check_example", ["check", example, "-o", "out.csv"], ["out.csv"]),
-        ("map_demo", ["map", demo_map, "-o", "map"], ["map/modes.csv", "map/pixels.parquet"]),
+        ("map_demo", ["map", demo_map, "-o", "map"], [f"map/{name}" for name in _MAP_FILES]),
+        (  # fine pixels under a wide beam: the mixture step's widest neighbourhoods; the index map and a profile
+            "map_demo_fine",
+            [*("map", demo_map, "-o", "map", "--pixel-size", "0.5", "--beam-width", "6", "--index", "Fo")]
+            + ["--profile", "5,5,120,90"],
+            [f"map/{name}" for name in (*_MAP_FILES, "index_Fo.png", "profile.csv", "profile.png")],
+        ),
     ]
     if SHARED.is_dir():
         for name in ("lepr_allphases_lim.csv", "lepr_allphases.csv", "glasses_df.csv"):

@@ -139,6 +139,27 @@ def test_grids_read_by_the_c_engine_as_the_careful_reader_reads_them(tmp_path):
     assert time.perf_counter() - start < 20  # a gross regression guard only; timings live in benchmarks/
 
 
+def test_grids_of_a_folder_read_two_at_a_time_in_the_folders_order(tmp_path):
+    """The grid files are parsed two at a time: the channels keep the files' order and values,
+    and of two bad files the first in that order is named."""
+    from minml.maps.read import _read_grid
+
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "grids"
+    folder.mkdir()
+    for name in ("Al", "Ca", "Fe", "Mg", "Na", "Si"):
+        pd.DataFrame(rng.uniform(0, 30, (40, 50))).to_csv(folder / f"{name}.csv", header=False, index=False)
+    read = read_map(folder, units="wt%")
+    serial = to_oxides({p.stem: _read_grid(p) for p in sorted(folder.glob("*.csv"))})[0]
+    assert list(read.data) == list(serial)
+    for name, grid in serial.items():
+        np.testing.assert_array_equal(read.data[name], grid)
+    (folder / "Fe.csv").write_text("1,2\n3,abc\n")
+    (folder / "Si.csv").write_text("1,2\n3,xyz\n")
+    with pytest.raises(ValueError, match=r"^Fe.csv: cell \(row 1, column 1\) is not a number"):
+        read_map(folder)
+
+
 @needs_eds
 @pytest.mark.parametrize(
     "name, shape",

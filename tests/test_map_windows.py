@@ -12,7 +12,7 @@ import pytest
 from scipy.ndimage import maximum_filter, minimum_filter, uniform_filter
 
 from minml.classifier.features import MODEL_OXIDES
-from minml.maps._windows import BoxCounts, alike_neighbours, window_extremes
+from minml.maps._windows import BoxCounts, alike_neighbours, scattered_counts, window_extremes
 from minml.maps.classify import classify_map
 from minml.maps.modes import _near_shares
 from minml.maps.synthetic import synthetic_map
@@ -47,6 +47,7 @@ def test_window_extremes_and_counts_are_the_box_filters(classified, half):
         box = np.rint(uniform_filter(mask.astype(np.float32), size, mode="constant") * size * size).astype(int)
         counts = BoxCounts(mask, half)
         np.testing.assert_array_equal(counts.whole(), box)
+        np.testing.assert_array_equal(scattered_counts(mask, half), box)  # each pixel's window added: the same counts
         rows, cols = np.nonzero(mask)
         np.testing.assert_array_equal(counts[rows, cols], box[rows, cols])
         inner = mask & (uniform_filter(mask.astype(np.float32), 3, mode="constant") * 9 > 6.5)

@@ -163,15 +163,17 @@ def _classify_columns(columns: dict, runtime, min_total: float, max_total: float
     n = len(next(iter(columns.values())))
     values = np.zeros((n, len(runtime.oxides)), dtype=np.float32)
     total = np.zeros(n, dtype=np.float32)
-    for column in columns.values():
-        total += np.where(np.isnan(column), np.float32(0.0), column)  # in the columns' order, NaN as 0: a table's sum
+    for column in columns.values():  # in the columns' order, NaN as 0: a table's sum
+        total += np.where(np.isnan(column), np.float32(0.0), column) if np.isnan(column).any() else column
     for j, name in enumerate(runtime.oxides):
         if name in columns:
             values[:, j] = columns[name]
     code = np.where(total > max_total, k + 3, k + 2).astype(np.int16)
     prob = np.full(n, np.nan, dtype=np.float32)
     analysed = (total >= min_total) & (total <= max_total)
-    if analysed.any():  # map values are numbers already: no table checks, straight to the model
+    if analysed.all():  # map values are numbers already: no table checks, straight to the model
+        code, prob = classify_values(values, runtime)  # (the model copies what it changes)
+    elif analysed.any():
         code[analysed], prob[analysed] = classify_values(values[analysed], runtime)
     return code, prob, values
 
@@ -313,13 +315,16 @@ def _classify_blocks(
 
 
 def _stack_rows(oxide_map: OxideMap, oxides, r0: int, r1: int) -> np.ndarray:
-    """Rows r0:r1 of the map as height x width x oxides (absent channels 0)."""
+    """Rows r0:r1 of the map as height x width x oxides (absent channels 0; NaN 0, infinities
+    the largest float32, as :func:`numpy.nan_to_num`), a new array."""
     h, w = r1 - r0, oxide_map.shape[1]
     out = np.zeros((h, w, len(oxides)), dtype=np.float32)
     columns = oxide_map.columns(r0, r1)
     for j, name in enumerate(oxides):
         if name in columns:
-            out[..., j] = np.nan_to_num(columns[name].reshape(h, w))
+            out[..., j] = columns[name].reshape(h, w)
+    if not np.isfinite(out).all():  # one pass over the stack, not a copy of each channel
+        np.nan_to_num(out, copy=False)
     return out
 
 
@@ -338,9 +343,10 @@ def _add_moments(moments, code, prob, values, k, confident, first: int = 0) -> N
     x = 100.0 * x / np.maximum(x.sum(axis=1, keepdims=True), 1e-6)
     c = code[keep]
     moments[0] += np.bincount(c, minlength=k)[:, None]
-    for j in range(x.shape[1]):
-        moments[1][:, j] += np.bincount(c, weights=x[:, j], minlength=k)
-        moments[2][:, j] += np.bincount(c, weights=x[:, j] ** 2, minlength=k)
+    m = x.shape[1]
+    every = (c[:, None].astype(np.intp) * m + np.arange(m)).ravel()  # (class, oxide): in pixel order, as per oxide
+    moments[1] += np.bincount(every, weights=x.ravel(), minlength=k * m).reshape(k, m)
+    moments[2] += np.bincount(every, weights=(x**2).ravel(), minlength=k * m).reshape(k, m)
 
 
 def _probability_sums(codes, probability, k, rows: int = 256):

@@ -71,16 +71,22 @@ class _State:
 class _HoodCounts:
     """Per class, how many of its grain-interior pixels lie within ``hood`` pixels of a pixel
     (the pixel itself left out), for the pixels of map rows ``start:stop``: summed-area tables
-    of the classes met within ``hood`` rows of them, built once for the rows."""
+    of the classes met within ``hood`` rows of them, built once for the rows (or, for a class
+    of few pixels there, its counts at every pixel, :func:`~minml.maps._windows.scattered_counts`)."""
 
     def __init__(self, core: np.ndarray, classes: np.ndarray, hood: int, start: int, stop: int):
-        from minml.maps._windows import BoxCounts
+        from minml.maps._windows import BoxCounts, scattered_counts
 
         self.first = max(0, start - hood)
         rows = core[self.first : min(core.shape[0], stop + hood)]
         met = np.bincount(rows[rows >= 0].ravel(), minlength=int(classes.max()) + 1)
         self.core, self.classes = rows, classes
-        self.tables = {i: BoxCounts(rows == c, hood) for i, c in enumerate(classes) if met[c]}
+        few = rows.size // (4 * (2 * hood + 1) ** 2)  # pixels of a class under which scattering its windows is cheaper
+        self.tables = {
+            i: (scattered_counts if met[c] < few else BoxCounts)(rows == c, hood)
+            for i, c in enumerate(classes)
+            if met[c]
+        }
 
     def __call__(self, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
         """Candidates x classes, int16, for map pixels ``(rr, cc)`` of the rows."""
@@ -134,7 +140,8 @@ def resolve_mixtures(
     Parameters
     ----------
     values : callable
-        ``values(r0, r1)`` -> rows r0:r1 of the map, height x width x oxides, wt%.
+        ``values(r0, r1)`` -> rows r0:r1 of the map, height x width x oxides, wt%: a new
+        float32 array each call (it is normalised in place).
     codes : numpy.ndarray of int16
         Classes ``< k``; ``codes_of["unknown"]``, ``["mixture"]``, ``["masked"]`` and
         ``["no_analysis"]`` (pixels that are no analysis: never resolved) above.
@@ -226,38 +233,43 @@ class _LocalSums:
     def __init__(self, block: np.ndarray, core: np.ndarray, cell: int, classes: np.ndarray, first_row: int = 0):
         from scipy.ndimage import uniform_filter
 
-        valid = np.isfinite(block).all(axis=-1)
-        self.filled = np.nan_to_num(block)
-        self.core = np.where(valid, core, -1)
-        self.cell = cell
+        self.block, self.core, self.cell = block, core, cell
         self.skew = first_row % cell  # the block's first row within its cell of the whole map
         nb, w = core.shape
         self.shape = (-(-(nb + self.skew) // cell), -(-w // cell))
         ncell = self.shape[0] * self.shape[1]
         self.slot = {int(c): i for i, c in enumerate(classes)}
-        flat = np.flatnonzero(self.core >= 0)
+        flat = np.flatnonzero(core >= 0)
+        values = block.reshape(-1, block.shape[-1])[flat]  # pixels x oxides: one gather
+        if not np.isfinite(values).all():  # a pixel without a composition (NaN) counts for none
+            valid = np.isfinite(values).all(axis=1)
+            flat, values = flat[valid], values[valid]
         r, q = np.divmod(flat, w)
-        present = np.unique(self.core.ravel()[flat])
+        present = np.unique(core.ravel()[flat])
         lookup = np.full(int(max(classes.max(), 0)) + 1, -1, dtype=np.int64)
         lookup[present] = [self.slot[int(c)] for c in present]
-        index = lookup[self.core.ravel()[flat]] * ncell + ((r + self.skew) // cell) * self.shape[1] + q // cell
+        index = lookup[core.ravel()[flat]] * ncell + ((r + self.skew) // cell) * self.shape[1] + q // cell
         size = len(classes) * ncell
         n = np.bincount(index, minlength=size).astype(np.float32)
-        values = self.filled.reshape(-1, block.shape[-1])[flat].T  # oxides x pixels: one gather
-        sums = np.empty((size, block.shape[-1]), dtype=np.float32)
-        for j, column in enumerate(values):  # summed in float64, in pixel order, kept in float32
-            sums[:, j] = np.bincount(index, weights=column, minlength=size)
+        m = block.shape[-1]  # each (cell, oxide) summed in float64, in pixel order, kept in float32: one bincount
+        every = (index[:, None] * m + np.arange(m)).ravel()
+        sums = np.bincount(every, weights=values.ravel(), minlength=size * m).astype(np.float32).reshape(size, m)
         grid = (len(classes), *self.shape)
-        self.n = uniform_filter(n.reshape(grid), (1, 3, 3), mode="constant") * 9
-        self.sums = uniform_filter(sums.reshape(*grid, -1), (1, 3, 3, 1), mode="constant") * 9
+        n, sums = n.reshape(grid), sums.reshape(*grid, -1)
+        self.n, self.sums = np.zeros_like(n), np.zeros_like(sums)
+        met = [self.slot[int(c)] for c in present]  # the others' sums are 0 and stay 0
+        if met:
+            self.n[met] = uniform_filter(n[met], (1, 3, 3), mode="constant") * 9
+            self.sums[met] = uniform_filter(sums[met], (1, 3, 3, 1), mode="constant") * 9
 
     def mean(self, cls: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
         """Mean composition of class ``cls[i]`` near local pixel ``(rr[i], cc[i])`` (NaN: none)."""
         slot = np.array([self.slot.get(int(c), -1) for c in cls]) if len(cls) < 64 else self._slots(cls)
         gr, gc = (rr + self.skew) // self.cell, cc // self.cell
-        own = (self.core[rr, cc] == cls).astype(np.float32)
+        x = self.block[rr, cc]
+        own = ((self.core[rr, cc] == cls) & np.isfinite(x).all(axis=1)).astype(np.float32)
         count = self.n[slot, gr, gc] - own
-        total = self.sums[slot, gr, gc] - own[:, None] * self.filled[rr, cc]
+        total = self.sums[slot, gr, gc] - own[:, None] * np.nan_to_num(x)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where((count > 0.5)[:, None], total / count[:, None], np.nan).astype(np.float32)
 
@@ -270,9 +282,14 @@ class _LocalSums:
 
 
 def _normalised(block: np.ndarray) -> np.ndarray:
+    """``block`` (float32, pixels' last axis the oxides) normalised to 100 wt% in place; NaN
+    where the sum is not above 0."""
     total = block.sum(axis=-1, keepdims=True)
+    np.multiply(block, np.float32(100.0), out=block)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, 100.0 * block / total, np.nan).astype(np.float32)
+        np.divide(block, total, out=block)
+    block[~(total[..., 0] > 0)] = np.nan
+    return block
 
 
 def _fit_chunk(state: _State, rr, cc, lo, block, sums: _LocalSums, here: np.ndarray) -> None:
@@ -308,7 +325,7 @@ def _local_means(state: _State, sums: _LocalSums, slot, count, rr, cc) -> np.nda
     candidate, where at least ``min_neighbours`` of its grain-interior pixels are (``count``;
     NaN elsewhere: no fit reads those)."""
     need = np.flatnonzero(count >= state.min_neighbours)
-    out = np.full((len(rr), sums.filled.shape[-1]), np.nan, dtype=np.float32)
+    out = np.full((len(rr), sums.block.shape[-1]), np.nan, dtype=np.float32)
     out[need] = sums.mean(state.classes[slot[need]], rr[need], cc[need])
     return out
 
@@ -316,12 +333,16 @@ def _local_means(state: _State, sums: _LocalSums, slot, count, rr, cc) -> np.nda
 def _fit_pair(state: _State, x, mean_a, mean_b, a, b, same: bool) -> tuple[np.ndarray, np.ndarray]:
     """Share ``f`` of ``a`` in ``f a + (1 - f) b`` (1 for one phase, ``same``) by weighted least
     squares, and the fit's mean squared standardised residual (inf: no oxide to compare)."""
-    var_a, var_b = state.noise[a] ** 2 + 0.04, state.noise[b] ** 2 + 0.04
-    weight = 2.0 / (var_a + var_b)
-    d = mean_a - mean_b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.nansum(weight * (x - mean_b) * d, axis=1) / np.nansum(weight * d * d, axis=1)
-    f = np.ones(len(x)) if same else np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
+    var_a = state.noise[a] ** 2 + 0.04
+    var_b = var_a if same else state.noise[b] ** 2 + 0.04
+    if same:
+        f = np.ones(len(x))
+    else:
+        weight = 2.0 / (var_a + var_b)
+        d = mean_a - mean_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.nansum(weight * (x - mean_b) * d, axis=1) / np.nansum(weight * d * d, axis=1)
+        f = np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
     fit = f[:, None] * mean_a + (1 - f[:, None]) * mean_b
     var = f[:, None] * var_a + (1 - f[:, None]) * var_b
     with np.errstate(invalid="ignore", divide="ignore"):

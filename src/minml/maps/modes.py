@@ -184,7 +184,9 @@ def _regions(codes: np.ndarray, kept: np.ndarray):
     first = [1]
     for a in answers.tolist():
         regions, n = label(codes == a)
-        labels += np.where(regions > 0, regions + np.int32(first[-1] - 1), 0).ravel()  # the codes' regions are apart
+        if first[-1] > 1:  # the codes' regions are apart: numbered on from the last code's
+            np.add(regions, np.int32(first[-1] - 1), out=regions, where=regions > 0)
+        labels += regions.ravel()
         first.append(first[-1] + n)
     return answers, np.array(first), labels
 
