@@ -253,13 +253,13 @@ class _LocalSums:
         n = np.bincount(index, minlength=size).astype(np.float32)
         m = block.shape[-1]  # each (cell, oxide) summed in float64, in pixel order, kept in float32: one bincount
         every = (index[:, None] * m + np.arange(m)).ravel()
-        sums = np.bincount(every, weights=values.ravel(), minlength=size * m).astype(np.float32).reshape(size, m)
+        flat_sums = np.bincount(every, weights=values.ravel(), minlength=size * m).astype(np.float32)
         grid = (len(classes), *self.shape)
-        n, sums = n.reshape(grid), sums.reshape(*grid, -1)
-        self.n, self.sums = np.zeros_like(n), np.zeros_like(sums)
+        counts, sums = n.reshape(grid), flat_sums.reshape(*grid, m)
+        self.n, self.sums = np.zeros_like(counts), np.zeros_like(sums)
         met = [self.slot[int(c)] for c in present]  # the others' sums are 0 and stay 0
         if met:
-            self.n[met] = uniform_filter(n[met], (1, 3, 3), mode="constant") * 9
+            self.n[met] = uniform_filter(counts[met], (1, 3, 3), mode="constant") * 9
             self.sums[met] = uniform_filter(sums[met], (1, 3, 3, 1), mode="constant") * 9
 
     def mean(self, cls: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
