@@ -69,6 +69,15 @@ def elements_of(table: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def atomic_percent(elements: pd.DataFrame) -> pd.DataFrame:
+    """Element wt% (one row an analysis, columns element symbols) as atomic %: each weighed by
+    its atomic mass, then summed to 100."""
+    from minml.chemistry.oxides import atomic_weight
+
+    moles = elements / [atomic_weight(symbol) for symbol in elements.columns]
+    return 100 * moles.div(moles.sum(axis=1), axis=0)
+
+
 def write_aztec(table: pd.DataFrame, path: Path, *, elements: bool = False) -> Path:
     """An AZtec "Spectrum results" export: CSV, or a workbook with a title above the table."""
     values = (elements_of(table) if elements else _oxides(table)).round(2)

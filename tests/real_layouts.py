@@ -14,7 +14,7 @@ import pandas as pd
 
 from minml.chemistry.oxides import species_table
 
-from .layouts import _oxides, elements_of
+from .layouts import _oxides, atomic_percent, elements_of
 
 
 def _stats(values: pd.DataFrame) -> list[tuple[str, pd.Series]]:
@@ -143,13 +143,8 @@ def write_edax_spectrum(row: pd.DataFrame, path: Path, name: str, specimen: str 
     nothing quoted, a trailing comma after each value, ``Specimen``, ``Area`` and ``Sampling
     Region`` filled.  The reader refused both (a table of 2 columns, then 3).  ``atomic``: the
     numbers under ``Weight %`` are atomic %, as in ``24_081_1.csv`` (O 62.9)."""
-    values = elements_of(row).iloc[0]
-    if atomic:
-        from minml.chemistry.oxides import atomic_weight
-
-        moles = values / [atomic_weight(symbol) for symbol in values.index]
-        values = 100 * moles / moles.sum()
-    values = values.round(2)
+    values = elements_of(row)
+    values = (atomic_percent(values) if atomic else values).iloc[0].round(2)
     keys = {"Creation Date": "5/6/2025 2:37:19 PM", "Project": f"EDS Spectrum: {name} | Area 1 | Full Area 1"}
     keys.update({"Specimen": specimen, "Area": "Area 1" if specimen else "", "kV": "20", "Live Time": "20"})
     rows = [["", ""]] if not specimen else []

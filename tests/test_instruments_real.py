@@ -140,14 +140,9 @@ def test_edax_atomic_percent_under_a_weight_header_is_told_apart(tmp_path, analy
 def test_element_tables_are_told_apart_by_their_oxygen(analyses, answers, atomic):
     """Each of the 24 analyses (silicates, apatite, quartz, ilmenite) alone, as element wt% and as atomic %
     under element names: the advice for each names what its numbers are."""
-    from minml.chemistry.oxides import atomic_weight
+    from .layouts import atomic_percent, elements_of
 
-    from .layouts import elements_of
-
-    table = elements_of(analyses)
-    if atomic:
-        moles = table / [atomic_weight(symbol) for symbol in table.columns]
-        table = 100 * moles.div(moles.sum(axis=1), axis=0)
+    table = atomic_percent(elements_of(analyses)) if atomic else elements_of(analyses)
     said = []
     for i in range(len(table)):
         with pytest.raises(ValueError, match="name elements") as refused:
