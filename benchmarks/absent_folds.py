@@ -176,8 +176,10 @@ def blank(models, X, y, blanks: np.ndarray, oxides) -> None:
     from minml.classifier._absent import complete_absent
 
     right: dict[str, list] = {"read as 0": [], "completed": []}
+    labels = []
     for runtime, test in models:
         rows = test[blanks[test].any(axis=1) & np.isfinite(X[test]).all(axis=1)]
+        labels.append(y[rows])
         values = X[rows].astype(np.float32)
         truth = np.searchsorted(runtime.classes, y[rows])
         completed = values.copy()
@@ -188,7 +190,7 @@ def blank(models, X, y, blanks: np.ndarray, oxides) -> None:
             completed[at] = complete_absent(runtime, values[at], [oxides[j] for j in pattern]).values
         for name, v in (("read as 0", values), ("completed", completed)):
             right[name].append(runtime.calibrated_proba(runtime.scaled(v)).argmax(axis=1) == truth)
-    held = np.concatenate([y[test[blanks[test].any(axis=1) & np.isfinite(X[test]).all(axis=1)]] for _, test in models])
+    held = np.concatenate(labels)
     print(f"held-out rows with a blank cell of {', '.join(oxides)}: {len(held)}")
     for name, v in right.items():
         ok = np.concatenate(v)
