@@ -97,11 +97,15 @@ def test_full_build(shared_data, tmp_path):
     biotite = result.table[result.table["mineral"] == "biotite"]
     assert biotite["SiO2"].max() < 60 and "cation sum off" not in report["classes"]["amphibole"]["dropped"]
     assert report["classes"]["quartz"]["rows_kept"] == 38
-    # the label screen: 47 rows whose chemistry and other sources' analyses contradict the label,
-    # among them three grossular-rich garnets of one source filed as amphibole (Schulz et al. 2019)
-    # and three augites (CaO 20-22 wt%, sums 98-99) of another (Peters et al. 2017)
+    # the label screen: 48 rows whose chemistry and other sources' analyses contradict the label,
+    # among them three grossular-rich garnets of one source filed as amphibole (Schulz et al. 2019),
+    # three augites (CaO 20-22 wt%, sums 98-99) of another (Peters et al. 2017) and, since the
+    # tourmaline supergroup's calcic and oxy end-members narrowed tourmaline's fence to 4.6 wt%,
+    # one "tourmaline" 8.4 wt% from every mixture of them (Chen et al. 2023)
     listed = pd.read_csv(tmp_path / "mislabelled.csv")
-    assert report["dropped"]["mislabelled"] == len(listed) == 47
+    assert report["dropped"]["mislabelled"] == len(listed) == 48
+    tourmaline = listed[listed["label"] == "tourmaline"]
+    assert set(tourmaline["source"]) == {"Chenetal2023"} and len(tourmaline) == 1
     augites = listed[(listed["label"] == "amphibole") & (listed["answer"] == "clinopyroxene")]
     assert set(augites["source"]) == {"Petersetal2017"} and len(augites) == 3
     garnets = listed[(listed["label"] == "amphibole") & (listed["answer"] == "garnet")]
