@@ -319,7 +319,10 @@ def _corrupt_models(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "infinite bias": ({"param_b0_mu": inf}, "entry 'param_b0_mu' holds infinite values"),
         "zero scale": ({"scaler_scale": zero}, "entry 'scaler_scale' holds values <= 0"),
         "negative scale": ({"scaler_scale": -base["scaler_scale"]}, "entry 'scaler_scale' holds values <= 0"),
-        "wrong shape": ({"param_W2_mu": base["param_W2_mu"][:, :-1]}, "entry 'param_W2_mu' has shape (32, 17)"),
+        "wrong shape": (
+            {"param_W2_mu": base["param_W2_mu"][:, :-1]},
+            f"entry 'param_W2_mu' has shape ({base['param_W2_mu'].shape[0]}, {base['param_W2_mu'].shape[1] - 1})",
+        ),
         "one oxide too few": ({"scaler_mean": base["scaler_mean"][:-1]}, "entry 'scaler_mean' has shape (10,)"),
     }
     out = {}
