@@ -98,7 +98,7 @@ def test_nickel_cobalt_and_zinc_stand_in_for_ferrous_iron():
     np.testing.assert_array_equal(fold_divalent(values, MODEL_OXIDES, blank), values)
 
 
-def test_nickel_rich_lepr_olivine_and_orthopyroxene_are_named_not_rejected():
+def test_nickel_rich_lepr_olivine_is_named_and_orthopyroxene_lies_on_its_class():
     from minml import classify, read_table
 
     from .conftest import SHARED
