@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import f1_score
-from sklearn.model_selection import GroupKFold
 
+from minml.classifier._held_out import held_out_proba
 from minml.classifier.model import MineralClassifier
 from minml.training.augment import synthetic_arrays
 from minml.training.datasets import load_training
@@ -46,18 +46,12 @@ SMALL_CLASSES = ("zircon", "quartz", "muscovite")
 
 
 def held_out(X, y, groups, params: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled held-out (predicted class, its probability) of five source-grouped folds."""
-    synthetic_X, synthetic_y = synthetic_arrays(random_state=params["random_state"])
-    predicted = np.empty(len(y), dtype=object)
-    probability = np.empty(len(y))
-    for train, test in GroupKFold(n_splits=5).split(X, y, groups):
-        model = MineralClassifier(**params).fit(
-            np.vstack([X[train], synthetic_X]), np.concatenate([y[train], synthetic_y])
-        )
-        proba = model.predict_proba(X[test])
-        predicted[test] = model.classes_[proba.argmax(axis=1)]
-        probability[test] = proba.max(axis=1)
-    return predicted, probability
+    """Pooled held-out (predicted class, its probability) of five source-grouped folds, the
+    synthetic rows of the seed in every training fold (as the shipped calibration's folds)."""
+    classes, proba = held_out_proba(
+        MineralClassifier(**params), X, y, groups=groups, extra=synthetic_arrays(random_state=params["random_state"])
+    )
+    return classes[proba.argmax(axis=1)], proba.max(axis=1)
 
 
 def main() -> None:
