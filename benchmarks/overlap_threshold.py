@@ -6,7 +6,9 @@ each threshold t, the rows whose second class has probability >= t: how many, ho
 top class is wrong, how often their second class is the true one, and the share of all
 top-class errors among them.  The rule: the smallest t (0.01 steps) at which the noted rows'
 second class is the true one at least ``--worth`` of the time (default 0.1, one time in ten).
-The same rule chosen on four folds and measured on the fifth shows how stable it is, and the
+The held-out probabilities are the raw network's; ``classify`` compares its *calibrated* ones
+with the threshold, so they are first scaled by the shipped model's temperature (``--temperature``
+to set another, 1 for none).  The same rule chosen on four folds and measured on the fifth shows how stable it is, and the
 noted rows at the chosen t are listed per pair of classes.  The choice never looks at LEPR;
 ``--lepr`` then measures the shipped classifier's notes there (rows noted, how often their
 label disputes the answer).
@@ -74,14 +76,20 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--worth", type=float, default=0.1)
     parser.add_argument("--lepr", action="store_true", help="then measure the shipped notes on LEPR")
+    parser.add_argument("--temperature", type=float, help="calibration temperature (default: the shipped model's)")
     args = parser.parse_args()
+    from minml.classifier.calibration import apply_temperature
+    from minml.classifier.predict import load_default
+
+    temperature = load_default().calibration.temperature if args.temperature is None else args.temperature
     data = held_out(args.shared, args.cache)
     classes, y, fold = data["classes"], data["y"], data["fold"]
-    top, second, p2 = ranked(data["proba"])
+    top, second, p2 = ranked(apply_temperature(data["proba"], temperature))
     wrong, second_true = classes[top] != y, classes[second] == y
+    print(f"command: python benchmarks/overlap_threshold.py --shared ... --cache ... --temperature {temperature:.3f}")
     print(f"{len(y)} held-out rows, {wrong.sum()} top-class errors ({wrong.mean():.2%})")
     print(f"{'t':>5} {'noted':>7} {'share':>7} {'wrong':>7} {'2nd true':>8} {'caught':>7} {'wrong below':>11}")
-    for t in (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.22, 0.24, 0.25, 0.26, 0.28, 0.3, 0.35, 0.4, 0.45):
+    for t in (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.15, 0.2, 0.22, 0.24, 0.25, 0.26, 0.28, 0.3, 0.35, 0.4, 0.45):
         noted = p2 >= t
         print(
             f"{t:5.2f} {noted.sum():7d} {noted.mean():7.2%} {wrong[noted].mean():7.1%} {second_true[noted].mean():8.1%}"

@@ -227,7 +227,7 @@ class Calibration:
         guarantee for such a class is the pooled (marginal) one, not a class-conditional
         one.  A class without held-out rows is in every set.
 
-        No cut-off exceeds :data:`minml.classifier._overlap.OVERLAP_PROBABILITY` (0.25), the
+        No cut-off exceeds :data:`minml.classifier._overlap.OVERLAP_PROBABILITY` (0.07), the
         probability at which ``classify`` notes that composition cannot decide between two
         classes: a class whose held-out rows are nearly all certain gets a class-conditional
         cut-off near 1 (clinopyroxene's was 0.990 at coverage 0.99), and a Wo 5 pyroxene

@@ -133,7 +133,7 @@ def classify(
         Add ``prediction_set``: the classes (``|``-joined, most probable first) that hold a
         row's true class with this probability (e.g. 0.95), by conformal prediction on
         held-out data (:mod:`minml.classifier.calibration`), and every class with probability
-        0.25 or more (no cut-off exceeds the overlap note's probability:
+        0.07 or more (no cut-off exceeds the overlap note's probability:
         :meth:`~minml.classifier.calibration.Calibration.cutoffs`).
     species : bool, default=False
         Add ``species`` (the finest name the formula supports within the answered class, e.g.
@@ -155,7 +155,7 @@ def classify(
         idea), ``second_mineral``, ``second_probability``, ``ood_score`` (higher is less like
         the training data), ``flag`` (empty when accepted with nothing to note; else
         ';'-joined reasons or notes, such as "composition of both orthopyroxene and
-        clinopyroxene ..." where ``second_probability`` is 0.25 or more:
+        clinopyroxene ..." where ``second_probability`` is 0.07 or more:
         :mod:`minml.classifier._overlap`), and ``prediction_set`` when ``coverage`` is given.
 
         ``mineral = "unknown"`` (with the reason in ``flag``) for: rows with unusable values,

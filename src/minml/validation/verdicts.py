@@ -12,7 +12,7 @@ Verdicts
 ``disagree``         the label's class is outside the prediction set: on data like the held-out
                      publications, a true label lands there for fewer than 1 - coverage of rows
 ``uncertain``        the label's class is in the set but is not the top class (a class with
-                     probability 0.25 or more always is: the overlaps ``classify`` notes)
+                     probability 0.07 or more always is: the overlaps ``classify`` notes)
 ``unknown_phase``    the analysis is none of the classes (or the label names none of them)
 ``bad_analysis``     no analysis, or a bad one (oxide sum outside the range, junk values)
 ``unmapped_label``   the label is not in ``labels.toml`` (listed; never guessed)
