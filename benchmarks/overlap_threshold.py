@@ -89,7 +89,28 @@ def main() -> None:
     print(f"command: python benchmarks/overlap_threshold.py --shared ... --cache ... --temperature {temperature:.3f}")
     print(f"{len(y)} held-out rows, {wrong.sum()} top-class errors ({wrong.mean():.2%})")
     print(f"{'t':>5} {'noted':>7} {'share':>7} {'wrong':>7} {'2nd true':>8} {'caught':>7} {'wrong below':>11}")
-    for t in (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.15, 0.2, 0.22, 0.24, 0.25, 0.26, 0.28, 0.3, 0.35, 0.4, 0.45):
+    for t in (
+        0.01,
+        0.02,
+        0.03,
+        0.04,
+        0.05,
+        0.06,
+        0.07,
+        0.08,
+        0.1,
+        0.15,
+        0.2,
+        0.22,
+        0.24,
+        0.25,
+        0.26,
+        0.28,
+        0.3,
+        0.35,
+        0.4,
+        0.45,
+    ):
         noted = p2 >= t
         print(
             f"{t:5.2f} {noted.sum():7d} {noted.mean():7.2%} {wrong[noted].mean():7.1%} {second_true[noted].mean():8.1%}"
