@@ -161,7 +161,7 @@ def test_a_small_class_is_not_in_every_set_at_high_coverage():
     cut = cal.cutoffs(0.99)
     own = 1.0 - max(cal.quantiles[2, -1], cal.pooled_quantile(0.99))
     assert own > 0.5  # borrowed from the pooled scores, not 0
-    assert cut[2] == pytest.approx(OVERLAP_PROBABILITY)  # then capped at the overlap note's 0.25
+    assert cut[2] == pytest.approx(OVERLAP_PROBABILITY)  # then capped at the overlap note's probability
     assert not (cal.apply(proba)[codes < 2, 2] >= cut[2]).any()  # in no other class's set (p <= 0.1)
     calibrated = cal.apply(proba)
     assert (calibrated[codes == 2, 2] >= cut[2]).all()  # each of its own held-out rows is covered
