@@ -15,7 +15,7 @@ when two independent lines of evidence both say its label is wrong:
 
 Either alone is no proof: an unusual but real member of a class can sit outside its
 end-members' simplex (misfit from minor elements), and a source unlike every other one can
-get a low held-out probability.  Both together, on the team's 85.5k rows, pick 47 rows:
+get a low held-out probability.  Both together, on the team's 85.5k rows, pick 48 rows:
 garnets, augites and an olivine in the amphibole compilation, white micas in the k-feldspar
 one, amphiboles in the plagioclase one, a chromium oxide in the magnetite one, ...
 
