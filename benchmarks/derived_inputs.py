@@ -18,7 +18,7 @@ alone.  No LEPR.  The ratios, from cation proportions with all iron as Fe2+:
 (``WithRatios`` reads arrays of the 11 oxides only and is for these folds: its network reads 15
 columns where its end-member tables read 11, so it must not be saved or given to ``classify``.)
 
-Measured 2026-12-07 16:58-17:11 UTC, the 2-core VM idle (67-75 s of held-out fits a run); the
+Measured 2026-12-07 17:01-17:11 UTC, the 2-core VM idle (67-75 s of held-out fits a run); the
 shipped row is ``augment_folds.py``'s (the same folds, seeds and synthetic rows):
 
     inputs                                seed     0       1       2       3       4     mean
