@@ -8,7 +8,8 @@ top-class errors among them.  The rule: the smallest t (0.01 steps) at which the
 second class is the true one at least ``--worth`` of the time (default 0.1, one time in ten).
 The held-out probabilities are the raw network's; ``classify`` compares its *calibrated* ones
 with the threshold, so they are first scaled by the shipped model's temperature (``--temperature``
-to set another, 1 for none).  The same rule chosen on four folds and measured on the fifth shows how stable it is, and the
+to set another, 1 for none).  (The temperature was fitted on all five folds' rows, the held-apart fold's included, so the
+per-fold stability below is a little optimistic.)  The same rule chosen on four folds and measured on the fifth shows how stable it is, and the
 noted rows at the chosen t are listed per pair of classes.  The choice never looks at LEPR;
 ``--lepr`` then measures the shipped classifier's notes there (rows noted, how often their
 label disputes the answer).

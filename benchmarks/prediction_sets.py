@@ -47,10 +47,27 @@ def held_out(shared: Path, cache: Path, extra=None) -> dict[str, np.ndarray]:
         fold = np.zeros(len(y), int)
         for k, (_, test) in enumerate(GroupKFold(CALIBRATION_FOLDS).split(X, y, groups)):
             fold[test] = k
-        np.savez(cache, proba=proba, y=np.asarray(y, dtype=str), classes=np.asarray(classes, dtype=str), fold=fold, X=X)
+        np.savez(
+            cache,
+            proba=proba,
+            y=np.asarray(y, dtype=str),
+            classes=np.asarray(classes, dtype=str),
+            fold=fold,
+            X=X,
+            hidden=np.asarray(DEFAULT_PARAMS["hidden"]),
+        )
         print(f"held-out probabilities: {time.perf_counter() - start:.0f} s")
+    from minml.training.shipped import DEFAULT_PARAMS as shipped
+
     with np.load(cache, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+        found = {name: data[name] for name in data.files}
+    if "hidden" not in found or tuple(found["hidden"]) != tuple(shipped["hidden"]):
+        width = tuple(found["hidden"]) if "hidden" in found else "not recorded"
+        raise SystemExit(
+            f"{cache} holds held-out probabilities of hidden layers {width}, the shipped network has "
+            f"{tuple(shipped['hidden'])}: delete it (it is rebuilt in a few minutes) or name another --cache."
+        )
+    return found
 
 
 def main() -> None:
