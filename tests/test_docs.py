@@ -35,3 +35,16 @@ def test_guide_links_resolve():
             if target.startswith("http") or target.endswith(("app.md", "dask.md", "species.md")):
                 continue  # pages other branches add
             assert (page.parent / target).exists(), (page.name, target)
+
+
+def test_the_pages_state_the_overlap_note_s_threshold_as_the_code_has_it():
+    """The note's threshold (which also caps every prediction-set cut-off) is quoted where users
+    read about flags, overlaps and validation; a changed constant must change those pages too."""
+    from minml.classifier._overlap import OVERLAP_PROBABILITY
+
+    stated = f"{OVERLAP_PROBABILITY:g} or more"
+    pages = ["docs/guide/overlaps.md", "docs/guide/outputs-and-flags.md", "docs/guide/validation.md"]
+    pages += ["docs/validation.md", "src/minml/classifier/predict.py", "src/minml/validation/verdicts.py"]
+    for page in pages:
+        text = " ".join((ROOT / page).read_text(encoding="utf-8").split())  # lines joined
+        assert stated in text, (page, stated)
