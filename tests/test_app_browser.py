@@ -149,14 +149,25 @@ def _wait_css(driver, css: str) -> None:
 
 
 def _click(driver, text: str, css: str = "button") -> None:
+    """Click the displayed ``css`` element whose text is ``text``.  Streamlit redraws the page
+    while a script runs, so an element found may be replaced before it is read or clicked
+    (StaleElementReferenceException): the search starts again, for up to ``WAIT`` seconds."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    for element in driver.find_elements(By.CSS_SELECTOR, css):
-        if element.text.strip() == text and element.is_displayed():
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-            element.click()
-            return
-    raise AssertionError(f"no {css} {text!r} on the page")
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            for element in driver.find_elements(By.CSS_SELECTOR, css):
+                if element.text.strip() == text and element.is_displayed():
+                    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+                    element.click()
+                    return
+        except StaleElementReferenceException:
+            pass  # redrawn under us: look again
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {css} {text!r} on the page")
+        time.sleep(0.3)
 
 
 def _shoot(driver, name: str) -> None:
@@ -214,6 +225,7 @@ def test_upload_classify_download_equals_the_command_line(browser, server, tmp_p
 
 
 def test_validate_pictures_formulas_and_a_map(browser, server):
+    _wait_idle(browser)  # the previous test's page may still be redrawing
     _click(browser, "3 · Validate", '[role="tab"]')
     _click(browser, "Validate the labels")
     _wait_for(browser, "Rows, most certain disagreements first")
