@@ -135,10 +135,7 @@ from pathlib import Path
 
 import numpy as np
 
-AMPHIBOLE_MEMBERS = ("tremolite", "ferro-actinolite", "magnesio-hornblende", "edenite", "pargasite", "hastingsite",
-                     "tschermakite", "kaersutite", "cummingtonite", "grunerite", "richterite", "glaucophane",
-                     "riebeckite")  # fmt: skip
-"""Amphibole's end-members in ``minerals.toml``, in its order."""
+from minml.chemistry.minerals import mineral_table
 
 QUARTZ = [{"rows": 300, "alpha": {"quartz": 1.0}}]
 """The rejected quartz population: synthetic SiO2 analyses summing 99.7 +- 0.7 wt%."""
@@ -149,7 +146,7 @@ CUMMINGTONITE = [
         "rows": 400,
         "simple": 0.2,
         "alpha": {
-            **{name: 0.0 for name in AMPHIBOLE_MEMBERS},
+            **{name: 0.0 for name in mineral_table()["amphibole"].end_members},
             "tremolite": 0.15,
             "cummingtonite": 1.0,
             "grunerite": 1.0,
@@ -161,22 +158,20 @@ CUMMINGTONITE = [
 from a stream of their own, so its figures match the tables below within the seeds' spread, not
 to the digit: those were measured with the entry in ``minerals.toml``)."""
 
-PRIMITIVE_GLASS = [{"rows": 1500, "total": [99.0, 1.0], "alpha": {}}]
-"""Primitive basaltic melts, anhydrous as the natural training glasses are: the liquidus norm of
-``hydrous_overlaps.py`` with three times its olivine (MgO ~10-16 wt%), where the natural glasses
-are thin (107 of 4,750 training glasses have MgO >= 10 wt%); filled in ``synthetic_rows``."""
-
 REJECTED = ("quartz", "hydrous-glass", "all-amphiboles", "cummingtonite", "primitive-glass")
 """Rejected populations that ``--add`` puts back: the synthetic quartzes and Mg-Fe-Mn amphiboles
-above, and the hydrous basaltic glasses and the amphiboles of all 13 end-members of
-``hydrous_overlaps.py``."""
+above, the primitive melts of ``primitive_glass``, and the hydrous basaltic glasses and the
+amphiboles of all 13 end-members of ``hydrous_overlaps.py``."""
 
 
-def _primitive(norm: dict) -> list[dict]:
-    """``PRIMITIVE_GLASS`` with the Dirichlet weights of ``norm``, its olivine tripled."""
+def primitive_glass(norm: dict) -> list[dict]:
+    """The rejected primitive basaltic melts: 1,500 rows, anhydrous as the natural training
+    glasses are (sums 99.0 +- 1.0 wt%), of the liquidus norm ``norm`` of ``hydrous_overlaps.py``
+    with three times its olivine (MgO ~10-16 wt%), where the natural glasses are thin (107 of
+    4,750 training glasses have MgO >= 10 wt%)."""
     olivine = ("forsterite", "fayalite")
     alpha = {name: 40 * share * (3 if name in olivine else 1) for name, share in norm.items()}
-    return [dict(PRIMITIVE_GLASS[0], alpha=alpha)]
+    return [{"rows": 1500, "total": [99.0, 1.0], "alpha": alpha}]
 
 
 def synthetic_rows(seed: int, leave_out=(), add=()) -> tuple[np.ndarray, np.ndarray]:
@@ -193,8 +188,8 @@ def synthetic_rows(seed: int, leave_out=(), add=()) -> tuple[np.ndarray, np.ndar
         "quartz": ("quartz", ["quartz"], QUARTZ, seed + 3),
         "hydrous-glass": ("glass", list(_NORM), GLASS, seed + 2),
         "all-amphiboles": ("amphibole", list(AMPHIBOLE[0]["alpha"]), AMPHIBOLE, seed + 1),
-        "cummingtonite": ("amphibole", list(AMPHIBOLE_MEMBERS), CUMMINGTONITE, seed + 4),
-        "primitive-glass": ("glass", list(_NORM), _primitive(_NORM), seed + 5),
+        "cummingtonite": ("amphibole", list(CUMMINGTONITE[0]["alpha"]), CUMMINGTONITE, seed + 4),
+        "primitive-glass": ("glass", list(_NORM), primitive_glass(_NORM), seed + 5),
     }
     for name in dict.fromkeys(add):  # each once, in the order given
         label, members, spec, stream = populations[name]
@@ -204,9 +199,10 @@ def synthetic_rows(seed: int, leave_out=(), add=()) -> tuple[np.ndarray, np.ndar
     return np.vstack(blocks), np.concatenate(labels).astype(object)
 
 
-def grouped(shared: Path, extra, seed: int) -> dict:
-    """Held-out figures of the shipped configuration with ``extra`` synthetic rows
-    (``hydrous_overlaps._grouped``, every class's recall)."""
+def grouped(shared: Path, extra, seed: int, estimator=None) -> dict:
+    """Held-out figures of the shipped configuration (or of ``estimator``, a classifier fitted
+    like it) with ``extra`` synthetic rows (``hydrous_overlaps._grouped``, every class's recall,
+    and the held-out primitive glasses' answers)."""
     from hydrous_overlaps import _grouped
 
     from minml.classifier._held_out import held_out_proba
@@ -216,7 +212,7 @@ def grouped(shared: Path, extra, seed: int) -> dict:
     from minml.training.shipped import CALIBRATION_FOLDS, DEFAULT_PARAMS
 
     X, y, groups = training_arrays(load_training(shared)[0])
-    model = MineralClassifier(**dict(DEFAULT_PARAMS, random_state=seed))
+    model = MineralClassifier(**dict(DEFAULT_PARAMS, random_state=seed)) if estimator is None else estimator
     classes, proba = held_out_proba(model, X, y, groups=groups, folds=CALIBRATION_FOLDS, extra=extra)
     found = _grouped({"proba": proba, "y": y, "classes": classes}, recalled=np.unique(y))
     # the overlap the hydrous glasses aim at: primitive (MgO >= 10 wt%) glasses, held out
@@ -228,6 +224,16 @@ def grouped(shared: Path, extra, seed: int) -> dict:
     found["primitive_glass_right"] = float((answer[primitive] == "glass").mean())
     found["primitive_glass_amphibole"] = float((answer[primitive] == "amphibole").mean())
     return found
+
+
+def report(found: dict) -> None:
+    """Print ``grouped``'s figures: the pooled ones, then the five lowest class recalls."""
+    recall = sorted(
+        ((key.removeprefix("recall_"), value) for key, value in found.items() if key.startswith("recall_")),
+        key=lambda kv: kv[1],
+    )
+    print("grouped CV:", {k: round(v, 4) for k, v in found.items() if not k.startswith("recall_")})
+    print("lowest recalls:", ", ".join(f"{c} {v:.4f}" for c, v in recall[:5]))
 
 
 def main() -> None:
@@ -246,13 +252,8 @@ def main() -> None:
     print("".join([" --add " + " ".join(args.add)] if args.add else []) + " --answers" * args.answers)
     start = time.perf_counter()
     found = grouped(args.shared, extra, args.seed)
-    recall = sorted(
-        ((key.removeprefix("recall_"), found.pop(key)) for key in [k for k in found if k.startswith("recall_")]),
-        key=lambda kv: kv[1],
-    )
     print(f"{len(extra[1])} synthetic rows; held-out fits {time.perf_counter() - start:.0f} s")
-    print("grouped CV:", {k: round(v, 4) for k, v in found.items()})
-    print("lowest recalls:", ", ".join(f"{c} {v:.4f}" for c, v in recall[:5]))
+    report(found)
     if args.answers:
         from hydrous_overlaps import _answers
 

@@ -103,29 +103,20 @@ def main() -> None:
     parser.add_argument("--ratios", nargs="+", default=list(RATIOS), choices=RATIOS)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from hydrous_overlaps import _grouped
+    from augment_folds import grouped, report
 
-    from minml.classifier._held_out import held_out_proba
     from minml.training.augment import synthetic_arrays
-    from minml.training.datasets import load_training
-    from minml.training.evaluation import training_arrays
-    from minml.training.shipped import CALIBRATION_FOLDS, DEFAULT_PARAMS
+    from minml.training.shipped import DEFAULT_PARAMS
 
     print(
         f"command: python benchmarks/derived_inputs.py --shared ... --seed {args.seed} --ratios {' '.join(args.ratios)}"
     )
-    X, y, groups = training_arrays(load_training(args.shared)[0])
     WithRatios.ratio_names = tuple(args.ratios)
     model = WithRatios(**dict(DEFAULT_PARAMS, random_state=args.seed))
     start = time.perf_counter()
-    classes, proba = held_out_proba(
-        model, X, y, groups=groups, folds=CALIBRATION_FOLDS, extra=synthetic_arrays(args.seed)
-    )
-    found = _grouped({"proba": proba, "y": y, "classes": classes}, recalled=np.unique(y))
-    recall = sorted((k.removeprefix("recall_"), found.pop(k)) for k in [k for k in found if k.startswith("recall_")])
+    found = grouped(args.shared, synthetic_arrays(args.seed), args.seed, estimator=model)
     print(f"held-out fits {time.perf_counter() - start:.0f} s")
-    print("grouped CV:", {k: round(v, 4) for k, v in found.items()})
-    print("lowest recalls:", ", ".join(f"{c} {v:.4f}" for c, v in sorted(recall, key=lambda kv: kv[1])[:5]))
+    report(found)
 
 
 if __name__ == "__main__":

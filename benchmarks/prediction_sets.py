@@ -22,14 +22,17 @@ import numpy as np
 
 def held_out(shared: Path, cache: Path, extra=None) -> dict[str, np.ndarray]:
     """The cached held-out probabilities, computed first if ``cache`` does not exist, with the
-    shipped synthetic rows, or the ``extra`` ``(X, y)`` rows given instead, in every training fold."""
+    shipped synthetic rows, or the ``extra`` ``(X, y)`` rows given instead, in every training fold;
+    a cache of another network width than the shipped one is refused."""
+    from minml.training.shipped import DEFAULT_PARAMS
+
     if not cache.exists():
         from sklearn.model_selection import GroupKFold
 
         from minml.classifier.model import MineralClassifier
         from minml.training.datasets import load_training
         from minml.training.evaluation import held_out_proba, training_arrays
-        from minml.training.shipped import CALIBRATION_FOLDS, DEFAULT_PARAMS, _synthetic
+        from minml.training.shipped import CALIBRATION_FOLDS, _synthetic
 
         start = time.perf_counter()
         table, _ = load_training(shared)
@@ -57,15 +60,13 @@ def held_out(shared: Path, cache: Path, extra=None) -> dict[str, np.ndarray]:
             hidden=np.asarray(DEFAULT_PARAMS["hidden"]),
         )
         print(f"held-out probabilities: {time.perf_counter() - start:.0f} s")
-    from minml.training.shipped import DEFAULT_PARAMS as shipped
-
     with np.load(cache, allow_pickle=False) as data:
         found = {name: data[name] for name in data.files}
-    if "hidden" not in found or tuple(found["hidden"]) != tuple(shipped["hidden"]):
+    if "hidden" not in found or tuple(found["hidden"]) != tuple(DEFAULT_PARAMS["hidden"]):
         width = tuple(found["hidden"]) if "hidden" in found else "not recorded"
         raise SystemExit(
             f"{cache} holds held-out probabilities of hidden layers {width}, the shipped network has "
-            f"{tuple(shipped['hidden'])}: delete it (it is rebuilt in a few minutes) or name another --cache."
+            f"{tuple(DEFAULT_PARAMS['hidden'])}: delete it (it is rebuilt in a few minutes) or name another --cache."
         )
     return found
 
