@@ -137,6 +137,15 @@ def _species(phase: Phase, members: list, moles: np.ndarray) -> list:
     return _rule_names(SpeciesRules(rules=phase.rules), values, len(moles))[0]
 
 
+def _box_distance(normalised: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """A lower bound of each row's misfit from ``members`` (wt%, rows normalised to 100 as
+    :func:`~minml.chemistry.misfit.end_member_misfit` normalises them): its distance from the
+    box that the end-members' oxides span, which holds every mixture of them."""
+    below = np.maximum(members.min(axis=0) - normalised, 0.0)
+    above = np.maximum(normalised - members.max(axis=0), 0.0)
+    return np.sqrt((below * below + above * above).sum(axis=1))
+
+
 def name_phases(checked, rows: np.ndarray) -> tuple[list, np.ndarray]:
     """Phases of ``phases.toml`` that explain ``rows`` of ``checked`` (an :class:`OxideCheck`).
 
@@ -153,11 +162,14 @@ def name_phases(checked, rows: np.ndarray) -> tuple[list, np.ndarray]:
     if not len(rows):
         return names, best
     oxides = _phase_oxides(checked)
-    frame = checked.oxides.iloc[rows]
-    values = fold_divalent(frame[list(oxides)].to_numpy(dtype=float), oxides, frame)
+    species = list(checked.species)
+    frame = {s: np.asarray(checked.values[rows, species.index(s)], dtype=float) for s in species}  # no pandas
+    values = fold_divalent(np.stack([frame[s] for s in oxides], axis=1), oxides, frame)
     usable = np.isfinite(values).all(axis=1) & ~np.asarray(checked.no_analysis)[rows]
     total = np.asarray(checked.total, dtype=float)[rows]
     low, high = checked.total_range if checked.total_range is not None else (88.0, 105.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        normalised = np.nan_to_num(100.0 * values / np.nansum(values, axis=1, keepdims=True))
     found = []  # (misfit, species) per phase
     for phase in phase_table().values():
         members, E, share, mass = _fitted(phase, oxides)
@@ -165,9 +177,11 @@ def name_phases(checked, rows: np.ndarray) -> tuple[list, np.ndarray]:
             continue
         analysed = np.ones(len(rows), dtype=bool)
         for alternatives in phase.requires:
-            present = [np.nan_to_num(frame[s].to_numpy(dtype=float)) > 0 for s in alternatives if s in frame]
+            present = [np.nan_to_num(frame[s]) > 0 for s in alternatives if s in frame]
             analysed &= np.any(present, axis=0) if present else False
-        misfit, W = end_member_misfit(values, E)
+        tried = np.flatnonzero(usable & analysed & (_box_distance(normalised, E) <= phase.misfit_limit))
+        misfit, W = np.full(len(rows), np.inf), np.zeros((len(rows), len(members)))
+        misfit[tried], W[tried] = end_member_misfit(values[tried], E)
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = 100.0 / (W / share).sum(axis=1)
         fits = usable & analysed & (misfit <= phase.misfit_limit)
