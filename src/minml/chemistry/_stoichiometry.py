@@ -16,7 +16,14 @@ from minml.chemistry.oxides import species_table
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["carried_oxygen_share", "cation_oxygen_ratio", "cation_sum", "evaluate_index", "parse_formula"]
+__all__ = [
+    "carried_oxygen_share",
+    "cation_brackets",
+    "cation_oxygen_ratio",
+    "cation_sum",
+    "evaluate_index",
+    "parse_formula",
+]
 
 _SKIP = {"FeO", "Fe2O3", "Fe2O3t", "H2O"}  # iron enters as FeOt; H is not a cation of these formulas
 
@@ -78,19 +85,61 @@ def cation_oxygen_ratio(values: np.ndarray, oxides) -> np.ndarray:
     >>> cation_oxygen_ratio(np.array([[42.71, 57.29]]), ["SiO2", "MgO"]).round(3).tolist()  # forsterite
     [0.75]
     """
+    return cation_brackets(np.asarray(values, dtype=np.float64), oxides)[0]
+
+
+def cation_brackets(values: np.ndarray, oxides) -> tuple[np.ndarray, np.ndarray]:
+    """Cations per oxygen of each row, with all its iron (``FeOt``) as Fe2+ (the largest) and
+    as Fe3+ (the smallest): where the analysis does not split its iron, its formula lies between.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x ``oxides``, wt% (NaN reads as 0); float32 rows are summed in float32.
+    oxides : sequence of str
+        Canonical species of the columns.
+
+    Returns
+    -------
+    high, low : numpy.ndarray of float64
+        NaN for rows without oxygen.
+
+    Examples
+    --------
+    Magnetite Fe3O4 as FeOt (93.1 wt%): 1 cation per oxygen read as FeO, 2/3 read as Fe2O3,
+    and its formula's 3/4 lies between.
+
+    >>> high, low = cation_brackets(np.array([[93.1]]), ["FeOt"])
+    >>> round(float(high[0]), 3), round(float(low[0]), 3)
+    (1.0, 0.667)
+    """
     table = species_table()
     names = ["FeO" if ox == "FeOt" else ox for ox in oxides]
     unknown = [ox for ox in names if ox not in table]
     if unknown:
         raise ValueError(f"No species {unknown} in the oxide table.")
     used = np.array([not table[ox].halogen and ox != "H2O" for ox in names])
-    moles = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0) / np.array(
-        [table[ox].molar_mass for ox in names]
+    per_wt = 1.0 / np.array([table[ox].molar_mass for ox in names])  # moles of each oxide per wt%
+    weights = np.stack(
+        [
+            per_wt * np.where(used, [table[ox].cations for ox in names], 0.0),
+            per_wt * np.where(used, [table[ox].oxygens for ox in names], 0.0),
+            per_wt * np.array([ox == "FeO" for ox in names]),  # FeO -> FeO1.5: half an O more per Fe
+        ],
+        axis=1,
     )
-    cations = moles @ np.where(used, [table[ox].cations for ox in names], 0.0)
-    anions = moles @ np.where(used, [table[ox].oxygens for ox in names], 0.0)
+    X = np.asarray(values)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    sums = X @ weights.astype(X.dtype)  # one pass over the rows
+    blank = ~np.isfinite(sums).all(axis=1)
+    if blank.any():  # NaN cells read as 0
+        sums[blank] = np.nan_to_num(X[blank], nan=0.0) @ weights.astype(X.dtype)
+    cations, anions, iron = sums.astype(np.float64).T
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(anions > 0, cations / anions, np.nan)
+        high = np.where(anions > 0, cations / anions, np.nan)
+        low = np.where(anions > 0, cations / (anions + 0.5 * iron), np.nan)
+    return high, low
 
 
 def carried_oxygen_share(elements: dict, oxygen, atomic: bool = False) -> float | None:

@@ -16,13 +16,15 @@ import ast
 import string
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from minml._resources import load_toml
-from minml.chemistry._apfu import FE3_ANALYSED, FE3_CHARGE_BALANCE
-from minml.chemistry.formulas import evaluate_index
+from minml.chemistry._stoichiometry import evaluate_index
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SpeciesRules", "name_species", "species_rules", "species_text"]
 
@@ -209,6 +211,8 @@ def class_species(values: dict, mineral, rules: SpeciesRules, fe3_method: np.nda
     each row's (:func:`minml.formula` ``fe3_method``): Fe3+ "analysed" is kept; the others get
     the class's Fe3+ estimate (``rules.fe3``; charge balance where the formula made one) and
     are named again with it ``fe3_step`` apfu lower and higher."""
+    from minml.chemistry._apfu import FE3_ANALYSED, FE3_CHARGE_BALANCE  # (pandas: only where classes are named)
+
     analysed = np.asarray(fe3_method) == FE3_ANALYSED
     estimated = ~analysed if rules.fe3 else np.asarray(fe3_method) == FE3_CHARGE_BALANCE
     base = _fe3_moved(values, mineral, rules, estimated, 0.0) if rules.fe3 else dict(values)
@@ -263,6 +267,7 @@ def name_species(table, minerals, *, suffix: str | None = None, elements: bool =
 
     Examples
     --------
+    >>> import pandas as pd
     >>> ol = pd.DataFrame({"SiO2": [40.8], "TiO2": [0.0], "Al2O3": [0.0], "FeOt": [11.0],
     ...     "MnO": [0.0], "MgO": [48.2], "CaO": [0.0], "Na2O": [0.0], "K2O": [0.0],
     ...     "Cr2O3": [0.0], "P2O5": [0.0]})
@@ -304,6 +309,8 @@ def name_species(table, minerals, *, suffix: str | None = None, elements: bool =
     for i, row in enumerate(unknown.tolist()):
         if phase_names[i]:
             species[row], basis[row], misfit[row] = phase_names[i], "formula", phase_misfit[i]
+    import pandas as pd
+
     column = pd.Series(species, index=checked.index, dtype=object)
     return pd.DataFrame({"species": column, "species_basis": basis, "species_misfit": misfit}, index=checked.index)
 
@@ -312,6 +319,8 @@ def _checked(table, suffix, elements):
     """``table``'s :class:`~minml.tables.checks.OxideCheck` (itself where it is one)."""
     if hasattr(table, "oxides") and hasattr(table, "species_values"):
         return table
+    import pandas as pd
+
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"table must be a DataFrame of analyses or an OxideCheck, not {type(table).__name__}.")
     from minml.tables.checks import check_oxides
