@@ -35,6 +35,10 @@ class Mineral:
         Ideal cation sum on that basis, or its (low, high) range.
     screen_cations : bool
         Whether the training build screens rows by cation sum (all iron as Fe2+).
+    judge_cations : bool
+        Whether :func:`minml.classify` holds a named row to ``cations`` per ``oxygens`` (iron
+        read both ways) before a phase outside the classes may claim it
+        (:mod:`minml.classifier._cations`).
     end_members : tuple of str
         Names in :func:`end_member_table` spanning the class's solid solutions.
     basis_excludes : tuple of str
@@ -59,6 +63,7 @@ class Mineral:
     oxygens: float | None = None
     cations: float | tuple | None = None
     screen_cations: bool = False
+    judge_cations: bool = False
     end_members: tuple[str, ...] = ()
     basis_excludes: tuple[str, ...] = ("H2O",)
     fe3: str = "none"
@@ -87,6 +92,7 @@ def mineral_table() -> dict[str, Mineral]:
             oxygens=spec.get("oxygens"),
             cations=tuple(spec["cations"]) if isinstance(spec.get("cations"), list) else spec.get("cations"),
             screen_cations=spec.get("screen_cations", False),
+            judge_cations=spec.get("judge_cations", False),
             end_members=tuple(spec.get("end_members", ())),
             basis_excludes=tuple(spec.get("basis_excludes", ("H2O",))),
             fe3=spec.get("fe3", "none"),

@@ -90,11 +90,11 @@ def phase_table() -> dict[str, Phase]:
     return out
 
 
-def _analysed_share(member: str, oxides: tuple) -> tuple[float, float]:
+def _analysed_share(member: str, oxides: tuple, file: str = _FILE) -> tuple[float, float]:
     """(share of the end-member's mass the oxides report, with iron as FeOt; its mass in
-    those oxides per formula unit)."""
-    table, spec = species_table(), end_member_table(_FILE)[member]
-    volatile = load_toml(_FILE)["molar_mass"]
+    those oxides per formula unit), the end-member from the data table ``file``."""
+    table, spec = species_table(), end_member_table(file)[member]
+    volatile = load_toml(file).get("molar_mass", {})
     full = reported = 0.0
     for species, moles in spec.oxides.items():
         mass = moles * (volatile[species] if species in volatile else table[species].molar_mass)

@@ -17,6 +17,7 @@ from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
+from minml.classifier._cations import judge_cation_sums
 from minml.classifier._judge import (
     flag_essential,
     judge_outliers,
@@ -328,6 +329,7 @@ def _classify(
         note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
     rejected = judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
+    rejected |= judge_cation_sums(values, model.oxides, checked, classes, out["top"], ok & ~rejected, (flag, reasons))
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
@@ -401,8 +403,10 @@ def _scores(model, values, analysis, *, cutoffs=None, progress=False, keep_proba
 
 def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     """The class of each row of a clean numeric array, for callers that need no table checks
-    (:func:`minml.maps.classify.classify_map`): rows with NaN, and rows unlike the training data that
-    their class's end-members do not explain, get code ``len(model.classes)`` ("unknown").
+    (:func:`minml.maps.classify.classify_map`): rows with NaN, rows unlike the training data that
+    their class's end-members do not explain, and rows whose cation sum their class's formula
+    cannot hold and a phase outside the classes explains (:mod:`minml.classifier._cations`) get
+    code ``len(model.classes)`` ("unknown").
 
     Parameters
     ----------
@@ -420,6 +424,9 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     analysis = usable_rows(values)
     out = top_scores(model, values, analysis)
     rejected = judge_outliers(model, values, out, analysis, None, far=out["unlike"])
+    rejected |= judge_cation_sums(
+        values, model.oxides, None, np.asarray(model.classes), out["top"], analysis & ~rejected, None
+    )
     named = analysis & ~rejected
     codes = np.where(named, out["top"], len(model.classes)).astype(np.int16)
     return codes, np.where(named, out["p1"], np.nan).astype(np.float32)
