@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minml.chemistry.phases import _fitted, phase_table
+from minml.chemistry.phases import _fitted, name_phases, phase_table
 from minml.classifier import _cations
 from minml.classifier.features import MODEL_OXIDES
 from minml.classifier.predict import classify_checked
@@ -88,26 +88,19 @@ def training_rejections(shared: Path) -> None:
     values = checked.oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)
     classes = np.array(sorted(set(table["mineral"])), dtype=object)
     top = np.searchsorted(classes, table["mineral"].to_numpy())
-    named = np.isfinite(values).all(axis=1)
-    print(f"training rows {len(table)} (judged as their label)")
-    print(f"{'tolerance':>9} {'sum gap':>7} {'answered unknown':>17}  by class (phase)")
+    named = np.isfinite(values).all(axis=1) & ~checked.no_analysis & ~checked.total_outside  # as classify judges
+    print(f"training rows {len(table)}, {int(named.sum())} of them with a sum classify judges (judged as their label)")
+    print(f"{'tolerance':>9} {'sum gap':>7} {'answered unknown':>17}  by class (the phase that explains them)")
     for tolerance, sum_gap in SETTINGS[:-1]:
         flag = np.full(len(table), "", dtype=object)
         reasons = np.zeros(len(table), dtype=np.uint16)
         rejected = _cations.judge_cation_sums(
             values, MODEL_OXIDES, checked, classes, top, named, (flag, reasons), tolerance=tolerance, sum_gap=sum_gap
         )
-        by_class = (
-            pd.Series(
-                classes[top[rejected]]
-                + " ("
-                + pd.Series(flag[rejected]).str.extract(r", and (\S+) explains")[0].to_numpy()
-                + ")"
-            )
-            .value_counts()
-            .to_dict()
-        )
-        print(f"{tolerance:>9g} {sum_gap:>7g} {int(rejected.sum()):>17}  {by_class}")
+        rows = np.flatnonzero(rejected)
+        phases = ["|".join(p) for p in name_phases(checked, rows)[0]]
+        by_class = pd.Series([f"{classes[top[r]]} ({p})" for r, p in zip(rows, phases, strict=True)]).value_counts()
+        print(f"{tolerance:>9g} {sum_gap:>7g} {len(rows):>17}  {by_class.to_dict()}")
 
 
 def outside_phases() -> None:

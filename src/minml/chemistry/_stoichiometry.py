@@ -131,10 +131,11 @@ def cation_brackets(values: np.ndarray, oxides) -> tuple[np.ndarray, np.ndarray]
     X = np.asarray(values)
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    sums = X @ weights.astype(X.dtype)  # one pass over the rows
-    blank = ~np.isfinite(sums).all(axis=1)
-    if blank.any():  # NaN cells read as 0
-        sums[blank] = np.nan_to_num(X[blank], nan=0.0) @ weights.astype(X.dtype)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf x 0 is NaN: such rows are read again
+        sums = X @ weights.astype(X.dtype)  # one pass over the rows
+        blank = ~np.isfinite(sums).all(axis=1)
+        if blank.any():  # NaN cells read as 0
+            sums[blank] = np.nan_to_num(X[blank], nan=0.0) @ weights.astype(X.dtype)
     cations, anions, iron = sums.astype(np.float64).T
     with np.errstate(invalid="ignore", divide="ignore"):
         high = np.where(anions > 0, cations / anions, np.nan)

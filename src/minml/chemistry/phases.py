@@ -21,7 +21,7 @@ from minml.chemistry.minerals import end_member_table
 from minml.chemistry.misfit import end_member_misfit, fold_divalent, member_compositions
 from minml.chemistry.oxides import FEO_PER_FE2O3, species_table
 
-__all__ = ["Phase", "name_phases", "phase_table"]
+__all__ = ["Phase", "analysed_share", "name_phases", "phase_table"]
 
 _FILE = "phases.toml"
 _VOLATILE = ("H2O",)  # species of the oxide table never in the fit (CO2 is not in the table at all)
@@ -90,9 +90,31 @@ def phase_table() -> dict[str, Phase]:
     return out
 
 
-def _analysed_share(member: str, oxides: tuple, file: str = _FILE) -> tuple[float, float]:
-    """(share of the end-member's mass the oxides report, with iron as FeOt; its mass in
-    those oxides per formula unit), the end-member from the data table ``file``."""
+def analysed_share(member: str, oxides: tuple, file: str = _FILE) -> tuple[float, float]:
+    """How much of an end-member an analysis of ``oxides`` reports.
+
+    Parameters
+    ----------
+    member : str
+        An end-member of the data table ``file``.
+    oxides : tuple of str
+        The analysed species; iron of FeO and Fe2O3 counts as ``FeOt`` where it is one of them.
+    file : str
+        ``phases.toml`` (default) or ``minerals.toml``.
+
+    Returns
+    -------
+    share : float
+        Of the end-member's mass (H2O, CO2 and species outside ``oxides`` unanalysed): its
+        analysed oxide sum / 100.
+    mass : float
+        Its mass in ``oxides`` per formula unit (g/mol).
+
+    Examples
+    --------
+    >>> round(analysed_share("talc", ("SiO2", "MgO"))[0], 3)  # Mg3Si4O10(OH)2: 4.8 wt% H2O
+    0.952
+    """
     table, spec = species_table(), end_member_table(file)[member]
     volatile = load_toml(file).get("molar_mass", {})
     full = reported = 0.0
@@ -109,8 +131,8 @@ def _analysed_share(member: str, oxides: tuple, file: str = _FILE) -> tuple[floa
 def _fitted(phase: Phase, oxides: tuple) -> tuple:
     """The end-members of ``phase`` that hold any of ``oxides``, their compositions there,
     analysed shares and masses per formula unit."""
-    members = [m for m in phase.end_members if _analysed_share(m, oxides)[1] > 0]
-    shares = np.array([_analysed_share(m, oxides) for m in members]).reshape(-1, 2)
+    members = [m for m in phase.end_members if analysed_share(m, oxides)[1] > 0]
+    shares = np.array([analysed_share(m, oxides) for m in members]).reshape(-1, 2)
     return members, member_compositions(tuple(members), oxides, _FILE), shares[:, 0], shares[:, 1]
 
 

@@ -328,8 +328,9 @@ def _classify(
     if completed:
         note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
-    rejected = judge_outliers(model, values, out, ok, (flag, reasons), analyses=divalent)
-    rejected |= judge_cation_sums(values, model.oxides, checked, classes, out["top"], ok & ~rejected, (flag, reasons))
+    # first the sums the class's formula fixes (a row they reject gets no "unusual" note), then the outliers
+    rejected = judge_cation_sums(values, model.oxides, checked, classes, out["top"], ok, (flag, reasons))
+    rejected |= judge_outliers(model, values, out, ok & ~rejected, (flag, reasons), analyses=divalent)
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
@@ -424,6 +425,8 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     analysis = usable_rows(values)
     out = top_scores(model, values, analysis)
     rejected = judge_outliers(model, values, out, analysis, None, far=out["unlike"])
+    # then the sums the class's formula fixes, on the rows left (the same rows as the other order,
+    # as classify runs them, with fewer to fit: no notes to keep apart here)
     rejected |= judge_cation_sums(
         values, model.oxides, None, np.asarray(model.classes), out["top"], analysis & ~rejected, None
     )
