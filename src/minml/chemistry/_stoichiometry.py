@@ -95,14 +95,14 @@ def cation_brackets(values: np.ndarray, oxides) -> tuple[np.ndarray, np.ndarray]
     Parameters
     ----------
     values : numpy.ndarray
-        Rows x ``oxides``, wt% (NaN reads as 0); float32 rows are summed in float32.
+        Rows x ``oxides``, wt% (NaN reads as 0).
     oxides : sequence of str
         Canonical species of the columns.
 
     Returns
     -------
-    high, low : numpy.ndarray of float64
-        NaN for rows without oxygen.
+    high, low : numpy.ndarray
+        In float32 for float32 ``values``, else float64; NaN for rows without oxygen.
 
     Examples
     --------
@@ -133,13 +133,16 @@ def cation_brackets(values: np.ndarray, oxides) -> tuple[np.ndarray, np.ndarray]
         X = X.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):  # inf x 0 is NaN: such rows are read again
         sums = X @ weights.astype(X.dtype)  # one pass over the rows
-        blank = ~np.isfinite(sums).all(axis=1)
-        if blank.any():  # NaN cells read as 0
+        blank = np.flatnonzero(~np.isfinite(sums[:, 1]))  # a NaN or inf cell, even of weight 0, makes it NaN
+        if len(blank):  # NaN cells read as 0
             sums[blank] = np.nan_to_num(X[blank], nan=0.0) @ weights.astype(X.dtype)
-    cations, anions, iron = sums.astype(np.float64).T
+    cations, anions, iron = sums.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        high = np.where(anions > 0, cations / anions, np.nan)
-        low = np.where(anions > 0, cations / (anions + 0.5 * iron), np.nan)
+        high = cations / anions
+        low = cations / (anions + 0.5 * iron)
+    without = ~(anions > 0)  # no oxygen (NaN included): no ratio
+    high[without] = np.nan
+    low[without] = np.nan
     return high, low
 
 

@@ -109,7 +109,7 @@ def judge_cation_sums(
     code = np.minimum(top, len(classes))
     high, low = cation_brackets(values, oxides)  # every row: cheaper than picking the named ones first
     with np.errstate(invalid="ignore", over="ignore"):  # unusable rows (inf) are not named: no matter
-        total = np.asarray(values).sum(axis=1, dtype=np.float64)
+        total = np.asarray(values) @ np.ones(len(oxides), dtype=np.asarray(values).dtype)  # one pass
         by_cations = (high < lows[code]) | (low > highs[code])
         rows = np.flatnonzero(named & (by_cations | (total < least_sums[code])))
     if not len(rows):

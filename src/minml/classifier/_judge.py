@@ -7,6 +7,7 @@ to the row's flag."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,10 +16,13 @@ from minml.chemistry.misfit import fold_divalent
 from minml.tables.reasons import Reason
 
 __all__ = [
+    "OutlierVerdict",
     "append_note",
+    "find_outliers",
     "flag_essential",
     "judge_outliers",
     "note_absent_decides",
+    "note_outliers",
     "rejudge_completed",
     "rejudge_totals",
 ]
@@ -63,22 +67,34 @@ def append_note(flag: np.ndarray, rows: np.ndarray, notes) -> None:
     flag[rows] = np.where(flag[rows] == "", notes, flag[rows] + "; " + notes)
 
 
-def judge_outliers(model, values, out, ok, notes, analyses=None, far=None) -> np.ndarray:
-    """Rows unlike the training data: rejected (True) unless the predicted class's
-    end-members explain them; both outcomes are noted in ``notes``, the (flag text, reason
-    codes) of the rows, in place (None: no notes).
-    ``analyses`` (the rows' checked NiO, CoO and ZnO by name) lends them to the fit
-    (:func:`minml.chemistry.misfit.fold_divalent`).  ``far``: which rows are unlike the
-    training data, when the caller knows it without every row's ood score
-    (:func:`minml.classifier._top.top_scores`; no ``notes`` then: they quote the score)."""
+class OutlierVerdict(NamedTuple):
+    """What :func:`find_outliers` found."""
+
+    rows: np.ndarray
+    """The rows judged: named and unlike the training data."""
+    explained: np.ndarray
+    """Per judged row: its predicted class's end-members explain it."""
+    misfit: np.ndarray
+    """Per judged row: wt% from the class's nearest end-member mixture (NaN: no end-members)."""
+    limit: np.ndarray
+    """Per judged row: the class's misfit limit."""
+    rejected: np.ndarray
+    """Over all rows: judged and not explained."""
+
+
+def find_outliers(model, values, out, ok, analyses=None, far=None) -> OutlierVerdict:
+    """Rows unlike the training data, and whether the predicted class's end-members explain
+    them (rejected where they do not).  ``analyses`` (the rows' checked NiO, CoO and ZnO by
+    name) lends them to the fit (:func:`minml.chemistry.misfit.fold_divalent`).  ``far``: which
+    rows are unlike the training data, when the caller knows it without every row's ood score
+    (:func:`minml.classifier._top.top_scores`)."""
     if far is None:  # in float64: numpy compares a float32 array with a Python float in float32 (NEP 50)
         far = out["ood"] > np.float64(model.ood_threshold)
-    elif notes is not None:
-        raise ValueError("judge_outliers: notes quote each row's ood score; give out['ood'], not far.")
     far = np.flatnonzero(ok & far)
     rejected = np.zeros(len(values), dtype=bool)
     if not len(far):
-        return rejected
+        empty = np.zeros(0)
+        return OutlierVerdict(far, empty.astype(bool), empty, empty, rejected)
     top = out["top"][far]
     far_values = fold_divalent(
         values[far], model.oxides, None if analyses is None else {s: v[far] for s, v in analyses.items()}
@@ -87,8 +103,18 @@ def judge_outliers(model, values, out, ok, notes, analyses=None, far=None) -> np
     limit = np.asarray(model.misfit_threshold)[top]
     explained = misfit <= limit  # False for NaN: classes without end-members (glass)
     rejected[far[~explained]] = True
-    if notes is None:
-        return rejected
+    return OutlierVerdict(far, explained, misfit, limit, rejected)
+
+
+def note_outliers(model, out, verdict: OutlierVerdict, notes, spared=None) -> None:
+    """The notes of :func:`find_outliers`' ``verdict`` in ``notes`` (flag text, reason codes), in
+    place: "unusual ..." for the rows explained, "unknown: unlike the training data ..." for the
+    others; none for the rows ``spared`` (bool over all rows: answered unknown for another reason)."""
+    keep = np.ones(len(verdict.rows), dtype=bool) if spared is None else ~spared[verdict.rows]
+    far, explained = verdict.rows[keep], verdict.explained[keep]
+    if not len(far):
+        return
+    misfit, limit, top = verdict.misfit[keep], verdict.limit[keep], out["top"][far]
     flag, reasons = notes
     reasons[far[explained]] |= np.uint16(Reason.UNUSUAL)
     reasons[far[~explained]] |= np.uint16(Reason.NONE_OF_THE_CLASSES)
@@ -107,7 +133,7 @@ def judge_outliers(model, values, out, ok, notes, analyses=None, far=None) -> np
             for i in np.flatnonzero(explained).tolist()
         ],
     )
-    reasons = [
+    rejected_text = [
         unlike.format(ood[i])
         + (
             f" and no {names[i]} (misfit {text[i]} wt% from its end-members, limit {limit_text[i]})"
@@ -116,8 +142,21 @@ def judge_outliers(model, values, out, ok, notes, analyses=None, far=None) -> np
         )
         for i in np.flatnonzero(~explained).tolist()
     ]
-    append_note(flag, far[~explained], reasons)
-    return rejected
+    append_note(flag, far[~explained], rejected_text)
+
+
+def judge_outliers(model, values, out, ok, notes, analyses=None, far=None) -> np.ndarray:
+    """Rows unlike the training data: rejected (True) unless the predicted class's
+    end-members explain them; both outcomes are noted in ``notes``, the (flag text, reason
+    codes) of the rows, in place (None: no notes).  :func:`find_outliers` then
+    :func:`note_outliers`; ``analyses`` and ``far`` as there (no ``notes`` with ``far``: they
+    quote each row's ood score)."""
+    if far is not None and notes is not None:
+        raise ValueError("judge_outliers: notes quote each row's ood score; give out['ood'], not far.")
+    verdict = find_outliers(model, values, out, ok, analyses=analyses, far=far)
+    if notes is not None:
+        note_outliers(model, out, verdict, notes)
+    return verdict.rejected
 
 
 @lru_cache(maxsize=1)

@@ -19,9 +19,11 @@ from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
 from minml.classifier._cations import judge_cation_sums
 from minml.classifier._judge import (
+    find_outliers,
     flag_essential,
     judge_outliers,
     note_absent_decides,
+    note_outliers,
     rejudge_completed,
     rejudge_totals,
 )
@@ -328,9 +330,14 @@ def _classify(
     if completed:
         note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
-    # first the sums the class's formula fixes (a row they reject gets no "unusual" note), then the outliers
-    rejected = judge_cation_sums(values, model.oxides, checked, classes, out["top"], ok, (flag, reasons))
-    rejected |= judge_outliers(model, values, out, ok & ~rejected, (flag, reasons), analyses=divalent)
+    outliers = find_outliers(model, values, out, ok, analyses=divalent)
+    # the sums the class's formula fixes, on the rows the outlier test left named; a row they
+    # reject gets their note, not the outlier test's "unusual"
+    by_sums = judge_cation_sums(
+        values, model.oxides, checked, classes, out["top"], ok & ~outliers.rejected, (flag, reasons)
+    )
+    note_outliers(model, out, outliers, (flag, reasons), spared=by_sums)
+    rejected = outliers.rejected | by_sums
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])
@@ -425,8 +432,7 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     analysis = usable_rows(values)
     out = top_scores(model, values, analysis)
     rejected = judge_outliers(model, values, out, analysis, None, far=out["unlike"])
-    # then the sums the class's formula fixes, on the rows left (the same rows as the other order,
-    # as classify runs them, with fewer to fit: no notes to keep apart here)
+    # then the sums the class's formula fixes, on the rows left (as classify does)
     rejected |= judge_cation_sums(
         values, model.oxides, None, np.asarray(model.classes), out["top"], analysis & ~rejected, None
     )
