@@ -24,6 +24,7 @@ also what a poor analysis or a beam overlapping two grains gives.
 from __future__ import annotations
 
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -116,12 +117,10 @@ def judge_cation_sums(
         return rejected
     from minml.chemistry.phases import name_phases
 
-    if checked is None:  # the map's clean arrays: a check of the few rows tried
-        import pandas as pd
-
-        from minml.tables.checks import check_oxides
-
-        checked, at = check_oxides(pd.DataFrame(values[rows], columns=list(oxides))), np.arange(len(rows))
+    if checked is None:  # the map's clean arrays: the rows tried, as name_phases reads a check
+        tried = np.asarray(values[rows], dtype=np.float64)
+        checked = _Clean(list(oxides), tried, np.zeros(len(rows), dtype=bool), tried.sum(axis=1), None)
+        at = np.arange(len(rows))
     else:
         at = rows
     phases, misfit = name_phases(checked, at)
@@ -145,6 +144,17 @@ def judge_cation_sums(
             ],
         )
     return rejected
+
+
+class _Clean(NamedTuple):
+    """Clean rows (a map's pixels) as :func:`~minml.chemistry.phases.name_phases` reads an
+    :class:`~minml.tables.checks.OxideCheck`: no table to check, no pandas."""
+
+    species: list
+    values: np.ndarray
+    no_analysis: np.ndarray
+    total: np.ndarray
+    total_range: tuple | None
 
 
 def _why(name, ideal, high, low, total, by_cations) -> str:
