@@ -17,7 +17,7 @@ from minml._parallel import run_in_threads
 from minml._resources import load_shipped
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
-from minml.classifier._cations import judge_cation_sums
+from minml.classifier._cations import MAP_TOLERANCE, judge_cation_sums
 from minml.classifier._judge import (
     find_outliers,
     flag_essential,
@@ -432,9 +432,10 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     analysis = usable_rows(values)
     out = top_scores(model, values, analysis)
     rejected = judge_outliers(model, values, out, analysis, None, far=out["unlike"])
-    # then the sums the class's formula fixes, on the rows left (as classify does)
+    # then the sums the class's formula fixes, on the rows left (as classify does, at the tolerance
+    # of a map's noisier pixels)
     rejected |= judge_cation_sums(
-        values, model.oxides, None, np.asarray(model.classes), out["top"], analysis & ~rejected, None
+        values, model.oxides, None, np.asarray(model.classes), out["top"], analysis & ~rejected, None, MAP_TOLERANCE
     )
     named = analysis & ~rejected
     codes = np.where(named, out["top"], len(model.classes)).astype(np.int16)
