@@ -109,15 +109,15 @@ def test_real_armalcolite_named_rutile_is_unknown(lepr_all):
 
 
 def test_real_members_keep_their_class(shared_data):
-    """On LEPR the judge changes few rows, each to unknown with the phase that explains it, and
-    no pyroxene, feldspar, garnet, spinel or amphibole named rightly is lost (measured: 5 of
-    14,909 rows change, all named rightly before: three Fe-Ti oxides that pseudobrookite explains
-    and two Si-poor experimental forsterites, 3.03-3.04 cations per 4 O, that humite explains)."""
+    """On LEPR the judge changes few rows (measured: none), each to unknown with the phase that
+    explains it, and no pyroxene, feldspar, garnet, spinel or amphibole named rightly is lost.
+    (Before SUM_EXCESS two Si-poor experimental forsterites summing 100-102 wt% went to humite,
+    and three Fe-Ti oxides to pseudobrookite.)"""
     lepr = pd.read_csv(shared_data / "test" / "lepr_allphases_lim.csv")
     before = _classify(lepr, tolerance=np.inf, sum_gap=np.inf).frame()
     after = _classify(lepr).frame()
     changed = (before["mineral"] != after["mineral"]).to_numpy()
-    assert changed.any() and changed.sum() <= 0.0005 * len(lepr)
+    assert changed.sum() <= 0.0005 * len(lepr)
     assert (after["mineral"][changed] == "unknown").all()
     assert after["flag"][changed].str.contains(" explains it ").all()
     right = lepr_correct(lepr["Mineral"], before["mineral"])
@@ -196,3 +196,34 @@ def test_the_box_bound_never_exceeds_the_misfit(lepr_all):
         if members:
             misfit = end_member_misfit(values, E)[0]
             assert (_box_distance(normalised, E) <= misfit + 1e-9).all(), phase.name
+
+
+@pytest.mark.parametrize(
+    ("member", "named", "phase"), [("clinohumite", "olivine", "humite"), ("vesuvianite", "garnet", "vesuvianite")]
+)
+def test_phases_within_two_percent_of_a_class_need_the_one_percent_tolerance(member, named, phase):
+    """Clinohumite's cation sum is 1.96 % above olivine's, vesuvianite's 2.04 % above garnet's: the
+    network names them those classes; the judge at 2 % lets clinohumite pass, at 1 % (the shipped
+    tolerance) both are unknown, a phase of their group named."""
+    analysis = _phase_analysis(member)
+    assert _classify(analysis, tolerance=np.inf, sum_gap=np.inf).frame()["mineral"].iloc[0] == named
+    if member == "clinohumite":  # 1.96 % off: within 2 % (the ideal vesuvianite is 2.04 % off)
+        assert _classify(analysis, tolerance=0.02).frame()["mineral"].iloc[0] == named
+    assert _cations.TOLERANCE == 0.01
+    result = _classify(analysis).frame()
+    assert result["mineral"].iloc[0] == "unknown"
+    assert f"no {named}:" in result["flag"].iloc[0] and "explains it" in result["flag"].iloc[0]
+
+
+def test_hydrous_phases_claim_no_analysis_summing_over_theirs():
+    """An anhydrous forsterite summing 100 wt% with 3.04 cations per 4 O (LEPR's experimental
+    Si-poor forsterites) is near humite's composition, but humite's analyses sum ~96 wt%: it
+    stays olivine (SUM_EXCESS); the same composition summing 96 wt% is humite's."""
+    oxides = list(MODEL_OXIDES)
+    row = dict.fromkeys(oxides, 0.0)
+    row.update(SiO2=40.75, MgO=59.20, CaO=0.02)  # LEPR row 8233 (sum 100.0)
+    forsterite = pd.DataFrame([row])
+    assert _classify(forsterite).frame()["mineral"].iloc[0] == "olivine"
+    low = forsterite * 0.96
+    result = _classify(low).frame()
+    assert result["mineral"].iloc[0] == "unknown" and "humite explains it" in result["flag"].iloc[0]

@@ -168,8 +168,11 @@ def _box_distance(normalised: np.ndarray, members: np.ndarray) -> np.ndarray:
     return np.sqrt((below * below + above * above).sum(axis=1))
 
 
-def name_phases(checked, rows: np.ndarray) -> tuple[list, np.ndarray]:
+def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple[list, np.ndarray]:
     """Phases of ``phases.toml`` that explain ``rows`` of ``checked`` (an :class:`OxideCheck`).
+
+    ``excess``: the most (wt%) a row's oxide sum may exceed the sum the phase's mixture would
+    give; by default what the accepted range allows above 100 (5 wt% for 88-105).
 
     Returns
     -------
@@ -207,7 +210,8 @@ def name_phases(checked, rows: np.ndarray) -> tuple[list, np.ndarray]:
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = 100.0 / (W / share).sum(axis=1)
         fits = usable & analysed & (misfit <= phase.misfit_limit)
-        fits &= (total >= expected - (100.0 - low)) & (total <= expected + (high - 100.0))
+        above = high - 100.0 if excess is None else excess
+        fits &= (total >= expected - (100.0 - low)) & (total <= expected + above)
         found.append((np.where(fits, misfit, np.nan), _species(phase, members, W / mass)))
     order = np.argsort(np.vstack([np.where(np.isnan(m), np.inf, m) for m, _ in found]), axis=0)
     for i in np.flatnonzero(np.any([np.isfinite(m) for m, _ in found], axis=0)).tolist():
