@@ -90,26 +90,26 @@ def accuracy(shared: Path, size: int, seeds) -> None:
 
 def _run(args: list[str], src: Path) -> tuple[float, float, float]:
     """Seconds, peak memory (MiB) and CPU seconds (user + system, all threads) of ``minml``
-    with ``args`` in a fresh process on the tree ``src``: on a shared machine the CPU time says
-    what the run cost when the wall clock also counts the waits for a core."""
-    import resource
-
-    code = (
-        "import resource, sys; from minml.cli import main; "
-        f"rc = main({args!r}); print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-    )
+    with ``args`` run as the program (``python -m minml.cli``, as a user runs ``minml``) in a
+    fresh process on the tree ``src``: on a shared machine the CPU time says what the run cost
+    when the wall clock also counts the waits for a core."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [sys.executable, "-m", "minml.cli", *args]
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return seconds, float(run.stdout.strip().splitlines()[-1].split()[-1]), cpu
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"{' '.join(command)} failed: {child.stderr.read().decode() if child.stderr else ''}")
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _alternately(trees: dict, repeats: int, args: list[str]) -> dict:
-    """``_run(args)`` ``repeats`` times on each tree, the trees in turn: tree -> runs."""
+    """``_run(args)`` ``repeats`` times on each tree, the trees in turn: tree -> runs.  Each
+    tree byte-compiled first, as ``pip install`` leaves a package (under
+    PYTHONDONTWRITEBYTECODE=1 every run would compile its modules again)."""
+    for src in trees.values():
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True)
     runs: dict[str, list] = {name: [] for name in trees}
     for _ in range(repeats):
         for name, src in trees.items():

@@ -185,8 +185,9 @@ def _without_openblas_choice() -> dict:
     return env
 
 
+@pytest.mark.parametrize("command", ["classify", "map"])
 @pytest.mark.parametrize("chosen", [None, "2"])
-def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen):
+def test_classifying_commands_run_openblas_on_one_thread_unless_one_chose(tmp_path, chosen, command):
     """Run as the program (``minml classify``: main() reads sys.argv), its work runs on the
     command's own threads; OpenBLAS's pool is not started (numpy is imported by the command,
     as it runs); a user's choice stands, the environment is left as it was."""
@@ -196,13 +197,18 @@ def test_classify_runs_openblas_on_one_thread_unless_one_chose(tmp_path, chosen)
     env = _without_openblas_choice()
     if chosen:
         env["OPENBLAS_NUM_THREADS"] = chosen
+    source, output = (
+        (ROOT / "examples" / "demo_map.npz", tmp_path) if command == "map" else (EXAMPLE, tmp_path / "o.csv")
+    )
     code = (
         "import sys; from minml.cli import main; "
-        f"sys.argv = ['minml', 'classify', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'out.csv')!r}]; "
+        f"sys.argv = ['minml', {command!r}, {str(source)!r}, '-o', {str(output)!r}]; "
         "print(main())"
     )
     threads = 1 if chosen is None else min(int(chosen), os.cpu_count() or 1)
-    assert _openblas_after(code, env) == f"[{threads}] {chosen or 'unset'}"
+    pools, left = _openblas_after(code, env).rsplit(" ", 1)
+    counts = [int(n) for n in pools.strip("[]").split(",")]  # numpy's OpenBLAS, and scipy's where loaded (maps)
+    assert counts and set(counts) == {threads} and left == (chosen or "unset")
 
 
 def test_classify_called_from_python_leaves_the_callers_openblas_alone(tmp_path):

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,3 +106,47 @@ print("same", len(together))
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "same 12"
+
+
+def test_classify_map_and_latent_hold_blas_to_one_thread_while_they_run_and_restore_it(monkeypatch):
+    """OpenBLAS's own threads spin after each product and take the cores from minml's
+    threads: the public functions hold BLAS to one thread for their run (the count as it was
+    once they return).  Seen from inside each, by a step of its own that records the count."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import minml.classifier.predict as predict
+    import minml.maps.classify as map_classify
+    import minml.unsupervised.latent as latent
+    from minml.maps import read_map
+
+    from .conftest import ROOT
+
+    def blas_threads() -> dict:  # per library loaded (scipy may bring a BLAS of its own)
+        return {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+
+    if not blas_threads():
+        pytest.skip("numpy here reports no BLAS library to threadpoolctl")
+    seen: dict = {}
+
+    def recorded(module, name):
+        step = getattr(module, name)
+
+        def step_recording(*args, **kwargs):
+            seen.setdefault(name, blas_threads())
+            return step(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, step_recording)
+
+    recorded(predict, "_scores")
+    recorded(map_classify, "_classify_blocks")
+    recorded(latent, "_usable")
+    table = read_table(EXAMPLE)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        classify(table)
+        map_classify.classify_map(read_map(ROOT / "examples" / "demo_map.npz"))
+        latent.latent(table)
+        after = blas_threads()
+        assert {library: after[library] for library in before} == before  # restored
+    assert before and set(before.values()) == {min(2, os.cpu_count() or 1)}
+    assert list(seen) == ["_scores", "_classify_blocks", "_usable"]
+    assert all(set(counts.values()) == {1} for counts in seen.values()), seen

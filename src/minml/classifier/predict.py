@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from minml import _dask
-from minml._parallel import run_in_threads
+from minml._parallel import one_blas_thread, run_in_threads
 from minml._resources import load_shipped
 from minml.chemistry.misfit import DIVALENT_SUBSTITUTES
 from minml.classifier._absent import complete_absent
@@ -108,6 +108,7 @@ class Classified:
         return (self.reasons & np.uint16(Reason.NONE_OF_THE_CLASSES)) != 0
 
 
+@one_blas_thread
 def classify(
     df: pd.DataFrame,
     model=None,

@@ -31,6 +31,9 @@ _COMMANDS = {
 }
 """Each command: the module of :mod:`minml.cli` that adds its parser, and the function that does."""
 
+_ONE_BLAS_THREAD = ("classify", "validate", "formula", "map", "latent", "check")
+"""The commands whose numpy work runs on :mod:`minml._parallel`'s threads (see :func:`_settings`)."""
+
 _DESCRIPTION = """\
 MIN-ML: which mineral is an analysis, and can a database label be trusted?
 
@@ -92,15 +95,15 @@ def _settings(argv: list, program: bool) -> dict[str, str]:
     * Arrow on the C library's allocator: on a CSV file of 1 M rows it peaks ~65 MiB lower
       and spends ~0.3 s less CPU than mimalloc, which hands freed pages back between the
       pieces a file is rendered in.
-    * For ``classify`` run as the program (``program``: not called from Python, whose numpy
-      would keep the setting after the command) where numpy is still to be imported: OpenBLAS
-      on one thread.  Its work runs on the command's own threads (:mod:`minml._parallel`),
-      which hold BLAS to one thread anyway; starting OpenBLAS's pool of threads costs ~60 ms
-      of CPU at ``import numpy``, a fifth of the command's start-up (results are the same, 10
-      rows to 1 M).
+    * For the commands that classify, run as the program (``program``: not called from
+      Python, whose numpy would keep the setting after the command) where numpy is still to
+      be imported: OpenBLAS on one thread.  Their work runs on the command's own threads
+      (:mod:`minml._parallel`), which hold BLAS to one thread anyway; starting OpenBLAS's
+      pool of threads costs ~60 ms of CPU at ``import numpy``, a fifth of ``classify``'s
+      start-up (results are the same, 10 rows to 1 M).  Not for ``train`` and ``evaluate``.
     """
     settings = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
-    if program and argv[:1] == ["classify"] and "numpy" not in sys.modules:
+    if program and argv[:1] and argv[0] in _ONE_BLAS_THREAD and "numpy" not in sys.modules:
         settings["OPENBLAS_NUM_THREADS"] = "1"
     return settings
 

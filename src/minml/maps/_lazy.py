@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from minml._parallel import one_blas_thread
+
 __all__ = ["HALO", "LazyMapResult", "classify_lazy", "open_lazy"]
 
 HALO = 4
@@ -227,6 +229,7 @@ def _modes_frame(counts, share, p_var, names: list, n: int):
     return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
 
 
+@one_blas_thread
 def _band_classified(grids: np.ndarray, channels: list, first_row: int, model, settings: dict):
     """First pass, one band: every pixel classified (no context needed), and the moments of the
     confident pixels (summed over the bands: the noise the mixture step uses on every band)."""
@@ -243,6 +246,7 @@ def _band_classified(grids: np.ndarray, channels: list, first_row: int, model, s
         )  # fmt: skip
 
 
+@one_blas_thread
 def _band_resolved(grids, codes, probability, channels: list, rows: tuple, noise, model, settings: dict, min_region):
     """Second pass, one band with its halo rows (``rows``: the whole map's first row of the
     halo, and the band's own rows within it): mixtures resolved with the whole map's ``noise``

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from minml._parallel import one_blas_thread
 from minml.maps.mixtures import Mixtures, context_rows, resolve_mixtures
 from minml.maps.read import OxideMap
 
@@ -178,6 +179,7 @@ def _classify_columns(columns: dict, runtime, min_total: float, max_total: float
     return code, prob, values
 
 
+@one_blas_thread
 def classify_map(
     oxide_map: OxideMap,
     model=None,

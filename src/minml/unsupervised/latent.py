@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from minml import _dask
+from minml._parallel import one_blas_thread
 from minml._resources import load_shipped
 from minml.classifier._runtime import standardise
 from minml.classifier.features import model_inputs, usable_rows
@@ -222,6 +223,7 @@ def _usable(values: np.ndarray, checked) -> np.ndarray:
     return usable_rows(values) & ~checked.no_analysis
 
 
+@one_blas_thread
 def latent(
     df, model: LatentModel | None = None, *, fill_missing=None, progress: bool = False, **check_options
 ) -> pd.DataFrame:
