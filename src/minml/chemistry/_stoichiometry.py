@@ -54,12 +54,7 @@ def cation_sum(oxides: pd.DataFrame, oxygens: float) -> np.ndarray:
     """
     table = species_table()
     names = [c for c in oxides.columns if c in table and c not in _SKIP and not table[c].halogen]
-    values = np.nan_to_num(oxides[names].to_numpy(dtype=float), nan=0.0)
-    moles = values / np.array([table[c].molar_mass for c in names])
-    cations = moles @ np.array([table[c].cations for c in names], dtype=float)
-    anions = moles @ np.array([table[c].oxygens for c in names], dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(anions > 0, cations * oxygens / anions, np.nan)
+    return oxygens * cation_oxygen_ratio(oxides[names].to_numpy(dtype=float), names)
 
 
 def cation_oxygen_ratio(values: np.ndarray, oxides) -> np.ndarray:
