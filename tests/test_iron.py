@@ -42,3 +42,26 @@ def test_reported_feot_that_disagrees_is_reported_not_double_counted():
 def test_rows_without_any_iron():
     feot, rule, _mismatch = total_iron({}, {}, 3)
     assert feot.tolist() == [0.0, 0.0, 0.0] and [IRON_RULES[r] for r in rule] == ["none"] * 3
+
+
+def test_a_table_with_feot_only_gets_what_the_rules_give_with_every_form_present(shared_data):
+    """FeOt alone (most tables) takes a short way: the same FeOt, rules and mismatches as the
+    rules in order give when the other forms are columns with no value (real LEPR iron)."""
+    import pandas as pd
+
+    feot = pd.read_csv(shared_data / "test" / "lepr_allphases_lim.csv", usecols=["FeOt"])["FeOt"].to_numpy(
+        float, copy=True
+    )
+    feot[::7] = -1.0  # a value present but unusable stays as read
+    feot[1::11] = np.nan  # and rows without iron
+    present = {"FeOt": ~np.isnan(feot)}
+    n = len(feot)
+    blank = {name: np.full(n, np.nan) for name in ("FeO", "Fe2O3", "Fe2O3t")}
+    alone = total_iron({"FeOt": feot}, present, n)
+    ruled = total_iron({"FeOt": feot, **blank}, {**present, **{k: np.zeros(n, bool) for k in blank}}, n)
+    for short, long in zip(alone, ruled, strict=True):
+        assert short.dtype == long.dtype
+        np.testing.assert_array_equal(short, long)
+    assert {IRON_RULES[r] for r in alone[1]} == {"FeOt", "none"}
+    none = total_iron({}, {}, 3)
+    assert none[0].tolist() == [0.0] * 3 and [IRON_RULES[r] for r in none[1]] == ["none"] * 3

@@ -60,6 +60,11 @@ def total_iron(values: dict, present: dict, n: int) -> tuple[np.ndarray, np.ndar
     ([9.7996, 8.9981], ['FeO+Fe2O3', 'Fe2O3t'])
     """
 
+    if set(values) <= {"FeOt"}:  # iron as FeOt only (or none), as most tables give it: nothing to choose
+        has_feot = present["FeOt"] if values else np.zeros(n, dtype=bool)
+        feot = np.where(has_feot, values["FeOt"], 0.0) if values else np.zeros(n)
+        return feot, np.where(has_feot, 0, 3).astype(np.int8), np.full(n, np.nan)
+
     def get(name):
         v = values.get(name)
         p = present.get(name)
