@@ -185,7 +185,23 @@ def _without_openblas_choice() -> dict:
     return env
 
 
-@pytest.mark.parametrize("command", ["classify", "map"])
+_RUN_AS = {  # the arguments of each command that holds OpenBLAS to one thread, on the bundled examples
+    "classify": [str(EXAMPLE), "-o", "{out}/o.csv"],
+    "validate": [str(EXAMPLE), "--label-column", "Mineral", "-o", "{out}/v.csv"],
+    "formula": [str(EXAMPLE), "--mineral-column", "Mineral", "-o", "{out}/f.csv"],
+    "map": [str(ROOT / "examples" / "demo_map.npz"), "-o", "{out}"],
+    "latent": [str(EXAMPLE), "-o", "{out}/l.csv"],
+    "check": [str(EXAMPLE), "-o", "{out}/c.csv"],
+}
+
+
+def test_every_command_that_holds_openblas_is_run_by_the_test_below():
+    from minml.cli import _ONE_BLAS_THREAD
+
+    assert sorted(_RUN_AS) == sorted(_ONE_BLAS_THREAD)
+
+
+@pytest.mark.parametrize("command", sorted(_RUN_AS))
 @pytest.mark.parametrize("chosen", [None, "2"])
 def test_classifying_commands_run_openblas_on_one_thread_unless_one_chose(tmp_path, chosen, command):
     """Run as the program (``minml classify``: main() reads sys.argv), its work runs on the
@@ -197,14 +213,8 @@ def test_classifying_commands_run_openblas_on_one_thread_unless_one_chose(tmp_pa
     env = _without_openblas_choice()
     if chosen:
         env["OPENBLAS_NUM_THREADS"] = chosen
-    source, output = (
-        (ROOT / "examples" / "demo_map.npz", tmp_path) if command == "map" else (EXAMPLE, tmp_path / "o.csv")
-    )
-    code = (
-        "import sys; from minml.cli import main; "
-        f"sys.argv = ['minml', {command!r}, {str(source)!r}, '-o', {str(output)!r}]; "
-        "print(main())"
-    )
+    arguments = [a.format(out=tmp_path) for a in _RUN_AS[command]]
+    code = f"import sys; from minml.cli import main; sys.argv = ['minml', {command!r}, *{arguments!r}]; print(main())"
     threads = 1 if chosen is None else min(int(chosen), os.cpu_count() or 1)
     pools, left = _openblas_after(code, env).rsplit(" ", 1)
     counts = [int(n) for n in pools.strip("[]").split(",")]  # numpy's OpenBLAS, and scipy's where loaded (maps)

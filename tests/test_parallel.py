@@ -138,15 +138,65 @@ def test_classify_map_and_latent_hold_blas_to_one_thread_while_they_run_and_rest
 
     recorded(predict, "_scores")
     recorded(map_classify, "_classify_blocks")
+    recorded(map_classify, "resolve_mixtures")
     recorded(latent, "_usable")
     table = read_table(EXAMPLE)
+    demo = read_map(ROOT / "examples" / "demo_map.npz")
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
         before = blas_threads()
         classify(table)
-        map_classify.classify_map(read_map(ROOT / "examples" / "demo_map.npz"))
+        map_classify.classify_map(demo)
         latent.latent(table)
         after = blas_threads()
         assert {library: after[library] for library in before} == before  # restored
     assert before and set(before.values()) == {min(2, os.cpu_count() or 1)}
-    assert list(seen) == ["_scores", "_classify_blocks", "_usable"]
+    assert list(seen) == ["_scores", "_classify_blocks", "resolve_mixtures", "_usable"]
     assert all(set(counts.values()) == {1} for counts in seen.values()), seen
+    # a map classified band by band (Dask, here on one thread): each band's two passes hold it too
+    dask = pytest.importorskip("dask")
+    from minml.maps._lazy import classify_lazy
+
+    seen.clear()
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"), dask.config.set(scheduler="synchronous"):
+        classify_lazy(demo, band_rows=64).compute()
+    assert list(seen) == ["_classify_blocks", "resolve_mixtures"]
+    assert all(set(counts.values()) == {1} for counts in seen.values()), seen
+
+
+def test_calls_that_overlap_share_one_hold_and_give_back_the_count_found_before():
+    """Two threads in decorated calls, the first to start finishing first: the second still
+    runs on one BLAS thread, and once it returns the count is what it was before either."""
+    import threading
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads() -> set:
+        return {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+
+    if not blas_threads():
+        pytest.skip("numpy here reports no BLAS library to threadpoolctl")
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict = {}
+
+    @parallel.one_blas_thread
+    def first() -> None:
+        first_in.set()
+        second_in.wait(10)
+        seen["first"] = blas_threads()
+
+    @parallel.one_blas_thread
+    def second() -> None:
+        second_in.set()
+        first_out.wait(10)
+        seen["second, the first gone"] = blas_threads()
+
+    before = blas_threads()  # the process's own count (a limit set on this thread would hide theirs)
+    a = threading.Thread(target=lambda: (first(), first_out.set()))
+    a.start()
+    first_in.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert blas_threads() == before
+    assert seen == {"first": {1}, "second, the first gone": {1}}
