@@ -47,12 +47,15 @@ def run_once(src: Path, source: Path, output: Path) -> tuple[float, float, float
     env = {**os.environ, "PYTHONPATH": str(src)}
     command = [sys.executable, "-m", "minml.cli", "classify", str(source), "-o", str(output)]
     start = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a pipe nobody reads fills and stops the child
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        said = errors.read().decode(errors="replace")
     if child.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed: {child.stderr.read().decode() if child.stderr else ''}")
+        raise RuntimeError(f"{' '.join(command)} failed: {said}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 

@@ -212,11 +212,11 @@ def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple
         fits = usable & analysed & (misfit <= phase.misfit_limit)
         above = high - 100.0 if excess is None else excess
         fits &= (total >= expected - (100.0 - low)) & (total <= expected + above)
-        species = [()] * len(rows)  # named for the rows the phase fits only
+        named_rows: list = [()] * len(rows)  # the phase's species, for the rows it fits only
         hit = np.flatnonzero(fits)
         for i, named in zip(hit.tolist(), _species(phase, members, W[hit] / mass), strict=True):
-            species[i] = named
-        found.append((np.where(fits, misfit, np.nan), species))
+            named_rows[i] = named
+        found.append((np.where(fits, misfit, np.nan), named_rows))
     order = np.argsort(np.vstack([np.where(np.isnan(m), np.inf, m) for m, _ in found]), axis=0)
     for i in np.flatnonzero(np.any([np.isfinite(m) for m, _ in found], axis=0)).tolist():
         chosen: tuple = ()

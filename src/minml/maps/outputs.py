@@ -19,7 +19,7 @@ def _atomic(path: Path, write) -> Path:
     return path
 
 
-_PNG = {"compress_level": 1}
+_PNG_LEVEL = 1
 """zlib's fastest level: a 2048² map's confidence picture encodes in 0.05 s instead of 0.12 s
 (PIL's default, 6) for a file 6 % larger (1.12 against 1.06 MB); the phase map 23 % larger."""
 
@@ -28,7 +28,9 @@ def _save(ax, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     try:
-        return _atomic(path, lambda p: ax.figure.savefig(p, dpi=150, format="png", pil_kwargs=_PNG))
+        return _atomic(
+            path, lambda p: ax.figure.savefig(p, dpi=150, format="png", pil_kwargs={"compress_level": _PNG_LEVEL})
+        )
     finally:
         plt.close(ax.figure)
 
