@@ -21,7 +21,8 @@ def _atomic(path: Path, write) -> Path:
 
 _PNG_LEVEL = 1
 """zlib's fastest level: a 2048² map's confidence picture encodes in 0.05 s instead of 0.12 s
-(PIL's default, 6) for a file 6 % larger (1.12 against 1.06 MB); the phase map 23 % larger."""
+(PIL's default, 6) for a file 6 % larger (1.12 against 1.06 MB); the phase map 23 % larger,
+the demo map's small pictures 10-36 % (the same pixels)."""
 
 
 def _save(ax, path: Path) -> Path:
