@@ -155,5 +155,5 @@ def note_overlaps(classes, top, second, p2, named, flag, reasons) -> None:
     reasons[rows] |= np.uint16(Reason.OVERLAP)
     k = len(classes)
     pair = top[rows] * k + second[rows]
-    for code in np.unique(pair).tolist():
+    for code in np.flatnonzero(np.bincount(pair)).tolist():  # the pairs present, as np.unique (no numpy.ma import)
         append_note(flag, rows[pair == code], overlap_note(str(classes[code // k]), str(classes[code % k])))
