@@ -206,6 +206,30 @@ def _map():
     return synthetic_map(rows, (96, 80), grains=8, cracks=1, random_state=3)[0]
 
 
+def test_a_lazy_map_classifies_each_band_once(monkeypatch):
+    """The second pass reads the first pass's bands; each is computed once (a Dask array made
+    of them, sliced into delayed calls, had them computed again for every band that read it:
+    52 first-pass bands for 8 on a 2048² map), and the map is the in-memory one."""
+    import dask
+
+    import minml.maps._lazy as lazy
+    from minml.maps.classify import classify_map
+
+    oxide_map = _map()  # 96 rows: bands of 20 rows, five of them
+    bands = []
+    band_classified = lazy._band_classified
+
+    def counted(grids, channels, first_row, model, settings):
+        bands.append(first_row)
+        return band_classified(grids, channels, first_row, model, settings)
+
+    monkeypatch.setattr(lazy, "_band_classified", counted)
+    with dask.config.set(scheduler="synchronous"):
+        found = lazy.classify_lazy(oxide_map, band_rows=20).compute()
+    assert sorted(bands) == [0, 20, 40, 60, 80]
+    np.testing.assert_array_equal(found.codes, _eager(classify_map, oxide_map).codes)
+
+
 def test_map_from_zarr_as_in_memory(client, tmp_path):
     """Band by band on the cluster (bands of 37 rows, not a multiple of anything the map's
     steps use), the phase map is the in-memory one pixel for pixel, mixtures included: the

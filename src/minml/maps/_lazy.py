@@ -247,19 +247,26 @@ def _band_classified(grids: np.ndarray, channels: list, first_row: int, model, s
 
 
 @one_blas_thread
-def _band_resolved(grids, codes, probability, channels: list, rows: tuple, noise, model, settings: dict, min_region):
+def _band_resolved(
+    grids, codes: list, probability: list, skip: int, channels: list, rows: tuple, noise, model, settings: dict,
+    min_region,
+):  # fmt: skip
     """Second pass, one band with its halo rows (``rows``: the whole map's first row of the
     halo, and the band's own rows within it): mixtures resolved with the whole map's ``noise``
     (:class:`~minml.maps.classify.MixtureStage`), cleaned on request; the band's own rows kept,
-    with their probability sums."""
+    with their probability sums.  ``codes`` and ``probability``: the first pass's bands that
+    the halo's rows span, in order, the first of them starting ``skip`` rows above the halo."""
     from minml import _dask
     from minml.maps.classify import _probability_sums, clean
     from minml.maps.read import OxideMap
 
     first, top, stop = rows
+    height = grids.shape[1]
+    codes = np.concatenate(codes)[skip : skip + height]  # new arrays: resolved in place
+    probability = np.concatenate(probability)[skip : skip + height]
     part = OxideMap({name: grids[i] for i, name in enumerate(channels)}, pixel_size=settings["pixel_size"])
     stage = _mixture_stage(_dask._model(model), settings)
-    result = stage.resolve(part, codes.copy(), probability.copy(), noise, row_offset=first)
+    result = stage.resolve(part, codes, probability, noise, row_offset=first)
     p_sum, p_var = _probability_sums(result.codes[top:stop], result.probability[top:stop], stage.k)
     if min_region is not None:
         result = clean(result, min_region=min_region)
@@ -332,21 +339,23 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
     rows = tuple(min(band_rows, h - s) for s in range(0, h, band_rows))
     names = [*(str(c) for c in runtime.classes), UNKNOWN, MIXTURE, MASKED]
     k = len(names) - 3
+    starts = np.cumsum((0, *rows[:-1])).tolist()
     first = [
         dask.delayed(_band_classified, nout=3)(stack[:, s : s + n], channels, s, arg, settings)
-        for s, n in zip(np.cumsum((0, *rows[:-1])).tolist(), rows, strict=True)
+        for s, n in zip(starts, rows, strict=True)
     ]
-    codes1 = da.concatenate([da.from_delayed(f[0], (n, w), dtype=np.int16) for f, n in zip(first, rows, strict=True)])
-    probability1 = da.concatenate(
-        [da.from_delayed(f[1], (n, w), dtype=np.float32) for f, n in zip(first, rows, strict=True)]
-    )
     noise = dask.delayed(MixtureStage.noise)(dask.delayed(sum)([f[2] for f in first]))
     halo = max(HALO, _mixture_stage(runtime, settings).halo())
     codes, probability, sums, variances = [], [], [], []
     for (a, b), (top, stop) in _bands(h, rows, halo):
+        # the first pass's bands that the rows a:b span, handed over as they are: a slice of a
+        # Dask array made of them, given to a delayed call, had them computed again for each
+        # band that read it (52 first-pass bands computed for 8 on a 2048² map)
+        near = [i for i, (s, n) in enumerate(zip(starts, rows, strict=True)) if s < b and s + n > a]
         band = dask.delayed(_band_resolved, nout=4)(
-            stack[:, a:b], codes1[a:b], probability1[a:b], channels, (a, top, stop), noise, arg, settings, min_region
-        )
+            stack[:, a:b], [first[i][0] for i in near], [first[i][1] for i in near], a - starts[near[0]],
+            channels, (a, top, stop), noise, arg, settings, min_region,
+        )  # fmt: skip
         codes.append(da.from_delayed(band[0], (stop - top, w), dtype=np.int16))
         probability.append(da.from_delayed(band[1], (stop - top, w), dtype=np.float32))
         sums.append(da.from_delayed(band[2], (k,), dtype=float))
