@@ -248,22 +248,23 @@ def _band_classified(grids: np.ndarray, channels: list, first_row: int, model, s
 
 @one_blas_thread
 def _band_resolved(
-    grids, codes: list, probability: list, skip: int, channels: list, rows: tuple, noise, model, settings: dict,
-    min_region,
+    grids, first_codes: list, first_probability: list, skip: int, channels: list, rows: tuple, noise, model,
+    settings: dict, min_region,
 ):  # fmt: skip
     """Second pass, one band with its halo rows (``rows``: the whole map's first row of the
     halo, and the band's own rows within it): mixtures resolved with the whole map's ``noise``
     (:class:`~minml.maps.classify.MixtureStage`), cleaned on request; the band's own rows kept,
-    with their probability sums.  ``codes`` and ``probability``: the first pass's bands that
-    the halo's rows span, in order, the first of them starting ``skip`` rows above the halo."""
+    with their probability sums.  ``first_codes`` and ``first_probability``: the first pass's
+    bands that the halo's rows span, in order, the first of them starting ``skip`` rows above
+    the halo."""
     from minml import _dask
     from minml.maps.classify import _probability_sums, clean
     from minml.maps.read import OxideMap
 
     first, top, stop = rows
     height = grids.shape[1]
-    codes = np.concatenate(codes)[skip : skip + height]  # new arrays: resolved in place
-    probability = np.concatenate(probability)[skip : skip + height]
+    codes = np.concatenate(first_codes)[skip : skip + height]  # new arrays: resolved in place
+    probability = np.concatenate(first_probability)[skip : skip + height]
     part = OxideMap({name: grids[i] for i, name in enumerate(channels)}, pixel_size=settings["pixel_size"])
     stage = _mixture_stage(_dask._model(model), settings)
     result = stage.resolve(part, codes, probability, noise, row_offset=first)
