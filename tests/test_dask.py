@@ -224,10 +224,17 @@ def test_a_lazy_map_classifies_each_band_once(monkeypatch):
         return band_classified(grids, channels, first_row, model, settings)
 
     monkeypatch.setattr(lazy, "_band_classified", counted)
+    eager = _eager(classify_map, oxide_map)
     with dask.config.set(scheduler="synchronous"):
         found = lazy.classify_lazy(oxide_map, band_rows=20).compute()
+        assert sorted(bands) == [0, 20, 40, 60, 80]
+        np.testing.assert_array_equal(found.codes, eager.codes)
+        bands.clear()  # the modes of a result not computed yet: the map's bands once, too
+        modes = lazy.classify_lazy(oxide_map, band_rows=20).modes()
     assert sorted(bands) == [0, 20, 40, 60, 80]
-    np.testing.assert_array_equal(found.codes, _eager(classify_map, oxide_map).codes)
+    expected = eager.modes()
+    assert list(modes.index) == list(expected.index)
+    np.testing.assert_allclose(modes["area_percent"], expected["area_percent"], rtol=1e-12)
 
 
 def test_map_from_zarr_as_in_memory(client, tmp_path):

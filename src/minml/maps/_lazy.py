@@ -133,11 +133,14 @@ class LazyMapResult:
         import dask
 
         k = len(self.names) - 3
-        bands = _bands(self.codes.shape[0], self.codes.chunks[0])
-        shares = [
-            dask.delayed(_band_counts)(self.codes[a:b], top, stop, k, len(self.names), radius)
-            for (a, b), (top, stop) in bands
-        ]
+        rows = self.codes.chunks[0]
+        blocks = self.codes.rechunk({1: -1}).to_delayed().ravel()  # one per band: each computed once
+        starts = np.cumsum((0, *rows[:-1])).tolist()
+        shares = []
+        for (a, b), (top, stop) in _bands(self.codes.shape[0], rows):
+            near = [i for i, (s, n) in enumerate(zip(starts, rows, strict=True)) if s < b and s + n > a]
+            joined = dask.delayed(_joined_rows)([blocks[i] for i in near], a - starts[near[0]], b - a)
+            shares.append(dask.delayed(_band_counts)(joined, top, stop, k, len(self.names), radius))
         counts, share, p_var = dask.compute(
             dask.delayed(sum)([s[0] for s in shares]), dask.delayed(sum)([s[1] for s in shares]), self.class_proba_var
         )
@@ -191,6 +194,14 @@ def _bands(height: int, chunks, halo: int = HALO) -> list:
         out.append(((a, b), (start - a, start - a + size)))
         start += size
     return out
+
+
+def _joined_rows(blocks: list, skip: int, height: int) -> np.ndarray:
+    """``height`` rows of consecutive blocks of rows laid end to end, from row ``skip`` of the
+    first.  Bands read their halo's rows from the blocks they span as delayed results: a slice
+    of a Dask array given to a delayed call had the blocks behind it computed again for every
+    band that read them."""
+    return np.concatenate(blocks)[skip : skip + height]
 
 
 def _band_counts(codes: np.ndarray, top: int, stop: int, k: int, n_names: int, radius: int):
@@ -263,8 +274,8 @@ def _band_resolved(
 
     first, top, stop = rows
     height = grids.shape[1]
-    codes = np.concatenate(first_codes)[skip : skip + height]  # new arrays: resolved in place
-    probability = np.concatenate(first_probability)[skip : skip + height]
+    codes = _joined_rows(first_codes, skip, height)  # new arrays: resolved in place
+    probability = _joined_rows(first_probability, skip, height)
     part = OxideMap({name: grids[i] for i, name in enumerate(channels)}, pixel_size=settings["pixel_size"])
     stage = _mixture_stage(_dask._model(model), settings)
     result = stage.resolve(part, codes, probability, noise, row_offset=first)
@@ -349,9 +360,8 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
     halo = max(HALO, _mixture_stage(runtime, settings).halo())
     codes, probability, sums, variances = [], [], [], []
     for (a, b), (top, stop) in _bands(h, rows, halo):
-        # the first pass's bands that the rows a:b span, handed over as they are: a slice of a
-        # Dask array made of them, given to a delayed call, had them computed again for each
-        # band that read it (52 first-pass bands computed for 8 on a 2048² map)
+        # the first pass's bands that the rows a:b span, as delayed results (_joined_rows; 52
+        # first-pass bands were computed for 8 on a 2048² map from slices of a Dask array)
         near = [i for i, (s, n) in enumerate(zip(starts, rows, strict=True)) if s < b and s + n > a]
         band = dask.delayed(_band_resolved, nout=4)(
             stack[:, a:b], [first[i][0] for i in near], [first[i][1] for i in near], a - starts[near[0]],
