@@ -41,11 +41,12 @@ def _inputs(shared: Path, rows: int, folder: Path) -> dict[str, Path]:
     return paths
 
 
-def run_once(src: Path, source: Path, output: Path) -> tuple[float, float, float]:
-    """(seconds, CPU seconds, peak MiB) of ``minml classify source -o output`` on the tree
-    ``src``: CPU time (user + system, all threads) is what a loaded machine changes least."""
+def run_minml(src: Path, args: list[str]) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak MiB) of ``minml`` with ``args``, run as the program
+    (``python -m minml.cli``, as a user runs ``minml``) in a fresh process on the tree ``src``:
+    CPU time (user + system, all threads) is what a loaded machine changes least."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    command = [sys.executable, "-m", "minml.cli", "classify", str(source), "-o", str(output)]
+    command = [sys.executable, "-m", "minml.cli", *args]
     start = time.perf_counter()
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a pipe nobody reads fills and stops the child
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
@@ -57,6 +58,11 @@ def run_once(src: Path, source: Path, output: Path) -> tuple[float, float, float
     if child.returncode:
         raise RuntimeError(f"{' '.join(command)} failed: {said}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def run_once(src: Path, source: Path, output: Path) -> tuple[float, float, float]:
+    """:func:`run_minml` of ``minml classify source -o output``."""
+    return run_minml(src, ["classify", str(source), "-o", str(output)])
 
 
 def _span(values: list[float], form: str) -> str:

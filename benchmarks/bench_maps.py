@@ -94,23 +94,14 @@ def accuracy(shared: Path, size: int, seeds) -> None:
 
 
 def _run(args: list[str], src: Path) -> tuple[float, float, float]:
-    """Seconds, peak memory (MiB) and CPU seconds (user + system, all threads) of ``minml``
-    with ``args`` run as the program (``python -m minml.cli``, as a user runs ``minml``) in a
-    fresh process on the tree ``src``: on a shared machine the CPU time says what the run cost
-    when the wall clock also counts the waits for a core."""
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    command = [sys.executable, "-m", "minml.cli", *args]
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a pipe nobody reads fills and stops the child
-        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children
-        seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        errors.seek(0)
-        said = errors.read().decode(errors="replace")
-    if child.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed: {said}")
-    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    """Seconds, peak memory (MiB) and CPU seconds of ``minml`` with ``args`` on the tree ``src``
+    (:func:`bench_end_to_end.run_minml`): on a shared machine the CPU time says what the run
+    cost when the wall clock also counts the waits for a core."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_end_to_end import run_minml
+
+    seconds, cpu, peak = run_minml(src, args)
+    return seconds, peak, cpu
 
 
 def _alternately(trees: dict, repeats: int, args: list[str]) -> dict:
