@@ -135,11 +135,10 @@ class LazyMapResult:
         k = len(self.names) - 3
         rows = self.codes.chunks[0]
         blocks = self.codes.rechunk({1: -1}).to_delayed().ravel()  # one per band: each computed once
-        starts = np.cumsum((0, *rows[:-1])).tolist()
         shares = []
         for (a, b), (top, stop) in _bands(self.codes.shape[0], rows):
-            near = [i for i, (s, n) in enumerate(zip(starts, rows, strict=True)) if s < b and s + n > a]
-            joined = dask.delayed(_joined_rows)([blocks[i] for i in near], a - starts[near[0]], b - a)
+            near, skip = _spanned(rows, a, b)
+            joined = dask.delayed(_joined_rows)([blocks[i] for i in near], skip, b - a)
             shares.append(dask.delayed(_band_counts)(joined, top, stop, k, len(self.names), radius))
         counts, share, p_var = dask.compute(
             dask.delayed(sum)([s[0] for s in shares]), dask.delayed(sum)([s[1] for s in shares]), self.class_proba_var
@@ -194,6 +193,14 @@ def _bands(height: int, chunks, halo: int = HALO) -> list:
         out.append(((a, b), (start - a, start - a + size)))
         start += size
     return out
+
+
+def _spanned(rows, a: int, b: int) -> tuple[list[int], int]:
+    """The blocks of ``rows`` rows each (laid end to end) that rows a:b span, and row a's place
+    in the first of them."""
+    starts = np.cumsum((0, *rows[:-1])).tolist()
+    near = [i for i, (s, n) in enumerate(zip(starts, rows, strict=True)) if s < b and s + n > a]
+    return near, a - starts[near[0]]
 
 
 def _joined_rows(blocks: list, skip: int, height: int) -> np.ndarray:
@@ -362,9 +369,9 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
     for (a, b), (top, stop) in _bands(h, rows, halo):
         # the first pass's bands that the rows a:b span, as delayed results (_joined_rows; 52
         # first-pass bands were computed for 8 on a 2048² map from slices of a Dask array)
-        near = [i for i, (s, n) in enumerate(zip(starts, rows, strict=True)) if s < b and s + n > a]
+        near, skip = _spanned(rows, a, b)
         band = dask.delayed(_band_resolved, nout=4)(
-            stack[:, a:b], [first[i][0] for i in near], [first[i][1] for i in near], a - starts[near[0]],
+            stack[:, a:b], [first[i][0] for i in near], [first[i][1] for i in near], skip,
             channels, (a, top, stop), noise, arg, settings, min_region,
         )  # fmt: skip
         codes.append(da.from_delayed(band[0], (stop - top, w), dtype=np.int16))
