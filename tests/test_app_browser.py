@@ -184,14 +184,23 @@ def _upload(driver, path: Path, which: int = 0) -> None:
     driver.find_elements(By.CSS_SELECTOR, 'input[type="file"]')[which].send_keys(str(path))
 
 
-def _downloaded(folder: Path, name: str) -> Path:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        path = folder / name
-        if path.exists() and not list(folder.glob("*.crdownload")):
-            return path
-        time.sleep(0.5)
-    raise AssertionError(f"{name} was not downloaded: {sorted(p.name for p in folder.iterdir())}")
+def _downloaded(driver, button: str, name: str, tries: int = 3, seconds: float = 20.0) -> Path:
+    """Click the download ``button`` and wait for ``name`` in the downloads folder.  Streamlit
+    may redraw the button just as it is clicked (a click on the element it replaces starts
+    nothing: seen once in CI, the file never came): the click is made again, ``tries`` times
+    in all, ``seconds`` apart, before the download is called missing."""
+    folder = Path(driver.downloads)
+    for _ in range(tries):
+        _click(driver, button)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            path = folder / name
+            if path.exists() and not list(folder.glob("*.crdownload")):
+                return path
+            time.sleep(0.5)
+    raise AssertionError(
+        f"{name} was not downloaded after {tries} clicks on {button!r}: {sorted(p.name for p in folder.iterdir())}"
+    )
 
 
 def test_upload_classify_download_equals_the_command_line(browser, server, tmp_path):
@@ -211,8 +220,7 @@ def test_upload_classify_download_equals_the_command_line(browser, server, tmp_p
     _wait_css(browser, '[data-testid="stDataFrame"]')  # the table
     _wait_css(browser, '[data-testid="stImage"] img')  # the plot of analyses per mineral
     _shoot(browser, "classify")
-    _click(browser, "Results (CSV)")
-    got = pd.read_csv(_downloaded(browser.downloads, "classified.csv"))
+    got = pd.read_csv(_downloaded(browser, "Results (CSV)", "classified.csv"))
     cli = tmp_path / "cli.csv"
     subprocess.run(
         [sys.executable, "-m", "minml.cli", "classify", str(EXAMPLE), "-o", str(cli)],
