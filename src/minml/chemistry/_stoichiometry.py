@@ -126,11 +126,12 @@ def cation_brackets(values: np.ndarray, oxides) -> tuple[np.ndarray, np.ndarray]
     X = np.asarray(values)
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
+    weights = weights.astype(X.dtype)
     with np.errstate(invalid="ignore", over="ignore"):  # inf x 0 is NaN: such rows are read again
-        sums = X @ weights.astype(X.dtype)  # one pass over the rows
+        sums = X @ weights  # one pass over the rows
         blank = np.flatnonzero(~np.isfinite(sums[:, 1]))  # a NaN or inf cell, even of weight 0, makes it NaN
         if len(blank):  # NaN cells read as 0
-            sums[blank] = np.nan_to_num(X[blank], nan=0.0) @ weights.astype(X.dtype)
+            sums[blank] = np.nan_to_num(X[blank], nan=0.0) @ weights
     cations, anions, iron = sums.T
     with np.errstate(invalid="ignore", divide="ignore"):
         high = cations / anions

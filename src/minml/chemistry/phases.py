@@ -195,6 +195,7 @@ def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple
     low, high = checked.total_range if checked.total_range is not None else (88.0, 105.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         normalised = np.nan_to_num(100.0 * values / np.nansum(values, axis=1, keepdims=True))
+    above = high - 100.0 if excess is None else excess
     found = []  # (misfit, species) per phase
     for phase in phase_table().values():
         members, E, share, mass = _fitted(phase, oxides)
@@ -210,7 +211,6 @@ def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = 100.0 / (W / share).sum(axis=1)
         fits = usable & analysed & (misfit <= phase.misfit_limit)
-        above = high - 100.0 if excess is None else excess
         fits &= (total >= expected - (100.0 - low)) & (total <= expected + above)
         named_rows: list = [()] * len(rows)  # the phase's species, for the rows it fits only
         hit = np.flatnonzero(fits)
