@@ -108,6 +108,12 @@ print("same", len(together))
     assert result.stdout.strip() == "same 12"
 
 
+def _blas_threads() -> dict:
+    """Threads of each BLAS library loaded (scipy may bring one of its own), by its file."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+
+
 def test_classify_map_and_latent_hold_blas_to_one_thread_while_they_run_and_restore_it(monkeypatch):
     """OpenBLAS's own threads spin after each product and take the cores from minml's
     threads: the public functions hold BLAS to one thread for their run (the count as it was
@@ -120,10 +126,7 @@ def test_classify_map_and_latent_hold_blas_to_one_thread_while_they_run_and_rest
 
     from .conftest import ROOT
 
-    def blas_threads() -> dict:  # per library loaded (scipy may bring a BLAS of its own)
-        return {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
-
-    if not blas_threads():
+    if not _blas_threads():
         pytest.skip("numpy here reports no BLAS library to threadpoolctl")
     seen: dict = {}
 
@@ -131,7 +134,7 @@ def test_classify_map_and_latent_hold_blas_to_one_thread_while_they_run_and_rest
         step = getattr(module, name)
 
         def step_recording(*args, **kwargs):
-            seen.setdefault(name, blas_threads())
+            seen.setdefault(name, _blas_threads())
             return step(*args, **kwargs)
 
         monkeypatch.setattr(module, name, step_recording)
@@ -143,11 +146,11 @@ def test_classify_map_and_latent_hold_blas_to_one_thread_while_they_run_and_rest
     table = read_table(EXAMPLE)
     demo = read_map(ROOT / "examples" / "demo_map.npz")
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        before = blas_threads()
+        before = _blas_threads()
         classify(table)
         map_classify.classify_map(demo)
         latent.latent(table)
-        after = blas_threads()
+        after = _blas_threads()
         assert {library: after[library] for library in before} == before  # restored
     assert before and set(before.values()) == {min(2, os.cpu_count() or 1)}
     assert list(seen) == ["_scores", "_classify_blocks", "resolve_mixtures", "_usable"]
@@ -168,10 +171,8 @@ def test_calls_that_overlap_share_one_hold_and_give_back_the_count_found_before(
     runs on one BLAS thread, and once it returns the count is what it was before either."""
     import threading
 
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-
     def blas_threads() -> set:
-        return {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+        return set(_blas_threads().values())
 
     if not blas_threads():
         pytest.skip("numpy here reports no BLAS library to threadpoolctl")
