@@ -22,6 +22,7 @@ __all__ = [
     "cation_oxygen_ratio",
     "cation_sum",
     "evaluate_index",
+    "fewest_cations",
     "parse_formula",
 ]
 
@@ -108,6 +109,59 @@ def cation_brackets(values: np.ndarray, oxides) -> tuple[np.ndarray, np.ndarray]
     >>> round(float(high[0]), 3), round(float(low[0]), 3)
     (1.0, 0.667)
     """
+    cations, anions, iron = _oxide_sums(values, oxides).T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        high = cations / anions
+        low = cations / (anions + 0.5 * iron)
+    without = ~(anions > 0)  # no oxygen (NaN included): no ratio
+    high[without] = np.nan
+    low[without] = np.nan
+    return high, low
+
+
+def fewest_cations(values: np.ndarray, oxides, species: str, oxygens: float) -> np.ndarray:
+    """Cations of one species per formula unit of ``oxygens`` oxygens, all iron read as Fe3+
+    (the most oxygen, so the fewest cations: the reading a site limit is held to).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Rows x ``oxides``, wt% (NaN reads as 0).
+    oxides : sequence of str
+        Canonical species of the columns.
+    species : str
+        The oxide whose cations are counted (one of ``oxides``).
+    oxygens : float
+        The formula's oxygen basis.
+
+    Returns
+    -------
+    numpy.ndarray
+        NaN for rows without oxygen.
+
+    Examples
+    --------
+    Wollastonite CaSiO3 (CaO 48.28, SiO2 51.72 wt%) has 2 Ca per 6 oxygens, where a
+    clinopyroxene's M2 site holds 1:
+
+    >>> fewest_cations(np.array([[51.72, 48.28]]), ["SiO2", "CaO"], "CaO", 6).round(3).tolist()
+    [2.0]
+    """
+    table = species_table()
+    at = list(oxides).index(species)
+    sums = _oxide_sums(values, oxides)
+    column = np.nan_to_num(np.asarray(values, dtype=sums.dtype)[:, at], nan=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        count = (
+            oxygens * column * (table[species].cations / table[species].molar_mass) / (sums[:, 1] + 0.5 * sums[:, 2])
+        )
+    count[~(sums[:, 1] > 0)] = np.nan
+    return count
+
+
+def _oxide_sums(values: np.ndarray, oxides) -> np.ndarray:
+    """Rows x (moles of cations, moles of oxygen with iron as FeO, moles of iron) per 100 g of
+    analysis (halogens and H2O carry none); NaN cells read as 0."""
     table = species_table()
     names = ["FeO" if ox == "FeOt" else ox for ox in oxides]
     unknown = [ox for ox in names if ox not in table]
@@ -132,14 +186,7 @@ def cation_brackets(values: np.ndarray, oxides) -> tuple[np.ndarray, np.ndarray]
         blank = np.flatnonzero(~np.isfinite(sums[:, 1]))  # a NaN or inf cell, even of weight 0, makes it NaN
         if len(blank):  # NaN cells read as 0
             sums[blank] = np.nan_to_num(X[blank], nan=0.0) @ weights
-    cations, anions, iron = sums.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        high = cations / anions
-        low = cations / (anions + 0.5 * iron)
-    without = ~(anions > 0)  # no oxygen (NaN included): no ratio
-    high[without] = np.nan
-    low[without] = np.nan
-    return high, low
+    return sums
 
 
 def carried_oxygen_share(elements: dict, oxygen, atomic: bool = False) -> float | None:

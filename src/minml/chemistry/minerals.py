@@ -52,6 +52,10 @@ class Mineral:
     indices : dict of str to str
         Quantities users quote (Fo, Wo-En-Fs, An-Ab-Or, Cr#, ...) as arithmetic on cations
         per formula unit (see :mod:`minml.chemistry.formulas`).
+    site_limits : dict of str to float
+        The most cations of a species (by its oxide's name) that the formula's sites hold on
+        ``oxygens``, iron read as Fe3+ (the fewest cations): a row beyond one is no member of
+        the class (:mod:`minml.classifier._sites`).
     """
 
     name: str
@@ -69,6 +73,7 @@ class Mineral:
     fe3: str = "none"
     tetrahedral: float | None = None
     indices: dict = field(default_factory=dict)
+    site_limits: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +103,7 @@ def mineral_table() -> dict[str, Mineral]:
             fe3=spec.get("fe3", "none"),
             tetrahedral=spec.get("tetrahedral"),
             indices=dict(spec.get("indices", {})),
+            site_limits=dict(spec.get("site_limits", {})),
         )
         for name, spec in sorted(raw.items())
     }

@@ -29,6 +29,7 @@ from minml.classifier._judge import (
 )
 from minml.classifier._overlap import note_overlaps
 from minml.classifier._runtime import Runtime
+from minml.classifier._sites import exclude_by_sites
 from minml.classifier._top import largest, normalised_entropy, top_scores
 from minml.classifier.calibration import prediction_sets
 from minml.classifier.features import model_inputs, usable_rows
@@ -331,14 +332,17 @@ def _classify(
     if completed:
         note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs)
     divalent = {s: checked.species_values(s) for s in DIVALENT_SUBSTITUTES if s in checked.species}
-    outliers = find_outliers(model, values, out, ok, analyses=divalent)
+    # a class whose sites cannot hold the row's cations leaves its answer first: the tests
+    # below then judge the class that is left
+    by_sites = exclude_by_sites(model, values, out, ok, (flag, reasons), cutoffs, analyses=divalent, checked=checked)
+    outliers = find_outliers(model, values, out, ok & ~by_sites, analyses=divalent)
     # the sums the class's formula fixes, on the rows the outlier test left named; a row they
     # reject gets their note, not the outlier test's "unusual"
     by_sums = judge_cation_sums(
-        values, model.oxides, checked, classes, out["top"], ok & ~outliers.rejected, (flag, reasons)
+        values, model.oxides, checked, classes, out["top"], ok & ~outliers.rejected & ~by_sites, (flag, reasons)
     )
     note_outliers(model, out, outliers, (flag, reasons), spared=by_sums)
-    rejected = outliers.rejected | by_sums
+    rejected = outliers.rejected | by_sums | by_sites
     n_classes = len(classes)
     group_names = sorted(set(groups))
     group_of = np.array([group_names.index(g) for g in groups] + [len(group_names)])

@@ -54,6 +54,11 @@ class Reason(enum.IntFlag):
     """Classifier: the answer depends on oxides the table has no column for (the classes the
     reported oxides fit complete them differently and are named differently); accepted, with
     the probabilities of that mixture."""
+    SITE_LIMIT = 16384
+    """Classifier: the network's class holds fewer cations of a kind on a site than the row has
+    (``site_limits`` in ``minerals.toml``): the class is taken out of the answer, and the row
+    named the next class where its end-members explain it (else also
+    :attr:`NONE_OF_THE_CLASSES`)."""
 
 
 REASON_NAMES: dict[Reason, str] = {
@@ -71,6 +76,7 @@ REASON_NAMES: dict[Reason, str] = {
     Reason.ESSENTIAL_ABSENT: "essential species not analysed",
     Reason.OVERLAP: "composition of two classes",
     Reason.ABSENT_DECIDES: "depends on an absent column",
+    Reason.SITE_LIMIT: "beyond a site of the network's class",
 }
 """What the summaries call the rows of each :class:`Reason` bit."""
 
