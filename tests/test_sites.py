@@ -117,3 +117,21 @@ def test_summary_counts_the_rows(lepr):
     _, found = lepr
     counts = reason_counts(found.reasons)
     assert counts["beyond a site of the network's class"] == int(np.count_nonzero(found.reasons & SITE))
+
+
+def test_a_map_holds_its_pixels_to_the_same_limits(lepr):
+    """A map's pixels (``classify_values``) are held to the same limits: the LEPR clinopyroxenes
+    the network calls amphibole get the same class codes as ``classify`` gives them."""
+    from minml.classifier.predict import classify_values
+
+    _, found = lepr
+    model = resolve_model(None)
+    classes = np.asarray(model.classes)
+    network = classes[_network_top(found)]
+    beyond = (network == "amphibole") & (fewest_cations(found.values, MODEL_OXIDES, "CaO", 23) > 2.2)
+    beyond &= found.checked.ok.to_numpy() & np.isfinite(found.values).all(axis=1)
+    codes, probability = classify_values(found.values[beyond], model)
+    answers = np.append(classes, "unknown")[codes]
+    assert "amphibole" not in answers
+    assert (answers == "clinopyroxene").sum() >= 8
+    assert np.isnan(probability[answers == "unknown"]).all()

@@ -57,11 +57,13 @@ def exclude_by_sites(model, values, out, ok, notes, cutoffs=None, analyses=None,
         The model inputs (rows x ``model.oxides``, wt%).
     out : dict
         The scores of ``predict._scores`` (top, p1, second, p2, uncertainty, ood; sets and
-        proba where present): the rows changed get their renormalised scores, in place.
+        proba where present) or of :func:`minml.classifier._top.top_scores` (top, p1): the
+        rows changed get their renormalised scores, in place.
     ok : numpy.ndarray of bool
         The rows that may be named.
-    notes : tuple of (numpy.ndarray, numpy.ndarray)
-        The rows' flag text and reason codes, changed in place.
+    notes : tuple of (numpy.ndarray, numpy.ndarray) or None
+        The rows' flag text and reason codes, changed in place (None: no notes, as for a
+        map's pixels).
     cutoffs : numpy.ndarray, optional
         The prediction sets' class cut-offs, where ``out`` holds sets.
     analyses : dict of str to numpy.ndarray, optional
@@ -103,16 +105,30 @@ def exclude_by_sites(model, values, out, ok, notes, cutoffs=None, analyses=None,
     misfit, limit = _fit(model, part, out["top"][rows], analyses, rows)
     named = (mass[:, 0] > 0) & (misfit <= limit)  # False for NaN: glass has no end-members to confirm it
     rejected[rows[~named]] = True
+    if notes is not None:
+        _note(
+            notes,
+            rows,
+            named,
+            (misfit, limit, mass[:, 0]),
+            [_why(classes, was[i], limits, counts, i) for i in range(len(rows))],
+            classes[out["top"][rows]].tolist(),
+            checked,
+        )
+    return rejected
+
+
+def _note(notes, rows, named, fit, why, nexts, checked) -> None:
+    """The flag text and reason codes of the ``rows`` the limits changed (see :func:`exclude_by_sites`)."""
+    misfit, limit, mass = fit
     flag, reasons = notes
     reasons[rows] |= np.uint16(Reason.SITE_LIMIT)
     reasons[rows[~named]] |= np.uint16(Reason.NONE_OF_THE_CLASSES)
-    why = [_why(classes, was[i], limits, counts, i) for i in range(len(rows))]
-    nexts = classes[out["top"][rows]].tolist()
     texts = []
     for i in range(len(rows)):
         if named[i]:
             texts.append(f"{why[i]}; {nexts[i]} next, its end-members explain it (misfit {misfit[i]:.1f} wt%)")
-        elif mass[i, 0] <= 0:
+        elif mass[i] <= 0:
             texts.append(f"unknown: {why[i]}, and no class is left")
         elif np.isnan(misfit[i]):
             texts.append(f"unknown: {why[i]}, and {nexts[i]} next has no end-members to confirm it")
@@ -131,11 +147,11 @@ def exclude_by_sites(model, values, out, ok, notes, cutoffs=None, analyses=None,
             if found:
                 texts[i] += f"; {'|'.join(found)} explains it (misfit {fit:.1f} wt%)"
     append_note(flag, rows, texts)
-    return rejected
 
 
 def _rescore(out, rows, proba, cutoffs, classes) -> None:
-    """``out``'s scores of ``rows`` from their probabilities ``proba`` (rows x classes), in place."""
+    """``out``'s scores of ``rows`` from their probabilities ``proba`` (rows x classes), in place
+    (those of its scores that ``out`` holds)."""
     from minml.classifier._top import largest, normalised_entropy
     from minml.classifier.calibration import prediction_sets
 
@@ -144,10 +160,12 @@ def _rescore(out, rows, proba, cutoffs, classes) -> None:
     if "sets" in out and cutoffs is not None:
         out["sets"][rows] = prediction_sets(proba, cutoffs, classes)
     by_class = np.ascontiguousarray(proba.T)
-    out["uncertainty"][rows] = normalised_entropy(by_class)
+    if "uncertainty" in out:
+        out["uncertainty"][rows] = normalised_entropy(by_class)
     out["top"][rows], out["p1"][rows] = largest(by_class)
-    by_class[out["top"][rows], np.arange(len(rows))] = -1.0
-    out["second"][rows], out["p2"][rows] = largest(by_class)
+    if "second" in out:
+        by_class[out["top"][rows], np.arange(len(rows))] = -1.0
+        out["second"][rows], out["p2"][rows] = largest(by_class)
 
 
 def _fit(model, part, top, analyses, rows) -> tuple[np.ndarray, np.ndarray]:

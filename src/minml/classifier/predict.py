@@ -419,7 +419,8 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     (:func:`minml.maps.classify.classify_map`): rows with NaN, rows unlike the training data that
     their class's end-members do not explain, and rows whose cation sum their class's formula
     cannot hold and a phase outside the classes explains (:mod:`minml.classifier._cations`) get
-    code ``len(model.classes)`` ("unknown").
+    code ``len(model.classes)`` ("unknown"); a row whose cations overflow a site of its class is
+    named the next class where that class's end-members explain it (:mod:`minml.classifier._sites`).
 
     Parameters
     ----------
@@ -436,7 +437,10 @@ def classify_values(values: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values, dtype=np.float32)
     analysis = usable_rows(values)
     out = top_scores(model, values, analysis)
-    rejected = judge_outliers(model, values, out, analysis, None, far=out["unlike"])
+    # a class whose sites cannot hold the pixel's cations leaves its answer first (a
+    # clinopyroxene-plagioclase boundary pixel named amphibole), as classify does
+    by_sites = exclude_by_sites(model, values, out, analysis, None)
+    rejected = by_sites | judge_outliers(model, values, out, analysis & ~by_sites, None, far=out["unlike"])
     # then the sums the class's formula fixes, on the rows left (as classify does, at the tolerance
     # of a map's noisier pixels)
     rejected |= judge_cation_sums(
