@@ -98,6 +98,31 @@ def test_plain_tables_are_left_to_the_ordinary_reader(tmp_path, analyses):
     assert looks_like_instrument(binary) is None
 
 
+@pytest.mark.parametrize("name", ["grains.csv", "grains.xlsx"])
+def test_a_published_table_with_averages_between_its_grains_keeps_every_row(tmp_path, analyses, name):
+    """A published table prints "Average" and "SD" rows after each grain's analyses (and a
+    sample may be named "Mean"): rows labelled like statistics with analyses below them make a
+    plain table, not an export, and no row is lost (an export prints its statistics below all
+    its points)."""
+    groups = []
+    for start in range(0, 9, 3):
+        grain = analyses.iloc[start : start + 3].copy()
+        grain.insert(0, "Sample Name", [f"grain{start}_{k}" for k in range(3)])
+        oxides = grain.select_dtypes("number")
+        summary = pd.DataFrame([oxides.mean(), oxides.std()])
+        summary.insert(0, "Sample Name", ["Average", "SD"])
+        groups += [grain, summary]
+    table = pd.concat(groups, ignore_index=True)
+    table.loc[1, "Sample Name"] = "Mean"  # an analysis named like a statistic
+    path = tmp_path / name
+    table.to_csv(path, index=False) if path.suffix == ".csv" else table.to_excel(path, index=False)
+    assert looks_like_instrument(path) is None
+    read = read_table(path)
+    assert len(read) == len(table) == 15
+    assert read["Sample Name"].tolist() == table["Sample Name"].tolist()
+    assert list(read.columns) == list(table.columns)  # no column dropped
+
+
 def test_the_command_classifies_an_export_with_no_options(tmp_path, analyses, answers):
     from minml.cli import main
 

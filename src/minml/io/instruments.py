@@ -24,7 +24,9 @@ software of the instruments prints something else around the same numbers:
 
 These are recognised from their content (a header row naming at least three species or
 elements, with point labels, statistics rows or several tables around it), never from the
-file's name alone.  The result is one table: a ``sample`` column where the export names the
+file's name alone; a table with rows of numbers below rows labelled like statistics (a
+published table's "Average" and "SD" after each grain, a sample named "Mean") is a plain table,
+read whole: an export prints its statistics below all its points.  The result is one table: a ``sample`` column where the export names the
 sample of each table, the point label, the species columns as the header names them, the
 total, and any other columns; statistics rows are left out (they are no analyses).  Element
 wt% tables whose ``O`` column is the oxygen their cations carry are marked to be read as
@@ -207,6 +209,8 @@ def _tables(rows: list[list], spaced: bool) -> list[dict]:
     while i < len(rows):
         cells = rows[i]
         if not _is_header(cells):
+            if tables and sum(_number(c) for c in cells[1:] if c is not None) >= _MIN_SPECIES:
+                tables[-1]["stray"] += 1  # a row of numbers below a table's statistics, under no header
             line = " ".join(str(c) for c in cells if c is not None and str(c).strip())
             named = _sample_of(line, cells)
             sample = sample if named is None else named
@@ -222,7 +226,15 @@ def _tables(rows: list[list], spaced: bool) -> list[dict]:
         body, i = _body(rows, i + 1, names, spaced)
         unit = title if _NOT_WT.search(title) else ""
         tables.append(
-            {"label": label, "names": names, "sample": sample, "section": section, "rows": body, "unit": unit}
+            {
+                "label": label,
+                "names": names,
+                "sample": sample,
+                "section": section,
+                "rows": body,
+                "unit": unit,
+                "stray": 0,
+            }
         )
     return tables
 
@@ -230,6 +242,11 @@ def _tables(rows: list[list], spaced: bool) -> list[dict]:
 def _kind(rows: list[list], tables: list[dict]) -> str | None:
     """Which export the rows look like, or None for a plain table."""
     if not tables or not any(t["rows"] for t in tables):
+        return None
+    if any(t["stray"] for t in tables):
+        # analyses go on below rows labelled like statistics ("Average", "SD" after each grain of
+        # a published table, or a sample named so): an export prints its statistics below all
+        # its points, so this is a plain table, every row of which is kept
         return None
     labels = [r[0] for t in tables for r in t["rows"]]
     heads = {t["label"].lower() for t in tables}
