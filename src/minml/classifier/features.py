@@ -120,6 +120,16 @@ def model_inputs(
     check_fill(fill_missing)
     missing = missing_columns(checked, oxides)
     needed = [name for name in MINIMUM_OXIDES if name in missing]
+    misspelt = {column: hint for column, hint in checked.mapping.hints.items() if hint in needed}
+    if misspelt:  # filling would read the oxide as 0 and leave its column unread: refuse even then
+        names = ", ".join(f"{column!r} to {hint!r}" for column, hint in misspelt.items())
+        raise ValueError(
+            f"Oxide columns do not match {model_name}.\n"
+            f"Missing: {needed}; the table has {', '.join(repr(c) for c in misspelt)}, which looks like "
+            f"{', '.join(misspelt.values())} but is not read as it.\n"
+            f"Rename {names} in the table's header (filling the missing columns would read them as 0 "
+            "in every row and leave those columns unread)."
+        )
     if needed and fill_missing is None:
         hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
         hints += [f"{c!r} ({n})" for c, n in checked.mapping.notes.items()]
@@ -165,8 +175,18 @@ def _note_absent(checked: OxideCheck, missing: list[str], fill_missing, absent_a
         checked.notes_text = np.where(text == "", note, text + "; " + note).astype(object)
         checked.__dict__.pop("flags", None)  # built again with the note
     iron = _iron_hint(checked, missing)
+    majors = [name for name in MINIMUM_OXIDES if name in missing]
+    if fill_missing is not None and majors and not iron:
+        warnings.warn(
+            f"No column for the major oxide{'s' if len(majors) > 1 else ''} {', '.join(majors)}: {how} in every "
+            "row; analyses of minerals that hold it read as bad analyses or unknown. Add the column if the "
+            "table has it under another name.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return
     if fill_missing is not None and not iron:
-        return  # asked for: no need to say it
+        return  # asked for (minor oxides): no need to say it
     warnings.warn(
         f"No column for {', '.join(missing)}: {how} in every row.{iron.replace(chr(10), ' ')}",
         UserWarning,
