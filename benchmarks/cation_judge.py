@@ -55,7 +55,7 @@ def phase_analyses(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     oxides = tuple(MODEL_OXIDES)
     rows, names = [], []
     for name, phase in phase_table().items():
-        members, compositions, share, mass = _fitted(phase, oxides)
+        members, compositions, share, mass = _fitted(phase.name, oxides)
         for _ in range(ROWS_PER_PHASE if members else 0):
             weight = rng.dirichlet(np.full(len(members), 0.5)) * mass  # grams of each end-member
             analysed = weight.sum() / (weight / share).sum()  # the mixture's share the oxides report

@@ -192,7 +192,7 @@ def test_the_box_bound_never_exceeds_the_misfit(lepr_all):
     values = values[values.sum(axis=1) > 0][:4000]
     normalised = 100.0 * values / values.sum(axis=1, keepdims=True)
     for phase in phase_table().values():
-        members, E, _, _ = _fitted(phase, oxides)
+        members, E, _, _ = _fitted(phase.name, oxides)
         if members:
             misfit = end_member_misfit(values, E)[0]
             assert (_box_distance(normalised, E) <= misfit + 1e-9).all(), phase.name

@@ -128,9 +128,11 @@ def analysed_share(member: str, oxides: tuple, file: str = _FILE) -> tuple[float
     return reported / full, reported
 
 
-def _fitted(phase: Phase, oxides: tuple) -> tuple:
-    """The end-members of ``phase`` that hold any of ``oxides``, their compositions there,
-    analysed shares and masses per formula unit."""
+@cache
+def _fitted(name: str, oxides: tuple) -> tuple:
+    """The end-members of phase ``name`` that hold any of ``oxides``, their compositions there,
+    analysed shares and masses per formula unit (the same for every call: once per phase)."""
+    phase = phase_table()[name]
     members = [m for m in phase.end_members if analysed_share(m, oxides)[1] > 0]
     shares = np.array([analysed_share(m, oxides) for m in members]).reshape(-1, 2)
     return members, member_compositions(tuple(members), oxides, _FILE), shares[:, 0], shares[:, 1]
@@ -198,7 +200,7 @@ def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple
     above = high - 100.0 if excess is None else excess
     found = []  # (misfit, species) per phase
     for phase in phase_table().values():
-        members, E, share, mass = _fitted(phase, oxides)
+        members, E, share, mass = _fitted(phase.name, oxides)
         if not members:
             continue
         analysed = np.ones(len(rows), dtype=bool)

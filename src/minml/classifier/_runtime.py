@@ -26,6 +26,7 @@ SCHEMA_VERSION = 2
 """Version 2 added the end-member misfit and the calibration; version 1 files still load
 (without them)."""
 _READABLE = (1, 2)
+_SERIAL_ROWS = 2048  # fewer rows are fitted on the calling thread: starting threads costs more than they save
 _REQUIRED = ("schema_version", "kind", "classes", "oxides", "scaler_mean", "hidden")  # in every schema version
 
 
@@ -118,7 +119,12 @@ class Runtime:
                 out[rows] = end_member_misfit(values[rows], members)[0]
 
         present, counts = np.unique(codes, return_counts=True)
-        run_in_threads(fit, present[np.argsort(-counts, kind="stable")])
+        order = present[np.argsort(-counts, kind="stable")]
+        if len(values) < _SERIAL_ROWS:  # a few rows: starting threads costs more than they save
+            for code in order:
+                fit(code)
+        else:
+            run_in_threads(fit, order)
         return out
 
     def log_density(self, Z: np.ndarray) -> np.ndarray:
