@@ -5,12 +5,14 @@ per-element exports, raw spectrum images (the real Bruker, EMSA and Ripple files
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from minml.cli import main
+from minml.maps.classify import classify_map
 from minml.maps.read import read_map, to_oxides
 
 from .conftest import DATA, ROOT
@@ -194,6 +196,13 @@ def test_bruker_spectrum_image_quantified_with_k_factors(tmp_path):
     low = read_map(EDS / "bruker" / "16x16_12bit_packed_8bit.bcf", k_factors=k)  # 0.1 s per pixel: too few counts
     assert all(float(np.abs(g).max()) == 0 for g in low.data.values())
     assert any("fewer than 50 net counts" in note for note in low.notes)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        empty = classify_map(low)  # the advice to lower min_total would not help: every pixel is a hole
+    texts = [str(w.message) for w in said]
+    assert any("0 wt% in every channel: there is nothing to classify" in t and "bin it" in t for t in texts)
+    assert not any("lower min_total" in t for t in texts)
+    assert (empty.codes == empty.names.index("masked")).all()
     with pytest.raises(ValueError, match=r"test_ripple.*Al Ka \(1.4867 keV\) lies outside the spectra"):
         read_map(next((EDS / "ripple").glob("*.rpl")), k_factors=k)  # an EELS file: no X-ray lines
     kfile = tmp_path / "k.csv"

@@ -238,7 +238,7 @@ def classify_map(
     stage = MixtureStage(runtime, beam_width, oxide_map.pixel_size, mixture_probability, max_chi2)
     over_total = codes == stage.k + 3
     result = stage.resolve(oxide_map, codes, probability, stage.noise(moments))
-    _warn_totals(result.codes, over_total, result.names, min_total, max_total)
+    _warn_totals(result.codes, over_total, result.names, min_total, max_total, oxide_map)
     return result
 
 
@@ -366,8 +366,16 @@ def _probability_sums(codes, probability, k, rows: int = 256):
     return p_sum, p_var
 
 
-def _warn_totals(codes, over_total, names, min_total, max_total) -> None:
+def _warn_totals(codes, over_total, names, min_total, max_total, oxide_map) -> None:
     if (codes == names.index(MASKED)).all():
+        if all(not np.any(grid) for grid in oxide_map.data.values()):  # looked at only when all is masked
+            warnings.warn(
+                "Every pixel holds 0 wt% in every channel: there is nothing to classify. A spectrum image "
+                "quantified with too few counts in its lines gives this: bin it (e.g. 4 x 4 pixels) or count "
+                "longer; lowering min_total does not help.",
+                stacklevel=3,
+            )
+            return
         warnings.warn(
             f"Every pixel's oxide sum is below min_total={min_total:g} wt%: the whole map is masked. "
             "Check the channels' units (units=) or lower min_total.",
