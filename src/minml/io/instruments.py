@@ -203,8 +203,9 @@ def _body(rows: list[list], i: int, names: list[str], spaced: bool) -> tuple[lis
 def _tables(rows: list[list], spaced: bool) -> list[dict]:
     """Every table of a file's rows: its header, sample, section title and rows.  A table under
     a title naming another unit (atomic %, counting errors, detection limits) is marked
-    ``unit`` with that title."""
-    tables, sample, section, title = [], "", "", ""
+    ``unit`` with that title; ``stray`` counts the rows of numbers below it under no header."""
+    tables: list[dict] = []
+    sample, section, title = "", "", ""
     i = 0
     while i < len(rows):
         cells = rows[i]
