@@ -33,6 +33,104 @@ def test_csv_semicolon_with_decimal_commas(lepr, tmp_path):
     pd.testing.assert_series_equal(checked.oxides["SiO2"], lepr["SiO2"].head(5).fillna(0.0), check_names=False)
 
 
+def _european_lepr(shared_data, path, sep=";"):
+    """50 real LEPR analyses as a European spreadsheet exports them (``sep``, decimal commas),
+    with a column that is no oxide holding decimal commas (P_kbar) and a K2O below detection
+    (<0,01). Returns the table written, as read with points."""
+    lepr = pd.read_csv(shared_data / "test" / "lepr_allphases_lim.csv").head(50)
+    lepr.insert(4, "P_kbar", [f"{p / 10:.1f}".replace(".", ",") for p in range(50)])
+    lepr.to_csv(path, sep=sep, decimal=",", index=False)
+    return lepr
+
+
+@pytest.mark.shared_data
+def test_decimal_comma_oxides_are_read_as_the_numbers_they_are(shared_data, tmp_path):
+    """A CSV file with ';' and decimal commas read its oxides as text ('47,24000168'): the
+    checks read the numbers, but every output wrote the text back."""
+    from minml.io import read_csv_arrow
+
+    path = tmp_path / "european.csv"
+    lepr = _european_lepr(shared_data, path)
+    table = read_table(path)
+    for name in ["SiO2", "TiO2", "Al2O3", "Cr2O3", "FeOt", "MgO", "CaO", "Na2O", "K2O", "P2O5"]:
+        assert table[name].dtype == np.float64, name
+        np.testing.assert_array_equal(table[name].to_numpy(), lepr[name].to_numpy(), err_msg=name)
+    assert table["P_kbar"].tolist() == lepr["P_kbar"].tolist()  # not an oxide: text as written
+    assert table["Mineral"].tolist() == lepr["Mineral"].tolist()
+    arrow = read_csv_arrow(path)  # the route without pandas reads the same numbers
+    assert arrow is not None and str(arrow.schema.field("SiO2").type) == "double"
+    np.testing.assert_array_equal(np.asarray(arrow.column("SiO2").to_pylist(), dtype=float), lepr["SiO2"].to_numpy())
+    # an oxide column holding other text (below detection) stays as written, as a column with points does
+    text = path.read_text().splitlines()
+    cells = text[4].split(";")
+    cells[text[0].split(";").index("K2O")] = "<0,01"
+    text[4] = ";".join(cells)
+    path.write_text("\n".join(text) + "\n")
+    table = read_table(path)
+    assert table["K2O"].tolist()[2:4] == [str(float(lepr["K2O"][2])).replace(".", ","), "<0,01"]
+    assert table["SiO2"].dtype == np.float64
+    assert read_csv_arrow(path).column("K2O").type == "string"
+    # a file of commas reads a quoted decimal comma as it did: text, which the checks read
+    comma = tmp_path / "comma.csv"
+    comma.write_text('SiO2,MgO,FeO\n"40,5",49.3,9.6\n')
+    assert read_table(comma)["SiO2"].tolist() == ["40,5"]
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".csv", ".tsv"])
+def test_classify_writes_decimal_comma_oxides_as_the_numbers_read(shared_data, tmp_path, suffix, capsys):
+    """`minml classify eu.csv -o out.xlsx` (or .parquet, .csv) wrote the oxides of a ';' file
+    with decimal commas back as text; the guide promises the numbers read."""
+    import openpyxl
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "eu.csv"
+    lepr = _european_lepr(shared_data, source)
+    out = tmp_path / f"out{suffix}"
+    assert main(["classify", str(source), "-o", str(out)]) == 0
+    written = read_table(out)
+    oxides = ["SiO2", "TiO2", "Al2O3", "FeOt", "MgO", "CaO", "Na2O", "K2O"]
+    for name in oxides:
+        assert written[name].dtype == np.float64, name
+        np.testing.assert_array_equal(written[name].to_numpy(), lepr[name].to_numpy(), err_msg=name)
+    assert written["P_kbar"].tolist() == lepr["P_kbar"].tolist()  # other text as written
+    assert written["Mineral"].tolist() == lepr["Mineral"].tolist()
+    expected = classify(lepr.drop(columns="P_kbar"))
+    assert written["mineral"].tolist() == expected["mineral"].astype(str).tolist()
+    if suffix == ".xlsx":
+        book = openpyxl.load_workbook(out, read_only=True)  # read-only keeps the file open until closed
+        try:
+            header = [cell.value for cell in next(book.active.iter_rows(max_row=1))]
+            row = [cell.value for cell in next(book.active.iter_rows(min_row=2, max_row=2))]
+        finally:
+            book.close()
+        assert row[header.index("SiO2")] == lepr["SiO2"][0] and row[header.index("P_kbar")] == "0,0"
+    elif suffix == ".parquet":
+        schema = pq.read_schema(out)
+        assert str(schema.field("SiO2").type) == "double" and str(schema.field("P_kbar").type) != "double"
+    else:
+        import csv
+
+        with open(out, newline="") as handle:
+            header, first = list(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","))[:2]
+        assert first[header.index("SiO2")] == str(float(lepr["SiO2"][0]))  # a number, not the text '47,24000168'
+
+
+@pytest.mark.shared_data
+def test_classify_carries_a_tab_file_with_decimal_commas_as_written(shared_data, tmp_path, capsys):
+    """Tab to .tsv: the rows are the input's own text, written back as read (decimal commas
+    included), the results beside them."""
+    source = tmp_path / "eu.tsv"
+    lepr = _european_lepr(shared_data, source, sep="\t")
+    out = tmp_path / "out.tsv"
+    assert main(["classify", str(source), "-o", str(out)]) == 0
+    lines, given = out.read_text().splitlines(), source.read_text().splitlines()
+    assert [line[: len(row)] for line, row in zip(lines, given, strict=True)] == given
+    assert main(["classify", str(source), "-o", str(tmp_path / "out.csv")]) == 0
+    assert read_table(tmp_path / "out.csv")["mineral"].tolist() == read_table(out)["mineral"].tolist()
+    np.testing.assert_array_equal(read_table(out)["SiO2"].to_numpy(), lepr["SiO2"].to_numpy())
+
+
 def test_columns_aligned_with_spaces_as_microprobe_software_prints_them(lepr, tmp_path):
     path = tmp_path / "probe.txt"
     path.write_text(lepr.head(6).drop(columns=["method"]).to_string(index=False, na_rep="NaN"))

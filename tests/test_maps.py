@@ -112,6 +112,74 @@ def test_bad_grids(tmp_path):
         OxideMap({"SiO2": np.ones((2, 2)), "MgO": np.ones((3, 2))})
 
 
+def _demo_element_grids(folder, sep=";", decimal=","):
+    """The demo map as an EDS program in a decimal-comma locale exports it: one grid of
+    element wt% per file (``Al_wt%.csv``), ``sep`` between cells, ``decimal`` as the decimal mark."""
+    from minml.chemistry.oxides import element_oxides
+
+    folder.mkdir()
+    with np.load(ROOT / "examples" / "demo_map.npz") as demo:
+        oxides = {name: demo[name] for name in demo.files if name != "pixel_size"}
+    for element, (oxide, factor) in element_oxides().items():
+        if oxide in oxides:
+            grid = (oxides[oxide] / np.float32(factor)).astype(np.float32)
+            frame = pd.DataFrame(grid)
+            frame.to_csv(folder / f"{element}_wt%.csv", sep=sep, decimal=decimal, header=False, index=False)
+    return folder
+
+
+@pytest.mark.parametrize("sep", [";", "\t", " "])
+def test_grids_with_decimal_commas_read_as_their_numbers(tmp_path, sep):
+    """Grids exported with decimal commas (3,5553) and ';' between cells were refused as
+    'cell (row 0, column 0) is not a number ... (export it without labels)', though they hold
+    no label."""
+    points = read_map(_demo_element_grids(tmp_path / "points", sep=sep, decimal="."))
+    commas = read_map(_demo_element_grids(tmp_path / "commas", sep=sep))
+    first = next(iter(commas.data.values()))
+    assert commas.shape == (128, 128) and first.dtype == np.float32
+    assert list(commas.data) == list(points.data) and len(commas.data) == 11
+    for name, grid in points.data.items():
+        np.testing.assert_array_equal(commas.data[name], grid, err_msg=name)
+    written = (tmp_path / "commas" / "Al_wt%.csv").read_text()
+    assert "," in written and "." not in written
+
+
+def test_a_decimal_comma_grid_with_labels_and_text_names_the_cell(tmp_path):
+    """A line of labels is skipped and empty or 'nan' cells are pixels without a value, with
+    decimal commas too; a cell of other text is named with its text, where it is, how the grid
+    was read, and what to do."""
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    (folder / "Al_wt%.csv").write_text("x;y;z\n3,5553;nan;1,25\n;2;-0,5\n")
+    grid = read_map(folder).data["Al2O3"]
+    factor = 1.8894262841894596  # Al2O3 per Al
+    expected = np.array([[3.5553, np.nan, 1.25], [np.nan, 2.0, -0.5]], dtype=np.float32) * np.float32(factor)
+    np.testing.assert_array_equal(grid, expected)
+    (folder / "Al_wt%.csv").write_text("3,5553\t2,1\n1,25\t<0,01\n")
+    with pytest.raises(
+        ValueError,
+        match=r"^Al_wt%.csv: cell \(row 1, column 1\) is not a number: '<0,01' \(line 2 of the file, read as cells "
+        r"separated by tabs with decimal commas\)\. A map grid holds numbers only, with 'nan' or an empty cell "
+        r"where a pixel has no value .*: replace that cell, or export the channel again as numbers\.$",
+    ):
+        read_map(folder)
+    (folder / "Al_wt%.csv").write_text("3,5\n4,2\n")  # commas between cells: two cells a line, not 3.5
+    as_integers = np.array([[3, 5], [4, 2]], dtype=np.float32) * np.float32(factor)
+    np.testing.assert_array_equal(read_map(folder).data["Al2O3"], as_integers)
+
+
+def test_map_command_on_decimal_comma_grids(tmp_path, capsys):
+    """`minml map DIR -o OUT` on the decimal-comma export answers as on the same grids with points."""
+    commas = _demo_element_grids(tmp_path / "commas")
+    points = _demo_element_grids(tmp_path / "points", decimal=".")
+    assert main(["map", str(commas), "-o", str(tmp_path / "out_commas")]) == 0
+    assert main(["map", str(points), "-o", str(tmp_path / "out_points")]) == 0
+    capsys.readouterr()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "out_commas" / "modes.csv"), pd.read_csv(tmp_path / "out_points" / "modes.csv")
+    )
+
+
 def test_images_saved_beside_the_maps_are_left_out_and_named(tmp_path):
     """EDS software exports the electron image and a total beside the element maps: the whole
     folder was refused ("Channel 'BSE' is neither an oxide nor an element symbol")."""

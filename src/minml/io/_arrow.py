@@ -12,15 +12,29 @@ import numpy as np
 import pyarrow as pa
 
 try:  # the compiled module under pyarrow.compute, without its Python wrappers (see call)
-    from pyarrow._compute import CastOptions, JoinOptions, SetLookupOptions
+    from pyarrow._compute import (
+        CastOptions,
+        JoinOptions,
+        MatchSubstringOptions,
+        ReplaceSubstringOptions,
+        SetLookupOptions,
+    )
     from pyarrow._compute import call_function as _call_function
 except ImportError:  # pragma: no cover - a pyarrow that moved them
-    from pyarrow.compute import CastOptions, JoinOptions, SetLookupOptions
+    from pyarrow.compute import (
+        CastOptions,
+        JoinOptions,
+        MatchSubstringOptions,
+        ReplaceSubstringOptions,
+        SetLookupOptions,
+    )
     from pyarrow.compute import call_function as _call_function
 
 __all__ = [
     "CastOptions",
     "JoinOptions",
+    "MatchSubstringOptions",
+    "ReplaceSubstringOptions",
     "SetLookupOptions",
     "arrow_array",
     "call",

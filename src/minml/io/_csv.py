@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import species_names
-from minml.io._csv_arrow import _write_csv_arrow_to, is_csv
+from minml.io._csv_arrow import COMMA_NUMBER, _write_csv_arrow_to, is_csv
 from minml.io._excel import _EXCEL_SUFFIXES
 from minml.io._sniff import (
     _FALLBACK,
@@ -111,7 +111,37 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
         ) from None
     if header_row is None and not species_names(table.columns):
         _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
-    return _ids_as_written(table, path, codec, sep, skip)
+    return _ids_as_written(_decimal_commas_as_numbers(table, sep), path, codec, sep, skip)
+
+
+def _decimal_commas_as_numbers(table: pd.DataFrame, sep: str) -> pd.DataFrame:
+    """``table`` with its species columns written with decimal commas as floats, where the
+    separator is not a comma and every filled cell of the column is a number so written
+    (``49,54``, ``-0,5``, ``50``, spaces around it): the values :func:`minml.check_oxides`
+    reads from the text, so that an output in another format holds the numbers read.  A
+    column holding any other text (``<0,01``, ``#N/A``, ``40,52(32)``) stays text as written,
+    as a column of points with such text does."""
+    import pandas as pd
+
+    if sep == ",":
+        return table
+    converted = {}
+    for i, (name, dtype) in enumerate(table.dtypes.items()):
+        if pd.api.types.is_numeric_dtype(dtype) or not species_names([name]):
+            continue
+        text = table.iloc[:, i].astype("string").str.strip()
+        filled = text.notna() & (text != "")
+        numbers = text.str.fullmatch(COMMA_NUMBER).fillna(False)
+        if not (numbers | ~filled).all() or not text.str.contains(",", regex=False).fillna(False).any():
+            continue
+        values = text.where(filled).str.replace(",", ".", regex=False)
+        converted[i] = pd.to_numeric(values, errors="raise").to_numpy(dtype=float, na_value=float("nan"))
+    if not converted:
+        return table
+    table = table.copy(deep=False)
+    for i, values in converted.items():
+        table.isetitem(i, values)
+    return table
 
 
 def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip: int) -> pd.DataFrame:

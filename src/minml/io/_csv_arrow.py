@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 _CSV = {".csv", ".txt", ".tsv"}
 _CSV_PIECE = 8_192  # rows rendered per task (the fastest of 8k-64k on 100k and 1 M rows)
+COMMA_NUMBER = r"\s*[+-]?(?:\d+|\d*,\d+)\s*"
+"""A cell of a column of numbers written with decimal commas (``49,54``, ``-0,5``, ``,5``), or
+an integer among them: such species columns of a file separated otherwise than by commas are
+read as numbers (the number :func:`minml.check_oxides` reads from the text)."""
 
 
 def is_csv(path) -> bool:
@@ -93,9 +97,10 @@ def read_csv_arrow(
 ) -> pa.Table | None:
     """A CSV file of analyses as a pyarrow table, read without pandas.
 
-    Species columns (:func:`minml.map_columns` with ``suffix`` and ``elements``) are typed by their cells;
-    every other column is read as text, as written.  Cells pandas reads as missing
-    (``""``, ``NA``, ``nan``, ...) are missing here too.
+    Species columns (:func:`minml.map_columns` with ``suffix`` and ``elements``) are typed by their cells
+    (in a file not separated by commas, a column of numbers written with decimal commas as
+    numbers: :data:`COMMA_NUMBER`); every other column is read as text, as written.  Cells
+    pandas reads as missing (``""``, ``NA``, ``nan``, ...) are missing here too.
 
     Parameters
     ----------
@@ -149,7 +154,10 @@ def read_csv_arrow(
     if not species:
         return None
     table = _parse(path if data is None else pa.BufferReader(data), names, species, sep, species_only, quoted)
-    return None if table is None else _empty_as_missing(table, species)
+    if table is None:
+        return None
+    table = _empty_as_missing(table, species)
+    return table if sep == "," else _decimal_commas_as_numbers(table, species)
 
 
 def _parse(source, names: list, species: set, sep: str, species_only: bool, quoted: bool) -> pa.Table | None:
@@ -195,5 +203,31 @@ def _empty_as_missing(table: pa.Table, species: set) -> pa.Table:
             missing = cast(_strings(b"".join(words), np.array([len(w) for w in words])), column.type)
             found = call("is_in", column, options=SetLookupOptions(value_set=missing))
             column = call("if_else", found, pa.nulls(len(column), column.type), column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _decimal_commas_as_numbers(table: pa.Table, species: set) -> pa.Table:
+    """``table`` with its species columns of text whose every filled cell is a number written
+    with a decimal comma (or an integer: :data:`COMMA_NUMBER`), one comma at least, as float64
+    (as :func:`minml.io._csv._decimal_commas_as_numbers` reads them with pandas)."""
+    import pyarrow as pa
+
+    from minml.io._arrow import MatchSubstringOptions, ReplaceSubstringOptions, call, cast
+
+    whole = MatchSubstringOptions("^" + COMMA_NUMBER + "$")
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        if (
+            text
+            and name in species
+            and call("all", call("match_substring_regex", column, options=whole)).as_py() is not False
+            and call("any", call("match_substring", column, options=MatchSubstringOptions(","))).as_py()
+        ):
+            points = call(
+                "replace_substring", call("utf8_trim_whitespace", column), options=ReplaceSubstringOptions(",", ".")
+            )
+            column = cast(points, pa.float64())
         columns.append(column)
     return pa.table(columns, names=table.column_names)

@@ -145,11 +145,13 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     Returns
     -------
     pandas.DataFrame
-        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  Text such
-        as ``NA``, ``None`` or ``null`` stays text in columns that are not species (only empty
-        cells are missing there); in species columns it is missing.  Excel error cells and
-        formulas saved without their result hold the text they show (``#DIV/0!``, ``=B2/C2``),
-        which the checks flag.  A Parquet file's stored index (``entity_id``, sample names)
+        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  An oxide
+        column of a text file not separated by commas whose every cell is a number written
+        with a decimal comma (``49,54``) comes back as floats (the numbers the checks read).
+        Text such as ``NA``, ``None`` or ``null`` stays text in columns that are not species
+        (only empty cells are missing there); in species columns it is missing.  Excel error
+        cells and formulas saved without their result hold the text they show (``#DIV/0!``,
+        ``=B2/C2``), which the checks flag.  A Parquet file's stored index (``entity_id``, sample names)
         comes back as columns.
 
     Raises

@@ -128,18 +128,34 @@ def _channel(stem: str) -> str:
 
 
 _NO_PIXEL = {"", "nan", "na", "n/a"}  # cells of a grid that say "no value here", as NaN in a .npy map
+_COMMA_CELL = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")  # a number with a decimal comma: 3,5553
+_SEPARATORS = {";": "';'", "\t": "tabs", ",": "','", r"\s+": "spaces"}
+
+
+def _grid_options(path: Path) -> dict:
+    """How to read a grid: its separator (``;``, tab or ``,`` as its first line has them, else
+    spaces) and decimal mark, a comma where the separator is not one and a cell of the first
+    two lines (a line of labels may come first) is a number written with a comma (``3,5553``)."""
+    with open(path, encoding="utf-8-sig") as handle:
+        lines = [handle.readline(), handle.readline()]
+    sep = next((s for s in (";", "\t", ",") if s in lines[0]), None)
+    spaced = lines[0].split()
+    if sep == "," and len(spaced) > 1 and all(_COMMA_CELL.fullmatch(cell) for cell in spaced):  # 3,5 4,2
+        sep = None
+    sep = sep if sep else r"\s+"
+    cells = [cell for line in lines for cell in (line.split() if sep == r"\s+" else line.split(sep))]
+    comma = sep != "," and any(_COMMA_CELL.fullmatch(cell) for cell in cells)
+    return dict(sep=sep, header=None, engine="c", encoding="utf-8-sig", decimal="," if comma else ".")
 
 
 def _read_grid(path: Path) -> np.ndarray:
     """One channel of a map as a grid of numbers: NaN where a cell says there is no value
     (``nan``, empty: such pixels are masked, as NaN pixels of a .npy map are); a first line of
-    labels is skipped; any other text is refused.  Read by pandas' C engine straight to
+    labels is skipped; decimal commas are read where the separator is not a comma
+    (:func:`_grid_options`); any other text is refused.  Read by pandas' C engine straight to
     float32, whole (its chunks on threads cost a 2048-column grid 40-70 % more CPU time; two
     files are read at a time instead); a grid it refuses is read again cell by cell to say where."""
-    with open(path, encoding="utf-8-sig") as handle:
-        first = handle.readline()
-    sep = next((s for s in (";", "\t", ",") if s in first), None)
-    options = dict(sep=sep if sep else r"\s+", header=None, engine="c", encoding="utf-8-sig")
+    options = _grid_options(path)
     whole = dict(dtype=np.float32, na_values=[*_NO_PIXEL, "NaN", "NA", "N/A", "NAN"], keep_default_na=False)
     try:
         return pd.read_csv(path, low_memory=False, **whole, **options).to_numpy(dtype=np.float32)
@@ -149,20 +165,34 @@ def _read_grid(path: Path) -> np.ndarray:
 
 def _read_grid_carefully(path: Path, options: dict) -> np.ndarray:
     """:func:`_read_grid` of a grid with text in it: a header line is skipped, cells saying
-    "no value" are NaN, any other text is refused naming its cell."""
-    grid = pd.read_csv(path, **options).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)
+    "no value" are NaN, any other text is refused naming its cell, its text and the layout
+    the grid was read with (``options``: :func:`_grid_options`)."""
+    comma = options.get("decimal", ".") == ","
+
+    def numbers(column: pd.Series) -> pd.Series:
+        if comma and not pd.api.types.is_numeric_dtype(column.dtype):
+            column = column.astype(str).str.replace(",", ".", regex=False)
+        return pd.to_numeric(column, errors="coerce")
+
+    grid = pd.read_csv(path, **options).apply(numbers).to_numpy(dtype=np.float32)
     no_pixel = np.zeros(grid.shape, dtype=bool)
+    cells = None
     if np.isnan(grid).any():  # which of those cells say "no value", and which hold text: read them as written
         cells = pd.read_csv(path, dtype=str, keep_default_na=False, **options).to_numpy(dtype=object)
         no_pixel[np.isnan(grid)] = [str(cell).strip().lower() in _NO_PIXEL for cell in cells[np.isnan(grid)]]
-    if len(grid) and (np.isnan(grid[0]) & ~no_pixel[0]).all():  # a header line
+    header = bool(len(grid) and (np.isnan(grid[0]) & ~no_pixel[0]).all())
+    if header:  # a line of labels
         grid, no_pixel = grid[1:], no_pixel[1:]
     text_cells = np.isnan(grid) & ~no_pixel
     if text_cells.any():
-        bad = np.argwhere(text_cells)[0]
+        row, column = (int(i) for i in np.argwhere(text_cells)[0])
+        text = "" if cells is None else cells[row + header, column]  # a text cell is one of the NaNs: read
+        decimal = "decimal commas" if comma else "decimal points"
         raise ValueError(
-            f"{path.name}: cell (row {bad[0]}, column {bad[1]}) is not a number; a map grid holds "
-            "numbers only (export it without labels)."
+            f"{path.name}: cell (row {row}, column {column}) is not a number: {text!r} (line "
+            f"{row + header + 1} of the file, read as cells separated by {_SEPARATORS.get(options['sep'], options['sep'])} "
+            f"with {decimal}). A map grid holds numbers only, with 'nan' or an empty cell where a pixel has no value "
+            "(one line of labels at the top is skipped): replace that cell, or export the channel again as numbers."
         )
     return grid
 
