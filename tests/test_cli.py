@@ -473,9 +473,11 @@ def test_formula_command(tmp_path, capsys):
     assert main(["formula", str(EXAMPLE), "--mineral-column", "Mineral", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert re.search(r"\d+ of 76 formulas computed", printed) and "charge balance (Droop 1987)" in printed
-    # why the others have none, counted (the example's 4 FeTiOxide rows and one with SiO2 146.6 wt%)
+    # why the others have none, counted (the example's 4 FeTiOxide rows, its 3 empty rows labelled
+    # Apatite, and one with SiO2 146.6 wt%)
     assert (
         "  no formula: label 'FeTiOxide' may be magnetite or ilmenite or spinel (name one): 4 rows\n"
+        "  no formula: empty row: 3 rows\n"
         "  no formula: unusable values: 1 row\n"
     ) in printed
     result = pd.read_csv(out)

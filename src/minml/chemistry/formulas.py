@@ -123,6 +123,7 @@ def formula_rows(
     from minml.chemistry.misfit import end_member_compositions, end_member_misfit, fold_divalent
     from minml.classifier.features import MODEL_OXIDES, missing_columns
     from minml.tables.checks import OxideCheck, check_oxides
+    from minml.tables.reasons import Reason
 
     if (mineral is None) == (mineral_column is None):
         raise ValueError(
@@ -138,11 +139,14 @@ def formula_rows(
     classes, why = _row_classes(df, mineral, mineral_column, checked)
     codes, names = pd.factorize(classes.to_numpy(dtype=object))
     _warn_absent(missing_columns(checked), sorted(name for name in names if name))
-    usable = np.isfinite(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)).all(axis=1)
+    finite = np.isfinite(oxides[list(MODEL_OXIDES)].to_numpy(dtype=float)).all(axis=1)
+    blank = (np.asarray(checked.reasons) & Reason.EMPTY_ROW).astype(bool)  # no analysis: no formula either
     cause = pd.Series("", index=df.index, dtype=object)
-    cause[~usable] = "unusable values"
-    no_class = usable & (classes == "").to_numpy()
+    cause[~finite] = "unusable values"
+    no_class = finite & (classes == "").to_numpy()
     cause[no_class] = why[no_class]
+    cause[finite & blank & ~no_class] = "empty row"
+    usable = finite & ~blank
     reason = ("no formula: " + cause).where(cause != "", "")
     # ferric iron as analysed only where both forms were reported and Fe2O3 > 0 (a blank or 0
     # Fe2O3 in a database usually means "not determined")
@@ -168,6 +172,7 @@ def formula_rows(
         if column not in out:  # no row has a formula (fractions, nothing classified): the columns all the same
             out[column] = pd.Series(empty, index=out.index, dtype=object if empty == "" else float)
     out["mineral"] = classes.where(reason == "", "")
+    out["fe3_method"] = out["fe3_method"].where(reason == "", "")  # no formula: NaN numbers, no method
     note = flags["flag"].where(flags["flag"] != "", "")
     out["flag"] = np.where(reason != "", reason + np.where(note != "", "; " + note, ""), note)
     front = ["mineral"]

@@ -55,6 +55,74 @@ def _map_profile(text: str) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
+def _map_index(text: str) -> str:
+    """``--index``: an index of ``minerals.toml`` (``Fo``, ``An``, ``Mg_number``, ...), its case
+    as the file writes it (``fo`` is ``Fo``), checked before the map is read."""
+    from minml.chemistry.minerals import mineral_table
+
+    known = sorted({name for m in mineral_table().values() for name in m.indices})
+    same = [name for name in known if name.lower() == text.strip().lower()]
+    if len(same) != 1:  # the names differ in more than case, so one matches at most
+        raise argparse.ArgumentTypeError(f"{text!r} is no index of minerals.toml; give one of: {', '.join(known)}")
+    return same[0]
+
+
+def _index_phase(index: str | None, phase: str | None) -> str | None:
+    """The class ``--index-phase`` names (a class or a synonym: ``ol``, ``cpx``), checked to
+    have ``index``, before the map is read; None when it is not given."""
+    from minml.chemistry.formulas import resolve_mineral
+    from minml.chemistry.minerals import mineral_table
+
+    if phase is None:
+        return None
+    if index is None:
+        raise ValueError(f"--index-phase {phase} names the phase of an index map; give the index too, e.g. --index Fo.")
+    try:
+        name = resolve_mineral(phase)
+    except ValueError:
+        raise ValueError(
+            f"--index-phase {phase!r} names no mineral class; give one of: {', '.join(mineral_table())}."
+        ) from None
+    owners = [m.name for m in mineral_table().values() if index in m.indices]
+    if name not in owners:
+        raise ValueError(
+            f"{index!r} is no index of {name}; give --index-phase one of the classes with it ({', '.join(owners)}), "
+            "or leave it out for the largest phase with it."
+        )
+    return name
+
+
+def _check_profile(profile, shape: tuple[int, int]) -> None:
+    """Refuse a ``--profile`` with a point outside a map of ``shape`` (rows, columns), before
+    the map is classified (:func:`minml.maps.figures.line_profile`'s rule)."""
+    if profile is None:
+        return
+    h, w = shape
+    x0, y0, x1, y1 = profile
+    for x, y in ((x0, y0), (x1, y1)):
+        if not (0 <= x <= w - 1 and 0 <= y <= h - 1):
+            raise ValueError(
+                f"--profile point ({x:g}, {y:g}) lies outside the map of {h} x {w} pixels; give x (column) "
+                f"from 0 to {w - 1} and y (row) from 0 to {h - 1}."
+            )
+
+
+def _check_index_present(result, index: str | None, phase: str | None) -> None:
+    """Refuse, before any output is written, an ``--index`` that no phase of the classified map
+    has (:func:`minml.maps.figures.index_values`' rule, when ``--index-phase`` is not given)."""
+    from minml.chemistry.minerals import mineral_table
+
+    if index is None or phase is not None:
+        return
+    owners = [m.name for m in mineral_table().values() if index in m.indices]
+    present = [p for p in owners if p in result.names and (result.codes == result.names.index(p)).any()]
+    if not present:
+        raise ValueError(
+            f"No phase of the map has index {index} (it is an index of {', '.join(owners)}); "
+            "leave --index out, or give an index of a phase the map holds."
+        )
+
+
 def _add_map(sub) -> None:
     p = sub.add_parser(
         "map",
@@ -115,8 +183,17 @@ def _add_map(sub) -> None:
         metavar="UM2",
         help="phases under this area (µm²) are listed apart, not drawn as phases (default: 10 pixels)",
     )
-    p.add_argument("--index", default=None, help="map of an index of one phase: Fo, An, Mg_number, Wo, ...")
-    p.add_argument("--index-phase", default=None, help="the phase of --index (default: the largest phase with it)")
+    p.add_argument(
+        "--index",
+        type=_map_index,
+        default=None,
+        help="map of an index of one phase, as minerals.toml names them (any case): Fo, An, Mg_number, Wo, ...",
+    )
+    p.add_argument(
+        "--index-phase",
+        default=None,
+        help="the phase of --index: a class or a synonym such as ol, cpx (default: the largest phase with it)",
+    )
     p.add_argument(
         "--profile", type=_map_profile, default=None, metavar="X0,Y0,X1,Y1", help="oxides and phase along a line"
     )
@@ -133,6 +210,7 @@ def _run_map(args) -> int:
 
     require_matplotlib()  # the pictures are figures: known before the map is classified
     _writable_folder(args.output)
+    index_phase = _index_phase(args.index, args.index_phase)
     k_factors = args.k_factors
     if args.standards is not None:
         k_factors, notes = minml.maps.standards_k_factors(args.standards)
@@ -150,6 +228,7 @@ def _run_map(args) -> int:
     for note in oxide_map.notes:
         print(note)
     h, w = oxide_map.shape
+    _check_profile(args.profile, (h, w))  # before the map is classified: a refused run writes nothing
     print(f"{h} x {w} pixels, species: {', '.join(oxide_map.data)}")
     result = minml.maps.classify_map(
         oxide_map,
@@ -160,6 +239,7 @@ def _run_map(args) -> int:
     )
     if args.clean:
         result = minml.maps.clean(result, min_region=args.clean)
+    _check_index_present(result, args.index, index_phase)
     modes = result.modes(min_area=args.min_area)
     written = minml.maps.write_outputs(
         result,
@@ -168,7 +248,7 @@ def _run_map(args) -> int:
         oxide_map=oxide_map,
         min_area=args.min_area,
         index=args.index,
-        index_phase=args.index_phase,
+        index_phase=index_phase,
         profile=args.profile,
         modes=modes,
     )

@@ -14,6 +14,8 @@ from minml.pipelines import check_option
 
 
 def _sheet(value: str):
+    """``--sheet``: a whole number is a position counted from 0 (as ``read_table``'s ``sheet``),
+    any other text a sheet's name (or ``all``)."""
     return int(value) if value.lstrip("-").isdigit() else value
 
 
@@ -22,6 +24,7 @@ def _run_job(args) -> int:
     options named as its keywords, and print its summary."""
     import inspect
 
+    _check_sheet_number(args.input, getattr(args, "sheet", None))
     keywords = inspect.signature(args.job).parameters
     options = {name: value for name, value in vars(args).items() if name in keywords and name not in ("src", "dst")}
     if "total_range" in options:
@@ -31,6 +34,27 @@ def _run_job(args) -> int:
     for line in summary.lines():
         print(line)
     return 0
+
+
+def _check_sheet_number(path: Path, sheet) -> None:
+    """Refuse, before any work, a ``--sheet`` position that the workbook at ``path`` lacks,
+    listing its sheets with the numbers ``--sheet`` takes (counted from 0).  Names, ``all``,
+    a number that is a sheet's name, and files that are no workbook are left to the reader."""
+    if not isinstance(sheet, int) or path.suffix.lower() not in (".xlsx", ".xlsm", ".xls") or not path.is_file():
+        return
+    try:
+        from python_calamine import CalamineWorkbook
+
+        names = list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:  # not a workbook it can open: the reader says what is wrong
+        return
+    if str(sheet) in names or -len(names) <= sheet < len(names):
+        return
+    numbered = ", ".join(f"{i} {name!r}" for i, name in enumerate(names))
+    raise ValueError(
+        f"{path.name} has no sheet number {sheet}: --sheet counts sheets from 0 (-1 is the last), and its "
+        f"{len(names)} sheets are {numbered}. Give one of these numbers, or the sheet's name."
+    )
 
 
 _FLAGS = {
@@ -50,6 +74,9 @@ _FLAGS = {
     "min_total": "--min-total",
     "max_total": "--max-total",
     "min_region": "--clean",
+    "report": "--report",
+    "plot": "--plot",
+    "plot_reconstruction": "--plot-reconstruction",
 }
 _KEYWORD = re.compile(r"\b(" + "|".join(_FLAGS) + r")=(?!\()('[^']*'|\"[^\"]*\"|[^\s,;)]+)?")
 _BARE = re.compile(r"(?<![\w.-])(" + "|".join(k for k in _FLAGS if "_" in k) + r")\b(?!=)")
@@ -79,7 +106,15 @@ def _with_flags(message: str) -> str:
 def _add_table_arguments(p) -> None:
     """INPUT, --sheet and --suffix: how every table-reading command finds its analyses."""
     p.add_argument("input", type=Path, help="CSV, XLSX or Parquet file of analyses in wt%%")
-    p.add_argument("--sheet", type=_sheet, default=None, help="Excel sheet name or number, or 'all'")
+    p.add_argument(
+        "--sheet",
+        type=_sheet,
+        default=None,
+        metavar="NAME|N|all",
+        help="Excel sheet: a name; a position counted from 0 (0 the first sheet, 1 the second, -1 the last; "
+        "--header-row counts from 1), though a number that is a sheet's name (2023) reads that sheet; or 'all' "
+        "(every sheet with oxide columns). Default: the first sheet",
+    )
     p.add_argument(
         "--suffix", default=None, help="phase suffix (or prefix) of the oxide columns to read, e.g. _Cpx or Core_"
     )

@@ -116,7 +116,13 @@ def _add_validate(sub) -> None:
         default=None,
         help="ranked table (CSV, XLSX or Parquet; default: INPUT_validated.csv)",
     )
-    p.add_argument("--report", type=Path, default=None, help="also write a self-contained HTML report with figures")
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="FILE.html",
+        help="also write a self-contained HTML report with figures (FILE ends in .html or .htm)",
+    )
     p.add_argument(
         "--coverage",
         type=_coverage,
@@ -150,7 +156,8 @@ def _add_latent(sub) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="also draw the latent space (PNG and SVG beside it), e.g. latent.png",
+        help="also draw the latent space, written as PNG and SVG side by side: FILE ends in .png or .svg, e.g. "
+        "latent.png (latent.svg beside it); other formats (.jpg, .pdf) are refused",
     )
     p.add_argument(
         "--color-by",
@@ -163,7 +170,7 @@ def _add_latent(sub) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="also draw rebuilt against measured oxides (PNG and SVG), e.g. reconstruction.png",
+        help="also draw rebuilt against measured oxides (PNG and SVG side by side, as --plot), e.g. reconstruction.png",
     )
     p.set_defaults(run=_run_job, job=jobs.latent_file)
 

@@ -98,7 +98,8 @@ def validate_file(
     label_column, model, coverage, fill_missing, species
         See :func:`minml.validate`.
     report : path-like, optional
-        HTML report to write (needs matplotlib).
+        HTML report to write (needs matplotlib): a name ending in ``.html`` or ``.htm``;
+        another (``.pdf``) is refused before any work.
     """
     from minml.chemistry.labels import is_label, require_label_column
     from minml.tables.checks import check_oxides
@@ -108,6 +109,8 @@ def validate_file(
     output = source.default_output(dst, "_validated.csv")
     report = None if report is None else Path(report)
     prepare_outputs(source, output, report)
+    if report is not None:
+        _check_html(report)
     table = source.read(output)
     require_label_column(table, label_column, "label_column")
     checked = check_oxides(table, suffix=suffix, elements=elements, total_range=total_range, notes=False)
@@ -140,6 +143,17 @@ def validate_file(
 
         summary.report = write_report(checked, result, report, title=f"MIN-ML validation of {source.path.name}")
     return summary
+
+
+def _check_html(path: Path) -> None:
+    """Refuse, before any work, a ``report`` path that does not end in .html or .htm: the
+    report is a self-contained HTML page, whatever the name says."""
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(
+            f"report={str(path)!r}: the report is a self-contained HTML page (open it in a browser, print it "
+            f"from there for a PDF), not {path.suffix or 'a file without extension'}; name it "
+            f"{str(path.with_suffix('.html'))!r}."
+        )
 
 
 def _write_ranked(table, result, output: Path, source: Source, progress: bool) -> bool:
@@ -254,9 +268,22 @@ class LatentSummary:
         ]
 
 
-def figure_files(path) -> list[Path]:
-    """The files :func:`minml.plot.save_figure` writes for ``path`` (PNG and SVG)."""
-    return [] if path is None else [Path(path).with_suffix(".png"), Path(path).with_suffix(".svg")]
+def figure_files(path, keyword: str = "plot") -> list[Path]:
+    """The files :func:`minml.plot.save_figure` writes for ``path``: PNG and SVG, side by side.
+
+    A path ending in another extension (``.jpg``, ``.pdf``) is refused, before any work: the
+    figure would not be written in the format its name asks for.  ``keyword`` is the option
+    that gave ``path``, for the message."""
+    if path is None:
+        return []
+    path = Path(path)
+    if path.suffix.lower() not in ("", ".png", ".svg"):
+        raise ValueError(
+            f"{keyword}={str(path)!r}: figures are written as PNG and SVG (both, side by side), not as "
+            f"{path.suffix}; name the file {str(path.with_suffix('.png'))!r} ({path.with_suffix('.svg').name} "
+            "is written beside it)."
+        )
+    return [path.with_suffix(".png"), path.with_suffix(".svg")]
 
 
 def latent_file(
@@ -283,9 +310,11 @@ def latent_file(
     Parameters
     ----------
     plot : path-like, optional
-        Also draw the latent space (PNG and SVG beside it), coloured by ``color_by``.
+        Also draw the latent space, coloured by ``color_by``: ``plot`` as PNG and as SVG
+        (``latent.png`` and ``latent.svg`` for ``"latent.png"``); a name ending in another
+        extension (``.jpg``, ``.pdf``) is refused before any work.
     plot_reconstruction : path-like, optional
-        Also draw rebuilt against measured oxides (PNG and SVG).
+        Also draw rebuilt against measured oxides (PNG and SVG, as ``plot``).
     model, fill_missing
         See :func:`minml.latent` (``model``: a LatentModel or the path of one).
     src, dst, sheet, header_row, encoding, suffix, elements, progress
@@ -296,7 +325,8 @@ def latent_file(
 
     source = Source(src, sheet=sheet, header_row=header_row, encoding=encoding)
     output = source.default_output(dst, "_latent.csv")
-    prepare_outputs(source, output, *figure_files(plot), *figure_files(plot_reconstruction))
+    figures = [*figure_files(plot), *figure_files(plot_reconstruction, "plot_reconstruction")]
+    prepare_outputs(source, output, *figures)
     table = source.read(output)
     if model is not None and not isinstance(model, LatentModel):
         model = LatentModel.load(model)
