@@ -225,6 +225,9 @@ def test_text_files_not_in_utf8(lepr, tmp_path):
     pd.testing.assert_frame_equal(read, read_table(utf8))
     assert "d18O (‰)" in read.columns
     pd.testing.assert_frame_equal(read_table(georoc, encoding="cp1252"), read)  # the override, and no warning
+    with pytest.raises(ValueError, match=r"not UTF-8 text: byte 0x89 on line 1 .*it reads as cp1252") as error:
+        read_table(georoc, encoding="utf-8")  # cp1252 was not tried: the message does not say it was
+    assert "nor cp1252" not in str(error.value) and "encoding='cp1252'" in str(error.value)
     neither = tmp_path / "neither.csv"
     neither.write_bytes(utf8.read_bytes().replace("‰".encode(), b"\x81"))  # 0x81: no character in cp1252
     with pytest.raises(ValueError, match=r"'neither.csv' is not UTF-8 text: byte 0x81 on line 1 .*nor cp1252"):

@@ -47,7 +47,7 @@ def read_csv(path: Path, encoding: str | None = None, header_row: int | None = N
             f"numbers read the same in either, only text depends on it. Pass encoding= to read it otherwise.",
             stacklevel=4,
         )
-    return _read_csv(path, codec, header_row)
+    return _read_csv(path, codec, header_row, given=encoding is not None)
 
 
 def _missing_text(path: Path, codec: str, sep: str, skip: int) -> dict[int, list[str]]:
@@ -62,7 +62,7 @@ def _missing_text(path: Path, codec: str, sep: str, skip: int) -> dict[int, list
     return {i: list(NUMBER_MISSING) if species_names([name]) else [""] for i, name in enumerate(names)}
 
 
-def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
+def _read_csv(path: Path, codec: str, header_row: int | None, given: bool = False) -> pd.DataFrame:
     import pandas as pd
 
     sep = _sniff_separator(path, codec)
@@ -90,7 +90,7 @@ def _read_csv(path: Path, codec: str, header_row: int | None) -> pd.DataFrame:
             _refuse_longer_rows(path, codec, sep, skip)
     except UnicodeDecodeError as error:
         raise (
-            _not_utf8(path, error)
+            _not_utf8(path, error, given)
             if codec == "utf-8-sig"
             else ValueError(f"{path.name!r} is not {codec} text ({error.reason}).")
         ) from None

@@ -97,10 +97,22 @@ def _first_foreign_byte(data: bytes, codec: str = "utf-8", shown: str | None = N
     return ""
 
 
-def _not_utf8(path: Path, error: UnicodeDecodeError) -> ValueError:
+def _not_utf8(path: Path, error: UnicodeDecodeError, given: bool = False) -> ValueError:
     """What to tell a user whose text file is not UTF-8: where the first foreign byte is,
-    and how to read the file."""
-    where = _first_foreign_byte(path.read_bytes())
+    and how to read the file.  ``given``: UTF-8 was the encoding the caller named, so cp1252
+    was not tried (the line is shown as cp1252 reads it, where it can)."""
+    data = path.read_bytes()
+    if given:
+        where = _first_foreign_byte(data, shown=_FALLBACK)
+        cp1252 = not _first_foreign_byte(data, _FALLBACK)
+        advice = (
+            "it reads as cp1252 (Excel's 'CSV' on Windows): pass encoding='cp1252' (or no encoding: a file "
+            "that is not UTF-8 but is cp1252 text is then read as cp1252, with a warning)"
+            if cp1252
+            else "pass its encoding, e.g. encoding='latin-1', or save the file as 'CSV UTF-8'"
+        )
+        return ValueError(f"{path.name!r} is not UTF-8 text{where or f' ({error.reason})'}: {advice}.")
+    where = _first_foreign_byte(data)
     return ValueError(
         f"{path.name!r} is not UTF-8 text{where or f' ({error.reason})'}, nor cp1252. Pass its encoding, e.g. "
         "encoding='latin-1', or save the file as 'CSV UTF-8'."
