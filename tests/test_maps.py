@@ -315,3 +315,22 @@ def test_progress_off_a_terminal_is_a_line_now_and_then(capsys):
     assert lines[0].startswith("classifying map: 0/4 block (")
     assert lines[-1].startswith("classifying map: 4/4 block (")
     assert all("\r" not in line for line in lines)
+
+
+def test_mode_areas_sum_to_the_map_area():
+    """``area_um2`` counts each pixel once: a mineral its allocated share (as ``mode_percent``),
+    unknown what no mineral claims, mixture none (its pixels are its two phases'), masked its own;
+    the column sums to the map's area (it counted the shared pixels twice before)."""
+    oxide_map = read_map(ROOT / "examples" / "demo_map.npz")
+    oxide_map.pixel_size = 2.5
+    result = classify_map(oxide_map)
+    modes = result.modes()
+    area = result.codes.size * 2.5**2
+    assert modes["area_um2"].sum() == pytest.approx(area, rel=1e-9)
+    minerals = modes["mode_percent"].notna()
+    analysed = area - modes.loc["masked", "area_um2"]
+    assert np.allclose(modes.loc[minerals, "area_um2"], modes.loc[minerals, "mode_percent"] / 100 * analysed)
+    assert (
+        modes.loc["mixture", "area_um2"] == 0
+        and modes.loc["masked", "area_um2"] == modes.loc["masked", "pixels"] * 6.25
+    )

@@ -112,7 +112,10 @@ def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band:
         Index ``phase``; columns ``pixels`` and ``area_percent`` (hard counts, with the
         unknown, mixture and masked shares), ``mode_percent``, ``sd_percent``, ``sd_map_percent``,
         ``sd_classification``, ``sd_boundary``, ``sd_sampling`` (% points), ``area_um2`` (or
-        pixels without a pixel size) and ``listed_apart``.
+        pixels without a pixel size: the area each row holds after mixed and unknown pixels are
+        shared, as ``mode_percent`` counts it; unknown keeps the pixels no mineral claims,
+        mixture none, masked its own, so that the column sums to the map's area) and
+        ``listed_apart``.
     """
     k = len(result.class_proba_sum)
     names = result.names
@@ -139,7 +142,13 @@ def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band:
     frame["sd_classification"] = np.r_[sd_class, pad]
     frame["sd_boundary"] = np.r_[sd_boundary, pad]
     frame["sd_sampling"] = np.r_[sd_sampling, pad]
-    frame["area_um2"] = np.r_[allocated * unit, counts[k:] * unit]
+    # after sharing: a mineral its allocated pixels, unknown the pixels no mineral claims, mixture
+    # none (each mixed pixel is its two phases'), masked its own: the rows sum to the map's area
+    left = np.zeros(len(names) - k)
+    unknown = np.flatnonzero(codes.ravel() == names.index("unknown"))
+    left[names.index("unknown") - k] = np.count_nonzero(~np.isin(unknown, index))
+    left[names.index("masked") - k] = counts[names.index("masked")]
+    frame["area_um2"] = np.r_[allocated, left] * unit
     limit = 10 * unit if min_area is None else float(min_area)
     frame["listed_apart"] = np.r_[allocated * unit < limit, [False] * (len(names) - k)]
     frame.index.name = "phase"
