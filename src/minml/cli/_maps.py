@@ -166,7 +166,8 @@ def _add_map(sub) -> None:
         type=_map_option("--clean", _map_check("min_region"), int, off=0),
         default=0,
         metavar="N",
-        help="replace mineral pixels with fewer than N like neighbours by the local majority (default: off)",
+        help="tidy speckle: a mineral or unknown pixel with fewer than N (1-8) like neighbours takes the "
+        "majority mineral around it; mixed and masked pixels are kept (default: off)",
     )
     p.add_argument(
         "--beam-width",

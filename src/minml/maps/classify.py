@@ -433,25 +433,41 @@ def check_map_options(
 
 
 def clean(result: MapResult, *, min_region: int = 3) -> MapResult:
-    """Replace mineral pixels with fewer than ``min_region`` neighbours (of 8) of the same
-    mineral by the majority mineral of their neighbourhood. Masked pixels are kept.
-    Returns a new result (the modes then describe the cleaned map)."""
+    """Replace speckle: each mineral or unknown pixel with fewer than ``min_region`` neighbours
+    (of 8) of its own answer takes the majority mineral of its neighbourhood, and that mineral's
+    mean probability there (a noisy pixel inside a grain, which the mixture step leaves unknown
+    when no mixture of its neighbours explains it).  Masked and mixed pixels are kept, and so is
+    a pixel with no mineral around it.  Each pixel is judged on the map as it was (the order
+    does not matter).  Returns a new result (the modes then describe the cleaned map)."""
     check_map_options(min_region=min_region)
     codes = result.codes.copy()
+    probability = result.probability.copy()
     k = len(result.class_proba_sum)
-    padded = np.pad(codes, 1, constant_values=-1)
+    unknown = result.names.index(UNKNOWN)
+    padded = np.pad(result.codes, 1, constant_values=-1)
+    p_padded = np.pad(result.probability, 1, constant_values=np.nan)
     h, w = codes.shape
     windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3)).reshape(h, w, 9)
-    same = (windows == codes[:, :, None]).sum(axis=2) - 1
-    lonely = (codes < k) & (same < min_region)
-    for r, c in np.argwhere(lonely):
-        around = windows[r, c]
-        around = around[(around >= 0) & (around < k)]
-        if len(around):
-            codes[r, c] = np.bincount(around).argmax()
+    p_windows = np.lib.stride_tricks.sliding_window_view(p_padded, (3, 3)).reshape(h, w, 9)
+    same = (windows == result.codes[:, :, None]).sum(axis=2) - 1
+    lonely = ((result.codes < k) | (result.codes == unknown)) & (same < min_region)
+    r, c = np.nonzero(lonely)
+    around, p_around = windows[r, c], p_windows[r, c]  # lonely pixels x 9
+    minerals = (around >= 0) & (around < k)
+    minerals[:, 4] = False  # the pixel itself
+    row = np.broadcast_to(np.arange(len(r))[:, None], around.shape)
+    counts = np.bincount(row[minerals] * k + around[minerals], minlength=len(r) * k).reshape(len(r), k)
+    mineral = counts.argmax(axis=1)  # the lowest class on ties
+    chosen = minerals & (around == mineral[:, None]) & np.isfinite(p_around)
+    p_sum, p_count = np.where(chosen, p_around, 0.0).sum(axis=1), chosen.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_mean = np.where(p_count > 0, p_sum / p_count, np.nan)  # NaN: its like neighbours hold none
+    replaced = counts.max(axis=1) > 0 if len(r) else np.zeros(0, dtype=bool)  # a mineral around it
+    codes[r[replaced], c[replaced]] = mineral[replaced]
+    probability[r[replaced], c[replaced]] = p_mean[replaced].astype(probability.dtype)
     return MapResult(
         codes,
-        result.probability,
+        probability,
         result.names,
         result.class_proba_sum,
         result.class_proba_var,
