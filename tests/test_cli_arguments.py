@@ -58,7 +58,12 @@ def test_map_unknown_index_is_refused_by_the_parser(tmp_path, capsys):
             "--profile point (500, 500) lies outside the map of 128 x 128 pixels; give x (column) from 0 to 127",
         ),
         (["--profile=-1,0,10,10"], "--profile point (-1, 0) lies outside the map"),
-        (["--index", "prp"], "No phase of the map has index Prp (it is an index of garnet)"),
+        (["--index", "prp"], "No phase of the map has index Prp (it is an index of garnet;"),
+        (
+            ["--index", "An", "--index-phase", "kfs"],
+            "The map has no pixel of k-feldspar: its An map would be empty. Of the phases with 'An', one the map "
+            "holds: plagioclase; give --index-phase one of them",
+        ),
     ],
 )
 def test_map_refused_after_reading_leaves_no_outputs(tmp_path, capsys, options, message):

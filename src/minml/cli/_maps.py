@@ -108,19 +108,13 @@ def _check_profile(profile, shape: tuple[int, int]) -> None:
 
 
 def _check_index_present(result, index: str | None, phase: str | None) -> None:
-    """Refuse, before any output is written, an ``--index`` that no phase of the classified map
-    has (:func:`minml.maps.figures.index_values`' rule, when ``--index-phase`` is not given)."""
-    from minml.chemistry.minerals import mineral_table
+    """Refuse, before any output is written, an ``--index`` that the classified map cannot draw:
+    no phase of it has the index, or the ``--index-phase`` has no pixel
+    (:func:`minml.maps.figures.index_phase`)."""
+    from minml.maps.figures import index_phase
 
-    if index is None or phase is not None:
-        return
-    owners = [m.name for m in mineral_table().values() if index in m.indices]
-    present = [p for p in owners if p in result.names and (result.codes == result.names.index(p)).any()]
-    if not present:
-        raise ValueError(
-            f"No phase of the map has index {index} (it is an index of {', '.join(owners)}); "
-            "leave --index out, or give an index of a phase the map holds."
-        )
+    if index is not None:
+        index_phase(result, index, phase)
 
 
 def _add_map(sub) -> None:

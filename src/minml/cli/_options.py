@@ -74,6 +74,7 @@ _FLAGS = {
     "min_total": "--min-total",
     "max_total": "--max-total",
     "min_region": "--clean",
+    "index_phase": "--index-phase",
     "report": "--report",
     "plot": "--plot",
     "plot_reconstruction": "--plot-reconstruction",

@@ -149,9 +149,44 @@ def modes_chart(modes: pd.DataFrame, *, title: str = ""):
     ax.set_yticks(y, labels)
     ax.set_xlabel("mode, % of analysed pixels")
     ax.set_xlim(left=0)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    _fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)  # below the bars: it hid an error bar
     ax.set_title(title or "Modal abundance")
     return ax
+
+
+def index_phase(result, index: str, phase: str | None = None) -> str:
+    """The phase whose ``index`` :func:`index_values` maps: ``phase``, or by default the largest
+    phase of the map with that index.
+
+    Raises
+    ------
+    ValueError
+        No phase of the map has ``index``; ``index`` is no index of ``phase``; or the map has no
+        pixel of ``phase`` (its map would be empty).
+    """
+    from minml.chemistry.minerals import mineral_table
+
+    table = mineral_table()
+    owners = [name for name, m in table.items() if index in (getattr(m, "indices", None) or {})]
+    pixels = {p: int((result.codes == result.names.index(p)).sum()) for p in owners if p in result.names}
+    present = [p for p, count in pixels.items() if count]
+    if phase is None:
+        if not present:
+            known = sorted({i for m in table.values() for i in (getattr(m, "indices", None) or {})})
+            raise ValueError(
+                f"No phase of the map has index {index} (it is an index of {', '.join(owners) or 'none'}; "
+                f"indices: {', '.join(known)})."
+            )
+        return max(present, key=pixels.__getitem__)
+    if phase not in owners:
+        raise ValueError(f"{index!r} is no index of {phase} (phases with it: {', '.join(owners) or 'none'}).")
+    if phase not in present:
+        held = f"one the map holds: {', '.join(present)}" if present else "none the map holds"
+        raise ValueError(
+            f"The map has no pixel of {phase}: its {index} map would be empty. Of the phases with {index!r}, "
+            f"{held}; give index_phase one of them, or leave it out."
+        )
+    return phase
 
 
 def index_values(oxide_map, result, index: str, phase: str | None = None) -> tuple[np.ndarray, str, int]:
@@ -165,18 +200,8 @@ def index_values(oxide_map, result, index: str, phase: str | None = None) -> tup
     stride : int
     """
     from minml import formula
-    from minml.chemistry.minerals import mineral_table
 
-    table = mineral_table()
-    owners = [name for name, m in table.items() if index in (getattr(m, "indices", None) or {})]
-    if phase is None:
-        present = [p for p in owners if p in result.names and (result.codes == result.names.index(p)).any()]
-        if not present:
-            known = sorted({i for m in table.values() for i in (getattr(m, "indices", None) or {})})
-            raise ValueError(f"No phase of the map has index {index!r} (indices: {', '.join(known)}).")
-        phase = max(present, key=lambda p: int((result.codes == result.names.index(p)).sum()))
-    if phase not in owners:
-        raise ValueError(f"{index!r} is no index of {phase} (phases with it: {', '.join(owners) or 'none'}).")
+    phase = index_phase(result, index, phase)
     n = _stride(result.codes.shape)
     codes = result.codes[::n, ::n]
     where = codes == result.names.index(phase)
