@@ -213,3 +213,19 @@ def test_bruker_spectrum_image_quantified_with_k_factors(tmp_path):
         )
         == 0
     )
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".npy"])
+def test_one_array_without_channel_names_is_refused_with_its_channel_count(tmp_path, suffix):
+    """A multi-page TIFF's channels are its pages, a .npy's its last axis: the message counts the
+    right one (it gave a TIFF's width, 128, for its 11 pages)."""
+    demo = read_map(ROOT / "examples" / "demo_map.npz")
+    stack = np.stack([np.asarray(grid, dtype=np.float32) for grid in demo.data.values()])  # 11 x 128 x 128
+    path = tmp_path / f"map{suffix}"
+    if suffix == ".tif":
+        tifffile = pytest.importorskip("tifffile")
+        tifffile.imwrite(path, stack)
+    else:
+        np.save(path, np.moveaxis(stack, 0, -1))
+    with pytest.raises(ValueError, match=rf"map{suffix} is one array: give channels=\[...\] naming its 11 channels"):
+        read_map(path)

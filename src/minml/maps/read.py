@@ -313,12 +313,12 @@ def _read_file(path: Path, suffix: str, channels):
                 size = float(data["pixel_size"])
     elif suffix in (".npy",) + _TIFF_SUFFIXES:
         stack, raw.pages = _mapped.open_npy(path) if suffix == ".npy" else (_tiff(path), None)
+        axis = 2 if suffix == ".npy" else 0  # the channels: .npy height x width x channels, TIFF pages first
         if channels is None or stack.ndim != 3:
             raise ValueError(
-                f"{path.name} is one array: give channels=[...] naming its {stack.shape[-1] if stack.ndim == 3 else '?'} "
+                f"{path.name} is one array: give channels=[...] naming its {stack.shape[axis] if stack.ndim == 3 else '?'} "
                 "channels in order (.npy: height x width x channels; TIFF: pages)."
             )
-        axis = 2 if suffix == ".npy" else 0
         if stack.shape[axis] != len(channels):
             raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
         for i, c in enumerate(channels):
