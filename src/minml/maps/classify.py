@@ -391,8 +391,22 @@ def _warn_totals(codes, over_total, names, min_total, max_total, oxide_map) -> N
 
 def _warn_absent_channels(oxide_map: OxideMap, oxides) -> None:
     """Warn of the model's oxides the map has no channel for: they are read as 0 wt%, which
-    is right for an element below detection and wrong for one not mapped."""
+    is right for an element below detection and wrong for one not mapped; a missing major oxide
+    is named first, with what it costs (a map of a few elements, such as a metal's, is still
+    classified: it is not refused as a table without such a column is)."""
+    from minml.classifier.features import MINIMUM_OXIDES
+
     absent = [name for name in oxides if name not in oxide_map.data]
+    majors = [name for name in MINIMUM_OXIDES if name in absent]
+    if majors:
+        warnings.warn(
+            f"The map has no channel for the major oxide{'s' if len(majors) > 1 else ''} {', '.join(majors)}: read "
+            "as 0 wt% in every pixel, so silicate pixels are masked (their sum too low) or answered as if free of "
+            f"{' and '.join(majors)}. Add the map of {' and '.join(majors)} (an element map such as 'Si Ka.csv' is "
+            "read as its oxide) unless the sample holds none.",
+            stacklevel=3,
+        )
+        absent = [name for name in absent if name not in majors]
     if absent:
         warnings.warn(
             f"The map has no channel for {', '.join(absent)}: read as 0 wt% in every pixel. Map the "
