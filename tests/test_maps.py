@@ -376,3 +376,27 @@ def test_clean_replaces_speckle_the_mixture_step_left_unknown():
     assert np.isfinite(cleaned.probability[spots[:, 0], spots[:, 1]]).all()
     untouched = cleaned.codes == speckled.codes
     assert (cleaned.codes[~untouched] < k).all() and untouched.mean() > 0.98
+
+
+def test_profile_strip_draws_a_masked_point_as_masked():
+    """A profile across a masked pixel (a crack) drew it in the phase strip as unknown."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+
+    from minml.maps.figures import line_profile, profile_plot
+    from minml.palette import mineral_colours
+
+    oxide_map = read_map(ROOT / "examples" / "demo_map.npz")
+    result = classify_map(oxide_map)
+    r = np.argwhere(result.codes == result.names.index(MASKED))[0][0]
+    frame = line_profile(oxide_map, result, (0, r, result.codes.shape[1] - 1, r))  # along the masked pixel's row
+    assert "masked" in set(frame["flag"])
+    top = profile_plot(frame)
+    strip = top.figure.axes[1]
+    labels = [text.get_text() for text in strip.get_legend().get_texts()]
+    assert "masked" in labels
+    colours = {to_hex(patch.get_facecolor()) for patch in strip.patches}
+    assert to_hex(mineral_colours()["masked"]) in colours
+    import matplotlib.pyplot as plt
+
+    plt.close(top.figure)

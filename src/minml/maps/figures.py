@@ -266,17 +266,18 @@ def profile_plot(frame: pd.DataFrame, *, unit: str = "µm", title: str = ""):
     top.set_ylabel("wt%")
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     top.set_title(title or "Profile")
-    phases = [str(p) for p in frame["phase"]]
     flags = [str(f) for f in frame["flag"]]
+    # a mixed or masked point drawn as such (a masked crack's pixel was drawn as unknown)
+    phases = [f if f in ("mixture", "masked") else str(p) for p, f in zip(frame["phase"], flags, strict=True)]
     names = sorted(set(phases))
-    for j, (p, f) in enumerate(zip(phases, flags)):
+    for j, p in enumerate(phases):
         left = frame["distance"].iloc[max(j - 1, 0)] if j else 0.0
-        colour = _phase_colour("mixture", 0) if f == "mixture" else _phase_colour(p, names.index(p))
-        strip.axvspan(left, frame["distance"].iloc[j], color=colour, lw=0)
+        strip.axvspan(left, frame["distance"].iloc[j], color=_phase_colour(p, names.index(p)), lw=0)
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=_phase_colour(p, names.index(p)), label=p) for p in names if p != "unknown"]
-    handles += [Patch(color=_phase_colour(name, 0), label=name) for name in ("mixture", "unknown")]
+    special = ("mixture", "unknown", "masked")
+    handles = [Patch(color=_phase_colour(p, names.index(p)), label=p) for p in names if p not in special]
+    handles += [Patch(color=_phase_colour(name, 0), label=name) for name in special if name in names]
     strip.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.3), fontsize=7, frameon=False)
     strip.set(yticks=[], xlabel=f"distance ({unit})")
     return top
