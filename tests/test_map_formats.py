@@ -229,3 +229,22 @@ def test_one_array_without_channel_names_is_refused_with_its_channel_count(tmp_p
         np.save(path, np.moveaxis(stack, 0, -1))
     with pytest.raises(ValueError, match=rf"map{suffix} is one array: give channels=\[...\] naming its 11 channels"):
         read_map(path)
+
+
+def test_a_folder_of_npy_channels_reads_as_open_lazy_reads_it(tmp_path):
+    """read_map refused the folder of .npy channels that open_lazy reads; it reads it now, the same
+    values as the .npz it came from, memory-mapped; a 3-D array in such a folder is refused."""
+    demo = read_map(ROOT / "examples" / "demo_map.npz")
+    folder = tmp_path / "npy"
+    folder.mkdir()
+    for name, grid in demo.data.items():
+        np.save(folder / f"{name}.npy", np.asarray(grid))
+    np.save(folder / "BSE.npy", np.zeros((128, 128)))  # an image that names no element: left out
+    read = read_map(folder)
+    assert set(read.data) == set(demo.data)
+    for name, grid in demo.data.items():
+        np.testing.assert_array_equal(np.asarray(read.data[name]), np.asarray(grid), err_msg=name)
+    assert (classify_map(read).codes == classify_map(demo).codes).all()
+    np.save(folder / "MgO.npy", np.zeros((2, 128, 128)))
+    with pytest.raises(ValueError, match=r"MgO.npy holds an array of shape \(2, 128, 128\): a folder's .npy files"):
+        read_map(folder)

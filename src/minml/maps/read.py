@@ -259,22 +259,36 @@ def read_map(
     return OxideMap(oxides, pixel_size=pixel_size or found_size, source=str(path), notes=notes + more, pages=pages)
 
 
+def _npy_grid(path: Path) -> np.ndarray:
+    """One channel saved as a 2-D ``.npy`` array, memory-mapped (it stays on disk until read)."""
+    grid = np.load(path, mmap_mode="r", allow_pickle=False)
+    if grid.ndim != 2:
+        raise ValueError(
+            f"{path.name} holds an array of shape {grid.shape}: a folder's .npy files are one 2-D channel each "
+            "(a height x width x channels stack is read as one file, with channels=[...])."
+        )
+    return grid
+
+
 def _read_folder(path: Path, progress: bool):
-    """Per-channel files of a folder: grids, TIFFs or HyperSpy signals."""
+    """Per-channel files of a folder: grids, TIFFs, 2-D ``.npy`` arrays (memory-mapped, as
+    :func:`minml.maps.open_lazy` reads such a folder) or HyperSpy signals."""
     from concurrent.futures import ThreadPoolExecutor
 
     from minml._progress import bar
 
-    suffixes = _GRID_SUFFIXES + _TIFF_SUFFIXES + (".hspy", ".zspy")
+    suffixes = _GRID_SUFFIXES + _TIFF_SUFFIXES + (".npy", ".hspy", ".zspy")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
     if not files:
-        raise ValueError(f"{path} holds no .csv, .txt, .tif or .hspy grids (one file per element or oxide).")
+        raise ValueError(f"{path} holds no .csv, .txt, .tif, .npy or .hspy grids (one file per element or oxide).")
     raw, units, size = _Channels(), set(), None
     others = [p.name for p in files if p.suffix.lower() not in (".hspy", ".zspy") and not _is_channel(p.stem)]
     kept = [p for p in files if p.name not in others]
 
-    def image(p: Path):  # a grid or a TIFF; signals are read in order below
+    def image(p: Path):  # a grid, a TIFF or an array; signals are read in order below
         kind = p.suffix.lower()
+        if kind == ".npy":
+            return _npy_grid(p)
         return None if kind in (".hspy", ".zspy") else _read_grid(p) if kind in _GRID_SUFFIXES else _tiff(p)
 
     pool = ThreadPoolExecutor(2)  # two files at a time (pandas' C parser parses without the GIL), kept in order
