@@ -5,9 +5,14 @@ partitions (CSV in ``blocksize`` byte ranges, so one file larger than memory is 
 by row group), each partition is classified or validated on a worker with the in-memory
 function (:mod:`minml._dask`) and written as one Parquet part: the input's columns, then the
 result's (prefixed ``classify_`` / ``validate_`` where a name is taken, as ``minml classify``
-does).  CSV columns are read as text (written as they stand in the file; the oxide cells are
-parsed by the table checks, as in memory), so a column that holds a ``bdl`` further down never
-breaks the read.
+does).  CSV columns are read as text, so a column that holds a ``bdl`` further down never
+breaks the read, then typed as :func:`minml.read_table` reads the whole file, whatever
+partition a cell is in: numbers as ``float64`` (``int64`` where every cell is a whole number),
+text as written where any cell of the column is text (``bdl`` in an oxide column, ``007`` as a
+sample's name).  Each partition's text is staged in the staging folder (``.input.*``) and says
+what its columns hold; once all have, each is read back typed as the whole table
+(:func:`_table_types`), classified or validated, and written: every part has the schema of the
+one-file route's output, and the same values and results.
 
 Writing is whole or nothing: the parts go to a staging folder beside ``out_dir``
 (``<out_dir>.incomplete-<id>``), each written under a temporary name and renamed (a worker that
@@ -31,10 +36,41 @@ import numpy as np
 
 from minml import _dask
 
-__all__ = ["FilesResult", "classify_files", "validate_files"]
+__all__ = ["FilesResult", "NoScheduler", "classify_files", "validate_files"]
 
 _CSV = (".csv", ".tsv", ".txt")
 _PARQUET = (".parquet", ".pq")
+_BOOLS = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": False, "false": False}
+"""The cells pandas reads as booleans."""
+_ID_AS_WRITTEN = r"^[+-]?0\d|^[+-]?\d{16,}$"
+"""Numbers that lose their text as numbers (:func:`minml.io._csv._ids_as_written`)."""
+
+
+class NoScheduler(ConnectionError):
+    """No Dask scheduler answers at the address given as ``scheduler``.
+
+    Attributes
+    ----------
+    address : str
+    seconds : float or None
+        How long the client waited (Dask's ``distributed.comm.timeouts.connect``), None where
+        the connection failed otherwise.
+    reason : str
+        Dask's own words, for a failure other than the wait.
+    """
+
+    def __init__(self, address: str, seconds: float | None, reason: str):
+        self.address, self.seconds, self.reason = address, seconds, reason
+        super().__init__(
+            f"No Dask scheduler answers at {address} ({self.why()}): start one (dask scheduler) or pass "
+            "scheduler=None to run on a local cluster."
+        )
+
+    def why(self, setting: str = "Dask's distributed.comm.timeouts.connect") -> str:
+        """Why, in a few words: the wait and the ``setting`` that sets it, or Dask's reason."""
+        if self.seconds is None:
+            return self.reason
+        return f"no answer in {self.seconds:g} s, the wait set by {setting}"
 
 
 @dataclass
@@ -92,14 +128,109 @@ def source_files(sources) -> list[Path]:
 
 
 def read_sources(sources, *, blocksize="64MB"):
-    """A Dask DataFrame of the sources (CSV columns as text, in ``blocksize`` byte ranges)."""
+    """A Dask DataFrame of the sources (CSV columns as text, in ``blocksize`` byte ranges), and
+    the CSV separator (None for Parquet).
+
+    A cell is missing where :func:`minml.read_table` reads it so: an empty cell, and in an oxide
+    (species) column a missing number as programs print it (``NaN``); other text (``NA`` as a
+    sample's name, ``#N/A`` in an oxide column, noted by the checks) stays as written."""
     import dask.dataframe as dd
+    import pandas as pd
+
+    from minml.chemistry.oxides import species_names
+    from minml.tables._values import NUMBER_MISSING
 
     files = source_files(sources)
     if files[0].suffix.lower() in _PARQUET:
-        return dd.read_parquet([str(p) for p in files])
+        return dd.read_parquet([str(p) for p in files]), None
     sep = "\t" if files[0].suffix.lower() == ".tsv" else ","
-    return dd.read_csv([str(p) for p in files], sep=sep, dtype=str, blocksize=blocksize)
+    names = pd.read_csv(files[0], sep=sep, nrows=0).columns
+    missing = {name: list(NUMBER_MISSING) if species_names([name]) else [""] for name in names}
+    ddf = dd.read_csv(
+        [str(p) for p in files], sep=sep, dtype=str, blocksize=blocksize, keep_default_na=False, na_values=missing
+    )
+    return ddf, sep
+
+
+def _text_kinds(part, sep: str) -> dict:
+    """What the text of each column of a CSV partition reads as: whether it has missing and
+    filled cells, and whether every filled cell is a number, a whole number, a boolean, a
+    number with a decimal comma (an oxide column of a file not separated by commas), and
+    whether a number is written as an identifier (``007``; other columns)."""
+    import pandas as pd
+
+    from minml.chemistry.oxides import species_names
+    from minml.io._csv_arrow import COMMA_NUMBER
+
+    kinds = {}
+    for name in part.columns:
+        text = part[name]
+        filled = text.notna()
+        cells = text[filled]
+        try:
+            numbers = pd.to_numeric(cells)
+            number, whole = True, len(cells) == 0 or numbers.dtype.kind in "iu"
+        except (ValueError, TypeError):
+            number = whole = False
+        species = bool(species_names([name]))
+        commas = species and sep != ","
+        kinds[name] = {
+            "missing": bool((~filled).any()),
+            "filled": bool(filled.any()),
+            "number": number,
+            "whole": whole,
+            "bool": bool(cells.isin(list(_BOOLS)).all()),
+            "commas": commas and bool(cells.str.strip().str.fullmatch(COMMA_NUMBER).all()),
+            "comma": commas and bool(cells.str.contains(",", regex=False).any()),
+            "id": number and not species and bool(cells.str.strip().str.contains(_ID_AS_WRITTEN).any()),
+        }
+    return kinds
+
+
+def _table_types(kinds: list) -> dict:
+    """The type of each column of the whole table from its partitions' :func:`_text_kinds`,
+    as :func:`minml.read_table` reads the file: ``"float"`` (numbers, or no cell filled),
+    ``"int"`` (whole numbers, none missing), ``"bool"``, ``"comma"`` (numbers with decimal
+    commas) or ``"text"`` (as written)."""
+    types = {}
+    for name in kinds[0]:
+        every = {key: all(part[name][key] for part in kinds) for key in kinds[0][name]}
+        some = {key: any(part[name][key] for part in kinds) for key in kinds[0][name]}
+        if not some["filled"]:
+            types[name] = "float"
+        elif every["number"]:
+            types[name] = "text" if some["id"] else "int" if every["whole"] and not some["missing"] else "float"
+        elif every["bool"]:
+            types[name] = "bool"
+        elif every["commas"] and some["comma"]:
+            types[name] = "comma"
+        else:
+            types[name] = "text"
+    return types
+
+
+def _typed(frame, types: dict):
+    """``frame``, a staged partition's text, with its columns converted to ``types`` (the
+    values :func:`minml.read_table` reads from the same cells; text as pandas holds text read
+    from a file)."""
+    import pandas as pd
+
+    for name, kind in types.items():
+        text = frame[name]
+        if not pd.api.types.is_string_dtype(text.dtype):
+            continue
+        if kind == "text":  # the dtype pandas gives text read from a file (not Dask's string[pyarrow])
+            frame[name] = pd.Series(text.to_numpy(dtype=object, na_value=np.nan), index=frame.index)
+            continue
+        if kind == "bool":
+            values = text.map(_BOOLS)
+            frame[name] = values.astype(bool) if values.notna().all() else values.astype(object)
+            continue
+        if kind == "comma":
+            text = text.str.strip().str.replace(",", ".", regex=False)
+        values = pd.to_numeric(text)
+        frame[name] = values.to_numpy(dtype=np.int64 if kind == "int" else float)
+    return frame
 
 
 @contextmanager
@@ -111,7 +242,7 @@ def _client(scheduler, local_options):
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler is not None:
-        with Client(scheduler) as client:
+        with _connect(scheduler) as client:
             yield client
     else:
         try:
@@ -126,6 +257,21 @@ def _client(scheduler, local_options):
             yield client
 
 
+def _connect(address: str):
+    """A client of the scheduler at ``address``; :class:`NoScheduler` where none answers in
+    Dask's ``distributed.comm.timeouts.connect`` (30 s unless set otherwise)."""
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed import Client
+
+    try:
+        return Client(address)
+    except OSError as error:  # distributed: "Timed out trying to connect to ... after 30 s"
+        wait = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds")
+        timed_out = str(error).startswith("Timed out")
+        raise NoScheduler(str(address), wait if timed_out else None, str(error)) from None
+
+
 @contextmanager
 def _staging(out_dir: Path):
     """A staging folder beside ``out_dir`` that becomes it at the end (removed on an error)."""
@@ -136,7 +282,7 @@ def _staging(out_dir: Path):
     staging.mkdir(parents=True)
     try:
         yield staging
-        for stray in staging.glob(".*.tmp"):  # left by a worker that died while writing
+        for stray in staging.glob(".*"):  # staged inputs, and temporaries of a worker that died writing
             stray.unlink()
         if out_dir.exists():
             out_dir.rmdir()
@@ -150,15 +296,48 @@ def _part_name(number: int) -> str:
     return f"part.{number:05d}.parquet"
 
 
-def _write(frame, folder, number: int) -> None:
+def _input_name(number: int) -> str:
+    """A CSV partition's text, staged (hidden from Parquet readers; removed at the end)."""
+    return f".input.{number:05d}.parquet"
+
+
+def _write(frame, folder, number: int, name=_part_name) -> None:
     """Write one part atomically: a temporary name, then renamed."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder = Path(folder)
-    temporary = folder / f".{_part_name(number)}.{uuid.uuid4().hex[:8]}.tmp"
+    temporary = folder / f".{name(number)}.{uuid.uuid4().hex[:8]}.tmp"
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), temporary)
-    os.replace(temporary, folder / _part_name(number))
+    os.replace(temporary, folder / name(number))
+
+
+def _stage(part, folder, number: int, sep: str) -> dict:
+    """Stage a CSV partition's text and say what its columns hold (:func:`_text_kinds`)."""
+    _write(part, folder, number, _input_name)
+    return _text_kinds(part, sep)
+
+
+def _read_staged(types: dict, folder, number: int):
+    """Partition ``number`` from its staged text, its columns of the whole table's ``types``."""
+    import pyarrow.parquet as pq
+
+    return _typed(pq.read_table(Path(folder) / _input_name(number)).to_pandas(), types)
+
+
+def _partitions(ddf, sep: str | None, folder: str) -> list:
+    """The partitions as the tasks classify or validate them: a CSV partition's text is staged
+    in ``folder``, and read back typed as the whole table reads (:func:`_table_types`) once
+    every partition is staged, so each part is written with the same types as the one-file
+    route, and classified or validated from the same values; Parquet partitions as stored."""
+    import dask
+
+    parts = ddf.to_delayed()
+    if sep is None:
+        return parts
+    kinds = [dask.delayed(_stage)(p, folder, i, sep) for i, p in enumerate(parts)]
+    types = dask.delayed(_table_types)(kinds)
+    return [dask.delayed(_read_staged)(types, folder, i) for i in range(len(parts))]
 
 
 def _apart(columns, names, prefix: str) -> list:
@@ -199,7 +378,10 @@ def classify_files(
     scheduler : str or distributed.Client, optional
         The address of a running cluster (``"tcp://host:8786"``), or a client. By default the
         current client, else a local cluster for the run (``local_cluster``: its options,
-        e.g. ``{"n_workers": 2, "memory_limit": "1GiB"}``).
+        e.g. ``{"n_workers": 2, "memory_limit": "1GiB"}``).  An address is waited for as long
+        as Dask's ``distributed.comm.timeouts.connect`` says (30 s unless set otherwise:
+        ``dask.config.set({"distributed.comm.timeouts.connect": "5s"})``, or the environment
+        variable ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s``).
     model : path, MineralClassifier or Runtime, optional
         Defaults to the shipped model.
     blocksize : str or int, default="64MB"
@@ -211,16 +393,23 @@ def classify_files(
     -------
     FilesResult
         ``counts``: rows per mineral.
+
+    Raises
+    ------
+    NoScheduler
+        A :class:`ConnectionError`: no scheduler answers at the address ``scheduler``; nothing
+        is written.
     """
     import dask
 
     options.pop("progress", None)
-    ddf = read_sources(sources, blocksize=blocksize)
+    ddf, sep = read_sources(sources, blocksize=blocksize)
     arg, local = _dask._model_arg(model, "classifier")
     _dask._meta(_dask._classify_part, ddf, local, options)  # bad options fail here, before any work
     with _client(scheduler, local_cluster) as client, _staging(Path(out_dir)) as staging:
         tasks = [
-            dask.delayed(_classify_write)(p, arg, options, str(staging), i) for i, p in enumerate(ddf.to_delayed())
+            dask.delayed(_classify_write)(p, arg, options, str(staging), i)
+            for i, p in enumerate(_partitions(ddf, sep, str(staging)))
         ]
         done = client.gather(client.compute(tasks))
     return _result(Path(out_dir), done)
@@ -288,18 +477,19 @@ def validate_files(
     each part is written once validated, the sort keys of all rows (17 bytes each) are ranked in
     one task, and each part is then rewritten with its ranks, so no worker ever holds more than
     a partition and the keys. ``_summary.csv``: :func:`minml.validation.verdicts.label_summary`,
-    summed from per-partition counts.
+    summed from per-partition counts.  A ``scheduler`` address where none answers raises
+    :class:`NoScheduler`, as there.
     """
     import dask
 
     options.pop("progress", None)
-    ddf = read_sources(sources, blocksize=blocksize)
+    ddf, sep = read_sources(sources, blocksize=blocksize)
     arg, local = _dask._model_arg(model, "classifier")
     _dask._meta(_dask._validate_part, ddf, label_column, local, options)
     with _client(scheduler, local_cluster) as client, _staging(Path(out_dir)) as staging:
         written = [
             dask.delayed(_validate_write)(p, label_column, arg, options, str(staging), i)
-            for i, p in enumerate(ddf.to_delayed())
+            for i, p in enumerate(_partitions(ddf, sep, str(staging)))
         ]
         ranks = dask.delayed(_dask._global_rank)([w["keys"] for w in written])
         final = [dask.delayed(_rerank)(w, ranks, str(staging), i) for i, w in enumerate(written)]

@@ -221,18 +221,25 @@ def _run_one_or_many(args) -> int:
             "Dask); run the command on one file for them."
         )
     import minml
+    from minml._dask_files import NoScheduler
 
     reading = {"suffix": args.suffix, "elements": args.elements, "total_range": tuple(args.total_range)}
     options = {"scheduler": args.scheduler, "model": getattr(args, "model", None), **reading}
     options["fill_missing"] = getattr(args, "fill_missing", None)
-    if args.command == "classify":
-        done = minml.classify_files(str(args.input), args.output, coverage=args.coverage, **options)
-        what = "analyses classified"
-    else:
-        done = minml.validate_files(
-            str(args.input), args.output, label_column=args.label_column, coverage=args.coverage, **options
-        )
-        what = "rows validated"
+    try:
+        if args.command == "classify":
+            done = minml.classify_files(str(args.input), args.output, coverage=args.coverage, **options)
+            what = "analyses classified"
+        else:
+            done = minml.validate_files(
+                str(args.input), args.output, label_column=args.label_column, coverage=args.coverage, **options
+            )
+            what = "rows validated"
+    except NoScheduler as error:  # one line, in the command's words, nothing written
+        raise ValueError(
+            f"no Dask scheduler answers at {error.address} ({error.why('DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT')}): "
+            "start one (dask scheduler) or leave --scheduler out to run on a local cluster"
+        ) from None
     counts = ", ".join(f"{name} {count}" for name, count in sorted(done.counts.items(), key=lambda kv: -kv[1]))
     print(f"{done.rows} {what}" + (f": {counts}" if counts else ""))
     if done.summary is not None:

@@ -25,6 +25,12 @@ th{background:#f3f3f3}img{max-width:100%}.note{color:#555;font-size:13px}"""
 _NONE = "<p class='note'>No row to show: none has both a label of a class and a mineral (see the verdicts above).</p>"
 
 
+_ROW_NOTE = (
+    "<p class='note'>validate_row: the row's place in the input, counted from 1 (the first row of analyses, "
+    "below the column names, is 1), as in the validate_row column that minml validate writes.</p>"
+)
+
+
 _DISPUTED_COLUMNS = ("label", "mineral", "probability", "label_probability", "species", "species_verdict", "reason")
 """The columns of the table of disagreements; the species ones where validate named them."""
 
@@ -72,7 +78,8 @@ def write_report(
     path : path-like
     title : str
     disputed_rows : int, default=50
-        Disagreements listed with their reasons.
+        Disagreements listed with their reasons, each by its ``validate_row``: its place in
+        ``table`` counted from 1, as ``minml validate`` numbers the rows it writes.
     **check_options
         How ``table`` was read by :func:`minml.validate` (``suffix``): see
         :func:`minml.check_oxides` (none for a checked table).
@@ -115,14 +122,24 @@ def write_report(
         else _NONE
     )
     parts += _disputed_figures(validated, checked.oxides)
-    top = validated[validated["verdict"] == "disagree"].sort_values("rank").head(disputed_rows)
-    parts.append(
-        f"<h2>The {len(top)} most certain disagreements</h2>"
-        + top[[c for c in _DISPUTED_COLUMNS if c in top.columns]].to_html(float_format=lambda x: f"{x:.3g}")
-    )
+    parts.append(_disagreements(validated, disputed_rows))
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def _disagreements(validated: pd.DataFrame, rows: int) -> str:
+    """The table of the ``rows`` most certain disagreements, each named by its ``validate_row``:
+    its place in the input counted from 1, as ``minml validate`` numbers the rows it writes
+    (whatever the table's index)."""
+    numbered = validated.assign(validate_row=np.arange(1, len(validated) + 1))
+    top = numbered[numbered["verdict"] == "disagree"].sort_values("rank", kind="stable").head(rows)
+    shown = top[["validate_row", *(c for c in _DISPUTED_COLUMNS if c in top.columns)]]
+    return (
+        f"<h2>The {len(top)} most certain disagreements</h2>"
+        + _ROW_NOTE
+        + shown.to_html(index=False, float_format=lambda x: f"{x:.3g}")
+    )
 
 
 def _disputed_figures(validated: pd.DataFrame, oxides: pd.DataFrame) -> list[str]:
