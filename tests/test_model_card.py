@@ -42,3 +42,15 @@ def test_a_result_the_template_needs_is_named_when_missing(data):
     del broken["glass_test"]
     with pytest.raises(KeyError, match="glass_test"):
         render_card(broken)
+
+
+def test_an_oxide_no_row_holds_as_a_major_one_reads_n_a(data):
+    """A small data set (``minml evaluate --quick`` on 150 rows a class) may hold no row where an
+    oxide is major: its median error is None, which crashed the card after the whole run."""
+    changed = json.loads(json.dumps(data))
+    first = changed["latent"]["reconstruction"][0]
+    first["median_error_major"], first["major_rows"] = None, 0
+    lepr = next(r for r in changed["latent"]["lepr"]["reconstruction"] if r["oxide"] == first["oxide"])
+    lepr["median_error_major"] = float("nan")
+    line = next(row for row in render_card(changed).splitlines() if row.startswith(f"| {first['oxide']} | 0 |"))
+    assert line == f"| {first['oxide']} | 0 | n/a | {lepr['major_rows']:.0f} | n/a |"

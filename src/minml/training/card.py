@@ -202,13 +202,23 @@ def _unsettled_section(lepr: dict) -> str:
     )
 
 
+def _or_na(value, digits: int) -> str:
+    """``value`` with ``digits`` decimals, or "n/a" where there is none (no row of a small
+    data set holds the oxide as a major one: its median error is None or NaN)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    return f"{float(value):.{digits}f}"
+
+
 def _latent_section(latent: dict) -> str:
     lepr_error = {row["oxide"]: row for row in latent["lepr"]["reconstruction"]}
     errors = [
         {
-            **row,
-            "lepr_rows": lepr_error[row["oxide"]]["major_rows"],
-            "lepr_error": lepr_error[row["oxide"]]["median_error_major"],
+            "oxide": row["oxide"],
+            "major_rows": _or_na(row["major_rows"], 0),
+            "median_error_major": _or_na(row["median_error_major"], 2),
+            "lepr_rows": _or_na(lepr_error[row["oxide"]]["major_rows"], 0),
+            "lepr_error": _or_na(lepr_error[row["oxide"]]["median_error_major"], 2),
         }
         for row in latent["reconstruction"]
     ]
@@ -221,7 +231,7 @@ def _latent_section(latent: dict) -> str:
                 latent["scores"], "| {truth} | " + _pm(("ari", "nmi", "ari_named", "nmi_named", "noise"), 3) + " |"
             ),
             "error_rows": _rows(
-                errors, "| {oxide} | {major_rows:.0f} | {median_error_major:.2f} | {lepr_rows:.0f} | {lepr_error:.2f} |"
+                errors, "| {oxide} | {major_rows} | {median_error_major} | {lepr_rows} | {lepr_error} |"
             ),
         }
     )
