@@ -38,6 +38,10 @@ def test_each_mineral_gets_thermobar_names_and_the_doubtful_rows_a_sheet_of_thei
     disputed = validated.index[validated["verdict"].isin(["disagree", "uncertain"])]
     assert set(unknown) | set(disputed) <= set(review.index)
     assert review.loc[unknown, "review_reason"].str.startswith("unknown: ").all()
+    assert not review["review_reason"].str.contains("unknown: unknown:").any()  # once, not doubled
+    # only the iron the table reports: FeOt here (FeO and Fe2O3 were written as 0 on plain sheets)
+    for rows in (sheets["quartz"], review):
+        assert "FeOt" in rows and "FeO" not in rows and "Fe2O3" not in rows
     assert review.loc[disputed, "review_reason"].str.contains("label (?:disagree|uncertain)").all()
     for name, rows in sheets.items():  # no row the model is unsure of outside the review sheet
         if name != REVIEW_SHEET:

@@ -40,8 +40,8 @@ def _review_reasons(classified: pd.DataFrame, validated: pd.DataFrame | None) ->
     verdicts = None if validated is None else validated["verdict"].astype(str).to_numpy()
     for i in range(len(classified)):
         why = []
-        if minerals[i] == "unknown":
-            why.append(f"unknown: {flags[i]}")
+        if minerals[i] == "unknown":  # its flag says why, most often starting "unknown:" itself
+            why.append(flags[i] if flags[i].startswith("unknown") else f"unknown: {flags[i]}")
         else:
             if "|" in sets[i]:
                 why.append("unsure: could be " + sets[i].replace("|", " or "))
@@ -86,7 +86,10 @@ def by_mineral(
 
     checked = table if isinstance(table, OxideCheck) else check_oxides(table, notes=False, **check_options)
     index = checked.index
-    oxides = checked.oxides.set_axis(index)
+    # the species the table reports (and FeOt, derived where iron came as FeO and Fe2O3): the
+    # check's FeO and Fe2O3 columns hold 0 where the table gave total iron only
+    reported = set(checked.mapping.mapped.values()) | {"FeOt"}
+    oxides = checked.oxides[[s for s in checked.oxides.columns if s in reported]].set_axis(index)
     other = checked.other.set_axis(index)
     ours = classified[[name for name in _MINML if name in classified]].set_axis(index).add_prefix("minml_")
     reasons = _review_reasons(classified, validated)
