@@ -24,7 +24,7 @@ class Reason(enum.IntFlag):
     UNUSABLE_VALUE = 1
     """A cell is not a number, negative or over 100 wt% (the text names the column and the value)."""
     IRON_MISMATCH = 2
-    """FeOt and FeO + Fe2O3 disagree."""
+    """FeOt and FeO + Fe2O3 disagree (the check's flag and the summaries: "iron mismatch")."""
     EMPTY_ROW = 4
     """No oxide values."""
     FRACTIONS = 8
@@ -63,7 +63,7 @@ class Reason(enum.IntFlag):
 
 REASON_NAMES: dict[Reason, str] = {
     Reason.UNUSABLE_VALUE: "unusable value",
-    Reason.IRON_MISMATCH: "FeOt and FeO + Fe2O3 disagree",
+    Reason.IRON_MISMATCH: "iron mismatch",
     Reason.EMPTY_ROW: "empty row",
     Reason.FRACTIONS: "fractions, not wt%",
     Reason.COLUMN_SHIFT: "column shift",
