@@ -11,6 +11,7 @@ __all__ = [
     "CORE_OXIDES",
     "DEFAULT_TOTAL_RANGE",
     "MineralClassifier",
+    "NoScheduler",
     "OxideCheck",
     "Reason",
     "__version__",
@@ -60,6 +61,7 @@ _LAZY = {
     "classify_map": "minml.maps.classify",
     "classify_files": "minml._dask_files",
     "validate_files": "minml._dask_files",
+    "NoScheduler": "minml._dask_files",
 }
 
 

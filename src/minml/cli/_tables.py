@@ -221,7 +221,7 @@ def _run_one_or_many(args) -> int:
             "Dask); run the command on one file for them."
         )
     import minml
-    from minml._dask_files import NoScheduler
+    from minml import NoScheduler
 
     reading = {"suffix": args.suffix, "elements": args.elements, "total_range": tuple(args.total_range)}
     options = {"scheduler": args.scheduler, "model": getattr(args, "model", None), **reading}
