@@ -85,6 +85,19 @@ def shared_data() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="module")
+def client():
+    """A real two-worker ``distributed.LocalCluster`` for one test module, its client current:
+    what ``minml classify FOLDER`` and the lazy maps run on (closed with the module)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="1GiB"
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``train`` need PyTorch (the train extra): skip them cleanly without it,
     unless CI asks for them (MINML_REQUIRE_TRAIN=1), where a missing torch is a failure."""

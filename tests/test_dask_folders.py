@@ -21,17 +21,6 @@ pytestmark = pytest.mark.shared_data
 
 
 @pytest.fixture(scope="module")
-def client():
-    """A real two-worker cluster, the current client: ``minml classify FOLDER`` runs on it."""
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="1GiB"
-    )
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def lepr(shared_data) -> pd.DataFrame:
     """1,500 LEPR rows as the file writes them (every cell its text)."""
     table = pd.read_csv(shared_data / "test" / "lepr_allphases_lim.csv", dtype=str, keep_default_na=False)
