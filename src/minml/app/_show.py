@@ -1,4 +1,4 @@
-"""The app's Pictures, Formulas and Maps tabs, and how a failure is shown (Streamlit)."""
+"""The app's Pictures, Formulas and Maps tabs, and how warnings and failures are shown (Streamlit)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,32 @@ import streamlit as st
 import minml
 from minml.app import _work
 
+_SAID = "_said"  # the warnings of this drawing of the page, in the session state
 
-def problem(what: str, error: Exception) -> None:
-    """A failure as a message on the page: what failed and the library's words, no stack trace."""
-    message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-    known = isinstance(error, (ValueError, KeyError, FileNotFoundError, ImportError))
-    if not known:  # not one of the library's own messages: say what the file probably is
-        message = (
-            f"{message} ({type(error).__name__}). The file may be damaged, or not of the type its name says: "
-            "open it in the program that made it and save it again as CSV or .xlsx."
-        )
-    st.error(f"**{what}.** {message}")
+
+def warnings_box():
+    """A place near the top of the page for every warning the library raises while the page
+    is drawn (reading, checking, classifying, validating, the pictures), each said once, filled
+    by :func:`say_warnings` once the page is drawn."""
+    st.session_state[_SAID] = []
+    return st.container()
+
+
+def say_warnings(box) -> None:
+    """Fill the ``box`` of :func:`warnings_box`: each warning kept by :func:`shown` once, in order."""
+    with box:
+        for text in dict.fromkeys(st.session_state.pop(_SAID, [])):
+            st.warning(text)
+
+
+def shown(outcome: _work.Outcome):
+    """Say what a step raised: its warnings kept for the :func:`warnings_box` (a warning of
+    every chunk, or of two tabs, said once), its failure, if any, here (never a stack trace).
+    Returns its value (None when it failed)."""
+    st.session_state.setdefault(_SAID, []).extend(outcome.warnings)
+    if outcome.error:
+        st.error(outcome.error)
+    return outcome.value
 
 
 def once(name: str, key: str, make):
@@ -35,14 +50,6 @@ def _figure(draw, name: str, key: str, kept: str) -> None:
     png = once(f"png {key}", kept, lambda: _work.figure_png(draw()))
     st.image(png, width="content")
     st.download_button(f"{name} (PNG)", png, f"{key}.png", "image/png", key=f"png_{key}")
-
-
-def _attempt(run, what: str):
-    try:
-        return run()
-    except Exception as error:  # shown as a message
-        problem(what, error)
-        return None
 
 
 def pictures_tab(table, result, validated, options) -> None:
@@ -91,25 +98,31 @@ def pictures_tab(table, result, validated, options) -> None:
         key="latent_by",
         help="mineral: the classifier's answer; cluster: density clusters found without labels",
     )
-    placed = once(
-        "latent",
-        options["key"],
-        lambda: _attempt(
-            lambda: minml.latent(table, fill_missing=options["fill_missing"], **options["reading"]),
-            "The latent space could not be computed",
-        ),
+    placed = shown(
+        once(
+            "latent",
+            options["key"],
+            lambda: _work.attempt(
+                lambda: minml.latent(table, fill_missing=options["fill_missing"], **options["reading"]),
+                "The latent space could not be computed",
+            ),
+        )
     )
     if placed is not None:
-        shown = placed.assign(mineral=result["mineral"].astype(str).to_numpy())
-        _figure(lambda: latent_space(shown, by), "Latent space", "latent", options["key"] + by)
+        coloured = placed.assign(mineral=result["mineral"].astype(str).to_numpy())
+        _figure(lambda: latent_space(coloured, by), "Latent space", "latent", options["key"] + by)
     _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary)
 
 
 def _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary) -> None:
-    formulas = once(
-        "predicted formulas",
-        options["key"],
-        lambda: _attempt(lambda: _predicted_formulas(table, result, options), "Formulas could not be computed"),
+    formulas = shown(
+        once(
+            "predicted formulas",
+            options["key"],
+            lambda: _work.attempt(
+                lambda: _predicted_formulas(table, result, options), "Formulas could not be computed"
+            ),
+        )
     )
     if formulas is None:
         return
@@ -163,30 +176,43 @@ def formulas_tab(table, result, options) -> None:
         make = lambda: _predicted_formulas(table, result, options)  # noqa: E731
     else:
         make = lambda: minml.formula(table, chosen, **options["reading"])  # noqa: E731
-    formulas = once("formulas", options["key"] + chosen, lambda: _attempt(make, "Formulas could not be computed"))
+    formulas = shown(
+        once("formulas", options["key"] + chosen, lambda: _work.attempt(make, "Formulas could not be computed"))
+    )
     if formulas is None:
         return
     done = formulas["mineral"] != ""
     st.caption(f"{int(done.sum()):,} of {len(formulas):,} formulas computed; the flag column says why not.")
-    shown = formulas.dropna(axis=1, how="all")
-    st.dataframe(shown, width="stretch", height=420)
-    csv = lambda: _work.table_bytes(_work.beside(table, shown, "formula_"), ".csv")  # noqa: E731  (made when pressed)
-    st.download_button("Formulas (CSV)", csv, "formulas.csv", "text/csv", key="dl_formulas")
+    computed = formulas.dropna(axis=1, how="all")
+    st.dataframe(computed, width="stretch", height=420)
+    both = shown(  # as minml formula writes them: formula_ columns where a name is taken
+        once(
+            "formulas beside",
+            options["key"] + chosen,
+            lambda: _work.attempt(lambda: _work.beside(table, computed, "formula_"), "The formulas cannot be written"),
+        )
+    )
+    if both is not None:
+        csv = lambda: _work.table_bytes(both, ".csv")  # noqa: E731  (made when pressed)
+        st.download_button("Formulas (CSV)", csv, "formulas.csv", "text/csv", key="dl_formulas")
 
 
-def _classified_map(upload, pixel, low, high):
-    """The uploaded (or the demo) map and its classification; None, with a message, on failure."""
+def _classified_map(upload, pixel, low, high) -> _work.Outcome:
+    """The uploaded (or the demo) map and its classification, with what reading and classifying
+    it raised; no value, and a message, on failure."""
     if upload is not None:
-        oxide_map = _attempt(
+        read = _work.attempt(
             lambda: _work.read_map_upload(upload.name, upload.getvalue(), pixel_size=pixel or None),
             f"{upload.name} could not be read as a map",
         )
     else:
-        oxide_map = _attempt(_work.demo_map, "The demo map could not be made")
-    if oxide_map is None:
-        return None
-    result = _attempt(lambda: minml.classify_map(oxide_map, min_total=low, max_total=high), "The map failed")
-    return None if result is None else (oxide_map, result)
+        read = _work.attempt(_work.demo_map, "The demo map could not be made")
+    if read.value is None:
+        return read
+    oxide_map = read.value
+    done = _work.attempt(lambda: minml.classify_map(oxide_map, min_total=low, max_total=high), "The map failed")
+    value = None if done.value is None else (oxide_map, done.value)
+    return _work.Outcome(value, _work.joined(read, done), done.error)
 
 
 def maps_tab() -> None:
@@ -205,7 +231,8 @@ def maps_tab() -> None:
 
     source = hashlib.sha256(upload.getvalue()).hexdigest() if upload is not None else "demo"
     with st.spinner("Reading and classifying the map ..."):
-        found = once("map", f"{source} {pixel} {low} {high}", lambda: _classified_map(upload, pixel, low, high))
+        made = once("map", f"{source} {pixel} {low} {high}", lambda: _classified_map(upload, pixel, low, high))
+    found = shown(made)
     if found is None:
         return
     oxide_map, result = found

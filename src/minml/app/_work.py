@@ -1,26 +1,94 @@
 """What the app does with a table or a map, without Streamlit: read an upload, describe what was
-read, classify by chunks, and turn results into files to download.  Only the library's public
-functions are called.  Uploads are written to a temporary folder that is removed as soon as the
-file has been read: nothing the user uploads stays on the disk.
+read, classify by chunks, and turn results into files to download.  The library's public
+functions are called, and the command line's own rules where the page must say or write what a
+command does (result columns named apart from the input's; the model oxides without a column, as
+``minml check`` names them).  Uploads are written to a temporary folder that is removed as soon as
+the file has been read: nothing the user uploads stays on the disk.
 """
 
 from __future__ import annotations
 
 import io
 import tempfile
+import threading
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 import minml
+from minml.pipelines import named_apart
 
 TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
 MAP_TYPES = ["npz", "tif", "tiff", "hspy", "zip"]
 CHUNK_ROWS = 10_000
 EXAMPLE = "lepr_sample.csv"
+
+
+FLAG_COLUMNS = ["flag", "total", "iron_rule", "notes"]
+"""The check's columns shown beside the flagged rows (named apart as ``minml check -o`` writes them)."""
+
+
+_CAUGHT = threading.RLock()
+"""Held while a step's warnings are caught: :class:`warnings.catch_warnings` changes the warning
+filters of the whole process, and Streamlit runs each browser tab's page on a thread of its own."""
+
+
+class Outcome(NamedTuple):
+    """What a step of the page gave: its ``value`` (None when it failed), the ``warnings`` the
+    library raised on the way (each message once, in order) and the ``error`` it ended with
+    ("" when none).  Kept with the value, so that a page drawn again says the same."""
+
+    value: Any
+    warnings: tuple[str, ...] = ()
+    error: str = ""
+
+
+def failure_text(what: str, error: Exception) -> str:
+    """A failure in words: what failed and the library's message (a KeyError's without quotes);
+    for an error that is none of the library's own, what the file probably is."""
+    message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+    if not isinstance(error, (ValueError, KeyError, FileNotFoundError, ImportError)):
+        message = (
+            f"{message} ({type(error).__name__}). The file may be damaged, or not of the type its name says: "
+            "open it in the program that made it and save it again as CSV or .xlsx."
+        )
+    return f"**{what}.** {message}"
+
+
+def attempt(run: Callable[[], Any], what: str) -> Outcome:
+    """``run()`` as an :class:`Outcome`: its warnings caught (they reach the page, not the
+    server's log; a warning raised once per chunk is said once) and a failure turned into
+    words (:func:`failure_text`) under ``what``, never a stack trace.  One step at a time in
+    the process (:data:`_CAUGHT`): the warnings of one tab's step are never another's.
+
+    Parameters
+    ----------
+    run : callable
+        The step, without arguments.
+    what : str
+        What failed, when it fails ("Classification failed").
+
+    Returns
+    -------
+    Outcome
+    """
+    with _CAUGHT, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            value, error = run(), ""
+        except Exception as failure:  # every failure becomes a message a person can act on
+            value, error = None, failure_text(what, failure)
+    return Outcome(value, tuple(dict.fromkeys(str(w.message) for w in seen)), error)
+
+
+def joined(*outcomes: Outcome) -> tuple[str, ...]:
+    """The warnings of several outcomes, each message once, in order."""
+    return tuple(dict.fromkeys(text for outcome in outcomes for text in outcome.warnings))
 
 
 def example_bytes() -> bytes:
@@ -68,8 +136,49 @@ def read_map_upload(name: str, data: bytes, *, pixel_size: float | None = None):
         return minml.read_map(path, pixel_size=pixel_size)
 
 
+def check(table: pd.DataFrame, *, fill_missing: float | None = None, **options):
+    """:func:`minml.check_oxides` of ``table``, with the model oxides it has no column for named
+    in ``absent`` as ``minml check`` names them (``(no column) -> P2O5`` in the summary); with
+    ``fill_missing``, as classify will read them.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Not modified.
+    fill_missing : float, optional
+        The amount (wt%) the page reads an oxide without a column as, if asked.
+    **options
+        ``suffix``, ``elements``, ``total_range``: see :func:`minml.check_oxides`.
+
+    Returns
+    -------
+    minml.OxideCheck
+    """
+    from minml.pipelines import say_absent
+
+    checked = minml.check_oxides(table, **options)
+    say_absent(checked, fill_missing)  # the words of minml check
+    return checked
+
+
+def flagged_rows(checked) -> pd.DataFrame:
+    """The flagged rows: the table's other columns, then the check's (:data:`FLAG_COLUMNS`),
+    prefixed ``check_`` where the table has one of their names, as ``minml check -o`` writes them.
+
+    Raises
+    ------
+    ValueError
+        When the prefixed names are taken too.
+    """
+    flags = checked.flags
+    names = named_apart(checked.other.columns, FLAG_COLUMNS, "check_")
+    both = pd.concat([checked.other, flags[FLAG_COLUMNS].set_axis(names, axis=1)], axis=1)
+    return both[(flags["flag"] != "").to_numpy()]
+
+
 def mapping_table(checked) -> pd.DataFrame:
-    """One row per column of the table: what it was read as, how, and a 'did you mean'."""
+    """One row per column of the table: what it was read as, how, and a 'did you mean'; then
+    the model oxides the table has no column for (column ``(no column)``)."""
     mapping = checked.mapping
     rows = [
         {"column": col, "read as": species, "how": mapping.how.get(col, ""), "did you mean": "", "note": ""}
@@ -84,6 +193,10 @@ def mapping_table(checked) -> pd.DataFrame:
             "note": mapping.notes.get(col, ""),
         }
         for col in mapping.unrecognised
+    ]
+    rows += [
+        {"column": "(no column)", "read as": name, "how": "", "did you mean": "", "note": how}
+        for name, how in checked.absent.items()
     ]
     return pd.DataFrame(rows, columns=["column", "read as", "how", "did you mean", "note"])
 
@@ -104,11 +217,24 @@ def classify_in_chunks(table: pd.DataFrame, on_progress: Callable[[float], None]
 
 
 def beside(table: pd.DataFrame, result: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """The input's columns and the result's, the result's prefixed where a name is taken (as the
-    command line writes them)."""
-    if set(table.columns) & set(result.columns):
-        result = result.add_prefix(prefix)
-    return pd.concat([table, result], axis=1)
+    """The input's columns and the result's, all the result's prefixed where a name is taken,
+    as the command line writes them (:func:`minml.pipelines.named_apart`).
+
+    Raises
+    ------
+    ValueError
+        When the prefixed names are taken too (the command line refuses the table alike).
+    """
+    names = named_apart(table.columns, result.columns, prefix)
+    return pd.concat([table, result.set_axis(names, axis=1)], axis=1)
+
+
+def ranked(table: pd.DataFrame, validated: pd.DataFrame) -> pd.DataFrame:
+    """The input's columns and the verdicts of :func:`minml.validate`, as ``minml validate``
+    writes them (:func:`minml.pipelines.ranked_table`)."""
+    from minml.pipelines import ranked_table
+
+    return ranked_table(table, validated)[0]
 
 
 def table_bytes(df: pd.DataFrame, suffix: str) -> bytes:

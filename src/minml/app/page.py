@@ -10,19 +10,21 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import minml
 from minml.app import _work
-from minml.app._show import formulas_tab, maps_tab, once, pictures_tab, problem
+from minml.app._show import formulas_tab, maps_tab, once, pictures_tab, say_warnings, shown, warnings_box
 
 state = st.session_state
 
 
 @st.cache_data(show_spinner="Reading the table ...", max_entries=4)
-def _read(name: str, data: bytes, sheet, header_row):
-    return _work.read_upload(name, data, sheet=sheet, header_row=header_row)
+def _read(name: str, data: bytes, sheet, header_row) -> _work.Outcome:
+    """The upload read, with its warnings (kept with it: a cached table is not read again)."""
+    return _work.attempt(
+        lambda: _work.read_upload(name, data, sheet=sheet, header_row=header_row), f"{name} could not be read"
+    )
 
 
 def _sidebar():
@@ -59,23 +61,21 @@ def _sidebar():
     return source, options
 
 
-def _safe(run, what: str):
-    """``run()``, or a message on the page (never a stack trace) and None."""
-    try:
-        return run()
-    except Exception as error:  # every failure becomes a message a person can act on
-        problem(what, error)
-        return None
-
-
 def _read_tab(table, options, key):
-    checked = once(
-        "checked",
-        key,
-        lambda: _safe(
-            lambda: minml.check_oxides(table, total_range=options["total_range"], **options["reading"]),
-            "The columns could not be read",
-        ),
+    checked = shown(
+        once(
+            "checked",
+            key,
+            lambda: _work.attempt(
+                lambda: _work.check(
+                    table,
+                    fill_missing=options["fill_missing"],
+                    total_range=options["total_range"],
+                    **options["reading"],
+                ),
+                "The columns could not be read",
+            ),
+        )
     )
     if checked is None:
         return None
@@ -102,8 +102,9 @@ def _read_tab(table, options, key):
     right.subheader("Why rows are flagged")
     right.dataframe(checked.flag_counts(), hide_index=True)
     st.subheader("Rows flagged, with the reason")
-    shown = pd.concat([checked.other, flags[["flag", "total", "iron_rule", "notes"]]], axis=1)
-    st.dataframe(shown[flags["flag"] != ""], width="stretch")
+    flagged = shown(_work.attempt(lambda: _work.flagged_rows(checked), "The flagged rows cannot be shown"))
+    if flagged is not None:
+        st.dataframe(flagged, width="stretch")
     with st.expander("The same facts as `minml check` prints them"):
         st.code(checked.summary(), language=None)
     return checked
@@ -117,7 +118,7 @@ def _classify_tab(table, options, key):
     )
     if st.button("Classify", type="primary", key="run_classify"):
         bar = st.progress(0.0, text="Classifying ...")
-        result = _safe(
+        done = _work.attempt(
             lambda: _work.classify_in_chunks(
                 table,
                 lambda done: bar.progress(done, text=f"Classifying ... {done:.0%}"),
@@ -130,34 +131,53 @@ def _classify_tab(table, options, key):
             "Classification failed",
         )
         bar.empty()
-        if result is not None:
-            state.classified = (key, result)
+        if done.value is None:
+            shown(done)  # the failure, and what was said before it
+        else:
+            state.classified = (key, done.value, done.warnings)
     classified = state.get("classified")
     if classified is None or classified[0] != key:
         st.info("Press **Classify** to run the model on every row.")
         return None
     result = classified[1]
+    shown(_work.Outcome(result, classified[2]))  # what classifying said, on every drawing of the page
+    made = key + str(id(result))  # the results: classifying again (species) makes new ones
+    # the table shown is the one downloaded: the input's columns, then the results as minml classify
+    # writes them (prefixed classify_ where a name is taken)
+    both = shown(
+        once(
+            "results beside",
+            made,
+            lambda: _work.attempt(
+                lambda: _work.beside(table, result.drop(columns=["prediction_set"]), "classify_"),
+                "The results cannot be put beside the table",
+            ),
+        )
+    )
+    if both is None:
+        return result
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Analyses per mineral")
-        st.image(once("counts", key, lambda: _work.figure_png(_work.counts_figure(result["mineral"]))))
+        st.image(once("counts", made, lambda: _work.figure_png(_work.counts_figure(result["mineral"]))))
     with right:
         st.subheader("Results")
-        _results_table(table, result, key)
-    _downloads(table, result, options, key)
+        _results_table(both, result, key)
+    _downloads(table, both, result, options, key)
     return result
 
 
 @st.fragment
-def _results_table(table, result, key):
+def _results_table(both, result, key):
     """The filters and the table: a fragment, so that a filter redraws only this, not the page."""
-    shown = _filtered(table, result, key)
-    st.caption(f"{len(shown):,} of {len(result):,} rows shown; click a column name to sort.")
-    st.dataframe(shown, width="stretch", height=420)
+    kept = _filtered(both, result, key)
+    st.caption(f"{len(kept):,} of {len(result):,} rows shown; click a column name to sort.")
+    st.dataframe(kept, width="stretch", height=420)
 
 
-def _filtered(table, result, key):
-    """The results table, filtered by mineral, flag, probability and dispute."""
+def _filtered(both, result, key):
+    """The rows of ``both`` (the input beside the results) kept by the filters on ``result``:
+    mineral, flag, probability and dispute."""
     c1, c2, c3, c4 = st.columns([3, 2, 3, 2])
     found = [m for m in result["mineral"].cat.categories if (result["mineral"] == m).any()]
     minerals = c1.multiselect("Mineral", found, default=[], key="filter_mineral", placeholder="all minerals")
@@ -175,13 +195,11 @@ def _filtered(table, result, key):
     keep &= (probability >= low) & (probability <= high)
     if disputed and validated is not None:
         keep &= (validated[1]["verdict"] == "disagree").to_numpy()
-    both = once("results beside", key, lambda: _work.beside(table, result, "classify_"))
     return both[keep]
 
 
-def _downloads(table, result, options, key):
+def _downloads(table, both, result, options, key):
     st.subheader("Download")
-    both = _work.beside(table, result.drop(columns=["prediction_set"]), "classify_")
     c1, c2, c3 = st.columns(3)
     # the files are made when a button is pressed (deferred), not on every redraw of the page
     c1.download_button(
@@ -208,6 +226,17 @@ def _downloads(table, result, options, key):
     )
 
 
+def _label_column(table, others):
+    """The column of ``others`` offered first for the published labels: ``Mineral``, else the
+    first that holds phase names (``mineral``, ``Phase``), else the first."""
+    from minml.chemistry.labels import label_columns
+
+    if "Mineral" in others:
+        return "Mineral"
+    likely = label_columns(table[others])
+    return likely[0] if likely else others[0]
+
+
 def _validate_tab(table, options, checked, key):
     others = list(checked.other.columns) if checked is not None else list(table.columns)
     if not others:
@@ -216,7 +245,7 @@ def _validate_tab(table, options, checked, key):
             "besides the oxides to hold one."
         )
         return
-    default = others.index("Mineral") if "Mineral" in others else 0
+    default = others.index(once("label column", key, lambda: _label_column(table, others)))
     column = st.selectbox("Column with the published mineral", others, index=default, key="label_column")
     coverage = st.slider(
         "Coverage of the prediction sets",
@@ -233,7 +262,7 @@ def _validate_tab(table, options, checked, key):
     )
     if st.button("Validate the labels", type="primary", key="run_validate"):
         with st.spinner("Validating ..."):
-            result = _safe(
+            done = _work.attempt(
                 lambda: minml.validate(
                     table,
                     column,
@@ -245,26 +274,37 @@ def _validate_tab(table, options, checked, key):
                 ),
                 "Validation failed",
             )
-        if result is not None:
-            html = _safe(
+        if done.value is None:
+            shown(done)
+        else:
+            result = done.value
+            report = _work.attempt(
                 lambda: _work.report_html(table, result, "MIN-ML validation", **options["reading"]),
                 "The report could not be made",
             )
-            state.validated = (key, result, html)
+            said = _work.Outcome(None, _work.joined(done, report), report.error)
+            state.validated = (key, result, report.value, said)
             st.rerun()  # the Classify tab, drawn before this one, offers the disputed-only filter now
     validated = state.get("validated")
     if validated is None or validated[0] != key:
         st.info("Choose the label column and press **Validate the labels**.")
         return
     result, html = validated[1], validated[2]
+    shown(validated[3])  # what validating and the report said, on every drawing of the page
     counts = result["verdict"].value_counts()
     counts = counts[counts > 0]
     for col, (verdict, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
         col.metric(verdict.replace("_", " "), f"{n:,}")
     st.subheader("Rows, most certain disagreements first")
-    ranked = _work.beside(table, result.drop(columns=["label"]), "validate_").sort_values(
-        "rank" if "rank" in result and "rank" not in table else "validate_rank", kind="stable"
+    ranked = shown(  # as minml validate writes it, whatever the label column is called
+        once(
+            "ranked",
+            key + str(id(result)),
+            lambda: _work.attempt(lambda: _work.ranked(table, result), "The verdicts cannot be put beside the table"),
+        )
     )
+    if ranked is None:
+        return
     st.dataframe(ranked, width="stretch", height=360)
     c1, c2 = st.columns(2)
     c1.download_button(
@@ -286,6 +326,13 @@ def _validate_tab(table, options, checked, key):
 def main():
     st.set_page_config(page_title="MIN-ML", page_icon=":rock:", layout="wide")
     st.title("MIN-ML: which mineral is each analysis?")
+    box = warnings_box()
+    _page()
+    say_warnings(box)
+
+
+def _page():
+    """The page below the title: the sidebar, then the tabs for the table (or only Maps)."""
     source, options = _sidebar()
     if source is None:
         st.markdown(
@@ -298,7 +345,7 @@ def main():
             maps_tab()
         return
     name, data = source
-    table = _safe(lambda: _read(name, data, options.get("sheet"), options["header_row"]), f"{name} could not be read")
+    table = shown(_read(name, data, options.get("sheet"), options["header_row"]))
     if table is None:
         return
     st.caption(f"**{name}**: {len(table):,} rows, {table.shape[1]} columns")

@@ -24,11 +24,15 @@ __all__ = [
     "classify_file",
     "formula_file",
     "latent_file",
+    "named_apart",
+    "ranked_table",
+    "say_absent",
     "validate_file",
 ]
 
 _CLASSIFY = {"ClassifySummary", "check_option", "classify_file"}  # the rest are in _jobs
 _MODULES = {name: "minml.pipelines._classify" if name in _CLASSIFY else "minml.pipelines._jobs" for name in __all__}
+_MODULES["named_apart"] = "minml.pipelines._files"  # the rule that names result columns apart, for the app
 
 
 def __getattr__(name):

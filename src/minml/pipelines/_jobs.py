@@ -26,6 +26,8 @@ __all__ = [
     "check_file",
     "formula_file",
     "latent_file",
+    "ranked_table",
+    "say_absent",
     "validate_file",
 ]
 
@@ -156,13 +158,25 @@ def _check_html(path: Path) -> None:
         )
 
 
-def _write_ranked(table, result, output: Path, source: Source, progress: bool) -> bool:
-    """Write ``table`` with the verdicts of ``result`` beside it (``validate_`` columns, and
-    ``validate_row``: the row's place in the input), most certain disagreements first.
-    Returns whether the new columns had to be named apart from the table's own."""
+def ranked_table(table, result):
+    """``table`` with the verdicts of :func:`minml.validate` (``result``) beside it, as
+    ``minml validate`` writes them: ``validate_`` columns (named apart again where the table
+    has those names: a table validated before), ``validate_row`` the row's place in the input
+    (from 1), most certain disagreements first, whatever the label column is called.
+
+    Returns
+    -------
+    ranked : pandas.DataFrame
+    prefixed : bool
+        Whether the new columns had to be named apart from the table's own.
+
+    Raises
+    ------
+    ValueError
+        When the names apart are taken too.
+    """
     import pandas as pd
 
-    from minml.io import write_table
     from minml.pipelines._files import named_apart
 
     found = result.drop(columns=["label"]).add_prefix("validate_")
@@ -170,8 +184,16 @@ def _write_ranked(table, result, output: Path, source: Source, progress: bool) -
     columns = named_apart(table.columns, found.columns, "validate_")  # a table validated before
     rank = columns[list(found.columns).index("validate_rank")]
     ranked = pd.concat([table, found.set_axis(columns, axis=1)], axis=1).sort_values(rank, kind="stable")
+    return ranked, columns != list(found.columns)
+
+
+def _write_ranked(table, result, output: Path, source: Source, progress: bool) -> bool:
+    """Write :func:`ranked_table` of ``table`` and ``result``; whether its columns were named apart."""
+    from minml.io import write_table
+
+    ranked, prefixed = ranked_table(table, result)
     write_table(ranked, output, bom=source.bom, progress=progress)
-    return columns != list(found.columns)
+    return prefixed
 
 
 @dataclass
@@ -373,6 +395,32 @@ class CheckSummary:
         return out
 
 
+def say_absent(checked, fill_missing: float | None = None) -> None:
+    """Name in ``checked.absent`` (in place) the model oxides the table has no column for, with
+    what ``classify`` will make of each: the words of ``minml check``'s summary (``(no column)
+    -> P2O5``), which the web app shows too.
+
+    Parameters
+    ----------
+    checked : OxideCheck
+    fill_missing : float, optional
+        The amount (wt%) classify is to read an absent oxide as, where asked.
+    """
+    from minml.classifier.features import MINIMUM_OXIDES, missing_columns
+
+    if fill_missing is not None:
+        checked.absent = {
+            name: f"no column: classify reads it as {fill_missing:g} wt%" for name in missing_columns(checked)
+        }
+        return
+    checked.absent = {
+        name: "no column: classify needs it"
+        if name in MINIMUM_OXIDES
+        else "no column: classify reads it as not analysed"
+        for name in missing_columns(checked)
+    }
+
+
 def check_file(
     src,
     dst=None,
@@ -404,14 +452,7 @@ def check_file(
     prepare_outputs(source, output)
     table = source.read(output)
     checked = check_oxides(table, total_range=total_range, suffix=suffix, elements=elements)
-    from minml.classifier.features import MINIMUM_OXIDES, missing_columns
-
-    checked.absent = {  # what classify will make of the model oxides without a column
-        name: "no column: classify needs it"
-        if name in MINIMUM_OXIDES
-        else "no column: classify reads it as not analysed"
-        for name in missing_columns(checked)
-    }
+    say_absent(checked)
     summary = CheckSummary(source=source.path, text=checked.summary(), output=output)
     if output is not None:
         both = pd.concat([checked.oxides, checked.flags], axis=1)
