@@ -85,6 +85,18 @@ def shared_data() -> Path:
     return SHARED
 
 
+@pytest.fixture
+def app():
+    """The web app's page, run once in Streamlit's own test harness (AppTest)."""
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "src" / "minml" / "app" / "page.py"), default_timeout=300)
+    at.run()
+    assert not at.exception
+    return at
+
+
 @pytest.fixture(scope="module")
 def client():
     """A real two-worker ``distributed.LocalCluster`` for one test module, its client current:

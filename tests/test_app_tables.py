@@ -10,22 +10,10 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest
 
 import minml
 from minml.cli import main
 from tests.conftest import EXAMPLE
-
-PAGE = str(Path(minml.__file__).parent / "app" / "page.py")
-TIMEOUT = 300
-
-
-@pytest.fixture
-def app():
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception
-    return at
 
 
 def _upload(at, path: Path):
