@@ -16,7 +16,15 @@ import pandas as pd
 
 from minml._resources import load_toml
 
-__all__ = ["LabelMatch", "label_columns", "label_species", "match_label", "match_labels", "species_agrees"]
+__all__ = [
+    "LabelMatch",
+    "fitted_class",
+    "label_columns",
+    "label_species",
+    "match_label",
+    "match_labels",
+    "species_agrees",
+]
 
 NOT_A_CLASS = "not a class"
 UNMAPPED = "unmapped"
@@ -145,17 +153,79 @@ def match_label(label) -> LabelMatch:
     return LabelMatch(str(label), classes, status)
 
 
+def fitted_class(label) -> str | None:
+    """The class of ``minerals.toml`` a training label names under another spelling or a
+    synonym, which a model is fitted as; None where it names no class or several (a user's
+    own class, fitted as given).
+
+    Examples
+    --------
+    >>> fitted_class("Amphibole"), fitted_class("Cpx"), fitted_class("Tridymite")
+    ('amphibole', 'clinopyroxene', 'quartz')
+    >>> fitted_class("FeTiOxide") is None, fitted_class("Nepheline") is None, fitted_class("olivine")
+    (True, True, 'olivine')
+    """
+    from minml.chemistry.minerals import class_groups
+
+    if not isinstance(label, str):  # numbers and other objects name no class
+        return None
+    match = match_label(label)
+    if match.status != "class" or match.classes[0] not in class_groups():
+        return None
+    return str(match.classes[0])
+
+
+def _in_vocabulary(label: str, classes: tuple[str, ...], by_key: dict[str, str]) -> LabelMatch:
+    """:func:`match_label` in a model's own ``classes`` (their text): the label itself or its
+    spelling (``by_key``: normalised key -> class) first, then the classes its synonyms name
+    that the model has; a label naming none of them is none of the model's classes."""
+    if label in classes:
+        return LabelMatch(label, (label,), "class")
+    if is_label(label) and _key(label) in by_key:
+        return LabelMatch(label, (by_key[_key(label)],), "class")
+    match = match_label(label)
+    if match.status in (NOT_A_CLASS, UNMAPPED):
+        return match
+    kept = tuple(c for c in match.classes if c in classes)
+    return LabelMatch(match.label, kept, match.status if kept else NOT_A_CLASS)
+
+
 def is_label(cell) -> bool:
     """Whether a cell of a label column holds a label: not missing, not blank."""
     return not pd.isna(cell) and str(cell).strip() != ""
 
 
-def match_labels(labels: pd.Series) -> pd.DataFrame:
+def match_labels(labels: pd.Series, classes=None) -> pd.DataFrame:
     """:func:`match_label` for a column, on the column's index (each distinct label is looked
     up once): ``label_classes`` (a tuple of classes), ``label_class`` (the same written as text,
-    ``|``-joined) and ``label_status``."""
+    ``|``-joined) and ``label_status``.
+
+    Parameters
+    ----------
+    labels : pandas.Series
+    classes : array-like, optional
+        A model's classes: labels are then matched in its own vocabulary.  A label that is one
+        of them, or spells one otherwise (``Amphibole`` for ``amphibole``), names it; any other
+        names the classes its synonyms name (``labels.toml``) that the model has, and a label
+        naming none of them is ``"not a class"`` (of this model).  Classes are written as text.
+
+    Examples
+    --------
+    >>> match_labels(pd.Series(["Cpx", "FeTiOxide", "Garnet"]), classes=["clinopyroxene", "FeTiOxide"])[
+    ...     "label_class"
+    ... ].tolist()
+    ['clinopyroxene', 'FeTiOxide', '']
+    """
     keys = labels.astype(object).where(labels.notna(), "").astype(str)
-    distinct = {label: match_label(label) for label in pd.unique(keys)}
+    if classes is None:
+        distinct = {label: match_label(label) for label in pd.unique(keys)}
+    else:
+        names = tuple(str(c) for c in classes)
+        by_key: dict[str, str] = {}
+        for name in names:  # a key two classes share names neither
+            by_key[_key(name)] = name if _key(name) not in by_key else ""
+        by_key = {k: v for k, v in by_key.items() if v}
+        distinct = {label: _in_vocabulary(label, names, by_key) for label in pd.unique(keys)}
     return pd.DataFrame(
         {
             "label_class": keys.map({k: "|".join(m.classes) for k, m in distinct.items()}).astype(object),

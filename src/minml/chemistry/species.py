@@ -26,7 +26,7 @@ from minml.chemistry._stoichiometry import evaluate_index
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SpeciesRules", "name_species", "species_rules", "species_text"]
+__all__ = ["SpeciesRules", "classes_with_species", "name_species", "species_rules", "species_text"]
 
 _COMPARE = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater, ast.GtE: np.greater_equal}
 _DEFAULTS = ("Si", "Ti", "Al", "Cr", "Fe2", "Fe3", "Mn", "Mg", "Ni", "Ca", "Na", "K", "P", "Li", "F", "Cl")
@@ -240,6 +240,16 @@ def species_text(species) -> list[str]:
     ['augite (Wo42 En45 Fs13)', 'kyanite|sillimanite', '']
     """
     return ["|".join(names) if isinstance(names, tuple) else str(names or "") for names in species]
+
+
+def classes_with_species(minerals) -> np.ndarray:
+    """``minerals`` (a model's answers) with the classes ``minerals.toml`` does not know (a user's
+    own model's: ``FeTiOxide``) blanked, so that :func:`name_species` names no species for them,
+    as for glass; the classes it knows and "unknown" as they are."""
+    from minml.chemistry.minerals import class_groups
+
+    minerals = np.asarray(minerals, dtype=object).astype(str)
+    return np.where(np.isin(minerals, [*class_groups(), "unknown"]), minerals, "")
 
 
 def name_species(table, minerals, *, suffix: str | None = None, elements: bool = False) -> pd.DataFrame:

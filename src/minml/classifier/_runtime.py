@@ -24,7 +24,9 @@ __all__ = ["SCHEMA_VERSION", "Runtime", "standardise"]
 
 SCHEMA_VERSION = 2
 """Version 2 added the end-member misfit and the calibration; version 1 files still load
-(without them)."""
+(without them).  Version 2 files written since also hold ``samples``, ``random_state`` and the
+classes' dtype (numbers as numbers); files without them load as before (the analytic
+predictive, seed 0, numbers as float, text as object)."""
 _READABLE = (1, 2)
 _SERIAL_ROWS = 2048  # fewer rows are fitted on the calling thread: starting threads costs more than they save
 _REQUIRED = ("schema_version", "kind", "classes", "oxides", "scaler_mean", "hidden")  # in every schema version
@@ -62,7 +64,8 @@ class Runtime:
     calibration : Calibration, optional
     samples : int, optional
         Monte Carlo draws for the predictive; None for the analytic one.
-    random_state : int
+    random_state : int or None
+        Seed of the Monte Carlo draws.
     """
 
     kind: str
@@ -79,7 +82,7 @@ class Runtime:
     misfit_threshold: np.ndarray | None = field(default=None, repr=False)
     calibration: Calibration | None = field(default=None, repr=False)
     samples: int | None = None
-    random_state: int = 0
+    random_state: int | None = 0
 
     def __post_init__(self):
         if self.misfit_threshold is None:
@@ -132,14 +135,20 @@ class Runtime:
         return _gda.gaussian_log_density(self.params, Z).max(axis=1)
 
     def save(self, path) -> Path:
-        """Write one ``.npz`` (no pickle)."""
+        """Write one ``.npz`` (no pickle): :meth:`load` gives back a runtime that predicts the
+        same, bit for bit, with classes of the same dtype."""
+        classes = np.asarray(self.classes)
+        numeric = classes.dtype.kind in "biuf"  # numbers (and booleans) are kept as they are
         return save_npz(
             path,
             dict(
                 schema_version=np.array(SCHEMA_VERSION),
                 kind=np.array(self.kind),
-                classes=np.array(self.classes, dtype=str),
-                classes_numeric=np.array(np.issubdtype(np.asarray(self.classes).dtype, np.number)),
+                classes=classes if numeric else np.array(classes, dtype=str),
+                classes_numeric=np.array(numeric),  # what readers before classes_dtype read
+                classes_dtype=np.array(classes.dtype.str),
+                samples=_optional_int(self.samples, "samples"),
+                random_state=_optional_int(self.random_state, "random_state"),
                 groups=np.array(self.groups, dtype=str),
                 oxides=np.array(self.oxides, dtype=str),
                 scaler_mean=self.scaler_mean,
@@ -169,6 +178,7 @@ class Runtime:
                 {}
                 if version < 2
                 else {
+                    **_settings(data),
                     "members": data["members"],
                     "member_class": data["member_class"],
                     "misfit_threshold": data["misfit_threshold"],
@@ -177,7 +187,7 @@ class Runtime:
             )
             runtime = cls(
                 kind=str(data["kind"]),
-                classes=data["classes"].astype(float if bool(data["classes_numeric"]) else object),
+                classes=_classes(data),
                 groups=data["groups"].astype(object),
                 oxides=tuple(str(o) for o in data["oxides"]),
                 scaler_mean=data["scaler_mean"],
@@ -196,6 +206,38 @@ class Runtime:
                 "reinstall MIN-ML), or retrain it (minml train)."
             )
         return runtime
+
+
+def _optional_int(value, name: str) -> np.ndarray:
+    """An int, or None, as an array a ``.npz`` holds without pickle (None: empty)."""
+    if value is None:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"{name} is {value!r}; a model is saved with an integer {name} or None: set_params({name}=...) "
+            "with one before saving."
+        )
+    return np.array([value], dtype=np.int64)
+
+
+def _settings(data) -> dict:
+    """``samples`` and ``random_state`` of a file that holds them (older files: none)."""
+    out = {}
+    for name in ("samples", "random_state"):
+        if name in data.files:
+            stored = data[name]
+            out[name] = int(stored[0]) if stored.size else None
+    return out
+
+
+def _classes(data) -> np.ndarray:
+    """The classes in the dtype they were saved from; files without ``classes_dtype``: numbers
+    as float, text as object."""
+    classes = data["classes"]
+    dtype = np.dtype(str(data["classes_dtype"])) if "classes_dtype" in data.files else None
+    if dtype is not None and dtype.kind in "UObiuf":
+        return classes.astype(dtype)
+    return classes.astype(float if bool(data["classes_numeric"]) else object)
 
 
 def _problem(runtime: Runtime) -> tuple[str, str] | None:

@@ -197,9 +197,9 @@ def with_species(result: pd.DataFrame, checked: OxideCheck) -> pd.DataFrame:
     ``species_misfit`` after its columns, the species rendered as text."""
     import pandas as pd
 
-    from minml.chemistry.species import name_species, species_text
+    from minml.chemistry.species import classes_with_species, name_species, species_text
 
-    named = name_species(checked, result["mineral"].astype(str).to_numpy())
+    named = name_species(checked, classes_with_species(result["mineral"]))  # a model's own classes: none
     named["species"] = species_text(named["species"])
     return pd.concat([result, named.set_axis(result.index)], axis=1)
 

@@ -17,6 +17,11 @@ Verdicts
 ``bad_analysis``     no analysis, or a bad one (oxide sum outside the range, junk values)
 ``unmapped_label``   the label is not in ``labels.toml`` (listed; never guessed)
 
+Labels are compared in the model's own vocabulary: a label that is one of the model's classes
+or spells one otherwise (``Amphibole``, for a model fitted on LEPR's labels) names it; any other
+names the model's classes among those its synonyms name (``labels.toml``), and a label that
+names none of them (``garnet``, for a model without garnets) is none of the model's classes.
+
 Rows are ranked by how improbable their label is (the label class's probability, lowest
 first), so the most certain disagreements come first.
 """
@@ -109,7 +114,7 @@ def validate(
     found = classify_table(
         df, runtime, fill_missing=fill_missing, coverage=coverage, progress=progress, keep_proba=True, **check_options
     )
-    labels = match_labels(table[label_column])
+    labels = match_labels(table[label_column], classes=runtime.classes)  # in the model's own vocabulary
     verdict, ev = _verdicts(runtime, found, labels, coverage)
     label = table[label_column].to_numpy(dtype=object)
     label_class = labels["label_class"].to_numpy(dtype=object)
@@ -146,9 +151,9 @@ def _with_species(validated: pd.DataFrame, checked, label: np.ndarray) -> pd.Dat
     """``validated`` with ``species`` and ``species_verdict`` (the label's species, where it
     names one, against the species named from the formula within the answered class)."""
     from minml.chemistry.labels import species_agrees
-    from minml.chemistry.species import name_species, species_text
+    from minml.chemistry.species import classes_with_species, name_species, species_text
 
-    named = name_species(checked, validated["mineral"].astype(str).to_numpy())["species"]
+    named = name_species(checked, classes_with_species(validated["mineral"]))["species"]  # own classes: none
     agrees = [species_agrees(text, names) for text, names in zip(label, named, strict=True)]
     verdict = ["" if a is None else ("agree" if a else "disagree") for a in agrees]
     return validated.assign(species=species_text(named), species_verdict=verdict)
@@ -170,7 +175,7 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
     from minml.classifier.calibration import set_members
 
     n_classes = len(runtime.classes)
-    code = {c: i for i, c in enumerate(runtime.classes)}
+    code = {str(c): i for i, c in enumerate(runtime.classes)}  # match_labels writes the classes as text
     values = found.values
     usable = usable_rows(values)
     proba = found.proba  # the classifier's own pass: the network runs once per validate
@@ -263,7 +268,9 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
             named = f"label {label[i]!r} is not in labels.toml" if is_label(label[i]) else "no label"
             out[i] = f"{named}; the analysis reads as {mineral[i]}"
         elif v == "unknown_phase":
-            out[i] = f"label {label[i]!r} is none of the classes; the analysis resembles {mineral[i]} (p {p[i]:.2f})"
+            out[i] = (
+                f"label {label[i]!r} is none of the model's classes; the analysis resembles {mineral[i]} (p {p[i]:.2f})"
+            )
         else:
             lab, pred = first_label[i], top[i]
             cue = ""
