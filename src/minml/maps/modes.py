@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["allocation", "modal_table"]
+__all__ = ["allocation", "modal_table", "modes_frame"]
 
 _REPLICATES = 200
 
@@ -132,7 +132,40 @@ def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band:
     sd_boundary = 100.0 * np.sqrt(boundary_var) / analysed
     shared = (_tile_of(index, codes.shape, blocks), mineral, share)
     sd_sampling = _block_bootstrap(shared, tiles, names.index("masked"), k, random_state)
-    unit = (result.pixel_size or 1.0) ** 2
+    unknown = np.flatnonzero(codes.ravel() == names.index("unknown"))
+    unclaimed = np.count_nonzero(~np.isin(unknown, index))  # unknown pixels no mineral is near
+    sds = (sd_class, sd_boundary, sd_sampling)
+    return modes_frame(names, counts, allocated, sds, unclaimed, result.pixel_size, min_area)
+
+
+def modes_frame(names, counts, allocated, sds, unclaimed, pixel_size, min_area) -> pd.DataFrame:
+    """The table of :func:`modal_table` from its sums, built once for the map in memory and for
+    the lazy map's bands (:mod:`minml.maps._lazy`).
+
+    Parameters
+    ----------
+    names : list of str
+        The codes' names: the minerals, then unknown, mixture and masked.
+    counts : numpy.ndarray
+        Pixels per code.
+    allocated : numpy.ndarray
+        Pixels per mineral after mixed and unknown pixels are shared.
+    sds : tuple of numpy.ndarray
+        ``sd_classification``, ``sd_boundary``, ``sd_sampling`` per mineral (% points).
+    unclaimed : int
+        Unknown pixels no mineral claims (they keep the unknown row's area).
+    pixel_size, min_area : float or None
+        As :func:`modal_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    k = len(allocated)
+    n = int(np.sum(counts))
+    analysed = max(n - counts[names.index("masked")], 1)
+    sd_class, sd_boundary, sd_sampling = sds
+    unit = (pixel_size or 1.0) ** 2
     frame = pd.DataFrame({"pixels": counts, "area_percent": 100.0 * counts / n}, index=names)
     pad = [np.nan] * (len(names) - k)
     frame["mode_percent"] = np.r_[100.0 * allocated / analysed, pad]
@@ -145,8 +178,7 @@ def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band:
     # after sharing: a mineral its allocated pixels, unknown the pixels no mineral claims, mixture
     # none (each mixed pixel is its two phases'), masked its own: the rows sum to the map's area
     left = np.zeros(len(names) - k)
-    unknown = np.flatnonzero(codes.ravel() == names.index("unknown"))
-    left[names.index("unknown") - k] = np.count_nonzero(~np.isin(unknown, index))
+    left[names.index("unknown") - k] = unclaimed
     left[names.index("masked") - k] = counts[names.index("masked")]
     frame["area_um2"] = np.r_[allocated, left] * unit
     limit = 10 * unit if min_area is None else float(min_area)
