@@ -209,15 +209,17 @@ def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple
             analysed &= np.any(present, axis=0) if present else False
         tried = np.flatnonzero(usable & analysed & (_box_distance(normalised, E) <= phase.misfit_limit))
         misfit, W = np.full(len(rows), np.inf), np.zeros((len(rows), len(members)))
-        misfit[tried], W[tried] = end_member_misfit(values[tried], E)
+        if len(tried):  # most phases are tried on none of a few rows: no fit to set up
+            misfit[tried], W[tried] = end_member_misfit(values[tried], E)
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = 100.0 / (W / share).sum(axis=1)
         fits = usable & analysed & (misfit <= phase.misfit_limit)
         fits &= (total >= expected - (100.0 - low)) & (total <= expected + above)
         named_rows: list = [()] * len(rows)  # the phase's species, for the rows it fits only
         hit = np.flatnonzero(fits)
-        for i, named in zip(hit.tolist(), _species(phase, members, W[hit] / mass), strict=True):
-            named_rows[i] = named
+        if len(hit):
+            for i, named in zip(hit.tolist(), _species(phase, members, W[hit] / mass), strict=True):
+                named_rows[i] = named
         found.append((np.where(fits, misfit, np.nan), named_rows))
     order = np.argsort(np.vstack([np.where(np.isnan(m), np.inf, m) for m, _ in found]), axis=0)
     for i in np.flatnonzero(np.any([np.isfinite(m) for m, _ in found], axis=0)).tolist():
