@@ -213,26 +213,15 @@ def note_absent_decides(mixture, out, ok, names, classes, flag, reasons, cutoffs
     the completion's answer (the mixture may hold another class higher: the flag then shows it).
     :attr:`Reason.ABSENT_DECIDES` is set in ``reasons`` and ``flag`` says why (all in place)."""
     from minml.classifier._absent import AGREEMENT
-    from minml.classifier._top import largest, normalised_entropy
-    from minml.classifier.calibration import prediction_sets
+    from minml.classifier._top import fill_scores
 
     if mixture is None:
         return
     rows = np.flatnonzero(ok & (np.nan_to_num(mixture.max(axis=1), nan=1.0) < AGREEMENT))
     if not len(rows):
         return
-    part = mixture[rows].astype(np.float32)
-    top = out["top"][rows]
-    at = np.arange(len(rows))
-    out["p1"][rows] = part[at, top]
-    if "sets" in out:
-        out["sets"][rows] = prediction_sets(part, cutoffs, classes)
-    if "proba" in out:
-        out["proba"][rows] = part
-    by_class = np.ascontiguousarray(part.T)  # as predict._scores scores a chunk
-    out["uncertainty"][rows] = normalised_entropy(by_class)
-    by_class[top, at] = -1.0
-    out["second"][rows], out["p2"][rows] = largest(by_class)
+    top = out["top"][rows]  # the completion's answer stays
+    fill_scores(out, rows, mixture[rows].astype(np.float32), cutoffs, classes, top=top)
     reasons[rows] |= np.uint16(Reason.ABSENT_DECIDES)
     what = " and ".join(names)
     first, second = classes[top].tolist(), classes[out["second"][rows]].tolist()

@@ -25,6 +25,7 @@ import numpy as np
 from minml.chemistry._stoichiometry import fewest_cations
 from minml.chemistry.minerals import mineral_table
 from minml.classifier._judge import append_note
+from minml.classifier._top import fill_scores
 from minml.tables.reasons import Reason
 
 __all__ = ["exclude_by_sites", "site_limits"]
@@ -101,7 +102,7 @@ def exclude_by_sites(model, values, out, ok, notes, cutoffs=None, analyses=None,
     mass = left.sum(axis=1, keepdims=True)
     left = np.divide(left, mass, out=np.zeros_like(left), where=mass > 0)
     was = out["top"][rows].copy()
-    _rescore(out, rows, left, cutoffs, classes)
+    fill_scores(out, rows, left, cutoffs, classes)
     misfit, limit = _fit(model, part, out["top"][rows], analyses, rows)
     named = (mass[:, 0] > 0) & (misfit <= limit)  # False for NaN: glass has no end-members to confirm it
     rejected[rows[~named]] = True
@@ -147,25 +148,6 @@ def _note(notes, rows, named, fit, why, nexts, checked) -> None:
             if found:
                 texts[i] += f"; {'|'.join(found)} explains it (misfit {fit:.1f} wt%)"
     append_note(flag, rows, texts)
-
-
-def _rescore(out, rows, proba, cutoffs, classes) -> None:
-    """``out``'s scores of ``rows`` from their probabilities ``proba`` (rows x classes), in place
-    (those of its scores that ``out`` holds)."""
-    from minml.classifier._top import largest, normalised_entropy
-    from minml.classifier.calibration import prediction_sets
-
-    if "proba" in out:
-        out["proba"][rows] = proba
-    if "sets" in out and cutoffs is not None:
-        out["sets"][rows] = prediction_sets(proba, cutoffs, classes)
-    by_class = np.ascontiguousarray(proba.T)
-    if "uncertainty" in out:
-        out["uncertainty"][rows] = normalised_entropy(by_class)
-    out["top"][rows], out["p1"][rows] = largest(by_class)
-    if "second" in out:
-        by_class[out["top"][rows], np.arange(len(rows))] = -1.0
-        out["second"][rows], out["p2"][rows] = largest(by_class)
 
 
 def _fit(model, part, top, analyses, rows) -> tuple[np.ndarray, np.ndarray]:

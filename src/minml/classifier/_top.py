@@ -18,7 +18,7 @@ import numpy as np
 from minml._parallel import run_in_threads
 from minml.classifier import _gda
 
-__all__ = ["largest", "normalised_entropy", "top_scores"]
+__all__ = ["fill_scores", "largest", "normalised_entropy", "top_scores"]
 
 _CHUNK = 8_192  # rows per step, as minml.classifier.predict scores them
 _MARGIN = 0.01  # log-density units, times (1 + the threshold): a bound far from float32 rounding
@@ -35,6 +35,32 @@ def largest(by_class: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.equal(by_class[k], best, out=hit)
         np.copyto(index, k, where=hit)
     return index, best
+
+
+def fill_scores(out: dict, where, proba: np.ndarray, cutoffs=None, classes=None, top=None) -> None:
+    """Fill ``out``'s scores of the rows ``where`` (a slice or row numbers) from their calibrated
+    probabilities ``proba`` (rows x classes), in place: those of ``proba``, ``sets`` (with
+    ``cutoffs``), ``uncertainty``, ``top``, ``p1``, ``second`` and ``p2`` that ``out`` holds.
+    ``top``: each row's class where the caller has settled it (else the most probable);
+    ``proba`` may be changed (it is read no more)."""
+    if "proba" in out:
+        out["proba"][where] = proba
+    if "sets" in out and cutoffs is not None:
+        from minml.classifier.calibration import prediction_sets
+
+        out["sets"][where] = prediction_sets(proba, cutoffs, classes)
+    by_class = np.ascontiguousarray(proba.T)  # (classes, rows), no copy: the runtimes return this layout
+    rows = np.arange(by_class.shape[1])
+    if "uncertainty" in out:
+        out["uncertainty"][where] = normalised_entropy(by_class)
+    if top is None:
+        top, p1 = largest(by_class)
+    else:
+        p1 = by_class[top, rows]
+    out["top"][where], out["p1"][where] = top, p1
+    if "second" in out:
+        by_class[top, rows] = -1.0  # proba (a view of by_class) is not read after this
+        out["second"][where], out["p2"][where] = largest(by_class)
 
 
 def normalised_entropy(by_class: np.ndarray) -> np.ndarray:

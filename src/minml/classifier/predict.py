@@ -30,8 +30,7 @@ from minml.classifier._judge import (
 from minml.classifier._overlap import note_overlaps
 from minml.classifier._runtime import Runtime
 from minml.classifier._sites import exclude_by_sites
-from minml.classifier._top import largest, normalised_entropy, top_scores
-from minml.classifier.calibration import prediction_sets
+from minml.classifier._top import fill_scores, top_scores
 from minml.classifier.features import model_inputs, usable_rows
 from minml.io._npz import model_from
 from minml.tables.checks import OxideCheck
@@ -369,18 +368,7 @@ def _classify(
 def _score_chunk(model, values, analysis, out, part, cutoffs, classes) -> None:
     """Fill ``out[...][part]`` for one chunk of rows (disjoint slices: safe from threads)."""
     Z = model.scaled(np.where(analysis[part, None], values[part], 0.0))
-    proba = model.calibrated_proba(Z)
-    if "proba" in out:
-        out["proba"][part] = proba
-    by_class = np.ascontiguousarray(proba.T)  # (classes, rows), no copy: the runtimes return this layout
-    rows = np.arange(proba.shape[0])
-    top, out["p1"][part] = largest(by_class)
-    out["top"][part] = top
-    out["uncertainty"][part] = normalised_entropy(by_class)
-    if cutoffs is not None:
-        out["sets"][part] = prediction_sets(proba, cutoffs, classes)
-    by_class[top, rows] = -1.0  # proba (a view of by_class) is not read after this
-    out["second"][part], out["p2"][part] = largest(by_class)
+    fill_scores(out, part, model.calibrated_proba(Z), cutoffs, classes)
     out["ood"][part] = -model.log_density(Z)
 
 
