@@ -42,8 +42,6 @@ _CSV = (".csv", ".tsv", ".txt")
 _PARQUET = (".parquet", ".pq")
 _BOOLS = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": False, "false": False}
 """The cells pandas reads as booleans."""
-_ID_AS_WRITTEN = r"^[+-]?0\d|^[+-]?\d{16,}$"
-"""Numbers that lose their text as numbers (:func:`minml.io._csv._ids_as_written`)."""
 
 
 class NoScheduler(ConnectionError):
@@ -160,6 +158,7 @@ def _text_kinds(part, sep: str) -> dict:
     import pandas as pd
 
     from minml.chemistry.oxides import species_names
+    from minml.io._csv import ID_AS_WRITTEN
     from minml.io._csv_arrow import COMMA_NUMBER
 
     kinds = {}
@@ -182,7 +181,7 @@ def _text_kinds(part, sep: str) -> dict:
             "bool": bool(cells.isin(list(_BOOLS)).all()),
             "commas": commas and bool(cells.str.strip().str.fullmatch(COMMA_NUMBER).all()),
             "comma": commas and bool(cells.str.contains(",", regex=False).any()),
-            "id": number and not species and bool(cells.str.strip().str.contains(_ID_AS_WRITTEN).any()),
+            "id": number and not species and bool(cells.str.strip().str.contains(ID_AS_WRITTEN).any()),
         }
     return kinds
 

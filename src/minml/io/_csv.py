@@ -144,6 +144,11 @@ def _decimal_commas_as_numbers(table: pd.DataFrame, sep: str) -> pd.DataFrame:
     return table
 
 
+ID_AS_WRITTEN = r"^[+-]?0\d|^[+-]?\d{16,}$"
+"""Numbers whose text a number loses: identifiers with leading zeros (``007``) or with more
+digits than a float holds (:func:`_ids_as_written`; the folder runs type their parts alike)."""
+
+
 def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip: int) -> pd.DataFrame:
     """``table`` with the columns that are not species, and that pandas read as numbers, back as
     the text written wherever the numbers lose it: identifiers with leading zeros (``007``,
@@ -162,9 +167,7 @@ def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip:
     )  # by position: names may be blank or repeated
     written = dict(zip(numeric, (text.iloc[:, k] for k in range(len(numeric))), strict=True))
     lost = [
-        i
-        for i, cells in written.items()
-        if cells.str.strip().str.contains(r"^[+-]?0\d|^[+-]?\d{16,}$", regex=True, na=False).any()
+        i for i, cells in written.items() if cells.str.strip().str.contains(ID_AS_WRITTEN, regex=True, na=False).any()
     ]
     if not lost:
         return table
