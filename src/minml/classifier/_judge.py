@@ -25,6 +25,7 @@ __all__ = [
     "note_outliers",
     "rejudge_completed",
     "rejudge_totals",
+    "sum_with_nominal",
 ]
 
 
@@ -35,10 +36,9 @@ def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
     their ``reasons`` (both in place)."""
     if checked.total_range is None:
         return
-    from minml.chemistry.minerals import mineral_table, nominal_total
+    from minml.chemistry.minerals import mineral_table
 
     table = mineral_table()
-    lo, hi = checked.total_range
     suspects = np.flatnonzero(analysis & ~ok)
     if not len(suspects):
         return
@@ -49,9 +49,7 @@ def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
             continue
         rows = suspects[only_total & (top[suspects] == code)]
         total = checked.total[rows]
-        reported = {s: checked.species_values(s)[rows] for s in mineral.unanalysed if s in checked.species}
-        fixed = nominal_total(total, reported, mineral)
-        good = (fixed >= lo) & (fixed <= hi)
+        fixed, good = sum_with_nominal(checked, rows, mineral)
         names = ", ".join(mineral.unanalysed)
         ok[rows[good]] = True
         reasons[rows[good]] = np.uint16(Reason.NOMINAL_TOTAL)
@@ -59,6 +57,18 @@ def rejudge_totals(checked, classes, top, analysis, ok, flag, reasons) -> None:
             f"oxide sum {t:.1f} wt%, {f:.1f} with the nominal {names} of {mineral.name}"
             for t, f in zip(total[good], fixed[good], strict=True)
         ]
+
+
+def sum_with_nominal(checked, rows: np.ndarray, mineral) -> tuple[np.ndarray, np.ndarray]:
+    """The oxide sums of ``rows`` of ``checked`` with ``mineral``'s nominal unanalysed species
+    where the row does not report them (tourmaline's B2O3 and H2O), and whether each lies in
+    the check's range."""
+    from minml.chemistry.minerals import nominal_total
+
+    reported = {s: checked.species_values(s)[rows] for s in mineral.unanalysed if s in checked.species}
+    fixed = nominal_total(checked.total[rows], reported, mineral)
+    lo, hi = checked.total_range
+    return fixed, (fixed >= lo) & (fixed <= hi)
 
 
 def append_note(flag: np.ndarray, rows: np.ndarray, notes) -> None:

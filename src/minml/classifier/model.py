@@ -34,10 +34,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from minml.chemistry.labels import fitted_class
-from minml.chemistry.minerals import class_groups, mineral_table, nominal_total
+from minml.chemistry.minerals import class_groups, mineral_table
 from minml.chemistry.misfit import end_member_compositions, end_member_misfit, fold_divalent
 from minml.chemistry.oxides import map_columns
 from minml.classifier import _gda
+from minml.classifier._judge import sum_with_nominal
 from minml.classifier._runtime import SCHEMA_VERSION, Runtime, standardise
 from minml.classifier.calibration import Calibration, source_weights
 from minml.classifier.features import MINIMUM_OXIDES, MODEL_OXIDES, missing_columns, model_inputs, usable_rows
@@ -202,7 +203,6 @@ def _total_explained(checked: OxideCheck, y: np.ndarray, outside: np.ndarray) ->
     explained = np.zeros(len(outside), dtype=bool)
     table = mineral_table()
     columns = set(checked.mapping.mapped.values())
-    lo, hi = checked.total_range
     labels = np.asarray(y, dtype=object)
     for name in pd.unique(labels[outside]):
         mineral = table.get(str(name))
@@ -212,9 +212,7 @@ def _total_explained(checked: OxideCheck, y: np.ndarray, outside: np.ndarray) ->
         if any(species not in columns for species in mineral.essential):
             explained[rows] = True
             continue
-        reported = {s: checked.species_values(s)[rows] for s in mineral.unanalysed if s in checked.species}
-        fixed = nominal_total(checked.total[rows], reported, mineral)
-        explained[rows] = (fixed >= lo) & (fixed <= hi)
+        explained[rows] = sum_with_nominal(checked, rows, mineral)[1]
     return explained
 
 
