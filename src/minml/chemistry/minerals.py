@@ -7,7 +7,16 @@ from functools import lru_cache
 
 from minml._resources import load_toml
 
-__all__ = ["EndMember", "Mineral", "class_groups", "end_member_table", "mineral_table", "nominal_total"]
+__all__ = [
+    "EndMember",
+    "Mineral",
+    "class_groups",
+    "classes_with_index",
+    "end_member_table",
+    "index_names",
+    "mineral_table",
+    "nominal_total",
+]
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,24 @@ def end_member_table(file: str = "minerals.toml") -> dict[str, EndMember]:
 
 
 @lru_cache(maxsize=1)
+def index_names() -> list[str]:
+    """Every index ``minerals.toml`` defines for some class (``Fo``, ``An``, ``Wo``, ...), sorted."""
+    return sorted({name for mineral in mineral_table().values() for name in mineral.indices})
+
+
+def classes_with_index(index: str) -> list[str]:
+    """The classes of ``minerals.toml`` that define ``index``, in class order.
+
+    Examples
+    --------
+    >>> classes_with_index("Fo")
+    ['olivine']
+    >>> classes_with_index("An")
+    ['k-feldspar', 'plagioclase']
+    """
+    return [name for name, mineral in mineral_table().items() if index in mineral.indices]
+
+
 def class_groups() -> dict[str, str]:
     """Group of every class a model may answer: the minerals, then the non-minerals (glass).
 

@@ -58,9 +58,9 @@ def _map_profile(text: str) -> tuple[float, float, float, float]:
 def _map_index(text: str) -> str:
     """``--index``: an index of ``minerals.toml`` (``Fo``, ``An``, ``Mg_number``, ...), its case
     as the file writes it (``fo`` is ``Fo``), checked before the map is read."""
-    from minml.chemistry.minerals import mineral_table
+    from minml.chemistry.minerals import index_names
 
-    known = sorted({name for m in mineral_table().values() for name in m.indices})
+    known = index_names()
     same = [name for name in known if name.lower() == text.strip().lower()]
     if len(same) != 1:  # the names differ in more than case, so one matches at most
         raise argparse.ArgumentTypeError(f"{text!r} is no index of minerals.toml; give one of: {', '.join(known)}")
@@ -71,7 +71,7 @@ def _index_phase(index: str | None, phase: str | None) -> str | None:
     """The class ``--index-phase`` names (a class or a synonym: ``ol``, ``cpx``), checked to
     have ``index``, before the map is read; None when it is not given."""
     from minml.chemistry.formulas import resolve_mineral
-    from minml.chemistry.minerals import mineral_table
+    from minml.chemistry.minerals import classes_with_index, mineral_table
 
     if phase is None:
         return None
@@ -83,7 +83,7 @@ def _index_phase(index: str | None, phase: str | None) -> str | None:
         raise ValueError(
             f"--index-phase {phase!r} names no mineral class; give one of: {', '.join(mineral_table())}."
         ) from None
-    owners = [m.name for m in mineral_table().values() if index in m.indices]
+    owners = classes_with_index(index)
     if name not in owners:
         raise ValueError(
             f"{index!r} is no index of {name}; give --index-phase one of the classes with it ({', '.join(owners)}), "

@@ -164,15 +164,14 @@ def index_phase(result, index: str, phase: str | None = None) -> str:
         No phase of the map has ``index``; ``index`` is no index of ``phase``; or the map has no
         pixel of ``phase`` (its map would be empty).
     """
-    from minml.chemistry.minerals import mineral_table
+    from minml.chemistry.minerals import classes_with_index, index_names
 
-    table = mineral_table()
-    owners = [name for name, m in table.items() if index in (getattr(m, "indices", None) or {})]
+    owners = classes_with_index(index)
     pixels = {p: int((result.codes == result.names.index(p)).sum()) for p in owners if p in result.names}
     present = [p for p, count in pixels.items() if count]
     if phase is None:
         if not present:
-            known = sorted({i for m in table.values() for i in (getattr(m, "indices", None) or {})})
+            known = index_names()
             raise ValueError(
                 f"No phase of the map has index {index} (it is an index of {', '.join(owners) or 'none'}; "
                 f"indices: {', '.join(known)})."
