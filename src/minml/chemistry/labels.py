@@ -20,6 +20,7 @@ __all__ = [
     "LabelMatch",
     "fitted_class",
     "label_columns",
+    "label_phase",
     "label_species",
     "match_label",
     "match_labels",
@@ -69,9 +70,43 @@ def _table() -> dict[str, tuple[tuple, str]]:
             add(label, (name,), "class")
     for label, classes in raw["ambiguous"].items():
         add(label, tuple(classes), "ambiguous")
-    for label in raw["not_a_class"]["labels"]:
+    for label in [*raw["not_a_class"]["labels"], *_phase_labels()]:
         add(label, (), NOT_A_CLASS)
     return table
+
+
+@cache
+def _phase_labels() -> dict[str, str]:
+    """The phase of ``phases.toml`` by each normalised label that names it."""
+    from minml.chemistry.phases import phase_spellings, phase_table
+
+    found: dict[str, str] = {}
+    for name, phase in phase_table().items():
+        for spelling in phase_spellings(phase):
+            if found.setdefault(_key(spelling), name) != name:
+                raise ValueError(f"phases.toml: {spelling!r} names {found[_key(spelling)]!r} and {name!r}.")
+    return found
+
+
+def label_phase(label) -> str | None:
+    """The phase of ``phases.toml`` (outside the classes) that a label names, if any: by the
+    phase's name, an end-member's, a species' it names or a further label it lists, looked up
+    as :func:`match_label` looks labels up.
+
+    Examples
+    --------
+    >>> label_phase("Sphene"), label_phase("Ttn"), label_phase("Kyanite"), label_phase("Dol")
+    ('titanite', 'titanite', 'Al2SiO5', 'carbonate')
+    >>> label_phase("Titanite rim"), label_phase("Olivine") is None, label_phase("") is None
+    ('titanite', True, True)
+    """
+    if not is_label(label):
+        return None
+    phases = _phase_labels()
+    for form in [str(label), *_bare_forms(str(label))]:
+        if _key(form) in phases:
+            return phases[_key(form)]
+    return None
 
 
 def class_aliases() -> dict[str, tuple]:

@@ -21,7 +21,7 @@ from minml.chemistry.minerals import end_member_table
 from minml.chemistry.misfit import end_member_misfit, fold_divalent, member_compositions
 from minml.chemistry.oxides import FEO_PER_FE2O3, species_table
 
-__all__ = ["Phase", "analysed_share", "name_phases", "phase_table"]
+__all__ = ["Phase", "analysed_share", "name_phases", "phase_fit", "phase_spellings", "phase_table"]
 
 _FILE = "phases.toml"
 _VOLATILE = ("H2O",)  # species of the oxide table never in the fit (CO2 is not in the table at all)
@@ -47,6 +47,8 @@ class Phase:
     rules : tuple of dict
         Where given, name the species instead of ``names``: rules as ``species.toml``'s, on
         the end-members' mole fractions by name.
+    labels : tuple of str
+        Further spellings a database label may give the phase (synonyms, abbreviations).
     """
 
     name: str
@@ -57,6 +59,7 @@ class Phase:
     misfit_limit: float = 2.7
     source: str = ""
     rules: tuple = ()
+    labels: tuple = ()
 
 
 @cache
@@ -86,8 +89,26 @@ def phase_table() -> dict[str, Phase]:
             misfit_limit=float(spec.get("misfit_limit", limit)),
             source=spec.get("source", ""),
             rules=tuple(spec.get("rules", ())),
+            labels=tuple(spec.get("labels", ())),
         )
     return out
+
+
+def phase_spellings(phase: Phase) -> list[str]:
+    """Every name a label may give ``phase``: its own, its end-members', the species it names
+    (by ``names`` or by its rules) and its further ``labels``.
+
+    Examples
+    --------
+    >>> spellings = phase_spellings(phase_table()["carbonate"])
+    >>> "dolomite" in spellings, "cal" in spellings
+    (True, True)
+    """
+    named = [n for species in phase.names.values() for n in species]
+    for rule in phase.rules:
+        named += [rule["name"]] if "name" in rule else []
+        named += list(rule.get("names", ())) + list(rule.get("dominant", {}).values())
+    return list(dict.fromkeys([phase.name, *phase.end_members, *named, *phase.labels]))
 
 
 def analysed_share(member: str, oxides: tuple, file: str = _FILE) -> tuple[float, float]:
@@ -170,6 +191,96 @@ def _box_distance(normalised: np.ndarray, members: np.ndarray) -> np.ndarray:
     return np.sqrt((below * below + above * above).sum(axis=1))
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """What every phase's fit reads of the rows tried: their values over the phases' oxides
+    (FeO and Fe2O3 folded in), the species by name, which rows can be tried, their oxide sums
+    and the window the sums must lie in."""
+
+    values: np.ndarray
+    frame: dict
+    usable: np.ndarray
+    total: np.ndarray
+    normalised: np.ndarray
+    below: float
+    above: float
+    oxides: tuple
+
+
+def _rows(checked, rows: np.ndarray, excess: float | None) -> _Rows:
+    oxides = _phase_oxides(checked)
+    species = list(checked.species)
+    frame = {s: np.asarray(checked.values[rows, species.index(s)], dtype=float) for s in species}  # no pandas
+    values = fold_divalent(np.stack([frame[s] for s in oxides], axis=1), oxides, frame)
+    usable = np.isfinite(values).all(axis=1) & ~np.asarray(checked.no_analysis)[rows]
+    low, high = checked.total_range if checked.total_range is not None else (88.0, 105.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        normalised = np.nan_to_num(100.0 * values / np.nansum(values, axis=1, keepdims=True))
+    total = np.asarray(checked.total, dtype=float)[rows]
+    return _Rows(
+        values, frame, usable, total, normalised, 100.0 - low, high - 100.0 if excess is None else excess, oxides
+    )
+
+
+def _analysed(phase: Phase, tried: _Rows) -> np.ndarray:
+    """Whether each row holds the species the phase requires (each as alternatives)."""
+    analysed = np.ones(len(tried.values), dtype=bool)
+    for alternatives in phase.requires:
+        present = [np.nan_to_num(tried.frame[s]) > 0 for s in alternatives if s in tried.frame]
+        analysed &= np.any(present, axis=0) if present else False
+    return analysed
+
+
+def _fit_phase(phase: Phase, tried: _Rows, exact: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The phase's fit to the rows: misfit (wt%; inf where not computed: rows it cannot be
+    tried on, and, unless ``exact``, rows whose lower bound already exceeds its limit), whether
+    it explains each row (misfit and oxide sum), and the end-members' weights."""
+    members, E, share, _ = _fitted(phase.name, tried.oxides)
+    n = len(tried.values)
+    misfit, W = np.full(n, np.inf), np.zeros((n, len(members)))
+    if not members:
+        return misfit, np.zeros(n, dtype=bool), W
+    analysed = tried.usable & _analysed(phase, tried)
+    near = analysed if exact else analysed & (_box_distance(tried.normalised, E) <= phase.misfit_limit)
+    at = np.flatnonzero(near)
+    if len(at):  # most phases are tried on none of a few rows: no fit to set up
+        misfit[at], W[at] = end_member_misfit(tried.values[at], E)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = 100.0 / (W / share).sum(axis=1)
+    fits = analysed & (misfit <= phase.misfit_limit)
+    fits &= (tried.total >= expected - tried.below) & (tried.total <= expected + tried.above)
+    return misfit, fits, W
+
+
+def phase_fit(checked, rows: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How well phase ``name`` of ``phases.toml`` explains ``rows`` of ``checked``.
+
+    Parameters
+    ----------
+    checked : OxideCheck
+    rows : array-like of int
+    name : str
+        A key of :func:`phase_table`.
+
+    Returns
+    -------
+    misfit : numpy.ndarray
+        wt% from the nearest mixture of the phase's end-members (NaN where it cannot be
+        judged: no usable analysis, or a species the phase requires is not analysed).
+    explains : numpy.ndarray of bool
+        Within the phase's ``misfit_limit``, with an oxide sum the phase allows (as
+        :func:`name_phases` names phases).
+    judged : numpy.ndarray of bool
+        Where the phase could be tried at all.
+    """
+    rows = np.asarray(rows, dtype=int)
+    phase = phase_table()[name]
+    tried = _rows(checked, rows, None)
+    misfit, fits, _ = _fit_phase(phase, tried, exact=True)
+    judged = tried.usable & _analysed(phase, tried) & np.isfinite(misfit)
+    return np.where(judged, misfit, np.nan), fits, judged
+
+
 def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple[list, np.ndarray]:
     """Phases of ``phases.toml`` that explain ``rows`` of ``checked`` (an :class:`OxideCheck`).
 
@@ -188,36 +299,16 @@ def name_phases(checked, rows: np.ndarray, excess: float | None = None) -> tuple
     best = np.full(len(rows), np.nan)
     if not len(rows):
         return names, best
-    oxides = _phase_oxides(checked)
-    species = list(checked.species)
-    frame = {s: np.asarray(checked.values[rows, species.index(s)], dtype=float) for s in species}  # no pandas
-    values = fold_divalent(np.stack([frame[s] for s in oxides], axis=1), oxides, frame)
-    usable = np.isfinite(values).all(axis=1) & ~np.asarray(checked.no_analysis)[rows]
-    total = np.asarray(checked.total, dtype=float)[rows]
-    low, high = checked.total_range if checked.total_range is not None else (88.0, 105.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        normalised = np.nan_to_num(100.0 * values / np.nansum(values, axis=1, keepdims=True))
-    above = high - 100.0 if excess is None else excess
+    tried = _rows(checked, rows, excess)
     found = []  # (misfit, species) per phase
     for phase in phase_table().values():
-        members, E, share, mass = _fitted(phase.name, oxides)
-        if not members:
+        misfit, fits, W = _fit_phase(phase, tried)
+        if not W.shape[1]:  # no end-member holds an analysed oxide
             continue
-        analysed = np.ones(len(rows), dtype=bool)
-        for alternatives in phase.requires:
-            present = [np.nan_to_num(frame[s]) > 0 for s in alternatives if s in frame]
-            analysed &= np.any(present, axis=0) if present else False
-        tried = np.flatnonzero(usable & analysed & (_box_distance(normalised, E) <= phase.misfit_limit))
-        misfit, W = np.full(len(rows), np.inf), np.zeros((len(rows), len(members)))
-        if len(tried):  # most phases are tried on none of a few rows: no fit to set up
-            misfit[tried], W[tried] = end_member_misfit(values[tried], E)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            expected = 100.0 / (W / share).sum(axis=1)
-        fits = usable & analysed & (misfit <= phase.misfit_limit)
-        fits &= (total >= expected - (100.0 - low)) & (total <= expected + above)
         named_rows: list = [()] * len(rows)  # the phase's species, for the rows it fits only
         hit = np.flatnonzero(fits)
         if len(hit):
+            members, _, _, mass = _fitted(phase.name, tried.oxides)
             for i, named in zip(hit.tolist(), _species(phase, members, W[hit] / mass), strict=True):
                 named_rows[i] = named
         found.append((np.where(fits, misfit, np.nan), named_rows))

@@ -10,10 +10,14 @@ Verdicts
 --------
 ``agree``            the predicted mineral is (one of) the label's class(es)
 ``disagree``         the label's class is outside the prediction set: on data like the held-out
-                     publications, a true label lands there for fewer than 1 - coverage of rows
+                     publications, a true label lands there for fewer than 1 - coverage of rows;
+                     or the label names a phase outside the classes (``phases.toml``) whose
+                     end-members lie more than :data:`PHASE_CONTRADICTED` wt% from an analysis
+                     that the classifier names a class
 ``uncertain``        the label's class is in the set but is not the top class (a class with
                      probability 0.07 or more always is: the overlaps ``classify`` notes)
-``unknown_phase``    the analysis is none of the classes (or the label names none of them)
+``unknown_phase``    the analysis is none of the classes (or the label names none of them, and
+                     is not contradicted as above)
 ``bad_analysis``     no analysis, or a bad one (oxide sum outside the range, junk values)
 ``unmapped_label``   the label is not in ``labels.toml`` (listed; never guessed)
 
@@ -32,17 +36,26 @@ import numpy as np
 import pandas as pd
 
 from minml import _dask
-from minml.chemistry.labels import NOT_A_CLASS, UNMAPPED, is_label, match_labels, require_label_column
+from minml.chemistry.labels import NOT_A_CLASS, UNMAPPED, is_label, label_phase, match_labels, require_label_column
 from minml.chemistry.misfit import fold_divalent
 from minml.classifier._overlap import overlap_note
 from minml.classifier.features import usable_rows
 from minml.tables.checks import DEFAULT_TOTAL_RANGE, OxideCheck, require_table
 from minml.tables.reasons import Reason
 
-__all__ = ["VERDICTS", "label_summary", "validate"]
+__all__ = ["PHASE_CONTRADICTED", "VERDICTS", "label_summary", "validate"]
 
 VERDICTS = ("agree", "disagree", "uncertain", "unknown_phase", "bad_analysis", "unmapped_label")
 DEFAULT_COVERAGE = 0.99
+
+PHASE_CONTRADICTED = 10.0
+"""wt% from the nearest mixture of a phase's end-members (``phases.toml``) beyond which a label
+naming that phase is contradicted by an analysis the classifier names a class.  A phase is
+*named* within 2.7 wt% (its ``misfit_limit``: the analytical scatter the classes' own analyses
+show); minor substitutions its end-members leave out (Fe3+, Cr, Na in a periclase or an
+epidote) can add a few wt% more, so a label is called wrong only where a tenth of the analysis
+lies outside the phase's formulas: an olivine labelled titanite is 62 wt% away, a plagioclase
+labelled leucite 18.  Set from that reasoning, not tuned: nearer rows stay ``unknown_phase``."""
 
 
 def validate(
@@ -115,8 +128,8 @@ def validate(
         df, runtime, fill_missing=fill_missing, coverage=coverage, progress=progress, keep_proba=True, **check_options
     )
     labels = match_labels(table[label_column], classes=runtime.classes)  # in the model's own vocabulary
-    verdict, ev = _verdicts(runtime, found, labels, coverage)
     label = table[label_column].to_numpy(dtype=object)
+    verdict, ev = _verdicts(runtime, found, labels, coverage, label)
     label_class = labels["label_class"].to_numpy(dtype=object)
     ev.update(verdict=verdict, label=label, label_class=label_class, flag=found.columns["flag"])
     validated = _validated_frame(runtime, found, ev, verdict, label, label_class)
@@ -126,9 +139,10 @@ def validate(
 def _validated_frame(runtime, found, ev: dict, verdict: np.ndarray, label: np.ndarray, label_class) -> pd.DataFrame:
     """The DataFrame of :func:`validate`: the evidence ``ev`` per row, ranked (1 = the most
     certain disagreement), with the reason a person reads."""
-    order = np.lexsort(
-        (-np.nan_to_num(ev["label_misfit"]), np.nan_to_num(ev["label_p"], nan=2.0), verdict != "disagree")
-    )
+    # a label a phase's formulas contradict has no class probability: it ranks as one of 0
+    by_phase = (verdict == "disagree") & (ev["first_label"] < 0)
+    label_p = np.where(by_phase, 0.0, np.nan_to_num(ev["label_p"], nan=2.0))
+    order = np.lexsort((-np.nan_to_num(ev["label_misfit"]), label_p, verdict != "disagree"))
     rank = np.empty(len(label), dtype=np.int64)
     rank[order] = np.arange(1, len(label) + 1)
     columns = {
@@ -169,9 +183,10 @@ def _source(df, **check_options) -> tuple[pd.DataFrame, dict]:
     return df, check_options
 
 
-def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np.ndarray, dict]:
+def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float, label: np.ndarray) -> tuple[np.ndarray, dict]:
     """Each row's verdict, and the evidence it rests on: the label's classes (tuples, as
-    :func:`match_labels` gives them) against the classifier's pass ``found``."""
+    :func:`match_labels` gives them), or the phase outside the classes that the ``label``
+    names, against the classifier's pass ``found``."""
     from minml.classifier.calibration import set_members
 
     n_classes = len(runtime.classes)
@@ -210,9 +225,12 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
     )
     unknown = found.unknown()
     bad = unknown & ~found.none_of_the_classes()
+    phase = _label_phases(found.checked, label, (status == NOT_A_CLASS) & ~bad)
+    label_misfit = np.where(np.isfinite(phase["misfit"]), phase["misfit"], label_misfit)
+    contradicted = named & phase["judged"] & (phase["misfit"] > PHASE_CONTRADICTED)  # a phase's formulas, far off
     verdict = np.select(
-        [status == UNMAPPED, bad, unknown | (status == NOT_A_CLASS), agree, in_set],
-        ["unmapped_label", "bad_analysis", "unknown_phase", "agree", "uncertain"],
+        [status == UNMAPPED, bad, contradicted, unknown | (status == NOT_A_CLASS), agree, in_set],
+        ["unmapped_label", "bad_analysis", "disagree", "unknown_phase", "agree", "uncertain"],
         default="disagree",
     ).astype(object)
     evidence = {
@@ -225,8 +243,33 @@ def _verdicts(runtime, found, labels: pd.DataFrame, coverage: float) -> tuple[np
         "top": top,
         "label_classes": labels["label_classes"].to_numpy(dtype=object),
         "overlap": overlap,
+        "phase": phase,
     }
     return verdict, evidence
+
+
+def _label_phases(checked, label: np.ndarray, rows: np.ndarray) -> dict:
+    """For the ``rows`` whose label names a phase of ``phases.toml`` (outside the classes),
+    that phase's fit (:func:`minml.chemistry.phases.phase_fit`): ``name`` (None where the
+    label names no such phase), ``misfit`` (wt%), ``explains`` and ``judged`` (whether the
+    phase could be tried: the species it requires analysed)."""
+    from minml.chemistry.phases import phase_fit
+
+    n = len(label)
+    out = {
+        "name": np.full(n, None, dtype=object),
+        "misfit": np.full(n, np.nan),
+        "explains": np.zeros(n, dtype=bool),
+        "judged": np.zeros(n, dtype=bool),
+        "total": np.asarray(checked.total, dtype=float),
+    }
+    at = np.flatnonzero(rows)
+    names = np.array([label_phase(text) for text in label[at].tolist()], dtype=object)
+    for name in {n_ for n_ in names.tolist() if n_ is not None}:
+        where = at[names == name]
+        out["name"][where] = name
+        out["misfit"][where], out["explains"][where], out["judged"][where] = phase_fit(checked, where, name)
+    return out
 
 
 def _misfit(runtime, values, rows, codes) -> np.ndarray:
@@ -252,6 +295,7 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
     verdict, label, mineral, p, flag = (evidence[k] for k in ("verdict", "label", "mineral", "p", "flag"))
     label_classes, label_p, label_misfit = evidence["label_classes"], evidence["label_p"], evidence["label_misfit"]
     first_label, top, overlap = evidence["first_label"], evidence["top"], evidence["overlap"]
+    phase = evidence["phase"]
     mean, sd = _typical(runtime)
     oxides = list(runtime.oxides)
     thresholds = np.asarray(runtime.misfit_threshold)
@@ -260,6 +304,9 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
     out[agree] = [f"{m} (p {q:.2f})" for m, q in zip(mineral[agree].tolist(), p[agree].tolist(), strict=True)]
     as_flagged = np.flatnonzero((verdict == "bad_analysis") | ((verdict == "unknown_phase") & (mineral == "unknown")))
     out[as_flagged] = [str(f) for f in flag[as_flagged].tolist()]
+    for i in np.flatnonzero((verdict == "unknown_phase") & (mineral == "unknown") & (phase["name"] != None)).tolist():  # noqa: E711
+        words = _phase_words(phase, i)
+        out[i] += f"; label {label[i]!r}: {words}" if words else ""
     rest = np.ones(len(verdict), dtype=bool)
     rest[agree] = rest[as_flagged] = False
     for i in np.flatnonzero(rest).tolist():
@@ -268,9 +315,11 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
             named = f"label {label[i]!r} is not in labels.toml" if is_label(label[i]) else "no label"
             out[i] = f"{named}; the analysis reads as {mineral[i]}"
         elif v == "unknown_phase":
-            out[i] = (
-                f"label {label[i]!r} is none of the model's classes; the analysis resembles {mineral[i]} (p {p[i]:.2f})"
-            )
+            words = _phase_words(phase, i)
+            out[i] = f"label {label[i]!r} is none of the model's classes" + (f"; {words}" if words else "")
+            out[i] += f"; the analysis resembles {mineral[i]} (p {p[i]:.2f})"
+        elif first_label[i] < 0:  # a phase outside the classes, whose end-members lie far from it
+            out[i] = f"{_a(mineral[i])} (p {p[i]:.2f}), not {label[i]}: {_phase_words(phase, i)}"
         else:
             lab, pred = first_label[i], top[i]
             cue = ""
@@ -295,6 +344,23 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
             if overlap[i]:  # the label's class is the overlap classify noted (Reason.OVERLAP)
                 out[i] += "; " + overlap_note(mineral[i], runtime.classes[lab])
     return out
+
+
+def _phase_words(phase: dict, i: int) -> str:
+    """What the fit of the phase a label names (:func:`_label_phases`) says of row ``i``: that
+    its formulas fit, or how far they lie (beside the limit within which the phase is named);
+    "" where the label names no phase or the phase could not be tried."""
+    from minml.chemistry.phases import phase_table
+
+    name = phase["name"][i]
+    if name is None or not phase["judged"][i]:
+        return ""
+    misfit, limit = phase["misfit"][i], phase_table()[name].misfit_limit
+    if phase["explains"][i]:
+        return f"its formula fits ({misfit:.1f} wt% from the {name} end-members, phases.toml)"
+    if misfit <= limit:  # the composition fits, the oxide sum does not
+        return f"its end-members fit ({misfit:.1f} wt%), but not an oxide sum of {phase['total'][i]:.1f} wt%"
+    return f"{misfit:.1f} wt% from the {name} end-members (phases.toml; it is named within {limit:.1f})"
 
 
 def _a(noun: str) -> str:
