@@ -316,3 +316,24 @@ def test_a_label_of_a_phase_whose_formula_fits_stays_an_unknown_phase(shared_dat
     fits = found["reason"].str.contains("its formula fits")
     assert fits.mean() > 0.5
     assert (found.loc[fits, "label_misfit"] <= 2.7).all()
+
+
+@pytest.mark.parametrize(
+    ("label", "classes", "status"),
+    [
+        ("Hb", ("amphibole",), "class"),
+        ("Bi", ("biotite",), "class"),
+        ("Olv", ("olivine",), "class"),
+        ("Gar", ("garnet",), "class"),
+        ("MI", ("glass",), "class"),
+        ("Ca-rich pyroxene", ("clinopyroxene",), "class"),
+        ("Px", ("clinopyroxene", "orthopyroxene"), "ambiguous"),
+        ("Fsp", ("plagioclase", "k-feldspar"), "ambiguous"),
+        ("Opaque", ("magnetite", "ilmenite", "spinel"), "ambiguous"),
+        ("groundmass", (), "unmapped"),  # a texture, not a phase: listed, never guessed
+    ],
+)
+def test_older_abbreviations_databases_carry(label, classes, status):
+    """Abbreviations a GEOROC export still holds (the trial found them unmapped)."""
+    assert match_label(label).classes == classes
+    assert match_label(label).status == status
