@@ -38,3 +38,27 @@ def test_ferric_iron_as_ferrous_raises_the_sum():
 def test_no_oxygen_is_nan_and_halogens_are_ignored():
     out = cation_sum(pd.DataFrame({"SiO2": [0.0, 42.71], "MgO": [0.0, 57.29], "F": [0.0, 3.0]}), 4)
     assert np.isnan(out[0]) and out[1] == pytest.approx(3.0, abs=1e-3)
+
+
+def test_formulas_far_from_their_class_are_flagged_and_counted(tmp_path):
+    """formula(mineral='olivine') on a table of several minerals: the plagioclases' and the
+    pyroxenes' olivine formulas are computed, but flagged as far from olivine (the trial's
+    plagioclase at Fo 7.5 and 52 wt% misfit had an empty flag); the olivines are not."""
+    from minml import formula, read_table
+    from minml.classifier.predict import classify_table
+    from minml.pipelines import formula_file
+
+    from .conftest import EXAMPLE
+
+    table = read_table(EXAMPLE)
+    answered = classify_table(table).frame()["mineral"]
+    result = formula(table, mineral="olivine")
+    limit = result["misfit_limit"].dropna().unique()
+    assert len(limit) == 1 and 1.0 < limit[0] < 4.0
+    far = result["misfit"] > result["misfit_limit"]
+    assert far[answered == "plagioclase"].all() and not far[answered == "olivine"].any()
+    assert result.loc[far, "flag"].str.startswith("far from olivine: ").all()
+    assert (result.loc[~far, "flag"].str.contains("far from") == False).all()  # noqa: E712
+    summary = formula_file(EXAMPLE, tmp_path / "f.csv", mineral="olivine")
+    assert summary.far == int(far.sum())
+    assert any("far from their class's end-members" in line for line in summary.lines())

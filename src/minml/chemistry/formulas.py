@@ -14,7 +14,8 @@ Three independent physical checks of a label come with each row: ``cation_excess
 all iron as Fe2+; Fe3+ can only raise it, so a negative value is a real deficit),
 ``charge_deficit`` (positive charge missing for 2X after the iron split) and ``misfit``
 (wt% distance to the nearest mixture of the class's end-members, :mod:`minml.chemistry.misfit`;
-NiO, CoO and ZnO count as FeO there).
+NiO, CoO and ZnO count as FeO there), beside ``misfit_limit``, the misfit within which the
+shipped model's training analyses of the class lie: a formula beyond it is flagged.
 The cation sum with all iron as Fe2+ (:func:`cation_sum`) is what the training build screens with.
 """
 
@@ -96,9 +97,10 @@ def formula(
     pandas.DataFrame
         On the caller's index: ``mineral``, the cations (``Si`` ... ``Fe3``, ``Fe2`` ...),
         ``AlIV``/``AlVI`` where the class has a tetrahedral site, ``cation_sum``, ``oxygens``,
-        ``fe3_method``, ``cation_excess``, ``charge_deficit``, ``misfit`` (wt%), the class's
-        indices (``Fo``, ``Wo``, ``An``, ``Cr_number``, ...; columns of other classes are NaN),
-        and ``flag`` (why a row has no formula, or the reader's flags).
+        ``fe3_method``, ``cation_excess``, ``charge_deficit``, ``misfit`` (wt%) and
+        ``misfit_limit`` (wt%: the class's analyses lie within it), the class's indices (``Fo``,
+        ``Wo``, ``An``, ``Cr_number``, ...; columns of other classes are NaN), and ``flag`` (why
+        a row has no formula; that it is far from its class; the reader's flags).
 
     Examples
     --------
@@ -173,10 +175,37 @@ def formula_rows(
             out[column] = pd.Series(empty, index=out.index, dtype=object if empty == "" else float)
     out["mineral"] = classes.where(reason == "", "")
     out["fe3_method"] = out["fe3_method"].where(reason == "", "")  # no formula: NaN numbers, no method
+    out.insert(out.columns.get_loc("misfit") + 1, "misfit_limit", _misfit_limits(out["mineral"]))
     note = flags["flag"].where(flags["flag"] != "", "")
+    note = _with_far(note, out["mineral"], out["misfit"], out["misfit_limit"])
     out["flag"] = np.where(reason != "", reason + np.where(note != "", "; " + note, ""), note)
     front = ["mineral"]
     return out[front + [c for c in out.columns if c not in front]], cause.to_numpy(dtype=object)
+
+
+def _misfit_limits(mineral: pd.Series) -> np.ndarray:
+    """Per row, the misfit (wt%) within which the shipped model's training analyses of the
+    row's class lie (``misfit_threshold``: the threshold of its unknown answer); NaN for rows
+    without a class, or of a class the model does not hold."""
+    from minml.classifier.predict import load_default
+
+    runtime = load_default()
+    limit = dict(zip(map(str, runtime.classes), np.asarray(runtime.misfit_threshold, dtype=float), strict=True))
+    return mineral.map(lambda name: limit.get(name, np.nan)).to_numpy(dtype=float)
+
+
+def _with_far(note: pd.Series, mineral: pd.Series, misfit: pd.Series, limit: pd.Series) -> pd.Series:
+    """``note`` (the reader's flags) led by a word for each formula whose analysis lies beyond
+    its class's misfit limit: the analysis may be of another mineral."""
+    far = (misfit > limit).to_numpy()
+    if not far.any():
+        return note
+    words = pd.Series("", index=note.index, dtype=object)
+    words[far] = [
+        f"far from {name}: {m:.1f} wt% from its end-members, where its analyses lie within {lim:.1f}"
+        for name, m, lim in zip(mineral[far], misfit[far], limit[far], strict=True)
+    ]
+    return words.where(note == "", words + "; " + note).where(far, note)
 
 
 def _warn_absent(absent: list[str], classes: list[str]) -> None:

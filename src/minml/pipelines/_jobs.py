@@ -198,11 +198,13 @@ def _write_ranked(table, result, output: Path, source: Source, progress: bool) -
 
 @dataclass
 class FormulaSummary:
-    """What :func:`formula_file` did: formulas computed, rows per way of finding Fe3+, rows
-    per reason for no formula (the ten most frequent, with a hint for merged label cells)."""
+    """What :func:`formula_file` did: formulas computed, those far from their class's
+    end-members, rows per way of finding Fe3+, rows per reason for no formula (the ten most
+    frequent, with a hint for merged label cells)."""
 
     rows: int
     computed: int = 0
+    far: int = 0
     iron: list = field(default_factory=list)
     no_formula: list = field(default_factory=list)
     output: Path | None = None
@@ -213,6 +215,8 @@ class FormulaSummary:
         out = [
             f"{self.computed} of {self.rows} formulas computed" + (prefixed_note("formula_") if self.prefixed else "")
         ]
+        if self.far:
+            out.append(f"  far from their class's end-members (misfit above misfit_limit; see flag): {rows(self.far)}")
         out += [f"  iron: {name}: {rows(count)}" for name, count in self.iron]
         out += [f"  no formula: {reason}: {rows(count)}{hint}" for reason, count, hint in self.no_formula]
         return [*out, f"wrote {self.output}"]
@@ -257,6 +261,7 @@ def formula_file(
     return FormulaSummary(
         rows=len(result),
         computed=int(done.sum()),
+        far=int((result["misfit"] > result["misfit_limit"]).sum()),
         iron=[(str(name), int(count)) for name, count in iron.items()],
         no_formula=[
             (
