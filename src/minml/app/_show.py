@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 import streamlit as st
 
@@ -47,7 +49,12 @@ def once(name: str, key: str, make):
 
 def _figure(draw, name: str, key: str, kept: str) -> None:
     """Show the figure ``draw()`` makes (drawn once per ``kept`` key), with a PNG download under it."""
-    png = once(f"png {key}", kept, lambda: _work.figure_png(draw()))
+    made = once(
+        f"png {key}", kept, lambda: _work.attempt(lambda: _work.figure_png(draw()), f"{name} could not be drawn")
+    )
+    png = shown(made)
+    if png is None:
+        return
     st.image(png, width="content")
     st.download_button(f"{name} (PNG)", png, f"{key}.png", "image/png", key=f"png_{key}")
 
@@ -57,28 +64,12 @@ def pictures_tab(table, result, validated, options) -> None:
     if result is None:
         st.info("Classify first (tab 2): the pictures show its results.")
         return
-    from minml.plot import (
-        confusion_matrix,
-        feldspar_ternary,
-        latent_space,
-        probability_histogram,
-        pyroxene_quadrilateral,
-    )
+    from minml.plot import confusion_matrix, latent_space
 
     left, right = st.columns(2)
     with left:
         st.subheader("How sure the model is")
-        named = result["mineral"].astype(str) != "unknown"
-        _figure(
-            lambda: probability_histogram(
-                result.loc[named, "probability"],
-                result.loc[named, "mineral"].astype(str),
-                xlabel="calibrated probability of the predicted mineral",
-            ),
-            "Probability histogram",
-            "probability",
-            options["key"],
-        )
+        _histogram(result, options["key"])
     with right:
         st.subheader("Published label vs MIN-ML")
         if validated is None:
@@ -111,10 +102,63 @@ def pictures_tab(table, result, validated, options) -> None:
     if placed is not None:
         coloured = placed.assign(mineral=result["mineral"].astype(str).to_numpy())
         _figure(lambda: latent_space(coloured, by), "Latent space", "latent", options["key"] + by)
-    _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary)
+    _ternaries(table, result, options)
 
 
-def _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary) -> None:
+class _Ternary(NamedTuple):
+    """A ternary of the Pictures tab: its heading, the minerals it plots, their three
+    end-members, the word for one of them, and the figure's name and PNG name."""
+
+    heading: str
+    minerals: tuple[str, ...]
+    ends: tuple[str, str, str]
+    word: str
+    name: str
+    png: str
+
+
+_PYROXENES = _Ternary(
+    "Pyroxenes (Wo-En-Fs)",
+    ("clinopyroxene", "orthopyroxene"),
+    ("Wo", "En", "Fs"),
+    "pyroxene",
+    "Pyroxene quadrilateral",
+    "pyroxenes",
+)
+_FELDSPARS = _Ternary(
+    "Feldspars (An-Ab-Or)",
+    ("plagioclase", "k-feldspar"),
+    ("An", "Ab", "Or"),
+    "feldspar",
+    "Feldspar ternary",
+    "feldspars",
+)
+
+
+def _histogram(result, kept: str) -> None:
+    """The probabilities of the rows classified as a mineral, one histogram per mineral."""
+    from minml.plot import probability_histogram
+
+    named = result["mineral"].astype(str) != "unknown"
+    if not named.any():
+        st.info("No row was classified as a mineral (all unknown): no probabilities to plot.")
+        return
+    _figure(
+        lambda: probability_histogram(
+            result.loc[named, "probability"],
+            result.loc[named, "mineral"].astype(str),
+            xlabel="calibrated probability of the predicted mineral",
+        ),
+        "Probability histogram",
+        "probability",
+        kept,
+    )
+
+
+def _ternaries(table, result, options) -> None:
+    """The pyroxene quadrilateral and the feldspar ternary of the rows predicted as such, side by side."""
+    from minml.plot import feldspar_ternary, pyroxene_quadrilateral
+
     formulas = shown(
         once(
             "predicted formulas",
@@ -126,35 +170,29 @@ def _ternaries(table, result, options, pyroxene_quadrilateral, feldspar_ternary)
     )
     if formulas is None:
         return
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Pyroxenes (Wo-En-Fs)")
-        pyx = formulas[formulas["mineral"].isin(["clinopyroxene", "orthopyroxene"])].dropna(subset=["Wo", "En", "Fs"])
-        if len(pyx):
-            _figure(
-                lambda: pyroxene_quadrilateral(
-                    pyx["Wo"].to_numpy(), pyx["En"].to_numpy(), pyx["Fs"].to_numpy(), pyx["mineral"]
-                ),
-                "Pyroxene quadrilateral",
-                "pyroxenes",
-                options["key"],
-            )
-        else:
-            st.info("No pyroxene in the table.")
-    with right:
-        st.subheader("Feldspars (An-Ab-Or)")
-        fsp = formulas[formulas["mineral"].isin(["plagioclase", "k-feldspar"])].dropna(subset=["An", "Ab", "Or"])
-        if len(fsp):
-            _figure(
-                lambda: feldspar_ternary(
-                    fsp["An"].to_numpy(), fsp["Ab"].to_numpy(), fsp["Or"].to_numpy(), fsp["mineral"]
-                ),
-                "Feldspar ternary",
-                "feldspars",
-                options["key"],
-            )
-        else:
-            st.info("No feldspar in the table.")
+    drawn = [(_PYROXENES, pyroxene_quadrilateral), (_FELDSPARS, feldspar_ternary)]
+    for column, (ternary, draw) in zip(st.columns(2), drawn, strict=True):
+        with column:
+            _ternary(formulas, result, ternary, draw, options["key"])
+
+
+def _ternary(formulas, result, ternary: _Ternary, draw, kept: str) -> None:
+    """One ternary of the rows with its end-members computed, or why there is none: no row of
+    its minerals in the table (a table of olivines only), or none with a formula."""
+    st.subheader(ternary.heading)
+    rows = _work.end_member_rows(formulas, ternary.minerals, ternary.ends)
+    if len(rows):
+        a, b, c = (rows[end].to_numpy() for end in ternary.ends)
+        _figure(lambda: draw(a, b, c, rows["mineral"]), ternary.name, ternary.png, kept)
+        return
+    predicted = int(result["mineral"].astype(str).isin(ternary.minerals).sum())
+    if predicted:
+        st.info(
+            f"None of the {predicted:,} rows classified as {ternary.word} has its {'-'.join(ternary.ends)} "
+            "computed: the flag column of tab 5 says why."
+        )
+    else:
+        st.info(f"No {ternary.word} in this table: nothing to plot.")
 
 
 def _predicted_formulas(table, result, options, column: str = "__minml_mineral"):

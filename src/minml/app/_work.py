@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 import minml
+import minml.io
 from minml.pipelines import named_apart
 
-TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
+TABLE_TYPES = [suffix.lstrip(".") for suffix, kind in minml.io.FORMATS.items() if kind.read is not None]
+"""The extensions an upload may have: those :func:`minml.read_table` reads (``.pq`` too)."""
 MAP_TYPES = ["npz", "tif", "tiff", "hspy", "zip"]
 CHUNK_ROWS = 10_000
 EXAMPLE = "lepr_sample.csv"
@@ -259,6 +261,28 @@ def report_html(table: pd.DataFrame, validated: pd.DataFrame, title: str, **read
 
     with tempfile.TemporaryDirectory(prefix="minml-app-") as folder:
         return write_report(table, validated, Path(folder) / "report.html", title=title, **reading).read_text("utf-8")
+
+
+def end_member_rows(formulas: pd.DataFrame, minerals, columns) -> pd.DataFrame:
+    """The rows of ``formulas`` (:func:`minml.formula`'s) of one of ``minerals`` with every one
+    of ``columns`` (end-members, e.g. ``Wo``, ``En``, ``Fs``) computed.
+
+    Parameters
+    ----------
+    formulas : pandas.DataFrame
+        Its ``mineral`` column names the formula of each row ("" where none was computed).
+        A table with no row of ``minerals`` has no ``columns`` either: then no rows.
+    minerals : list of str
+    columns : list of str
+
+    Returns
+    -------
+    pandas.DataFrame
+        Possibly empty, with the columns of ``formulas``.
+    """
+    if not set(columns) <= set(formulas.columns):
+        return formulas.iloc[:0]
+    return formulas[formulas["mineral"].isin(list(minerals))].dropna(subset=list(columns))
 
 
 def figure_png(ax) -> bytes:

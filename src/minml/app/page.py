@@ -48,8 +48,7 @@ def _sidebar():
         sheets = []
     if sheets:
         options["sheet"] = st.sidebar.selectbox("Sheet", sheets, key="sheet")
-    row = st.sidebar.number_input("Row of the column names", min_value=1, value=1, step=1, key="header_row")
-    options["header_row"] = int(row)
+    options["header_row"] = _header_row()
     reading = {}
     suffix = st.sidebar.text_input("Phase suffix or prefix (e.g. _Cpx)", value="", key="suffix").strip()
     if suffix:
@@ -59,6 +58,22 @@ def _sidebar():
     low, high = st.sidebar.slider("Accepted oxide sum (wt%)", 50.0, 120.0, (88.0, 105.0), 0.5, key="total")
     options.update(reading=reading, fill_missing=0.0 if fill else None, total_range=(low, high))
     return source, options
+
+
+def _header_row() -> int | None:
+    """The row of the column names the user gave, or None (empty): the file read as ``minml``
+    reads it without ``--header-row`` (the first row; a title above the names is said, and a
+    file of another kind than its name says is named so)."""
+    row = st.sidebar.number_input(
+        "Row of the column names",
+        min_value=1,
+        value=None,
+        step=1,
+        key="header_row",
+        placeholder="1 (the first row)",
+        help="Counted from 1, as a spreadsheet shows rows: for a table with a title above its column names.",
+    )
+    return None if row is None else int(row)
 
 
 def _read_tab(table, options, key):
@@ -354,19 +369,30 @@ def _page():
     options["key"] = key + (str(id(classified[1])) if classified else "")  # of the results, for the pictures
     tabs = st.tabs(["1 · What was read", "2 · Classify", "3 · Validate", "4 · Pictures", "5 · Formulas", "6 · Maps"])
     with tabs[0]:
-        checked = _read_tab(table, options, key)
+        checked = _guarded(lambda: _read_tab(table, options, key))
     with tabs[1]:
-        result = _classify_tab(table, options, key)
+        result = _guarded(lambda: _classify_tab(table, options, key))
     with tabs[2]:
-        _validate_tab(table, options, checked, key)
+        _guarded(lambda: _validate_tab(table, options, checked, key))
     validated = state.get("validated")
     validated = validated[1] if validated is not None and validated[0] == key else None
     with tabs[3]:
-        pictures_tab(table, result, validated, options)
+        _guarded(lambda: pictures_tab(table, result, validated, options))
     with tabs[4]:
-        formulas_tab(table, result, options)
+        _guarded(lambda: formulas_tab(table, result, options))
     with tabs[5]:
-        maps_tab()
+        _guarded(maps_tab)
+
+
+def _guarded(draw):
+    """``draw()``, the drawing of one tab: a failure no step foresaw is said in the tab, in
+    words (never a stack trace), and the tabs after it are still drawn.  Returns its value
+    (None when it failed).  Streamlit's own reruns and stops are no ``Exception``: they pass."""
+    try:
+        return draw()
+    except Exception as failure:
+        st.error(f"**This tab could not be drawn** ({type(failure).__name__}: {failure}); the other tabs still work.")
+        return None
 
 
 if __name__ == "__main__":  # as Streamlit runs it
