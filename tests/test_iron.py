@@ -28,7 +28,7 @@ def test_rules_in_order_with_hand_computed_values():
 def test_feo_alone_is_total_iron():
     values, present = _arrays(FeO=[9.1])
     feot, rule, _ = total_iron(values, present, len(next(iter(values.values()))))
-    assert feot.tolist() == [9.1] and IRON_RULES[rule[0]] == "FeO+Fe2O3"
+    assert feot.tolist() == [9.1] and IRON_RULES[rule[0]] == "FeO"
 
 
 def test_reported_feot_that_disagrees_is_reported_not_double_counted():

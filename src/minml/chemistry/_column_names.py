@@ -6,22 +6,22 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from functools import lru_cache
 
 from minml._resources import load_toml
 from minml.chemistry._oxide_table import element_oxides, species_table
 
-__all__ = ["canonical_name", "element_symbol", "species_names"]
+__all__ = ["canonical_name", "element_symbol", "species_names", "zero_for_o"]
 
 # Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%",
 # "_wt", ", wt%", "(mass%)", "(%)", and a bare "%" at the end ("K2O%", "SiO2 %").
 _UNITS = re.compile(
     r",?\s*_?[\(\[]?\s*(?:wt\.?\s*%?|mass\s*%)\s*[\)\]]?|[\(\[]\s*%\s*[\)\]]|_pct$|_wt$|\s*%$", re.IGNORECASE
 )
-# subscript digits, as in SiO₂ copied from a PDF or a word processor
-_SUBSCRIPTS = str.maketrans("\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089", "0123456789")
 _SPACES = re.compile(r"[\s\u00a0]+")
-_AFFIX_SEP = re.compile(r"[_\-\s.]")
+# where a phase affix may begin or end: "_", "-", ".", a space, or before a bracket ("SiO2(Cpx)")
+_AFFIX_SEP = re.compile(r"[_\-\s.]|(?=[\(\[])")
 # Units that are not wt%, after a name ("(ppm)", "[mol%]", "_apfu", " at%") or before it ("ppm "):
 # a species or element column carrying one is kept and named, never read (nor taken for a phase
 # suffix, as "SiO2_mol" was)
@@ -49,11 +49,18 @@ _OTHER_UNIT = re.compile(
 )
 
 
-def _key(name: str) -> str:
-    """Normalised form of a column name: no units, no spaces, lower case."""
-    text = _SPACES.sub(" ", str(name).translate(_SUBSCRIPTS)).strip()
-    text = _UNITS.sub("", text)
-    return _SPACES.sub("", text).lower()
+def _spaced(name) -> str:
+    """Normalised form of a column name that keeps its words apart: Unicode compatibility forms
+    read as the plain characters they stand for (NFKC: ``FeOᵀ`` -> ``FeOT``, ``SiO₂`` -> ``SiO2``,
+    full-width letters, as copied from a PDF or a word processor), no units, one space between
+    words, lower case (``Cpx SiO2`` -> ``cpx sio2``)."""
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", str(name))).strip()
+    return _SPACES.sub(" ", _UNITS.sub("", text)).strip().lower()
+
+
+def _key(name) -> str:
+    """Normalised form of a column name: as :func:`_spaced`, without spaces."""
+    return _spaced(name).replace(" ", "")
 
 
 @lru_cache(maxsize=1)
@@ -99,37 +106,54 @@ _BESIDE_WORDS = {
 _BESIDE = {word: what for what, words in _BESIDE_WORDS.items() for word in words}
 
 
-def _affixes(key: str):
-    """Each way to read ``key`` as a species with a phase affix: (species, affix, kind, word)."""
+def _affix_word(text: str) -> str:
+    """An affix as one lower-case word, without the brackets around it or spaces: ``(cpx)`` ->
+    ``cpx``, ``core rim`` -> ``corerim``; empty unless letters only."""
+    text = text.strip()
+    if text[:1] in "([" and text[-1:] in ")]":
+        text = text[1:-1]
+    word = text.replace(" ", "")
+    return word if word.isalpha() else ""
+
+
+def _affixes(name):
+    """Each way to read a column name as a species with a phase affix: (species, affix, kind,
+    word).  The affix is separated by ``_``, ``-``, ``.``, a space or brackets: ``SiO2_Cpx``,
+    ``Cpx SiO2``, ``SiO2 (Cpx)``, ``Core SiO2``, ``SiO2 rim``."""
     keys = _alias_keys()
-    for match in _AFFIX_SEP.finditer(key):
-        head, tail = key[: match.start()], key[match.end() :]
-        if head in keys and tail.isalpha():
-            yield keys[head], key[match.start() :], "suffix", tail
-        if tail in keys and head.replace(" ", "").isalpha():
-            yield keys[tail], key[: match.end()], "prefix", head
+    spaced = _spaced(name)
+    for match in _AFFIX_SEP.finditer(spaced):
+        head, tail = spaced[: match.start()], spaced[match.end() :]
+        species, word = keys.get(head.replace(" ", "")), _affix_word(tail)
+        if species is not None and word:
+            yield species, spaced[match.start() :], "suffix", word
+        species, word = keys.get(tail.replace(" ", "")), _affix_word(head)
+        if species is not None and word:
+            yield species, spaced[: match.end()], "prefix", word
 
 
-def _split_affix(key: str) -> tuple[str, str, str] | None:
-    """``sio2_cpx`` -> (``sio2``, ``_cpx``, 'suffix'); ``clinopyroxene_sio2`` -> prefix;
-    None for what is printed beside a species (``sio2_sd``, ``err_sio2``, ``sio2_dl``: :func:`_beside_of`)."""
-    for species, affix, kind, word in _affixes(key):
+def _split_affix(name) -> tuple[str, str, str] | None:
+    """``SiO2_Cpx`` -> (``SiO2``, ``_cpx``, 'suffix'); ``Clinopyroxene_SiO2`` or ``Cpx SiO2`` ->
+    prefix; None for what is printed beside a species (``SiO2_sd``, ``err_SiO2``, ``SiO2_DL``:
+    :func:`_beside_of`)."""
+    for species, affix, kind, word in _affixes(name):
         if word not in _BESIDE:
             return species, affix, kind
     return None
 
 
-def _beside_of(key: str) -> str | None:
-    """What a column printed beside a species holds, as a note: ``sio2_sd`` -> "the spread (sd,
+def _beside_of(name) -> str | None:
+    """What a column printed beside a species holds, as a note: ``SiO2_sd`` -> "the spread (sd,
     error) of SiO2, not read"; None for other columns."""
     return next(
-        (f"{_BESIDE[word]} of {species}, not read" for species, _, _, word in _affixes(key) if word in _BESIDE), None
+        (f"{_BESIDE[word]} of {species}, not read" for species, _, _, word in _affixes(name) if word in _BESIDE),
+        None,
     )
 
 
 def _original_affix(column: str, affix: str, kind: str) -> str:
-    """The affix as spelt in the column name (``_Cpx``), found from its normalised form."""
-    text = str(column).strip()
+    """The affix as spelt in the column name (``_Cpx``, `` (Cpx)``), found from its normalised form."""
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", str(column))).strip()
     if kind == "suffix":
         start = text.lower().rfind(affix)
         return text[start:] if start >= 0 else affix
@@ -155,8 +179,10 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
     --------
     >>> canonical_name("SIO2(WT%)"), canonical_name("FeO*"), canonical_name("Si02")
     ('SiO2', 'FeOt', None)
-    >>> canonical_name("SiO2_Cpx"), canonical_name("Clinopyroxene_Al2O3")
-    ('SiO2', 'Al2O3')
+    >>> canonical_name("SiO2_Cpx"), canonical_name("Clinopyroxene_Al2O3"), canonical_name("SiO2 (Cpx)")
+    ('SiO2', 'Al2O3', 'SiO2')
+    >>> canonical_name("FeOᵀ"), canonical_name("Cpx SiO2", suffix="Cpx ")
+    ('FeOt', 'SiO2')
     """
     key = _key(name)
     if suffix is not None:
@@ -171,7 +197,7 @@ def canonical_name(name: str, suffix: str | None = None) -> str | None:
     if key in keys:
         return keys[key]
     if suffix is None:
-        split = _split_affix(key)
+        split = _split_affix(name)
         if split is not None:
             return split[0]
     return None
@@ -204,16 +230,32 @@ def species_names(cells, suffix: str | None = None) -> list[str]:
     return [cell for cell in cells if isinstance(cell, str) and canonical_name(cell, suffix) is not None]
 
 
+@lru_cache(maxsize=1)
+def _zero_keys() -> dict[str, str]:
+    """Each known spelling with any digit 0 read as the letter O -> its species."""
+    return {key.replace("0", "o"): name for key, name in reversed(_alias_keys().items())}
+
+
+def zero_for_o(name) -> str | None:
+    """The species a column name spells with the digit 0 for the letter O (``Si02``, ``Al203``,
+    ``Fe0T``), as copied by hand or read by OCR; None for any other name.
+
+    Examples
+    --------
+    >>> zero_for_o("Fe0T"), zero_for_o("Fe203"), zero_for_o("FeOtt")
+    ('FeOt', 'Fe2O3', None)
+    """
+    key = _key(name)
+    return _zero_keys().get(key.replace("0", "o")) if "0" in key else None
+
+
 def _hint(name: str) -> str | None:
     """A 'did you mean' for near misses such as ``Si02`` or ``Al203`` (zero for O)."""
+    found = zero_for_o(name)
+    if found is not None:
+        return found
     keys = _alias_keys()
-    key = _key(name)
-    repaired = key.replace("0", "o")
-    # put the digits back where a formula has them: "al2o3" from "al2o3", "sio2" from "sio2"
-    for candidate_key, canonical in keys.items():
-        if candidate_key.replace("0", "o") == repaired:
-            return canonical
-    close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.85)
+    close = difflib.get_close_matches(_key(name), list(keys), n=1, cutoff=0.85)
     return keys[close[0]] if close else None
 
 

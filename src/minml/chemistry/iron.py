@@ -5,9 +5,13 @@ as Fe2O3), and some rows carry several of these.  :func:`total_iron` chooses one
 row, in this order, so iron is never counted twice:
 
 1. ``FeOt``       -- the row has an FeOt value;
-2. ``FeO+Fe2O3``  -- FeOt = FeO + 0.8998 Fe2O3 (either may be absent, read as 0);
+2. ``FeO+Fe2O3``  -- FeOt = FeO + 0.8998 Fe2O3 (either may be absent, read as 0); named
+   ``FeO`` (FeOt = FeO) where the table has no Fe2O3 column;
 3. ``Fe2O3t``     -- FeOt = 0.8998 Fe2O3t;
 4. ``none``       -- no iron was reported; FeOt = 0.
+
+The rules are coded by their position in :data:`IRON_RULES`; ``FeO`` comes last, so the codes
+of the others stay as they were.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ __all__ = ["IRON_FORMS", "IRON_RULES", "total_iron"]
 IRON_FORMS = ("FeOt", "FeO", "Fe2O3", "Fe2O3t")
 """The ways an analysis may report iron."""
 
-IRON_RULES = ("FeOt", "FeO+Fe2O3", "Fe2O3t", "none")
+IRON_RULES = ("FeOt", "FeO+Fe2O3", "Fe2O3t", "none", "FeO")
+"""The rule used per row (see the module's text), coded by position."""
+_PAIR, _FEO_ALONE = IRON_RULES.index("FeO+Fe2O3"), IRON_RULES.index("FeO")
 
 _RELATIVE_TOLERANCE = 0.02
 _ABSOLUTE_TOLERANCE = 0.1  # wt%: rounding of published FeO and Fe2O3
@@ -43,7 +49,7 @@ def total_iron(values: dict, present: dict, n: int) -> tuple[np.ndarray, np.ndar
     -------
     feot : numpy.ndarray of float
     rule : numpy.ndarray of int8
-        Index into :data:`IRON_RULES` per row.
+        Index into :data:`IRON_RULES` per row (``FeO`` where ``values`` holds no ``Fe2O3``).
     mismatch : numpy.ndarray of float
         The FeOt implied by the other forms where it disagrees with the reported FeOt
         (beyond 2 % relative and 0.1 wt%); NaN elsewhere.
@@ -84,7 +90,7 @@ def total_iron(values: dict, present: dict, n: int) -> tuple[np.ndarray, np.ndar
 
     code = np.full(n, 3, dtype=np.int8)  # index into IRON_RULES
     code[has_fe2o3t] = 2
-    code[has_pair] = 1
+    code[has_pair] = _PAIR if "Fe2O3" in values else _FEO_ALONE  # no Fe2O3 column: FeOt is FeO
     code[has_feot] = 0
     result = np.select([has_feot, has_pair, has_fe2o3t], [feot, from_pair, from_t], 0.0)
 

@@ -27,6 +27,7 @@ from minml.chemistry._column_names import (
     canonical_name,
     element_symbol,
     species_names,
+    zero_for_o,
 )
 from minml.chemistry._oxide_table import (
     CORE_OXIDES,
@@ -51,6 +52,7 @@ __all__ = [
     "molar_mass",
     "species_names",
     "species_table",
+    "zero_for_o",
 ]
 
 
@@ -200,7 +202,9 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False, merg
         columns that carry one; a species it has no column for is read from a column named
         without any affix, if there is one (``suffix=""`` reads only those).
         Without it, suffixes and prefixes are detected (``SiO2_Cpx``, ``Clinopyroxene_SiO2``)
-        as long as each species is named once.
+        as long as each species is named once; one set apart by a space or brackets only
+        (``Cpx SiO2``, ``SiO2 (Cpx)``, ``SiO2 rim``) where it names more species than the
+        columns named without one (``FeO (calc)`` beside ``FeO``, ``SiO2``, ... is kept, not read).
     elements : bool, default=False
         Columns named by an element symbol (``Si``, ``Fe``, ``Mg``, ``Si (wt%)``) hold that
         element in wt%, as EDS software reports analyses without oxides: each is read as
@@ -243,6 +247,7 @@ def map_columns(columns, suffix: str | None = None, elements: bool = False, merg
             mapping.mapped[col], mapping.how[col] = found
     if suffix is None:
         _min_as_phase(columns, mapping)
+        _drop_loose_affixes(columns, mapping)
     if suffix:
         _read_plain_beside(mapping, keys)
     _refuse_repeats(columns, mapping)
@@ -262,7 +267,7 @@ def _min_as_phase(columns, mapping: ColumnMapping) -> None:
     found: dict = {}  # column -> (species, affix, kind)
     beside = set()
     for col in columns:
-        for species, affix, kind, word in _affixes(_key(col)):
+        for species, affix, kind, word in _affixes(col):
             if word == "min" and col in mapping.unrecognised:
                 found[col] = (species, affix, kind)
             elif word in _BESIDE_MIN:
@@ -275,6 +280,34 @@ def _min_as_phase(columns, mapping: ColumnMapping) -> None:
         mapping.mapped[col] = species
         mapping.how[col] = f"{kind} {_original_affix(col, affix, kind)!r}"
     mapping.mapped = {col: mapping.mapped[col] for col in columns if col in mapping.mapped}  # in the table's order
+
+
+def _is_loose(affix: str) -> bool:
+    """Whether a phase affix is set apart by a space or brackets only (``Cpx ``, `` (Cpx)``,
+    `` rim``), not by ``_``, ``-`` or ``.``."""
+    return affix[:1] in " ([" or affix[-1:] in " )]"
+
+
+def _drop_loose_affixes(columns, mapping: ColumnMapping) -> None:
+    """Keep a phase affix set apart by a space or brackets (``Cpx SiO2``, ``SiO2 (Cpx)``,
+    ``Core SiO2``, ``SiO2 rim``) only where it names more species than the columns named without
+    one: words beside a species name (``FeO (calc)`` beside ``FeO``, ``Fe2O3 recalc``) often say
+    how it was obtained, not its phase.  The others are kept, not read, with a note naming the
+    ``suffix=`` that reads them.  In place."""
+    groups = mapping.affix_groups()
+    plain = len(groups.get("", []))
+    dropped = {affix for affix, names in groups.items() if affix and _is_loose(affix) and len(names) <= plain}
+    if not dropped:
+        return
+    for col in [c for c in mapping.mapped if mapping.how[c].split(" ", 1)[-1].strip("'\"") in dropped]:
+        affix = mapping.how.pop(col).split(" ", 1)[1].strip("'\"")
+        mapping.notes[col] = (
+            f"{mapping.mapped.pop(col)} with {affix!r}, not read beside the columns named without it "
+            f"(suffix={affix!r} reads it)"
+        )
+        mapping.unrecognised.append(col)
+    unread = set(mapping.unrecognised)
+    mapping.unrecognised = [col for col in columns if col in unread]  # in the table's order
 
 
 def _match(col, key: str, suffix: str | None, elements: bool, mapping: ColumnMapping) -> tuple[str, str] | None:
@@ -294,7 +327,7 @@ def _match(col, key: str, suffix: str | None, elements: bool, mapping: ColumnMap
         oxide, factor = element_oxides()[symbol]
         mapping.factors[col] = factor
         return oxide, f"element {symbol} wt% x {factor:.4f}"
-    split = _split_affix(key)
+    split = _split_affix(col)
     if split is None:
         return None
     canonical, affix, kind = split
@@ -307,7 +340,7 @@ def _leave_unread(mapping: ColumnMapping, col, key: str, unit_note: str | None, 
     mapping.unrecognised.append(col)
     note = unit_note
     if note is None and key not in _NOT_SPECIES:
-        note = _beside_of(key)
+        note = _beside_of(col)
     if note is not None:
         mapping.notes[col] = note
     if suffix is not None and key not in _NOT_SPECIES and col not in mapping.notes and canonical_name(col):

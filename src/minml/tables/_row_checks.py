@@ -92,7 +92,8 @@ def cell_messages(
     mapping: ColumnMapping, raw: dict, order: list[str], status: dict, flags: Messages, note: Messages | None
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
     """Per species column: the cells read as 0 in ``note`` (None: no notes) -- codes and texts
-    for "not analysed", detection limits, small negatives -- and its unusable cells in
+    for "not analysed", detection limits, small negatives -- or read without a footnote mark
+    (``49.25*``), and its unusable cells in
     ``flags``, each message showing the cell as read.  Returns, per column, the codes and texts
     for "not analysed" found (each as shown -> its rows), and the detection-limit texts alike."""
     codes: dict[str, dict[str, int]] = {}
@@ -107,6 +108,7 @@ def cell_messages(
             (Status.NOT_ANALYSED, "not analysed, read as 0", codes),  # #N/A, NA, null, n.a.
             (Status.BELOW_DETECTION, "below detection, read as 0", below),  # <0.01, bdl, n.d., -
             (Status.SMALL_NEGATIVE, "small negative read as 0", None),
+            (Status.FOOTNOTE, "read without its footnote mark", None),  # 49.25*, †, ‡
         ):
             mask = status[name] == state
             if found is not None and mask.any():

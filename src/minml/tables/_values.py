@@ -4,9 +4,11 @@ Each cell gets a value and a status.  Statuses that keep the row usable become 0
 note (``empty``, ``below_detection``, ``small_negative``, ``code``: a value such as -0.99
 or 9999 repeated down a column, a code for "not analysed"), or keep the value before its
 stated uncertainty (``with_uncertainty``: ``40.52(32)``, ``40.52 (0.32)``, ``40.52 ± 0.32``,
-as experimental papers print a mean and its spread); statuses that make the value
-unknowable (``junk``, ``large_negative``, ``over_100``) become NaN and flag the row, so a bad
-value is never silently turned into a number.
+as experimental papers print a mean and its spread) or its footnote mark (``footnote``:
+``49.25*``, ``†``, ``‡``), with a note.  A minus sign or dash as printed (``−0.01``) and a
+percent sign after the number (``0.22%``) are read as written with ``-`` and without ``%``.
+Statuses that make the value unknowable (``junk``, ``large_negative``, ``over_100``) become NaN
+and flag the row, so a bad value is never silently turned into a number.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class Status(IntEnum):
     CODE = 8
     NOT_ANALYSED = 9
     """Text saying the oxide was not analysed (``#N/A``, ``NA``, ``null``, ``n.a.``): as an empty cell."""
+    FOOTNOTE = 10
+    """A number followed by a footnote mark (``49.25*``, ``†``, ``‡``): read as the number, noted."""
 
 
 def not_analysed(status: np.ndarray) -> np.ndarray:
@@ -105,6 +109,33 @@ _WITH_UNCERTAINTY = re.compile(
 )
 
 
+# How printed tables write numbers that a plain parse does not read: a minus sign or dash
+# before the number (U+2212 "−0.01", en dash, figure dash, as copied from a PDF or a word
+# processor), a percent sign after it ("0.22%": the column is in wt%), a footnote mark after it
+# ("49.25*", "†", "‡", "§", "‖", "¶").
+_MINUS = re.compile(r"^[\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d]\s*(?=[\d.,])")
+_PERCENT = re.compile(r"\s*[%\uff05]$")
+_FOOTNOTE = re.compile(r"^(.*\d)\s*[*\u2020\u2021\u00a7\u2016\u00b6]+$")
+
+
+def _as_plain(text):
+    """Cells (a pandas Series of text) as a plain parse reads them: decimal commas as points."""
+    return text.where(~text.str.match(_DECIMAL_COMMA), text.str.replace(",", ".", regex=False))
+
+
+def _read_printed(text) -> tuple[np.ndarray, np.ndarray]:
+    """The numbers of cells (a pandas Series of text) that the plain parse did not read, written
+    as printed tables write them (:data:`_MINUS`, :data:`_PERCENT`, :data:`_FOOTNOTE`; NaN for
+    others), and which carried a footnote mark."""
+    import pandas as pd
+
+    cleaned = text.str.replace(_MINUS, "-", regex=True).str.replace(_PERCENT, "", regex=True)
+    footnote = cleaned.str.match(_FOOTNOTE).to_numpy(dtype=bool, na_value=False)
+    cleaned = cleaned.str.replace(_FOOTNOTE, r"\1", regex=True)
+    values = pd.to_numeric(_as_plain(cleaned), errors="coerce").to_numpy(dtype=float)
+    return values, footnote & ~np.isnan(values)
+
+
 def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
     import pandas as pd  # text cells only: a table of numbers is read without pandas
 
@@ -119,9 +150,15 @@ def _parse_text(raw) -> tuple[np.ndarray, np.ndarray]:
     bdl = filled.str.match(_BELOW_DETECTION).to_numpy(dtype=bool) & ~empty
     status[bdl] = Status.BELOW_DETECTION
     rest = ~empty & ~bdl
-    numbers = filled.where(~filled.str.match(_DECIMAL_COMMA), filled.str.replace(",", ".", regex=False))
-    parsed = pd.to_numeric(numbers.where(rest, None), errors="coerce").to_numpy(dtype=float)
+    parsed = pd.to_numeric(_as_plain(filled).where(rest, None), errors="coerce").to_numpy(dtype=float)
     junk = rest & np.isnan(parsed)
+    if junk.any():  # the slow path, for the cells the plain parse did not read
+        printed, footnote = _read_printed(filled[junk])
+        rows = np.flatnonzero(junk)
+        read = ~np.isnan(printed)
+        parsed[rows[read]] = printed[read]
+        status[rows[footnote]] = Status.FOOTNOTE
+        junk[rows[read]] = False
     if junk.any():
         value = filled.where(junk, "").str.extract(_WITH_UNCERTAINTY, expand=False)
         spread = pd.to_numeric(value.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)

@@ -16,13 +16,21 @@ Each kind of flag also sets a :class:`~minml.tables.reasons.Reason` bit in
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
 
 from minml import _dask
 from minml.chemistry._stoichiometry import carried_oxygen_share
-from minml.chemistry.oxides import ColumnMapping, element_symbol, map_columns, species_names, species_table
+from minml.chemistry.oxides import (
+    ColumnMapping,
+    element_symbol,
+    map_columns,
+    species_names,
+    species_table,
+    zero_for_o,
+)
 from minml.tables._merge import SideBySide, merge_clashes
 from minml.tables._oxide_check import OxideCheck
 from minml.tables._row_checks import (
@@ -101,7 +109,7 @@ def check_oxides(
     if not elements and suffix is None and df.attrs.get("minml_elements"):  # an EDS export of element wt%
         elements = True  # (minml.io.instruments: its O column is the oxygen of the cations' oxides)
     first = df.iloc[:, 0] if df.shape[1] else None
-    mapping, raw, merged = _read_mapped(list(df.columns), df.__getitem__, len(df), suffix, elements, first)
+    mapping, raw, merged = _read_mapped(list(df.columns), df.__getitem__, len(df), suffix, elements, first, df.index)
     return _check(
         mapping,
         raw,
@@ -184,12 +192,15 @@ def check_columns(
     )
 
 
-def _read_mapped(names: list, cells, n: int, suffix, elements, first_column=None) -> tuple[ColumnMapping, dict, list]:
+def _read_mapped(
+    names: list, cells, n: int, suffix, elements, first_column=None, index=None
+) -> tuple[ColumnMapping, dict, list]:
     """The columns' mapping, the cells to read (``cells``: column name -> its cells) with the
     columns of one species merged (:func:`minml.tables._merge.merge_clashes`), and the rows whose
     merged columns disagree.  Phases side by side, with no ``suffix``: the phase affix that reads
-    the most species is read, said in a warning and in ``mapping.chosen``; a tie is refused."""
-    mapping = _mapping(names, suffix, elements, first_column, cells)
+    the most species is read, said in a warning and in ``mapping.chosen``; a tie is refused.
+    ``first_column`` and ``index`` are read only to say that a table names its oxides in them."""
+    mapping = _mapping(names, suffix, elements, first_column, cells, index)
     try:
         raw, merged = merge_clashes(mapping, {col: cells(col) for col in mapping.mapped}, n)
     except SideBySide as clash:
@@ -197,7 +208,7 @@ def _read_mapped(names: list, cells, n: int, suffix, elements, first_column=None
             raise
         chosen = clash.choice
         others = ", ".join(f"{a!r} {k}" for a, k in clash.reads.items() if a not in ("", chosen))
-        mapping = _mapping(names, chosen, elements, first_column, cells)
+        mapping = _mapping(names, chosen, elements, first_column, cells, index)
         mapping.chosen = (
             f"phases side by side: suffix={chosen!r} read, the group with the most species "
             f"({clash.reads[chosen]}; {others}); pass suffix= to read another"
@@ -207,31 +218,81 @@ def _read_mapped(names: list, cells, n: int, suffix, elements, first_column=None
     return mapping, raw, merged
 
 
-def _mapping(names, suffix, elements, first_column=None, cells=None) -> ColumnMapping:
+def _mapping(names, suffix, elements, first_column=None, cells=None, index=None) -> ColumnMapping:
     """The columns' mapping; an error when none names a species, saying so of a table whose
-    ``first_column`` names them (oxides as rows, analyses as columns), or whose columns are
-    element symbols (element wt% from EDS software; ``cells``, column name -> its cells, tells
-    atomic % by their oxygen)."""
+    ``first_column`` or ``index`` names them (oxides as rows, analyses as columns:
+    :func:`transpose_advice`), or whose columns are element symbols (element wt% from EDS
+    software; ``cells``, column name -> its cells, tells atomic % by their oxygen); an error
+    when a column not read spells an iron species with 0 for O beside the iron columns read
+    (:func:`_refuse_misspelt_iron`)."""
     mapping = map_columns(names, suffix=suffix, elements=elements, merge=True)
     if not mapping.mapped:
-        hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
-        hints += "".join(f"\n  {c!r}: {n}" for c, n in mapping.notes.items())
-        in_rows = [] if first_column is None else species_names(first_column.head(100).tolist(), suffix)
-        symbols = [c for c in mapping.unrecognised if element_symbol(c) not in (None, "O")]
-        if len(in_rows) >= 2:
-            fix = (
-                "The oxides are rows here (first column: " + ", ".join(in_rows[:5]) + ", ...), the analyses "
-                "columns: transpose the table (in Excel: Paste Special > Transpose; in pandas: "
-                "df.set_index(df.columns[0]).T)."
-            )
-        elif len(symbols) >= 2 and not elements:
-            fix = f"Columns {', '.join(map(str, symbols[:6]))} name elements. " + _element_advice(
-                symbols, mapping.unrecognised, cells
-            )
-        else:
-            fix = "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
-        raise ValueError(f"No oxide columns found among {list(names)}.{hints}\n{fix}")
+        raise _no_species(names, mapping, suffix, elements, first_column, cells, index)
+    _refuse_misspelt_iron(mapping)
     return mapping
+
+
+def _no_species(names, mapping: ColumnMapping, suffix, elements, first_column, cells, index) -> ValueError:
+    """The error for a table none of whose columns names a species (see :func:`_mapping`)."""
+    hints = "".join(f"\n  {c!r}: did you mean {h!r}?" for c, h in mapping.hints.items())
+    hints += "".join(f"\n  {c!r}: {n}" for c, n in mapping.notes.items())
+    symbols = [c for c in mapping.unrecognised if element_symbol(c) not in (None, "O")]
+    fix = transpose_advice(first_column, index, suffix)
+    if fix is None and len(symbols) >= 2 and not elements:
+        fix = f"Columns {', '.join(map(str, symbols[:6]))} name elements. " + _element_advice(
+            symbols, mapping.unrecognised, cells
+        )
+    fix = fix or "Name columns as oxides in wt% (SiO2, TiO2, Al2O3, FeOt, MgO, CaO, ...)."
+    return ValueError(f"No oxide columns found among {list(names)}.{hints}\n{fix}")
+
+
+def transpose_advice(first_column=None, index=None, suffix: str | None = None) -> str | None:
+    """The advice for a table whose oxides are rows and analyses columns, where its first column
+    (a file read as written) or its index (a DataFrame transposed, ``df.set_index("Sample").T``)
+    names at least two species among its first 100 labels; None otherwise.
+
+    Examples
+    --------
+    >>> transpose_advice(index=["SiO2", "Al2O3", "MgO"]).split(", the analyses")[0]
+    'The oxides are rows here (index: SiO2, Al2O3, MgO, ...)'
+    """
+    for where, labels, how in (
+        ("first column", first_column, "df.set_index(df.columns[0]).T"),
+        ("index", index, "df.T"),
+    ):
+        found = [] if labels is None else species_names(list(itertools.islice(labels, 100)), suffix)
+        if len(found) >= 2:
+            return (
+                f"The oxides are rows here ({where}: {', '.join(found[:5])}, ...), the analyses columns: transpose the table "
+                f"(in Excel: Paste Special > Transpose; in pandas: {how})."
+            )
+    return None
+
+
+def _refuse_misspelt_iron(mapping: ColumnMapping) -> None:
+    """Raise where a column not read spells an iron species with the digit 0 for the letter O
+    (``Fe0T``, ``Fe0``, ``Fe203``: :func:`~minml.chemistry.oxides.zero_for_o`) while iron is
+    read from other columns: the rows that hold iron in it only would be read without iron, and
+    the others with the other columns' iron.  (With no iron column read, the table's check shows
+    the "did you mean" and classifying refuses the table, naming the rename, as for ``Si02``.)"""
+    table = species_table()
+    read = [col for col, name in mapping.mapped.items() if table[name].element == "Fe"]
+    names = set(mapping.mapped.values())
+    misspelt = {
+        col: name
+        for col, name in mapping.hints.items()
+        if table[name].element == "Fe" and name not in names and zero_for_o(col) == name
+    }
+    if not read or not misspelt:
+        return
+    cols = ", ".join(map(repr, misspelt))
+    renames = ", ".join(f"{col!r} to {name!r}" for col, name in misspelt.items())
+    column, spell = ("Columns", "they spell") if len(misspelt) > 1 else ("Column", "it spells")
+    raise ValueError(
+        f"{column} {cols} not read: {spell} {', '.join(misspelt.values())} with the digit 0 for the letter O. "
+        f"Iron is read from {', '.join(map(repr, read))} only, so rows whose iron is in {cols} would be read "
+        f"without it.\nRename {renames} in the table's header."
+    )
 
 
 def _check(
