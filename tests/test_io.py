@@ -228,8 +228,8 @@ def test_header_row_of_every_sheet_never_leaves_out_a_sheet_with_its_names_elsew
         pd.DataFrame([["Table 2. Run products"]]).to_excel(writer, sheet_name="Ol", index=False, header=False)
         lepr.tail(2).to_excel(writer, sheet_name="Ol", index=False, startrow=2)
         pd.DataFrame({"Reference": ["Smith 2001"]}).to_excel(writer, sheet_name="References", index=False)
-    with pytest.raises(ValueError, match=r"'Ol': row 1 holds no oxide names but row 3 does"):
-        read_table(path, sheet="all")
+    with pytest.warns(UserWarning, match=r"sheet 'Ol': column names found on row 3|left out: \['References'\]"):
+        assert read_table(path, sheet="all")["sheet"].tolist() == ["Cpx"] * 3 + ["Ol"] * 2
     with pytest.raises(
         ValueError,
         match=r"'mixed.xlsx', sheet 'Cpx': row 3 holds no oxide names but row 1 does\. "
@@ -641,8 +641,9 @@ def test_column_names_below_a_title_are_found_and_asked_for(tmp_path, suffix):
     options = {"sheet": "S3"} if suffix == ".xlsx" else {}
     pd.testing.assert_frame_equal(read_table(path, header_row=3, **options), table, check_dtype=False)
     if suffix == ".xlsx":
-        with pytest.raises(ValueError, match=message):
-            read_table(path, sheet="all")
+        with pytest.warns(UserWarning, match=r"sheet 'S3': column names found on row 3; the 2 rows above them"):
+            stacked = read_table(path, sheet="all")
+        assert stacked["sheet"].tolist() == ["S3"] * len(table) + ["plain"] * 4
         assert len(read_table(path, sheet="plain")) == 4  # names in row 1: read as always
 
 

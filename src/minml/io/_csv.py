@@ -5,6 +5,7 @@ pyarrow where the table allows it."""
 from __future__ import annotations
 
 import codecs
+import itertools
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from minml.io._csv_arrow import COMMA_NUMBER, _write_csv_arrow_to, is_csv
 from minml.io._excel import _EXCEL_SUFFIXES
 from minml.io._sniff import (
     _FALLBACK,
+    _HEADER_SEARCH,
     _WHITESPACE,
     _cells_of,
     _first_foreign_byte,
@@ -25,6 +27,12 @@ from minml.io._sniff import (
     _separator_name,
     _sniff_separator,
     _text_encoding,
+    note_lines,
+    notes_below,
+    notes_note,
+    units_note,
+    units_row,
+    with_units,
 )
 
 if TYPE_CHECKING:
@@ -63,11 +71,35 @@ def _missing_text(path: Path, codec: str, sep: str, skip: int) -> dict[int, list
 
 
 def _read_csv(path: Path, codec: str, header_row: int | None, given: bool = False) -> pd.DataFrame:
-    import pandas as pd
-
     sep = _sniff_separator(path, codec)
     _refuse_wide_header(path, codec, sep)
     skip = 0 if header_row is None else header_row - 1
+    table = _parse(path, codec, sep, skip, header_row, given)
+    if header_row is None and not species_names(table.columns):
+        _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
+    skiprows, nrows = skip, None
+    layout = _layout(table, path, codec, sep, skip)
+    if layout is not None:  # read again without the rows that are no analyses, so that columns type as they would
+        skiprows, nrows, names = layout
+        table = _parse(path, codec, sep, skip, header_row, given, skiprows, nrows)
+        table.columns = names
+    return _ids_as_written(_decimal_commas_as_numbers(table, sep), path, codec, sep, skiprows, nrows)
+
+
+def _parse(
+    path: Path,
+    codec: str,
+    sep: str,
+    skip: int,
+    header_row: int | None,
+    given: bool,
+    skiprows: int | list[int] | None = None,
+    nrows: int | None = None,
+) -> pd.DataFrame:
+    """The file as pandas reads it below ``skip`` lines (or without the records ``skiprows``, and
+    ``nrows`` rows only), with the refusals of :func:`read_csv`."""
+    import pandas as pd
+
     try:
         missing = _missing_text(path, codec, sep, skip)
         with warnings.catch_warnings(record=True) as caught:
@@ -79,7 +111,8 @@ def _read_csv(path: Path, codec: str, header_row: int | None, given: bool = Fals
                 sep=sep,
                 encoding=codec,
                 low_memory=False,
-                skiprows=skip,
+                skiprows=skip if skiprows is None else skiprows,
+                nrows=nrows,
                 index_col=False,
                 keep_default_na=False,
                 na_values=missing,
@@ -109,9 +142,46 @@ def _read_csv(path: Path, codec: str, header_row: int | None, given: bool = Fals
             f"{path.name!r} is not one table of rows as long as its header: {detail}. "
             f"Separator read as {_separator_name(sep)}."
         ) from None
-    if header_row is None and not species_names(table.columns):
-        _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
-    return _ids_as_written(_decimal_commas_as_numbers(table, sep), path, codec, sep, skip)
+    return table
+
+
+def _layout(table: pd.DataFrame, path: Path, codec: str, sep: str, skip: int) -> tuple[list, int, list] | None:
+    """How to read the file again without its rows that are no analyses, with a warning naming
+    them: a units row under the column names (:func:`~minml.io._sniff.units_row`: its units go
+    into the names where they are not wt%) and notes below the last analysis
+    (:func:`~minml.io._sniff.notes_below`).  (records to skip, rows to read, column names), or
+    None where there are none.  Columns aligned with spaces have no empty cells to place the
+    units of a units row: such a row is read as a row."""
+    names = list(table.columns)
+    units = units_row(table.iloc[0].tolist(), names) if len(table) and sep != _WHITESPACE else None
+    count = notes_below(table)
+    if units is None and not count:
+        return None
+    where = repr(path.name)
+    skiprows: list[int] = list(range(skip))
+    if units is not None:
+        record = _record_below_header(path, codec, sep, skip)
+        renamed = with_units(names, units)
+        warnings.warn(units_note(where, record + 1, units, names, renamed), stacklevel=5)
+        skiprows.append(record)
+        names = renamed
+    if count:
+        first, lines = note_lines(path, codec, count)
+        warnings.warn(notes_note(where, lines, "lines", first, _rows_of(table.iloc[-count:])), stacklevel=5)
+    return skiprows, len(table) - count - (units is not None), names
+
+
+def _rows_of(table: pd.DataFrame) -> list[list]:
+    return table.astype(object).to_numpy().tolist()
+
+
+def _record_below_header(path: Path, codec: str, sep: str, skip: int) -> int:
+    """The record (counted from 0, as pandas' ``skiprows`` counts them) of the first row below
+    the header, the header being the first row that is not blank from record ``skip`` on."""
+    with open(path, newline="", encoding=codec, errors="replace") as handle:
+        records = itertools.islice(_cells_of(handle, sep), skip + _HEADER_SEARCH)
+        filled = [i for i, cells in enumerate(records) if i >= skip and (len(cells) > 1 or any(map(str.strip, cells)))]
+    return filled[1]
 
 
 def _decimal_commas_as_numbers(table: pd.DataFrame, sep: str) -> pd.DataFrame:
@@ -149,7 +219,9 @@ ID_AS_WRITTEN = r"^[+-]?0\d|^[+-]?\d{16,}$"
 digits than a float holds (:func:`_ids_as_written`; the folder runs type their parts alike)."""
 
 
-def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip: int) -> pd.DataFrame:
+def _ids_as_written(
+    table: pd.DataFrame, path: Path, codec: str, sep: str, skip: int | list[int], nrows: int | None = None
+) -> pd.DataFrame:
     """``table`` with the columns that are not species, and that pandas read as numbers, back as
     the text written wherever the numbers lose it: identifiers with leading zeros (``007``,
     ``0123``) or with more digits than a float holds.  Other number columns (T, P) stay numbers."""
@@ -163,7 +235,15 @@ def _ids_as_written(table: pd.DataFrame, path: Path, codec: str, sep: str, skip:
     if not numeric:
         return table
     text = pd.read_csv(
-        path, sep=sep, encoding=codec, low_memory=False, skiprows=skip, index_col=False, usecols=numeric, dtype=str
+        path,
+        sep=sep,
+        encoding=codec,
+        low_memory=False,
+        skiprows=skip,
+        nrows=nrows,
+        index_col=False,
+        usecols=numeric,
+        dtype=str,
     )  # by position: names may be blank or repeated
     written = dict(zip(numeric, (text.iloc[:, k] for k in range(len(numeric))), strict=True))
     lost = [

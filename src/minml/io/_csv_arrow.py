@@ -143,6 +143,10 @@ def read_csv_arrow(
     sep = _sniff_separator(path) if sep is None else sep
     if sep == _WHITESPACE:  # Arrow splits on one character: pandas reads these
         return None
+    from minml.io._sniff import rows_left_out
+
+    if rows_left_out(path, sep):  # a units row or notes: read_table leaves them out, with a warning
+        return None
     try:
         _refuse_wide_header(path, "utf-8-sig", sep)  # read_table refuses it
         names = header_names(path, sep)

@@ -8,7 +8,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minml.chemistry.oxides import species_names
-from minml.io._sniff import _HEADER_SEARCH, _refuse_names_below
+from minml.io._sniff import (
+    _HEADER_SEARCH,
+    _names_row,
+    _refuse_names_below,
+    _text_of,
+    notes_below,
+    notes_note,
+    quoted,
+    units_note,
+    units_row,
+    with_units,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,31 +28,23 @@ _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}  # workbooks (for bom_for: output f
 
 
 def _read_sheet(
-    book, name, header_row: int | None, where: str, short_ok: bool = False, path: Path | None = None
+    book,
+    name,
+    header_row: int | None,
+    where: str,
+    short_ok: bool = False,
+    path: Path | None = None,
+    find_header: bool = False,
 ) -> pd.DataFrame:
     """One sheet, with its column names on ``header_row``, or on row 1 when they are there;
     a sheet shorter than ``header_row`` is an error, or an empty table with ``short_ok``.
-    Error cells and formulas without a saved value hold the text they show (``#DIV/0!``,
-    ``=B2/C2``), not nothing (:mod:`minml.io._xlsx_cells`)."""
-    import pandas as pd
-
-    try:
-        table = pd.read_excel(
-            book,
-            sheet_name=name,
-            skiprows=0 if header_row is None else header_row - 1,
-            keep_default_na=False,
-            na_values=[""],
-        )
-    except Exception as error:  # a damaged part of the workbook: the engine's own error
-        raise ValueError(
-            f"{where}: the sheet cannot be read ({type(error).__name__}: {error}); the workbook is damaged or cut "
-            "short: copy it again, or open and save it in a spreadsheet program."
-        ) from None
-    if path is not None:
-        from minml.io._xlsx_cells import unreadable_cells  # xml.etree: imported where a workbook is read
-
-        table = _shown(table, unreadable_cells(path, name), (header_row or 1) + 1)
+    Column names below a title are refused, naming their row, or with ``find_header`` read
+    there, with a warning naming the rows above them (``sheet="all"``: each sheet on its own).
+    A units row under the names and notes below the last analysis are left out, with a
+    warning (:func:`_without_notes`).  Error cells and formulas without a saved value hold
+    the text they show (``#DIV/0!``, ``=B2/C2``), not nothing (:mod:`minml.io._xlsx_cells`)."""
+    skip = 0 if header_row is None else header_row - 1
+    table = _sheet_table(book, name, skip, where, path)
     if header_row is not None and len(table.columns) == 0 and short_ok:
         return table
     if header_row is not None and len(table.columns) == 0:
@@ -50,17 +53,99 @@ def _read_sheet(
         )
     if header_row is None and not species_names(table.columns):
         rows = [list(table.columns)] + table.head(_HEADER_SEARCH - 1).astype(object).to_numpy().tolist()
-        _refuse_names_below(where, rows)
-    return table
+        found = _names_row(rows) if find_header else None
+        if found is None:
+            _refuse_names_below(where, rows)
+            return table
+        warnings.warn(_title_note(where, rows, found), stacklevel=5)
+        return _read_sheet(book, name, found, where, short_ok, path)
+    return _without_notes(book, name, table, skip, where, path)
 
 
-def _shown(table: pd.DataFrame, cells: dict[tuple[int, int], str], first: int) -> pd.DataFrame:
+def _title_note(where: str, rows: list[list], found: int) -> str:
+    """What to tell of the rows above a sheet's column names, found on row ``found`` of ``rows``
+    (the sheet's first rows, the first as pandas names its columns: ``Unnamed: 1`` for a blank)."""
+    above = " / ".join(
+        " ".join(t for t in map(_text_of, cells) if t and not t.startswith("Unnamed:")) for cells in rows[: found - 1]
+    ).strip(" /")
+    return (
+        f"{where}: column names found on row {found}; the {found - 1} row{'s' if found > 2 else ''} above them "
+        f"left out{f' ({quoted(above)})' if above else ''}: a title, not analyses."
+    )
+
+
+def _sheet_table(
+    book, name, skiprows: int | list[int], where: str, path: Path | None, nrows: int | None = None
+) -> pd.DataFrame:
+    """The sheet below ``skiprows`` rows (or without the rows listed), ``nrows`` rows of it or
+    all, error cells and formulas without a value as the text they show."""
+    import pandas as pd
+
+    try:
+        table = pd.read_excel(
+            book, sheet_name=name, skiprows=skiprows, nrows=nrows, keep_default_na=False, na_values=[""]
+        )
+    except Exception as error:  # a damaged part of the workbook: the engine's own error
+        raise ValueError(
+            f"{where}: the sheet cannot be read ({type(error).__name__}: {error}); the workbook is damaged or cut "
+            "short: copy it again, or open and save it in a spreadsheet program."
+        ) from None
+    if path is None:
+        return table
+    from minml.io._xlsx_cells import unreadable_cells  # xml.etree: imported where a workbook is read
+
+    rows = skiprows if isinstance(skiprows, list) else list(range(skiprows))
+    first = _first_row(rows)
+    return _shown(table, unreadable_cells(path, name), first, set(rows))
+
+
+def _first_row(skipped: list[int]) -> int:
+    """The sheet row (counted from 1) of a table's first row, its header read from the first row
+    not among ``skipped`` (counted from 0)."""
+    header = next(i for i in range(len(skipped) + 1) if i not in set(skipped))
+    return header + 2
+
+
+def _without_notes(book, name, table: pd.DataFrame, skip: int, where: str, path: Path | None) -> pd.DataFrame:
+    """``table`` (its names on sheet row ``skip + 1``) without a units row under its names
+    (:func:`~minml.io._sniff.units_row`: its units go into the names where they are not wt%)
+    and notes below its last analysis (:func:`~minml.io._sniff.notes_below`), each said in a
+    warning; read again without them, so that columns type as they would have."""
+    names = list(table.columns)
+    units = units_row(table.iloc[0].tolist(), names) if len(table) else None
+    count = notes_below(table)
+    if units is None and not count:
+        return table
+    skipped = list(range(skip))
+    if units is not None:
+        renamed = with_units(names, units)
+        warnings.warn(units_note(where, skip + 2, units, names, renamed), stacklevel=6)
+        skipped.append(skip + 1)
+        names = renamed
+    if count:
+        first = skip + 2 + len(table) - count
+        rows = table.iloc[-count:].astype(object).to_numpy().tolist()
+        warnings.warn(notes_note(where, count, "rows", first, rows), stacklevel=6)
+    kept = _sheet_table(book, name, skipped, where, path, nrows=len(table) - count - (units is not None))
+    kept.columns = names
+    return kept
+
+
+def _shown(
+    table: pd.DataFrame, cells: dict[tuple[int, int], str], first: int, skipped: set[int] = frozenset()
+) -> pd.DataFrame:
     """``table`` with the text of ``cells`` ((sheet row from 1, column from 0): text) where the
-    engine left them empty; ``first`` is the sheet row of the table's first row."""
+    engine left them empty; ``first`` is the sheet row of the table's first row, below which
+    the sheet rows ``skipped`` (counted from 0: a units row) are no rows of the table."""
+    below = sorted(row + 1 for row in skipped if row + 1 >= first)  # sheet rows, counted from 1
+
+    def position(row: int) -> int:
+        return row - first - sum(1 for r in below if r < row)
+
     inside = {
-        (row - first, column): text
+        (position(row), column): text
         for (row, column), text in cells.items()
-        if 0 <= row - first < len(table) and column < table.shape[1]
+        if row not in below and 0 <= position(row) < len(table) and column < table.shape[1]
     }
     if not inside:
         return table
@@ -161,16 +246,17 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> pd.DataFram
     with opened as book:
         names = book.sheet_names
 
-        def read(name, short_ok=False):
+        def read(name, short_ok=False, find_header=False):
             where = f"{path.name!r}, sheet {name!r}" if len(names) > 1 else repr(path.name)
-            return _read_sheet(book, name, header_row, where, short_ok, path)
+            return _read_sheet(book, name, header_row, where, short_ok, path, find_header)
 
         if sheet == "all":  # a sheet too short for header_row holds no analyses: left out as notes are
-            return _stacked(path, book, {name: read(name, short_ok=True) for name in names}, header_row)
+            every = {name: read(name, short_ok=True, find_header=True) for name in names}
+            return _stacked(path, book, every, header_row)
         if sheet is None:
             table = read(names[0])
             if len(names) > 1 and not species_names(table.columns):
-                others = {name: read(name, short_ok=True) for name in names[1:]}
+                others = {name: read(name, short_ok=True, find_header=True) for name in names[1:]}
                 if any(species_names(other.columns) for other in others.values()):
                     return _stacked(path, book, {names[0]: table, **others}, header_row, first_notes=True)
             if len(names) > 1:

@@ -124,9 +124,11 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         ``.xlsx``/``.xlsm``/``.xls``, or ``.parquet``.
     sheet : str, int or "all", optional
         Excel only: a sheet name or position (a number that names a sheet, such as 2023,
-        is the name); ``"all"`` stacks every sheet with oxide columns, with a ``sheet``
-        column saying where each row came from (``source_sheet`` when the sheets have a
-        ``sheet`` column of their own).  By default the first sheet (with a warning
+        is the name); ``"all"`` stacks every sheet with oxide columns, each read from its own
+        row of column names (below a title of any height: a warning names the rows left out),
+        with a ``sheet`` column saying where each row came from (``source_sheet`` when the
+        sheets have a ``sheet`` column of their own); sheets without oxide columns are left
+        out, with a warning naming them.  By default the first sheet (with a warning
         when the workbook has more), or, when the first sheet holds no oxide column (notes)
         and later ones do, those sheets as ``"all"`` reads them, with a warning naming them.
     encoding : str, optional
@@ -140,12 +142,17 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         every sheet read: with ``sheet="all"``, a sheet with oxide names on another row is
         refused, never left out); the rows above it are skipped.  By default the first row; when
         that holds no oxide name but a row below does (a table's title above its column
-        names, as in supplementary tables), the file is refused with that row's number.
+        names, as in supplementary tables), the file is refused with that row's number (with
+        ``sheet="all"``, each sheet is read from that row).
 
     Returns
     -------
     pandas.DataFrame
-        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  An oxide
+        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  Rows that
+        are no analyses are left out, each with a warning naming them: a units row under the
+        column names (read with them: ``NiO`` over ``ppm`` comes back as ``NiO (ppm)``, which is
+        not read as wt%), and notes, blank rows and references below the last analysis (not
+        those between analyses, nor statistics rows such as ``Average``).  An oxide
         column of a text file not separated by commas whose every cell is a number written
         with a decimal comma (``49,54``) comes back as floats (the numbers the checks read).
         Text such as ``NA``, ``None`` or ``null`` stays text in columns that are not species
