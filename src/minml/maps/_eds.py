@@ -62,7 +62,10 @@ def _names(signal: dict, count: int) -> list[str] | None:
             return [str(n).split("_")[0] for n in names]
     title = str(meta.get("General", {}).get("title", "")).strip()
     if count == 1 and title:
-        last = re.split(r"[\s:]+", title)[-1]  # "atomic percent of Fe", "Fe_Ka", "SiO2"
+        from minml.maps.read import channel_name  # the one reader of channel names (read imports this module)
+
+        bare = channel_name(title)[0] or title  # "Al K series", "Fe_Ka", "SiO2 (wt%)": the line and units go
+        last = re.split(r"[\s:]+", bare)[-1]  # "atomic percent of Fe"
         return [last.split("_")[0]]
     return None
 

@@ -54,12 +54,14 @@ HALO = 4
 band; the mixture step reads more (:meth:`minml.maps.classify.MixtureStage.halo`)."""
 
 
-def open_lazy(path, *, band_rows: int = 256, units: str = "wt%", pixel_size: float | None = None):
+def open_lazy(path, *, band_rows: int = 256, units: str | None = None, pixel_size: float | None = None):
     """An OxideMap of Dask arrays (chunks of ``band_rows`` full rows) from a Zarr group, or a
-    folder of ``.npy`` (memory-mapped) or ``.tif`` files, one channel each."""
+    folder of ``.npy`` (memory-mapped) or ``.tif`` files, one channel each; element channels in
+    ``units``, by default in the units their names give (``Si At%.npy``), else wt%, as
+    :func:`minml.maps.read_map` reads them."""
     import dask.array as da
 
-    from minml.maps.read import OxideMap, _Channels, _is_channel, to_oxides
+    from minml.maps.read import OxideMap, _Channels, _is_channel, _units_of, to_oxides
 
     path = Path(path)
     raw = _Channels()
@@ -80,8 +82,10 @@ def open_lazy(path, *, band_rows: int = 256, units: str = "wt%", pixel_size: flo
         raise ValueError(f"Cannot read {path} lazily: give a Zarr group or a folder of .npy or .tif files.")
     if not raw:
         raise ValueError(f"No channel named by an element or oxide in {path}.")
-    oxides, notes = to_oxides(raw, units=units)
-    return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes)
+    notes: list = []
+    units = _units_of(raw, units, None, str(path), notes)
+    oxides, more = to_oxides(raw, units=units)
+    return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes + more)
 
 
 def _tiff_array(path: Path):

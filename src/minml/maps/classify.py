@@ -164,14 +164,20 @@ def _classify_columns(columns: dict, runtime, min_total: float, max_total: float
     n = len(next(iter(columns.values())))
     values = np.zeros((n, len(runtime.oxides)), dtype=np.float32)
     total = np.zeros(n, dtype=np.float32)
+    finite = np.ones(n, dtype=bool)  # a pixel without a value in a channel is masked, whatever min_total
     for column in columns.values():  # in the columns' order, NaN as 0: a table's sum
-        total += np.where(np.isnan(column), np.float32(0.0), column) if np.isnan(column).any() else column
+        nan = np.isnan(column)
+        if nan.any():
+            finite &= ~nan
+            total += np.where(nan, np.float32(0.0), column)
+        else:
+            total += column
     for j, name in enumerate(runtime.oxides):
         if name in columns:
             values[:, j] = columns[name]
     code = np.where(total > max_total, k + 3, k + 2).astype(np.int16)
     prob = np.full(n, np.nan, dtype=np.float32)
-    analysed = (total >= min_total) & (total <= max_total)
+    analysed = (total >= min_total) & (total <= max_total) & finite
     if analysed.all():  # map values are numbers already: no table checks, straight to the model
         code, prob = classify_values(values, runtime)  # (the model copies what it changes)
     elif analysed.any():
@@ -395,23 +401,30 @@ def _warn_absent_channels(oxide_map: OxideMap, oxides) -> None:
     is named first, with what it costs (a map of a few elements, such as a metal's, is still
     classified: it is not refused as a table without such a column is)."""
     from minml.classifier.features import MINIMUM_OXIDES
+    from minml.maps._eds import RAW_SUFFIXES
 
     absent = [name for name in oxides if name not in oxide_map.data]
     majors = [name for name in MINIMUM_OXIDES if name in absent]
+    spectra = Path(str(oxide_map.source)).suffix.lower() in RAW_SUFFIXES
     if majors:
+        how = (
+            "give its element's k-factor (--k-factors) or a standard holding it (--standards)"
+            if spectra
+            else "an element map such as 'Si Ka.csv' is read as its oxide"
+        )
         warnings.warn(
             f"The map has no channel for the major oxide{'s' if len(majors) > 1 else ''} {', '.join(majors)}: read "
             "as 0 wt% in every pixel, so silicate pixels are masked (their sum too low) or answered as if free of "
-            f"{' and '.join(majors)}. Add the map of {' and '.join(majors)} (an element map such as 'Si Ka.csv' is "
-            "read as its oxide) unless the sample holds none.",
+            f"{' and '.join(majors)}. Add the map of {' and '.join(majors)} ({how}) unless the sample holds none.",
             stacklevel=3,
         )
         absent = [name for name in absent if name not in majors]
     if absent:
+        telling = [name for name in ("Al2O3", "Na2O", "CaO") if name in absent]
+        why = f" (a map without {', '.join(telling)} cannot tell feldspars and pyroxenes well apart)" if telling else ""
         warnings.warn(
             f"The map has no channel for {', '.join(absent)}: read as 0 wt% in every pixel. Map the "
-            "elements of the minerals present (a map without Al, Na or Ca cannot tell feldspars and "
-            "pyroxenes well apart).",
+            f"elements of the minerals present{why}.",
             stacklevel=3,
         )
 

@@ -18,7 +18,10 @@ oxide wt% the way a standardless-with-k-factors quantification does, and no more
    squares on the log ratios ``log(C_e / C_f) - log(I_e / I_f)`` of every pair of elements in
    every standard of known composition (standards without Si chain through shared elements);
    an element no standard holds gets its k from a straight-line fit of log k against line energy
-   through the others (said in the notes), or is refused when fewer than 3 are known.
+   through the others (said in the notes), or is refused when fewer than 3 are known.  So does an
+   element the spectrum image names that the standards file has no column for: the k-factors
+   (:class:`StandardsKFactors`) keep which were measured, and :func:`minml.maps.read_map`
+   extends them to the image's elements.
 
 There is no ZAF / phi-rho-z matrix correction: expect relative errors of several % on major
 elements, which is the noise level the map classifier is trained to accept for EDS maps, and
@@ -37,6 +40,7 @@ import pandas as pd
 from minml.chemistry.oxides import element_oxides
 
 __all__ = [
+    "StandardsKFactors",
     "cliff_lorimer",
     "k_factors_from_standards",
     "line_energy",
@@ -183,6 +187,36 @@ def _element_wt(composition: pd.Series) -> dict:
     return out
 
 
+class StandardsKFactors(dict):
+    """k-factors (element -> k, relative to Si) measured on standards, which remember which
+    were measured (``measured``), so that an element no standard holds gets its k from the same
+    straight line of log k against line energy (:meth:`extended`)."""
+
+    def __init__(self, k_factors: dict, measured):
+        super().__init__(k_factors)
+        self.measured = tuple(measured)
+
+    def extended(self, elements) -> tuple[StandardsKFactors, list]:
+        """These k-factors and those of ``elements`` no standard holds, from the line through
+        the measured ones, and the note that says so (refused where fewer than 3 are measured).
+
+        Parameters
+        ----------
+        elements : list of str
+
+        Returns
+        -------
+        k_factors : StandardsKFactors
+        notes : list of str
+        """
+        wanted = list(dict.fromkeys([*self, *elements]))
+        measured = {e: self[e] for e in self.measured}
+        if all(e in self for e in wanted):
+            return self, []
+        k, notes = _fill_by_energy(measured, wanted)
+        return StandardsKFactors(k, self.measured), notes
+
+
 def k_factors_from_standards(intensities, compositions: pd.DataFrame, elements) -> tuple[dict, list]:
     """k-factors (relative to Si) from spectra of standards of known composition.
 
@@ -196,7 +230,8 @@ def k_factors_from_standards(intensities, compositions: pd.DataFrame, elements) 
 
     Returns
     -------
-    k_factors : dict of str to float
+    k_factors : StandardsKFactors
+        A dict of str to float.
     notes : list of str
         Elements whose k came from the fit against line energy.
     """
@@ -222,7 +257,8 @@ def k_factors_from_standards(intensities, compositions: pd.DataFrame, elements) 
     solution = np.linalg.lstsq(a, np.array([*rhs, 0.0]), rcond=None)[0]
     known = _connected(a[:-1], index["Si"], len(elements))
     k = {e: float(np.exp(solution[index[e]])) for e in elements if known[index[e]]}
-    return _fill_by_energy(k, elements)
+    filled, notes = _fill_by_energy(k, elements)
+    return StandardsKFactors(filled, measured=k), notes
 
 
 def _connected(pairs: np.ndarray, start: int, n: int) -> np.ndarray:
@@ -249,7 +285,8 @@ def _fill_by_energy(k: dict, elements) -> tuple[dict, list]:
     if len(known) < 3:
         raise ValueError(
             f"No standard holds {', '.join(absent)}, and {len(known)} k-factors are too few to interpolate "
-            "them: add standards holding them, or give their k-factors."
+            "them: add standards holding them (a column of their oxide in the standards file), or give their "
+            "k-factors."
         )
     x = np.array([line_energy(e) for e in known])
     coef = np.polyfit(x, np.log([k[e] for e in known]), deg=1)
@@ -286,7 +323,9 @@ def standards_k_factors(path, *, fwhm_mn_ka: float = 0.130) -> tuple[dict, list]
 
     Returns
     -------
-    k_factors : dict of str to float
+    k_factors : StandardsKFactors
+        A dict of str to float; :func:`minml.maps.read_map` extends it to the elements of the
+        spectrum image that the standards file has no column for (:meth:`StandardsKFactors.extended`).
     notes : list of str
     """
     from minml.chemistry.oxides import canonical_name, species_table

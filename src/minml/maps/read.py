@@ -8,8 +8,13 @@ export, one matrix per element or oxide, the channel named by the file: ``Si.csv
 ``rosettasciio`` is installed.  ``.npy`` files are memory-mapped, so maps larger than memory
 are read block by block.
 
+Channels are named by element or oxide, with the X-ray line and units EDS software writes
+after them (:func:`channel_name`: ``Al K series``, ``Al-K``, ``Si At%``); units named so are
+read as such.  A pixel with no value (empty, NaN) or an infinite one in a channel is masked.
+
 Units (:func:`to_oxides`): element wt% -> oxide wt% by stoichiometry (oxygen is not needed:
-it follows from the oxides; an O channel is dropped), at% -> wt% first, and iron -> FeOt.
+it follows from the oxides; an O channel is dropped), at% -> wt% first (each pixel keeping its
+analysed total), and iron -> FeOt.
 """
 
 from __future__ import annotations
@@ -32,11 +37,24 @@ from minml.chemistry.oxides import (
 from minml.io._npz import open_npz
 from minml.maps import _eds, _mapped
 
-__all__ = ["OxideMap", "from_xarray", "read_map", "to_oxides"]
+__all__ = ["OxideMap", "channel_name", "from_xarray", "read_map", "to_oxides"]
 
 _GRID_SUFFIXES = (".csv", ".txt", ".tsv")
 _TIFF_SUFFIXES = (".tif", ".tiff")
-_LINE = re.compile(r"[\s_-]*(?:k[aαβb]\d?|l[aαβb]\d?|m[aαβb]\d?|wt%?|at%?|weight|atomic|%|map|quant)$", re.IGNORECASE)
+# Words EDS software writes after the element or oxide in a channel's name, by what they say:
+# its units, or its X-ray line (Oxford AZtec: "Si Ka1", "Si K series", "Si Wt%", "Si (wt%)"; Bruker
+# Esprit: "Si-K", "Si_K", "Si Wt.%"; "Fe Kα1,2"), stripped from the end of the name one at a time
+_NAME_WORDS = {
+    "at": r"at\.?\s*%|atomic\s*%?|atom\s*%|at",
+    "wt": r"wt\.?\s*%?|weight\s*%?|mass\s*%",
+    "line": r"[klm](?:[a\u03b1b\u03b2]\d?(?:,\d)?)?|series|line|%|map|quant",
+}
+_NAME_UNITS = {"at": "at%", "wt": "wt%"}
+_NAME_TAIL = re.compile(
+    r"(?P<sep>[\s_-]*[(\[]?)\s*(?:" + "|".join(f"(?P<{k}>{v})" for k, v in _NAME_WORDS.items()) + r")\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
+_JOINED_ONLY_IF_LONG = re.compile(r"[klm]|at", re.IGNORECASE)  # "Al K", "Si at": apart from the name, never "Alk"
 
 
 @dataclass
@@ -78,14 +96,62 @@ class OxideMap:
         return tuple(np.shape(next(iter(self.data.values()))))
 
     def columns(self, start: int, stop: int) -> dict:
-        """Pixels of rows ``start:stop``: one flat float32 array per species."""
+        """Pixels of rows ``start:stop``: one flat float32 array per species; a pixel with no
+        value (NaN) or an infinite one in any channel is NaN in every channel, so that its oxide
+        sum is 0 and the classifier masks it (one channel missing is no analysis)."""
         if self.pages is not None:
             self.pages.before(start)
-        return {name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()}
+        return _without_partial_pixels(
+            {name: np.asarray(a[start:stop], dtype=np.float32).ravel() for name, a in self.data.items()}
+        )
 
     def rows(self, start: int, stop: int) -> pd.DataFrame:
         """Pixels of rows ``start:stop`` as a table (one row per pixel, one column per species)."""
         return pd.DataFrame(self.columns(start, stop))
+
+
+def _without_partial_pixels(columns: dict) -> dict:
+    """``columns`` (flat float32 arrays) with every channel NaN at the pixels where one is not
+    finite (new arrays there: the arrays given may be views of the map's)."""
+    bad = None
+    for column in columns.values():
+        finite = np.isfinite(column)
+        if not finite.all():
+            bad = ~finite if bad is None else bad | ~finite
+    if bad is None:
+        return columns
+    return {name: np.where(bad, np.float32(np.nan), column) for name, column in columns.items()}
+
+
+def _non_finite_note(raw: dict, sources: dict, pages=None) -> str | None:
+    """What to say of the pixels with no value (empty, NaN) or an infinite one in a channel of
+    ``raw`` (numpy arrays; others are not read here): masked, how many, in which channels.  Read
+    in blocks of rows (a memory-mapped file's pages released behind, ``pages``)."""
+    grids = {name: grid for name, grid in raw.items() if isinstance(grid, np.ndarray) and grid.dtype.kind in "fc"}
+    shapes = {np.shape(grid) for grid in raw.values()}
+    if not grids or len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        return None  # nothing to scan, or not one 2-D shape (refused by OxideMap)
+    h, w = shapes.pop()
+    step = max(1, (1 << 20) // max(w, 1))
+    pixels, named = 0, set()
+    for start in range(0, h, step):
+        bad = None
+        for name, grid in grids.items():
+            here = ~np.isfinite(grid[start : start + step])
+            if here.any():
+                named.add(name)
+                bad = here if bad is None else bad | here
+        pixels += 0 if bad is None else int(np.count_nonzero(bad))
+        if pages is not None:
+            pages.before(min(h, start + step))
+    if not pixels:
+        return None
+    channels = ", ".join(sources.get(name, repr(name)) for name in grids if name in named)
+    pixels_said = f"{pixels} pixel{'s' if pixels > 1 else ''}"
+    return (
+        f"masked: {pixels_said} with no value (an empty or 'nan' cell, NaN) or an infinite one in {channels}; a "
+        "pixel missing a channel is no analysis"
+    )
 
 
 def check_pixel_size(value) -> None:
@@ -103,30 +169,76 @@ def _is_channel(stem: str) -> bool:
 
 class _Channels(dict):
     """Grids by the element or species they hold, refusing a second grid of one (``Fe Ka.csv``
-    and ``Fe La.csv``: which of them is the analysis is not ours to pick)."""
+    and ``Fe La.csv``: which of them is the analysis is not ours to pick); the units a channel's
+    name gives (``Si At%``) are kept by channel in ``units``."""
 
     def __init__(self):
         super().__init__()
         self.sources: dict[str, str] = {}
+        self.units: dict[str, str] = {}
         self.pages = None  # a memory-mapped file's PageRelease
 
     def add(self, name: str, grid, source: str) -> None:
-        channel = _channel(name)
+        channel, unit = channel_name(name)
         if channel in self:
             raise ValueError(f"{source} and {self.sources[channel]} both give {channel}; keep one.")
         self[channel], self.sources[channel] = grid, source
+        if unit is not None:
+            self.units[channel] = unit
+
+    def named_units(self) -> dict[str, list[str]]:
+        """The units the channels' names give -> the sources named so."""
+        named: dict[str, list[str]] = {}
+        for channel, unit in self.units.items():
+            named.setdefault(unit, []).append(self.sources[channel])
+        return named
+
+
+def channel_name(stem: str) -> tuple[str, str | None]:
+    """The element or species a channel's name (a file stem) holds, and the units it names.
+
+    The X-ray line and the units that EDS software writes after the name are stripped: Oxford
+    AZtec's ``Al Ka``, ``Al Ka1``, ``Al K series``, ``Al Wt%``, ``Al (wt%)``, ``Si At%``; Bruker
+    Esprit's ``Al-K``, ``Al_K``, ``Al Wt.%``; ``Si_atomic%``, ``MgO_wt%``.
+
+    Parameters
+    ----------
+    stem : str
+
+    Returns
+    -------
+    name : str
+        What is left (``Al``, ``MgO``; a name of no element is left as it is, to be refused or
+        left out by the caller).
+    units : {"wt%", "at%"} or None
+        As the name says; None where it says neither.
+
+    Examples
+    --------
+    >>> channel_name("Al K series"), channel_name("Si At%"), channel_name("MgO_wt%"), channel_name("BSE")
+    (('Al', None), ('Si', 'at%'), ('MgO', 'wt%'), ('BSE', None))
+    """
+    name, units = stem.strip(), None
+    while (found := _NAME_TAIL.search(name)) and found.start() > 0:
+        word = next(k for k in _NAME_WORDS if found.group(k) is not None)
+        if not found.group("sep") and _JOINED_ONLY_IF_LONG.fullmatch(found.group(word)):
+            break  # "Alk", "Cat": no line or unit joined to the name without a separator
+        units = units or _NAME_UNITS.get(word)
+        name = name[: found.start()].strip()
+    return name, units
 
 
 def _channel(stem: str) -> str:
     """A file stem -> the element or species it holds (``Fe Ka`` -> ``Fe``, ``MgO_wt%`` -> ``MgO``)."""
-    name = stem.strip()
-    while True:
-        stripped = _LINE.sub("", name).strip()
-        if stripped == name:
-            return stripped
-        name = stripped
+    return channel_name(stem)[0]
 
 
+_NAMED_BY = {  # how a file that names its own channels names them
+    "folder": "by its files' names",
+    "spectra": "a spectrum image: its elements are those of the k-factors",
+    ".npz": "by its arrays' names",
+}
+_LOW_ATOMIC_TOTAL = 80.0  # at%: an implausible analysed total, classify_map's default min_total
 _NO_PIXEL = {"", "nan", "na", "n/a"}  # cells of a grid that say "no value here", as NaN in a .npy map
 _COMMA_CELL = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")  # a number with a decimal comma: 3,5553
 _SEPARATORS = {";": "';'", "\t": "tabs", ",": "','", r"\s+": "spaces"}
@@ -136,6 +248,12 @@ def _grid_options(path: Path) -> dict:
     """How to read a grid: its separator (``;``, tab or ``,`` as its first line has them, else
     spaces) and decimal mark, a comma where the separator is not one and a cell of the first
     two lines (a line of labels may come first) is a number written with a comma (``3,5553``)."""
+    return _grid_layout(path)[0]
+
+
+def _grid_layout(path: Path) -> tuple[dict, bool]:
+    """:func:`_grid_options`, and whether the lines end with the separator (``1,2,3,``: some
+    exports write one after each cell), which gives the grid an empty last column."""
     with open(path, encoding="utf-8-sig") as handle:
         lines = [handle.readline(), handle.readline()]
     sep = next((s for s in (";", "\t", ",") if s in lines[0]), None)
@@ -145,7 +263,17 @@ def _grid_options(path: Path) -> dict:
     sep = sep if sep else r"\s+"
     cells = [cell for line in lines for cell in (line.split() if sep == r"\s+" else line.split(sep))]
     comma = sep != "," and any(_COMMA_CELL.fullmatch(cell) for cell in cells)
-    return dict(sep=sep, header=None, engine="c", encoding="utf-8-sig", decimal="," if comma else ".")
+    options = dict(sep=sep, header=None, engine="c", encoding="utf-8-sig", decimal="," if comma else ".")
+    data_line = (lines[1] or lines[0]).rstrip("\r\n")
+    return options, sep != r"\s+" and data_line.endswith(sep) and len(data_line) > len(sep)
+
+
+def _without_trailing_column(grid: np.ndarray, trailing: bool) -> np.ndarray:
+    """``grid`` without its last column where the lines end with the separator and that column
+    is empty (NaN) in every row: a column with values stays."""
+    if trailing and grid.ndim == 2 and grid.shape[1] > 1 and np.isnan(grid[:, -1]).all():
+        return grid[:, :-1]
+    return grid
 
 
 def _read_grid(path: Path) -> np.ndarray:
@@ -154,19 +282,22 @@ def _read_grid(path: Path) -> np.ndarray:
     labels is skipped; decimal commas are read where the separator is not a comma
     (:func:`_grid_options`); any other text is refused.  Read by pandas' C engine straight to
     float32, whole (its chunks on threads cost a 2048-column grid 40-70 % more CPU time; two
-    files are read at a time instead); a grid it refuses is read again cell by cell to say where."""
-    options = _grid_options(path)
+    files are read at a time instead); a grid it refuses is read again cell by cell to say where.
+    An empty last column left by a separator at the end of each line (``1,2,3,``) is dropped."""
+    options, trailing = _grid_layout(path)
     whole = dict(dtype=np.float32, na_values=[*_NO_PIXEL, "NaN", "NA", "N/A", "NAN"], keep_default_na=False)
     try:
-        return pd.read_csv(path, low_memory=False, **whole, **options).to_numpy(dtype=np.float32)
+        grid = pd.read_csv(path, low_memory=False, **whole, **options).to_numpy(dtype=np.float32)
     except (ValueError, TypeError):
-        return _read_grid_carefully(path, options)
+        return _read_grid_carefully(path, options, trailing)
+    return _without_trailing_column(grid, trailing)
 
 
-def _read_grid_carefully(path: Path, options: dict) -> np.ndarray:
+def _read_grid_carefully(path: Path, options: dict, trailing: bool = False) -> np.ndarray:
     """:func:`_read_grid` of a grid with text in it: a header line is skipped, cells saying
     "no value" are NaN, any other text is refused naming its cell, its text and the layout
-    the grid was read with (``options``: :func:`_grid_options`)."""
+    the grid was read with (``options``: :func:`_grid_options`; ``trailing``: the lines end
+    with the separator, :func:`_without_trailing_column`)."""
     comma = options.get("decimal", ".") == ","
 
     def numbers(column: pd.Series) -> pd.Series:
@@ -174,11 +305,12 @@ def _read_grid_carefully(path: Path, options: dict) -> np.ndarray:
             column = column.astype(str).str.replace(",", ".", regex=False)
         return pd.to_numeric(column, errors="coerce")
 
-    grid = pd.read_csv(path, **options).apply(numbers).to_numpy(dtype=np.float32)
+    grid = _without_trailing_column(pd.read_csv(path, **options).apply(numbers).to_numpy(dtype=np.float32), trailing)
     no_pixel = np.zeros(grid.shape, dtype=bool)
     cells = None
     if np.isnan(grid).any():  # which of those cells say "no value", and which hold text: read them as written
         cells = pd.read_csv(path, dtype=str, keep_default_na=False, **options).to_numpy(dtype=object)
+        cells = cells[:, : grid.shape[1]]
         no_pixel[np.isnan(grid)] = [str(cell).strip().lower() in _NO_PIXEL for cell in cells[np.isnan(grid)]]
     header = bool(len(grid) and (np.isnan(grid[0]) & ~no_pixel[0]).all())
     if header:  # a line of labels
@@ -197,12 +329,28 @@ def _read_grid_carefully(path: Path, options: dict) -> np.ndarray:
     return grid
 
 
-def _tiff(path: Path) -> np.ndarray:
+def _tifffile():
     try:
         import tifffile
     except ImportError as error:
         raise ImportError("Reading TIFF maps needs tifffile: pip install 'min-ml[maps]'.") from error
-    return np.asarray(tifffile.imread(path), dtype=np.float32)
+    return tifffile
+
+
+def _tiff(path: Path) -> np.ndarray:
+    return np.asarray(_tifffile().imread(path), dtype=np.float32)
+
+
+def _tiff_stack(path: Path) -> tuple[np.ndarray, int]:
+    """A TIFF's image (its first series) and the axis of its channels: the samples of one page
+    (``YXS``: height x width x channels, photometric minisblack with one sample per channel),
+    or ImageJ's channel axis, else the pages."""
+    with _tifffile().TiffFile(path) as tif:
+        series = tif.series[0]
+        stack, axes = np.asarray(series.asarray(), dtype=np.float32), str(series.axes)
+    if stack.ndim == 3 and len(axes) == 3:
+        return stack, next((axes.index(a) for a in "SC" if a in axes), 0)
+    return stack, 0
 
 
 def read_map(
@@ -224,11 +372,16 @@ def read_map(
         element) file, or a raw spectrum image ``.bcf``, ``.rpl``, ``.msa``/``.spx`` (needs
         ``k_factors``).  Extensions in any case (``stack.TIF``).
     channels : list of str, optional
-        Channel names for ``.npy`` (height x width x channels) and multi-page TIFF
-        (channels x height x width) files, in order.
+        Channel names for ``.npy`` (height x width x channels) and TIFF (pages, or one page of
+        height x width x channels samples) files, in order; one name for a single 2-D image.
+        Refused for the files that name their channels themselves (folders, ``.npz``,
+        ``.hspy``, spectra).
     units : {"wt%", "at%"}, optional
-        Of element channels (oxide channels are always wt%); default: what a HyperSpy
-        signal's metadata says, else wt%.
+        Of element channels (oxide channels are always wt%); default: what the channels' names
+        say (``Si At%.csv``, ``Si_Wt%.csv``; a folder naming both is refused), else what a
+        HyperSpy signal's metadata says, else wt%.  An at% map's pixels keep their analysed
+        total (:func:`to_oxides`): ``min_total`` of :func:`minml.maps.classify_map`
+        (``--min-total``) is then the lowest at% sum of the mapped elements, O included.
     pixel_size : float, optional
         Micrometres per pixel (default: from the file, where it says).
     k_factors : dict or path-like, optional
@@ -240,23 +393,75 @@ def read_map(
     Returns
     -------
     OxideMap
+        Its ``notes`` say what was read how: channels left out, units, pixels masked for a
+        channel without a value (empty, NaN or infinite cells).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No map at {str(path)!r}.")
     suffix = path.suffix.lower()
+    folder = path.is_dir() and suffix != ".zspy"  # a .zspy signal is a Zarr folder, not a folder of grids
+    spectra = not folder and (suffix in _eds.RAW_SUFFIXES or (suffix in (".hspy", ".zspy") and _holds_spectra(path)))
+    _check_channels_apply(path, channels, folder, spectra)
     notes: list[str] = []
-    if path.is_dir() and suffix != ".zspy":  # a .zspy signal is a Zarr folder, not a folder of grids
+    if folder:
         raw, others, found_units, found_size = _read_folder(path, progress)
         if others:
             notes.append(f"left out, as named by no element or oxide: {', '.join(others)}")
-    elif suffix in _eds.RAW_SUFFIXES or (suffix in (".hspy", ".zspy") and _holds_spectra(path)):
+    elif spectra:
         return _quantified_spectra(path, k_factors, pixel_size)
     else:
         raw, found_units, found_size = _read_file(path, suffix, channels)
-    oxides, more = to_oxides(raw, units=units or found_units or "wt%")
-    pages = getattr(raw, "pages", None)
-    return OxideMap(oxides, pixel_size=pixel_size or found_size, source=str(path), notes=notes + more, pages=pages)
+    chosen = _units_of(raw, units, found_units, path.name, notes)
+    missing = _non_finite_note(raw, raw.sources, raw.pages)
+    oxides, more = to_oxides(raw, units=chosen)
+    notes += more + ([missing] if missing else [])
+    return OxideMap(oxides, pixel_size=pixel_size or found_size, source=str(path), notes=notes, pages=raw.pages)
+
+
+def _check_channels_apply(path: Path, channels, folder: bool, spectra: bool) -> None:
+    """Refuse ``channels`` for a file or folder that names its channels itself."""
+    kind = "folder" if folder else "spectra" if spectra else path.suffix.lower()
+    if channels is None or kind in (".npy", *_TIFF_SUFFIXES):
+        return
+    itself = _NAMED_BY.get(kind, "by its metadata")
+    raise ValueError(
+        f"{path.name} names its channels itself ({itself}): leave channels= out (it names the channels of a .npy "
+        "or TIFF stack only)."
+    )
+
+
+def _units_of(raw: _Channels, units: str | None, found: str | None, source: str, notes: list) -> str:
+    """The units of the element channels: ``units`` where given, else what the channels' names
+    say (one unit: a mixture is refused naming its files), else ``found`` (a signal's metadata),
+    else wt%; oxide channels named at% are refused (a map gives oxides in wt%)."""
+    named = raw.named_units()
+    if len(named) > 1:
+        listed = "; ".join(f"{unit}: {', '.join(files[:4])}{' ...' if len(files) > 4 else ''}"
+                           for unit, files in sorted(named.items()))  # fmt: skip
+        raise ValueError(
+            f"{source}: the channels' names give two units ({listed}). Export every channel in one unit "
+            "(all wt% or all at%)."
+        )
+    oxides_at = [raw.sources[c] for c, unit in raw.units.items() if unit == "at%" and _oxide_of(c) is not None]
+    if oxides_at:
+        raise ValueError(
+            f"{source}: {', '.join(oxides_at)} named at% but holding an oxide: oxide channels are read as wt%. "
+            "Export the oxides in wt%, or the elements in at%."
+        )
+    said = next(iter(named), None)
+    if units is not None:
+        if said is not None and said != units:
+            notes.append(f"read in {units} as units= says, though the channels' names say {said}")
+        return units
+    if said is not None and found is not None and said != found:
+        raise ValueError(
+            f"{source}: the channels' names say {said} but the files' metadata say {found}: give units= to say which."
+        )
+    if said is not None:
+        notes.append(f"element channels read in {said}, as their names say ({', '.join(named[said][:4])}"
+                     f"{' ...' if len(named[said]) > 4 else ''})")  # fmt: skip
+    return said or found or "wt%"
 
 
 def _npy_grid(path: Path) -> np.ndarray:
@@ -326,17 +531,12 @@ def _read_file(path: Path, suffix: str, channels):
             if "pixel_size" in data.files:
                 size = float(data["pixel_size"])
     elif suffix in (".npy",) + _TIFF_SUFFIXES:
-        stack, raw.pages = _mapped.open_npy(path) if suffix == ".npy" else (_tiff(path), None)
-        axis = 2 if suffix == ".npy" else 0  # the channels: .npy height x width x channels, TIFF pages first
-        if channels is None or stack.ndim != 3:
-            raise ValueError(
-                f"{path.name} is one array: give channels=[...] naming its {stack.shape[axis] if stack.ndim == 3 else '?'} "
-                "channels in order (.npy: height x width x channels; TIFF: pages)."
-            )
-        if stack.shape[axis] != len(channels):
-            raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.")
-        for i, c in enumerate(channels):
-            raw.add(c, stack[..., i] if axis == 2 else stack[i], repr(c))  # views: a memory-mapped .npy stays on disk
+        if suffix == ".npy":
+            (stack, raw.pages), axis = _mapped.open_npy(path), 2  # height x width x channels
+        else:
+            stack, axis = _tiff_stack(path)  # pages, or one page's samples
+        for c, grid in zip(channels or [], _stack_channels(path, stack, axis, channels)):
+            raw.add(c, grid, repr(c))
     elif suffix in (".hspy", ".zspy"):
         pairs, units, size = _eds.signal_channels(_eds.read_signals(path), path.name)
         if not pairs:
@@ -354,6 +554,42 @@ def _read_file(path: Path, suffix: str, channels):
     return raw, units, size
 
 
+def _stack_channels(path: Path, stack, axis: int, channels) -> list:
+    """The channels of one array (views: a memory-mapped .npy stays on disk), as many as
+    ``channels`` names, or a refusal saying what does not fit."""
+    shape = " x ".join(str(n) for n in stack.shape)
+    if stack.ndim == 2:
+        if channels is not None and len(channels) == 1:
+            return [stack]
+        given = "" if channels is None else f", but channels= names {len(channels)}"
+        raise ValueError(
+            f"{path.name} is one 2-D image ({shape} pixels: one channel){given}: give channels= one name, the "
+            "element or oxide it holds (e.g. SiO2), or give a stack of images (.npy: height x width x channels; TIFF: "
+            "pages)."
+        )
+    if stack.ndim != 3:
+        raise ValueError(
+            f"{path.name} holds an array of shape {stack.shape}: a map is height x width x channels (.npy) or a "
+            "stack of 2-D images (TIFF)."
+        )
+    if channels is None:
+        raise ValueError(
+            f"{path.name} is one array: give channels=[...] naming its {stack.shape[axis]} channels in order "
+            "(.npy: height x width x channels; TIFF: pages, or one page's samples)."
+        )
+    if stack.shape[axis] != len(channels):
+        hint = ""
+        if axis == 0 and stack.shape[2] == len(channels) and path.suffix.lower() in _TIFF_SUFFIXES:
+            hint = (
+                f" Its pages are images of {stack.shape[1]} x {stack.shape[2]}: if it is height x width x channels, "
+                "write it as one page with a sample per channel (tifffile.imwrite(path, array, "
+                "photometric='minisblack')), or as .npy."
+            )
+        raise ValueError(f"{path.name} has {stack.shape[axis]} channels but {len(channels)} names were given.{hint}")
+    index = (slice(None),) * axis
+    return [stack[(*index, i)] for i in range(len(channels))]
+
+
 def _holds_spectra(path: Path) -> bool:
     signals = _eds.read_signals(path)
     return not _eds.signal_channels(signals, path.name)[0] and any(np.ndim(s["data"]) >= 1 for s in signals)
@@ -361,7 +597,7 @@ def _holds_spectra(path: Path) -> bool:
 
 def _quantified_spectra(path: Path, k_factors, pixel_size) -> OxideMap:
     """A raw spectrum image quantified by Cliff-Lorimer, or refused naming the command."""
-    from minml.maps.quantify import cliff_lorimer, line_intensities, read_k_factors
+    from minml.maps.quantify import cliff_lorimer, line_intensities
 
     counts, energy, named, found_size = _eds.spectra_of(_eds.read_signals(path), path.name)
     h, w, n = counts.shape
@@ -373,7 +609,7 @@ def _quantified_spectra(path: Path, k_factors, pixel_size) -> OxideMap:
             f"{path.name} --standards standards.csv -o OUT (standards.csv: a spectrum column naming .msa files "
             "and oxide wt% columns)."
         )
-    k = read_k_factors(k_factors) if isinstance(k_factors, str | Path) else dict(k_factors)
+    k, notes = _k_factors_for(k_factors, named, energy)
     elements = [e for e in k if e != "O"]
     oxides: dict[str, list] = {}
     for start in range(0, h, max(1, 65536 // max(w, 1))):  # rows in blocks: the cumulative sums stay small
@@ -386,13 +622,17 @@ def _quantified_spectra(path: Path, k_factors, pixel_size) -> OxideMap:
             oxides.setdefault(name, []).append(grid)
     data = {name: np.concatenate(parts, axis=0) for name, parts in oxides.items()}
     empty = sum(grid == 0 for grid in data.values()) == len(data)
-    notes = [
+    notes.insert(
+        0,
         f"quantified from {n}-channel spectra: K-alpha net counts of {', '.join(elements)}, Cliff-Lorimer with the "
-        "k-factors given, no matrix correction, oxide sums normalised to 100 wt% (holes: too few counts, 0 wt%)"
-    ]
+        "k-factors given, no matrix correction, oxide sums normalised to 100 wt% (holes: too few counts, 0 wt%)",
+    )
     left_out = sorted(set(named) - set(k) - {"O"})
     if left_out:
-        notes.append(f"elements the file names but no k-factor was given for, left out: {', '.join(left_out)}")
+        notes.append(
+            f"elements the file names but no k-factor was given for, left out: {', '.join(left_out)} (to quantify "
+            "one, give its k-factor, or standards holding it)"
+        )
     if empty.mean() > 0.5:
         notes.append(
             f"{int(empty.sum())} of {h * w} pixels have fewer than 50 net counts in the lines and are masked: "
@@ -401,17 +641,62 @@ def _quantified_spectra(path: Path, k_factors, pixel_size) -> OxideMap:
     return OxideMap(data, pixel_size=pixel_size or found_size, source=str(path), notes=notes)
 
 
-def from_xarray(dataset, *, units: str = "wt%", pixel_size: float | None = None) -> OxideMap:
-    """An ``xarray.Dataset`` with one 2-D variable per element or oxide (dask-backed is fine)."""
+def _k_factors_for(k_factors, named: list, energy) -> tuple[dict, list]:
+    """The k-factors to quantify with: those given (a dict or a CSV file), and where they came
+    from standards (:func:`minml.maps.quantify.standards_k_factors`) the k of each element the
+    spectra name that no standard holds, from the line of log k against line energy (said in
+    the notes; refused where too few k-factors are measured).  Elements without a K line in the
+    spectra's range or an oxide stay without one (left out, said by the caller)."""
+    from minml.maps.quantify import StandardsKFactors, line_energy, read_k_factors
+
+    if isinstance(k_factors, str | Path):
+        return read_k_factors(k_factors), []
+    if not isinstance(k_factors, StandardsKFactors):
+        return dict(k_factors), []
+    oxide_of = element_oxides()
+
+    def measurable(element: str) -> bool:
+        try:
+            return element in oxide_of and energy[0] < line_energy(element) < energy[-1]
+        except ValueError:  # no K line listed
+            return False
+
+    wanted = [e for e in named if e not in k_factors and e != "O" and measurable(e)]
+    return k_factors.extended(wanted)
+
+
+def from_xarray(dataset, *, units: str | None = None, pixel_size: float | None = None) -> OxideMap:
+    """An ``xarray.Dataset`` with one 2-D variable per element or oxide (dask-backed is fine).
+
+    ``units`` as in :func:`read_map`: default what the variables' names say, else wt%.
+    """
     raw = _Channels()
     for name in dataset.data_vars:
         raw.add(str(name), dataset[name].data, repr(str(name)))
-    oxides, notes = to_oxides(raw, units=units)
+    notes: list[str] = []
+    chosen = _units_of(raw, units, None, "xarray.Dataset", notes)
+    missing = _non_finite_note(raw, raw.sources)
+    oxides, more = to_oxides(raw, units=chosen)
+    notes += more + ([missing] if missing else [])
     return OxideMap(oxides, pixel_size=pixel_size, source="xarray.Dataset", notes=notes)
+
+
+def _oxide_of(name: str) -> str | None:
+    """The oxide (canonical species) a channel named ``name`` holds; None for an element or neither."""
+    species = canonical_name(name)
+    if species is not None and not species_table()[species].halogen and name not in element_oxides():
+        return species
+    return None
 
 
 def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
     """Channels named by element or oxide -> oxide wt%.
+
+    Element channels in at% need every element, O included: each pixel's atoms are turned
+    into masses with the standard atomic weights, and its element wt% scaled so that its oxides
+    sum to its analysed at% total, the sum of its element channels (what the analysis found of
+    the pixel: ~100 in a mineral, low in a crack or epoxy whose carbon is not mapped), so that
+    :func:`minml.maps.classify_map`'s ``min_total`` masks cracks in at% maps as in wt% maps.
 
     Parameters
     ----------
@@ -438,8 +723,8 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
     oxides: dict[str, object] = {}
     notes: list[str] = []
     for name, grid in channels.items():
-        species = canonical_name(name)
-        if species is not None and not species_table()[species].halogen and name not in oxide_of:
+        species = _oxide_of(name)
+        if species is not None:
             if species in oxides:
                 raise ValueError(f"Two channels give {species}; keep one.")
             oxides[species] = grid
@@ -460,11 +745,13 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
                 f"wt% only with all of them. No O channel among {', '.join(elements)}: export the O map too, or the "
                 "maps in wt%."
             )
-        mass = {e: np.asarray(g, dtype=np.float32) * atomic_weight(e) for e, g in elements.items()}
-        total = sum(mass.values())
-        with np.errstate(invalid="ignore", divide="ignore"):
-            elements = {e: np.where(total > 0, 100.0 * m / total, 0.0).astype(np.float32) for e, m in mass.items()}
+        elements, low = _atomic_to_weight(elements)
         notes.append("at% converted to wt% with the standard atomic weights")
+        if low:
+            notes.append(
+                f"{low} pixels sum to under {_LOW_ATOMIC_TOTAL:g} at% over the mapped elements, O included (cracks, "
+                "epoxy, holes): each pixel's oxides sum to its analysed at% total, so min_total masks them"
+            )
     if "O" in elements:
         elements.pop("O")
         notes.append("O channel dropped: oxygen follows from the oxides")
@@ -474,9 +761,23 @@ def to_oxides(channels: dict, *, units: str = "wt%") -> tuple[dict, list]:
         species, factor = oxide_of[element]
         if species in oxides:
             raise ValueError(f"{element} and {species} channels both given; keep one.")
-        oxides[species] = np.asarray(grid) * np.float32(factor)
+        with np.errstate(over="ignore"):  # a value past float32 is infinite: masked (OxideMap.columns)
+            oxides[species] = np.asarray(grid) * np.float32(factor)
     _total_iron(oxides, notes)
     return oxides, notes
+
+
+def _atomic_to_weight(atoms: dict) -> tuple[dict, int]:
+    """Element at% grids -> element wt% grids scaled to each pixel's analysed at% total (see
+    :func:`to_oxides`), and the number of pixels whose total is under ``_LOW_ATOMIC_TOTAL``."""
+    atoms = {e: np.asarray(g, dtype=np.float32) for e, g in atoms.items()}
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        analysed = sum(atoms.values())
+        mass = {e: a * np.float32(atomic_weight(e)) for e, a in atoms.items()}
+        total = sum(mass.values())
+        scale = np.where(total > 0, analysed / total, 0.0).astype(np.float32)
+        weights = {e: (m * scale).astype(np.float32) for e, m in mass.items()}
+    return weights, int(np.count_nonzero(analysed < _LOW_ATOMIC_TOTAL))
 
 
 def _total_iron(oxides: dict, notes: list) -> None:
