@@ -18,6 +18,7 @@ try:  # the compiled module under pyarrow.compute, without its Python wrappers (
         MatchSubstringOptions,
         ReplaceSubstringOptions,
         SetLookupOptions,
+        SliceOptions,
     )
     from pyarrow._compute import call_function as _call_function
 except ImportError:  # pragma: no cover - a pyarrow that moved them
@@ -27,6 +28,7 @@ except ImportError:  # pragma: no cover - a pyarrow that moved them
         MatchSubstringOptions,
         ReplaceSubstringOptions,
         SetLookupOptions,
+        SliceOptions,
     )
     from pyarrow.compute import call_function as _call_function
 
@@ -36,12 +38,15 @@ __all__ = [
     "MatchSubstringOptions",
     "ReplaceSubstringOptions",
     "SetLookupOptions",
+    "SliceOptions",
     "arrow_array",
     "call",
     "cast",
     "numpy_column",
+    "positions",
     "release_unused",
     "stored_array",
+    "texts",
 ]
 
 _NUMBERS = {pa.int64(): np.int64, pa.float64(): np.float64, pa.int32(): np.int32, pa.float32(): np.float32}
@@ -130,6 +135,19 @@ def _strings(data: bytes, lengths: np.ndarray) -> pa.Array:
         [None, pa.py_buffer(offsets if large else offsets.astype(np.int32)), pa.py_buffer(data)],
         null_count=0,
     )
+
+
+def positions(rows) -> pa.Array:
+    """Row positions (integers) as an Arrow int64 array, for ``call("take", ...)``, without
+    :func:`pyarrow.array` (which loads pandas)."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(rows), [None, pa.py_buffer(rows)])
+
+
+def texts(words) -> pa.Array:
+    """A list of str as an Arrow string array, without :func:`pyarrow.array` (which loads pandas)."""
+    pieces = [str(word).encode() for word in words]
+    return _strings(b"".join(pieces), np.array([len(p) for p in pieces], dtype=np.int64))
 
 
 def arrow_array(column) -> pa.Array:

@@ -188,10 +188,24 @@ def sum_and_largest(columns: list[str], matrix: np.ndarray) -> tuple[np.ndarray,
     return total, largest, top
 
 
-def flag_row_shape(columns, total, largest, top, flags: Messages, total_range) -> tuple[np.ndarray, np.ndarray]:
-    """Flags that look at a row as a whole: empty, fractions, column shift, total.  Returns
-    the rows that are no analysis, and the analyses with a total outside ``total_range``."""
+def flag_row_shape(
+    columns, total, largest, top, flags: Messages, total_range, statistics=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flags that look at a row as a whole: a statistics row (``statistics``: its mask and the
+    label of each, :mod:`minml.tables._statistics`), empty, fractions, column shift, total.
+    Returns the rows that are no analysis, and the analyses with a total outside
+    ``total_range``.  A statistics row gets no other of these flags."""
     table = species_table()
+    stats = np.zeros(len(total), dtype=bool) if statistics is None else statistics[0]
+    if stats.any():
+        labels = statistics[1]
+        flags.add(
+            stats,
+            lambda idx: [f"statistics row: {labels[i]!r} labels it, not an analysis" for i in idx],
+            Reason.STATISTICS_ROW,
+            "statistics row",
+        )
+        total = np.where(stats, np.nan, total)  # compared with nothing below
     empty = total <= 0
     flags.add(empty, "empty row: no oxide values", Reason.EMPTY_ROW, "empty row")
     lo_f, hi_f = _FRACTION_RANGE
@@ -220,12 +234,12 @@ def flag_row_shape(columns, total, largest, top, flags: Messages, total_range) -
         Reason.COLUMN_SHIFT,
         "column shift?",
     )
-    no_analysis = empty | fractions | holds_total | alone
+    no_analysis = empty | fractions | holds_total | alone | stats
 
     if total_range is None:
         return no_analysis, np.zeros(len(total), dtype=bool)
     lo, hi = total_range
-    outside = ~empty & ~fractions & ((total < lo) | (total > hi))
+    outside = ~empty & ~fractions & ~stats & ((total < lo) | (total > hi))
     flags.add(
         outside,
         lambda idx: one_decimal(total[idx], f"total outside {lo:g}-{hi:g}: {{}} wt%"),

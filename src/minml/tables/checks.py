@@ -119,7 +119,18 @@ def check_oxides(
         total_range=total_range,
         notes=notes,
         extra_flags=merged,
+        statistics=_statistics_rows(mapping, df.columns[0] if df.shape[1] else None, first),
     )  # copy on write
+
+
+def _statistics_rows(mapping: ColumnMapping, name, cells):
+    """The rows whose first cell labels a statistic (:mod:`minml.tables._statistics`), where
+    the first column ``name`` holds no species; None where it does, or is not given."""
+    if name is None or cells is None or name in mapping.mapped:
+        return None
+    from minml.tables._statistics import statistics_in_cells
+
+    return statistics_in_cells(cells)
 
 
 def require_table(value) -> None:
@@ -157,6 +168,7 @@ def check_columns(
     elements: bool = False,
     total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE,
     notes: bool = True,
+    statistics=None,
 ) -> OxideCheck:
     """:func:`check_oxides` for a table given as named columns (no pandas needed).
 
@@ -171,6 +183,10 @@ def check_columns(
         Returns the columns that are not species as a DataFrame, when ``.other`` is asked for.
     suffix, elements, total_range, notes
         As :func:`check_oxides`.
+    statistics : (numpy.ndarray of bool, dict), optional
+        The rows that are statistics of the analyses and their labels, where the first column
+        is given as None (:func:`minml.tables._statistics.statistics_in_lines` reads them from
+        the rows' text); by default read from the first column.
 
     Returns
     -------
@@ -187,8 +203,19 @@ def check_columns(
     if wrong:
         raise ValueError(f"check_columns was told of {n_rows} rows, but columns have other lengths: {wrong}.")
     mapping, raw, merged = _read_mapped(list(columns), columns.__getitem__, n_rows, suffix, elements)
+    if statistics is None and columns:
+        name = next(iter(columns))
+        statistics = _statistics_rows(mapping, name, columns[name])
     return _check(
-        mapping, raw, n_rows, index=None, other=other, total_range=total_range, notes=notes, extra_flags=merged
+        mapping,
+        raw,
+        n_rows,
+        index=None,
+        other=other,
+        total_range=total_range,
+        notes=notes,
+        extra_flags=merged,
+        statistics=statistics,
     )
 
 
@@ -296,9 +323,10 @@ def _refuse_misspelt_iron(mapping: ColumnMapping) -> None:
 
 
 def _check(
-    mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes, extra_flags=()
+    mapping: ColumnMapping, raw: dict, n: int, *, index, other, total_range, notes, extra_flags=(), statistics=None
 ) -> OxideCheck:
-    """The checks on the mapped columns ``raw`` (column name to its cells)."""
+    """The checks on the mapped columns ``raw`` (column name to its cells); ``statistics``: the
+    rows that are statistics of the analyses, with their labels."""
     total_range = _valid_total_range(total_range)
     columns, matrix, values, status = read_cells(mapping, raw, n)
     order = [name for name in species_table() if name in set(mapping.mapped.values())]
@@ -320,7 +348,7 @@ def _check(
     matrix[:, columns.index("FeOt")] = feot
 
     total, largest, top = sum_and_largest(columns, matrix)
-    no_analysis, total_outside = flag_row_shape(columns, total, largest, top, flags, total_range)
+    no_analysis, total_outside = flag_row_shape(columns, total, largest, top, flags, total_range, statistics)
     result = OxideCheck(
         species=columns,
         values=matrix,

@@ -59,6 +59,8 @@ class Reason(enum.IntFlag):
     (``site_limits`` in ``minerals.toml``): the class is taken out of the answer, and the row
     named the next class where its end-members explain it (else also
     :attr:`NONE_OF_THE_CLASSES`)."""
+    STATISTICS_ROW = 32768
+    """The row's first cell labels a statistic of the analyses (``Mean``, ``SD``, ``n``): no analysis."""
 
 
 REASON_NAMES: dict[Reason, str] = {
@@ -77,6 +79,7 @@ REASON_NAMES: dict[Reason, str] = {
     Reason.OVERLAP: "composition of two classes",
     Reason.ABSENT_DECIDES: "depends on an absent column",
     Reason.SITE_LIMIT: "beyond a site of the network's class",
+    Reason.STATISTICS_ROW: "statistics row",
 }
 """What the summaries call the rows of each :class:`Reason` bit."""
 

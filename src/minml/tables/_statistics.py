@@ -1,0 +1,175 @@
+"""Rows of a table that are statistics of its analyses, not analyses: ``Mean``, ``SD``, ``n``.
+
+Published tables print them between or below the analyses of a grain or a sample, labelled in
+their first cell (``Average (n=8)``, ``1σ``, ``2SD``, ``Median``, ``Min``).  A mean has the
+composition of its mineral and would be named and counted as one more analysis; a standard
+deviation is no composition at all.  Such rows are kept, flagged as statistics rows and
+answered as no analysis (:func:`minml.check_oxides`).
+
+A row is a statistics row when its *first* cell is such a label, and only where such labels
+are a minority of the column's filled cells: a table whose every row is labelled ``Average``
+reports averages as its analyses.  Text cells are matched by their pyarrow array, lines of a
+CSV file (its rows carried as read) by their first field, both a candidate at a time after a
+test of the first character, so a million rows of sample names cost milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = ["statistics_in_cells", "statistics_in_lines"]
+
+_WORDS = (
+    r"(?:mean|average|aver|avg|median)\b{rest}"  # "Average (n=8)", "Mean of 5", "Average ol core"
+    r"|(?:[12]\s*)?(?:s\.?d\.?|std\.?|stdev|sdev|std\.?\s*dev(?:iation)?|standard\s+(?:deviation|error)"
+    r"|s\.?e\.?(?:m\.?)?|serr|σ|sigma|%?\s*rsd|rsd\s*%?|c\.?v\.?)\.?\s*(?:\({rest}\))?"
+    r"|(?:min(?:imum)?|max(?:imum)?|range|n|count)\.?\s*(?:\({rest}\))?"
+)
+_FIRST = frozenset("mMaAsSnNrRcC12σ%")  # the first characters of the words above
+
+
+def _pattern(rest: str, start: str, end: str) -> str:
+    return start + r"\s*(?:" + _WORDS.format(rest=rest) + r")\s*:?\s*" + end
+
+
+_CELL = re.compile(_pattern(r"[^\n]*", "^", "$"), re.IGNORECASE)
+
+
+def _line_pattern(sep: str) -> str:
+    """A line of a CSV file (its line ending first, as carried) whose first field is a label."""
+    field = "[^" + re.escape(sep) + '"\r\n]*'
+    return _pattern(field, r'^(?:\r?\n)?"?', '"?(?:' + re.escape(sep) + "|$)")
+
+
+def statistics_in_cells(cells) -> tuple[np.ndarray, dict[int, str]]:
+    """Which cells of a table's first column label a statistics row.
+
+    Parameters
+    ----------
+    cells : array-like
+        The first column: a pyarrow array, a pandas Series or a numpy array.  Columns of numbers
+        label no row.
+
+    Returns
+    -------
+    mask : numpy.ndarray of bool
+    labels : dict of int to str
+        The label of each such row, by position.
+
+    Examples
+    --------
+    >>> mask, labels = statistics_in_cells(["ol-1", "ol-2", "Average (n=2)", "1σ", "cpx-1", "Median of 4"])
+    >>> mask.tolist(), labels
+    ([False, False, True, True, False, True], {2: 'Average (n=2)', 3: '1σ', 5: 'Median of 4'})
+    """
+    from minml.io._arrow import SetLookupOptions, SliceOptions, call, positions, texts
+
+    text = _as_text(cells)
+    n = len(cells) if text is None else len(text)
+    if text is None or not n:
+        return np.zeros(n, dtype=bool), {}
+    trimmed = call("utf8_trim_whitespace", text)
+    first = call("utf8_slice_codeunits", trimmed, options=SliceOptions(0, 1))
+    at = np.flatnonzero(_bools(call("is_in", first, options=SetLookupOptions(texts(sorted(_FIRST))))))
+    words = call("take", trimmed, positions(at)).to_pylist()
+    labels = {i: word for i, word in zip(at.tolist(), words, strict=True) if word is not None and _CELL.match(word)}
+    lengths = call("binary_length", trimmed)  # int32 (int64 for large strings), 0 for blank cells
+    blank = np.count_nonzero(np.frombuffer(lengths.buffers()[1], dtype=_offset_type(trimmed))[: len(lengths)] == 0)
+    return _unless_most(np.fromiter(labels, dtype=np.int64), labels, n - text.null_count - int(blank), n)
+
+
+def statistics_in_lines(rows, sep: str, eol: bytes) -> tuple[np.ndarray, dict[int, str]]:
+    """:func:`statistics_in_cells` of the first fields of a CSV file's rows carried as their
+    text (:class:`minml.io.CsvLines`: each row its line ending, then the row).
+
+    Parameters
+    ----------
+    rows : pyarrow.Array of str
+    sep : str
+    eol : bytes
+        The line ending that each row starts with.
+
+    Returns
+    -------
+    mask : numpy.ndarray of bool
+    labels : dict of int to str
+    """
+    from minml.io._arrow import MatchSubstringOptions, call, positions
+
+    n = len(rows)
+    if not n:
+        return np.zeros(0, dtype=bool), {}
+    offsets = np.frombuffer(rows.buffers()[1], dtype=_offset_type(rows))
+    data = np.frombuffer(rows.buffers()[2], dtype=np.uint8)
+    starts = offsets[rows.offset : rows.offset + n] + len(eol)
+    np.minimum(starts, len(data) - 1, out=starts)
+    first = data[starts]
+    quoted = np.flatnonzero(first == ord('"'))
+    first[quoted] = data[np.minimum(starts[quoted] + 1, len(data) - 1)]
+    wanted = np.zeros(256, dtype=bool)
+    wanted[np.frombuffer("".join(_FIRST).encode("utf-8"), dtype=np.uint8)] = True  # σ: its first byte stands for it
+    at = np.flatnonzero(wanted[first])
+    if not len(at):
+        return np.zeros(n, dtype=bool), {}
+    picked = call("take", rows, positions(at))
+    found = call("match_substring_regex", picked, options=MatchSubstringOptions(_line_pattern(sep), ignore_case=True))
+    hit = at[_bools(found)]
+    labels = {int(i): _first_field(str(rows[int(i)]), sep) for i in hit.tolist()}
+    return _unless_most(hit, labels, n, n)
+
+
+def _offset_type(array) -> type:
+    """The integer type of a string array's offsets (and of its lengths)."""
+    import pyarrow as pa
+
+    return np.int64 if pa.types.is_large_string(array.type) else np.int32
+
+
+def _bools(array) -> np.ndarray:
+    """A pyarrow boolean array as numpy booleans (nulls False), without pandas."""
+    import pyarrow as pa
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    bits = np.unpackbits(np.frombuffer(array.buffers()[1], dtype=np.uint8), bitorder="little")
+    out = bits[array.offset : array.offset + len(array)].astype(bool)
+    if array.null_count:
+        valid = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), bitorder="little")
+        out &= valid[array.offset : array.offset + len(array)].astype(bool)
+    return out
+
+
+def _first_field(line: str, sep: str) -> str:
+    return line.lstrip("\r\n").split(sep, 1)[0].strip().strip('"').strip()
+
+
+def _as_text(cells):
+    """``cells`` as a pyarrow string array, or None for a column of numbers (or of no text)."""
+    import pyarrow as pa
+
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    if isinstance(cells, pa.Array):
+        return cells if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type) else None
+    values = np.asarray(getattr(cells, "to_numpy", lambda: cells)())
+    if values.dtype.kind not in "OUS":
+        return None
+    try:
+        return pa.array(values.astype(object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers and text mixed: the numbers as text (filled cells)
+        return pa.array(
+            [v if isinstance(v, str) else None if v is None or v != v else str(v) for v in values.tolist()],
+            type=pa.string(),
+        )
+
+
+def _unless_most(hit: np.ndarray, labels: dict, filled: int, n: int) -> tuple[np.ndarray, dict[int, str]]:
+    """The rows ``hit``, unless labels of statistics are most of the column's ``filled`` cells
+    (a table that reports averages as its analyses)."""
+    mask = np.zeros(n, dtype=bool)
+    if not len(hit) or 2 * len(hit) > max(filled, 1):
+        return mask, {}
+    mask[hit] = True
+    return mask, labels
