@@ -160,7 +160,11 @@ def test_empty_rows_get_no_formula(tmp_path, capsys):
     out = tmp_path / "formulas.csv"
     assert main(["formula", str(path), "--mineral", "olivine", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("1 of 4 formulas computed\n  iron: all Fe2+: 1 row\n  no formula: empty row: 3 rows\n")
+    assert printed.startswith(
+        "1 of 4 formulas computed\n"
+        "  far from their class's end-members (misfit above misfit_limit; see flag): 1 row\n"  # an amphibole
+        "  iron: all Fe2+: 1 row\n  no formula: empty row: 3 rows\n"
+    )
     written = pd.read_csv(out, keep_default_na=False)
     assert written["flag"].tolist()[1:] == ["no formula: empty row; empty row: no oxide values"] * 3
     assert written["fe3_method"].tolist()[1:] == [""] * 3 and written["cation_sum"].tolist()[1:] == [""] * 3
