@@ -219,7 +219,7 @@ def test_synthetic_map_ground_truth(tmp_path):
     pixels = result.pixels()
     assert len(pixels) == 64 * 64
     assert list(pixels.columns) == ["row", "col", "mineral", "probability", "flag", "mixed_with", "fraction"]
-    assert (pixels.loc[pixels["flag"] == MASKED, "mineral"] == "unknown").all()
+    assert (pixels.loc[pixels["flag"] == MASKED, "mineral"] == MASKED).all()
     written = write_outputs(result, tmp_path / "out")
     assert all(p.stat().st_size > 100 for p in written)
 

@@ -18,6 +18,7 @@ __all__ = [
     "probability_histogram",
     "pyroxene_quadrilateral",
     "reconstruction",
+    "import_pyplot_early",
     "require_matplotlib",
     "save_figure",
 ]
@@ -40,6 +41,47 @@ def _pyplot():
 def require_matplotlib() -> None:
     """Raise ImportError, saying which extra to install, unless figures can be drawn."""
     _pyplot()
+
+
+def import_pyplot_early():
+    """Start importing matplotlib's pyplot on a thread, for figures drawn after other work.
+
+    The import takes most of a second (matplotlib builds its artists' docstrings), time a
+    command such as ``minml map`` can spend reading and classifying meanwhile.  Whether
+    matplotlib is installed is known at once.
+
+    Returns
+    -------
+    callable
+        Waits for the import to end; raises its ImportError, if any.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed, saying which extra to install.
+    """
+    import importlib.util
+    import threading
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ImportError("Figures need matplotlib: pip install 'min-ml[plot]'.")
+    failed: list[ImportError] = []
+
+    def run() -> None:
+        try:
+            _pyplot()
+        except ImportError as error:  # pragma: no cover - a broken install
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="minml-import-pyplot", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
 
 
 def _axes(ax, size=(5.0, 4.0)):

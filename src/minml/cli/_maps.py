@@ -56,15 +56,15 @@ def _map_profile(text: str) -> tuple[float, float, float, float]:
 
 
 def _map_index(text: str) -> str:
-    """``--index``: an index of ``minerals.toml`` (``Fo``, ``An``, ``Mg_number``, ...), its case
-    as the file writes it (``fo`` is ``Fo``), checked before the map is read."""
-    from minml.chemistry.minerals import index_names
+    """``--index``: an index of ``minerals.toml`` (``Fo``, ``An``, ``Mg_number``, ...) in any
+    spelling :func:`minml.maps.figures.index_name` reads (``fo``, ``Mg#``), as the file names
+    it, checked before the map is read."""
+    from minml.maps.figures import index_name
 
-    known = index_names()
-    same = [name for name in known if name.lower() == text.strip().lower()]
-    if len(same) != 1:  # the names differ in more than case, so one matches at most
-        raise argparse.ArgumentTypeError(f"{text!r} is no index of minerals.toml; give one of: {', '.join(known)}")
-    return same[0]
+    try:
+        return index_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _index_phase(index: str | None, phase: str | None) -> str | None:
@@ -93,18 +93,23 @@ def _index_phase(index: str | None, phase: str | None) -> str | None:
 
 
 def _check_profile(profile, shape: tuple[int, int]) -> None:
-    """Refuse a ``--profile`` with a point outside a map of ``shape`` (rows, columns), before
-    the map is classified (:func:`minml.maps.figures.line_profile`'s rule)."""
-    if profile is None:
-        return
-    h, w = shape
-    x0, y0, x1, y1 = profile
-    for x, y in ((x0, y0), (x1, y1)):
-        if not (0 <= x <= w - 1 and 0 <= y <= h - 1):
-            raise ValueError(
-                f"--profile point ({x:g}, {y:g}) lies outside the map of {h} x {w} pixels; give x (column) "
-                f"from 0 to {w - 1} and y (row) from 0 to {h - 1}."
-            )
+    """Refuse a ``--profile`` with a point outside a map of ``shape`` (rows, columns) or both
+    ends on one pixel, before the map is classified (:func:`minml.maps.figures.check_profile`)."""
+    from minml.maps.figures import check_profile
+
+    if profile is not None:
+        check_profile(profile, shape, label="--profile")
+
+
+def _check_lengths(args, pixel_size: float | None) -> None:
+    """Refuse ``--beam-width`` or ``--min-area`` (micrometres) for a map without a pixel size
+    (neither --pixel-size nor the file gives one): they would be taken as pixels, unsaid."""
+    given = [option for option, value in (("--beam-width", args.beam_width), ("--min-area", args.min_area)) if value]
+    if given and not pixel_size:
+        raise ValueError(
+            f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} in micrometres and the map has no pixel "
+            "size: give --pixel-size (µm per pixel; --pixel-size 1 to count in pixels)."
+        )
 
 
 def _check_index_present(result, index: str | None, phase: str | None) -> None:
@@ -147,7 +152,8 @@ def _add_map(sub) -> None:
         "--min-total",
         type=_map_option("--min-total", _map_check("min_total")),
         default=80.0,
-        help="pixels with a lower oxide sum are masked: epoxy, holes, cracks (default: 80)",
+        help="pixels with a lower oxide sum are masked: epoxy, holes, cracks; for at%% maps, the at%% sum of the "
+        "mapped elements, O included (default: 80)",
     )
     p.add_argument(
         "--max-total",
@@ -166,23 +172,25 @@ def _add_map(sub) -> None:
     p.add_argument(
         "--beam-width",
         type=_map_option("--beam-width", _map_check("beam_width")),
-        default=2.0,
+        default=None,
         metavar="UM",
-        help="micrometres over which the beam mixes neighbouring grains: sets the neighbourhood of mixed pixels "
-        "(default: 2)",
+        help="micrometres over which the beam mixes neighbouring grains: sets the neighbourhood of mixed pixels; "
+        "needs a pixel size (default: 2, or 1 pixel on a map without a pixel size)",
     )
     p.add_argument(
         "--min-area",
         type=_map_option("--min-area", _map_check("min_area")),
         default=None,
         metavar="UM2",
-        help="phases under this area (µm²) are listed apart, not drawn as phases (default: 10 pixels)",
+        help="phases whose own pixels cover less (µm²) are listed apart, not drawn as phases; needs a pixel size "
+        "(default: 10 pixels, or 0.01 %% of the analysed pixels on a map of over 100 000)",
     )
     p.add_argument(
         "--index",
         type=_map_index,
         default=None,
-        help="map of an index of one phase, as minerals.toml names them (any case): Fo, An, Mg_number, Wo, ...",
+        help="map of an index of one phase, as minerals.toml names them (any case, '#' for '_number'): Fo, An, "
+        "Mg_number or Mg#, Wo, ...",
     )
     p.add_argument(
         "--index-phase",
@@ -201,9 +209,9 @@ def _add_map(sub) -> None:
 
 def _run_map(args) -> int:
     import minml.maps
-    from minml.plot import require_matplotlib
+    from minml.plot import import_pyplot_early
 
-    require_matplotlib()  # the pictures are figures: known before the map is classified
+    pyplot_imported = import_pyplot_early()  # the pictures need it: known before the map is classified
     _writable_folder(args.output)
     index_phase = _index_phase(args.index, args.index_phase)
     k_factors = args.k_factors
@@ -224,18 +232,23 @@ def _run_map(args) -> int:
         print(note)
     h, w = oxide_map.shape
     _check_profile(args.profile, (h, w))  # before the map is classified: a refused run writes nothing
+    _check_lengths(args, oxide_map.pixel_size)
     print(f"{h} x {w} pixels, species: {', '.join(oxide_map.data)}")
+    if not oxide_map.pixel_size:
+        print("no pixel size (--pixel-size): areas are in pixels, modes.csv's column area_pixels")
+    beam = {} if args.beam_width is None else {"beam_width": args.beam_width}
     result = minml.maps.classify_map(
         oxide_map,
         min_total=args.min_total,
         max_total=args.max_total,
-        beam_width=args.beam_width,
         progress=sys.stderr.isatty() or h * w >= 1_000_000,  # off a terminal: a line now and then, large maps only
+        **beam,
     )
     if args.clean:
         result = minml.maps.clean(result, min_region=args.clean)
     _check_index_present(result, args.index, index_phase)
     modes = result.modes(min_area=args.min_area)
+    pyplot_imported()
     written = minml.maps.write_outputs(
         result,
         args.output,
@@ -254,10 +267,10 @@ def _run_map(args) -> int:
 
 
 def _writable_folder(folder: Path) -> None:
-    """Refuse, before any work, an output folder that is a file or cannot be made or written."""
-    from minml.io import writable_path
+    """Refuse, before any work, an output folder that is a file, lies under a file, or cannot
+    be made or written in (:func:`minml.maps.outputs.check_output_folder`)."""
+    from minml.maps.outputs import check_output_folder
 
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{str(folder)!r} is a file; -o names the folder the map's outputs go to.")
-    existing = next(p for p in [folder, *folder.parents] if p.exists())
-    writable_path(existing / "modes.csv")  # the folder itself, or the one it will be made in
+    check_output_folder(folder)

@@ -176,8 +176,9 @@ class LazyMapResult:
         Parameters
         ----------
         min_area : float, optional
-            As :func:`minml.maps.modes.modal_table`: phases under this area (µm², pixels
-            without a pixel size; default 10 pixels) are ``listed_apart``.
+            As :func:`minml.maps.modes.modal_table`: phases whose own pixels cover less (µm²,
+            pixels without a pixel size; default :func:`minml.maps.modes.default_min_area`)
+            are ``listed_apart``.
         blocks : int, default=8
             Tiles along each side of the map for the block bootstrap.
         random_state : int or numpy.random.Generator, default=0
@@ -254,8 +255,10 @@ class LazyMapResult:
         import dask
         import dask.array as da
 
+        from minml.io import atomic_path
         from minml.maps.classify import MapResult
         from minml.maps.figures import phase_map
+        from minml.maps.outputs import _modes_csv
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -270,7 +273,8 @@ class LazyMapResult:
         )
         p_sum, p_var, parts, seams = done[2:]
         modes = _modes_table(parts, seams, self.names, self.codes.shape, self.pixel_size, min_area, 8, 0)
-        modes.to_csv(out_dir / "modes.csv", float_format="%.4f")
+        with atomic_path(out_dir / "modes.csv") as part:  # whole or not at all, as write_outputs writes it
+            _modes_csv(modes, self.pixel_size).to_csv(part, float_format="%.4f")
         step = max(1, int(np.ceil(np.sqrt(self.codes.size / preview_pixels))))
         codes, probability = dask.compute(
             da.from_zarr(str(store), component="codes")[::step, ::step],
@@ -278,7 +282,8 @@ class LazyMapResult:
         )
         size = None if self.pixel_size is None else self.pixel_size * step
         ax = phase_map(MapResult(codes, probability, self.names, p_sum, p_var, size), title=title, modes=modes)
-        ax.figure.savefig(out_dir / "phase_map.png", dpi=150)
+        with atomic_path(out_dir / "phase_map.png") as part:
+            ax.figure.savefig(part, dpi=150, format="png")
         import matplotlib.pyplot as plt
 
         plt.close(ax.figure)

@@ -80,22 +80,25 @@ class MapResult:
         return modal_table(self, min_area=min_area, blocks=blocks, random_state=random_state)
 
     def pixels(self, rows: slice = slice(None)) -> pd.DataFrame:
-        """One row per pixel of map rows ``rows``: ``row``, ``col``, ``mineral``, ``probability``, ``flag``."""
+        """One row per pixel of map rows ``rows``: ``row``, ``col``, ``mineral`` (a class,
+        ``unknown``, or ``masked`` as ``modes.csv`` counts it; a mixed pixel's majority phase),
+        ``probability``, ``flag``, ``mixed_with``, ``fraction``."""
         codes = self.codes[rows]
         h, w = codes.shape
         first = range(self.codes.shape[0])[rows].start if h else 0
         r, c = np.divmod(np.arange(h * w), w)
         k = len(self.class_proba_sum)
         code = codes.ravel()
-        minerals = [*self.names[:k], UNKNOWN]
+        minerals = [*self.names[:k], UNKNOWN, MASKED]
         flags = ["", *self.names[k:]]
         major, other, share = self.mixed_pixels(rows)
         mixed = major >= 0
+        own = np.where(code == self.names.index(MASKED), k + 1, np.minimum(code, k))
         return pd.DataFrame(
             {
                 "row": (r + first).astype(np.int32),
                 "col": c.astype(np.int32),
-                "mineral": pd.Categorical.from_codes(np.where(mixed, major, np.minimum(code, k)), minerals),
+                "mineral": pd.Categorical.from_codes(np.where(mixed, major, own), minerals),
                 "probability": self.probability[rows].ravel(),
                 "flag": pd.Categorical.from_codes(np.where(code >= k, code - k + 1, 0), flags),
                 "mixed_with": pd.Categorical.from_codes(np.where(mixed, other, -1), self.names[:k]),

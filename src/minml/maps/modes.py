@@ -22,8 +22,11 @@ The standard deviation has three parts, added in quadrature:
 
 ``sd_map_percent`` (classification and boundary) is the error of the mode *of this map*;
 ``sd_percent`` (all three) is the error of the rock's mode estimated from it.
-Phases whose area is below ``min_area`` (µm², or pixels when the map has no pixel size) are
-``listed_apart``: kept in the table, not drawn as phases.
+Phases whose own pixels (those named the phase, before any sharing) cover less than ``min_area``
+(µm², or pixels when the map has no pixel size) are ``listed_apart``: kept in the table, not drawn
+as phases.  The default is :func:`default_min_area`: 10 pixels, or 0.01 % of the analysed pixels
+on a map of over 100 000 of them (specks of misnamed pixels grow in number with the map: a
+1024 x 1024 map lists apart a phase of under 105 pixels, about a 10 x 10 pixel grain).
 """
 
 from __future__ import annotations
@@ -31,9 +34,39 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["allocation", "modal_table", "modes_frame"]
+__all__ = ["allocation", "default_min_area", "modal_table", "modes_frame"]
 
 _REPLICATES = 200
+
+MIN_PIXELS = 10
+"""The fewest pixels of its own a phase needs to be drawn as a phase (by default)."""
+
+MIN_SHARE = 1e-4
+"""... and the least share of the analysed pixels (0.01 %): what a phase needs on a large map."""
+
+
+def default_min_area(analysed: int, pixel_size: float | None = None) -> float:
+    """The minimum area of a phase when none is given: :data:`MIN_PIXELS` pixels or
+    :data:`MIN_SHARE` of the ``analysed`` (not masked) pixels, whichever is more, in µm²
+    (pixels without a pixel size).
+
+    Parameters
+    ----------
+    analysed : int
+        The map's analysed pixels.
+    pixel_size : float, optional
+        Micrometres per pixel.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> default_min_area(256 * 256), default_min_area(1024 * 1024), default_min_area(64 * 64, 0.5)
+    (10.0, 104.8576, 2.5)
+    """
+    return max(float(MIN_PIXELS), MIN_SHARE * analysed) * (pixel_size or 1.0) ** 2
 
 
 def allocation(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,6 +139,19 @@ def _near_shares(codes: np.ndarray, pixels: np.ndarray, classes: np.ndarray, chu
 def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band: float = 3.0, random_state=0):
     """The modes of a :class:`~minml.maps.classify.MapResult` (see the module docstring).
 
+    Parameters
+    ----------
+    result : MapResult
+    min_area : float, optional
+        µm² (pixels without a pixel size): a phase whose own pixels cover less is
+        ``listed_apart``; default :func:`default_min_area`.
+    blocks : int, default=8
+        Tiles along each side of the map for the block bootstrap.
+    band : float, default=3.0
+        Pixels a boundary runs together (``sd_boundary``).
+    random_state : int or numpy.random.Generator, default=0
+        Of the block bootstrap.
+
     Returns
     -------
     pandas.DataFrame
@@ -115,7 +161,8 @@ def modal_table(result, *, min_area: float | None = None, blocks: int = 8, band:
         pixels without a pixel size: the area each row holds after mixed and unknown pixels are
         shared, as ``mode_percent`` counts it; unknown keeps the pixels no mineral claims,
         mixture none, masked its own, so that the column sums to the map's area) and
-        ``listed_apart``.
+        ``listed_apart`` (the phase's own pixels, ``pixels``, cover less than ``min_area``;
+        default :func:`default_min_area`).
     """
     k = len(result.class_proba_sum)
     names = result.names
@@ -181,8 +228,9 @@ def modes_frame(names, counts, allocated, sds, unclaimed, pixel_size, min_area) 
     left[names.index("unknown") - k] = unclaimed
     left[names.index("masked") - k] = counts[names.index("masked")]
     frame["area_um2"] = np.r_[allocated, left] * unit
-    limit = 10 * unit if min_area is None else float(min_area)
-    frame["listed_apart"] = np.r_[allocated * unit < limit, [False] * (len(names) - k)]
+    # judged on the pixels named the phase: a speck of 3 pixels gains 8 more from the unknown ring around it
+    limit = default_min_area(analysed, pixel_size) if min_area is None else float(min_area)
+    frame["listed_apart"] = np.r_[counts[:k] * unit < limit, [False] * (len(names) - k)]
     frame.index.name = "phase"
     return frame[(frame["pixels"] > 0) | (frame["mode_percent"] > 0.01)]
 
