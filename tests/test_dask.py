@@ -152,9 +152,10 @@ def test_files_refused_or_left_whole(client, sample, tmp_path):
     (tmp_path / "full" / "keep.txt").write_text("x")
     with pytest.raises(FileExistsError, match="not an empty folder"):
         minml.classify_files(paths, tmp_path / "full", scheduler=client)
-    # the second file lacks an oxide column: the read fails mid-run, and nothing is left
-    sample.drop(columns="MgO").to_csv(paths[1], index=False)
-    with pytest.raises(Exception):
+    # a row of the second file has more cells than names: the read fails mid-run, and nothing is left
+    with open(paths[1], "a") as handle:
+        handle.write(",".join(["1"] * (len(sample.columns) + 3)) + "\n")
+    with pytest.raises(ValueError, match="cannot be read past byte"):
         minml.classify_files(paths, tmp_path / "out", scheduler=client)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "in"]  # no out, no staging folder
 

@@ -96,10 +96,12 @@ def _model(arg):
 
 def _meta(function, ddf, *args, **kwargs):
     """The empty result of ``function`` on the stand-in rows of ``ddf`` (its warnings are the
-    partitions' business, not the meta's)."""
+    partitions' business, not the meta's); ``ddf`` may be a pandas DataFrame of stand-in
+    rows itself (the folder route's, one kind per file header)."""
+    rows = getattr(ddf, "_meta_nonempty", ddf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return function(ddf._meta_nonempty, *args, **kwargs).iloc[:0]
+        return function(rows, *args, **kwargs).iloc[:0]
 
 
 def _quiet(function, part, *args, **kwargs):

@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
+from contextlib import contextmanager
 
 from minml import __version__
 
@@ -114,7 +117,7 @@ def _command(argv: list) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _terminable():
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
         try:
@@ -132,9 +135,50 @@ def _command(argv: list) -> int:
         except BrokenPipeError:  # `minml validate ... | head`: the reader left; no traceback
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor one at exit, flushing
             return 141  # as a shell reports a process ended by SIGPIPE
+        except OSError as error:  # the system refused: a full disk, a read-only folder, an output folder taken
+            print(f"minml {args.command}: error: {_os_message(error)}", file=sys.stderr)
+            return 2 if isinstance(error, FileExistsError) else 1
         except KeyboardInterrupt:  # Ctrl-C: outputs are written whole or not at all
             print(f"\nminml {args.command}: interrupted", file=sys.stderr)
             return 130  # as a shell reports a process ended by SIGINT
+        except _Terminated:  # SIGTERM, as a batch scheduler ends a job: cleaned up as for Ctrl-C
+            print(f"minml {args.command}: terminated (SIGTERM)", file=sys.stderr)
+            return 143  # as a shell reports a process ended by SIGTERM
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread as Ctrl-C raises :class:`KeyboardInterrupt`, so that
+    what a command was writing is removed on the way out (:func:`minml.io.atomic_path`)."""
+
+
+@contextmanager
+def _terminable():
+    """While the command runs, SIGTERM raises :class:`_Terminated` (then is ignored: the
+    clean-up is not cut short), where it would end the process at once; left as it is
+    where a caller set its own handler, or off the main thread (no handler can be set)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _os_message(error: OSError) -> str:
+    """An error of the operating system in one line: to which path as the user named it,
+    and why (the system's words); minml's own errors (a write refused, with the fix, or an
+    output folder taken) in their words."""
+    if error.errno is None or error.strerror is None or type(error).__str__ is not OSError.__str__:
+        return str(error)
+    where = f"{str(error.filename)!r}: " if error.filename is not None else ""
+    return f"{where}{error.strerror}"
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

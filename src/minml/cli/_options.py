@@ -4,6 +4,7 @@ become the command's options (:data:`_FLAGS`)."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import sys
@@ -30,10 +31,36 @@ def _run_job(args) -> int:
     if "total_range" in options:
         options["total_range"] = tuple(options["total_range"])
     options["progress"] = sys.stderr.isatty()
-    summary = args.job(args.input, args.output, **options)
+    summary = args.job(args.input, _output_file(args), **options)
     for line in summary.lines():
         print(line)
     return 0
+
+
+def names_folder(output) -> bool:
+    """Whether ``-o``, as typed (:func:`_output`), ends in a path separator: a folder."""
+    return output is not None and str(output).endswith(("/", "\\", os.sep))
+
+
+def _output_file(args) -> Path | None:
+    """``-o`` of a command that writes one file, as a path; refused where it names a folder
+    (``out/``): only ``classify`` and ``validate`` write a folder of parts."""
+    if args.output is None:
+        return None
+    if names_folder(args.output):
+        raise ValueError(
+            f"-o {args.output!r} ends in a separator, which names a folder: minml {args.command} writes one table; "
+            "give a file name (CSV, XLSX or Parquet by extension)."
+        )
+    return Path(args.output)
+
+
+def _output(text: str) -> str:
+    """``-o`` as typed: a path, its trailing separator kept (``DIR/`` names a folder, which
+    :class:`~pathlib.Path` would drop)."""
+    if not text:
+        raise argparse.ArgumentTypeError("give a file name, or a folder ending in '/'")
+    return text
 
 
 def _check_sheet_number(path: Path, sheet) -> None:
@@ -144,7 +171,7 @@ def _add_output(p, default_suffix: str) -> None:
     p.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=_output,
         default=None,
         help=f"output file (CSV, XLSX or Parquet by extension; default: INPUT{default_suffix})",
     )

@@ -12,7 +12,9 @@ from minml.cli._options import (
     _add_table_arguments,
     _add_total_range,
     _coverage,
+    _output,
     _run_job,
+    names_folder,
 )
 
 
@@ -28,7 +30,7 @@ def _add_check(sub) -> None:
     p.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=_output,
         default=None,
         help="write the canonical oxides and per-row flags (CSV, XLSX or Parquet, by extension)",
     )
@@ -112,9 +114,10 @@ def _add_validate(sub) -> None:
     p.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=_output,
         default=None,
-        help="ranked table (CSV, XLSX or Parquet; default: INPUT_validated.csv)",
+        help="ranked table (CSV, XLSX or Parquet; default: INPUT_validated.csv); a folder ending in '/' for "
+        "partitioned Parquet (see --scheduler)",
     )
     p.add_argument(
         "--report",
@@ -190,11 +193,22 @@ def _many(args) -> bool:
     output folder (``-o DIR/``) or a scheduler."""
     text = str(args.input)
     return (
-        args.scheduler is not None
-        or args.input.is_dir()
-        or any(c in text for c in "*?[")
-        or (args.output is not None and str(args.output).endswith(("/", "\\")))
+        args.scheduler is not None or args.input.is_dir() or any(c in text for c in "*?[") or names_folder(args.output)
     )
+
+
+def _check_new_folder(folder: Path) -> None:
+    """Refuse, before a cluster starts, an output folder that holds something already: the
+    parts of a run are never mixed with other files, nor written over an earlier run's."""
+    try:
+        taken = folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
+    except OSError:  # a name too long: the library says so, naming the folder, before any work
+        return
+    if taken:
+        what = "a folder that is not empty" if folder.is_dir() else "a file"
+        raise ValueError(
+            f"-o {str(folder)!r} is {what}: remove it, or give -o a new folder for the parts (e.g. {folder.name}-2/)."
+        )
 
 
 def _run_one_or_many(args) -> int:
@@ -220,6 +234,7 @@ def _run_one_or_many(args) -> int:
             f"{', '.join(given)} cannot be used with a folder, a glob, -o DIR/ or --scheduler (files read in pieces on "
             "Dask); run the command on one file for them."
         )
+    _check_new_folder(Path(args.output))
     import minml
     from minml import NoScheduler
 

@@ -42,10 +42,8 @@ def prepare_outputs(source: Source, table: Path | None, *others: Path | None) ->
     """Check, before any work, that the output ``table`` (a known extension) and the
     ``others`` (reports, figures: matplotlib must be there) can be written: existing
     folders, none of them the input or each other."""
-    from minml.io import writable_path
-
-    written = [writable_path(table)] if table is not None else []
-    written += [writable_path(path, table=False) for path in others if path is not None]
+    written = [_writable(table)] if table is not None else []
+    written += [_writable(path, table=False) for path in others if path is not None]
     if any(path is not None for path in others):
         from minml.plot import require_matplotlib
 
@@ -55,6 +53,21 @@ def prepare_outputs(source: Source, table: Path | None, *others: Path | None) ->
             raise ValueError(f"{str(path)!r} is the input; write to another file so that the input stays as it is.")
         if path.resolve() in {p.resolve() for p in written[:i]}:
             raise ValueError(f"{str(path)!r} is named for two outputs; give each its own file.")
+
+
+def _writable(path, *, table: bool = True) -> Path:
+    """:func:`minml.io.writable_path`, the system's refusal to look at ``path`` (a name too
+    long for the file system) raised as :class:`minml.io._paths.CannotWrite` naming it."""
+    from minml.io import writable_path
+    from minml.io._paths import cannot_write
+
+    try:
+        return writable_path(path, table=table)
+    except OSError as error:
+        refused = cannot_write(error, path)
+        if refused is error:
+            raise
+        raise refused from None
 
 
 def write_beside(table, result, output: Path, *, bom: bool, prefix: str, progress: bool = False) -> bool:
