@@ -118,7 +118,9 @@ def test_the_absent_channel_warning_names_only_what_is_missing():
     """The advice about Al, Na and Ca came even when those were mapped."""
     oxides = _oxides(OL)
     del oxides["MnO"]
-    with pytest.warns(UserWarning, match=r"no channel for MnO: read as 0 wt% in every pixel\. Map the elements") as seen:
+    with pytest.warns(
+        UserWarning, match=r"no channel for MnO: read as 0 wt% in every pixel\. Map the elements"
+    ) as seen:
         classify_map(OxideMap(oxides, pixel_size=1.0))
     assert not any("feldspars" in str(w.message) for w in seen)
     del oxides["Na2O"]

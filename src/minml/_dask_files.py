@@ -192,17 +192,17 @@ def read_sources(sources, *, blocksize="64MB", elements: bool = False) -> _Sourc
         columns = _union([names for _, names, _, _ in headers])
         _refuse_strangers([(path, names) for path, names, _, _ in headers], elements)
         schema = _parquet_schema([types for _, _, types, _ in headers], columns)
-        pieces = [
+        groups: list[tuple] = [
             (path, group, names, index) for path, names, _, index in headers for group in range(_row_groups(path))
         ]
-        return _Sources("parquet", columns, pieces, schema, _parquet_stand_in(headers, columns, schema))
+        return _Sources("parquet", columns, groups, schema, _parquet_stand_in(headers, columns, schema))
     headers = [h for h in (_csv_header(path) for path in files) if h is not None]
     if not headers:
         raise ValueError(f"The files {_listed(files)} are empty: give files of analyses, a header line first.")
     columns = _union([names for _, names, _ in headers])
     _refuse_strangers([(path, names) for path, names, _ in headers], elements)
     step = parse_bytes(blocksize) if isinstance(blocksize, str) else int(blocksize)
-    pieces = []
+    pieces: list[tuple] = []
     for path, names, sep in headers:
         missing = _missing_text(names)
         size = path.stat().st_size

@@ -14,11 +14,11 @@ __all__ = [
     "OKABE_ITO",
     "confusion_matrix",
     "feldspar_ternary",
+    "import_pyplot_early",
     "latent_space",
     "probability_histogram",
     "pyroxene_quadrilateral",
     "reconstruction",
-    "import_pyplot_early",
     "require_matplotlib",
     "save_figure",
 ]

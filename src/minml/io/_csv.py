@@ -77,7 +77,8 @@ def _read_csv(path: Path, codec: str, header_row: int | None, given: bool = Fals
     table = _parse(path, codec, sep, skip, header_row, given)
     if header_row is None and not species_names(table.columns):
         _refuse_names_below(repr(path.name), _first_lines(path, codec, sep))
-    skiprows, nrows = skip, None
+    skiprows: int | list[int] = skip
+    nrows = None
     layout = _layout(table, path, codec, sep, skip)
     if layout is not None:  # read again without the rows that are no analyses, so that columns type as they would
         skiprows, nrows, names = layout

@@ -132,7 +132,7 @@ def _without_notes(book, name, table: pd.DataFrame, skip: int, where: str, path:
 
 
 def _shown(
-    table: pd.DataFrame, cells: dict[tuple[int, int], str], first: int, skipped: set[int] = frozenset()
+    table: pd.DataFrame, cells: dict[tuple[int, int], str], first: int, skipped: frozenset[int] | set[int] = frozenset()
 ) -> pd.DataFrame:
     """``table`` with the text of ``cells`` ((sheet row from 1, column from 0): text) where the
     engine left them empty; ``first`` is the sheet row of the table's first row, below which

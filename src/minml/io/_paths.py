@@ -59,7 +59,7 @@ class CannotWrite(OSError):
     """
 
     def __str__(self) -> str:
-        fix = _FIXES.get(self.errno, "write to another folder")
+        fix = _FIXES.get(self.errno or 0, "write to another folder")
         return f"cannot write {self.filename!r}: {self.strerror} ({fix})"
 
 
@@ -120,7 +120,7 @@ def sweep_stale(folder) -> list[Path]:
     list of pathlib.Path
         The folders removed.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:  # a folder that cannot be listed: nothing of ours to sweep there

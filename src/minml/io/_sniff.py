@@ -451,5 +451,5 @@ def rows_left_out(path: Path, sep: str, codec: str = "utf-8-sig") -> bool:
         handle.seek(max(path.stat().st_size - _TAIL_BYTES, 0))
         tail = handle.read().decode(codec, errors="replace")
     last = next((line for line in reversed(tail.splitlines()) if line.strip()), "")
-    cells = next(_cells_of([last], sep), [])
+    cells: list = next(_cells_of([last], sep), [])
     return len(filled) > 1 and bool(cells) and (_note_row(cells) or bool(_NOTE_START.match(cells[0].strip())))

@@ -101,7 +101,7 @@ def statistics_in_lines(rows, sep: str, eol: bytes) -> tuple[np.ndarray, dict[in
     n = len(rows)
     if not n:
         return np.zeros(0, dtype=bool), {}
-    offsets = np.frombuffer(rows.buffers()[1], dtype=_offset_type(rows))
+    offsets: np.ndarray = np.frombuffer(rows.buffers()[1], dtype=_offset_type(rows))
     data = np.frombuffer(rows.buffers()[2], dtype=np.uint8)
     starts = offsets[rows.offset : rows.offset + n] + len(eol)
     np.minimum(starts, len(data) - 1, out=starts)
