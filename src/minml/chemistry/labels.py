@@ -140,14 +140,19 @@ _QUALIFIERS = {
 }
 _NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # "(microlite)", "[Fo90]"
 _WORDS = re.compile(r"[\s_\-,;:.]+")
+# a composition written beside the phase ("Pl An60", "Fo90 olivine", "Cpx Wo45", "Sp Cr#40")
+_COMPOSITION = re.compile(r"(?:fo|fa|an|ab|or|wo|en|fs|mg#?|cr#?|xmg)\d+(?:[.,]\d+)?%?", re.IGNORECASE)
 
 
 def _bare_forms(label: str) -> list[str]:
     """The label without what it says of the grain, for a second look-up: without notes in
-    brackets, a trailing "?" and qualifier words (``Pl (microlite)``, ``Olivine core``,
-    ``olivine?``); then also without a grain number (``Ol-1``, ``cpx2``, ``Cpx 3a``)."""
+    brackets, a trailing "?", qualifier words and compositions (``Pl (microlite)``, ``Olivine
+    core``, ``olivine?``, ``Pl An60``, ``Fo90 olivine``); then also without a grain number
+    (``Ol-1``, ``cpx2``, ``Cpx 3a``)."""
     words = [
-        w for w in _WORDS.split(_NOTE.sub(" ", label).strip().rstrip("?").strip()) if w and w.lower() not in _QUALIFIERS
+        w
+        for w in _WORDS.split(_NOTE.sub(" ", label).strip().rstrip("?").strip())
+        if w and w.lower() not in _QUALIFIERS and not _COMPOSITION.fullmatch(w)
     ]
     if not words:
         return []
