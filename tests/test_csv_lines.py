@@ -102,9 +102,15 @@ def test_another_separator_is_written_from_the_cells(tmp_path):
     assert rows[1].split(b",")[-RESULTS:] == _classify(EXAMPLE, tmp_path / "plain.csv")[1].split(b",")[-RESULTS:]
 
 
-def test_carried_rows_read_only_the_species_columns(tmp_path):
+def test_carried_rows_read_only_the_species_and_label_columns(tmp_path):
+    """The text columns before the first species (entity_id, Mineral, method: where a row may be
+    labelled Mean or SD) are read with the species; those after them are not."""
     table, lines = read_csv_rows(EXAMPLE, ",")
     assert lines is not None and lines.names == read_csv_arrow(EXAMPLE).column_names
+    assert table.column_names[:3] == ["entity_id", "Mineral", "method"] and "SiO2" in table.column_names
+    shifted = tmp_path / "shifted.csv"
+    read_table(EXAMPLE).pipe(lambda t: t[[*t.columns[3:], *t.columns[:3]]]).to_csv(shifted, index=False)
+    table, lines = read_csv_rows(shifted, ",")
     assert "Mineral" in lines.names and "Mineral" not in table.column_names
     assert len(lines.rows) == table.num_rows == len(read_table(EXAMPLE))
     assert csv_lines(EXAMPLE, ",").header == EXAMPLE.read_bytes().split(b"\n")[0]

@@ -43,15 +43,31 @@ def test_statistics_rows_are_flagged_as_no_analysis():
 
 
 def test_labels_that_only_begin_like_statistics_are_analyses():
-    cells = ["SD-14", "n12", "Max-3 core", "Mn-rich ol", "Sample 2", "1", None, "Mean", "ol-5", "cpx-9", "plag"]
+    cells = ["SD-14", "n12", "Max-3 core", "Mn-rich ol", "AV-3", "Ave12", "1", None, "Mean", "ol-5", "cpx-9", "plag"]
     mask, labels = statistics_in_cells(pd.Series(cells, dtype=object))
-    assert mask.tolist() == [False] * 7 + [True] + [False] * 3 and labels == {7: "Mean"}
+    assert mask.tolist() == [False] * 8 + [True] + [False] * 3 and labels == {8: "Mean"}
+
+
+@pytest.mark.parametrize("label", ["Ave.", "Av.", "Ave. of 3", "St.dev.", "s", "Mittelwert", "moyenne", "1 s.d."])
+def test_short_and_foreign_labels_of_statistics(label):
+    """Labels a second trial found classified as analyses."""
+    cells = pd.Series(["ol-1", "ol-2", "ol-3", label], dtype=object)
+    assert statistics_in_cells(cells)[0].tolist() == [False, False, False, True]
 
 
 def test_a_table_whose_every_row_is_an_average_reports_averages():
     """Where most first cells say "Average", those are the table's analyses: none is flagged."""
     mask, _ = statistics_in_cells(pd.Series(["Average", "Average", "Average", "ol-1"]))
     assert not mask.any()
+
+
+def test_a_label_in_the_column_of_the_points_is_read():
+    """Grain | Analysis | SiO2 ...: the statistics label stands in the second column."""
+    table = _with_statistics()
+    table.insert(0, "Grain", "g1")
+    checked = check_oxides(table)
+    labelled = table.iloc[:, 1].isin(LABELS).to_numpy()
+    assert (((checked.reasons & np.uint16(Reason.STATISTICS_ROW)) != 0) == labelled).all()
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
@@ -62,12 +78,13 @@ def test_every_route_of_the_command_flags_the_same_rows(tmp_path, suffix):
 
     table = _with_statistics()
     table[table.columns[0]] = table.iloc[:, 0].astype(str)  # a column of text, as a Parquet file holds it
+    table.insert(0, "Grain", "g1")  # the labels in the second column
     source = tmp_path / f"in{suffix}"
     {".csv": lambda: table.to_csv(source, index=False), ".xlsx": lambda: table.to_excel(source, index=False),
      ".parquet": lambda: table.to_parquet(source)}[suffix]()  # fmt: skip
     out = tmp_path / f"out{suffix}"
     assert main(["classify", str(source), "-o", str(out)]) == 0
     found = read_table(out)
-    labelled = table.iloc[:, 0].isin(LABELS).to_numpy()
+    labelled = table.iloc[:, 1].isin(LABELS).to_numpy()
     assert (found["mineral"][labelled] == "unknown").all()
     assert found["flag"].fillna("").str.startswith("statistics row: ").to_numpy().tolist() == labelled.tolist()

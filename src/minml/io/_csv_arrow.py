@@ -113,7 +113,9 @@ def read_csv_arrow(
     elements : bool, default=False
         As :func:`minml.check_oxides`.
     species_only : bool, default=False
-        Read the species columns only (the others are not parsed).
+        Read the species columns only, and the text columns before them that may label a row
+        as a statistic (:func:`minml.tables._statistics.label_columns`); the others are not
+        parsed.
     quoted : bool, default=True
         False where the caller knows that no quoted field of the file holds a line end
         (read faster: each line is a row).
@@ -170,7 +172,10 @@ def _parse(source, names: list, species: set, sep: str, species_only: bool, quot
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from minml.tables._statistics import label_columns
     from minml.tables._values import NUMBER_MISSING
+
+    read = set(label_columns(names, species)) | species
 
     try:
         return pacsv.read_csv(
@@ -178,7 +183,7 @@ def _parse(source, names: list, species: set, sep: str, species_only: bool, quot
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(
-                include_columns=[n for n in names if n in species] if species_only else None,
+                include_columns=[n for n in names if n in read] if species_only else None,
                 column_types={n: pa.string() for n in names if n not in species},
                 null_values=list(NUMBER_MISSING),
                 strings_can_be_null=False,  # text such as NA in a column of names stays as written

@@ -255,15 +255,10 @@ def _classify_arrow(source: Source, output: Path, runtime, reading: dict, option
 
     table, lines = read
     del read
-    typed = set(table.column_names)  # every column, or only the species columns where the rows are carried as text
+    typed = set(table.column_names)  # every column, or the species and label columns where the rows are carried as text
     input_names = table.column_names if lines is None else lines.names
     columns = {name: table.column(name) if name in typed else None for name in input_names}
-    statistics = None
-    if lines is not None:  # the first column is not read: its rows' labels are in their text
-        from minml.tables._statistics import statistics_in_lines
-
-        statistics = statistics_in_lines(lines.rows, lines.sep, lines.eol)
-    checked = check_columns(columns, table.num_rows, notes=False, statistics=statistics, **reading)
+    checked = check_columns(columns, table.num_rows, notes=False, **reading)
     del columns
     if lines is not None:  # the check holds the values: the typed columns are not needed again
         table = table.select([])

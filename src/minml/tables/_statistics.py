@@ -1,16 +1,17 @@
 """Rows of a table that are statistics of its analyses, not analyses: ``Mean``, ``SD``, ``n``.
 
 Published tables print them between or below the analyses of a grain or a sample, labelled in
-their first cell (``Average (n=8)``, ``1σ``, ``2SD``, ``Median``, ``Min``).  A mean has the
-composition of its mineral and would be named and counted as one more analysis; a standard
-deviation is no composition at all.  Such rows are kept, flagged as statistics rows and
-answered as no analysis (:func:`minml.check_oxides`).
+one of their first cells (``Average (n=8)``, ``1σ``, ``2SD``, ``Median``, ``Min``), in the
+column of the sample's name or in that of the point's (``Grain | Analysis | SiO2 ...``).  A mean
+has the composition of its mineral and would be named and counted as one more analysis; a
+standard deviation is no composition at all.  Such rows are kept, flagged as statistics rows
+and answered as no analysis (:func:`minml.check_oxides`).
 
-A row is a statistics row when its *first* cell is such a label, and only where such labels
-are a minority of the column's filled cells: a table whose every row is labelled ``Average``
-reports averages as its analyses.  Text cells are matched by their pyarrow array, lines of a
-CSV file (its rows carried as read) by their first field, both a candidate at a time after a
-test of the first character, so a million rows of sample names cost milliseconds.
+A row is a statistics row when a cell of its leading text columns (those before the first
+species column, :data:`LABEL_COLUMNS` at most) is such a label, and only where such labels are
+a minority of that column's filled cells: a table whose every row is labelled ``Average``
+reports averages as its analyses.  Cells are tested on their pyarrow array, a candidate at a
+time after a test of the first character, so a million rows of sample names cost milliseconds.
 """
 
 from __future__ import annotations
@@ -19,28 +20,48 @@ import re
 
 import numpy as np
 
-__all__ = ["statistics_in_cells", "statistics_in_lines"]
+__all__ = ["LABEL_COLUMNS", "label_columns", "statistics_in_cells", "statistics_rows"]
+
+LABEL_COLUMNS = 3
+"""The leading text columns (before the first species column) whose cells may label a row."""
 
 _WORDS = (
-    r"(?:mean|average|aver|avg|median)\b{rest}"  # "Average (n=8)", "Mean of 5", "Average ol core"
-    r"|(?:[12]\s*)?(?:s\.?d\.?|std\.?|stdev|sdev|std\.?\s*dev(?:iation)?|standard\s+(?:deviation|error)"
-    r"|s\.?e\.?(?:m\.?)?|serr|σ|sigma|%?\s*rsd|rsd\s*%?|c\.?v\.?)\.?\s*(?:\({rest}\))?"
+    r"(?:mean|average|median|mittelwert|moyenne|promedio)\b{rest}"  # "Average (n=8)", "Mean of 5", "Average ol"
+    r"|(?:aver|avg|ave|av)\.?\s*(?:\({rest}\)|of\s+\d{rest})?"  # short forms alone: "Av-12" is a sample
+    r"|(?:[12]\s*)?(?:s\.?d\.?|std\.?|stdev|sdev|st\.?\s*dev(?:iation)?|std\.?\s*dev(?:iation)?"
+    r"|standard\s+(?:deviation|error)|s\.?e\.?(?:m\.?)?|serr|s|σ|sigma|%?\s*rsd|rsd\s*%?|c\.?v\.?)\.?\s*(?:\({rest}\))?"
     r"|(?:min(?:imum)?|max(?:imum)?|range|n|count)\.?\s*(?:\({rest}\))?"
 )
-_FIRST = frozenset("mMaAsSnNrRcC12σ%")  # the first characters of the words above
+_FIRST = frozenset("mMaAsSnNrRcCpP12σ%")  # the first characters of the words above
 
 
-def _pattern(rest: str, start: str, end: str) -> str:
-    return start + r"\s*(?:" + _WORDS.format(rest=rest) + r")\s*:?\s*" + end
+_CELL = re.compile(r"^\s*(?:" + _WORDS.format(rest=r"[^\n]*") + r")\s*:?\s*$", re.IGNORECASE)
 
 
-_CELL = re.compile(_pattern(r"[^\n]*", "^", "$"), re.IGNORECASE)
+def label_columns(names: list, species) -> list:
+    """The columns that may label a row: those before the first of ``species`` (a container of
+    the species columns' names), :data:`LABEL_COLUMNS` at most."""
+    leading = []
+    for name in names:
+        if name in species or len(leading) == LABEL_COLUMNS:
+            break
+        leading.append(name)
+    return leading
 
 
-def _line_pattern(sep: str) -> str:
-    """A line of a CSV file (its line ending first, as carried) whose first field is a label."""
-    field = "[^" + re.escape(sep) + '"\r\n]*'
-    return _pattern(field, r'^(?:\r?\n)?"?', '"?(?:' + re.escape(sep) + "|$)")
+def statistics_rows(columns: list) -> tuple[np.ndarray, dict[int, str]] | None:
+    """:func:`statistics_in_cells` of several label columns (their cells, in order): a row is a
+    statistics row where any of them labels it (the first such label is its label); None for
+    no column."""
+    found = [statistics_in_cells(cells) for cells in columns if cells is not None]
+    if not found:
+        return None
+    mask = np.logical_or.reduce([m for m, _ in found])
+    labels: dict[int, str] = {}
+    for _, named in found:
+        for i, label in named.items():
+            labels.setdefault(i, label)
+    return mask, labels
 
 
 def statistics_in_cells(cells) -> tuple[np.ndarray, dict[int, str]]:
@@ -80,46 +101,6 @@ def statistics_in_cells(cells) -> tuple[np.ndarray, dict[int, str]]:
     return _unless_most(np.fromiter(labels, dtype=np.int64), labels, n - text.null_count - int(blank), n)
 
 
-def statistics_in_lines(rows, sep: str, eol: bytes) -> tuple[np.ndarray, dict[int, str]]:
-    """:func:`statistics_in_cells` of the first fields of a CSV file's rows carried as their
-    text (:class:`minml.io.CsvLines`: each row its line ending, then the row).
-
-    Parameters
-    ----------
-    rows : pyarrow.Array of str
-    sep : str
-    eol : bytes
-        The line ending that each row starts with.
-
-    Returns
-    -------
-    mask : numpy.ndarray of bool
-    labels : dict of int to str
-    """
-    from minml.io._arrow import MatchSubstringOptions, call, positions
-
-    n = len(rows)
-    if not n:
-        return np.zeros(0, dtype=bool), {}
-    offsets: np.ndarray = np.frombuffer(rows.buffers()[1], dtype=_offset_type(rows))
-    data = np.frombuffer(rows.buffers()[2], dtype=np.uint8)
-    starts = offsets[rows.offset : rows.offset + n] + len(eol)
-    np.minimum(starts, len(data) - 1, out=starts)
-    first = data[starts]
-    quoted = np.flatnonzero(first == ord('"'))
-    first[quoted] = data[np.minimum(starts[quoted] + 1, len(data) - 1)]
-    wanted = np.zeros(256, dtype=bool)
-    wanted[np.frombuffer("".join(_FIRST).encode("utf-8"), dtype=np.uint8)] = True  # σ: its first byte stands for it
-    at = np.flatnonzero(wanted[first])
-    if not len(at):
-        return np.zeros(n, dtype=bool), {}
-    picked = call("take", rows, positions(at))
-    found = call("match_substring_regex", picked, options=MatchSubstringOptions(_line_pattern(sep), ignore_case=True))
-    hit = at[_bools(found)]
-    labels = {int(i): _first_field(str(rows[int(i)]), sep) for i in hit.tolist()}
-    return _unless_most(hit, labels, n, n)
-
-
 def _offset_type(array) -> type:
     """The integer type of a string array's offsets (and of its lengths)."""
     import pyarrow as pa
@@ -139,10 +120,6 @@ def _bools(array) -> np.ndarray:
         valid = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), bitorder="little")
         out &= valid[array.offset : array.offset + len(array)].astype(bool)
     return out
-
-
-def _first_field(line: str, sep: str) -> str:
-    return line.lstrip("\r\n").split(sep, 1)[0].strip().strip('"').strip()
 
 
 def _as_text(cells):

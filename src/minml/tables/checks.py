@@ -119,18 +119,20 @@ def check_oxides(
         total_range=total_range,
         notes=notes,
         extra_flags=merged,
-        statistics=_statistics_rows(mapping, df.columns[0] if df.shape[1] else None, first),
+        statistics=_statistics_rows(mapping, list(df.columns), df.__getitem__),
     )  # copy on write
 
 
-def _statistics_rows(mapping: ColumnMapping, name, cells):
-    """The rows whose first cell labels a statistic (:mod:`minml.tables._statistics`), where
-    the first column ``name`` holds no species; None where it does, or is not given."""
-    if name is None or cells is None or name in mapping.mapped:
-        return None
-    from minml.tables._statistics import statistics_in_cells
+def _statistics_rows(mapping: ColumnMapping, names: list, cells):
+    """The rows that a cell of the leading text columns labels as a statistic of the analyses
+    (:mod:`minml.tables._statistics`; ``cells``: column name -> its cells, or None where the
+    column was not read); None where no column leads the species."""
+    from minml.tables._statistics import label_columns, statistics_rows
 
-    return statistics_in_cells(cells)
+    leading = label_columns(names, mapping.mapped)
+    if len(set(names)) != len(names):  # a repeated name: its cells are not one column
+        leading = [name for name in leading if names.count(name) == 1]
+    return statistics_rows([cells(name) for name in leading])
 
 
 def require_table(value) -> None:
@@ -168,7 +170,6 @@ def check_columns(
     elements: bool = False,
     total_range: tuple[float, float] | None = DEFAULT_TOTAL_RANGE,
     notes: bool = True,
-    statistics=None,
 ) -> OxideCheck:
     """:func:`check_oxides` for a table given as named columns (no pandas needed).
 
@@ -183,10 +184,6 @@ def check_columns(
         Returns the columns that are not species as a DataFrame, when ``.other`` is asked for.
     suffix, elements, total_range, notes
         As :func:`check_oxides`.
-    statistics : (numpy.ndarray of bool, dict), optional
-        The rows that are statistics of the analyses and their labels, where the first column
-        is given as None (:func:`minml.tables._statistics.statistics_in_lines` reads them from
-        the rows' text); by default read from the first column.
 
     Returns
     -------
@@ -203,9 +200,7 @@ def check_columns(
     if wrong:
         raise ValueError(f"check_columns was told of {n_rows} rows, but columns have other lengths: {wrong}.")
     mapping, raw, merged = _read_mapped(list(columns), columns.__getitem__, n_rows, suffix, elements)
-    if statistics is None and columns:
-        name = next(iter(columns))
-        statistics = _statistics_rows(mapping, name, columns[name])
+    statistics = _statistics_rows(mapping, list(columns), columns.__getitem__)
     return _check(
         mapping,
         raw,
