@@ -41,7 +41,7 @@ _CELL = re.compile(r"^\s*(?:" + _WORDS.format(rest=r"[^\n]*") + r")\s*:?\s*$", r
 def label_columns(names: list, species) -> list:
     """The columns that may label a row: those before the first of ``species`` (a container of
     the species columns' names), :data:`LABEL_COLUMNS` at most."""
-    leading = []
+    leading: list = []
     for name in names:
         if name in species or len(leading) == LABEL_COLUMNS:
             break
