@@ -335,7 +335,9 @@ def _reasons(runtime, values, evidence: dict) -> np.ndarray:
             if lab >= 0 and np.isfinite(label_misfit[i]):
                 beyond = label_misfit[i] > thresholds[lab]
                 stoich = f"; {label_misfit[i]:.1f} wt% from the {label_classes[i][0]} end-members" + (
-                    f" (beyond its {thresholds[lab]:.1f})" if beyond else ""
+                    f" (beyond its {thresholds[lab]:.1f})"
+                    if beyond
+                    else f" (within its {thresholds[lab]:.1f}: its formulas alone allow it)"
                 )
             out[i] = (
                 f"{cue}{_a(mineral[i])} (p {p[i]:.2f}), not {_a(' or '.join(label_classes[i]))} "
