@@ -241,9 +241,12 @@ def test_classify_each_format(tmp_path, capsys, suffix):
     assert main(["classify", str(source), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "76 analyses classified" in printed
-    # the example's unknowns: 12 bad analyses (empty rows, fractions, sums off) and 3 K-rich
+    # the example's unknowns: 3 empty rows, 9 bad analyses (fractions, sums off) and 3 K-rich
     # quench phases without Al2O3 labelled KFeldspar in LEPR
-    assert "\nunknown 15: 12 bad analyses, 3 none of the classes\n" in printed
+    assert (
+        "\nunknown 15: 3 without an analysis (empty or statistics rows), 9 bad analyses, 3 none of the classes\n"
+        in printed
+    )
     result = read_table(out)
     if suffix != ".parquet":  # from Excel (a workbook, or a CSV file of the example: plain UTF-8)
         csv_out = tmp_path / f"from{suffix}.csv"

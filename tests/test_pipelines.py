@@ -42,7 +42,9 @@ def test_classify_file_writes_what_classify_returns_by_either_route(tmp_path):
         assert summary.rows == len(table) and summary.flagged == int((expected["flag"] != "").sum())
         novel = expected["flag"].str.contains("unknown: unlike the training data").sum()
         assert summary.unknown == int((expected["mineral"] == "unknown").sum())
-        assert (summary.none_of_the_classes, summary.bad_analyses) == (novel, summary.unknown - novel)
+        blank = int(expected["flag"].str.startswith(("empty row", "statistics row")).sum())
+        assert (summary.none_of_the_classes, summary.without_analysis) == (novel, blank)
+        assert summary.bad_analyses == summary.unknown - novel - blank
     assert summary.lines()[0].startswith(f"{len(table)} analyses classified: ")
     assert summary.lines()[-1] == f"wrote {tmp_path / 'out.parquet'}"
 
@@ -155,7 +157,8 @@ def test_decisions_read_codes_not_text(tmp_path):
     table.to_csv(source, index=False)
     summary = classify_file(source, tmp_path / "out.csv")
     novel = int(result["flag"].str.contains("unknown: unlike the training data").sum())
-    assert summary.none_of_the_classes == novel and summary.bad_analyses == summary.unknown - novel
+    blank = int(result["flag"].str.startswith(("empty row", "statistics row")).sum())
+    assert summary.none_of_the_classes == novel and summary.bad_analyses == summary.unknown - novel - blank
 
 
 def test_cli_imports_public_names_only():

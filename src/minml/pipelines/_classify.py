@@ -9,7 +9,7 @@ import numpy as np
 
 from minml.pipelines._files import Source, analyses, named_apart, prefixed_note, prepare_outputs, write_beside
 from minml.tables.checks import DEFAULT_TOTAL_RANGE
-from minml.tables.reasons import reason_counts
+from minml.tables.reasons import Reason, reason_counts
 
 __all__ = ["ClassifySummary", "check_option", "classify_file"]
 
@@ -36,9 +36,11 @@ class ClassifySummary:
         Analyses classified.
     counts : list of (str, int)
         Rows per mineral (``unknown`` included), most frequent first (ties in class order).
-    unknown, bad_analyses, none_of_the_classes : int
-        Rows called ``unknown``; of them, the bad analyses (no analysis, unusable values, a
-        sum outside the range) and those whose composition is none of the classes.
+    unknown, without_analysis, bad_analyses, none_of_the_classes : int
+        Rows called ``unknown``; of them, the rows that hold no analysis (empty rows: no oxide
+        value, such as a database's trace-element-only rows; statistics rows), the bad analyses
+        (unusable values, fractions, a column shift, a sum outside the range) and those whose
+        composition is none of the classes.
     flagged : int
         Rows with a flag.
     by_reason : dict of str to int
@@ -59,6 +61,7 @@ class ClassifySummary:
     rows: int
     counts: list = field(default_factory=list)
     unknown: int = 0
+    without_analysis: int = 0
     bad_analyses: int = 0
     none_of_the_classes: int = 0
     flagged: int = 0
@@ -80,8 +83,13 @@ class ClassifySummary:
         ]
         if self.unknown:
             bad = self.bad_analyses
+            empty = (
+                f"{self.without_analysis} without an analysis (empty or statistics rows), "
+                if self.without_analysis
+                else ""
+            )
             out.append(
-                f"unknown {self.unknown}: {bad} bad {'analysis' if bad == 1 else 'analyses'}, "
+                f"unknown {self.unknown}: {empty}{bad} bad {'analysis' if bad == 1 else 'analyses'}, "
                 f"{self.none_of_the_classes} none of the classes"
             )
         reasons = ", ".join(f"{name} {count}" for name, count in self.by_reason.items())
@@ -179,6 +187,7 @@ def _summary(found, output: Path, prefixed, route: str, workbook, by_mineral) ->
     order = [k for k in np.argsort(-counts, kind="stable") if counts[k]]  # most frequent first, ties in class order
     unknown = found.unknown()
     novel = int((unknown & found.none_of_the_classes()).sum())
+    blank = int((unknown & ((found.reasons & np.uint16(Reason.EMPTY_ROW | Reason.STATISTICS_ROW)) != 0)).sum())
     review = 0
     if workbook is not None:
         from minml.thermobar import REVIEW_SHEET  # pandas: only where the workbook was written
@@ -188,7 +197,8 @@ def _summary(found, output: Path, prefixed, route: str, workbook, by_mineral) ->
         rows=len(mineral.codes),
         counts=[(str(mineral.categories[k]), int(counts[k])) for k in order],
         unknown=int(unknown.sum()),
-        bad_analyses=int(unknown.sum()) - novel,
+        without_analysis=blank,
+        bad_analyses=int(unknown.sum()) - novel - blank,
         none_of_the_classes=novel,
         flagged=int((found.columns["flag"] != "").sum()),
         by_reason=reason_counts(found.reasons),
