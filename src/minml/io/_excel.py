@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minml.chemistry.oxides import species_names
+from minml.chemistry.oxides import ColumnMapping, canonical_name, map_columns, species_names
 from minml.io._sniff import (
     _HEADER_SEARCH,
     _names_row,
@@ -197,6 +197,7 @@ def _stacked(path: Path, book, tables: dict, header_row: int | None, first_notes
             f"{path.name}: the sheets already have columns 'sheet' and 'source_sheet'; "
             "rename one so that the stacked table can say which sheet each row came from."
         )
+    kept = _named_alike(path, kept, origin)
     left = [name for name in names if name not in kept]
     if first_notes:
         warnings.warn(
@@ -208,6 +209,81 @@ def _stacked(path: Path, book, tables: dict, header_row: int | None, first_notes
     elif left:  # notes, references: no analyses to stack
         warnings.warn(f"{path.name}: sheets without oxide columns left out: {left}.", stacklevel=4)
     return pd.concat([table.assign(**{origin: name}) for name, table in kept.items()], ignore_index=True)
+
+
+def _affixes(table: pd.DataFrame) -> tuple[ColumnMapping | None, tuple[str, ...]]:
+    """How a sheet's column names are read (:func:`~minml.chemistry.oxides.map_columns`) and the
+    phase affixes its species columns carry (``''`` for names without one), in order; no mapping
+    where the names cannot be read (a name given twice: the checks say so)."""
+    try:
+        mapping = map_columns(table.columns, merge=True)
+    except ValueError:
+        return None, ()
+    return mapping, tuple(sorted(mapping.affix_groups()))
+
+
+def _plain(column: str, species: str, how: str) -> str:
+    """A species column's name without its phase affix (``how``: ``"prefix 'Opx '"``):
+    ``Opx SiO2`` as ``SiO2``, ``FeOT (Pl)`` as ``FeOT``; the species' name where the affix
+    cannot be cut from the name as written."""
+    kind, _, quoted_affix = how.partition(" ")
+    affix = quoted_affix.strip("'\"")
+    text = str(column)
+    cut = text[len(affix) :] if kind == "prefix" and text.startswith(affix) else None
+    if kind == "suffix" and affix and text.endswith(affix):
+        cut = text[: -len(affix)]
+    return cut if cut and canonical_name(cut) == species else species
+
+
+def _named_alike(path: Path, kept: dict[str, pd.DataFrame], origin: str) -> dict[str, pd.DataFrame]:
+    """The sheets of ``kept`` with their species columns named so that they stack: where the
+    sheets' species columns carry different phase affixes (``SiO2`` in one sheet, ``Opx SiO2``
+    in another, ``SiO2 (Pl)`` in a third), the stacked table would read one group of columns
+    and leave the others' rows empty.  A sheet whose species columns carry one affix throughout
+    (:func:`~minml.chemistry.oxides.map_columns` finds it) has them renamed to their plain names,
+    with a warning naming the sheets and their affixes; the ``sheet`` column keeps each row's
+    phase.  Sheets of several affixes each (a mineral beside its liquid, ``_Cpx`` and ``_Liq``)
+    stack as they are where every sheet carries one affix in common (``suffix=`` then reads
+    them all); otherwise they are refused, naming the sheets: stacked, some would lose their
+    analyses."""
+    found = {name: _affixes(table) for name, table in kept.items()}
+    if any(mapping is None for mapping, _ in found.values()) or len({a for _, a in found.values()}) <= 1:
+        return kept
+    single = {name: affixes[0] for name, (_, affixes) in found.items() if len(affixes) == 1}
+    if len(single) < len(found):
+        common = set.intersection(*(set(affixes) for _, affixes in found.values()))
+        if common:
+            return kept  # suffix= reads every sheet's rows
+        listed = ", ".join(f"{name!r} {list(affixes)}" for name, (_, affixes) in found.items())
+        raise ValueError(
+            f"{path.name}: the sheets cannot be stacked without losing analyses: their species columns carry "
+            f"different phase affixes ({listed}) and no affix is common to all; read them one at a time "
+            "(sheet=NAME, with suffix=... where a sheet holds several phases) and stack the tables (pd.concat)."
+        )
+    out, renamed = {}, {}
+    for name, table in kept.items():
+        mapping = found[name][0]
+        if not single[name] or mapping is None:
+            out[name] = table
+            continue
+        renames = {col: _plain(col, species, mapping.how[col]) for col, species in mapping.mapped.items()}
+        names = [renames.get(col, col) for col in table.columns]
+        if len(set(map(str, names))) < len(names):  # two columns of one species, as the same plain name
+            raise ValueError(
+                f"{path.name}: sheet {name!r} cannot be stacked under its species' plain names: two of its "
+                f"columns {list(renames)} would take one name; read it alone (sheet={name!r})."
+            )
+        out[name] = table.set_axis(names, axis=1)
+        renamed[name] = (single[name], next(iter(renames.items())))
+    told = "; ".join(
+        f"sheet {name!r}: {affix!r} ({old!r} as {new!r}, ...)" for name, (affix, (old, new)) in renamed.items()
+    )
+    warnings.warn(
+        f"{path.name}: the sheets name their species with different phase affixes; stacked under the plain "
+        f"names, the column {origin!r} naming each row's sheet: {told}.",
+        stacklevel=5,
+    )
+    return out
 
 
 def _refuse_names_elsewhere(book, name, header_row: int, where: str) -> None:

@@ -128,7 +128,10 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
         row of column names (below a title of any height: a warning names the rows left out),
         with a ``sheet`` column saying where each row came from (``source_sheet`` when the
         sheets have a ``sheet`` column of their own); sheets without oxide columns are left
-        out, with a warning naming them.  By default the first sheet (with a warning
+        out, with a warning naming them.  Sheets whose species columns carry different phase
+        affixes (``SiO2``, ``Opx SiO2``, ``SiO2 (Pl)``) stack under the plain names, each
+        sheet's affix named in a warning; sheets that no single ``suffix=`` would read
+        together (a sheet of ``_Cpx`` and ``_Liq`` pairs beside one of plain names) are refused.  By default the first sheet (with a warning
         when the workbook has more), or, when the first sheet holds no oxide column (notes)
         and later ones do, those sheets as ``"all"`` reads them, with a warning naming them.
     encoding : str, optional
@@ -148,7 +151,9 @@ def read_table(path, sheet=None, encoding: str | None = None, header_row: int | 
     Returns
     -------
     pandas.DataFrame
-        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  Rows that
+        Cells as found; values are interpreted later by :func:`minml.check_oxides`.  A file
+        read with no option whose content is an instrument's export (text or workbook alike:
+        :func:`minml.io.instruments.read_instrument`) comes back as its analyses.  Rows that
         are no analyses are left out, each with a warning naming them: a units row under the
         column names (read with them: ``NiO`` over ``ppm`` comes back as ``NiO (ppm)``, which is
         not read as wt%), and notes, blank rows and references below the last analysis (not

@@ -6,7 +6,9 @@ software of the instruments prints something else around the same numbers:
 * **Oxford AZtec** (EDS): a results table whose first column names each point (``Spectrum 1``,
   ``Spectrum 2``, ...) under a blank header cell, oxide wt% or element wt% (with ``O``) and a
   ``Total``, then summary rows (``Mean``, ``Std. deviation``, ``Max.``, ``Min.``); title rows
-  may stand above it (pandas then names the columns ``Unnamed: 1`` ...).
+  may stand above it (pandas then names the columns ``Unnamed: 1`` ...).  A sheet may hold the
+  points twice, as oxide wt% and, below, as element wt%: the oxides are read, and the element
+  table is named in a warning.
 * **Cameca SX / PeakSight** result exports: a ``DataSet/Point`` column (``1 / 1``), the oxides,
   ``Total``, then ``Average``/``Minimum``/``Maximum``/``Sigma`` rows.
 * **JEOL** summary reports: ``No.``, the oxides, ``Total``, a ``Comment``, aligned with spaces
@@ -267,16 +269,20 @@ def _kind(rows: list[list], tables: list[dict]) -> str | None:
     return "EDS element wt%" if all(canonical_name(n) is None for n in names) else "JEOL"
 
 
-def _frame(tables: list[dict], kind: str) -> pd.DataFrame:
-    """One DataFrame of the points of all tables (statistics rows left out)."""
+def _frame(tables: list[dict], kind: str, name: str = "") -> pd.DataFrame:
+    """One DataFrame of the points of all tables (statistics rows left out); where tables of
+    oxide wt% stand beside tables of element wt% (AZtec prints a sheet's points both ways), the
+    oxides only, the element tables named in a warning (:func:`_oxides_only`).  ``name`` is
+    the file's name, for the warning."""
     import pandas as pd
 
     parts = []
     tables = [t for t in tables if not t["unit"]]
     if any("oxide" in t["section"].lower() for t in tables):  # the same points as elements and as oxides
         tables = [t for t in tables if "element" not in t["section"].lower()]
+    tables = _oxides_only(tables, name)
     for t in tables:
-        points = [(label, values) for label, values in t["rows"] if not _STATISTICS.match(label.strip())]
+        points = _points(t)
         if not points:
             continue
         names = _unique(t["names"])
@@ -287,6 +293,47 @@ def _frame(tables: list[dict], kind: str) -> pd.DataFrame:
         parts.append(part)
     out = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
     return _finish(out, kind)
+
+
+def _points(table: dict) -> list[tuple[str, list]]:
+    """A table's rows of analyses: its rows but the statistics rows."""
+    return [(label, values) for label, values in table["rows"] if not _STATISTICS.match(label.strip())]
+
+
+def _oxides_only(tables: list[dict], name: str) -> list[dict]:
+    """``tables`` without those of element wt% where others hold oxide wt% (with points): an
+    export that prints its points as oxides and as elements, one table below the other (AZtec's
+    "All results in oxide weight%" and "All results in weight%" on one sheet), would otherwise
+    stack the element table beside the oxides as columns of empty rows.  The tables left out are
+    named in a warning (their title, first header names and rows)."""
+    import warnings
+
+    def oxides(table: dict) -> bool:
+        return any(canonical_name(n) not in (None, *_HALOGENS) for n in table["names"] if _species_cell(n))
+
+    read = [t for t in tables if oxides(t) and _points(t)]
+    left = [t for t in tables if not oxides(t) and _points(t)]
+    if not read or not left:
+        return tables
+    labels = {label for t in read for label, _ in _points(t)}
+
+    def told(table: dict) -> str:
+        points = _points(table)
+        same = all(label in labels for label, _ in points)
+        species = [n for n in table["names"] if _species_cell(n)]
+        title = f" under {table['section']!r}" if table["section"] else ""
+        return (
+            f"{'the same ' if same else ''}{len(points)} point{'s' if len(points) > 1 else ''} as element wt%"
+            f"{title} ({', '.join(species[:4])}{', ...' if len(species) > 4 else ''})"
+        )
+
+    warnings.warn(
+        f"{name or 'the export'}: {sum(len(_points(t)) for t in read)} analyses read from the table of oxide wt%; "
+        f"left out: {'; '.join(told(t) for t in left)}. To read the elements instead, save their table alone "
+        "and read that file.",
+        stacklevel=6,  # read_table's caller
+    )
+    return [t for t in tables if not any(t is other for other in left)]
 
 
 def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -373,15 +420,32 @@ def _rows(path: Path, limit: int | None):
 def exported_sheet(table: pd.DataFrame) -> bool:
     """Whether a sheet read with its first row as the header is an export to read again with
     :func:`read_instrument`: its first column names points ``Spectrum 1`` ... or ends in
-    statistics rows (``Mean``, ``Std. deviation``) below a header naming species.  (Reading
-    a workbook's first rows costs as much as reading it: a workbook is read first, then judged.)"""
+    statistics rows (``Mean``, ``Std. deviation``) below a header naming species, or its first
+    rows, the header's cells among them, are recognised as a text file's first lines are
+    (:func:`looks_like_instrument`): an AZtec workbook of element wt% holds its names
+    (``O``, ``Si``, ...) on a row below its title, where the header of the sheet holds the title
+    only.  (Reading a workbook's first rows costs as much as reading it: a workbook is read
+    first, then judged.)"""
     if table.shape[1] < 2 or not len(table):
         return False
     first = table.iloc[:, 0].astype(str).str.strip()
     named = sum(_species_cell(str(c)) for c in table.columns) >= _MIN_SPECIES
     points = first.str.match(_POINT).any()
     blocks = first.str.fullmatch(r"(?i)element").any()  # EDS results one element a row
-    return bool(blocks or (named and (points or first.tail(8).str.match(_STATISTICS).any())))
+    if blocks or (named and (points or first.tail(8).str.match(_STATISTICS).any())):
+        return True
+    return _kind_of(_sheet_rows(table), False) is not None
+
+
+def _sheet_rows(table: pd.DataFrame) -> list[list]:
+    """The first rows of a sheet read with its first row as the header, as :func:`_excel_rows`
+    gives them: the header's cells (a blank one, which pandas names ``Unnamed: 1``, as None),
+    then the cells below, a blank cell as None."""
+    import pandas as pd
+
+    header = [None if str(c).startswith("Unnamed:") else c for c in table.columns]
+    head = table.head(_SNIFF_ROWS - 1).astype(object).to_numpy().tolist()
+    return [header, *([None if pd.isna(c) else c for c in row] for row in head)]
 
 
 def _kind_of(rows: list[list], spaced: bool) -> str | None:
@@ -415,7 +479,9 @@ def read_instrument(path) -> pd.DataFrame | None:
     pandas.DataFrame or None
         ``sample`` (where the export names samples), the point label, the columns of the
         header as named, statistics rows left out; ``attrs["minml_instrument"]`` names the
-        export, ``attrs["minml_elements"]`` marks element wt%.  EDS results printed one element
+        export, ``attrs["minml_elements"]`` marks element wt%.  Where tables of oxide wt% and
+        of element wt% stand in one file (AZtec's two tables of the same points), the oxide
+        tables, the others named in a warning.  EDS results printed one element
         a row (:mod:`minml.io._element_blocks`) give one row per analysis.
 
     Raises
@@ -439,4 +505,4 @@ def read_instrument(path) -> pd.DataFrame | None:
             f"{path.name!r} is a {kind} report of {unit!r}, not of weight percents: export the "
             "oxide (or element) weight-percent results of these points and read that file."
         )
-    return _frame(tables, kind)
+    return _frame(tables, kind, path.name)
