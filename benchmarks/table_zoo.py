@@ -75,6 +75,7 @@ def build(table: pd.DataFrame, folder: Path) -> dict[str, Path]:
     zoo["AZtec oxide wt% (csv)"] = write_aztec(table, folder / "aztec.csv")
     zoo["AZtec oxide wt% (xlsx)"] = write_aztec(table, folder / "aztec.xlsx")
     zoo["AZtec element wt% (EDS)"] = write_aztec(table, folder / "aztec_elements.csv", elements=True)
+    zoo["AZtec element wt% (xlsx)"] = write_aztec(table, folder / "aztec_elements.xlsx", elements=True)
     zoo["Cameca SX / PeakSight"] = write_cameca(table, folder / "cameca.txt")
     zoo["JEOL summary report"] = write_jeol(table, folder / "jeol.txt")
     groups = {f"{m} {k}": part for k, (m, part) in enumerate(table.groupby("Mineral", sort=False))}
