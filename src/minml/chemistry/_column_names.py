@@ -12,7 +12,7 @@ from functools import lru_cache
 from minml._resources import load_toml
 from minml.chemistry._oxide_table import element_oxides, species_table
 
-__all__ = ["canonical_name", "element_symbol", "species_names", "zero_for_o"]
+__all__ = ["canonical_name", "digit_for_letter", "element_symbol", "lookalike_words", "species_names", "zero_for_o"]
 
 # Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%",
 # "_wt", ", wt%", "(mass%)", "(%)", and a bare "%" at the end ("K2O%", "SiO2 %").
@@ -231,27 +231,89 @@ def species_names(cells, suffix: str | None = None) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _zero_keys() -> dict[str, str]:
-    """Each known spelling with any digit 0 read as the letter O -> its species."""
-    return {key.replace("0", "o"): name for key, name in reversed(_alias_keys().items())}
+def _lookalikes() -> dict[str, str]:
+    """Each digit typed (or read by OCR) for a letter it looks like -> that letter
+    (``oxides.toml``'s ``lookalikes``: 0 for O, 1 for l)."""
+    return dict(load_toml("oxides.toml")["lookalikes"])
+
+
+def _as_letters(key: str, digits) -> str:
+    """``key`` with each of ``digits`` read as the letter it looks like (lower case, as keys are)."""
+    letters = _lookalikes()
+    table: dict[str, str | int | None] = {digit: letters[digit].lower() for digit in digits}
+    return key.translate(str.maketrans(table))
+
+
+@lru_cache(maxsize=1)
+def _lookalike_keys() -> dict[str, str]:
+    """Each known spelling of an oxide with its letters read as the digits that look like them
+    undone (``al2o3``) -> its species.  Oxides only: a bare element symbol (``C1`` for Cl) is
+    too short to tell from a label."""
+    table = species_table()
+    return {
+        _as_letters(key, _lookalikes()): name
+        for key, name in reversed(_alias_keys().items())
+        if table[name].oxygens > 0
+    }
+
+
+def _misread(name, digits) -> str | None:
+    """The oxide ``name`` spells with some of ``digits`` for the letters they look like."""
+    key = _key(name)
+    used = [digit for digit in digits if digit in key]
+    return _lookalike_keys().get(_as_letters(key, used)) if used else None
+
+
+def digit_for_letter(name) -> str | None:
+    """The oxide a column name spells with a digit for the letter it looks like (0 for O:
+    ``Si02``, ``Al203``, ``Fe0T``, ``Na20``; 1 for l: ``A12O3``), as typed by hand or read by
+    OCR; None for any other name.  Such a column is never read as the oxide (a near miss,
+    with a "did you mean"); the digits are data (``lookalikes`` in ``oxides.toml``).
+
+    Examples
+    --------
+    >>> digit_for_letter("Na20"), digit_for_letter("A12O3"), digit_for_letter("A1203")
+    ('Na2O', 'Al2O3', 'Al2O3')
+    >>> digit_for_letter("SiO2"), digit_for_letter("C1"), digit_for_letter("SiO2_1")
+    (None, None, None)
+    """
+    return _misread(name, _lookalikes())
+
+
+def lookalike_words(name) -> str:
+    """How a column name spells its oxide (:func:`digit_for_letter`), for a message: ``Al203``
+    -> "the digit 0 for the letter O"; empty for a name that spells none so.
+
+    Examples
+    --------
+    >>> lookalike_words("A1203")
+    'the digits 1 for the letter l and 0 for the letter O'
+    """
+    if digit_for_letter(name) is None:
+        return ""
+    key = _key(name)
+    used = [f"{digit} for the letter {letter}" for digit, letter in _lookalikes().items() if digit in key]
+    used.sort(key=lambda words: key.index(words[0]))
+    return ("the digits " if len(used) > 1 else "the digit ") + " and ".join(used)
 
 
 def zero_for_o(name) -> str | None:
     """The species a column name spells with the digit 0 for the letter O (``Si02``, ``Al203``,
-    ``Fe0T``), as copied by hand or read by OCR; None for any other name.
+    ``Fe0T``), as copied by hand or read by OCR; None for any other name (``A12O3``, with 1 for
+    l, too: :func:`digit_for_letter` reads every lookalike digit).
 
     Examples
     --------
     >>> zero_for_o("Fe0T"), zero_for_o("Fe203"), zero_for_o("FeOtt")
     ('FeOt', 'Fe2O3', None)
     """
-    key = _key(name)
-    return _zero_keys().get(key.replace("0", "o")) if "0" in key else None
+    return _misread(name, "0")
 
 
 def _hint(name: str) -> str | None:
-    """A 'did you mean' for near misses such as ``Si02`` or ``Al203`` (zero for O)."""
-    found = zero_for_o(name)
+    """A 'did you mean' for near misses such as ``Si02``, ``Al203`` (zero for O), ``A12O3``
+    (one for l) or ``SiO2x``."""
+    found = digit_for_letter(name)
     if found is not None:
         return found
     keys = _alias_keys()

@@ -25,7 +25,9 @@ from minml.chemistry._column_names import (
     _split_affix,
     _unit_note,
     canonical_name,
+    digit_for_letter,
     element_symbol,
+    lookalike_words,
     species_names,
     zero_for_o,
 )
@@ -46,8 +48,10 @@ __all__ = [
     "Species",
     "atomic_weight",
     "canonical_name",
+    "digit_for_letter",
     "element_oxides",
     "element_symbol",
+    "lookalike_words",
     "map_columns",
     "molar_mass",
     "species_names",
@@ -74,7 +78,8 @@ class ColumnMapping:
         Mapped columns not in wt% of their species -> the factor to it (element wt% when
         read with ``elements=True``: ``Si`` x 2.139 is ``SiO2``).
     notes : dict of str to str
-        Unrecognised columns that are kept for a reason worth saying (ppm, oxygen).
+        Unrecognised columns that are kept for a reason worth saying (ppm, oxygen; an oxide
+        spelt with a digit for a letter beside columns read as it, :func:`minml.check_oxides`).
     clashes : dict of str to list of str
         Species named by several columns (``NiO`` and ``NiO_Cpx``) -> those columns, when
         :func:`map_columns` was asked to leave them to the reader (``merge=True``).

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from minml.chemistry.iron import IRON_FORMS
-from minml.chemistry.oxides import element_symbol
+from minml.chemistry.oxides import digit_for_letter, element_symbol
 from minml.tables.checks import OxideCheck, check_oxides
 
 __all__ = ["MINIMUM_OXIDES", "MODEL_OXIDES", "missing_columns", "model_inputs"]
@@ -88,8 +88,9 @@ def model_inputs(
         The inputs, in order.
     fill_missing : float, optional
         Value for oxides the table has no column for.  By default an absent column is read
-        as not analysed (0) -- named once in a warning, in ``checked.absent`` and in each
-        row's notes -- unless it is one of :data:`MINIMUM_OXIDES`, which is an error.
+        as not analysed (0) -- named once in a warning and in ``checked.absent`` (and in each
+        row's notes where they were asked for, ``notes=True``) -- unless it is one of
+        :data:`MINIMUM_OXIDES`, which is an error.
     model_name : str
         Named in the error message.
     absent_as : str, optional
@@ -108,7 +109,10 @@ def model_inputs(
     Raises
     ------
     ValueError
-        When a column of :data:`MINIMUM_OXIDES` is missing and ``fill_missing`` is None.
+        When a column of :data:`MINIMUM_OXIDES` is missing and ``fill_missing`` is None; and,
+        whatever ``fill_missing``, when a column left unread looks like an oxide the table has
+        no column for (a near miss of a major oxide, ``Si02``; any oxide spelt with a digit for
+        a letter, ``Na20``, ``Fe203``, ``A12O3``), naming the rename.
     """
     if isinstance(df, OxideCheck):
         if check_options:
@@ -120,15 +124,20 @@ def model_inputs(
     check_fill(fill_missing)
     missing = missing_columns(checked, oxides)
     needed = [name for name in MINIMUM_OXIDES if name in missing]
-    misspelt = {column: hint for column, hint in checked.mapping.hints.items() if hint in needed}
+    misspelt = _misspelt(checked, needed)
     if misspelt:  # filling would read the oxide as 0 and leave its column unread: refuse even then
+        inputs = ["FeOt" if hint in IRON_FORMS else hint for hint in misspelt.values()]  # iron enters as FeOt
+        wanted = [name for name in oxides if name in needed or (name in missing and name in inputs)]
+        wanted += [name for name in dict.fromkeys(inputs) if name not in oxides]  # read beside the model's oxides
         names = ", ".join(f"{column!r} to {hint!r}" for column, hint in misspelt.items())
+        one = len(misspelt) == 1
+        looks = "which looks like {} but is not read as it" if one else "which look like {} but are not read as them"
         raise ValueError(
             f"Oxide columns do not match {model_name}.\n"
-            f"Missing: {needed}; the table has {', '.join(repr(c) for c in misspelt)}, which looks like "
-            f"{', '.join(misspelt.values())} but is not read as it.\n"
-            f"Rename {names} in the table's header (filling the missing columns would read them as 0 "
-            "in every row and leave those columns unread)."
+            f"Missing: {wanted}; the table has {', '.join(repr(c) for c in misspelt)}, "
+            f"{looks.format(', '.join(misspelt.values()))}.\n"
+            f"Rename {names} in the table's header (as it is, {'that column' if one else 'those columns'} would be "
+            "left unread, and filling the missing columns would read them as 0 in every row)."
         )
     if needed and fill_missing is None:
         hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
@@ -147,6 +156,22 @@ def model_inputs(
     for j, name in enumerate(oxides):
         X[:, j] = (fill_missing or 0.0) if name in missing else checked.species_values(name)
     return X, checked
+
+
+def _misspelt(checked: OxideCheck, needed) -> dict[str, str]:
+    """The columns left unread that a table's reader must rename before it is classified: a near
+    miss of a major oxide with no column (``needed``: ``Si02``, ``SiO2x``), and any column that
+    spells an oxide with a digit for a letter (``Na20``, ``Fe203``, ``A12O3``:
+    :func:`~minml.chemistry.oxides.digit_for_letter`) while no column is read as that oxide,
+    major or minor: read as it is, or with ``fill_missing``, the table would take the oxide as
+    not analysed in every row and leave its measured values unread.  (Beside a column read as
+    its oxide, such a column is refused or kept with a note by :func:`minml.check_oxides`.)"""
+    read = set(checked.mapping.mapped.values())
+    return {
+        column: hint
+        for column, hint in checked.mapping.hints.items()
+        if hint in needed or (hint not in read and digit_for_letter(column) == hint)
+    }
 
 
 def _iron_hint(checked: OxideCheck, missing) -> str:

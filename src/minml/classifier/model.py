@@ -177,10 +177,10 @@ def _require_majors(checked: OxideCheck, oxides) -> None:
     (:data:`~minml.classifier.features.MINIMUM_OXIDES`), with the fixes that work for the
     estimator (a misspelt header is left to :func:`~minml.classifier.features.model_inputs`,
     which names it)."""
-    from minml.classifier.features import _iron_hint
+    from minml.classifier.features import _iron_hint, _misspelt
 
     needed = [name for name in MINIMUM_OXIDES if name in missing_columns(checked, oxides)]
-    if not needed or any(hint in needed for hint in checked.mapping.hints.values()):
+    if not needed or _misspelt(checked, needed):
         return
     hints = [f"{c!r} (did you mean {h!r}?)" for c, h in checked.mapping.hints.items()]
     hints += [f"{c!r} ({n})" for c, n in checked.mapping.notes.items()]

@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minml.chemistry.oxides import map_columns
+from minml.chemistry.oxides import digit_for_letter, map_columns
 from minml.io._arrow import release_unused
 from minml.io._paths import atomic_path
 from minml.io._sniff import _WHITESPACE, _refuse_wide_header, _sniff_separator, _text_encoding
@@ -154,7 +154,9 @@ def read_csv_arrow(
         names = header_names(path, sep)
         if names is None:
             return None
-        species = set(map_columns(names, suffix=suffix, elements=elements).mapped)
+        mapping = map_columns(names, suffix=suffix, elements=elements)
+        # an oxide spelt with a digit for a letter (Na20) is read too: the check counts its rows
+        species = set(mapping.mapped) | {c for c in mapping.unrecognised if digit_for_letter(c)}
     except (UnicodeDecodeError, csv.Error, ValueError):
         return None
     if not species:

@@ -411,19 +411,21 @@ def say_absent(checked, fill_missing: float | None = None) -> None:
     fill_missing : float, optional
         The amount (wt%) classify is to read an absent oxide as, where asked.
     """
-    from minml.classifier.features import MINIMUM_OXIDES, missing_columns
+    from minml.classifier.features import MINIMUM_OXIDES, _misspelt, missing_columns
 
-    if fill_missing is not None:
-        checked.absent = {
-            name: f"no column: classify reads it as {fill_missing:g} wt%" for name in missing_columns(checked)
-        }
-        return
-    checked.absent = {
-        name: "no column: classify needs it"
-        if name in MINIMUM_OXIDES
-        else "no column: classify reads it as not analysed"
-        for name in missing_columns(checked)
-    }
+    absent = missing_columns(checked)
+    renames = {oxide: column for column, oxide in _misspelt(checked, absent).items()}
+
+    def said(name: str) -> str:
+        if name in renames:  # a column spells it otherwise (Na20): refused until renamed, fill or not
+            return f"no column: classify refuses until {renames[name]!r} is renamed {name}"
+        if fill_missing is not None:
+            return f"no column: classify reads it as {fill_missing:g} wt%"
+        return (
+            "no column: classify needs it" if name in MINIMUM_OXIDES else "no column: classify reads it as not analysed"
+        )
+
+    checked.absent = {name: said(name) for name in absent}
 
 
 def check_file(

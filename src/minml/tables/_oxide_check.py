@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from minml.chemistry.iron import IRON_RULES
-from minml.chemistry.oxides import ColumnMapping
+from minml.chemistry.oxides import ColumnMapping, digit_for_letter, lookalike_words
 from minml.tables.reasons import kind_counts
 
 __all__ = ["OxideCheck"]
@@ -163,6 +163,8 @@ class OxideCheck:
             rows += [(other, name, f"merged into {col}") for other in m.merged.get(col, [])]
         for col in m.unrecognised:
             why = m.notes.get(col) or (f"did you mean {m.hints[col]!r}?" if col in m.hints else "not a species")
+            if col in m.hints and digit_for_letter(col) == m.hints[col]:  # never read: classify refuses it
+                why += f" Spelt with {lookalike_words(col)}, never read: classify refuses the table until it is renamed"
             rows.append((col, "(kept)", why))
         rows += [("(no column)", name, how) for name, how in self.absent.items()]
         codes = [

@@ -25,11 +25,12 @@ from minml import _dask
 from minml.chemistry._stoichiometry import carried_oxygen_share
 from minml.chemistry.oxides import (
     ColumnMapping,
+    digit_for_letter,
     element_symbol,
+    lookalike_words,
     map_columns,
     species_names,
     species_table,
-    zero_for_o,
 )
 from minml.tables._merge import SideBySide, merge_clashes
 from minml.tables._oxide_check import OxideCheck
@@ -41,7 +42,7 @@ from minml.tables._row_checks import (
     rows_with_text,
     sum_and_largest,
 )
-from minml.tables._values import Status
+from minml.tables._values import Status, not_analysed, parse_column
 from minml.tables.reasons import Messages, Reason
 
 __all__ = ["DEFAULT_TOTAL_RANGE", "OxideCheck", "Reason", "check_oxides"]
@@ -222,7 +223,7 @@ def _read_mapped(
     merged columns disagree.  Phases side by side, with no ``suffix``: the phase affix that reads
     the most species is read, said in a warning and in ``mapping.chosen``; a tie is refused.
     ``first_column`` and ``index`` are read only to say that a table names its oxides in them."""
-    mapping = _mapping(names, suffix, elements, first_column, cells, index)
+    mapping = _mapping(names, suffix, elements, first_column, cells, index, n)
     try:
         raw, merged = merge_clashes(mapping, {col: cells(col) for col in mapping.mapped}, n)
     except SideBySide as clash:
@@ -230,7 +231,7 @@ def _read_mapped(
             raise
         chosen = clash.choice
         others = ", ".join(f"{a!r} {k}" for a, k in clash.reads.items() if a not in ("", chosen))
-        mapping = _mapping(names, chosen, elements, first_column, cells, index)
+        mapping = _mapping(names, chosen, elements, first_column, cells, index, n)
         mapping.chosen = (
             f"phases side by side: suffix={chosen!r} read, the group with the most species "
             f"({clash.reads[chosen]}; {others}); pass suffix= to read another"
@@ -240,17 +241,19 @@ def _read_mapped(
     return mapping, raw, merged
 
 
-def _mapping(names, suffix, elements, first_column=None, cells=None, index=None) -> ColumnMapping:
+def _mapping(names, suffix, elements, first_column=None, cells=None, index=None, n: int = 0) -> ColumnMapping:
     """The columns' mapping; an error when none names a species, saying so of a table whose
     ``first_column`` or ``index`` names them (oxides as rows, analyses as columns:
     :func:`transpose_advice`), or whose columns are element symbols (element wt% from EDS
     software; ``cells``, column name -> its cells, tells atomic % by their oxygen); an error
-    when a column not read spells an iron species with 0 for O beside the iron columns read
-    (:func:`_refuse_misspelt_iron`)."""
+    when a column not read spells an oxide with a digit for a letter (``Fe0T``, ``Na20``) and
+    holds it in rows where the columns read hold none (:func:`_refuse_lookalikes`, over ``n``
+    rows)."""
     mapping = map_columns(names, suffix=suffix, elements=elements, merge=True)
     if not mapping.mapped:
         raise _no_species(names, mapping, suffix, elements, first_column, cells, index)
-    _refuse_misspelt_iron(mapping)
+    if cells is not None:
+        _refuse_lookalikes(mapping, cells, n)
     return mapping
 
 
@@ -291,30 +294,85 @@ def transpose_advice(first_column=None, index=None, suffix: str | None = None) -
     return None
 
 
-def _refuse_misspelt_iron(mapping: ColumnMapping) -> None:
-    """Raise where a column not read spells an iron species with the digit 0 for the letter O
-    (``Fe0T``, ``Fe0``, ``Fe203``: :func:`~minml.chemistry.oxides.zero_for_o`) while iron is
-    read from other columns: the rows that hold iron in it only would be read without iron, and
-    the others with the other columns' iron.  (With no iron column read, the table's check shows
-    the "did you mean" and classifying refuses the table, naming the rename, as for ``Si02``.)"""
+def _refuse_lookalikes(mapping: ColumnMapping, cells, n: int) -> None:
+    """Raise where a column not read spells an oxide with a digit for a letter it looks like
+    (``Fe0T``, ``Fe0``, ``Fe203``, ``Na20``, ``A12O3``: :func:`~minml.chemistry.oxides.digit_for_letter`)
+    and holds a value in rows where the columns read as that oxide hold none, while its element
+    is read from other columns (``FeOT`` in some rows of a compilation and ``Fe0T`` in the
+    others; ``Fe0`` beside ``Fe2O3``): those rows would be read without it, or with the other
+    columns' iron alone.  Where the columns read as the oxide hold a value in every row it does
+    (``Na20`` beside a full ``Na2O``), it is kept with a note instead of its "did you mean"
+    (in place).  With its element read from no other column, the check keeps the "did you mean"
+    and classifying refuses the table, naming the rename, as for ``Si02``
+    (:func:`minml.classifier.features.model_inputs`).
+
+    ``cells``: column name -> its cells, None where the caller did not read them (a column it
+    took for no species, :func:`check_columns`): such a column may hold a value in any row."""
     table = species_table()
-    read = [col for col, name in mapping.mapped.items() if table[name].element == "Fe"]
-    names = set(mapping.mapped.values())
-    misspelt = {
-        col: name
-        for col, name in mapping.hints.items()
-        if table[name].element == "Fe" and name not in names and zero_for_o(col) == name
-    }
-    if not read or not misspelt:
+    refused: dict[str, tuple[str, str]] = {}  # column -> (its oxide, why it is refused)
+    for col, name in list(mapping.hints.items()):
+        if digit_for_letter(col) != name:
+            continue
+        element = table[name].element
+        kin = [c for c, s in mapping.mapped.items() if table[s].element == element]
+        if not kin:
+            continue
+        holds = _holds_value(cells(col), n)
+        same = [c for c in kin if mapping.mapped[c] == name]
+        covered = np.zeros(n, dtype=bool)
+        for c in same:
+            covered |= _holds_value(cells(c), n)
+        alone = holds & ~covered
+        if not alone.any():
+            mapping.hints.pop(col)
+            mapping.notes[col] = (
+                f"{name} spelt with {lookalike_words(col)}, not read: {name} is read from "
+                f"{', '.join(map(repr, same))}, which holds a value in every row this column does"
+                if holds.any()
+                else f"{name} spelt with {lookalike_words(col)}, holding no value: not read"
+            )
+            continue
+        what, whose = ("Iron", "iron") if element == "Fe" else (name, name)
+        rows = "" if cells(col) is None else f" ({int(alone.sum())} of {n})"
+        refused[col] = (
+            name,
+            f"{what} is read from {', '.join(map(repr, kin))} only, so rows whose {whose} is in {col!r}{rows} "
+            "would be read without it.",
+        )
+    if not refused:
         return
-    cols = ", ".join(map(repr, misspelt))
-    renames = ", ".join(f"{col!r} to {name!r}" for col, name in misspelt.items())
-    column, spell = ("Columns", "they spell") if len(misspelt) > 1 else ("Column", "it spells")
-    raise ValueError(
-        f"{column} {cols} not read: {spell} {', '.join(misspelt.values())} with the digit 0 for the letter O. "
-        f"Iron is read from {', '.join(map(repr, read))} only, so rows whose iron is in {cols} would be read "
-        f"without it.\nRename {renames} in the table's header."
+    if len(refused) == 1:
+        col, (name, why) = next(iter(refused.items()))
+        head = f"Column {col!r} not read: it spells {name} with {lookalike_words(col)}. {why}"
+    else:
+        head = "Columns not read, each spelling an oxide with a digit for a letter:\n" + "\n".join(
+            f"  {col!r}: {name} with {lookalike_words(col)}. {why}" for col, (name, why) in refused.items()
+        )
+    header = {str(col) for col in [*mapping.mapped, *mapping.unrecognised]}
+    # a name the header holds already would repeat it: another spelling of the species is read with it
+    target = {
+        col: next(
+            t for t in (name, f"{name} (wt%)", f"{name} wt%", f"{name} (wt.%)", col) if t not in header or t == col
+        )
+        for col, (name, _) in refused.items()
+    }
+    renames = ", ".join(f"{col!r} to {name!r}" for col, name in target.items())
+    taken = [name for col, (name, _) in refused.items() if target[col] != name]
+    why = (
+        f" ({', '.join(map(repr, taken))} {'names a column' if len(taken) == 1 else 'name columns'} already: "
+        "the columns of one species are read as one, merged row by row)"
+        if taken
+        else ""
     )
+    raise ValueError(f"{head}\nRename {renames} in the table's header{why}.")
+
+
+def _holds_value(cells, n: int) -> np.ndarray:
+    """Rows where a column holds a value (an analysis, below detection included; not an empty
+    cell nor a code for "not analysed"); every row where its cells were not read (None)."""
+    if cells is None:
+        return np.ones(n, dtype=bool)
+    return ~not_analysed(parse_column(cells)[1])
 
 
 def _check(
