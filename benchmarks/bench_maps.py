@@ -80,15 +80,17 @@ def accuracy(shared: Path, size: int, seeds) -> None:
                                 for m_ in mineral[near]]))  # fmt: skip
             modes = result.modes()
             true = pd.Series(truth["mineral"][~truth["crack"]]).value_counts(normalize=True) * 100
-            named = modes[modes["mode_percent"].notna()]
+            named = modes[modes["mode_percent"].notna()].drop(index="unknown", errors="ignore")  # minerals
             error = (named["mode_percent"] - true.reindex(named.index).fillna(0.0)).abs()
+            unknown = modes["mode_percent"].get("unknown", 0.0)  # a mode of its own where it forms regions
             print(f"{'+'.join(minerals)}, seed {seed}, {size} x {size}, classified in {seconds:.1f} s")
             print(f"  interior right {scores['interior_accuracy']:.4f} (target >= 0.98); "
                   f"relative to the classifier's answer for the grain's clean analysis {relative:.4f}")  # fmt: skip
             print(f"  boundary: one of their phases, their mixture or unknown {scores['boundary_ok']:.4f} "
                   f"(target >= 0.95); relative to the classifier's answers for the two grains' clean analyses "
                   f"{boundary_own:.4f}; named a third phase: {third} of {int(near.sum())}")  # fmt: skip
-            print(f"  modes: largest error {error.max():.2f} % points (target <= 1); within 2 sd_map "
+            print(f"  modes: largest error {error.max():.2f} % points (target <= 1; unknown regions "
+                  f"{0.0 if pd.isna(unknown) else unknown:.2f} %); within 2 sd_map "
                   f"{np.mean(error <= 2 * named['sd_map_percent']):.2f}, within 2 sd "
                   f"{np.mean(error <= 2 * named['sd_percent']):.2f} (target >= 0.9 of phases)")  # fmt: skip
 

@@ -15,6 +15,7 @@ import pytest
 from minml.classifier.features import MODEL_OXIDES
 from minml.cli import main
 from minml.maps.classify import MASKED, UNKNOWN, MapResult, classify_map
+from minml.maps.modes import modal_table
 from minml.maps.outputs import write_outputs
 from minml.maps.read import OxideMap
 from minml.maps.synthetic import synthetic_map
@@ -77,7 +78,7 @@ def test_a_speck_is_listed_apart_by_its_own_pixels_not_its_shared_area():
     codes = np.zeros((64, 64), dtype=int)
     codes[28:37, 26:39] = _NAMES.index(UNKNOWN)
     codes[32, 31:34] = _NAMES.index("garnet")
-    modes = _result(codes).modes()
+    modes = modal_table(_result(codes), beam_width=6.0)
     assert modes.loc["garnet", "pixels"] == 3 and modes.loc["garnet", "area_um2"] > 10
     assert modes.loc["garnet", "listed_apart"]
     assert not modes.loc["olivine", "listed_apart"]

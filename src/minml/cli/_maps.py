@@ -112,6 +112,48 @@ def _check_lengths(args, pixel_size: float | None) -> None:
         )
 
 
+def _raw_spectra(path: Path) -> bool:
+    """Whether ``path`` is a raw spectrum image, as :func:`minml.maps.read_map` tells it: a
+    ``.bcf``, ``.spx``, ``.rpl``, ``.msa`` or ``.emsa`` file, or a HyperSpy file of spectra
+    (its metadata read, not its data)."""
+    from minml.maps import _eds
+
+    suffix = path.suffix.lower()
+    if suffix in _eds.RAW_SUFFIXES:
+        return True
+    if suffix in (".hspy", ".zspy") and path.exists():
+        from minml.maps.read import _holds_spectra
+
+        return _holds_spectra(path)
+    return False
+
+
+def _check_spectra_options(args) -> None:
+    """Refuse, before any work, the options that would be ignored unsaid: ``--k-factors``
+    with ``--standards`` (the standards' k-factors won), either on a map that is not a raw
+    spectrum image (its channels are read as they are), and ``--units`` on a raw spectrum image
+    (quantified here, to oxide wt%)."""
+    given = [option for option, value in (("--k-factors", args.k_factors), ("--standards", args.standards)) if value]
+    if len(given) == 2:
+        raise ValueError(
+            "--k-factors and --standards both give the k-factors of a raw spectrum image (the standards' were used, "
+            "the file's ignored); give one of them."
+        )
+    if (not given and args.units is None) or not args.input.exists():  # a missing map: read_map says so
+        return
+    raw = _raw_spectra(args.input)
+    if given and not raw:
+        raise ValueError(
+            f"{given[0]} quantifies a raw spectrum image (.bcf, .spx, .rpl, .msa, .emsa, or a HyperSpy file of "
+            f"spectra); {args.input.name} is a quantified map, read as it is: leave {given[0]} out."
+        )
+    if args.units is not None and raw:
+        raise ValueError(
+            f"--units gives the units of a quantified map's element channels; {args.input.name} is a raw spectrum "
+            "image, quantified here to oxide wt% (with --k-factors or --standards): leave --units out."
+        )
+
+
 def _check_index_present(result, index: str | None, phase: str | None) -> None:
     """Refuse, before any output is written, an ``--index`` that the classified map cannot draw:
     no phase of it has the index, or the ``--index-phase`` has no pixel
@@ -140,7 +182,10 @@ def _add_map(sub) -> None:
     )
     p.add_argument("--channels", nargs="+", default=None, help="channel names of a .npy or multi-page TIFF, in order")
     p.add_argument(
-        "--units", choices=["wt%", "at%"], default=None, help="units of element channels (default: the file's, or wt%%)"
+        "--units",
+        choices=["wt%", "at%"],
+        default=None,
+        help="units of a quantified map's element channels (default: the file's, or wt%%); not for raw spectra",
     )
     p.add_argument(
         "--pixel-size",
@@ -200,9 +245,17 @@ def _add_map(sub) -> None:
     p.add_argument(
         "--profile", type=_map_profile, default=None, metavar="X0,Y0,X1,Y1", help="oxides and phase along a line"
     )
-    p.add_argument("--k-factors", type=Path, default=None, help="CSV of element,k (relative to Si) for raw spectra")
     p.add_argument(
-        "--standards", type=Path, default=None, help="CSV of standards (spectrum file, oxide wt%%) for raw spectra"
+        "--k-factors",
+        type=Path,
+        default=None,
+        help="CSV of element,k (relative to Si) for a raw spectrum image only; not with --standards",
+    )
+    p.add_argument(
+        "--standards",
+        type=Path,
+        default=None,
+        help="CSV of standards (spectrum file, oxide wt%%) for a raw spectrum image only; not with --k-factors",
     )
     p.set_defaults(run=_run_map)
 
@@ -211,6 +264,7 @@ def _run_map(args) -> int:
     import minml.maps
     from minml.plot import import_pyplot_early
 
+    _check_spectra_options(args)  # before any work: a refused run reads and writes nothing
     pyplot_imported = import_pyplot_early()  # the pictures need it: known before the map is classified
     _writable_folder(args.output)
     index_phase = _index_phase(args.index, args.index_phase)
@@ -247,7 +301,8 @@ def _run_map(args) -> int:
     if args.clean:
         result = minml.maps.clean(result, min_region=args.clean)
     _check_index_present(result, args.index, index_phase)
-    modes = result.modes(min_area=args.min_area)
+    # unknown pixels wider than the beam the map was classified with are an unknown region of their own
+    modes = minml.maps.modal_table(result, min_area=args.min_area, beam_width=args.beam_width)
     pyplot_imported()
     written = minml.maps.write_outputs(
         result,

@@ -2,7 +2,9 @@
 (:mod:`~minml.maps.read`, :mod:`~minml.maps.quantify`), classifying them pixel by pixel
 (:mod:`~minml.maps.classify`) with mixed boundary pixels (:mod:`~minml.maps.mixtures`) and
 honest modes (:mod:`~minml.maps.modes`), the pictures (:mod:`~minml.maps.figures`) and files
-(:mod:`~minml.maps.outputs`), and synthetic maps with known truth (:mod:`~minml.maps.synthetic`).
+(:mod:`~minml.maps.outputs`), synthetic maps with known truth (:mod:`~minml.maps.synthetic`), and
+maps past memory read, classified and summed band by band with Dask (``open_lazy``,
+``classify_lazy``: :mod:`minml.maps._lazy`).
 
 Imports :mod:`minml.classifier`, :mod:`minml.chemistry` and :mod:`minml.plot`; rosettasciio
 (optional, GPL) only in :mod:`~minml.maps._eds`, only when such a file is read.
@@ -27,6 +29,10 @@ _NAMES = {
     "MIXTURE": "classify",
     "UNKNOWN": "classify",
     "modal_table": "modes",
+    "kept_unknown": "modes",
+    "open_lazy": "_lazy",
+    "classify_lazy": "_lazy",
+    "LazyMapResult": "_lazy",
     "write_outputs": "outputs",
     "k_factors_from_standards": "quantify",
     "read_k_factors": "quantify",

@@ -2,7 +2,10 @@
 
 :func:`open_lazy` reads a Zarr group (one 2-D array per channel), or a folder of ``.npy``
 (memory-mapped) or ``.tif`` files (one per channel, named as :func:`minml.read_map` names
-them), into an :class:`~minml.maps.read.OxideMap` of Dask arrays: nothing is read yet.
+them), into an :class:`~minml.maps.read.OxideMap` of Dask arrays: nothing is read yet, so the
+pixels without a value (NaN) or with an infinite one, masked as :func:`minml.read_map` masks
+them, are not counted (its notes say so).  Both are :mod:`minml.maps`'s too
+(``minml.maps.open_lazy``, ``minml.maps.classify_lazy``).
 
 :func:`classify_lazy` classifies the map in two passes over bands of ``band_rows`` full rows,
 as :func:`minml.classify_map` does in memory: first every pixel of each band (no context
@@ -23,17 +26,18 @@ they lie in, wherever the bands and tiles cut), the sums of ``s (1 - s)`` of the
 term, and of the connected regions the moments (sums of size², size² w, size² w² with w = 1 -
 mean probability) that the classification term is a polynomial of; regions that touch a
 band's first or last row are sent whole (size, probability sum and their labels along those
-rows) and joined with the neighbouring bands' before their moments are taken.  Unknown pixels
-whose 5 x 5 square (the minerals within 2 pixels they are shared among) crosses into the bands
-beside them are shared by a small task per band (:func:`_seam_shares`) from the first and last
-4 rows of the bands within 2 rows; unknown pixels with three minerals or more near (rare) are
-sent as their 5 x 5 squares of codes and shared at the end, among the minerals present in the
-whole map, as in memory (the float32 sum of their shares rounds by where those minerals lie
-among the columns).  So the table is the in-memory one, every column, to floating-point
-rounding.  :meth:`LazyMapResult.write` writes the phase map and probability to Zarr band by
-band (each band one task, one Zarr chunk row), with the modes summed in the same pass, and a
-downsampled ``phase_map.png``.  Between the passes the first pass's codes and probabilities
-(6 bytes a pixel) wait on the workers.
+rows) and joined with the neighbouring bands' before their moments are taken.  Each band's
+task also reads the codes of the bands within ``max(2, r)`` rows (``r``: the beam-overlap
+radius in pixels; codes are 2 bytes a pixel): the 5 x 5 squares its unknown pixels are shared
+over, and the squares of the beam that tell an unknown region.  The patches of unknown pixels
+deeper than the beam are first labelled per band (:func:`_band_cores`), joined over the bands
+and judged on the whole map's minimum area (:func:`_decided`), so that a vein crossing many
+bands is one region, as in memory; the unknown pixels are shared among the minerals present in
+the whole map.  So the table is the in-memory one, every column, to floating-point rounding.
+:meth:`LazyMapResult.write` writes the phase map and probability to Zarr band by band (each
+band one task, one Zarr chunk row), with the modes summed in the same pass, and a downsampled
+``phase_map.png``.  Between the passes the first pass's codes and probabilities (6 bytes a
+pixel) wait on the workers.
 """
 
 from __future__ import annotations
@@ -58,7 +62,24 @@ def open_lazy(path, *, band_rows: int = 256, units: str | None = None, pixel_siz
     """An OxideMap of Dask arrays (chunks of ``band_rows`` full rows) from a Zarr group, or a
     folder of ``.npy`` (memory-mapped) or ``.tif`` files, one channel each; element channels in
     ``units``, by default in the units their names give (``Si At%.npy``), else wt%, as
-    :func:`minml.maps.read_map` reads them."""
+    :func:`minml.maps.read_map` reads them.  Its notes say that pixels without a value or with
+    an infinite one are masked, uncounted (nothing is read yet).
+
+    Parameters
+    ----------
+    path : str or path
+        The Zarr group or the folder.
+    band_rows : int, default=256
+        Rows per chunk.
+    units : {"wt%", "at%"}, optional
+        Of element channels.
+    pixel_size : float, optional
+        Micrometres per pixel.
+
+    Returns
+    -------
+    OxideMap
+    """
     import dask.array as da
 
     from minml.maps.read import OxideMap, _Channels, _is_channel, _units_of, to_oxides
@@ -85,7 +106,20 @@ def open_lazy(path, *, band_rows: int = 256, units: str | None = None, pixel_siz
     notes: list = []
     units = _units_of(raw, units, None, str(path), notes)
     oxides, more = to_oxides(raw, units=units)
-    return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes + more)
+    return OxideMap(oxides, pixel_size=pixel_size, source=str(path), notes=notes + more + _unread_note(raw))
+
+
+def _unread_note(raw) -> list[str]:
+    """What :func:`minml.read_map` says of the pixels without a value or with an infinite one
+    (``_non_finite_note``: it counts them, reading every channel), for channels not read yet:
+    that such pixels are masked, uncounted (counting would read the whole map before its
+    classification reads it again).  None for channels of whole numbers, which hold no NaN."""
+    if not any(np.dtype(grid.dtype).kind in "fc" for grid in raw.values()):
+        return []
+    return [
+        "masked: pixels with no value (NaN) or an infinite one in any channel, a pixel missing a channel being no "
+        "analysis; not counted here, as the map is read lazily (band by band, when it is classified)"
+    ]
 
 
 def _tiff_array(path: Path):
@@ -127,6 +161,9 @@ class LazyMapResult:
     mixtures : Mixtures of dask.array.Array, optional
         The mixed pixels' majority phase, second phase, share and fit
         (:class:`minml.maps.mixtures.Mixtures`, each field a Dask array of the map's shape).
+    beam_width : float, optional
+        Micrometres, as the map was classified with (the modes' unknown regions are wider);
+        None: :func:`minml.classify_map`'s default.
     """
 
     codes: Any
@@ -136,6 +173,7 @@ class LazyMapResult:
     class_proba_var: Any
     pixel_size: float | None = None
     mixtures: Any = None
+    beam_width: float | None = None
 
     def _arrays(self) -> list:
         """The arrays to compute or persist together (the mixtures' last, when there are any)."""
@@ -154,7 +192,7 @@ class LazyMapResult:
 
         parts = dask.compute(*self._arrays())
         mixtures = Mixtures(*parts[4:]) if self.mixtures is not None else None
-        return MapResult(*parts[:2], self.names, *parts[2:4], self.pixel_size, mixtures)
+        return MapResult(*parts[:2], self.names, *parts[2:4], self.pixel_size, mixtures, self.beam_width)
 
     def persist(self) -> LazyMapResult:
         """The same result with its arrays computed and kept on the workers (for several reads)."""
@@ -164,21 +202,24 @@ class LazyMapResult:
 
         parts = dask.persist(*self._arrays())
         mixtures = Mixtures(*parts[4:]) if self.mixtures is not None else None
-        return LazyMapResult(parts[0], parts[1], self.names, parts[2], parts[3], self.pixel_size, mixtures)
+        return LazyMapResult(
+            parts[0], parts[1], self.names, parts[2], parts[3], self.pixel_size, mixtures, self.beam_width
+        )
 
     def modes(self, *, min_area: float | None = None, blocks: int = 8, random_state=0):
         """:meth:`minml.maps.classify.MapResult.modes`, as a reduction over the bands.
 
         The same table as in memory (every column, to floating-point rounding; see the module):
-        each band's arrays are read by one task, and its first and last 4 rows by the tasks of
-        the bands beside it.
+        each band's codes are read by its own tasks and by those of the bands within
+        ``max(2, r)`` rows (``r``: the beam-overlap radius in pixels).
 
         Parameters
         ----------
         min_area : float, optional
             As :func:`minml.maps.modes.modal_table`: phases whose own pixels cover less (µm²,
             pixels without a pixel size; default :func:`minml.maps.modes.default_min_area`)
-            are ``listed_apart``.
+            are ``listed_apart``, and patches of unknown pixels wider than the beam that cover
+            less are shared as speckle.
         blocks : int, default=8
             Tiles along each side of the map for the block bootstrap.
         random_state : int or numpy.random.Generator, default=0
@@ -190,19 +231,21 @@ class LazyMapResult:
         """
         import dask
 
-        parts, seams = dask.compute(*self._mode_parts(blocks))
-        table = (self.names, self.codes.shape, self.pixel_size, min_area, blocks, random_state)
-        return _modes_table(parts, seams, *table)
+        (parts,) = dask.compute(self._mode_parts(blocks, min_area))
+        return _modes_table(parts, self.names, self.codes.shape, self.pixel_size, min_area, blocks, random_state)
 
-    def _mode_parts(self, blocks: int) -> tuple[list, list]:
-        """Per band of the codes' chunks, a delayed :func:`_band_modes` of its own arrays, and a
-        delayed :func:`_seam_shares` of its unknown pixels whose 5 x 5 square crosses into the
-        bands beside it (from those bands' first and last rows only: each band's arrays are
-        let go once its own task has read them)."""
+    def _mode_parts(self, blocks: int, min_area: float | None) -> list:
+        """Per band of the codes' chunks, a delayed :func:`_band_modes` of its own arrays and
+        the codes of the bands within ``max(2, r)`` rows, after the patches of unknown pixels
+        deeper than the beam (:func:`_band_cores`, each band's) are joined over the bands and
+        the regions among them told (:func:`_decided`)."""
         import dask
+
+        from minml.maps.modes import beam_radius
 
         rows = self.codes.chunks[0]
         h = self.codes.shape[0]
+        k = len(self.names) - 3
 
         def bands(array) -> list:  # one delayed block per band, in the codes' bands
             return list(array.rechunk({0: rows, 1: -1}).to_delayed(optimize_graph=False).ravel())
@@ -211,23 +254,25 @@ class LazyMapResult:
         mixed = None
         if self.mixtures is not None:
             mixed = [bands(a) for a in (self.mixtures.major, self.mixtures.other, self.mixtures.fraction)]
-        k = len(self.names) - 3
+        radius = beam_radius(self.beam_width, self.pixel_size)
+        halo = max(radius, 2)  # rows of context: the beam's squares, the 5 x 5 squares of the shares
         starts = np.cumsum((0, *rows[:-1])).tolist()
-        parts, rims = [], []
-        for i, start in enumerate(starts):
-            band_mixed = None if mixed is None else [m[i] for m in mixed]
-            part = dask.delayed(_band_modes, nout=2)(
-                codes[i], probability[i], band_mixed, start, self.codes.shape, k, blocks
-            )
-            parts.append(part[0])
-            rims.append(part[1])
-        seams = []
+        windows, cores = [], []
+        for start, n in zip(starts, rows, strict=True):
+            a, b = max(0, start - halo), min(h, start + n + halo)
+            near, skip = _spanned(rows, a, b)
+            window = ([codes[j] for j in near], skip, b - a, start - a, n)
+            windows.append(window)
+            cores.append(dask.delayed(_band_cores)(*window, k, radius))
+        decided = dask.delayed(_decided)(cores, self.names, self.pixel_size, min_area)
+        parts = []
         for i, (start, n) in enumerate(zip(starts, rows, strict=True)):
-            near, _ = _spanned(rows, max(0, start - 2), min(h, start + n + 2))
-            seams.append(
-                dask.delayed(_seam_shares)([rims[j] for j in near], near.index(i), self.codes.shape, k, blocks)
-            )
-        return parts, seams
+            near, _ = _spanned(rows, max(0, start - radius), min(h, start + n + radius))
+            beside = [(j, starts[j], rows[j], cores[j]) for j in near if j != i]
+            band_mixed = None if mixed is None else [m[i] for m in mixed]
+            place = (i, start, self.codes.shape, k, blocks, radius)
+            parts.append(dask.delayed(_band_modes)(windows[i], probability[i], band_mixed, *place, beside, decided))
+        return parts
 
     def write(
         self, out_dir, *, title: str = "", preview_pixels: int = 4_000_000, min_area: float | None = None
@@ -269,10 +314,10 @@ class LazyMapResult:
         ]
         # one pass over the bands: each band written and summed for the modes by the tasks that made it
         done = dask.compute(
-            *writes, self.class_proba_sum, self.class_proba_var, *self._mode_parts(8), optimize_graph=False
+            *writes, self.class_proba_sum, self.class_proba_var, self._mode_parts(8, min_area), optimize_graph=False
         )
-        p_sum, p_var, parts, seams = done[2:]
-        modes = _modes_table(parts, seams, self.names, self.codes.shape, self.pixel_size, min_area, 8, 0)
+        p_sum, p_var, parts = done[2:]
+        modes = _modes_table(parts, self.names, self.codes.shape, self.pixel_size, min_area, 8, 0)
         with atomic_path(out_dir / "modes.csv") as part:  # whole or not at all, as write_outputs writes it
             _modes_csv(modes, self.pixel_size).to_csv(part, float_format="%.4f")
         step = max(1, int(np.ceil(np.sqrt(self.codes.size / preview_pixels))))
@@ -318,13 +363,22 @@ def _joined_rows(blocks: list, skip: int, height: int) -> np.ndarray:
 
 
 @dataclass
-class _Shares:
-    """What the mixed and unknown pixels of some part of the map add to its modes."""
+class _Cores:
+    """One band's patches of unknown pixels deeper than the beam (:func:`_band_cores`)."""
 
-    by_tile: np.ndarray  # tiles x minerals: the sums of their shares
-    boundary: np.ndarray  # per mineral, the sum of s (1 - s) over those shares
-    unclaimed: int  # unknown pixels with no mineral within 2 pixels (and not mixed)
-    deferred: tuple  # unknown pixels with three minerals or more near: their tiles and 5 x 5 squares of codes
+    size: np.ndarray  # pixels of each patch (labels 1, 2, ...; index 0: none)
+    top: np.ndarray  # the patches' labels on the band's first rows (up to the beam radius)
+    bottom: np.ndarray  # and on its last rows
+    counts: np.ndarray  # the band's pixels of each code
+
+
+@dataclass
+class _Decided:
+    """Of the whole map (:func:`_decided`): the minerals present, and per band which of its
+    patches of unknown pixels deeper than the beam are regions (by label; index 0: none)."""
+
+    present: np.ndarray
+    regions: list
 
 
 @dataclass
@@ -332,24 +386,93 @@ class _BandModes:
     """What one band adds to the modes of the whole map (:func:`_band_modes`)."""
 
     tiles: np.ndarray  # tiles x codes: pixels of each code in each tile of the bootstrap
-    shares: _Shares  # of its mixed pixels and of its unknown pixels whose 5 x 5 square is the band's
+    alone: np.ndarray  # per tile: the unknown pixels kept as unknown (regions; no mineral near)
+    by_tile: np.ndarray  # tiles x phases: the sums of the shares of its mixed and shared unknown pixels
+    boundary: np.ndarray  # per phase, the sum of s (1 - s) over those shares
     moments: np.ndarray  # 4 x answers (minerals, unknown): of the regions inside the band
     edge: tuple  # the regions touching an edge: answer, size, p sum; their labels on the top and bottom row
 
 
-def _band_modes(codes, probability, mixed, first_row: int, shape: tuple, k: int, blocks: int):
-    """The sums of :func:`minml.maps.modes.modal_table` over one band (``codes``, rows
-    ``first_row``... of the map of ``shape``): pixels per tile of the bootstrap, the shares of
-    the mixed pixels (``mixed``: majority phase, second phase and share, or None) and of the
-    unknown pixels among the minerals within 2 pixels, and the regions of one answer
-    (:class:`_BandModes`); and its rim for :func:`_seam_shares`: its first and last 4 rows
-    (the map's rows and their codes), and the unknown pixels whose 5 x 5 square crosses into
-    the bands beside it (their rows and columns in the map, and whether they are mixed too)."""
-    from minml.maps.modes import _tile_rows
+def _core_labels(window: tuple, unknown: int, radius: int) -> tuple[np.ndarray, int]:
+    """The band's own rows of :func:`minml.maps.modes.unknown_core` (exact: the window holds
+    ``radius`` rows beyond them, or the map's edge), labelled as
+    :func:`minml.maps.modes._regions_kept` joins them (8 neighbours), and the labels' count."""
+    from scipy.ndimage import label
+
+    from minml.maps.modes import unknown_core
+
+    blocks, skip, height, top, n = window
+    core = unknown_core(_joined_rows(blocks, skip, height), unknown, radius)[top : top + n]
+    labels, count = label(core, structure=np.ones((3, 3), dtype=bool))
+    return labels, int(count)
+
+
+def _band_cores(blocks: list, skip: int, height: int, top: int, n: int, k: int, radius: int) -> _Cores:
+    """:class:`_Cores` of the band whose rows are ``top``, ... of the ``height`` rows of
+    ``blocks`` from row ``skip`` (its window: ``max(2, radius)`` rows beyond it)."""
+    labels, count = _core_labels((blocks, skip, height, top, n), k, radius)
+    own = _joined_rows(blocks, skip, height)[top : top + n]
+    r = min(radius, n)
+    size = np.bincount(labels.ravel(), minlength=count + 1)
+    return _Cores(size, labels[:r].copy(), labels[n - r :].copy(), np.bincount(own.ravel(), minlength=k + 3))
+
+
+def _decided(cores: list, names: list, pixel_size, min_area) -> _Decided:
+    """The patches of all bands (:class:`_Cores`, in the map's order) joined where they touch
+    across the bands (8 neighbours), each joined patch a region when it covers the minimum area
+    (:func:`minml.maps.modes.kept_unknown`), and the minerals present."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from minml.maps.classify import MASKED
+    from minml.maps.modes import _min_pixels
+
+    k = len(names) - 3
+    counts = np.sum([c.counts for c in cores], axis=0)
+    analysed = max(int(counts.sum() - counts[names.index(MASKED)]), 1)
+    found = [len(c.size) - 1 for c in cores]
+    offsets = np.cumsum([0, *found])
+    left, right = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for i in range(len(cores) - 1):
+        bottom, top = cores[i].bottom[-1], cores[i + 1].top[0]
+        for shift in (-1, 0, 1):  # diagonal neighbours too
+            a = bottom[max(0, -shift) : len(bottom) - max(0, shift)]
+            b = top[max(0, shift) : len(top) - max(0, -shift)]
+            both = (a > 0) & (b > 0)
+            left.append(a[both] - 1 + offsets[i])
+            right.append(b[both] - 1 + offsets[i + 1])
+    total = int(offsets[-1])
+    if not total:
+        return _Decided(np.flatnonzero(counts[:k]), [np.zeros(1, dtype=bool) for _ in cores])
+    pairs = (np.concatenate(left), np.concatenate(right))
+    graph = coo_matrix((np.ones(len(pairs[0])), pairs), shape=(total, total))
+    _count, patch = connected_components(graph, directed=False)
+    size = np.bincount(patch, weights=np.concatenate([c.size[1:] for c in cores]).astype(float))
+    big = size[patch] >= _min_pixels(min_area, analysed, pixel_size)
+    regions = [np.r_[False, big[offsets[i] : offsets[i + 1]]] for i in range(len(cores))]
+    return _Decided(np.flatnonzero(counts[:k]), regions)
+
+
+def _band_modes(
+    window: tuple, probability, mixed, index: int, first_row: int, shape: tuple, k: int, blocks: int, radius: int,
+    beside: list, decided: _Decided,
+) -> _BandModes:  # fmt: skip
+    """The sums of :func:`minml.maps.modes.modal_table` over one band (its ``window`` of codes:
+    the blocks, the first row taken, the rows, where its own rows lie; rows ``first_row``... of
+    the map of ``shape``): pixels per tile of the bootstrap, the unknown pixels kept as unknown
+    (near the band's own and the bands ``beside`` it's patches that are regions, and those with
+    no mineral near), the shares of the mixed pixels (``mixed``: majority phase, second phase
+    and share, or None) and of the other unknown pixels among the minerals within 2 pixels
+    (:func:`minml.maps.modes._near_shares`, among the minerals of the whole map), and the
+    regions of one answer (:class:`_BandModes`)."""
+    from scipy.ndimage import maximum_filter
+
+    from minml.maps.modes import _near_shares, _tile_rows
 
     h, w = shape
-    codes = np.asarray(codes)
-    n = len(codes)
+    blocks_, skip, height, top, n = window
+    codes_near = _joined_rows(blocks_, skip, height)
+    codes = codes_near[top : top + n]
     flat = codes.ravel()
     n_names, tile_count = k + 3, blocks * blocks
     rows, cols = _tile_rows(h, blocks)[first_row : first_row + n], _tile_rows(w, blocks)
@@ -357,103 +480,53 @@ def _band_modes(codes, probability, mixed, first_row: int, shape: tuple, k: int,
     for i in np.unique(rows).tolist():  # the band's rows of each row of tiles
         tiles[i] = np.bincount((cols * n_names + codes[rows == i]).ravel(), minlength=blocks * n_names)
 
-    def tile_of(index: np.ndarray) -> np.ndarray:
-        r, c = np.divmod(index, w)
+    def tile_of(at: np.ndarray) -> np.ndarray:
+        r, c = np.divmod(at, w)
         return rows[r] * blocks + cols[c]
 
-    index, mineral, share = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    is_mixed = np.zeros(flat.size, dtype=bool)
+    # the regions' pixels: within the beam radius of a patch that is a region, this band's or beside it
+    labels, _ = _core_labels(window, k, radius)
+    lo = max(0, first_row - radius)
+    big = np.zeros((min(h, first_row + n + radius) - lo, w), dtype=np.uint8)
+    big[first_row - lo : first_row - lo + n] = decided.regions[index][labels]
+    for j, start, size, cores in beside:
+        if start < first_row:  # its last rows, above the band
+            rim = decided.regions[j][cores.bottom]
+            end = start + size
+            big[max(start, lo) - lo : end - lo] = rim[len(rim) - (end - max(start, lo)) :]
+        else:
+            rim = decided.regions[j][cores.top]
+            stop = min(start + size, lo + len(big))
+            big[start - lo : stop - lo] = rim[: stop - start]
+    kept = maximum_filter(big, size=2 * radius + 1, mode="constant", cval=0)[first_row - lo : first_row - lo + n]
+
+    index_, mineral, share = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    claimed = np.zeros(flat.size, dtype=bool)
     if mixed is not None:
         major, other, fraction = (np.asarray(m).ravel() for m in mixed)
         at = np.flatnonzero(major >= 0)
-        is_mixed[at] = True
+        claimed[at] = True
         f = fraction[at].astype(np.float64)
-        index, mineral, share = np.r_[at, at], np.r_[major[at], other[at]].astype(np.int64), np.r_[f, 1.0 - f]
-    lost = np.flatnonzero(flat == k)
-    row = lost // w
-    seam = ((row < 2) & (first_row > 0)) | ((row >= n - 2) & (first_row + n < h))
-    inner = lost[~seam]  # their squares lie in the band (or past the map's edge: nothing)
-    shares = _unknown_shares(codes, inner, tile_of(inner), is_mixed[inner], k, tile_count)
-    shares.by_tile += _sums(tile_of(index) * k + mineral, share, tile_count * k).reshape(tile_count, k)
-    shares.boundary += _sums(mineral, share * (1 - share), k)
+        index_, mineral, share = np.r_[at, at], np.r_[major[at], other[at]].astype(np.int64), np.r_[f, 1.0 - f]
+    lost = flat == k
+    shared = np.flatnonzero(lost & ~kept.ravel().astype(bool))
+    if len(shared):
+        near = _near_shares(codes_near, shared + top * w, decided.present)
+        r, j = np.nonzero(near > 0)
+        claimed[shared[r]] = True
+        index_, mineral = np.r_[index_, shared[r]], np.r_[mineral, decided.present[j]]
+        share = np.r_[share, near[r, j].astype(np.float64)]
+    alone = np.bincount(tile_of(np.flatnonzero(lost & ~claimed)), minlength=tile_count)
+    by_tile = _sums(tile_of(index_) * (k + 1) + mineral, share, tile_count * (k + 1)).reshape(tile_count, k + 1)
+    boundary = _sums(mineral, share * (1 - share), k + 1)
     moments, edge = _band_regions(codes, np.asarray(probability), k, (first_row > 0, first_row + n < h))
-    kept = np.unique(np.r_[0 : min(4, n), max(0, n - 4) : n])
-    rim = (first_row + kept, codes[kept], first_row + row[seam], lost[seam] % w, is_mixed[lost[seam]])
-    return _BandModes(tiles.reshape(tile_count, n_names), shares, moments, edge), rim
+    return _BandModes(tiles.reshape(tile_count, n_names), alone, by_tile, boundary, moments, edge)
 
 
 def _sums(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     """``weights`` summed by ``index`` into ``size`` float64 bins (``np.bincount``'s, which are
     integers when nothing is summed)."""
     return np.bincount(index, weights=weights, minlength=size).astype(np.float64, copy=False)
-
-
-def _unknown_shares(codes, centres, tiles, mixed, k: int, tile_count: int) -> _Shares:
-    """:class:`_Shares` of the unknown pixels at the flat indices ``centres`` of ``codes``
-    (nothing beyond its edges), in ``tiles``, ``mixed`` or not: shared among the minerals
-    within 2 pixels by :func:`minml.maps.modes._near_shares`.  Those with three minerals or
-    more near are left for :func:`_deferred_shares`: the float32 sum of their shares rounds by
-    where those minerals lie among the whole map's (with two or fewer, it is one sum)."""
-    from minml.maps.modes import _near_shares
-
-    deferred = (np.zeros(0, np.int64), np.zeros((0, 5, 5), np.int16))
-    if not len(centres):
-        return _Shares(np.zeros((tile_count, k)), np.zeros(k), 0, deferred)
-    present = np.flatnonzero(np.bincount(codes.ravel() + 1, minlength=k + 1)[1 : k + 1])  # -1: none
-    near = _near_shares(codes, centres, present)
-    several = np.count_nonzero(near, axis=1) > 2
-    if several.any():
-        r, c = np.divmod(centres[several], codes.shape[1])
-        windows = np.lib.stride_tricks.sliding_window_view(np.pad(codes, 2, constant_values=-1), (5, 5))
-        deferred = (tiles[several], windows[r, c].astype(np.int16))
-        near[several] = 0
-    unclaimed = int(np.count_nonzero(~near.any(axis=1) & ~several & ~mixed))
-    r, j = np.nonzero(near > 0)
-    mineral, share = present[j], near[r, j].astype(np.float64)
-    by_tile = _sums(tiles[r] * k + mineral, share, tile_count * k).reshape(tile_count, k)
-    return _Shares(by_tile, _sums(mineral, share * (1 - share), k), unclaimed, deferred)
-
-
-def _seam_shares(rims: list, own: int, shape: tuple, k: int, blocks: int) -> _Shares:
-    """:class:`_Shares` of the unknown pixels of band ``own`` of ``rims`` (:func:`_band_modes`)
-    whose 5 x 5 square crosses into the bands beside it, read from the rims of the bands
-    within 2 rows: their first and last 4 rows hold every row those squares reach."""
-    from minml.maps.modes import _tile_rows
-
-    h, w = shape
-    rows, cols, mixed = rims[own][2:]
-    if not len(rows):
-        return _unknown_shares(rims[own][1], rows, rows, mixed, k, blocks * blocks)  # none: nothing
-    kept = np.concatenate([rim[0] for rim in rims])
-    order = np.argsort(kept)
-    kept = kept[order]
-    codes = np.pad(np.concatenate([rim[1] for rim in rims])[order], ((0, 1), (2, 2)), constant_values=-1)
-    want = rows[:, None] + np.arange(-2, 3)  # each pixel's 5 rows; past the map's edge: the row of -1
-    at = np.minimum(np.searchsorted(kept, want), len(kept) - 1)
-    at = np.where(kept[at] == want, at, len(codes) - 1)
-    squares = codes[at[:, :, None], cols[:, None, None] + np.arange(5)]  # n x 5 x 5
-    strip = squares.transpose(1, 0, 2).reshape(5, -1)  # side by side: each square alone in its 5 columns
-    centres = 2 * strip.shape[1] + 5 * np.arange(len(rows)) + 2
-    tiles = _tile_rows(h, blocks)[rows] * blocks + _tile_rows(w, blocks)[cols]
-    return _unknown_shares(strip, centres, tiles, mixed, k, blocks * blocks)
-
-
-def _deferred_shares(shares: list, present: np.ndarray, k: int, tile_count: int):
-    """The shares of the unknown pixels that the bands left for the end (three minerals or more
-    near), as :func:`minml.maps.modes._near_shares` takes them among the minerals ``present`` in
-    the whole map: per tile and mineral, and per mineral the sum of s (1 - s)."""
-    from minml.maps.modes import _near_shares
-
-    tile = np.concatenate([s.deferred[0] for s in shares])
-    windows = np.concatenate([s.deferred[1] for s in shares])
-    if not len(tile):
-        return np.zeros((tile_count, k)), np.zeros(k)
-    strip = windows.transpose(1, 0, 2).reshape(5, -1)  # the pixels' 5 x 5 squares side by side
-    near = _near_shares(strip, 2 * strip.shape[1] + 5 * np.arange(len(tile)) + 2, present)
-    r, j = np.nonzero(near > 0)
-    mineral, share = present[j], near[r, j].astype(np.float64)
-    by_tile = _sums(tile[r] * k + mineral, share, tile_count * k).reshape(tile_count, k)
-    return by_tile, _sums(mineral, share * (1 - share), k)
 
 
 def _band_regions(codes: np.ndarray, probability: np.ndarray, k: int, edges: tuple):
@@ -532,10 +605,9 @@ def _joined_regions(edges: list, k: int) -> np.ndarray:
     return _region_moments(joined_answer, size, p_sum, k)
 
 
-def _modes_table(parts: list, seams: list, names: list, shape: tuple, pixel_size, min_area, blocks: int, random_state):
-    """:func:`minml.maps.modes.modal_table` of the whole map from its bands' sums (lists of
-    :class:`_BandModes` and :class:`_Shares` of their seams, in the map's order): the same
-    table, by the same formulas."""
+def _modes_table(parts: list, names: list, shape: tuple, pixel_size, min_area, blocks: int, random_state):
+    """:func:`minml.maps.modes.modal_table` of the whole map from its bands' sums (a list of
+    :class:`_BandModes`, in the map's order): the same table, by the same formulas."""
     import inspect
 
     from minml.maps.classify import MASKED
@@ -547,36 +619,36 @@ def _modes_table(parts: list, seams: list, names: list, shape: tuple, pixel_size
     band = inspect.signature(modal_table).parameters["band"].default  # what MapResult.modes uses
     tiles = np.sum([p.tiles for p in parts], axis=0)
     counts = tiles.sum(axis=0)
-    shares = [p.shares for p in parts] + seams
-    by_tile, boundary = _deferred_shares(shares, np.flatnonzero(counts[:k]), k, len(tiles))
-    tile_shares = np.sum([s.by_tile for s in shares], axis=0) + by_tile
+    pure = np.c_[tiles[:, :k], np.sum([p.alone for p in parts], axis=0)]  # per tile: wholly a phase's
+    tile_shares = np.sum([p.by_tile for p in parts], axis=0)
     analysed = max(n - counts[masked], 1)
-    allocated = counts[:k] + tile_shares.sum(axis=0)
-    boundary_var = (np.sum([s.boundary for s in shares], axis=0) + boundary) * band
+    allocated = pure.sum(axis=0) + tile_shares.sum(axis=0)
+    boundary_var = np.sum([p.boundary for p in parts], axis=0) * band
     moments = np.sum([p.moments for p in parts], axis=0) + _joined_regions([p.edge for p in parts], k)
     sd_class = 100.0 * np.sqrt(_region_variance(moments, allocated)) / analysed
     sd_boundary = 100.0 * np.sqrt(boundary_var) / analysed
-    # the shares as one triple per tile and mineral: the bootstrap sums each tile's triples
-    shared = (np.repeat(np.arange(len(tiles)), k), np.tile(np.arange(k), len(tiles)), tile_shares.ravel())
-    sd_sampling = _block_bootstrap(shared, tiles, masked, k, random_state)
+    # the shares as one triple per tile and phase: the bootstrap sums each tile's triples
+    phases = k + 1
+    shared = (np.repeat(np.arange(len(tiles)), phases), np.tile(np.arange(phases), len(tiles)), tile_shares.ravel())
+    sd_sampling = _block_bootstrap(shared, pure, tiles.sum(axis=1) - tiles[:, masked], random_state)
     sds = (sd_class, sd_boundary, sd_sampling)
-    return modes_frame(names, counts, allocated, sds, sum(s.unclaimed for s in shares), pixel_size, min_area)
+    return modes_frame(names, counts, allocated, sds, pixel_size, min_area)
 
 
 def _region_variance(moments: np.ndarray, allocated: np.ndarray) -> np.ndarray:
     """:func:`minml.maps.modes._region_variance` from the regions' moments
-    (:func:`_region_moments`): a region named wrong with chance w counts for another mineral
-    c with chance q = w r_c (r_c: c's share of the modes, of the others' for a mineral's
-    region), whose variance, summed over the regions with weight size², is
+    (:func:`_region_moments`): a region named wrong with chance w counts for another phase
+    c with chance q = w r_c (r_c: c's share of the modes, unknown among them, of the others'
+    for a mineral's region), whose variance, summed over the regions with weight size², is
     r_c (Σ size² w) - r_c² (Σ size² w²)."""
-    k = len(allocated)
+    phases = len(allocated)  # the minerals, then unknown: the answers of the moments
     prior = allocated / max(allocated.sum(), 1e-9)
-    out = moments[3, :k].copy()  # each mineral's own regions named right or wrong
+    out = moments[3, :phases].copy()  # each mineral's own regions named right or wrong
     for a in np.flatnonzero(moments[0] > 0).tolist():
-        if a == k:  # unknown regions: any mineral in proportion to the modes
+        if a == phases - 1:  # unknown regions: any phase in proportion to the modes
             rest = prior
         else:
-            rest = prior * (np.arange(k) != a) / max(1.0 - prior[a], 1e-9)
+            rest = prior * (np.arange(phases) != a) / max(1.0 - prior[a], 1e-9)
         out += rest * (moments[1, a] - rest * moments[2, a])
     return out
 
@@ -726,4 +798,5 @@ def classify_lazy(oxide_map, model=None, *, band_rows: int = 256, min_region: in
         da.stack(variances).sum(axis=0),
         oxide_map.pixel_size,
         Mixtures(*(da.concatenate(part) for part in mixed)),
+        settings["beam_width"],
     )

@@ -33,9 +33,20 @@ from minml.maps.read import OxideMap
 if TYPE_CHECKING:
     from minml.classifier._runtime import Runtime
 
-__all__ = ["MASKED", "MIXTURE", "UNKNOWN", "MapResult", "classify_block", "classify_map", "clean"]
+__all__ = [
+    "DEFAULT_BEAM_WIDTH",
+    "MASKED",
+    "MIXTURE",
+    "UNKNOWN",
+    "MapResult",
+    "classify_block",
+    "classify_map",
+    "clean",
+]
 
 UNKNOWN, MIXTURE, MASKED = "unknown", "mixture", "masked"
+DEFAULT_BEAM_WIDTH = 2.0
+"""Micrometres over which the beam mixes neighbouring grains, unless told (:func:`classify_map`)."""
 _BLOCK_PIXELS = 262_144
 
 
@@ -59,6 +70,9 @@ class MapResult:
     pixel_size : float or None
     mixtures : Mixtures, optional
         The mixed pixels' majority phase, second phase and share (:mod:`minml.maps.mixtures`).
+    beam_width : float, optional
+        Micrometres: the beam width the map was classified with (the modes share unknown
+        pixels within it; None: :data:`DEFAULT_BEAM_WIDTH`).
     """
 
     codes: np.ndarray
@@ -68,6 +82,7 @@ class MapResult:
     class_proba_var: np.ndarray
     pixel_size: float | None = None
     mixtures: Mixtures | None = None
+    beam_width: float | None = None
 
     def mineral(self) -> np.ndarray:
         """Height x width array of names."""
@@ -196,7 +211,7 @@ def classify_map(
     min_total: float = 80.0,
     max_total: float = 110.0,
     mixture_probability: float = 0.8,
-    beam_width: float = 2.0,
+    beam_width: float = DEFAULT_BEAM_WIDTH,
     max_chi2: float = 4.0,
     block_pixels: int = _BLOCK_PIXELS,
     progress: bool = False,
@@ -297,7 +312,7 @@ class MixtureStage:
         )  # fmt: skip
         codes[over_total] = k  # no analysis: unknown, even between two grains
         p_sum, p_var = _probability_sums(codes, probability, k)
-        return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size, mixtures)
+        return MapResult(codes, probability, names, p_sum, p_var, oxide_map.pixel_size, mixtures, self.beam_width)
 
 
 def _classify_blocks(
@@ -503,4 +518,5 @@ def clean(result: MapResult, *, min_region: int = 3) -> MapResult:
         result.class_proba_var,
         result.pixel_size,
         result.mixtures,
+        result.beam_width,
     )

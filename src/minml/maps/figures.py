@@ -3,7 +3,9 @@ phase, line profile.  Needs matplotlib (the ``plot`` or ``maps`` extra).
 
 Each function draws on a new figure and returns its ``Axes``.  Colours: the Okabe-Ito palette
 (readable by colour-blind people) and its extension, unknown grey, mixtures light grey,
-phases listed apart (under the minimum area) dark grey, masked black.  Scale bars are white
+phases listed apart (under the minimum area) dark grey, masked black; on the confidence map
+(cividis) unknown magenta and masked blank.  A figure is as wide as its map and what is beside
+it (a tall map has no blank margins).  Scale bars are white
 on a black box, legible on any phase colour, drawn where they fit (a map at most 3 times as
 long as wide); elsewhere the axis says the pixel size.  A strip more than 10 times as long as
 wide is drawn stretched across (and says so), 1/10 as thick as long, never a hairline.  Maps
@@ -69,10 +71,49 @@ def _aspect(h: int, w: int) -> float:
 
 def _figure(h: int, w: int, width: float = 7.5, entries: int = 0):
     """A figure for a map of ``h`` x ``w`` pixels drawn with :func:`_aspect`, tall enough for
-    a legend of ``entries`` lines beside it."""
+    a legend of ``entries`` lines beside it (narrowed to what it draws by :func:`_fit_to_content`)."""
     height = min(max(6.0 * h * _aspect(h, w) / max(w, 1) + 0.8, 2.5), 12.0)
     height = max(height, 0.22 * entries + 1.0)
     return _plt().subplots(figsize=(width, height), layout="constrained")
+
+
+def _fit_to_content(fig, ax) -> None:
+    """Cut from ``fig`` the blank beside its map ``ax``: a tall map was drawn in the middle of
+    a figure as wide as a square map's, between wide blank margins (and a map narrowed by its
+    legend between blank bands above and below).  The layout is worked out (text measured,
+    nothing drawn), the room the map was given but does not fill (its aspect is fixed) cut from
+    the figure, and again (a colour bar's width follows the room's); never narrower than the map's
+    title or caption and its legend beside it, or than the widest thing drawn apart from it (a
+    colour bar and its label below a strip, a legend below), nor under 3 x 2 inches.  A size the layout cannot
+    fill (decorations wider than the figure) is undone."""
+    import warnings
+
+    renderer = fig.canvas.get_renderer()
+    apart = [other for other in fig.axes if other is not ax] + list(fig.legends)
+    beside = ax.get_legend()
+    previous = tuple(fig.get_size_inches())
+    for _ in range(3):
+        width, height = fig.get_size_inches()
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            fig.get_layout_engine().execute(fig)
+        if said:  # the layout collapsed: the last cut was too much
+            fig.set_size_inches(*previous)
+            fig.get_layout_engine().execute(fig)
+            return
+        ax.apply_aspect()
+        room, drawn = ax.get_position(original=True), ax.get_position(original=False)
+        widest = max([a.get_tightbbox(renderer).width / fig.dpi for a in apart], default=0.0) + 0.3
+        words = max(text.get_window_extent(renderer).width for text in (ax.title, ax.xaxis.label)) / fig.dpi
+        if beside is not None:  # the map's title and caption, centred on it, and the legend beside
+            words += beside.get_window_extent(renderer).width / fig.dpi
+        widest = max(widest, words + 0.5)
+        wanted = (max(width - (room.width - drawn.width) * width, widest, 3.0),
+                  max(height - (room.height - drawn.height) * height, 2.0))  # fmt: skip
+        if abs(wanted[0] - width) < 0.02 and abs(wanted[1] - height) < 0.02:
+            break
+        previous = (width, height)
+        fig.set_size_inches(*wanted)
 
 
 def _show(ax, image, h: int, w: int, **options):
@@ -149,19 +190,26 @@ def _phase_codes(result, modes: pd.DataFrame):
 
 
 def _phase_handles(result, modes: pd.DataFrame, apart: list, every: bool, colours: list) -> list:
-    """The phase map's legend: each phase drawn with its mode ± sd, the unknown, mixed and
-    masked area %, then the phases under the minimum area with their modes."""
+    """The phase map's legend: each phase drawn with its mode ± sd, unknown too where it has a
+    mode (the pixels of unknown regions: the modes then sum to 100 % with it), else its area %
+    and that its pixels are in the modes of the minerals near; the mixed and masked area %; then
+    the phases under the minimum area with their modes."""
     from matplotlib.patches import Patch
 
     k = len(result.class_proba_sum)
+    said = {"mixture": " (in its phases' modes)", "masked": " (not analysed)", "unknown": " (in the minerals' modes)"}
     handles = []
     for name, row in modes.iterrows():
         code = result.names.index(name)
         if code < k and code not in apart:
             label = f"{name} {_percent(row['mode_percent'])} ± {_percent(row['sd_percent'])} %"
             handles.append(Patch(color=colours[code], label=label + (" (under min. area)" if every else "")))
+        elif code >= k and np.isfinite(row["mode_percent"]):  # unknown, keeping pixels of its own
+            label = f"{name} {_percent(row['mode_percent'])} ± {_percent(row['sd_percent'])} %"
+            handles.append(Patch(color=colours[code], label=label))
         elif code >= k and row["pixels"] > 0:
-            handles.append(Patch(color=colours[code], label=f"{name} {_percent(row['area_percent'])} % of area"))
+            label = f"{name} {_percent(row['area_percent'])} % of area{said.get(name, '')}"
+            handles.append(Patch(color=colours[code], label=label))
     if apart:
         listed = ", ".join(f"{result.names[c]} {_percent(modes.loc[result.names[c], 'mode_percent'])} %" for c in apart)
         handles.append(Patch(color=_APART, label=f"under min. area: {listed}"))
@@ -204,12 +252,24 @@ def phase_map(result, *, modes: pd.DataFrame | None = None, title: str = "", pro
         handles += _draw_profile(ax, profile)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
     _frame(ax, h, w, result.pixel_size, title or "Phase map")
+    _fit_to_content(ax.figure, ax)
     return ax
 
 
+_UNKNOWN_SHOWN = "#EE33EE"
+"""Unknown pixels on the confidence map: a magenta no colour of its scale (cividis) is near, for
+normal vision and the common colour-vision deficiencies (CIEDE2000 over 23 from every one)."""
+
+_MASKED_SHOWN = "#FFFFFF"
+
+
 def confidence_map(result, *, title: str = ""):
-    """Probability of each pixel's mineral, with its colour bar; mixed pixels show the
-    majority phase's share; unknown and masked pixels blank."""
+    """Probability of each pixel's mineral, with its colour bar, which reaches down to the
+    lowest value drawn; mixed pixels show the majority phase's share; unknown pixels (no class:
+    no probability) in magenta, masked pixels blank, each in the legend below with its share."""
+    from matplotlib.patches import Patch
+
+    plt = _plt()
     h, w = result.codes.shape
     _fig, ax = _figure(h, w, 7.0)
     n = _stride((h, w))
@@ -219,10 +279,26 @@ def confidence_map(result, *, title: str = ""):
     if result.mixtures is not None:
         mixed = result.mixtures.major[::n, ::n] >= 0
         shown = np.where(mixed, result.mixtures.fraction[::n, ::n], shown)
-    ax.set_facecolor("#ffffff")
-    image = _show(ax, shown, h, w, cmap="cividis", vmin=0.5, vmax=1.0)
+    ax.set_facecolor(_MASKED_SHOWN)  # masked: NaN, not drawn
+    finite = shown[np.isfinite(shown)]
+    lowest = float(finite.min()) if len(finite) else 0.5
+    floor = min(0.5, np.floor(lowest * 20) / 20)  # the bar covers every value drawn (a top probability: >= 1/k)
+    shown[codes == result.names.index("unknown")] = -1.0  # under the scale: its own colour, in one image
+    scale = plt.get_cmap("cividis").with_extremes(under=_UNKNOWN_SHOWN)
+    image = _show(ax, shown, h, w, cmap=scale, vmin=floor, vmax=1.0)
     _colour_bar(image, ax, h, w, "probability of the pixel's mineral (mixed: share of the majority phase)")
     _frame(ax, h, w, result.pixel_size, title or "Confidence")
+    total = max(result.codes.size, 1)
+    entries = []
+    for name, colour, what in (("unknown", _UNKNOWN_SHOWN, "no class: no probability"),
+                               ("masked", _MASKED_SHOWN, "not analysed")):  # fmt: skip
+        pixels = int(np.count_nonzero(result.codes == result.names.index(name)))
+        if pixels:
+            label = f"{name}: {_percent(100.0 * pixels / total)} % of area ({what})"
+            entries.append(Patch(facecolor=colour, edgecolor="#999999", label=label))
+    if entries:
+        ax.figure.legend(handles=entries, loc="outside lower center", fontsize=8, frameon=False)
+    _fit_to_content(ax.figure, ax)
     return ax
 
 
@@ -233,7 +309,10 @@ def modes_chart(modes: pd.DataFrame, *, title: str = ""):
     rows = modes[modes["mode_percent"].notna()].sort_values("mode_percent")
     _fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(rows) + 1.2), layout="constrained")
     y = np.arange(len(rows))
-    colours = [_APART if apart else OKABE_ITO[4] for apart in rows["listed_apart"].fillna(False)]
+    colours = [
+        _APART if apart else _phase_colour(name, 0) if name == "unknown" else OKABE_ITO[4]
+        for name, apart in zip(rows.index, rows["listed_apart"].fillna(False), strict=True)
+    ]
     ax.barh(y, rows["mode_percent"], color=colours, alpha=0.85)
     ax.errorbar(rows["mode_percent"], y, xerr=2 * rows["sd_percent"], fmt="none", ecolor="#999999", capsize=4,
                 label="± 2 sd, rock (sampling included)")  # fmt: skip
