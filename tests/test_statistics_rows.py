@@ -88,3 +88,21 @@ def test_every_route_of_the_command_flags_the_same_rows(tmp_path, suffix):
     labelled = table.iloc[:, 1].isin(LABELS).to_numpy()
     assert (found["mineral"][labelled] == "unknown").all()
     assert found["flag"].fillna("").str.startswith("statistics row: ").to_numpy().tolist() == labelled.tolist()
+
+
+def test_a_label_column_with_empty_cells_still_labels_its_statistics():
+    """A sample named on its grain's first row only, then a 'Mean' row: the empty cells are not
+    filled labels (a review found nulls counted twice, and no row flagged)."""
+    import pyarrow as pa
+
+    mask, labels = statistics_in_cells(pa.array(["ol-1", None, None, "Mean", "cpx-1", None, "", "SD"]))
+    assert mask.tolist() == [False, False, False, True, False, False, False, True] and labels == {3: "Mean", 7: "SD"}
+    table = _with_statistics()
+    table.iloc[1::3, 0] = np.nan
+    assert (((check_oxides(table).reasons & np.uint16(Reason.STATISTICS_ROW)) != 0).sum()) == len(LABELS)
+
+
+def test_a_column_of_phase_names_labels_no_statistics():
+    """'Sd' (siderite), 'Mn' or 'S' in a Mineral column are phases, not statistics."""
+    cells = pd.Series(["Ol", "Cpx", "Sd", "Plag", "Cal", "Sd", "Opx", "Grt"], dtype=object)
+    assert not statistics_in_cells(cells)[0].any()

@@ -24,6 +24,7 @@ __all__ = [
     "label_species",
     "match_label",
     "match_labels",
+    "names_a_phase",
     "species_agrees",
 ]
 
@@ -191,6 +192,19 @@ def match_label(label) -> LabelMatch:
         if status != UNMAPPED:
             break
     return LabelMatch(str(label), classes, status)
+
+
+def names_a_phase(label) -> bool:
+    """Whether a label is, as written, a name or symbol of a phase in ``labels.toml`` (a class,
+    several, or a phase outside the classes): without :func:`match_label`'s second look, so a
+    point's name (``Ol-1``, ``Cpx rim``) is not one.
+
+    Examples
+    --------
+    >>> names_a_phase("Sd"), names_a_phase("Cpx"), names_a_phase("Ol-1"), names_a_phase("Mean")
+    (True, True, False, False)
+    """
+    return is_label(label) and _key(label) in _table()
 
 
 def fitted_class(label) -> str | None:

@@ -60,7 +60,8 @@ class Reason(enum.IntFlag):
     named the next class where its end-members explain it (else also
     :attr:`NONE_OF_THE_CLASSES`)."""
     STATISTICS_ROW = 32768
-    """The row's first cell labels a statistic of the analyses (``Mean``, ``SD``, ``n``): no analysis."""
+    """A cell of the row's leading text columns labels a statistic of the analyses (``Mean``,
+    ``SD``, ``n``): no analysis (:mod:`minml.tables._statistics`)."""
 
 
 REASON_NAMES: dict[Reason, str] = {
