@@ -227,3 +227,17 @@ def test_the_command_classifies_a_units_row_from_csv_to_csv(tmp_path, rows):
     out = tmp_path / "out.csv"
     assert main(["classify", str(path), "-o", str(out)]) == 0
     assert len(pd.read_csv(out)) == len(rows)
+
+
+def test_a_last_point_led_by_a_mark_keeps_the_arrow_route(tmp_path, rows):
+    """A last row '#2,40.2,...' is an analysis, not a note: the CSV is read by Arrow (a review
+    found it sent down the slow route)."""
+    from minml.io import read_csv_arrow
+    from minml.io._sniff import _sniff_separator, rows_left_out
+
+    table = rows.copy()
+    table.iloc[:, 0] = [f"#{i}" for i in range(len(table))]
+    path = tmp_path / "marked.csv"
+    table.to_csv(path, index=False)
+    assert not rows_left_out(path, _sniff_separator(path))
+    assert read_csv_arrow(path) is not None

@@ -334,3 +334,17 @@ def test_an_element_no_standard_column_holds_is_extrapolated(tmp_path):
     plain = read_map(tmp_path / "spectra.hspy", k_factors=dict(k))  # k-factors given by hand: not guessed
     assert "FeOt" not in plain.data
     assert any("left out: Fe (to quantify one, give its k-factor" in note for note in plain.notes)
+
+
+def test_a_memory_mapped_map_is_not_read_whole_to_count_its_empty_pixels(tmp_path):
+    """read_map of a .npy stack (memory-mapped: a map larger than memory) does not scan every
+    channel up front to count its NaN pixels; they are masked all the same."""
+    oxides = _oxides(OL)
+    names = list(oxides)
+    stack = np.stack([oxides[n] for n in names], axis=-1).astype(np.float32)
+    stack[4, :, names.index("P2O5")] = np.nan
+    np.save(tmp_path / "stack.npy", stack)
+    oxide_map = read_map(tmp_path / "stack.npy", channels=names)
+    assert not any(note.startswith("masked:") for note in oxide_map.notes)
+    phases = classify_map(oxide_map).mineral()
+    assert (phases[4] == "masked").all() and (phases[0] == "olivine").all()

@@ -12,7 +12,7 @@ from functools import lru_cache
 from minml._resources import load_toml
 from minml.chemistry._oxide_table import element_oxides, species_table
 
-__all__ = ["canonical_name", "digit_for_letter", "element_symbol", "lookalike_words", "species_names", "zero_for_o"]
+__all__ = ["canonical_name", "digit_for_letter", "element_symbol", "lookalike_words", "species_names"]
 
 # Unit annotations that may follow or precede an oxide name: "(wt%)", "[wt.%]", "wt %", "_wt%",
 # "_wt", ", wt%", "(mass%)", "(%)", and a bare "%" at the end ("K2O%", "SiO2 %").
@@ -295,19 +295,6 @@ def lookalike_words(name) -> str:
     used = [f"{digit} for the letter {letter}" for digit, letter in _lookalikes().items() if digit in key]
     used.sort(key=lambda words: key.index(words[0]))
     return ("the digits " if len(used) > 1 else "the digit ") + " and ".join(used)
-
-
-def zero_for_o(name) -> str | None:
-    """The species a column name spells with the digit 0 for the letter O (``Si02``, ``Al203``,
-    ``Fe0T``), as copied by hand or read by OCR; None for any other name (``A12O3``, with 1 for
-    l, too: :func:`digit_for_letter` reads every lookalike digit).
-
-    Examples
-    --------
-    >>> zero_for_o("Fe0T"), zero_for_o("Fe203"), zero_for_o("FeOtt")
-    ('FeOt', 'Fe2O3', None)
-    """
-    return _misread(name, "0")
 
 
 def _hint(name: str) -> str | None:

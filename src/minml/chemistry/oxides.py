@@ -29,7 +29,6 @@ from minml.chemistry._column_names import (
     element_symbol,
     lookalike_words,
     species_names,
-    zero_for_o,
 )
 from minml.chemistry._oxide_table import (
     CORE_OXIDES,
@@ -56,7 +55,6 @@ __all__ = [
     "molar_mass",
     "species_names",
     "species_table",
-    "zero_for_o",
 ]
 
 

@@ -94,11 +94,15 @@ def owner_tag() -> str:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (on POSIX; elsewhere, and where the system will not say,
+    it is taken to run: a temporary is never swept on a guess)."""
+    if os.name != "posix":  # Windows' os.kill(pid, 0) sends Ctrl-C to the process: never asked there
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
+    except OSError:  # another user's process, or a system that will not say
         return True
     return True
 

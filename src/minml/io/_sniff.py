@@ -342,6 +342,16 @@ def _note_row(cells: list) -> bool:
     return len(filled) == 1 or bool(_NOTE_START.match(texts[0]))
 
 
+def _may_end_in_notes(last: list) -> bool:
+    """Whether a table's last row may begin its notes: a note's row (:func:`_note_row`), or one
+    led by a note's mark (``[1] Smith 2001, J. Petrol. 42``) with fewer than three numbers (a
+    point named ``#2`` with its analysis is no note)."""
+    if _note_row(last):
+        return True
+    numbers = sum(_is_number(cell) for cell in last if _text_of(cell))
+    return bool(last) and bool(_NOTE_START.match(_text_of(last[0]))) and numbers < 3
+
+
 def _references_start(rows: list[list]) -> int:
     """Where a references block ends ``rows`` (GEOROC's ``References:`` row, then a reference a
     row, which may hold a number or two: a volume, a year); ``len(rows)`` for none."""
@@ -363,8 +373,7 @@ def notes_below(table) -> int:
     only its last row is looked at where that is an analysis."""
     if not len(table):
         return 0
-    last = table.iloc[-1].tolist()
-    if not (_note_row(last) or (last and _NOTE_START.match(_text_of(last[0])))):
+    if not _may_end_in_notes(table.iloc[-1].tolist()):
         return 0
     return trailing_notes(table.iloc[-_NOTES_SEARCH:].astype(object).to_numpy().tolist())
 
@@ -385,8 +394,7 @@ def trailing_notes(rows: list[list]) -> int:
     """
     if not rows:
         return 0
-    last = rows[-1]
-    if not (_note_row(last) or (last and _NOTE_START.match(_text_of(last[0])))):
+    if not _may_end_in_notes(rows[-1]):
         return 0  # the common case: the table ends with an analysis
     end = _references_start(rows)
     i = end
@@ -452,4 +460,4 @@ def rows_left_out(path: Path, sep: str, codec: str = "utf-8-sig") -> bool:
         tail = handle.read().decode(codec, errors="replace")
     last = next((line for line in reversed(tail.splitlines()) if line.strip()), "")
     cells: list = next(_cells_of([last], sep), [])
-    return len(filled) > 1 and bool(cells) and (_note_row(cells) or bool(_NOTE_START.match(cells[0].strip())))
+    return len(filled) > 1 and bool(cells) and _may_end_in_notes(cells)

@@ -608,15 +608,13 @@ def _joined_regions(edges: list, k: int) -> np.ndarray:
 def _modes_table(parts: list, names: list, shape: tuple, pixel_size, min_area, blocks: int, random_state):
     """:func:`minml.maps.modes.modal_table` of the whole map from its bands' sums (a list of
     :class:`_BandModes`, in the map's order): the same table, by the same formulas."""
-    import inspect
-
     from minml.maps.classify import MASKED
-    from minml.maps.modes import _block_bootstrap, modal_table, modes_frame
+    from minml.maps.modes import BOUNDARY_BAND, _block_bootstrap, modes_frame
 
     k = len(names) - 3
     masked = names.index(MASKED)
     n = shape[0] * shape[1]
-    band = inspect.signature(modal_table).parameters["band"].default  # what MapResult.modes uses
+    band = BOUNDARY_BAND  # what MapResult.modes uses
     tiles = np.sum([p.tiles for p in parts], axis=0)
     counts = tiles.sum(axis=0)
     pure = np.c_[tiles[:, :k], np.sum([p.alone for p in parts], axis=0)]  # per tile: wholly a phase's

@@ -203,7 +203,7 @@ def allocation(result, *, beam_width: float | None = None, min_area: float | Non
     ----------
     result : MapResult
     beam_width, min_area : float, optional
-        As :func:`modal_table`.
+        As :func:`modal_table` (the beam width by default the one the map was classified with).
 
     Returns
     -------
@@ -212,6 +212,7 @@ def allocation(result, *, beam_width: float | None = None, min_area: float | Non
     k = len(result.class_proba_sum)
     codes = result.codes.ravel()
     pure = np.flatnonzero(codes < k)
+    beam_width = getattr(result, "beam_width", None) if beam_width is None else beam_width  # as modal_table
     index, mineral, share, alone = _shared(result, kept_unknown(result, beam_width=beam_width, min_area=min_area))
     return (
         np.r_[pure, index, alone],
@@ -283,12 +284,16 @@ def _near_shares(codes: np.ndarray, pixels: np.ndarray, classes: np.ndarray, chu
         return np.nan_to_num(out / total)
 
 
+BOUNDARY_BAND = 3.0
+"""Pixels a boundary runs together, the band of its error (:func:`modal_table`'s ``band``)."""
+
+
 def modal_table(
     result,
     *,
     min_area: float | None = None,
     blocks: int = 8,
-    band: float = 3.0,
+    band: float = BOUNDARY_BAND,
     beam_width: float | None = None,
     random_state=0,
 ):

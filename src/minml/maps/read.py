@@ -123,11 +123,16 @@ def _without_partial_pixels(columns: dict) -> dict:
     return {name: np.where(bad, np.float32(np.nan), column) for name, column in columns.items()}
 
 
-def _non_finite_note(raw: dict, sources: dict, pages=None) -> str | None:
+def _non_finite_note(raw: dict, sources: dict) -> str | None:
     """What to say of the pixels with no value (empty, NaN) or an infinite one in a channel of
-    ``raw`` (numpy arrays; others are not read here): masked, how many, in which channels.  Read
-    in blocks of rows (a memory-mapped file's pages released behind, ``pages``)."""
-    grids = {name: grid for name, grid in raw.items() if isinstance(grid, np.ndarray) and grid.dtype.kind in "fc"}
+    ``raw`` (numpy arrays in memory; a memory-mapped file is not read here, which would read a
+    map larger than memory twice: its pixels are masked all the same, and counted among the
+    masked ones of the modes): masked, how many, in which channels.  Read in blocks of rows."""
+    grids = {
+        name: grid
+        for name, grid in raw.items()
+        if isinstance(grid, np.ndarray) and grid.dtype.kind in "fc" and not _mapped_file(grid)
+    }
     shapes = {np.shape(grid) for grid in raw.values()}
     if not grids or len(shapes) != 1 or len(next(iter(shapes))) != 2:
         return None  # nothing to scan, or not one 2-D shape (refused by OxideMap)
@@ -142,8 +147,6 @@ def _non_finite_note(raw: dict, sources: dict, pages=None) -> str | None:
                 named.add(name)
                 bad = here if bad is None else bad | here
         pixels += 0 if bad is None else int(np.count_nonzero(bad))
-        if pages is not None:
-            pages.before(min(h, start + step))
     if not pixels:
         return None
     channels = ", ".join(sources.get(name, repr(name)) for name in grids if name in named)
@@ -152,6 +155,15 @@ def _non_finite_note(raw: dict, sources: dict, pages=None) -> str | None:
         f"masked: {pixels_said} with no value (an empty or 'nan' cell, NaN) or an infinite one in {channels}; a "
         "pixel missing a channel is no analysis"
     )
+
+
+def _mapped_file(grid: np.ndarray) -> bool:
+    """Whether an array (or the array it is a view of) is a memory-mapped file."""
+    while grid is not None:
+        if isinstance(grid, np.memmap):
+            return True
+        grid = grid.base if isinstance(grid.base, np.ndarray) else None
+    return False
 
 
 def check_pixel_size(value) -> None:
@@ -413,7 +425,7 @@ def read_map(
     else:
         raw, found_units, found_size = _read_file(path, suffix, channels)
     chosen = _units_of(raw, units, found_units, path.name, notes)
-    missing = _non_finite_note(raw, raw.sources, raw.pages)
+    missing = None if raw.pages is not None else _non_finite_note(raw, raw.sources)  # a mapped .npy: not read twice
     oxides, more = to_oxides(raw, units=chosen)
     notes += more + ([missing] if missing else [])
     return OxideMap(oxides, pixel_size=pixel_size or found_size, source=str(path), notes=notes, pages=raw.pages)
