@@ -159,10 +159,11 @@ def _non_finite_note(raw: dict, sources: dict) -> str | None:
 
 def _mapped_file(grid: np.ndarray) -> bool:
     """Whether an array (or the array it is a view of) is a memory-mapped file."""
-    while grid is not None:
-        if isinstance(grid, np.memmap):
+    seen: np.ndarray | None = grid
+    while seen is not None:
+        if isinstance(seen, np.memmap):
             return True
-        grid = grid.base if isinstance(grid.base, np.ndarray) else None
+        seen = seen.base if isinstance(seen.base, np.ndarray) else None
     return False
 
 
