@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from minml._resources import load_toml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "LabelMatch",
@@ -246,7 +248,14 @@ def _in_vocabulary(label: str, classes: tuple[str, ...], by_key: dict[str, str])
 
 def is_label(cell) -> bool:
     """Whether a cell of a label column holds a label: not missing, not blank."""
-    return not pd.isna(cell) and str(cell).strip() != ""
+    if cell is None or (isinstance(cell, float) and cell != cell):  # None, NaN (no pandas: the Arrow routes)
+        return False
+    if not isinstance(cell, str):
+        import pandas as pd
+
+        if pd.isna(cell):  # NA, NaT
+            return False
+    return str(cell).strip() != ""
 
 
 def match_labels(labels: pd.Series, classes=None) -> pd.DataFrame:
@@ -265,11 +274,14 @@ def match_labels(labels: pd.Series, classes=None) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> match_labels(pd.Series(["Cpx", "FeTiOxide", "Garnet"]), classes=["clinopyroxene", "FeTiOxide"])[
     ...     "label_class"
     ... ].tolist()
     ['clinopyroxene', 'FeTiOxide', '']
     """
+    import pandas as pd
+
     keys = labels.astype(object).where(labels.notna(), "").astype(str)
     if classes is None:
         distinct = {label: match_label(label) for label in pd.unique(keys)}
@@ -297,6 +309,7 @@ def label_columns(df: pd.DataFrame, sample: int = 2000) -> list[str]:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> table = pd.DataFrame({"Sample": ["A1", "A2"], "Phase": ["Cpx", "Ol core"], "SiO2": [51.2, 40.1]})
     >>> label_columns(table)
     ['Phase']
@@ -304,7 +317,7 @@ def label_columns(df: pd.DataFrame, sample: int = 2000) -> list[str]:
     found = []
     for name in df.columns:
         cells = df[name].iloc[:sample]
-        if pd.api.types.is_numeric_dtype(cells.dtype) or pd.api.types.is_bool_dtype(cells.dtype):
+        if cells.dtype.kind in "biufcmM":  # numbers, booleans, times: no labels
             continue
         text = cells[[isinstance(c, str) and c.strip() != "" for c in cells]]
         if len(text) and (match_labels(text)["label_status"] != UNMAPPED).mean() >= 0.5:

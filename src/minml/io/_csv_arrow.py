@@ -177,16 +177,16 @@ def _parse(source, names: list, species: set, sep: str, species_only: bool, quot
     from minml.tables._statistics import label_columns
     from minml.tables._values import NUMBER_MISSING
 
-    read = set(label_columns(names, species)) | species
-
+    labels = set(label_columns(names, species)) if species_only else set()  # typed as their cells say: only
+    # their text labels are looked at (a column of numbers, such as ids, labels no statistics row)
     try:
         return pacsv.read_csv(
             source,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(
-                include_columns=[n for n in names if n in read] if species_only else None,
-                column_types={n: pa.string() for n in names if n not in species},
+                include_columns=[n for n in names if n in species or n in labels] if species_only else None,
+                column_types={n: pa.string() for n in names if n not in species and n not in labels},
                 null_values=list(NUMBER_MISSING),
                 strings_can_be_null=False,  # text such as NA in a column of names stays as written
             ),

@@ -84,22 +84,86 @@ def statistics_in_cells(cells) -> tuple[np.ndarray, dict[int, str]]:
     >>> mask.tolist(), labels
     ([False, False, True, True, False, True], {2: 'Average (n=2)', 3: '1σ', 5: 'Median of 4'})
     """
-    from minml.io._arrow import MatchSubstringOptions, call, positions
+    from minml.io._arrow import call
 
     text = _as_text(cells)
     n = len(cells) if text is None else len(text)
     if text is None or not n:
         return np.zeros(n, dtype=bool), {}
-    trimmed = call("utf8_trim_whitespace", text)
-    found = call("match_substring_regex", trimmed, options=MatchSubstringOptions(_CELL.pattern, ignore_case=True))
-    at = np.flatnonzero(_bools(found))  # nulls: no label
-    if not len(at) or _names_phases(trimmed):  # a column of phase names: 'Sd' is siderite there
+    if not isinstance(text, _dictionary_type()) and _few_distinct(text):
+        if _names_phases(text.slice(0, 2000)):  # a column of phase names, known from its first words
+            return np.zeros(n, dtype=bool), {}
+        text = call("dictionary_encode", text)  # a column of a few words (a method, a phase): each matched once
+    if isinstance(text, _dictionary_type()):
+        words, index = text.dictionary, np.asarray(_indices(text))
+    else:
+        words, index = text, None
+    hit_words = _matches(words)
+    if not len(hit_words) or _names_phases(words):  # a column of phase names: 'Sd' is siderite there
         return np.zeros(n, dtype=bool), {}
-    labels = dict(zip(at.tolist(), call("take", trimmed, positions(at)).to_pylist(), strict=True))
-    lengths = call("binary_length", trimmed)  # int32 (int64 for large strings), 0 for blank cells
-    zero = np.frombuffer(lengths.buffers()[1], dtype=_offset_type(trimmed))[lengths.offset : lengths.offset + n] == 0
-    blank = int(np.count_nonzero(zero & _valid(lengths)))  # a null cell is counted once, as a null
-    return _unless_most(at, labels, n - text.null_count - blank, n)
+    said = dict(zip(hit_words.tolist(), _texts_at(words, hit_words), strict=True))
+    valid = _valid(text if index is None else text.indices)
+    if index is None:
+        at, label_of = hit_words, said
+    else:
+        hit = np.zeros(len(words) + 1, dtype=bool)
+        hit[hit_words] = True
+        at = np.flatnonzero(hit[np.where(valid, index, len(words))])
+        label_of = {i: said[int(index[i])] for i in at.tolist()}
+    filled = n - text.null_count - _blank(words, index, valid)
+    return _unless_most(at, label_of, filled, n)
+
+
+def _matches(words) -> np.ndarray:
+    """Positions of the cells of a string array that label a statistic (:data:`_CELL`, in RE2)."""
+    from minml.io._arrow import MatchSubstringOptions, call
+
+    return np.flatnonzero(
+        _bools(call("match_substring_regex", words, options=MatchSubstringOptions(_CELL.pattern, ignore_case=True)))
+    )
+
+
+def _texts_at(words, at: np.ndarray) -> list[str]:
+    from minml.io._arrow import call, positions
+
+    return [str(w).strip() for w in call("take", words, positions(at)).to_pylist()]
+
+
+def _blank(words, index, valid: np.ndarray) -> int:
+    """Cells holding an empty string (nulls are counted apart)."""
+    from minml.io._arrow import call
+
+    lengths = call("binary_length", words)  # int32 (int64 for large strings), 0 for blank cells
+    zero: np.ndarray = np.frombuffer(lengths.buffers()[1], dtype=_offset_type(words))[
+        lengths.offset : lengths.offset + len(words)
+    ]
+    zero = (zero == 0) & _valid(lengths)
+    if index is None:
+        return int(np.count_nonzero(zero))
+    return int(np.count_nonzero(zero[index[valid]]))
+
+
+def _few_distinct(text, sample: int = 2000) -> bool:
+    """Whether a long column holds few distinct words (judged on its first ``sample`` cells)."""
+    if len(text) < 4 * sample:
+        return False
+    head = text.slice(0, sample).to_pylist()
+    return len(set(head)) <= sample // 20
+
+
+def _dictionary_type():
+    import pyarrow as pa
+
+    return pa.DictionaryArray
+
+
+def _indices(array) -> np.ndarray:
+    """A dictionary array's indices as numpy (nulls: any value; see :func:`_valid`)."""
+    indices = array.indices
+    width = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}[indices.type.bit_width // 8]
+    return np.frombuffer(indices.buffers()[1], dtype=width)[indices.offset : indices.offset + len(indices)].astype(
+        np.int64
+    )
 
 
 def _names_phases(text, sample: int = 2000) -> bool:
@@ -143,8 +207,10 @@ def _as_text(cells):
 
     if isinstance(cells, pa.ChunkedArray):
         cells = cells.combine_chunks()
+    if isinstance(cells, pa.DictionaryArray):
+        return cells if _is_text(cells.dictionary.type) else None
     if isinstance(cells, pa.Array):
-        return cells if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type) else None
+        return cells if _is_text(cells.type) else None
     values = np.asarray(getattr(cells, "to_numpy", lambda: cells)())
     if values.dtype.kind not in "OUS":
         return None
@@ -155,6 +221,12 @@ def _as_text(cells):
             [v if isinstance(v, str) else None if v is None or v != v else str(v) for v in values.tolist()],
             type=pa.string(),
         )
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _unless_most(hit: np.ndarray, labels: dict, filled: int, n: int) -> tuple[np.ndarray, dict[int, str]]:
