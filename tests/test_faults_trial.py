@@ -273,19 +273,22 @@ def test_sigterm_while_writing_leaves_nothing(big_csv, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sigterm_on_the_folder_route_leaves_nothing(lepr, tmp_path):
+def _folder_run(lepr, tmp_path: Path, files: int, copies: int, output=subprocess.PIPE) -> tuple[subprocess.Popen, set]:
+    """``minml classify`` of a folder of ``files`` CSV parts (``copies`` of the LEPR rows each)
+    into ``out/``, once its first part is staged; the run and its local cluster's processes."""
     folder = tmp_path / "files"
     folder.mkdir()
-    for i in range(6):
-        pd.concat([lepr] * 3, ignore_index=True).to_csv(folder / f"part{i}.csv", index=False)
+    for i in range(files):
+        pd.concat([lepr] * copies, ignore_index=True).to_csv(folder / f"part{i}.csv", index=False)
     run = subprocess.Popen(
-        [*MINML, "classify", str(folder), "-o", f"{tmp_path / 'out'}/"],
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [*MINML, "classify", str(folder), "-o", f"{tmp_path / 'out'}/"], env=_env(), stdout=output, stderr=output
     )
     _wait_for(lambda: list(tmp_path.glob("out.incomplete-*/*.parquet")), run)
-    workers = _descendants(run.pid)
+    return run, _descendants(run.pid)
+
+
+def test_sigterm_on_the_folder_route_leaves_nothing(lepr, tmp_path):
+    run, workers = _folder_run(lepr, tmp_path, files=6, copies=3)
     os.kill(run.pid, signal.SIGTERM)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 143, err
@@ -322,23 +325,12 @@ def test_sigkill_leftovers_are_swept_by_the_next_run_not_a_live_runs(big_csv, le
 
 
 def test_sigkill_on_the_folder_route_is_swept_by_the_next_run(client, lepr, tmp_path):
-    folder = tmp_path / "files"
-    folder.mkdir()
-    for i in range(4):
-        pd.concat([lepr] * 2, ignore_index=True).to_csv(folder / f"part{i}.csv", index=False)
-    run = subprocess.Popen(
-        [*MINML, "classify", str(folder), "-o", f"{tmp_path / 'out'}/"],
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_for(lambda: list(tmp_path.glob("out.incomplete-*/*.parquet")), run)
-    workers = _descendants(run.pid)
+    run, workers = _folder_run(lepr, tmp_path, files=4, copies=2, output=subprocess.DEVNULL)
     run.send_signal(signal.SIGKILL)
     run.wait()
     _gone(workers)
     assert _temporaries(tmp_path) and not (tmp_path / "out").exists()
-    assert main(["classify", str(folder / "part0.csv"), "-o", f"{tmp_path / 'out'}/"]) == 0
+    assert main(["classify", str(tmp_path / "files" / "part0.csv"), "-o", f"{tmp_path / 'out'}/"]) == 0
     assert _temporaries(tmp_path) == [] and len(pd.read_parquet(tmp_path / "out")) == 2 * len(lepr)
 
 
