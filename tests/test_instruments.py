@@ -144,3 +144,18 @@ def test_an_aztec_workbook_without_a_title_is_read_again_as_an_export(tmp_path, 
     assert len(read) == len(analyses) and read.attrs["minml_instrument"] == "Oxford AZtec"
     assert classify(read)["mineral"].astype(str).tolist() == answers
     assert not exported_sheet(analyses)
+
+
+def test_check_says_which_export_a_file_was_read_as(tmp_path, capsys):
+    """`minml check` named the columns but not the layout it recognised (a second trial)."""
+    from minml.cli import main
+
+    from .layouts import write_aztec
+
+    table = pd.read_csv(EXAMPLE).head(10)
+    write_aztec(table, tmp_path / "elements.csv", elements=True)
+    table.to_csv(tmp_path / "plain.csv", index=False)
+    assert main(["check", str(tmp_path / "elements.csv")]) == 0
+    assert "read as an export of Oxford AZtec of element wt%" in capsys.readouterr().out
+    assert main(["check", str(tmp_path / "plain.csv")]) == 0
+    assert "read as" not in capsys.readouterr().out

@@ -384,17 +384,20 @@ def latent_file(
 
 @dataclass
 class CheckSummary:
-    """What :func:`check_file` found: the check's account (:meth:`minml.OxideCheck.summary`)
-    and the file written, if any."""
+    """What :func:`check_file` found: the check's account (:meth:`minml.OxideCheck.summary`),
+    the instrument export the file was read as (``layout``, in words: one of
+    :data:`minml.io.instruments.INSTRUMENTS`; None for a plain table) and the file written, if any."""
 
     source: Path
     text: str
     output: Path | None = None
     prefixed: bool = False
+    layout: str | None = None
 
     def lines(self) -> list[str]:
         """The summary as the ``minml check`` command prints it."""
-        out = [f"{self.source}", self.text]
+        read_as = [] if self.layout is None else [f"read as {self.layout}; its statistics rows, if any, left out"]
+        out = [f"{self.source}", *read_as, self.text]
         if self.output is not None:
             out.append(f"\nwrote {self.output}" + (prefixed_note("check_") if self.prefixed else ""))
         return out
@@ -460,7 +463,11 @@ def check_file(
     table = source.read(output)
     checked = check_oxides(table, total_range=total_range, suffix=suffix, elements=elements)
     say_absent(checked)
-    summary = CheckSummary(source=source.path, text=checked.summary(), output=output)
+    layout = table.attrs.get("minml_instrument")
+    if layout is not None:
+        values = " of element wt% (with the oxygen of their oxides)" if table.attrs.get("minml_elements") else ""
+        layout = f"an export of {layout}{values}"
+    summary = CheckSummary(source=source.path, text=checked.summary(), output=output, layout=layout)
     if output is not None:
         both = pd.concat([checked.oxides, checked.flags], axis=1)
         summary.prefixed = write_beside(checked.other, both, output, bom=source.bom, prefix="check_", progress=progress)
