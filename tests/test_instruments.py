@@ -158,4 +158,4 @@ def test_check_says_which_export_a_file_was_read_as(tmp_path, capsys):
     assert main(["check", str(tmp_path / "elements.csv")]) == 0
     assert "read as an export of Oxford AZtec of element wt%" in capsys.readouterr().out
     assert main(["check", str(tmp_path / "plain.csv")]) == 0
-    assert "read as" not in capsys.readouterr().out
+    assert "read as an export" not in capsys.readouterr().out
