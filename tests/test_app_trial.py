@@ -149,3 +149,16 @@ def test_a_parquet_file_is_read_unless_a_header_row_is_given(app, lepr):
     at.number_input(key="header_row").set_value(2).run()
     assert not at.exception
     assert any("header_row= applies to CSV and Excel files" in e.value for e in at.error)
+
+
+def test_the_page_says_which_export_a_file_was_read_as(app, lepr, tmp_path):
+    """As `minml check` says it (one function words it for both)."""
+    from minml.pipelines import read_as
+
+    from .layouts import write_aztec
+
+    path = write_aztec(lepr[lepr["Mineral"] == "Olivine"].head(6), tmp_path / "aztec.csv", elements=True)
+    said = read_as(minml.read_table(path))
+    at = _upload(app, "aztec.csv", path.read_bytes())
+    assert not at.exception and said is not None
+    assert f"Read as {said}." in _infos(at)

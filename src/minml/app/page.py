@@ -15,6 +15,7 @@ import streamlit as st
 import minml
 from minml.app import _work
 from minml.app._show import formulas_tab, maps_tab, once, pictures_tab, say_warnings, shown, warnings_box
+from minml.pipelines import read_as
 
 state = st.session_state
 
@@ -101,6 +102,9 @@ def _read_tab(table, options, key):
     c2.metric("Species columns", len(checked.mapping.mapped))
     c3.metric("Other columns (kept)", len(checked.mapping.unrecognised))
     c4.metric("Rows flagged", f"{bad:,}")
+    said = read_as(table)
+    if said is not None:
+        st.info(f"Read as {said}.")
     st.subheader("Columns: what each header was read as")
     st.dataframe(_work.mapping_table(checked), hide_index=True, width="stretch")
     hints = checked.mapping.hints

@@ -26,6 +26,7 @@ __all__ = [
     "latent_file",
     "named_apart",
     "ranked_table",
+    "read_as",
     "say_absent",
     "validate_file",
 ]

@@ -396,11 +396,27 @@ class CheckSummary:
 
     def lines(self) -> list[str]:
         """The summary as the ``minml check`` command prints it."""
-        read_as = [] if self.layout is None else [f"read as {self.layout}; its statistics rows, if any, left out"]
-        out = [f"{self.source}", *read_as, self.text]
+        said = [] if self.layout is None else [f"read as {self.layout}"]
+        out = [f"{self.source}", *said, self.text]
         if self.output is not None:
             out.append(f"\nwrote {self.output}" + (prefixed_note("check_") if self.prefixed else ""))
         return out
+
+
+def read_as(table) -> str | None:
+    """What instrument export :func:`minml.read_table` read a table as, in the words ``minml
+    check`` and the web app say it; None for a plain table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :func:`minml.read_table` returns it (``attrs["minml_instrument"]``).
+    """
+    layout = table.attrs.get("minml_instrument")
+    if layout is None:
+        return None
+    values = " of element wt% (with the oxygen of their oxides)" if table.attrs.get("minml_elements") else ""
+    return f"an export of {layout}{values}; its statistics rows, if any, left out"
 
 
 def say_absent(checked, fill_missing: float | None = None) -> None:
@@ -463,11 +479,7 @@ def check_file(
     table = source.read(output)
     checked = check_oxides(table, total_range=total_range, suffix=suffix, elements=elements)
     say_absent(checked)
-    layout = table.attrs.get("minml_instrument")
-    if layout is not None:
-        values = " of element wt% (with the oxygen of their oxides)" if table.attrs.get("minml_elements") else ""
-        layout = f"an export of {layout}{values}"
-    summary = CheckSummary(source=source.path, text=checked.summary(), output=output, layout=layout)
+    summary = CheckSummary(source=source.path, text=checked.summary(), output=output, layout=read_as(table))
     if output is not None:
         both = pd.concat([checked.oxides, checked.flags], axis=1)
         summary.prefixed = write_beside(checked.other, both, output, bom=source.bom, prefix="check_", progress=progress)
