@@ -40,6 +40,7 @@ __all__ = [
     "SetLookupOptions",
     "SliceOptions",
     "arrow_array",
+    "booleans",
     "call",
     "cast",
     "numpy_column",
@@ -47,6 +48,7 @@ __all__ = [
     "release_unused",
     "stored_array",
     "texts",
+    "valid_cells",
 ]
 
 _NUMBERS = {pa.int64(): np.int64, pa.float64(): np.float64, pa.int32(): np.int32, pa.float32(): np.float32}
@@ -77,11 +79,24 @@ def release_unused() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _valid(chunk: pa.Array) -> np.ndarray | None:
-    """The chunk's validity as booleans, or None when it has no nulls."""
+def valid_cells(chunk: pa.Array) -> np.ndarray | None:
+    """The chunk's validity as booleans (read from its bitmap, without pandas), or None when it
+    has no nulls."""
     if not chunk.null_count:
         return None
-    bits = np.unpackbits(np.frombuffer(chunk.buffers()[0], dtype=np.uint8), bitorder="little")
+    return _bitmap(chunk, 0)
+
+
+def booleans(chunk: pa.Array) -> np.ndarray:
+    """A boolean chunk as numpy booleans, a null read as False (without pandas)."""
+    values = _bitmap(chunk, 1)
+    valid = valid_cells(chunk)
+    return values if valid is None else values & valid
+
+
+def _bitmap(chunk: pa.Array, buffer: int) -> np.ndarray:
+    """Buffer ``buffer`` of a chunk, a bitmap, as one boolean per cell."""
+    bits = np.unpackbits(np.frombuffer(chunk.buffers()[buffer], dtype=np.uint8), bitorder="little")
     return bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)
 
 
@@ -91,7 +106,7 @@ def _fill(out: np.ndarray, chunk: pa.Array) -> None:
         out[:] = np.nan
         return
     out[:] = np.frombuffer(chunk.buffers()[1], dtype=_NUMBERS[chunk.type])[chunk.offset : chunk.offset + len(chunk)]
-    valid = _valid(chunk)
+    valid = valid_cells(chunk)
     if valid is not None:
         out[~valid] = np.nan
 

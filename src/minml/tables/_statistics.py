@@ -25,6 +25,8 @@ __all__ = ["LABEL_COLUMNS", "label_columns", "statistics_in_cells", "statistics_
 LABEL_COLUMNS = 3
 """The leading text columns (before the first species column) whose cells may label a row."""
 
+_SAMPLE = 2000  # a column's first cells, from which its kind (few words, phase names) is judged
+
 _WORDS = (
     r"(?:mean|average|median|mittelwert|moyenne|promedio)\b{rest}"  # "Average (n=8)", "Mean of 5", "Average ol"
     r"|(?:aver|avg|ave|av)\.?\s*(?:\({rest}\)|of\s+\d{rest})?"  # short forms alone: "Av-12" is a sample
@@ -84,22 +86,26 @@ def statistics_in_cells(cells) -> tuple[np.ndarray, dict[int, str]]:
     >>> mask.tolist(), labels
     ([False, False, True, True, False, True], {2: 'Average (n=2)', 3: '1σ', 5: 'Median of 4'})
     """
+    import pyarrow as pa
+
     from minml.io._arrow import call
 
     text = _as_text(cells)
     n = len(cells) if text is None else len(text)
     if text is None or not n:
         return np.zeros(n, dtype=bool), {}
-    if not isinstance(text, _dictionary_type()) and _few_distinct(text):
-        if _names_phases(text.slice(0, 2000)):  # a column of phase names, known from its first words
-            return np.zeros(n, dtype=bool), {}
-        text = call("dictionary_encode", text)  # a column of a few words (a method, a phase): each matched once
-    if isinstance(text, _dictionary_type()):
-        words, index = text.dictionary, np.asarray(_indices(text))
+    if not isinstance(text, pa.DictionaryArray):
+        head = text.slice(0, _SAMPLE).to_pylist()
+        if n >= 4 * _SAMPLE and len(set(head)) <= _SAMPLE // 20:  # a column of a few words (a method, a phase)
+            if _names_phases(head):  # a column of phase names, known from its first words
+                return np.zeros(n, dtype=bool), {}
+            text = call("dictionary_encode", text)  # each word matched once
+    if isinstance(text, pa.DictionaryArray):
+        words, index = text.dictionary, _indices(text)
     else:
         words, index = text, None
     hit_words = _matches(words)
-    if not len(hit_words) or _names_phases(words):  # a column of phase names: 'Sd' is siderite there
+    if not len(hit_words) or _names_phases(words.slice(0, _SAMPLE).to_pylist()):  # 'Sd' is siderite there
         return np.zeros(n, dtype=bool), {}
     said = dict(zip(hit_words.tolist(), _texts_at(words, hit_words), strict=True))
     valid = _valid(text if index is None else text.indices)
@@ -116,11 +122,10 @@ def statistics_in_cells(cells) -> tuple[np.ndarray, dict[int, str]]:
 
 def _matches(words) -> np.ndarray:
     """Positions of the cells of a string array that label a statistic (:data:`_CELL`, in RE2)."""
-    from minml.io._arrow import MatchSubstringOptions, call
+    from minml.io._arrow import MatchSubstringOptions, booleans, call
 
-    return np.flatnonzero(
-        _bools(call("match_substring_regex", words, options=MatchSubstringOptions(_CELL.pattern, ignore_case=True)))
-    )
+    found = call("match_substring_regex", words, options=MatchSubstringOptions(_CELL.pattern, ignore_case=True))
+    return np.flatnonzero(booleans(found))
 
 
 def _texts_at(words, at: np.ndarray) -> list[str]:
@@ -143,20 +148,6 @@ def _blank(words, index, valid: np.ndarray) -> int:
     return int(np.count_nonzero(zero[index[valid]]))
 
 
-def _few_distinct(text, sample: int = 2000) -> bool:
-    """Whether a long column holds few distinct words (judged on its first ``sample`` cells)."""
-    if len(text) < 4 * sample:
-        return False
-    head = text.slice(0, sample).to_pylist()
-    return len(set(head)) <= sample // 20
-
-
-def _dictionary_type():
-    import pyarrow as pa
-
-    return pa.DictionaryArray
-
-
 def _indices(array) -> np.ndarray:
     """A dictionary array's indices as numpy (nulls: any value; see :func:`_valid`)."""
     indices = array.indices
@@ -166,14 +157,14 @@ def _indices(array) -> np.ndarray:
     )
 
 
-def _names_phases(text, sample: int = 2000) -> bool:
-    """Whether most of a column's distinct filled cells (the first ``sample``) are, as written,
-    phase names of ``labels.toml`` (a ``Mineral`` column): its short words are phases, not
-    statistics.  Points named after their phase (``ol-1``) are no phase names."""
+def _names_phases(words: list) -> bool:
+    """Whether most of a column's distinct filled cells (``words``: its first ones) are, as
+    written, phase names of ``labels.toml`` (a ``Mineral`` column): its short words are phases,
+    not statistics.  Points named after their phase (``ol-1``) are no phase names."""
     from minml.chemistry.labels import names_a_phase
 
-    words = {w for w in text.slice(0, sample).to_pylist() if w}
-    return bool(words) and sum(names_a_phase(w) for w in words) > len(words) / 2
+    distinct = {w for w in words if w}
+    return bool(distinct) and sum(names_a_phase(w) for w in distinct) > len(distinct) / 2
 
 
 def _offset_type(array) -> type:
@@ -185,20 +176,10 @@ def _offset_type(array) -> type:
 
 def _valid(array) -> np.ndarray:
     """Which cells of a pyarrow array hold a value."""
-    if not array.null_count:
-        return np.ones(len(array), dtype=bool)
-    bits = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), bitorder="little")
-    return bits[array.offset : array.offset + len(array)].astype(bool)
+    from minml.io._arrow import valid_cells
 
-
-def _bools(array) -> np.ndarray:
-    """A pyarrow boolean array as numpy booleans (nulls False), without pandas."""
-    import pyarrow as pa
-
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    bits = np.unpackbits(np.frombuffer(array.buffers()[1], dtype=np.uint8), bitorder="little")
-    return bits[array.offset : array.offset + len(array)].astype(bool) & _valid(array)
+    valid = valid_cells(array)
+    return np.ones(len(array), dtype=bool) if valid is None else valid
 
 
 def _as_text(cells):
