@@ -678,17 +678,23 @@ def _write(frame, folder, number: int, name=_part_name, schema: dict | None = No
     ``schema`` are written of the Arrow type it gives (a column with no value in this part,
     of no type of its own, as in the others)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    folder = Path(folder)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for i, column in enumerate(table.schema):
         target = (schema or {}).get(column.name)
         if target is not None and column.type != target:
             table = table.set_column(i, pa.field(column.name, target), table.column(i).cast(target))
-    temporary = folder / f".{name(number)}.{uuid.uuid4().hex[:8]}.tmp"
+    _write_arrow(table, Path(folder) / name(number))
+
+
+def _write_arrow(table, path: Path) -> None:
+    """Write an Arrow table to ``path`` as Parquet, atomically: a temporary name beside it,
+    then renamed."""
+    import pyarrow.parquet as pq
+
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
     pq.write_table(table, temporary)
-    os.replace(temporary, folder / name(number))
+    os.replace(temporary, path)
 
 
 def _stage(piece: tuple, columns: list, folder, number: int) -> dict:
@@ -851,9 +857,7 @@ def _rerank(written: dict, ranks: list, folder, number: int) -> dict:
     for name, values in ((written["rank_column"], ranks[number]), (written["row_column"], rows)):
         values = pa.array(np.asarray(values))
         table = table.set_column(table.schema.get_field_index(name), pa.field(name, values.type), values)
-    temporary = folder / f".{_part_name(number)}.{uuid.uuid4().hex[:8]}.tmp"
-    pq.write_table(table, temporary)
-    os.replace(temporary, folder / _part_name(number))
+    _write_arrow(table, folder / _part_name(number))
     return {key: written[key] for key in ("rows", "counts")}
 
 
