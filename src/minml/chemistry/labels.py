@@ -105,11 +105,7 @@ def label_phase(label) -> str | None:
     """
     if not is_label(label):
         return None
-    phases = _phase_labels()
-    for form in [str(label), *_bare_forms(str(label))]:
-        if _key(form) in phases:
-            return phases[_key(form)]
-    return None
+    return _looked_up(label, _phase_labels(), _key)
 
 
 def class_aliases() -> dict[str, tuple]:
@@ -187,13 +183,17 @@ def match_label(label) -> LabelMatch:
     """
     if label is None or (isinstance(label, float) and label != label) or str(label).strip() == "":
         return LabelMatch("" if label is None else str(label), (), UNMAPPED)
-    table = _table()
-    classes, status = table.get(_key(label), ((), UNMAPPED))
-    for bare in _bare_forms(str(label)) if status == UNMAPPED else []:
-        classes, status = table.get(_key(bare), ((), UNMAPPED))
-        if status != UNMAPPED:
-            break
+    classes, status = _looked_up(label, _table(), _key) or ((), UNMAPPED)
     return LabelMatch(str(label), classes, status)
+
+
+def _looked_up(label, table: dict, key):
+    """``table``'s entry for ``label`` (by ``key``), or else for the first of its bare forms
+    (:func:`_bare_forms`) it holds; None where it holds none."""
+    found = table.get(key(str(label)))
+    if found is not None:
+        return found
+    return next((table[key(bare)] for bare in _bare_forms(str(label)) if key(bare) in table), None)
 
 
 def names_a_phase(label) -> bool:
@@ -373,11 +373,7 @@ def label_species(label) -> frozenset | None:
     """
     if not is_label(label):
         return None
-    table = _species_table()
-    for form in [str(label), *_bare_forms(str(label))]:
-        if _species_key(form) in table:
-            return table[_species_key(form)]
-    return None
+    return _looked_up(label, _species_table(), _species_key)
 
 
 def species_agrees(label, species) -> bool | None:
