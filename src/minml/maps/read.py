@@ -176,7 +176,7 @@ def check_pixel_size(value) -> None:
 def _is_channel(stem: str) -> bool:
     """Whether a file stem names an element or a species (``Fe Ka``, ``SiO2``), not an image
     saved beside the maps (``BSE``, ``SE``, ``Total``)."""
-    name = _channel(stem)
+    name = channel_name(stem)[0]
     return canonical_name(name) is not None or element_symbol(name) is not None
 
 
@@ -241,11 +241,6 @@ def channel_name(stem: str) -> tuple[str, str | None]:
     return name, units
 
 
-def _channel(stem: str) -> str:
-    """A file stem -> the element or species it holds (``Fe Ka`` -> ``Fe``, ``MgO_wt%`` -> ``MgO``)."""
-    return channel_name(stem)[0]
-
-
 _NAMED_BY = {  # how a file that names its own channels names them
     "folder": "by its files' names",
     "spectra": "a spectrum image: its elements are those of the k-factors",
@@ -257,16 +252,12 @@ _COMMA_CELL = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")  # a number wit
 _SEPARATORS = {";": "';'", "\t": "tabs", ",": "','", r"\s+": "spaces"}
 
 
-def _grid_options(path: Path) -> dict:
-    """How to read a grid: its separator (``;``, tab or ``,`` as its first line has them, else
+def _grid_layout(path: Path) -> tuple[dict, bool]:
+    """How to read a grid, and whether its lines end with the separator (``1,2,3,``: some
+    exports write one after each cell), which gives the grid an empty last column.  The
+    options (pandas') give its separator (``;``, tab or ``,`` as its first line has them, else
     spaces) and decimal mark, a comma where the separator is not one and a cell of the first
     two lines (a line of labels may come first) is a number written with a comma (``3,5553``)."""
-    return _grid_layout(path)[0]
-
-
-def _grid_layout(path: Path) -> tuple[dict, bool]:
-    """:func:`_grid_options`, and whether the lines end with the separator (``1,2,3,``: some
-    exports write one after each cell), which gives the grid an empty last column."""
     with open(path, encoding="utf-8-sig") as handle:
         lines = [handle.readline(), handle.readline()]
     sep = next((s for s in (";", "\t", ",") if s in lines[0]), None)
@@ -293,7 +284,7 @@ def _read_grid(path: Path) -> np.ndarray:
     """One channel of a map as a grid of numbers: NaN where a cell says there is no value
     (``nan``, empty: such pixels are masked, as NaN pixels of a .npy map are); a first line of
     labels is skipped; decimal commas are read where the separator is not a comma
-    (:func:`_grid_options`); any other text is refused.  Read by pandas' C engine straight to
+    (:func:`_grid_layout`); any other text is refused.  Read by pandas' C engine straight to
     float32, whole (its chunks on threads cost a 2048-column grid 40-70 % more CPU time; two
     files are read at a time instead); a grid it refuses is read again cell by cell to say where.
     An empty last column left by a separator at the end of each line (``1,2,3,``) is dropped."""
@@ -309,7 +300,7 @@ def _read_grid(path: Path) -> np.ndarray:
 def _read_grid_carefully(path: Path, options: dict, trailing: bool = False) -> np.ndarray:
     """:func:`_read_grid` of a grid with text in it: a header line is skipped, cells saying
     "no value" are NaN, any other text is refused naming its cell, its text and the layout
-    the grid was read with (``options``: :func:`_grid_options`; ``trailing``: the lines end
+    the grid was read with (``options``: :func:`_grid_layout`'s; ``trailing``: the lines end
     with the separator, :func:`_without_trailing_column`)."""
     comma = options.get("decimal", ".") == ","
 
